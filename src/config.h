@@ -1,0 +1,98 @@
+/*
+ * config: the configuration file (libconfuse), checked whole.
+ *
+ * config_load() reports every problem as one "file:line: message" line on
+ * diag and fails if there was any; on success every value is valid and
+ * paths are absolute.
+ */
+#ifndef TIDINGS_CONFIG_H
+#define TIDINGS_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "util.h"
+
+struct feed_conf {
+	char *name;
+	char *url;
+	char *title;            /* or NULL: the feed's own */
+	struct strv tags;
+	time_t interval;        /* 0: every run */
+	char *user_agent;       /* or NULL */
+	int insecure;
+	int line;               /* where it was defined */
+};
+
+struct sub_conf {
+	char *name;
+	struct strv to;
+	struct strv feeds;      /* empty: every feed */
+	struct strv tags;       /* empty: all */
+	struct strv exclude_tags;
+	char *subject;          /* mustache */
+	char *template;         /* base name: TEMPLATES/NAME.txt and NAME.html */
+	long max_items;         /* 0: no cap */
+	long full_items_per_feed;
+	time_t first_run;       /* seconds */
+	char *list_unsubscribe; /* or NULL */
+	int line;
+};
+
+enum tls_mode { TLS_STARTTLS, TLS_NONE };
+
+struct smtp_conf {
+	char *host;
+	int port;
+	enum tls_mode tls;
+	int verify;
+	char *ca_file;          /* or NULL */
+	char *user;             /* or NULL: no AUTH */
+	char *password;         /* from password or password-file; never printed */
+	int allow_plaintext;
+	long timeout;           /* seconds for the whole session */
+};
+
+struct fetch_conf {
+	long timeout;
+	int parallel;
+	int per_host;
+	size_t max_size;
+	char *user_agent;
+	int report_after;
+};
+
+enum deliver_kind { DELIVER_SMTP, DELIVER_MBOX, DELIVER_MAILDIR, DELIVER_STDOUT };
+
+struct config {
+	char *path;             /* the file read, absolute */
+	char *dir;              /* its folder */
+	char *from;
+	char *state_path;
+	char *templates_dir;
+	time_t retention;
+	struct fetch_conf fetch;
+	enum deliver_kind deliver;
+	char *deliver_path;     /* mbox file or maildir folder */
+	struct smtp_conf smtp;
+	struct feed_conf *feeds;
+	size_t nfeeds;
+	struct sub_conf *subs;
+	size_t nsubs;
+};
+
+/* The path used when -c is not given ($XDG_CONFIG_HOME, ~/.config, /etc). Caller frees. */
+char *config_default_path(void);
+
+int config_load(const char *path, struct config *cfg, FILE *diag, struct err *e);
+void config_free(struct config *cfg);
+
+const struct feed_conf *config_feed(const struct config *cfg, const char *name);
+const struct sub_conf *config_sub(const struct config *cfg, const char *name);
+
+/* "90d" -> seconds; "10M" -> bytes.  -1 when malformed. */
+int config_parse_duration(const char *s, time_t *out);
+int config_parse_size(const char *s, size_t *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * deliver: hand finished messages to SMTP (libesmtp), an mbox file, a
+ * maildir, or stdout.  A message counts as accepted only when the SMTP
+ * server answered 2xx after DATA, or the file was written and fsynced.
+ */
+#ifndef TIDINGS_DELIVER_H
+#define TIDINGS_DELIVER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "util.h"
+
+enum delivery_status {
+	DELIVERY_PENDING,    /* not attempted */
+	DELIVERY_ACCEPTED,
+	DELIVERY_TEMPFAIL,   /* 4xx, timeout, connection trouble: retry later */
+	DELIVERY_PERMFAIL,   /* 5xx, refused */
+};
+
+struct outmsg {
+	const char *data;            /* the whole message, CRLF */
+	size_t len;
+	const char *envelope_from;   /* bare address */
+	char *const *rcpt;           /* bare addresses */
+	size_t nrcpt;
+	enum delivery_status status; /* set by deliver() */
+	char detail[512];            /* the server's words or the error, when not accepted */
+};
+
+/*
+ * Deliver msgs as cfg says (one SMTP session for all of them). Returns 0
+ * when delivery was attempted (each message has its status), -1 when
+ * nothing could be (e says why, with EX_UNAVAILABLE, EX_TEMPFAIL,
+ * EX_CANTCREAT ...).  log, if not NULL, hears progress (never secrets).
+ */
+int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, struct err *e);
+
+#endif

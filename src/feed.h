@@ -1,0 +1,58 @@
+/*
+ * feed: the item model and the parser that fills it.
+ *
+ * feed_parse() reads RSS 0.9x/1.0/2.0, Atom 0.3/1.0 (and JSON Feed) from
+ * memory, never touching the network, and returns plain data.  A document
+ * that is broken but readable is parsed as far as possible and says so in
+ * feed.warning; one that is not a feed at all is an error.
+ */
+#ifndef TIDINGS_FEED_H
+#define TIDINGS_FEED_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util.h"
+
+struct enclosure {
+	char *url;
+	char *type;        /* may be NULL */
+	long long length;  /* -1 when unknown */
+};
+
+struct item {
+	char *id;          /* identity (guid, atom id, rdf:about, link, or a hash); never NULL */
+	char *title;       /* plain text, entities decoded; never NULL ("" if none) */
+	char *link;        /* absolute URL, or NULL */
+	char *author;      /* or NULL */
+	char *content;     /* HTML, unsanitised: content:encoded / atom content, else the summary; or NULL */
+	char *summary;     /* HTML: description / atom summary; or NULL */
+	char *base;        /* URL that relative references in content resolve against; or NULL */
+	time_t published;  /* published, else updated */
+	int has_date;      /* 0: published is meaningless */
+	char **tags;       /* categories, trimmed, duplicates removed */
+	size_t ntags;
+	struct enclosure *enclosures;
+	size_t nenclosures;
+};
+
+struct feed {
+	char *format;      /* "rss20", "rss10", "rss09x", "atom10", "atom03", "json11" */
+	char *title;       /* or NULL */
+	char *link;        /* or NULL */
+	time_t updated;    /* 0 when unknown */
+	char *warning;     /* non-fatal problem met while parsing, or NULL */
+	struct item *items;
+	size_t nitems;
+};
+
+/*
+ * Parse len bytes of data fetched from url (used for xml:base-less
+ * relative links; may be NULL).  On success fill *out (free with
+ * feed_free) and return 0; on failure return -1 with e saying why
+ * ("not a feed: an HTML page", "empty document", ...).
+ */
+int feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e);
+void feed_free(struct feed *f);
+
+#endif

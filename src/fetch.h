@@ -1,0 +1,61 @@
+/*
+ * fetch: every feed of a run over one libcurl multi handle.
+ *
+ * fetch_all() runs the requests concurrently within the configured limits
+ * and calls done() for each as soon as its transfer ends, so the caller
+ * can parse one feed while the others are still downloading.
+ */
+#ifndef TIDINGS_FETCH_H
+#define TIDINGS_FETCH_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util.h"
+
+struct fetch_options {
+	long timeout;            /* seconds for a whole transfer */
+	long connect_timeout;    /* seconds */
+	int parallel;            /* transfers at once */
+	int per_host;            /* transfers at once to one host */
+	size_t max_size;         /* bytes after decompression */
+	const char *user_agent;  /* default User-Agent */
+};
+
+struct fetch_request {
+	const char *url;
+	const char *etag;           /* validators from the state, or NULL */
+	const char *last_modified;
+	const char *user_agent;     /* per-feed override, or NULL */
+	int insecure;               /* skip TLS verification */
+	int allow_file;             /* the config names a file:// URL */
+	void *userdata;             /* the caller's */
+};
+
+enum fetch_outcome {
+	FETCH_OK,            /* 2xx with a body */
+	FETCH_NOT_MODIFIED,  /* 304 */
+	FETCH_GONE,          /* 410 */
+	FETCH_RETRY_LATER,   /* 429/503: see retry_after */
+	FETCH_FAILED,        /* anything else: see error */
+};
+
+struct fetch_result {
+	enum fetch_outcome outcome;
+	long http_status;         /* 0 when no HTTP response */
+	char *body;               /* NUL-terminated; the callback may take it (set NULL) */
+	size_t len;
+	char *etag;               /* new validators, or NULL */
+	char *last_modified;
+	char *moved_to;           /* permanent redirect (301/308) target, or NULL */
+	time_t retry_after;       /* absolute time, or 0 */
+	char error[256];          /* why, when FETCH_FAILED / GONE / RETRY_LATER */
+};
+
+typedef void (*fetch_done_fn)(const struct fetch_request *req, struct fetch_result *res, void *arg);
+
+/* 0 when every request ran (each has its own outcome), -1 when none could. */
+int fetch_all(const struct fetch_request *reqs, size_t n, const struct fetch_options *opt,
+              fetch_done_fn done, void *arg, struct err *e);
+
+#endif

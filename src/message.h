@@ -1,0 +1,42 @@
+/*
+ * message: an RFC 5322 / MIME digest message.
+ *
+ * message_build() writes a multipart/alternative message (text/plain and
+ * text/html, UTF-8, quoted-printable) with CRLF line ends and no line over
+ * 998 octets.  Header text from feeds is RFC 2047-encoded and can never
+ * inject a header.
+ */
+#ifndef TIDINGS_MESSAGE_H
+#define TIDINGS_MESSAGE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util.h"
+
+struct message_spec {
+	const char *from;             /* "Name <addr>" or "addr", UTF-8 name allowed */
+	char *const *to;              /* addresses */
+	size_t nto;
+	const char *subject;          /* UTF-8, any text */
+	time_t date;
+	const char *list_id;          /* "sub.domain" or NULL */
+	const char *list_unsubscribe; /* mailto: or http(s) URL, or NULL */
+	const char *text;             /* the text/plain part, UTF-8, LF or CRLF */
+	size_t text_len;
+	const char *html;             /* the text/html part */
+	size_t html_len;
+};
+
+/* Append the message to out; its Message-ID (with <>) goes to message_id. */
+int message_build(const struct message_spec *m, struct buf *out, char *message_id,
+                  size_t message_id_size, struct err *e);
+
+/* RFC 2047 encoding of an unstructured header value, folded; name is the header's name. */
+int message_encode_header(const char *name, const char *value, struct buf *out);
+/* Quoted-printable body encoding with CRLF line ends. */
+int message_qp_encode(const char *s, size_t n, struct buf *out);
+/* The bare address of "Name <addr>" (malloc'd), or NULL if it is no address. */
+char *message_address(const char *mailbox);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * state: what was delivered, to whom, and how each feed last answered.
+ *
+ * The state file is text ("tidings-state 1" on its first line), loaded into
+ * hash tables, changed in memory during a run and written back once,
+ * atomically.  A run holds an exclusive lock on STATE.lock throughout.
+ */
+#ifndef TIDINGS_STATE_H
+#define TIDINGS_STATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "util.h"
+
+struct state;
+
+/* Per feed, keyed by URL. */
+struct feed_state {
+	char *url;
+	char *etag;              /* or NULL */
+	char *last_modified;     /* or NULL */
+	time_t last_fetch;       /* 0: never */
+	long last_status;        /* HTTP status of the last fetch, 0 if none */
+	char *last_error;        /* or NULL when the last fetch was fine */
+	int failures;            /* consecutive */
+	time_t first_failure;    /* start of the current failure streak, or 0 */
+	time_t retry_after;      /* do not poll before this, or 0 */
+	int gone;                /* 410 seen */
+};
+
+struct state_lock;
+
+/* Take STATE.lock; -1 with EX_TEMPFAIL if another run holds it. */
+int state_lock(const char *state_path, struct state_lock **out, struct err *e);
+void state_unlock(struct state_lock *l);
+
+/* A missing file is an empty state; a corrupt one is an error naming file:line (EX_IOERR). */
+int state_load(const char *path, struct state **out, struct err *e);
+/* Temp file in the same folder, fsync, rename, fsync of the folder; mode 0600. */
+int state_save(struct state *st, const char *path, struct err *e);
+void state_free(struct state *st);
+
+/* The record for url, created if create is set (NULL on OOM or when absent). */
+struct feed_state *state_feed(struct state *st, const char *url, int create);
+
+/* Has subscription sub ever recorded anything? (first-run rule) */
+int state_sub_known(const struct state *st, const char *sub);
+/* Mark sub as known even when it recorded nothing. */
+int state_sub_touch(struct state *st, const char *sub);
+
+/* 1 if (feed_url, id) was delivered to sub, else 0. */
+int state_delivered(const struct state *st, const char *sub, const char *feed_url, const char *id);
+/* Record (feed_url, id) as delivered to sub at now; -1 on OOM. */
+int state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now);
+
+/*
+ * The feed at feed_url was parsed at now and holds these ids: they are
+ * still present (refresh their last-seen time); ids of that feed absent
+ * from it and last seen more than retention seconds ago are forgotten.
+ */
+int state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids,
+                    time_t now, time_t retention);
+
+#endif

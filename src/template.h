@@ -1,0 +1,55 @@
+/*
+ * template: Mustache, complete to the official spec.
+ *
+ * Data is a small tree of values (tval).  A template is compiled once and
+ * rendered many times; {{x}} is HTML-escaped when rendering in ESCAPE_HTML
+ * mode and verbatim in ESCAPE_NONE mode; {{{x}}} and {{&x}} are always
+ * verbatim.  Partials are looked up through a loader the caller supplies.
+ */
+#ifndef TIDINGS_TEMPLATE_H
+#define TIDINGS_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* ---- values ---- */
+struct tval;
+
+struct tval *tv_null(void);
+struct tval *tv_bool(int b);
+struct tval *tv_int(long long n);
+struct tval *tv_num(const char *text);          /* a number as written, e.g. "1.5" */
+struct tval *tv_str(const char *s);             /* copies s */
+struct tval *tv_strn(const char *s, size_t n);
+struct tval *tv_str_owned(char *s);             /* takes s */
+struct tval *tv_list(void);
+struct tval *tv_map(void);
+/* Container operations take ownership of v, also on failure; -1 on OOM. */
+int tv_push(struct tval *list, struct tval *v);
+int tv_set(struct tval *map, const char *key, struct tval *v);
+int tv_set_str(struct tval *map, const char *key, const char *s);   /* NULL s: tv_null */
+int tv_set_int(struct tval *map, const char *key, long long n);
+int tv_set_bool(struct tval *map, const char *key, int b);
+struct tval *tv_get(const struct tval *map, const char *key);
+void tv_free(struct tval *v);
+
+/* ---- templates ---- */
+enum escape_mode { ESCAPE_NONE, ESCAPE_HTML };
+
+struct tpl;
+
+/* Return the source of partial `name` (malloc'd, caller frees) or NULL if none. */
+typedef char *(*tpl_partial_fn)(const char *name, void *arg);
+
+/*
+ * Compile src; name is used in errors ("digest.html:12:5: unclosed section 'feeds'").
+ * Partials are resolved and compiled when first rendered.
+ */
+int tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void *arg,
+                struct tpl **out, struct err *e);
+int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
+               struct buf *out, struct err *e);
+void tpl_free(struct tpl *t);
+
+#endif

@@ -1,0 +1,77 @@
+/* Unit tests for src/util.c */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "util.h"
+
+START_TEST(buf_appends_and_terminates)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_str_eq(buf_str(&b), "");
+	ck_assert_int_eq(buf_adds(&b, "abc"), 0);
+	ck_assert_int_eq(buf_printf(&b, "-%d-", 42), 0);
+	ck_assert_int_eq(buf_addc(&b, 'z'), 0);
+	ck_assert_str_eq(b.data, "abc-42-z");
+	ck_assert_uint_eq(b.len, 8);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(buf_adds(&b, "0123456789"), 0);
+	ck_assert_uint_eq(b.len, 10008);
+	ck_assert_uint_eq(strlen(b.data), 10008);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(err_set_formats_and_prefixes)
+{
+	struct err e = {0};
+
+	ck_assert_int_eq(err_set(&e, EX_DATAERR, "bad %s", "thing"), -1);
+	ck_assert_int_eq(e.code, EX_DATAERR);
+	ck_assert_str_eq(e.msg, "bad thing");
+	err_prefix(&e, "feed %s", "x");
+	ck_assert_str_eq(e.msg, "feed x: bad thing");
+	ck_assert_int_eq(err_set(NULL, 1, "ignored"), -1);
+}
+END_TEST
+
+START_TEST(strings)
+{
+	char s[] = "  \t hello world \n";
+	struct strv v = STRV_INIT;
+
+	ck_assert_str_eq(str_trim(s), "hello world");
+	ck_assert(str_ieq("Linux", "lINUX"));
+	ck_assert(!str_ieq("Linux", "Linu"));
+	ck_assert(str_empty(" \t"));
+	ck_assert(!str_empty(" x"));
+	ck_assert(str_eq(NULL, NULL));
+	ck_assert(!str_eq("a", NULL));
+	ck_assert_int_eq(strv_push(&v, "Networking"), 0);
+	ck_assert(strv_contains_icase(&v, "networking"));
+	ck_assert(!strv_contains_icase(&v, "net"));
+	strv_free(&v);
+	ck_assert(hash64_str("a") != hash64_str("b"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, buf_appends_and_terminates);
+	tcase_add_test(tc, err_set_formats_and_prefixes);
+	tcase_add_test(tc, strings);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
