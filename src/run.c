@@ -1,0 +1,772 @@
+#include "run.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "date.h"
+#include "deliver.h"
+#include "digest.h"
+#include "feed.h"
+#include "fetch.h"
+#include "message.h"
+#include "poll.h"
+#include "select.h"
+#include "state.h"
+
+/* What a command does with the pipeline. */
+struct mode {
+	enum select_mode select;
+	int conditional;   /* send validators, honour interval and retry-after */
+	int deliver;       /* hand messages to cfg->deliver (else to stdout) */
+	int record;        /* write the state back */
+	int lock;          /* hold STATE.lock */
+	int preview;       /* stop after rendering the first digest */
+};
+
+/* One configured feed during this run. */
+struct feed_run {
+	struct source src;        /* conf + what was parsed (src.feed) */
+	struct feed parsed;
+	int wanted;               /* some selected subscription reads it */
+	int fetched;              /* a transfer ran */
+	int unconditional;        /* fetch without validators */
+	char *new_etag;           /* validators to store once its items are safe */
+	char *new_last_modified;
+};
+
+struct run {
+	const struct cli *cli;
+	struct mode mode;
+	struct config cfg;
+	int have_cfg;
+	struct state *st;
+	struct state_lock *lock;
+	struct digest_templates *tpl;
+	struct feed_run *feeds;
+	struct source *sources;   /* feeds[i].src, contiguous for select */
+	int *sub_selected;        /* per subscription */
+	time_t now;
+	int status;               /* the exit status so far */
+};
+
+static void
+say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Progress for -v; cron stays silent otherwise. */
+static void
+say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->cli->verbose == 0 || r->cli->quiet)
+		return;
+	va_start(ap, fmt);
+	fputs("tidings: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Problems: one line each on stderr, always. */
+static void
+complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("tidings: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Keep the worst status: temporary failures (75) outrank success, hard ones outrank both. */
+static void
+worsen(struct run *r, int status)
+{
+	if (status == EX_OK)
+		return;
+	if (r->status == EX_OK || r->status == EX_TEMPFAIL)
+		r->status = status;
+}
+
+static int
+fail(struct run *r, const struct err *e)
+{
+	complain("%s", e->msg);
+	worsen(r, e->code ? e->code : EX_SOFTWARE);
+	return -1;
+}
+
+/* ---- set-up ---- */
+
+static int
+select_subscriptions(struct run *r, struct err *e)
+{
+	r->sub_selected = calloc(r->cfg.nsubs + 1, sizeof *r->sub_selected);
+	if (r->sub_selected == NULL)
+		return err_oom(e);
+	for (size_t i = 0; i < r->cfg.nsubs; i++)
+		r->sub_selected[i] = r->cli->subs.n == 0;
+	for (size_t j = 0; j < r->cli->subs.n; j++) {
+		const struct sub_conf *s = config_sub(&r->cfg, r->cli->subs.v[j]);
+
+		if (s == NULL)
+			return err_set(e, EX_USAGE, "no subscription named '%s' in %s",
+			               r->cli->subs.v[j], r->cfg.path);
+		r->sub_selected[s - r->cfg.subs] = 1;
+	}
+	return 0;
+}
+
+static int
+sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc)
+{
+	return sub->feeds.n == 0 || strv_contains_icase(&sub->feeds, fc->name);
+}
+
+/* Which feeds this run needs, and which must be fetched whole. */
+static void
+plan_feeds(struct run *r)
+{
+	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
+		struct feed_run *fr = &r->feeds[f];
+
+		fr->src.conf = &r->cfg.feeds[f];
+		fr->unconditional = !r->mode.conditional;
+		for (size_t s = 0; s < r->cfg.nsubs; s++) {
+			if (!r->sub_selected[s] || !sub_reads_feed(&r->cfg.subs[s], fr->src.conf))
+				continue;
+			fr->wanted = 1;
+			/* A subscription's first run must see every item, not a 304. */
+			if (!state_sub_known(r->st, r->cfg.subs[s].name))
+				fr->unconditional = 1;
+		}
+	}
+}
+
+static int
+setup(struct run *r, struct err *e)
+{
+	const char *path = r->cli->config_path;
+	char *fallback = NULL;
+
+	r->now = time(NULL);
+	r->status = EX_OK;
+	if (path == NULL && (path = fallback = config_default_path()) == NULL)
+		return err_set(e, EX_CONFIG, "no configuration file: use -c FILE");
+	if (config_load(path, &r->cfg, stderr, e) < 0) {
+		free(fallback);
+		return -1;
+	}
+	free(fallback);
+	r->have_cfg = 1;
+	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
+		return -1;
+	if (state_load(r->cfg.state_path, &r->st, e) < 0)
+		return -1;
+	if (digest_templates_load(&r->cfg, &r->tpl, e) < 0)
+		return -1;
+	r->feeds = calloc(r->cfg.nfeeds + 1, sizeof *r->feeds);
+	r->sources = calloc(r->cfg.nfeeds + 1, sizeof *r->sources);
+	if (r->feeds == NULL || r->sources == NULL)
+		return err_oom(e);
+	if (select_subscriptions(r, e) < 0)
+		return -1;
+	plan_feeds(r);
+	return 0;
+}
+
+/* ---- fetch and parse ---- */
+
+static int
+is_file_url(const char *url)
+{
+	return strncmp(url, "file:", 5) == 0;
+}
+
+static void
+report_poll(const struct run *r, const struct feed_conf *fc, enum poll_report rep, const char *msg)
+{
+	if (rep != POLL_REPORT_NONE && !r->cli->quiet)
+		complain("feed %s: %s", fc->name, msg);
+	else if (rep == POLL_REPORT_NONE && msg[0])
+		say(r, "feed %s: %s", fc->name, msg);
+}
+
+/* Apply the outcome to the feed's record, holding back new validators. */
+static void
+update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result *res)
+{
+	struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 1);
+	char *etag, *last_modified, msg[512] = "";
+	enum poll_report rep;
+
+	if (fs == NULL) {
+		complain("feed %s: out of memory", fr->src.conf->name);
+		return;
+	}
+	etag = str_dup(fs->etag);
+	last_modified = str_dup(fs->last_modified);
+	rep = poll_update(fs, res, r->now, r->cfg.fetch.report_after, msg, sizeof msg);
+	if (res->outcome == FETCH_OK) {
+		fr->new_etag = fs->etag;
+		fr->new_last_modified = fs->last_modified;
+		fs->etag = etag;
+		fs->last_modified = last_modified;
+	} else {
+		free(etag);
+		free(last_modified);
+	}
+	report_poll(r, fr->src.conf, rep, msg);
+}
+
+static void
+parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
+{
+	struct err e = {0};
+
+	if (feed_parse(res->body, res->len, fr->src.conf->url, &fr->parsed, &e) < 0) {
+		/* A feed that does not parse counts as a failed fetch. */
+		res->outcome = FETCH_FAILED;
+		snprintf(res->error, sizeof res->error, "%s", e.msg);
+		return;
+	}
+	fr->src.feed = &fr->parsed;
+	if (fr->parsed.warning)
+		say(r, "feed %s: %s", fr->src.conf->name, fr->parsed.warning);
+	say(r, "feed %s: %zu items", fr->src.conf->name, fr->parsed.nitems);
+}
+
+static void
+on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
+{
+	struct run *r = arg;
+	struct feed_run *fr = req->userdata;
+
+	fr->fetched = 1;
+	if (res->outcome == FETCH_OK)
+		parse_body(r, fr, res);
+	else if (res->outcome == FETCH_NOT_MODIFIED)
+		say(r, "feed %s: not modified", fr->src.conf->name);
+	if (r->mode.record)
+		update_feed_state(r, fr, res);
+	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
+		complain("feed %s: %s", fr->src.conf->name, res->error);
+}
+
+static int
+due(struct run *r, const struct feed_run *fr)
+{
+	const struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+	char why[256] = "";
+
+	if (!r->mode.conditional || fs == NULL)
+		return 1;
+	if (poll_due(fs, fr->src.conf->interval, r->now, why, sizeof why))
+		return 1;
+	say(r, "feed %s: not polled: %s", fr->src.conf->name, why);
+	return 0;
+}
+
+static void
+request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
+{
+	const struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+
+	memset(q, 0, sizeof *q);
+	q->url = fr->src.conf->url;
+	q->user_agent = fr->src.conf->user_agent;
+	q->insecure = fr->src.conf->insecure;
+	q->allow_file = is_file_url(q->url);
+	q->userdata = fr;
+	if (fs != NULL && !fr->unconditional) {
+		q->etag = fs->etag;
+		q->last_modified = fs->last_modified;
+	}
+}
+
+static int
+fetch_feeds(struct run *r, struct err *e)
+{
+	struct fetch_request *reqs = calloc(r->cfg.nfeeds + 1, sizeof *reqs);
+	struct fetch_options opt = {
+		.timeout = r->cfg.fetch.timeout,
+		.connect_timeout = r->cfg.fetch.timeout < 10 ? r->cfg.fetch.timeout : 10,
+		.parallel = r->cfg.fetch.parallel,
+		.per_host = r->cfg.fetch.per_host,
+		.max_size = r->cfg.fetch.max_size,
+		.user_agent = r->cfg.fetch.user_agent,
+	};
+	size_t n = 0;
+	int rc;
+
+	if (reqs == NULL)
+		return err_oom(e);
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		if (r->feeds[f].wanted && due(r, &r->feeds[f]))
+			request_for(r, &r->feeds[f], &reqs[n++]);
+	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
+	rc = n ? fetch_all(reqs, n, &opt, on_fetched, r, e) : 0;
+	free(reqs);
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		r->sources[f] = r->feeds[f].src;
+	return rc;
+}
+
+/* Refresh last-seen times and prune ids that left their feed long ago. */
+static int
+note_present_items(struct run *r, struct err *e)
+{
+	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
+		const struct feed *fd = r->feeds[f].src.feed;
+		char **ids;
+
+		if (fd == NULL)
+			continue;
+		if ((ids = calloc(fd->nitems + 1, sizeof *ids)) == NULL)
+			return err_oom(e);
+		for (size_t i = 0; i < fd->nitems; i++)
+			ids[i] = fd->items[i].id;
+		if (state_feed_seen(r->st, r->feeds[f].src.conf->url, ids, fd->nitems, r->now,
+		                    r->cfg.retention) < 0) {
+			free(ids);
+			return err_oom(e);
+		}
+		free(ids);
+	}
+	return 0;
+}
+
+/* ---- digests ---- */
+
+struct sub_run {
+	const struct sub_conf *sub;
+	struct picks picks;
+	struct buf message;           /* empty: no digest */
+	struct buf html;              /* preview --html: the HTML part */
+	char message_id[256];
+	char *const *rcpt;
+	size_t nrcpt;
+	enum delivery_status status;
+};
+
+static void
+list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
+{
+	const char *at = strrchr(r->cfg.from, '@');
+	size_t n = 0;
+
+	/* List-Id wants a dot-atom: keep letters and digits, the rest becomes '-'. */
+	for (const char *p = sub->name; *p && n + 1 < size; p++)
+		out[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
+	out[n] = '\0';
+	if (at != NULL)
+		snprintf(out + n, size - n, ".%.*s", (int)strcspn(at + 1, ">\" "), at + 1);
+}
+
+static int
+build_message(struct run *r, struct sub_run *sr, const struct digest_output *d, struct err *e)
+{
+	char lid[256];
+	struct message_spec m = {
+		.from = r->cfg.from,
+		.to = sr->rcpt,
+		.nto = sr->nrcpt,
+		.subject = buf_str(&d->subject),
+		.date = r->now,
+		.list_id = lid,
+		.list_unsubscribe = sr->sub->list_unsubscribe,
+		.text = buf_str(&d->text),
+		.text_len = d->text.len,
+		.html = buf_str(&d->html),
+		.html_len = d->html.len,
+	};
+
+	list_id(r, sr->sub, lid, sizeof lid);
+	return message_build(&m, &sr->message, sr->message_id, sizeof sr->message_id, e);
+}
+
+static int
+build_digest(struct run *r, struct sub_run *sr, struct err *e)
+{
+	struct select_params p = {r->mode.select, r->now, r->cli->since};
+	struct digest_input in = {&r->cfg, sr->sub, r->sources, r->cfg.nfeeds, &sr->picks, r->st,
+	                          r->now, r->cli->have_since, r->cli->since};
+	struct digest_output d;
+	int rc;
+
+	if (select_items(sr->sub, r->sources, r->cfg.nfeeds, r->st, &p, &sr->picks, e) < 0)
+		return -1;
+	if (sr->picks.held_back)
+		say(r, "subscription %s: %zu more items wait for the next run (max-items)",
+		    sr->sub->name, sr->picks.held_back);
+	if (sr->picks.nshow == 0 || r->mode.select == SELECT_ALL) {
+		say(r, "subscription %s: nothing new", sr->sub->name);
+		return 0;
+	}
+	if (digest_render(&in, r->tpl, &d, e) < 0)
+		return err_prefix(e, "subscription %s", sr->sub->name);
+	rc = build_message(r, sr, &d, e);
+	if (rc == 0 && r->mode.preview)
+		sr->html = d.html, memset(&d.html, 0, sizeof d.html);
+	digest_output_free(&d);
+	if (rc < 0)
+		return err_prefix(e, "subscription %s", sr->sub->name);
+	say(r, "subscription %s: digest of %zu items, %s", sr->sub->name, sr->picks.nshow,
+	    sr->message_id);
+	return 0;
+}
+
+static int
+write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
+{
+	const struct buf *b = r->cli->html_out ? &sr->html : &sr->message;
+	const char *path = r->cli->html_out ? r->cli->html_out : "stdout";
+	FILE *fp = r->cli->html_out ? fopen(path, "w") : stdout;
+	int bad;
+
+	if (fp == NULL)
+		return err_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
+	bad = fwrite(buf_str(b), 1, b->len, fp) != b->len;
+	bad |= fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0;
+	if (bad)
+		return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int
+deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	struct outmsg *msgs = calloc(nsubs + 1, sizeof *msgs);
+	struct config cfg = r->cfg;
+	char *from = message_address(r->cfg.from);
+	size_t n = 0;
+	int rc = 0;
+
+	if (msgs == NULL || from == NULL) {
+		free(msgs);
+		free(from);
+		return msgs ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
+		            : err_oom(e);
+	}
+	for (size_t i = 0; i < nsubs; i++)
+		if (subs[i].message.len)
+			msgs[n++] = (struct outmsg){subs[i].message.data, subs[i].message.len, from,
+			                            subs[i].rcpt, subs[i].nrcpt, DELIVERY_PENDING, ""};
+	if (!r->mode.deliver)
+		cfg.deliver = DELIVER_STDOUT;  /* --dry-run: mbox on stdout */
+	if (n)
+		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
+	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
+		if (subs[i].message.len) {
+			subs[i].status = msgs[k].status;
+			if (msgs[k].status != DELIVERY_ACCEPTED)
+				complain("subscription %s: digest not delivered: %s", subs[i].sub->name,
+				         msgs[k].detail);
+			worsen(r, msgs[k].status == DELIVERY_TEMPFAIL ? EX_TEMPFAIL
+			          : msgs[k].status == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK);
+			k++;
+		}
+	free(msgs);
+	free(from);
+	return rc;
+}
+
+/* ---- record ---- */
+
+static int
+record_picks(struct run *r, const struct sub_run *sr)
+{
+	int sent = sr->status == DELIVERY_ACCEPTED;
+
+	for (size_t i = 0; i < sr->picks.n; i++) {
+		const struct pick *p = &sr->picks.v[i];
+
+		if (p->kind != PICK_OLD && !sent)
+			continue;
+		if (state_record(r->st, sr->sub->name, r->sources[p->source].conf->url, p->item->id,
+		                 r->now) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Its first run is over once any of its feeds was read. */
+static int
+touch_if_read(struct run *r, const struct sub_conf *sub)
+{
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		if (r->feeds[f].src.feed != NULL && sub_reads_feed(sub, r->feeds[f].src.conf))
+			return state_sub_touch(r->st, sub->name);
+	return 0;
+}
+
+/*
+ * New validators would turn the next fetch into a 304; store them only if
+ * no subscription reading the feed still has its items pending.
+ */
+static void
+commit_validators(struct run *r, const struct sub_run *subs, size_t nsubs)
+{
+	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
+		struct feed_run *fr = &r->feeds[f];
+		struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+		int safe = fs != NULL && fr->src.feed != NULL;
+
+		for (size_t i = 0; safe && i < nsubs; i++)
+			if (subs[i].message.len && subs[i].status != DELIVERY_ACCEPTED &&
+			    sub_reads_feed(subs[i].sub, fr->src.conf))
+				safe = 0;
+		if (!safe)
+			continue;
+		free(fs->etag);
+		free(fs->last_modified);
+		fs->etag = fr->new_etag;
+		fs->last_modified = fr->new_last_modified;
+		fr->new_etag = fr->new_last_modified = NULL;
+	}
+}
+
+static int
+record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	for (size_t i = 0; i < nsubs; i++)
+		if (record_picks(r, &subs[i]) < 0 || touch_if_read(r, subs[i].sub) < 0)
+			return err_oom(e);
+	commit_validators(r, subs, nsubs);
+	if (note_present_items(r, e) < 0)
+		return -1;
+	return state_save(r->st, r->cfg.state_path, e);
+}
+
+/* ---- the pipeline ---- */
+
+static int
+make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
+{
+	struct sub_run *subs = calloc(r->cfg.nsubs + 1, sizeof *subs);
+	size_t n = 0;
+
+	*out = subs;
+	*nout = 0;
+	if (subs == NULL)
+		return err_oom(e);
+	for (size_t s = 0; s < r->cfg.nsubs; s++) {
+		struct sub_run *sr;
+
+		if (!r->sub_selected[s])
+			continue;
+		sr = &subs[n++];
+		*nout = n;
+		sr->sub = &r->cfg.subs[s];
+		sr->rcpt = r->cli->to ? (char *const *)&r->cli->to : sr->sub->to.v;
+		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
+		if (build_digest(r, sr, e) < 0)
+			return -1;
+		if (r->mode.preview && sr->message.len)
+			break;
+	}
+	return 0;
+}
+
+static void
+free_subs(struct sub_run *subs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		picks_free(&subs[i].picks);
+		buf_free(&subs[i].message);
+		buf_free(&subs[i].html);
+	}
+	free(subs);
+}
+
+static int
+pipeline(struct run *r, struct err *e)
+{
+	struct sub_run *subs = NULL;
+	size_t nsubs = 0;
+	int rc;
+
+	if (fetch_feeds(r, e) < 0)
+		return -1;
+	rc = make_digests(r, &subs, &nsubs, e);
+	if (rc == 0 && r->mode.preview) {
+		if (nsubs && subs[nsubs - 1].message.len)
+			rc = write_preview(r, &subs[nsubs - 1], e);
+		else if (!r->cli->quiet)
+			complain("nothing new to preview");
+	} else if (rc == 0) {
+		/* Even when delivery failed, what was accepted must be recorded. */
+		if (deliver_digests(r, subs, nsubs, e) < 0)
+			fail(r, e);
+		if (r->mode.record)
+			rc = record(r, subs, nsubs, e);
+	}
+	free_subs(subs, nsubs);
+	return rc;
+}
+
+static void
+teardown(struct run *r)
+{
+	for (size_t f = 0; r->feeds && f < r->cfg.nfeeds; f++) {
+		if (r->feeds[f].src.feed)
+			feed_free(&r->feeds[f].parsed);
+		free(r->feeds[f].new_etag);
+		free(r->feeds[f].new_last_modified);
+	}
+	free(r->feeds);
+	free(r->sources);
+	free(r->sub_selected);
+	digest_templates_free(r->tpl);
+	state_free(r->st);
+	if (r->lock)
+		state_unlock(r->lock);
+	if (r->have_cfg)
+		config_free(&r->cfg);
+}
+
+static int
+execute(const struct cli *c, struct mode mode)
+{
+	struct run r = {.cli = c, .mode = mode};
+	struct err e = {0};
+
+	if (setup(&r, &e) < 0 || pipeline(&r, &e) < 0)
+		fail(&r, &e);
+	teardown(&r);
+	return r.status;
+}
+
+int
+cmd_run(const struct cli *c)
+{
+	struct mode m = {SELECT_NEW, 1, 1, 1, 1, 0};
+
+	if (c->have_since)  /* a read-only replay: full fetch, no state change */
+		m = (struct mode){SELECT_SINCE, 0, 1, 0, 0, 0};
+	if (c->dry_run)
+		m.deliver = m.record = 0;
+	return execute(c, m);
+}
+
+int
+cmd_preview(const struct cli *c)
+{
+	return execute(c, (struct mode){c->have_since ? SELECT_SINCE : SELECT_NEW, 0, 0, 0, 0, 1});
+}
+
+int
+cmd_catch_up(const struct cli *c)
+{
+	return execute(c, (struct mode){SELECT_ALL, 0, 0, !c->dry_run, 1, 0});
+}
+
+/* ---- commands that read without running ---- */
+
+static int
+load_config(const struct cli *c, struct config *cfg)
+{
+	char *fallback = NULL;
+	const char *path = c->config_path;
+	struct err e = {0};
+	int rc;
+
+	if (path == NULL && (path = fallback = config_default_path()) == NULL) {
+		complain("no configuration file: use -c FILE");
+		return EX_CONFIG;
+	}
+	rc = config_load(path, cfg, stderr, &e);
+	free(fallback);
+	if (rc < 0) {
+		if (e.msg[0])
+			complain("%s", e.msg);
+		return e.code ? e.code : EX_CONFIG;
+	}
+	return EX_OK;
+}
+
+int
+cmd_check(const struct cli *c)
+{
+	struct config cfg;
+	struct digest_templates *t = NULL;
+	struct err e = {0};
+	int rc = load_config(c, &cfg);
+
+	if (rc != EX_OK)
+		return rc;
+	if (digest_templates_load(&cfg, &t, &e) < 0) {
+		complain("%s", e.msg);
+		rc = EX_CONFIG;
+	} else if (!c->quiet) {
+		config_summary(&cfg, stdout);
+	}
+	digest_templates_free(t);
+	config_free(&cfg);
+	return rc;
+}
+
+static void
+format_when(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (t == 0 || localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, size, "never");
+}
+
+static void
+print_feed_row(const struct feed_conf *fc, const struct feed_state *fs)
+{
+	char last[32], since[32], status[64];
+
+	format_when(fs ? fs->last_fetch : 0, last, sizeof last);
+	if (fs == NULL)
+		snprintf(status, sizeof status, "-");
+	else if (fs->gone)
+		snprintf(status, sizeof status, "gone (410)");
+	else if (fs->last_error)
+		snprintf(status, sizeof status, "%.60s", fs->last_error);
+	else
+		snprintf(status, sizeof status, "%ld", fs->last_status);
+	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);
+	printf("%-16s %-17s %-24s %8d  %s  %s\n", fc->name, last, status, fs ? fs->failures : 0,
+	       fs && fs->failures ? since : "-", fc->url);
+}
+
+int
+cmd_feeds(const struct cli *c)
+{
+	struct config cfg;
+	struct state *st = NULL;
+	struct err e = {0};
+	int rc = load_config(c, &cfg);
+
+	if (rc != EX_OK)
+		return rc;
+	if (state_load(cfg.state_path, &st, &e) < 0) {
+		complain("%s", e.msg);
+		config_free(&cfg);
+		return e.code;
+	}
+	printf("%-16s %-17s %-24s %8s  %s  %s\n", "FEED", "LAST FETCH", "STATUS", "FAILURES",
+	       "FAILING SINCE", "URL");
+	for (size_t f = 0; f < cfg.nfeeds; f++)
+		print_feed_row(&cfg.feeds[f], state_feed(st, cfg.feeds[f].url, 0));
+	state_free(st);
+	config_free(&cfg);
+	return EX_OK;
+}

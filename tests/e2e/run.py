@@ -1,0 +1,202 @@
+"""The run end to end: subscriptions by tag, dedup, new items, max-items,
+--since, first-run, --dry-run, preview, catch-up (real binary, real HTTP)."""
+import os
+import re
+
+from e2e import main, parts, q, qlist, seed_bytes
+
+TITLES = {
+    "vpn": "Mac OS X L2TP VPN to Cisco IOS",
+    "cup": "Melbourne Cup Dip2",
+    "sfd": "SFD2006",
+    "lca": "linux.conf.au brings about another change",
+    "iptables": "iptables evilness",
+    "thinking": "ThinkingLinux",
+    "datacentre": "Open Source in the Data Centre",
+    "tcp": "TCP Window Scaling and kernel 2.6.17+",
+    "vmware": "VMware Consolidated Backup",
+}
+
+
+def items_of(xml):
+    return re.findall(rb"<item>.*?</item>", xml, re.S)
+
+
+def without_items(xml, n):
+    """The feed with its n newest (first) items removed."""
+    for it in items_of(xml)[:n]:
+        xml = xml.replace(it, b"", 1)
+    return xml
+
+
+def titles_in(msg):
+    text, html = parts(msg)
+    found = {k for k, t in TITLES.items() if t in text}
+    found_html = {k for k, t in TITLES.items() if t.replace("&", "&amp;") in html}
+    assert found == found_html, (found, found_html)
+    return found
+
+
+def by_recipient(msgs):
+    out = {}
+    for m in msgs:
+        out.setdefault(str(m["To"]), []).append(m)
+    return out
+
+
+def test_tag_subscriptions_get_exactly_their_items(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {
+        "net": {"tags": qlist(["networking"])},
+        "vmware": {"tags": qlist(["VMware"])},
+        "linux": {"tags": qlist(["linux"]), "exclude-tags": qlist(["presentations"])},
+        "all": {},
+    })
+    t.run("run")
+    got = by_recipient(t.mbox())
+    assert set(got) == {"net@example.org", "vmware@example.org", "linux@example.org",
+                        "all@example.org"}, got.keys()
+    assert all(len(v) == 1 for v in got.values())
+    assert titles_in(got["net@example.org"][0]) == {"vpn", "cup"}
+    assert titles_in(got["vmware@example.org"][0]) == {"vmware"}
+    assert titles_in(got["linux@example.org"][0]) == {"iptables", "tcp"}
+    assert titles_in(got["all@example.org"][0]) == set(TITLES)
+    # A second run sends nothing more.
+    t.run("run")
+    assert len(t.mbox()) == 4
+
+
+def test_item_through_two_feeds_appears_once(t):
+    seed = seed_bytes()
+    first = items_of(seed)[0]
+    other = re.sub(rb"<item>.*</item>", b"", seed, flags=re.S).replace(
+        b"</channel>", first + b"</channel>")
+    a = t.serve("/a.xml", seed)
+    b = t.serve("/b.xml", other)
+    t.config({"a": a, "b": b}, {"all": {}})
+    t.run("run")
+    msgs = t.mbox()
+    assert len(msgs) == 1
+    text, _ = parts(msgs[0])
+    assert text.count(TITLES["vpn"]) == 1, text
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
+def test_feed_that_gains_two_items_sends_just_those(t):
+    seed = seed_bytes()
+    t.serve("/feed.xml", without_items(seed, 2))
+    t.config({"inodes": t.http.url("/feed.xml")}, {"all": {}})
+    t.run("run")
+    assert titles_in(t.mbox()[0]) == set(TITLES) - {"vpn", "cup"}
+    t.serve("/feed.xml", seed)
+    t.run("run")
+    msgs = t.mbox()
+    assert len(msgs) == 2
+    assert titles_in(msgs[1]) == {"vpn", "cup"}
+
+
+def test_max_items_drains_over_runs_without_skipping(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {"max-items": "3"}})
+    seen = []
+    for _ in range(3):
+        t.run("run")
+    msgs = t.mbox()
+    assert len(msgs) == 3, len(msgs)
+    for m in msgs:
+        got = titles_in(m)
+        assert len(got) == 3, got
+        seen.extend(got)
+    assert sorted(seen) == sorted(TITLES), seen
+    # Oldest first: the first digest holds the three oldest items.
+    assert titles_in(msgs[0]) == {"vmware", "tcp", "datacentre"}
+    t.run("run")
+    assert len(t.mbox()) == 3
+
+
+def test_since_sends_dated_items_and_leaves_state_alone(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {}})
+    t.run("run")
+    with open(t.state_path, "rb") as fh:
+        before = fh.read()
+    t.run("--since", "2008-01-01", "--to", "me@example.net")
+    msgs = t.mbox()
+    assert len(msgs) == 2
+    assert str(msgs[1]["To"]) == "me@example.net"
+    assert titles_in(msgs[1]) == {"vpn", "cup"}
+    with open(t.state_path, "rb") as fh:
+        assert fh.read() == before
+
+
+def test_first_run_records_old_items_without_sending(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {"first-run": q("30d")}})
+    t.run("run")
+    assert t.mbox() == []
+    state = "\n".join(t.state_lines())
+    for guid in re.findall(rb"<guid[^>]*>(.*?)</guid>", seed_bytes()):
+        assert guid.decode().replace("&amp;", "&") in state, guid
+    t.run("run")
+    assert t.mbox() == []
+
+
+def test_dry_run_prints_mbox_and_changes_nothing(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {}})
+    r = t.run("--dry-run")
+    assert r.out.startswith("From "), r.out[:200]
+    assert TITLES["tcp"] in r.out or "TCP Window" in r.out
+    assert not os.path.exists(t.mbox_path)
+    assert not os.path.exists(t.state_path) or "all" not in open(t.state_path).read()
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
+def test_preview_renders_and_records_nothing(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {}, "other": {"tags": qlist(["VMware"])}})
+    r = t.run("preview", "other")
+    from e2e import parse_message
+    msg = parse_message(r.stdout)
+    assert titles_in(msg) == {"vmware"}
+    html_path = os.path.join(t.dir, "preview.html")
+    t.run("preview", "all", "--html", html_path)
+    with open(html_path, encoding="utf-8") as fh:
+        html = fh.read()
+    assert "<html" in html.lower() and "Consolidated Backup" in html
+    assert not os.path.exists(t.mbox_path)
+    t.run("run")
+    assert len(t.mbox()) == 2
+
+
+def test_catch_up_records_everything_and_sends_nothing(t):
+    url = t.serve("/feed.xml", without_items(seed_bytes(), 1))
+    t.config({"inodes": url}, {"all": {}})
+    t.run("catch-up")
+    assert t.mbox() == []
+    t.serve("/feed.xml", seed_bytes())
+    t.run("run")
+    msgs = t.mbox()
+    assert len(msgs) == 1 and titles_in(msgs[0]) == {"vpn"}
+
+
+def test_unknown_subscription_is_a_usage_error(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": url}, {"all": {}})
+    r = t.run("-S", "nobody", expect=64)
+    assert "nobody" in r.err
+
+
+def test_broken_feed_is_reported_and_others_still_delivered(t):
+    good = t.serve("/feed.xml", seed_bytes())
+    bad = t.serve("/broken.xml", b"<html><body>not a feed</body></html>", ctype="text/html")
+    t.config({"good": good, "bad": (bad, {})}, {"all": {}}, extra="fetch { report-after = 1 }")
+    r = t.run("run")
+    assert "bad" in r.err and r.err.count("\n") == 1, r.err
+    assert len(t.mbox()) == 1
+
+
+if __name__ == "__main__":
+    main(globals())
