@@ -35,6 +35,7 @@
 	"<title>B</title></feed>\n"
 
 static int port;
+static int tls_port;
 static char root[64] = "/tmp/tidings-test-fetch-XXXXXX";
 static pid_t server_pid;
 static int server_stdin = -1;
@@ -425,7 +426,9 @@ START_TEST(network_faults)
 	double t0, took;
 	int silent_fd;
 
-	o.timeout = 2;  /* so the low-speed limit is 10 bytes/s for 1 s */
+	/* The low-speed limit is then 10 bytes/s for 3 / 2 = 1 s; libcurl checks
+	 * the speed once a second, so it fires after 1-2 s, before 3 s. */
+	o.timeout = 3;
 	add(&b, "http://127.0.0.1:%d/feed", closed_port());
 	add(&b, "http://127.0.0.1:%d/feed", silent_port(&silent_fd));
 	add(&b, "/_/drip?n=10&delay=1");
@@ -442,13 +445,13 @@ START_TEST(network_faults)
 	assert_failed(&b, 1, FETCH_FAILED, "no response after 1 s");
 	assert_failed(&b, 2, FETCH_FAILED, "stalled: under 10 bytes/s for 1 s");
 	ck_assert_int_eq(b.got[2].status, 200);
-	assert_failed(&b, 3, FETCH_FAILED, "timed out after 2 s");
+	assert_failed(&b, 3, FETCH_FAILED, "timed out after 3 s");
 	assert_ok(&b, 4, FEED_B);
 	assert_ok(&b, 5, FEED_A);
 	ck_assert_int_eq(b.got[6].outcome, FETCH_FAILED);
 	ck_assert(strncmp(b.got[6].error, "malformed URL", 13) == 0);
 	/* Concurrent: the whole batch takes about one timeout, not their sum. */
-	ck_assert_msg(took < 3.5, "took %.1f s", took);
+	ck_assert_msg(took < 4.5, "took %.1f s", took);
 	/* Each result arrives as its transfer ends: good feeds first. */
 	ck_assert_int_lt(b.got[5].order, b.got[1].order);
 	ck_assert_int_lt(b.got[4].order, b.got[3].order);
@@ -597,6 +600,29 @@ START_TEST(many_feeds_through_the_window)
 }
 END_TEST
 
+START_TEST(tls_verified_unless_insecure)
+{
+	struct batch b = {0};
+	struct fetch_options o = options();
+
+	ck_assert_int_gt(tls_port, 0);
+	o.per_host = 2;
+	add(&b, "https://127.0.0.1:%d/a.xml", tls_port);
+	for (int i = 0; i < 3; i++)
+		add(&b, "https://127.0.0.1:%d/_/slow/0.2/b.xml?%d", tls_port, i)->insecure = 1;
+	add(&b, "/a.xml");
+	add(&b, "https://127.0.0.1:%d/_/redirect/301/b.xml", tls_port)->insecure = 1;
+	run(&b, &o);
+	assert_failed(&b, 0, FETCH_FAILED, "TLS: SSL certificate problem: self-signed certificate");
+	for (int i = 1; i <= 3; i++)
+		assert_ok(&b, i, FEED_B);
+	assert_ok(&b, 4, FEED_A);
+	assert_ok(&b, 5, FEED_B);
+	ck_assert(strncmp(b.got[5].moved_to, "https://127.0.0.1:", 18) == 0);
+	batch_free(&b);
+}
+END_TEST
+
 static void
 write_file(const char *name, const char *text)
 {
@@ -614,7 +640,7 @@ static void
 start_server(void)
 {
 	const char *top = getenv("TOP_SRCDIR"), *py = getenv("PYTHON3");
-	char script[1024], portfile[256];
+	char script[1024], portfile[256], tlsportfile[256];
 	int pipefd[2];
 	FILE *f;
 
@@ -624,6 +650,7 @@ start_server(void)
 		py = TEST_PYTHON3;
 	snprintf(script, sizeof script, "%s/tests/harness/httpd.py", top);
 	snprintf(portfile, sizeof portfile, "%s/port", root);
+	snprintf(tlsportfile, sizeof tlsportfile, "%s/tlsport", root);
 	if (pipe(pipefd) == -1 || (server_pid = fork()) == -1) {
 		perror("test_fetch");
 		exit(99);
@@ -632,8 +659,8 @@ start_server(void)
 		dup2(pipefd[0], 0);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execl(py, py, script, "--root", root, "--port-file", portfile, "--stop-on-eof",
-		      (char *)NULL);
+		execl(py, py, script, "--root", root, "--port-file", portfile, "--tls-port-file",
+		      tlsportfile, "--stop-on-eof", (char *)NULL);
 		perror(py);
 		_exit(127);
 	}
@@ -648,10 +675,14 @@ start_server(void)
 		if (port == 0)
 			usleep(50000);
 	}
-	if (port == 0) {
+	/* The port file is written last, so the TLS one is there by now. */
+	if (port == 0 || (f = fopen(tlsportfile, "r")) == NULL) {
 		fprintf(stderr, "test_fetch: %s did not start\n", script);
 		exit(99);
 	}
+	if (fscanf(f, "%d", &tls_port) != 1)
+		tls_port = 0;
+	fclose(f);
 }
 
 static void
@@ -663,6 +694,8 @@ stop_server(void)
 	if (waitpid(server_pid, NULL, 0) == -1)
 		kill(server_pid, SIGTERM);
 	snprintf(path, sizeof path, "%s/port", root);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/tlsport", root);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/a.xml", root);
 	unlink(path);
@@ -698,6 +731,7 @@ main(void)
 	tcase_add_test(tc, file_urls_only_when_allowed);
 	tcase_add_test(tc, body_freed_when_not_taken);
 	tcase_add_test(tc, many_feeds_through_the_window);
+	tcase_add_test(tc, tls_verified_unless_insecure);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

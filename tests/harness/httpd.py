@@ -12,10 +12,15 @@ As a module:
 
 As a script (for C tests and manual use):
 
-    httpd.py [--root DIR] [--port N] [--port-file F] [--stop-on-eof] [-v]
+    httpd.py [--root DIR] [--port N] [--port-file F] [--tls-port-file F2]
+             [--stop-on-eof] [-v]
 
 writes the port to F (atomically) once listening, and with --stop-on-eof
 exits when its standard input closes (the test that started it died).
+With --tls-port-file (or Server(tls=True)) a second, HTTPS listener serves
+the same files and counts into the same statistics, with a self-signed
+certificate for localhost / 127.0.0.1 made at start (needs the openssl
+command); a client must skip verification or trust srv.cert_file.
 
 Files (from memory or under root) are served with a strong ETag and a
 Last-Modified, answer If-None-Match / If-Modified-Since with 304, and are
@@ -48,7 +53,11 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -324,26 +333,75 @@ class HTTPServer(http.server.ThreadingHTTPServer):
         return self.bombs[size]
 
 
+class TLSServer(HTTPServer):
+    """HTTPS; the handshake runs in the request's thread, not the accept loop."""
+
+    def __init__(self, addr, root, verbose, ctx):
+        super().__init__(addr, root, verbose)
+        self.ctx = ctx
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        return self.ctx.wrap_socket(sock, server_side=True,
+                                    do_handshake_on_connect=False), addr
+
+    def finish_request(self, request, client_address):
+        try:
+            super().finish_request(request, client_address)
+        except (ssl.SSLError, OSError):
+            pass    # a client that rejected our certificate: expected
+
+
+def make_cert(folder):
+    """A self-signed EC certificate for localhost and 127.0.0.1."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "7",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 class Server:
     """A started-on-demand test server on 127.0.0.1 (see the module doc)."""
 
-    def __init__(self, root=None, host="127.0.0.1", port=0, verbose=False):
+    def __init__(self, root=None, host="127.0.0.1", port=0, verbose=False, tls=False):
         if not host.startswith("127."):
             raise ValueError("tests only listen on 127.0.0.0/8")
         self.httpd = HTTPServer((host, port), root, verbose)
         self.host = host
         self.port = self.httpd.server_address[1]
-        self.thread = None
+        self.servers = [self.httpd]
+        self.tls_port = None
+        self.cert_file = None
+        self.tmp = None
+        if tls:
+            self.tmp = tempfile.mkdtemp(prefix="tidings-httpd-")
+            self.cert_file, key = make_cert(self.tmp)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.cert_file, key)
+            ctx.set_alpn_protocols(["http/1.1"])
+            https = TLSServer((host, 0), root, verbose, ctx)
+            https.files = self.httpd.files       # one set of files ...
+            https.stats = self.httpd.stats       # ... and of statistics
+            https.stopping = self.httpd.stopping
+            self.tls_port = https.server_address[1]
+            self.servers.append(https)
 
     def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        for s in self.servers:
+            threading.Thread(target=s.serve_forever, daemon=True).start()
         return self
 
     def stop(self):
         self.httpd.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -351,7 +409,9 @@ class Server:
     def __exit__(self, *exc):
         self.stop()
 
-    def url(self, path="/"):
+    def url(self, path="/", tls=False):
+        if tls:
+            return "https://%s:%d%s" % (self.host, self.tls_port, path)
         return "http://%s:%d%s" % (self.host, self.port, path)
 
     def add(self, path, body, ctype="application/xml", mtime=None):
@@ -367,22 +427,28 @@ class Server:
         self.httpd.stats.reset()
 
 
+def write_port(path, port):
+    with open(path + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(path + ".tmp", path)
+
+
 def main():
     ap = argparse.ArgumentParser(description="tidings test HTTP server (127.0.0.1)")
     ap.add_argument("--root", help="serve files under this folder")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
     ap.add_argument("--port-file", help="write the port here once listening")
+    ap.add_argument("--tls-port-file", help="also serve HTTPS; write its port here")
     ap.add_argument("--stop-on-eof", action="store_true",
                     help="exit when standard input reaches end of file")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
-    srv = Server(a.root, a.host, a.port, a.verbose).start()
+    srv = Server(a.root, a.host, a.port, a.verbose, tls=bool(a.tls_port_file)).start()
+    if a.tls_port_file:
+        write_port(a.tls_port_file, srv.tls_port)
     if a.port_file:
-        tmp = a.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % srv.port)
-        os.rename(tmp, a.port_file)
+        write_port(a.port_file, srv.port)   # last: the signal that all is up
     else:
         print(srv.port, flush=True)
     try:
