@@ -73,7 +73,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 	char line[32];
 	int code;
 
-	if (n < 12 || strncmp(p, "HTTP/", 5) != 0)
+	if (n < 10 || strncmp(p, "HTTP/", 5) != 0)
 		return n;
 	memcpy(line, p, n < sizeof line - 1 ? n : sizeof line - 1);
 	line[n < sizeof line - 1 ? n : sizeof line - 1] = '\0';

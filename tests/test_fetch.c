@@ -713,6 +713,9 @@ main(void)
 	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A proxy from the environment must not see the loopback traffic. */
+	setenv("no_proxy", "127.0.0.1,localhost", 1);
+	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
 	if (mkdtemp(root) == NULL) {
 		perror("mkdtemp");
 		return 99;
