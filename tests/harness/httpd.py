@@ -54,6 +54,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -100,14 +101,20 @@ class Stats:
                 self.requests.append({"path": path, "headers": headers})
             return self.gen
 
-    def end(self, gen, path, host, code):
+    def answered(self, gen, path, code):
+        """Counted before the answer goes out, so a client sees it at once."""
+        with self.lock:
+            if gen != self.gen:
+                return
+            per = self.status.setdefault(path, {})
+            per[str(code)] = per.get(str(code), 0) + 1
+
+    def end(self, gen, host):
         with self.lock:
             if gen != self.gen:
                 return
             self.active -= 1
             self.active_host[host] -= 1
-            per = self.status.setdefault(path, {})
-            per[str(code)] = per.get(str(code), 0) + 1
 
     def connected(self):
         with self.lock:
@@ -151,9 +158,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write("httpd: %s\n" % (fmt % args))
 
     # -- plumbing -----------------------------------------------------------
-    def send(self, code, body=b"", ctype="text/plain", headers=()):
-        self.code = code
+    def respond(self, code):
+        if getattr(self, "gen", None) is not None:
+            self.server.stats.answered(self.gen, self.path, code)
         self.send_response(code)
+
+    def send(self, code, body=b"", ctype="text/plain", headers=()):
+        self.respond(code)
         for k, v in headers:
             self.send_header(k, v)
         if code != 304:
@@ -173,17 +184,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         if url.path in ("/_stats", "/_stats.txt", "/_reset"):
+            self.gen = None
             return self.stats_endpoint(url.path)
         host = self.headers.get("Host", "")
         logged = {k: self.headers[k] for k in LOGGED_HEADERS if k in self.headers}
-        gen = self.server.stats.begin(self.path, host, logged)
-        self.code = 0
+        self.gen = self.server.stats.begin(self.path, host, logged)
         try:
             self.dispatch(url.path, urllib.parse.parse_qs(url.query))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            self.server.stats.end(gen, self.path, host, self.code)
+            self.server.stats.end(self.gen, host)
+            self.gen = None
 
     def stats_endpoint(self, path):
         if path == "/_reset":
@@ -270,8 +282,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def ep_drip(self, rest, q):
         n = int(q.get("n", ["10"])[0])
         delay = float(q.get("delay", ["1"])[0])
-        self.code = 200
-        self.send_response(200)
+        self.respond(200)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(n))
         self.end_headers()
@@ -282,8 +293,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def ep_big(self, rest, q):
         size = int(q.get("size", ["1048576"])[0])
-        self.code = 200
-        self.send_response(200)
+        self.respond(200)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
@@ -444,6 +454,7 @@ def main():
                     help="exit when standard input reaches end of file")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # clean up on kill
     srv = Server(a.root, a.host, a.port, a.verbose, tls=bool(a.tls_port_file)).start()
     if a.tls_port_file:
         write_port(a.tls_port_file, srv.tls_port)
@@ -457,7 +468,7 @@ def main():
                 pass
         else:
             threading.Event().wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     srv.stop()
 
