@@ -4,6 +4,19 @@
  * fetch_all() runs the requests concurrently within the configured limits
  * and calls done() for each as soon as its transfer ends, so the caller
  * can parse one feed while the others are still downloading.
+ *
+ * Limits: at most `parallel` transfers run at once and at most `per_host`
+ * to one scheme://host:port (0: no per-host limit); the rest wait their
+ * turn, and a transfer's timeout starts when it starts.  max_size counts
+ * decoded bytes (0: no limit).  HTTP/2 is used where TLS offers it.
+ *
+ * Results: moved_to is set only when every redirect on the way was a
+ * 301/308 and the final answer was 2xx or 304.  A 429/503 without a usable
+ * Retry-After gets retry_after = now + 1 hour; no wait beyond 7 days is
+ * believed.  error is one short line for a person ("HTTP 404 Not Found",
+ * "connection refused", "timed out after 30 s", "larger than N bytes",
+ * "TLS: ...", "could not resolve host x").  Validators are returned for
+ * 2xx and 304 answers.  fetch_all() frees whatever done() leaves in res.
  */
 #ifndef TIDINGS_FETCH_H
 #define TIDINGS_FETCH_H
