@@ -75,7 +75,7 @@ START_TEST(qp_encoding)
 	memset(line, '=', 100);
 	ck_assert_int_eq(message_qp_encode(line, 100, &b), 0);
 	ck_assert_int_eq(strncmp(b.data + 72, "=3D=\r\n=3D=3D", 12), 0);
-	ck_assert_uint_eq(b.len, 300 + 3 * 4);
+	ck_assert_uint_eq(b.len, 300 + 3 * 3);
 	buf_free(&b);
 }
 END_TEST
