@@ -750,8 +750,11 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		err_set(e, EX_IOERR, "cannot lock mbox %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || write_all(fd, b.data, b.len) != 0 ||
-	    fsync(fd) != 0) {
+	if (fstat(fd, &st) != 0) {
+		err_set(e, EX_IOERR, "cannot stat mbox %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0) {
 		err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
 		/* leave no half message behind */
 		if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) == 0)

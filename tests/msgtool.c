@@ -57,13 +57,12 @@ main(int argc, char **argv)
 	m.date = d != NULL ? (time_t)atoll(d) : time(NULL);
 	m.list_id = getenv("MSG_LIST_ID");
 	m.list_unsubscribe = getenv("MSG_LIST_UNSUBSCRIBE");
-	if (message_build(&m, &out, mid, sizeof mid, &e) != 0) {
+	if (message_build(&m, &out, mid, sizeof mid, &e) != 0)
 		fprintf(stderr, "msgtool: %s\n", e.msg);
-		return e.code;
-	}
-	fwrite(out.data, 1, out.len, stdout);
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+		e.code = EX_IOERR;
 	buf_free(&text);
 	buf_free(&html);
 	buf_free(&out);
-	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	return e.code;
 }
