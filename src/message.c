@@ -388,7 +388,9 @@ static int
 add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
 {
 	size_t i, col = 4;
+	const char *sep;
 	char *a;
+	int r;
 
 	if (nto == 0)
 		return err_set(e, EX_DATAERR, "message has no recipient");
@@ -398,20 +400,19 @@ add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
 		if ((a = message_address(to[i])) == NULL)
 			return err_set(e, EX_DATAERR,
 			    "not a valid ASCII address: %s", to[i]);
-		if (i > 0 && buf_adds(out, col + strlen(a) + 2 > LINE_MAX_HDR ?
-		    ",\r\n " : ", ") != 0) {
-			free(a);
-			return err_oom(e);
+		sep = "";
+		if (i > 0 && col + 2 + strlen(a) > LINE_MAX_HDR) {
+			sep = ",\r\n ";
+			col = 1;
+		} else if (i > 0) {
+			sep = ", ";
+			col += 2;
 		}
-		if (i > 0)
-			col = out->data[out->len - 1] == ' ' &&
-			    out->data[out->len - 2] == '\n' ? 1 : col + 2;
 		col += strlen(a);
-		if (buf_adds(out, a) != 0) {
-			free(a);
-			return err_oom(e);
-		}
+		r = buf_adds(out, sep) != 0 || buf_adds(out, a) != 0;
 		free(a);
+		if (r)
+			return err_oom(e);
 	}
 	return buf_adds(out, "\r\n") != 0 ? err_oom(e) : 0;
 }

@@ -272,6 +272,10 @@ START_TEST(smtp_starttls_ok)
 	}
 	log = srv_file(&s, "log.jsonl");
 	ck_assert_int_eq(count(log, "\"tls\": true, \"authenticated\": false"), 2);
+	/* SNI for the name, none for the IP address */
+	ck_assert_int_eq(count(log, "\"event\": \"sni\", \"name\": \"localhost\""), 1);
+	ck_assert_int_eq(count(log, "\"event\": \"sni\""), 2);
+	ck_assert_int_eq(count(log, "\"event\": \"sni\", \"name\": null"), 1);
 	free(log);
 	srv_stop(&s);
 }
@@ -562,6 +566,30 @@ START_TEST(smtp_dropped_mid_data)
 }
 END_TEST
 
+START_TEST(smtp_dropped_after_first)
+{
+	struct srv s;
+	struct fixture f;
+	struct err e = {0};
+	char *got;
+
+	srv_start(&s, OPTS("--mode", "dropdata", "--drop-after", "1"));
+	fx_init(&f, &s, "127.0.0.1", 0);
+	/* the first went through, so it must be reported (and recorded) */
+	ck_assert_int_eq(run(&f, 2, &e), 0);
+	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
+	ck_assert_int_eq(f.m[1].status, DELIVERY_TEMPFAIL);
+	ck_assert_msg(strstr(f.m[1].detail, "connection lost") != NULL, "%s",
+	    f.m[1].detail);
+	got = srv_file(&s, "msg-1.eml");
+	ck_assert_str_eq(got, f.m[0].data);
+	free(got);
+	ck_assert_ptr_null(srv_file(&s, "msg-2.eml"));
+	fx_free(&f);
+	srv_stop(&s);
+}
+END_TEST
+
 START_TEST(smtp_closed_port)
 {
 	struct fixture f;
@@ -748,6 +776,7 @@ main(void)
 	tcase_add_test(tc, smtp_data_451);
 	tcase_add_test(tc, smtp_data_554);
 	tcase_add_test(tc, smtp_dropped_mid_data);
+	tcase_add_test(tc, smtp_dropped_after_first);
 	tcase_add_test(tc, smtp_closed_port);
 	tcase_add_test(tc, smtp_never_greets);
 	tcase_add_test(tf, mbox_appends_mboxrd);

@@ -113,6 +113,19 @@ def check_parsed(raw, subject, text, html, label):
         check(got_h == html.replace("\r\n", "\n"), "%s: html part differs" % label)
 
 
+def smtp_roundtrip(raw):
+    """The harness as a module: what the server stores is what was sent."""
+    import smtplib
+    from smtpd import SmtpServer
+    with tempfile.TemporaryDirectory() as d:
+        with SmtpServer(d) as srv:
+            with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as c:
+                c.sendmail("t@example.org", ["a@example.org"], raw)
+            got = srv.messages()
+        check(len(got) == 1 and got[0]["data"] == raw, "smtpd module round trip")
+        check(got[0]["rcpt_tos"] == ["a@example.org"], "smtpd module envelope")
+
+
 def main():
     n = 0
     html = "<p>Héllo &amp; <a href=\"https://example.org/?a=b\">link</a></p>\n"
@@ -131,6 +144,12 @@ def main():
     msg = email.message_from_bytes(raw, policy=email.policy.strict)
     check(msg["List-Id"] == "<john.example.org>", "List-Id")
     check(msg["List-Unsubscribe"] == "<https://example.org/u?x=1>", "List-Unsubscribe")
+    many = ["recipient.number.%02d@subdomain.example.org" % i for i in range(12)]
+    raw = build("x", "a\n", "b\n", to=many)
+    check_raw(raw, "many recipients")
+    msg = email.message_from_bytes(raw, policy=email.policy.strict)
+    check([a.addr_spec for a in msg["To"].addresses] == many, "many recipients: To")
+    smtp_roundtrip(raw)
     # refused: non-ASCII address, header injection through an address
     for bad in ("ü@example.org", "a@example.org\r\nBcc: x@y", "not an address"):
         r = subprocess.run([MSGTOOL, "t@example.org", "s", "/dev/null", "/dev/null", bad],

@@ -53,6 +53,11 @@ MESSAGES = {
 }
 
 
+def _angle(line):
+    text = line.decode("ascii", "replace")
+    return text[text.find("<") + 1:text.rfind(">")]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,17 +67,18 @@ def free_port():
 class SmtpServer:
     def __init__(self, folder, starttls=False, cert="server", require_starttls=False,
                  auth=None, auth_required=False, rcpt=None, data_code=None,
-                 mode="smtp", port=None, certs_dir=None):
+                 mode="smtp", port=None, certs_dir=None, drop_after=0):
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
         self.opts = dict(starttls=starttls, cert=cert, require_starttls=require_starttls,
                          auth=auth, auth_required=auth_required, rcpt=rcpt or {},
-                         data_code=data_code, mode=mode)
+                         data_code=data_code, mode=mode, drop_after=drop_after)
         self.certs_dir = certs_dir or os.path.join(folder, "certs")
         self.port = port or free_port()
         self.ca = None
         self._lock = threading.Lock()
         self._n = itertools.count(1)
+        self._msgno = itertools.count(1)
         self._sessions = {}
         self._controller = None
         self._raw = None
@@ -97,6 +103,13 @@ class SmtpServer:
                 with open(os.path.join(self.folder, ev["file"]), "rb") as f:
                     out.append(dict(ev, data=f.read()))
         return out
+
+    def _save(self, session, data, mail_from, rcpts, **extra):
+        name = "msg-%d.eml" % next(self._msgno)
+        with open(os.path.join(self.folder, name), "wb") as f:
+            f.write(data)
+        self.log(event="message", session=session, file=name, mail_from=mail_from,
+                 rcpt_tos=rcpts, **extra)
 
     def session_no(self, session):
         with self._lock:
@@ -137,6 +150,10 @@ class SmtpServer:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(pem, key)
         ctx.num_tickets = 0     # libesmtp 1.1 can hang on TLS 1.3 tickets
+
+        def sni(sslobj, name, _ctx):
+            self.log(event="sni", name=name)
+        ctx.sni_callback = sni
         return ctx
 
     def _start_aiosmtpd(self):
@@ -174,14 +191,10 @@ class SmtpServer:
                     srv.log(event="data-refused", session=srv.session_no(session),
                             code=int(o["data_code"]))
                     return MESSAGES[o["data_code"]]
-                n = next(srv._n)
-                name = "msg-%d.eml" % n
-                with open(os.path.join(srv.folder, name), "wb") as f:
-                    f.write(envelope.original_content)
-                srv.log(event="message", session=srv.session_no(session), file=name,
-                        mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos,
-                        tls=session.ssl is not None,
-                        authenticated=bool(session.authenticated))
+                srv._save(srv.session_no(session), envelope.original_content,
+                          envelope.mail_from, envelope.rcpt_tos,
+                          tls=session.ssl is not None,
+                          authenticated=bool(session.authenticated))
                 return "250 Message accepted for delivery"
 
         def authenticator(server, session, envelope, mechanism, auth_data):
@@ -243,17 +256,35 @@ class SmtpServer:
                 c.sendall(MESSAGES["421"].encode() + b"\r\n")
                 return
             c.sendall(b"220 localhost ESMTP raw test server\r\n")
+            accepted, mail_from, rcpts = 0, None, []
             for line in f:
                 cmd = line[:4].upper()
                 self.log(event="command", session=sess,
                          line=line.decode("ascii", "replace").rstrip())
                 if cmd == b"EHLO":
                     c.sendall(b"250-localhost\r\n250 8BITMIME\r\n")
+                elif cmd == b"DATA" and self.opts["drop_after"] > accepted:
+                    c.sendall(b"354 go ahead\r\n")
+                    data = []
+                    for dl in f:
+                        if dl == b".\r\n":
+                            break
+                        data.append(dl[1:] if dl.startswith(b".") else dl)
+                    accepted += 1
+                    self._save(sess, b"".join(data), mail_from, rcpts)
+                    rcpts = []
+                    c.sendall(b"250 accepted\r\n")
                 elif cmd == b"DATA":
                     c.sendall(b"354 go ahead\r\n")
                     f.readline()    # one line of the message, then vanish
                     self.log(event="dropped", session=sess)
                     return
+                elif cmd == b"MAIL":
+                    mail_from = _angle(line)
+                    c.sendall(b"250 OK\r\n")
+                elif cmd == b"RCPT":
+                    rcpts.append(_angle(line))
+                    c.sendall(b"250 OK\r\n")
                 elif cmd == b"QUIT":
                     c.sendall(b"221 bye\r\n")
                     return
@@ -279,6 +310,7 @@ def main(argv=None):
     ap.add_argument("--auth-required", action="store_true")
     ap.add_argument("--rcpt", action="append", default=[])
     ap.add_argument("--data-code", choices=["451", "554"])
+    ap.add_argument("--drop-after", type=int, default=0)
     ap.add_argument("--mode", default="smtp",
                     choices=["smtp", "greet421", "nogreet", "dropdata"])
     a = ap.parse_args(argv)
@@ -287,7 +319,7 @@ def main(argv=None):
                      require_starttls=a.require_starttls, auth=a.auth,
                      auth_required=a.auth_required, rcpt=rcpt,
                      data_code=a.data_code, mode=a.mode, port=a.port,
-                     certs_dir=a.certs_dir)
+                     certs_dir=a.certs_dir, drop_after=a.drop_after)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
