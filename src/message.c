@@ -160,16 +160,17 @@ base64_add(struct buf *out, const unsigned char *s, size_t n)
 }
 
 /*
- * Encoded words for clean UTF-8 text s, the first starting at column col.
+ * Encoded words for clean UTF-8 text s, the first starting at column col;
+ * phrase: s is a display name.
  * Each word holds whole characters and every line stays within
  * LINE_MAX_HDR columns; words are separated by CRLF SP, which decoders
  * drop between adjacent encoded words.
  */
 static int
-encode_words(const char *s, size_t col, struct buf *out)
+encode_words(const char *s, size_t col, int phrase, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, take, room, l;
+	size_t n = strlen(s), i = 0, take, room, l, sp;
 
 	if (n == 0)
 		return 0;
@@ -180,7 +181,7 @@ encode_words(const char *s, size_t col, struct buf *out)
 			col = 1;
 		}
 		room = (LINE_MAX_HDR - col - EW_OVERHEAD) / 4 * 3;
-		take = 0;
+		take = sp = 0;
 		while (i + take < n) {
 			l = utf8_len(p + i + take, n - i - take);
 			if (l == 0)
@@ -188,7 +189,16 @@ encode_words(const char *s, size_t col, struct buf *out)
 			if (take + l > room)
 				break;
 			take += l;
+			if (p[i + take - 1] == ' ')
+				sp = take;
 		}
+		/*
+		 * In a display name, end a word after a space when possible:
+		 * some decoders (Python's) put a space between encoded words
+		 * in phrases, which RFC 2047 says to drop.
+		 */
+		if (phrase && i + take < n && sp > 0)
+			take = sp;
 		if (take == 0) {
 			/* no room for even one character: new line */
 			if (buf_adds(out, "\r\n ") != 0)
@@ -221,7 +231,7 @@ message_encode_header(const char *name, const char *value, struct buf *out)
 	if (header_plain_ok(v, nl))
 		r = fold_plain(v, nl + 2, out);
 	else
-		r = encode_words(v, nl + 2, out);
+		r = encode_words(v, nl + 2, 0, out);
 	free(v);
 	if (r != 0)
 		return -1;
@@ -321,56 +331,74 @@ display_name(const char *mailbox)
 	return name;
 }
 
+/* Printable ASCII that fits on the line: sent as a quoted-string. */
+static int
+phrase_plain_ok(const char *name, size_t col)
+{
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x7f)
+			return 0;
+	return strstr(name, "=?") == NULL && col + strlen(name) + 2 <= LINE_MAX_HDR;
+}
+
+static int
+add_quoted(struct buf *out, const char *name)
+{
+	const char *p;
+
+	if (buf_addc(out, '"') != 0)
+		return -1;
+	for (p = name; *p != '\0'; p++) {
+		if ((*p == '"' || *p == '\\') && buf_addc(out, '\\') != 0)
+			return -1;
+		if (buf_addc(out, *p) != 0)
+			return -1;
+	}
+	return buf_addc(out, '"');
+}
+
+/* Columns used on the last line of out, which started at column 0. */
+static size_t
+last_line_len(const struct buf *out)
+{
+	size_t i = out->len;
+
+	while (i > 0 && out->data[i - 1] != '\n')
+		i--;
+	return out->len - i;
+}
+
 /* "Name <addr>" as a header: the name quoted or encoded, then the address. */
 static int
 add_mailbox_header(const char *hname, const char *mailbox, struct buf *out,
                    struct err *e)
 {
-	char *addr = message_address(mailbox), *name = NULL, *clean = NULL;
-	const char *p;
-	int r = -1, plain = 1;
-	size_t start;
+	char *addr = message_address(mailbox), *name = NULL, *clean = NULL, *nm;
+	size_t col = strlen(hname) + 2;
+	int r = -1;
 
 	if (addr == NULL)
 		return err_set(e, EX_DATAERR, "not a valid ASCII address: %s", mailbox);
 	if ((name = display_name(mailbox)) == NULL ||
-	    (clean = header_clean(name)) == NULL) {
-		r = err_oom(e);
-		goto out;
-	}
-	if (buf_printf(out, "%s: ", hname) != 0)
+	    (clean = header_clean(name)) == NULL ||
+	    buf_printf(out, "%s: ", hname) != 0)
 		goto oom;
-	if (*str_trim(clean) != '\0') {
-		for (p = clean; *p != '\0'; p++)
-			if ((unsigned char)*p >= 0x7f)
-				plain = 0;
-		if (strstr(clean, "=?") != NULL ||
-		    strlen(clean) + strlen(hname) + 4 > LINE_MAX_HDR)
-			plain = 0;
-		if (plain) {
-			if (buf_addc(out, '"') != 0)
-				goto oom;
-			for (p = clean; *p != '\0'; p++)
-				if ((*p == '"' || *p == '\\') &&
-				    buf_addc(out, '\\') != 0)
-					goto oom;
-				else if (buf_addc(out, *p) != 0)
-					goto oom;
-			if (buf_addc(out, '"') != 0)
-				goto oom;
-		} else {
-			if (encode_words(clean, strlen(hname) + 2, out) != 0)
-				goto oom;
-		}
+	nm = str_trim(clean);
+	if (*nm == '\0') {
+		if (buf_adds(out, addr) != 0)
+			goto oom;
+	} else {
+		if (phrase_plain_ok(nm, col) ? add_quoted(out, nm) != 0 :
+		    encode_words(nm, col, 1, out) != 0)
+			goto oom;
 		/* the address goes on its own line if it would not fit */
-		p = strrchr(buf_str(out), '\n');
-		start = p != NULL ? (size_t)(out->data + out->len - p - 1) : out->len;
-		if (buf_adds(out, start + strlen(addr) + 3 > LINE_MAX_HDR ?
+		if (buf_adds(out, last_line_len(out) + strlen(addr) + 3 > LINE_MAX_HDR ?
 		    "\r\n <" : " <") != 0 || buf_adds(out, addr) != 0 ||
 		    buf_addc(out, '>') != 0)
 			goto oom;
-	} else if (buf_adds(out, addr) != 0)
-		goto oom;
+	}
 	if (buf_adds(out, "\r\n") != 0)
 		goto oom;
 	r = 0;

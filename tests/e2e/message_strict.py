@@ -113,6 +113,10 @@ def check_parsed(raw, subject, text, html, label):
         check(got_h == html.replace("\r\n", "\n"), "%s: html part differs" % label)
 
 
+def message_address(frm):
+    return frm[frm.rfind("<") + 1:frm.rfind(">")] if "<" in frm else frm
+
+
 def smtp_roundtrip(raw):
     """The harness as a module: what the server stores is what was sent."""
     import smtplib
@@ -144,6 +148,25 @@ def main():
     msg = email.message_from_bytes(raw, policy=email.policy.strict)
     check(msg["List-Id"] == "<john.example.org>", "List-Id")
     check(msg["List-Unsubscribe"] == "<https://example.org/u?x=1>", "List-Unsubscribe")
+    froms = [
+        ('"Doe, John \\"JD\\"" <jd@example.org>', 'Doe, John "JD"'),
+        ("A very long display name " * 6 + "<long@example.org>",
+         ("A very long display name " * 6).strip()),
+        ("Évêque 日本語\r\nBcc: x@y <e@example.org>", "Évêque 日本語  Bcc: x@y"),
+        ("=?utf-8?q?x?= <q@example.org>", "=?utf-8?q?x?="),
+        ("bare@example.org", ""),
+    ]
+    for i, (frm, name) in enumerate(froms):
+        raw = build("x", "a\n", "b\n", frm=frm)
+        check_raw(raw, "from %d" % i)
+        for pol in (email.policy.strict, email.policy.default):
+            msg = email.message_from_bytes(raw, policy=pol)
+            a = msg["From"].addresses[0]
+            # a phrase: runs of white space count as one
+            got = " ".join(a.display_name.split(" "))
+            check(" ".join(got.split()) == " ".join(name.split()),
+                  "from %d: %r != %r" % (i, a.display_name, name))
+            check(a.addr_spec == message_address(frm), "from %d: address" % i)
     many = ["recipient.number.%02d@subdomain.example.org" % i for i in range(12)]
     raw = build("x", "a\n", "b\n", to=many)
     check_raw(raw, "many recipients")
