@@ -9,6 +9,10 @@ import sys
 import tempfile
 
 BUILD = os.environ.get("TOP_BUILDDIR", ".")
+SRC = os.environ.get("TOP_SRCDIR",
+                     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+# our tests/harness/smtpd.py, not the standard library's old smtpd module
+sys.path.insert(0, os.path.join(SRC, "tests", "harness"))
 MSGTOOL = os.path.join(BUILD, "tests", "msgtool")
 
 SUBJECTS = [
