@@ -262,7 +262,7 @@ START_TEST(smtp_starttls_ok)
 	char *log;
 	int round;
 
-	srv_start(&s, OPTS("--starttls"));
+	srv_start(&s, OPTS("--starttls", "--require-starttls"));
 	/* two TLS sessions in one process: libesmtp's cached-ctx bug */
 	for (round = 0; round < 2; round++) {
 		fx_init(&f, &s, round == 0 ? "localhost" : "127.0.0.1", 1);
