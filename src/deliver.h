@@ -30,6 +30,13 @@ struct outmsg {
 };
 
 /*
+ * SMTP: one connection for all messages, STARTTLS required unless tls =
+ * none, AUTH when a user is set (a failed AUTH stops the session before
+ * MAIL).  A short probe connect, bounded by smtp.timeout, runs first since
+ * libesmtp's connect() has none; after it every wait for the server is
+ * bounded by smtp.timeout (there is no single deadline for the session).
+ * SIGPIPE is ignored while the session runs.
+ *
  * Deliver msgs as cfg says (one SMTP session for all of them). Returns 0
  * when delivery was attempted (each message has its status), -1 when
  * nothing could be (e says why, with EX_UNAVAILABLE, EX_TEMPFAIL,

@@ -1,0 +1,645 @@
+/*
+ * message: builds the digest as RFC 5322 + MIME text, CRLF throughout.
+ *
+ * Header text from feeds goes through header_clean() (controls become
+ * spaces, broken UTF-8 becomes U+FFFD) and then either plain folding or
+ * RFC 2047 "B" encoded words split on character boundaries.  Bodies are
+ * quoted-printable, so no line exceeds 76 octets and the boundary, which
+ * contains "=_", can never occur inside a part.
+ */
+#include "message.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define LINE_MAX_HDR 76         /* fold header lines at this width */
+#define QP_LINE 76              /* RFC 2045 limit, soft break included */
+#define EW_OVERHEAD 12          /* strlen("=?UTF-8?B?") + strlen("?=") */
+
+static const char hexd[] = "0123456789ABCDEF";
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Header text made safe: every control character (CR and LF included)
+ * becomes a space so nothing can start a new header; invalid UTF-8
+ * becomes U+FFFD.  Returns a malloc'd string or NULL.
+ */
+static char *
+header_clean(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, l;
+	int r = 0;
+
+	while (i < n && r == 0) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			r = buf_addc(&b, ' ');
+			i++;
+		} else if ((l = utf8_len(p + i, n - i)) == 0) {
+			r = buf_adds(&b, "\xef\xbf\xbd");
+			i++;
+		} else {
+			r = buf_add(&b, p + i, l);
+			i += l;
+		}
+	}
+	if (r != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/*
+ * Plain folding is used only when it round-trips exactly: printable
+ * ASCII, no "=?" (would look like an encoded word), single spaces, no
+ * space at either end, and every word short enough to fit on a line.
+ */
+static int
+header_plain_ok(const char *s, size_t namelen)
+{
+	size_t word = 0;
+	const char *p;
+
+	if (*s == ' ' || (*s != '\0' && s[strlen(s) - 1] == ' '))
+		return 0;
+	if (strstr(s, "=?") != NULL || strstr(s, "  ") != NULL)
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x7f)
+			return 0;
+		word = *p == ' ' ? 0 : word + 1;
+		if (word + namelen + 2 > LINE_MAX_HDR)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+fold_plain(const char *s, size_t col, struct buf *out)
+{
+	const char *p = s, *sp;
+	size_t wl;
+
+	while (*p != '\0') {
+		sp = strchr(p + 1, ' ');
+		wl = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		/* a word starting with its space; fold before the space */
+		if (col + wl > LINE_MAX_HDR && p != s) {
+			if (buf_adds(out, "\r\n") != 0)
+				return -1;
+			col = 0;
+		}
+		if (buf_add(out, p, wl) != 0)
+			return -1;
+		col += wl;
+		p += wl;
+	}
+	return 0;
+}
+
+static int
+base64_add(struct buf *out, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	char q[4];
+	uint32_t v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)s[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		q[0] = tab[v >> 18 & 63];
+		q[1] = tab[v >> 12 & 63];
+		q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? tab[v & 63] : '=';
+		if (buf_add(out, q, 4) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Encoded words for clean UTF-8 text s, the first starting at column col;
+ * phrase: s is a display name.
+ * Each word holds whole characters and every line stays within
+ * LINE_MAX_HDR columns; words are separated by CRLF SP, which decoders
+ * drop between adjacent encoded words.
+ */
+static int
+encode_words(const char *s, size_t col, int phrase, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, take, room, l, sp;
+
+	if (n == 0)
+		return 0;
+	while (i < n) {
+		if (col + EW_OVERHEAD + 8 > LINE_MAX_HDR) {
+			if (buf_adds(out, "\r\n ") != 0)
+				return -1;
+			col = 1;
+		}
+		room = (LINE_MAX_HDR - col - EW_OVERHEAD) / 4 * 3;
+		take = sp = 0;
+		while (i + take < n) {
+			l = utf8_len(p + i + take, n - i - take);
+			if (l == 0)
+				l = 1;  /* cannot happen after header_clean */
+			if (take + l > room)
+				break;
+			take += l;
+			if (p[i + take - 1] == ' ')
+				sp = take;
+		}
+		/*
+		 * In a display name, end a word after a space when possible:
+		 * some decoders (Python's) put a space between encoded words
+		 * in phrases, which RFC 2047 says to drop.
+		 */
+		if (phrase && i + take < n && sp > 0)
+			take = sp;
+		if (take == 0) {
+			/* no room for even one character: new line */
+			if (buf_adds(out, "\r\n ") != 0)
+				return -1;
+			col = 1;
+			continue;
+		}
+		if (buf_adds(out, "=?UTF-8?B?") != 0 ||
+		    base64_add(out, p + i, take) != 0 || buf_adds(out, "?=") != 0)
+			return -1;
+		col += EW_OVERHEAD + (take + 2) / 3 * 4;
+		i += take;
+	}
+	return 0;
+}
+
+int
+message_encode_header(const char *name, const char *value, struct buf *out)
+{
+	char *v = header_clean(value != NULL ? value : "");
+	size_t nl = strlen(name);
+	int r;
+
+	if (v == NULL)
+		return -1;
+	if (buf_printf(out, "%s: ", name) != 0) {
+		free(v);
+		return -1;
+	}
+	if (header_plain_ok(v, nl))
+		r = fold_plain(v, nl + 2, out);
+	else
+		r = encode_words(v, nl + 2, 0, out);
+	free(v);
+	if (r != 0)
+		return -1;
+	return buf_adds(out, "\r\n");
+}
+
+/* Characters allowed in the ASCII addresses we send (no SMTPUTF8). */
+static int
+addr_char(int c, int local)
+{
+	if (c >= 'a' && c <= 'z')
+		return 1;
+	if (c >= 'A' && c <= 'Z')
+		return 1;
+	if (c >= '0' && c <= '9')
+		return 1;
+	if (c == '-' || c == '.')
+		return 1;
+	return local && strchr("!#$%&'*+/=?^_`{|}~", c) != NULL;
+}
+
+static int
+address_valid(const char *a, size_t n)
+{
+	const char *at = memchr(a, '@', n);
+	size_t i, ll;
+
+	if (at == NULL || at == a || at == a + n - 1 || n > 254)
+		return 0;
+	ll = (size_t)(at - a);
+	if (ll > 64 || a[0] == '.' || a[ll - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (a + i == at)
+			continue;
+		if (!addr_char((unsigned char)a[i], a + i < at))
+			return 0;
+		if (a[i] == '.' && i + 1 < n && a[i + 1] == '.')
+			return 0;
+	}
+	return at[1] != '.' && a[n - 1] != '.';
+}
+
+char *
+message_address(const char *mailbox)
+{
+	const char *lt, *gt, *s = mailbox;
+	size_t n;
+
+	if (mailbox == NULL)
+		return NULL;
+	lt = strrchr(mailbox, '<');
+	if (lt != NULL) {
+		gt = strchr(lt, '>');
+		if (gt == NULL || !str_empty(gt + 1))
+			return NULL;
+		s = lt + 1;
+		n = (size_t)(gt - s);
+	} else {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		n = strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+	}
+	if (!address_valid(s, n))
+		return NULL;
+	return str_ndup(s, n);
+}
+
+/* The display name of "Name <addr>" (malloc'd, may be ""), unquoted. */
+static char *
+display_name(const char *mailbox)
+{
+	const char *lt = strrchr(mailbox, '<');
+	char *name, *t, *r, *w;
+	size_t n;
+
+	if (lt == NULL)
+		return str_dup("");
+	name = str_ndup(mailbox, (size_t)(lt - mailbox));
+	if (name == NULL)
+		return NULL;
+	t = str_trim(name);
+	n = strlen(t);
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+		t[n - 1] = '\0';
+		t++;
+		for (r = w = t; *r != '\0'; r++) {
+			if (*r == '\\' && r[1] != '\0')
+				r++;
+			*w++ = *r;
+		}
+		*w = '\0';
+	}
+	memmove(name, t, strlen(t) + 1);
+	return name;
+}
+
+/* Printable ASCII that fits on the line: sent as a quoted-string. */
+static int
+phrase_plain_ok(const char *name, size_t col)
+{
+	const char *p;
+
+	for (p = name; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x7f)
+			return 0;
+	return strstr(name, "=?") == NULL && col + strlen(name) + 2 <= LINE_MAX_HDR;
+}
+
+static int
+add_quoted(struct buf *out, const char *name)
+{
+	const char *p;
+
+	if (buf_addc(out, '"') != 0)
+		return -1;
+	for (p = name; *p != '\0'; p++) {
+		if ((*p == '"' || *p == '\\') && buf_addc(out, '\\') != 0)
+			return -1;
+		if (buf_addc(out, *p) != 0)
+			return -1;
+	}
+	return buf_addc(out, '"');
+}
+
+/* Columns used on the last line of out, which started at column 0. */
+static size_t
+last_line_len(const struct buf *out)
+{
+	size_t i = out->len;
+
+	while (i > 0 && out->data[i - 1] != '\n')
+		i--;
+	return out->len - i;
+}
+
+/* "Name <addr>" as a header: the name quoted or encoded, then the address. */
+static int
+add_mailbox_header(const char *hname, const char *mailbox, struct buf *out,
+                   struct err *e)
+{
+	char *addr = message_address(mailbox), *name = NULL, *clean = NULL, *nm;
+	size_t col = strlen(hname) + 2;
+	int r = -1;
+
+	if (addr == NULL)
+		return err_set(e, EX_DATAERR, "not a valid ASCII address: %s", mailbox);
+	if ((name = display_name(mailbox)) == NULL ||
+	    (clean = header_clean(name)) == NULL ||
+	    buf_printf(out, "%s: ", hname) != 0)
+		goto oom;
+	nm = str_trim(clean);
+	if (*nm == '\0') {
+		if (buf_adds(out, addr) != 0)
+			goto oom;
+	} else {
+		if (phrase_plain_ok(nm, col) ? add_quoted(out, nm) != 0 :
+		    encode_words(nm, col, 1, out) != 0)
+			goto oom;
+		/* the address goes on its own line if it would not fit */
+		if (buf_adds(out, last_line_len(out) + strlen(addr) + 3 > LINE_MAX_HDR ?
+		    "\r\n <" : " <") != 0 || buf_adds(out, addr) != 0 ||
+		    buf_addc(out, '>') != 0)
+			goto oom;
+	}
+	if (buf_adds(out, "\r\n") != 0)
+		goto oom;
+	r = 0;
+	goto out;
+oom:
+	r = err_oom(e);
+out:
+	free(addr);
+	free(name);
+	free(clean);
+	return r;
+}
+
+static int
+add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
+{
+	size_t i, col = 4;
+	const char *sep;
+	char *a;
+	int r;
+
+	if (nto == 0)
+		return err_set(e, EX_DATAERR, "message has no recipient");
+	if (buf_adds(out, "To: ") != 0)
+		return err_oom(e);
+	for (i = 0; i < nto; i++) {
+		if ((a = message_address(to[i])) == NULL)
+			return err_set(e, EX_DATAERR,
+			    "not a valid ASCII address: %s", to[i]);
+		sep = "";
+		if (i > 0 && col + 2 + strlen(a) > LINE_MAX_HDR) {
+			sep = ",\r\n ";
+			col = 1;
+		} else if (i > 0) {
+			sep = ", ";
+			col += 2;
+		}
+		col += strlen(a);
+		r = buf_adds(out, sep) != 0 || buf_adds(out, a) != 0;
+		free(a);
+		if (r)
+			return err_oom(e);
+	}
+	return buf_adds(out, "\r\n") != 0 ? err_oom(e) : 0;
+}
+
+/* RFC 5322 date in the local zone, without the locale's names. */
+static int
+add_date(time_t t, struct buf *out)
+{
+	static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	long off;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	off = tm.tm_gmtoff / 60;
+	return buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld\r\n",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
+	    labs(off) / 60, labs(off) % 60);
+}
+
+static void
+random_hex(char *dst, size_t nbytes)
+{
+	unsigned char r[32];
+	size_t i, got = 0;
+	ssize_t k;
+	struct timespec ts;
+
+	if (nbytes > sizeof r)
+		nbytes = sizeof r;
+	while (got < nbytes) {
+		k = getrandom(r + got, nbytes - got, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got < nbytes) {
+		/* no entropy source: still unique enough per process */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = got; i < nbytes; i++)
+			r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
+			    (unsigned)getpid() >> (i % 2 * 8) ^ i);
+	}
+	for (i = 0; i < nbytes; i++) {
+		dst[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		dst[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	dst[2 * nbytes] = '\0';
+}
+
+/* A header value we pass through verbatim must be tame printable ASCII. */
+static int
+tame(const char *s, const char *extra_bad)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    strchr(extra_bad, *s) != NULL)
+			return 0;
+	return 1;
+}
+
+static int
+add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
+{
+	const char *u = m->list_unsubscribe;
+
+	if (m->list_id != NULL && *m->list_id != '\0') {
+		if (!tame(m->list_id, "<>()\"\\,;:@") || strlen(m->list_id) > 200)
+			return err_set(e, EX_DATAERR, "bad List-Id: %s", m->list_id);
+		if (buf_printf(out, "List-Id: <%s>\r\n", m->list_id) != 0)
+			return err_oom(e);
+	}
+	if (u != NULL && *u != '\0') {
+		if (!tame(u, "<>\"\\,") || strlen(u) > 900 ||
+		    !(str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
+		    str_has_prefix(u, "http://")))
+			return err_set(e, EX_DATAERR, "bad List-Unsubscribe: %s", u);
+		if (buf_printf(out, "List-Unsubscribe: <%s>\r\n", u) != 0)
+			return err_oom(e);
+	}
+	return 0;
+}
+
+/* Encode one byte into the current QP line, soft-breaking first if needed. */
+static int
+qp_put(struct buf *out, size_t *col, const char *tok, size_t tl)
+{
+	if (*col + tl > QP_LINE - 1) {
+		if (buf_adds(out, "=\r\n") != 0)
+			return -1;
+		*col = 0;
+	}
+	if (buf_add(out, tok, tl) != 0)
+		return -1;
+	*col += tl;
+	return 0;
+}
+
+int
+message_qp_encode(const char *s, size_t n, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, col = 0, eol;
+	char tok[3];
+	int lit, r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+			if (p[i] == '\r')
+				i++;
+			r = buf_adds(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		eol = i + 1 == n || p[i + 1] == '\n' ||
+		    (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n');
+		lit = (p[i] >= 33 && p[i] <= 126 && p[i] != '=') ||
+		    ((p[i] == ' ' || p[i] == '\t') && !eol);
+		/* "From " and "." can start a line after a soft break too */
+		if (p[i] == 'F' && n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+			lit = 0;
+		if (p[i] == '.' && (col == 0 || col + 1 > QP_LINE - 1))
+			lit = 0;
+		if (lit) {
+			tok[0] = (char)p[i];
+			r = qp_put(out, &col, tok, 1);
+		} else {
+			tok[0] = '=';
+			tok[1] = hexd[p[i] >> 4];
+			tok[2] = hexd[p[i] & 15];
+			r = qp_put(out, &col, tok, 3);
+		}
+	}
+	return r;
+}
+
+static int
+add_part(struct buf *out, const char *boundary, const char *type,
+         const char *s, size_t n)
+{
+	if (buf_printf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, type) != 0)
+		return -1;
+	if (message_qp_encode(s != NULL ? s : "", s != NULL ? n : 0, out) != 0)
+		return -1;
+	return buf_adds(out, "\r\n");
+}
+
+int
+message_build(const struct message_spec *m, struct buf *out, char *message_id,
+              size_t message_id_size, struct err *e)
+{
+	char rnd[33], bnd[64], *from_addr;
+	const char *domain;
+	size_t start = out->len;
+	int r;
+
+	if (m->from == NULL || (from_addr = message_address(m->from)) == NULL)
+		return err_set(e, EX_DATAERR, "not a valid ASCII From address: %s",
+		    m->from != NULL ? m->from : "(none)");
+	domain = strchr(from_addr, '@') + 1;
+	random_hex(rnd, 12);
+	r = snprintf(message_id, message_id_size, "<%s.%lld@%s>", rnd,
+	    (long long)m->date, domain);
+	free(from_addr);
+	if (r < 0 || (size_t)r >= message_id_size)
+		return err_set(e, EX_SOFTWARE, "Message-ID buffer too small");
+	random_hex(rnd, 12);
+	snprintf(bnd, sizeof bnd, "=_tidings_%s", rnd);
+
+	if (add_mailbox_header("From", m->from, out, e) != 0 ||
+	    add_to_header(m->to, m->nto, out, e) != 0)
+		goto fail;
+	if (message_encode_header("Subject", m->subject, out) != 0 ||
+	    add_date(m->date, out) != 0 ||
+	    buf_printf(out, "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n", message_id) != 0) {
+		err_oom(e);
+		goto fail;
+	}
+	if (add_list_headers(m, out, e) != 0)
+		goto fail;
+	if (buf_printf(out, "Content-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\nThis is a MIME message.\r\n\r\n", bnd) != 0 ||
+	    add_part(out, bnd, "text/plain", m->text, m->text_len) != 0 ||
+	    add_part(out, bnd, "text/html", m->html, m->html_len) != 0 ||
+	    buf_printf(out, "--%s--\r\n", bnd) != 0) {
+		err_oom(e);
+		goto fail;
+	}
+	return 0;
+fail:
+	out->len = start;
+	if (out->data != NULL)
+		out->data[start] = '\0';
+	return -1;
+}
