@@ -526,7 +526,7 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 	const char *end = p + len;
 	struct tok t[3] = {{0, NULL, 0}, {0, NULL, 0}, {0, NULL, 0}};
 	struct grammar g = {G_NAME, 0, {L->schema}, NULL};
-	int line = 1, depth = 0;
+	int line = 1, depth = 0, open_line[GRAMMAR_DEPTH] = {0};
 
 	while (p < end) {
 		struct buf b = BUF_INIT;
@@ -552,6 +552,8 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 			push_tok(L, &g, file, t, '+', NULL, line);
 			p += 2;
 		} else if (strchr("{}()=,", *p)) {
+			if (*p == '{' && depth < GRAMMAR_DEPTH)
+				open_line[depth] = line;
 			if (*p == '{' && depth++ == 0 && t[2].type == 'S') {
 				if (t[1].type == 'S' && t[0].type != '=' && t[0].type != '+')
 					add_block(L, t[1].text, t[2].text, file, t[1].line);
@@ -580,6 +582,9 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 		}
 		buf_free(&b);
 	}
+	/* libconfuse takes the end of the file for the missing braces. */
+	if (depth > 0)
+		say(L, file, open_line[0], 0, "this '{' is never closed (a '}' is missing)");
 	for (int i = 0; i < 3; i++)
 		free(t[i].text);
 }
