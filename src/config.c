@@ -51,13 +51,17 @@ struct loader {
 	struct strv secrets;    /* passwords seen by the scanner: never printed */
 	const void *last_val;   /* a list's closing brace re-runs the callback */
 	cfg_opt_t *schema;      /* the top-level options, for the scanner */
+	struct linemap *maps;   /* one per file read */
+	size_t nmaps, capmaps;
 };
+
 
 /* libconfuse callbacks carry no user pointer, and its lexer is global
  * anyway: the load in progress is reached through this one pointer. */
 static struct loader *active;
 
 static int where_has(const struct loader *L, const char *key);
+static int real_line(const struct loader *L, const char *file, int lib);
 
 /* --- reporting ------------------------------------------------------- */
 
@@ -169,6 +173,7 @@ on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 	char msg[ERR_MSG_MAX];
 	const char *name = NULL, *names[64], *best;
 	size_t n = 0;
+	int line;
 	va_list cp;
 
 	va_copy(cp, ap);
@@ -187,15 +192,16 @@ on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 	}
 	if (active == NULL)
 		return;
+	line = real_line(active, cur_file(c), c ? c->line : 0);
 	if (name) {
 		char key[KEY_MAX];
 
 		/* The scanner has named it already, with every other one. */
-		snprintf(key, sizeof key, "?unknown/%d/%s", c ? c->line : 0, cur_file(c));
+		snprintf(key, sizeof key, "?unknown/%d/%s", line, cur_file(c));
 		if (where_has(active, key))
 			return;
 	}
-	emit(active, cur_file(c), c ? c->line : 0, 0, msg);
+	emit(active, cur_file(c), line, 0, msg);
 }
 
 /* --- where values were set ------------------------------------------ */
@@ -290,7 +296,7 @@ on_value(cfg_t *sec, cfg_opt_t *opt)
 		return 0;
 	active->last_val = opt->values[n - 1];
 	make_key(key, sec->name, sec->title, opt->name, n - 1);
-	where_set(active, key, cur_file(sec), sec->line);
+	where_set(active, key, cur_file(sec), real_line(active, cur_file(sec), sec->line));
 	return 0;  /* checks run on the whole tree, so that all are reported */
 }
 
@@ -487,16 +493,101 @@ push_tok(struct loader *L, struct grammar *g, const char *file, struct tok t[3],
 		strv_push(&L->secrets, text);
 }
 
+/* libconfuse 3.3 counts lines wrong: a # or // comment adds two lines, a
+ * block comment one.  The scanner keeps, per real line, the number
+ * libconfuse will give it, to translate its numbers back. */
+struct linemap {
+	char *file;
+	int *lib;               /* lib[real line] */
+	int n, cap;
+};
+
+struct scan {
+	struct loader *L;
+	const char *file;
+	int line;               /* the real one */
+	int lib;                /* libconfuse's */
+	struct linemap *map;
+};
+
+static void
+newline(struct scan *S)
+{
+	S->line++;
+	S->lib++;
+	if (S->map == NULL)
+		return;
+	if (S->line >= S->map->cap) {
+		int cap = S->map->cap ? S->map->cap * 2 : 256;
+		int *v = realloc(S->map->lib, (size_t)cap * sizeof *v);
+
+		if (v == NULL)
+			return;  /* lines only */
+		S->map->lib = v;
+		S->map->cap = cap;
+	}
+	S->map->lib[S->line] = S->lib;
+	S->map->n = S->line + 1;
+}
+
+static int
+real_line(const struct loader *L, const char *file, int lib)
+{
+	const struct linemap *m = NULL;
+	int r;
+
+	for (size_t i = 0; i < L->nmaps; i++)
+		if (strcmp(L->maps[i].file, file) == 0)
+			m = &L->maps[i];
+	if (m == NULL || m->n < 2)
+		return lib;
+	for (r = m->n - 1; r > 1 && m->lib[r] > lib; r--)
+		continue;
+	return r;
+}
+
+static struct linemap *
+new_map(struct loader *L, const char *file)
+{
+	struct linemap *m;
+
+	if (L->nmaps == L->capmaps) {
+		size_t cap = L->capmaps ? L->capmaps * 2 : 8;
+
+		if ((m = realloc(L->maps, cap * sizeof *m)) == NULL)
+			return NULL;
+		L->maps = m;
+		L->capmaps = cap;
+	}
+	m = &L->maps[L->nmaps];
+	memset(m, 0, sizeof *m);
+	if ((m->file = str_dup(file)) == NULL)
+		return NULL;
+	L->nmaps++;
+	return m;
+}
+
+static void
+skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
+{
+	const char *p = *pp;
+
+	check_var(S->L, S->file, S->line, p + 2, (size_t)(close - p - 2), out);
+	for (; p <= close; p++)
+		if (*p == '\n')
+			newline(S);
+	*pp = p;
+}
+
 static const char *
-scan_quoted(struct loader *L, const char *file, int *line, const char *p, const char *end,
-            struct buf *out)
+scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 {
 	char q = *p++;
 
 	while (p < end && *p != q) {
 		if (*p == '\\' && p + 1 < end) {
 			if (p[1] == '\n')
-				(*line)++;
+				newline(S);
 			else
 				buf_addc(out, p[1]);
 			p += 2;
@@ -506,15 +597,12 @@ scan_quoted(struct loader *L, const char *file, int *line, const char *p, const 
 			const char *close = memchr(p, '}', (size_t)(end - p));
 
 			if (close) {
-				check_var(L, file, *line, p + 2, (size_t)(close - p - 2), out);
-				for (; p <= close; p++)
-					if (*p == '\n')
-						(*line)++;
+				skip_var(S, &p, close, out);
 				continue;
 			}
 		}
 		if (*p == '\n')
-			(*line)++;
+			newline(S);
 		buf_addc(out, *p++);
 	}
 	return p < end ? p + 1 : p;
@@ -526,34 +614,38 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 	const char *end = p + len;
 	struct tok t[3] = {{0, NULL, 0}, {0, NULL, 0}, {0, NULL, 0}};
 	struct grammar g = {G_NAME, 0, {L->schema}, NULL};
-	int line = 1, depth = 0, open_line[GRAMMAR_DEPTH] = {0};
+	struct scan S = {L, file, 0, 0, new_map(L, file)};
+	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
 
+	newline(&S);
 	while (p < end) {
 		struct buf b = BUF_INIT;
-		int start = line;
+		int start = S.line;
 
 		if (*p == '\n') {
-			line++;
+			newline(&S);
 			p++;
 		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
 			p++;
 		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
 			while (p < end && *p != '\n')
 				p++;
+			S.lib += 2;
 		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
 			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
 				if (*p == '\n')
-					line++;
+					newline(&S);
 			p = p < end ? p + 2 : p;
+			S.lib += 1;
 		} else if (*p == '"' || *p == '\'') {
-			p = scan_quoted(L, file, &line, p, end, &b);
+			p = scan_quoted(&S, p, end, &b);
 			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
 		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
-			push_tok(L, &g, file, t, '+', NULL, line);
+			push_tok(L, &g, file, t, '+', NULL, S.line);
 			p += 2;
 		} else if (strchr("{}()=,", *p)) {
 			if (*p == '{' && depth < GRAMMAR_DEPTH)
-				open_line[depth] = line;
+				open_line[depth] = S.line;
 			if (*p == '{' && depth++ == 0 && t[2].type == 'S') {
 				if (t[1].type == 'S' && t[0].type != '=' && t[0].type != '+')
 					add_block(L, t[1].text, t[2].text, file, t[1].line);
@@ -562,14 +654,9 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 			} else if (*p == '}' && depth > 0) {
 				depth--;
 			}
-			push_tok(L, &g, file, t, *p++, NULL, line);
+			push_tok(L, &g, file, t, *p++, NULL, S.line);
 		} else if (*p == '$' && p + 1 < end && p[1] == '{' && memchr(p, '}', (size_t)(end - p))) {
-			const char *close = memchr(p, '}', (size_t)(end - p));
-
-			check_var(L, file, line, p + 2, (size_t)(close - p - 2), &b);
-			for (; p <= close; p++)
-				if (*p == '\n')
-					line++;
+			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
 			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
 		} else {
 			const char *s = p;
@@ -1292,6 +1379,11 @@ loader_free(struct loader *L)
 		free(L->b[i].file);
 	}
 	free(L->b);
+	for (size_t i = 0; i < L->nmaps; i++) {
+		free(L->maps[i].file);
+		free(L->maps[i].lib);
+	}
+	free(L->maps);
 	for (size_t i = 0; i < L->secrets.n; i++)
 		explicit_bzero(L->secrets.v[i], strlen(L->secrets.v[i]));
 	strv_free(&L->secrets);

@@ -161,6 +161,11 @@ static const struct broken {
 	 7, "list-unsubscribe"},
 	{HEAD "smtp {\n verify = maybe\n}\n", NULL, 5, "invalid boolean value for option 'verify'"},
 	{HEAD "fetch {\n parallel = 0\n}\n", NULL, 5, "parallel = 0: must be from 1"},
+	/* libconfuse 3.3 miscounts lines after comments: the numbers are fixed. */
+	{"# c\n// d\n/* e\n f */\n" HEAD "smtp {\n # x\n port = abc\n}\n", NULL, 10,
+	 "invalid integer value for option 'port'"},
+	{"# one\n# two\n" HEAD "state-retention = \"1x\" # three\nfeed a {\n # four\n url = \"x:y\"\n}\n",
+	 NULL, 9, "url \"x:y\": only http"},
 };
 
 START_TEST(broken_config_names_file_line)
