@@ -129,15 +129,29 @@ find_command(const char *name)
 static int
 usage_error(const char *what, const char *arg, const char *cmd)
 {
-	fprintf(stderr, "tidings: %s%s%s; try 'tidings %s%s--help'\n", what, arg ? " " : "",
-	        arg ? arg : "", cmd ? cmd : "", cmd ? " " : "");
+	fprintf(stderr, "tidings: %s%s%s%s; try 'tidings %s%s--help'\n", what, arg ? " '" : "",
+	        arg ? arg : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
 	return EX_USAGE;
+}
+
+/* The option getopt just refused: "-x" of "-vx", or "--long". */
+static const char *
+bad_option(char **argv, char shortopt[3])
+{
+	if (optopt > 0 && optopt < 128 && argv[optind - 1][1] != '-') {
+		shortopt[0] = '-';
+		shortopt[1] = (char)optopt;
+		shortopt[2] = '\0';
+		return shortopt;
+	}
+	return argv[optind - 1];
 }
 
 /* Returns -1 to go on, or an exit status. */
 static int
 parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_help)
 {
+	char shortopt[3];
 	int ch;
 
 	opterr = 0;  /* our own one-line messages */
@@ -169,9 +183,9 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			printf("tidings %s\n", PACKAGE_VERSION);
 			return EX_OK;
 		case ':':
-			return usage_error("option needs a value:", argv[optind - 1], NULL);
+			return usage_error("option needs a value:", bad_option(argv, shortopt), NULL);
 		default:
-			return usage_error("unknown option", argv[optind - 1], NULL);
+			return usage_error("unknown option", bad_option(argv, shortopt), NULL);
 		}
 	}
 	if (c->verbose && c->quiet)

@@ -49,10 +49,30 @@ opml_slug(const char *title)
 	return buf_steal(&b);
 }
 
-static char *
-unique_name(struct importer *im, const char *title)
+static int
+has_ascii_alnum(const char *s)
 {
-	char *base = opml_slug(title), *name;
+	for (; s && *s; s++)
+		if (isalnum((unsigned char)*s) && (unsigned char)*s < 0x80)
+			return 1;
+	return 0;
+}
+
+/* The name: from the title, else from the URL's host (without www.). */
+static char *
+unique_name(struct importer *im, const char *title, const char *url)
+{
+	char *base, *name, *host = NULL;
+	const char *p;
+
+	if (!has_ascii_alnum(title) && (p = strstr(url, "://")) != NULL) {
+		p += 3;
+		if (strncasecmp(p, "www.", 4) == 0)
+			p += 4;
+		host = str_ndup(p, strcspn(p, "/:?#"));
+	}
+	base = opml_slug(host ? host : title);
+	free(host);
 
 	if (base == NULL)
 		return NULL;
@@ -129,7 +149,7 @@ print_feed(struct importer *im, xmlNode *n, const char *url, const struct strv *
 
 		add_tag(&tags, slash ? slash + 1 : c);
 	}
-	if ((name = unique_name(im, t ? t : url)) == NULL)
+	if ((name = unique_name(im, t, url)) == NULL)
 		goto out;
 	fprintf(im->out, "feed %s {\n\turl = ", name);
 	put_quoted(im->out, url);
