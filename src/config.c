@@ -21,6 +21,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/tidings"
+#endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define KEY_MAX 512
 #define PASSWORD_MAX 4096
@@ -1092,10 +1099,14 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 
 	if (path == NULL)
 		return;
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) < 0) {
+	fp = NULL;
+	/* stat first: opening a FIFO would wait for a writer. */
+	if (stat(path, &st) < 0) {
 		bad(x, "password-file", 0, "password-file %s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		bad(x, "password-file", 0, "password-file %s: not a regular file", path);
+	} else if ((fp = fopen(path, "r")) == NULL) {
+		bad(x, "password-file", 0, "password-file %s: %s", path, strerror(errno));
 	} else {
 		if (st.st_mode & (S_IRGRP | S_IROTH)) {
 			const char *file;
