@@ -446,6 +446,59 @@ START_TEST(default_path)
 }
 END_TEST
 
+/* The shipped examples load, with templates pointed at the test's. */
+static void
+load_example(const char *name, struct config *cfg)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[PATH_MAX * 2], *text = NULL, *diag = NULL;
+	size_t len = 0;
+	struct err e = {0};
+	FILE *in, *out;
+	int c;
+
+	snprintf(path, sizeof path, "%s/conf/%s", srcdir ? srcdir : ".", name);
+	in = fopen(path, "r");
+	ck_assert_msg(in != NULL, "%s", path);
+	out = open_memstream(&text, &len);
+	while ((c = getc(in)) != EOF)
+		putc(c, out);
+	fputs("\ntemplates = \"tpl\"\n", out);
+	fclose(in);
+	fclose(out);
+	ck_assert_msg(load(text, cfg, &diag, &e) == 0, "%s: %s", name, diag);
+	ck_assert_str_eq(diag, "");
+	free(text);
+	free(diag);
+}
+
+START_TEST(examples_load)
+{
+	struct config cfg;
+	char want[PATH_MAX * 3];
+
+	load_example("tidings.conf.example", &cfg);
+	ck_assert_uint_eq(cfg.nfeeds, 2);
+	ck_assert_uint_eq(cfg.nsubs, 1);
+	ck_assert_int_eq(cfg.deliver, DELIVER_SMTP);
+	ck_assert_str_eq(cfg.smtp.host, "smtp.example.org");
+	ck_assert_str_eq(cfg.subs[0].exclude_tags.v[0], "cup");
+	config_free(&cfg);
+	load_example("example.conf", &cfg);
+	snprintf(want, sizeof want, "file://%s/example-feed.xml", dir);
+	ck_assert_str_eq(cfg.feeds[0].url, want);
+	ck_assert_str_eq(cfg.feeds[0].tags.v[0], "sysadmin");
+	ck_assert_int_eq(cfg.deliver, DELIVER_MBOX);
+	snprintf(want, sizeof want, "%s/../demo/digest.mbox", dir);
+	ck_assert_str_eq(cfg.deliver_path, want);
+	snprintf(want, sizeof want, "%s/../demo/state", dir);
+	ck_assert_str_eq(cfg.state_path, want);
+	ck_assert_int_eq(cfg.subs[0].first_run, 0);
+	ck_assert_str_eq(cfg.subs[0].to.v[0], "me@example.org");
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(missing_file)
 {
 	struct config cfg;
@@ -473,6 +526,7 @@ main(void)
 	tcase_add_test(tc, password_file_and_secrecy);
 	tcase_add_test(tc, durations_and_sizes);
 	tcase_add_test(tc, default_path);
+	tcase_add_test(tc, examples_load);
 	tcase_add_test(tc, missing_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
