@@ -28,20 +28,20 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
-#define KEY_MAX 512
-#define PASSWORD_MAX 4096
+#define CONFIG_MAX_BYTES   (1024 * 1024)
+#define KEY_MAX            512
+#define PASSWORD_MAX       4096
 #define DEFAULT_USER_AGENT "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)"
 
-struct where {                  /* where a value was set */
-	char *key;              /* "section/title/option#index" */
+struct where {     /* where a value was set */
+	char *key; /* "section/title/option#index" */
 	char *file;
 	int line;
 };
 
-struct block {                  /* where a section starts */
+struct block { /* where a section starts */
 	char *kind;
-	char *title;            /* "" when untitled */
+	char *title; /* "" when untitled */
 	char *file;
 	int line;
 };
@@ -55,13 +55,12 @@ struct loader {
 	size_t nw, capw;
 	struct block *b;
 	size_t nb, capb;
-	struct strv secrets;    /* passwords seen by the scanner: never printed */
-	const void *last_val;   /* a list's closing brace re-runs the callback */
-	cfg_opt_t *schema;      /* the top-level options, for the scanner */
-	struct linemap *maps;   /* one per file read */
+	struct strv secrets;  /* passwords seen by the scanner: never printed */
+	const void *last_val; /* a list's closing brace re-runs the callback */
+	cfg_opt_t *schema;    /* the top-level options, for the scanner */
+	struct linemap *maps; /* one per file read */
 	size_t nmaps, capmaps;
 };
-
 
 /* libconfuse callbacks carry no user pointer, and its lexer is global
  * anyway: the load in progress is reached through this one pointer. */
@@ -233,7 +232,7 @@ where_set(struct loader *L, const char *key, const char *file, int line)
 			size_t cap = L->capw ? L->capw * 2 : 64;
 
 			if ((w = realloc(L->w, cap * sizeof *w)) == NULL)
-				return;  /* only a line number is lost */
+				return; /* only a line number is lost */
 			L->w = w;
 			L->capw = cap;
 		}
@@ -267,8 +266,8 @@ block_find(const struct loader *L, const char *kind, const char *title)
 
 /* Where to point for a value: where it was set, else its section, else line 1. */
 static void
-locate(const struct loader *L, const char *sec, const char *title, const char *opt,
-       unsigned idx, const char **file, int *line)
+locate(const struct loader *L, const char *sec, const char *title, const char *opt, unsigned idx,
+       const char **file, int *line)
 {
 	char key[KEY_MAX];
 	const struct block *b;
@@ -304,20 +303,19 @@ on_value(cfg_t *sec, cfg_opt_t *opt)
 	active->last_val = opt->values[n - 1];
 	make_key(key, sec->name, sec->title, opt->name, n - 1);
 	where_set(active, key, cur_file(sec), real_line(active, cur_file(sec), sec->line));
-	return 0;  /* checks run on the whole tree, so that all are reported */
+	return 0; /* checks run on the whole tree, so that all are reported */
 }
 
 /* --- the scanner ------------------------------------------------------ */
 
 struct tok {
-	int type;               /* 'S' a string, else the punctuation */
+	int type; /* 'S' a string, else the punctuation */
 	char *text;
 	int line;
 };
 
 static void
-check_var(struct loader *L, const char *file, int line, const char *s, size_t n,
-          struct buf *out)
+check_var(struct loader *L, const char *file, int line, const char *s, size_t n, struct buf *out)
 {
 	char *name = str_ndup(s, n), *colon;
 	const char *v;
@@ -332,8 +330,10 @@ check_var(struct loader *L, const char *file, int line, const char *s, size_t n,
 	} else if ((v = getenv(name)) != NULL) {
 		buf_adds(out, v);
 	} else {
-		say(L, file, line, 0, "${%s} is not set in the environment "
-		    "(write ${%s:-default} for a fallback)", name, name);
+		say(L, file, line, 0,
+		    "${%s} is not set in the environment "
+		    "(write ${%s:-default} for a fallback)",
+		    name, name);
 	}
 	free(name);
 }
@@ -359,11 +359,13 @@ add_block(struct loader *L, const char *kind, const char *title, const char *fil
 		else
 			snprintf(at, sizeof at, "%s:%d", old->file, old->line);
 		if (*title)
-			say(L, file, line, 0, "duplicate %s name '%s' (the first is at %s)",
-			    kind, title, at);
+			say(L, file, line, 0, "duplicate %s name '%s' (the first is at %s)", kind,
+			    title, at);
 		else
-			say(L, file, line, 0, "a second %s {} block (the first is at %s): "
-			    "keep one, libconfuse would merge them silently", kind, at);
+			say(L, file, line, 0,
+			    "a second %s {} block (the first is at %s): "
+			    "keep one, libconfuse would merge them silently",
+			    kind, at);
 		return;
 	}
 	if (L->nb == L->capb) {
@@ -397,8 +399,8 @@ enum { G_NAME, G_AFTER_NAME, G_TITLE, G_VALUE, G_LIST, G_ARGS, G_LOST };
 struct grammar {
 	int state;
 	int depth;
-	cfg_opt_t *ctx[GRAMMAR_DEPTH];  /* NULL inside an unknown section */
-	cfg_opt_t *opt;                 /* the option just named */
+	cfg_opt_t *ctx[GRAMMAR_DEPTH]; /* NULL inside an unknown section */
+	cfg_opt_t *opt;                /* the option just named */
 };
 
 static void
@@ -431,8 +433,8 @@ grammar_enter(struct grammar *g)
 }
 
 static void
-grammar_step(struct loader *L, struct grammar *g, const char *file, int type,
-             const char *text, int line)
+grammar_step(struct loader *L, struct grammar *g, const char *file, int type, const char *text,
+             int line)
 {
 	cfg_opt_t *opts = g->ctx[g->depth];
 
@@ -468,9 +470,7 @@ grammar_step(struct loader *L, struct grammar *g, const char *file, int type,
 		else
 			g->state = G_LOST;
 		break;
-	case G_VALUE:
-		g->state = type == 'S' ? G_NAME : type == '{' ? G_LIST : G_LOST;
-		break;
+	case G_VALUE: g->state = type == 'S' ? G_NAME : type == '{' ? G_LIST : G_LOST; break;
 	case G_LIST:
 		if (type == '}')
 			g->state = G_NAME;
@@ -479,8 +479,7 @@ grammar_step(struct loader *L, struct grammar *g, const char *file, int type,
 		if (type == ')')
 			g->state = G_NAME;
 		break;
-	default:
-		break;  /* lost: libconfuse will say why */
+	default: break; /* lost: libconfuse will say why */
 	}
 }
 
@@ -505,15 +504,15 @@ push_tok(struct loader *L, struct grammar *g, const char *file, struct tok t[3],
  * libconfuse will give it, to translate its numbers back. */
 struct linemap {
 	char *file;
-	int *lib;               /* lib[real line] */
+	int *lib; /* lib[real line] */
 	int n, cap;
 };
 
 struct scan {
 	struct loader *L;
 	const char *file;
-	int line;               /* the real one */
-	int lib;                /* libconfuse's */
+	int line; /* the real one */
+	int lib;  /* libconfuse's */
 	struct linemap *map;
 };
 
@@ -529,7 +528,7 @@ newline(struct scan *S)
 		int *v = realloc(S->map->lib, (size_t)cap * sizeof *v);
 
 		if (v == NULL)
-			return;  /* lines only */
+			return; /* lines only */
 		S->map->lib = v;
 		S->map->cap = cap;
 	}
@@ -662,13 +661,17 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 				depth--;
 			}
 			push_tok(L, &g, file, t, *p++, NULL, S.line);
-		} else if (*p == '$' && p + 1 < end && p[1] == '{' && memchr(p, '}', (size_t)(end - p))) {
+		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
+		           memchr(p, '}', (size_t)(end - p))) {
 			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
 			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
 		} else {
 			const char *s = p;
 
-			while (p < end && !strchr(" #\"'\t\n\r={}()+,", *p))
+			/* libconfuse 3.3's unquoted string stops at a '*' (and so at a block
+			 * comment). */
+			while (p < end && !strchr(" #\"'\t\n\r={}()+,*", *p) &&
+			       !(*p == '/' && p + 1 < end && p[1] == '*'))
 				p++;
 			if (p == s)
 				p++;
@@ -789,7 +792,7 @@ config_default_path(void)
 		free(user);
 		return str_dup(SYSCONFDIR "/tidings.conf");
 	}
-	return user;  /* absent: the error names the file one would create */
+	return user; /* absent: the error names the file one would create */
 }
 
 static char *
@@ -822,7 +825,7 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 		return 1;
 	}
 	if (active)
-		(void)scan_file(active, path);  /* unreadable: libconfuse says so */
+		(void)scan_file(active, path); /* unreadable: libconfuse says so */
 	rc = cfg_include(c, opt, 1, (const char **)&path);
 	free(path);
 	return rc;
@@ -833,8 +836,11 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 int
 config_parse_duration(const char *s, time_t *out)
 {
-	static const struct { char unit; long secs; } units[] = {
-		{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
+	static const struct {
+		char unit;
+		long secs;
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
 	};
 	char *end;
 	long long n;
@@ -856,7 +862,7 @@ config_parse_duration(const char *s, time_t *out)
 			return -1;
 		mult = units[i].secs;
 	}
-	if (n > (long long)(INT32_MAX / mult) * 100)  /* ~ 68 years * 100: plenty */
+	if (n > (long long)(INT32_MAX / mult) * 100) /* ~ 68 years * 100: plenty */
 		return -1;
 	*out = (time_t)(n * mult);
 	return 0;
@@ -972,10 +978,10 @@ is_loopback(const char *h)
 
 /* --- building the config ---------------------------------------------- */
 
-struct ctx {                    /* one section being read */
+struct ctx { /* one section being read */
 	struct loader *L;
 	cfg_t *sec;
-	const char *kind;       /* libconfuse section name: root, feed, ... */
+	const char *kind; /* libconfuse section name: root, feed, ... */
 	const char *title;
 };
 
@@ -1048,7 +1054,8 @@ get_duration(const struct ctx *x, const char *opt)
 	time_t t = 0;
 
 	if (v && config_parse_duration(v, &t) < 0)
-		bad(x, opt, 0, "%s = \"%s\": not a duration (a number with s, m, h, d or w)", opt, v);
+		bad(x, opt, 0, "%s = \"%s\": not a duration (a number with s, m, h, d or w)", opt,
+		    v);
 	return t;
 }
 
@@ -1082,7 +1089,8 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 	f->report_after = (int)get_int(&x, "report-after", 1, 1000000);
 	ms = cfg_getstr(x.sec, "max-size");
 	if (config_parse_size(ms, &f->max_size) < 0 || f->max_size == 0)
-		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)", ms);
+		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
+		    ms);
 	f->user_agent = get_str(&x, "user-agent");
 	if (f->user_agent == NULL)
 		f->user_agent = str_dup(DEFAULT_USER_AGENT);
@@ -1113,14 +1121,17 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 			int l;
 
 			locate(x->L, x->kind, x->title, "password-file", 0, &file, &l);
-			say(x->L, file, l, 1, "password-file %s is readable by others "
-			    "(chmod 600 %s)", path, path);
+			say(x->L, file, l, 1,
+			    "password-file %s is readable by others "
+			    "(chmod 600 %s)",
+			    path, path);
 		}
 		if (fgets(line, sizeof line, fp) == NULL)
 			line[0] = '\0';
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0')
-			bad(x, "password-file", 0, "password-file %s: the first line is empty", path);
+			bad(x, "password-file", 0, "password-file %s: the first line is empty",
+			    path);
 		else if ((s->password = str_dup(line)) == NULL ||
 		         strv_push(&x->L->secrets, line) < 0)
 			bad(x, "password-file", 0, "out of memory");
@@ -1141,7 +1152,8 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	s->host = get_str(&x, "host");
 	s->port = (int)get_int(&x, "port", 1, 65535);
 	if (s->port == 465)
-		bad(&x, "port", 0, "port 465 is implicit TLS (SMTPS), which libesmtp 1.1 "
+		bad(&x, "port", 0,
+		    "port 465 is implicit TLS (SMTPS), which libesmtp 1.1 "
 		    "cannot do: use port 587 with tls = \"starttls\"");
 	if (str_eq(tls, "starttls"))
 		s->tls = TLS_STARTTLS;
@@ -1181,16 +1193,22 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 		say(L, file, line, 0, "deliver = \"smtp\"%s needs smtp { host = \"...\" }",
 		    set ? "" : " (the default)");
 	} else if (s->tls == TLS_NONE && !s->allow_plaintext && !is_loopback(s->host)) {
-		bad(&x, "tls", 0, "tls = \"none\" to %s would send the password and mail in "
-		    "clear: set allow-plaintext = true if you mean it", s->host);
+		bad(&x, "tls", 0,
+		    "tls = \"none\" to %s would send the password and mail in "
+		    "clear: set allow-plaintext = true if you mean it",
+		    s->host);
 	}
 }
 
 static void
 read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	static const struct { const char *prefix; enum deliver_kind kind; } kinds[] = {
-		{"mbox:", DELIVER_MBOX}, {"maildir:", DELIVER_MAILDIR},
+	static const struct {
+		const char *prefix;
+		enum deliver_kind kind;
+	} kinds[] = {
+	    {"mbox:", DELIVER_MBOX},
+	    {"maildir:", DELIVER_MAILDIR},
 	};
 	struct ctx x = {L, root, "root", NULL};
 	const char *v = cfg_getstr(root, "deliver");
@@ -1209,8 +1227,10 @@ read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 		if (strncmp(v, kinds[i].prefix, n) != 0)
 			continue;
 		cfg->deliver = kinds[i].kind;
-		if (v[n] == '\0' || (cfg->deliver_path = path_abs(v + n, where_file(&x, "deliver"))) == NULL)
-			bad(&x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v, kinds[i].prefix);
+		if (v[n] == '\0' ||
+		    (cfg->deliver_path = path_abs(v + n, where_file(&x, "deliver"))) == NULL)
+			bad(&x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
+			    kinds[i].prefix);
 		return;
 	}
 	bad(&x, "deliver", 0, "deliver = \"%s\": must be smtp, mbox:PATH, maildir:PATH or stdout",
@@ -1289,7 +1309,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	if (!valid_name(s->name))
 		bad(&x, NULL, 0, "subscription: the name must not be empty");
 	if (get_list(&x, "to", &s->to) < 0 || get_list(&x, "feeds", &s->feeds) < 0 ||
-	    get_list(&x, "tags", &s->tags) < 0 || get_list(&x, "exclude-tags", &s->exclude_tags) < 0)
+	    get_list(&x, "tags", &s->tags) < 0 ||
+	    get_list(&x, "exclude-tags", &s->exclude_tags) < 0)
 		bad(&x, NULL, 0, "out of memory");
 	if (s->to.n == 0)
 		bad(&x, "to", 0, "subscription '%s' has no recipients: to = {\"you@example.org\"}",
@@ -1305,8 +1326,9 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 		if (config_feed(cfg, s->feeds.v[i]))
 			continue;
 		best = names ? nearest(s->feeds.v[i], names, cfg->nfeeds) : NULL;
-		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s%s%s", s->name,
-		    s->feeds.v[i], best ? " (did you mean '" : "", best ? best : "", best ? "'?)" : "");
+		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s%s%s",
+		    s->name, s->feeds.v[i], best ? " (did you mean '" : "", best ? best : "",
+		    best ? "'?)" : "");
 	}
 	free(names);
 	s->subject = get_str(&x, "subject");
@@ -1319,8 +1341,9 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	s->first_run = get_duration(&x, "first-run");
 	s->list_unsubscribe = get_str(&x, "list-unsubscribe");
 	if (s->list_unsubscribe && (strpbrk(s->list_unsubscribe, "\r\n<>") ||
-	    (strncmp(s->list_unsubscribe, "mailto:", 7) && strncmp(s->list_unsubscribe, "https://", 8) &&
-	     strncmp(s->list_unsubscribe, "http://", 7))))
+	                            (strncmp(s->list_unsubscribe, "mailto:", 7) &&
+	                             strncmp(s->list_unsubscribe, "https://", 8) &&
+	                             strncmp(s->list_unsubscribe, "http://", 7))))
 		bad(&x, "list-unsubscribe", 0, "list-unsubscribe \"%s\": a mailto: or http(s) URL",
 		    s->list_unsubscribe);
 }
@@ -1403,63 +1426,53 @@ loader_free(struct loader *L)
 int
 config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 {
-	cfg_opt_t fetch_opts[] = {
-		CFG_INT("timeout", 30, CFGF_NONE),
-		CFG_INT("parallel", 8, CFGF_NONE),
-		CFG_INT("per-host", 2, CFGF_NONE),
-		CFG_STR("max-size", "10M", CFGF_NONE),
-		CFG_STR("user-agent", NULL, CFGF_NONE),
-		CFG_INT("report-after", 3, CFGF_NONE),
-		CFG_END()
-	};
-	cfg_opt_t smtp_opts[] = {
-		CFG_STR("host", NULL, CFGF_NONE),
-		CFG_INT("port", 587, CFGF_NONE),
-		CFG_STR("tls", "starttls", CFGF_NONE),
-		CFG_BOOL("verify", cfg_true, CFGF_NONE),
-		CFG_STR("ca-file", NULL, CFGF_NONE),
-		CFG_STR("user", NULL, CFGF_NONE),
-		CFG_STR("password", NULL, CFGF_NONE),
-		CFG_STR("password-file", NULL, CFGF_NONE),
-		CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
-		CFG_INT("timeout", 60, CFGF_NONE),
-		CFG_END()
-	};
-	cfg_opt_t feed_opts[] = {
-		CFG_STR("url", NULL, CFGF_NONE),
-		CFG_STR("title", NULL, CFGF_NONE),
-		CFG_STR_LIST("tags", NULL, CFGF_NONE),
-		CFG_STR("interval", "0", CFGF_NONE),
-		CFG_STR("user-agent", NULL, CFGF_NONE),
-		CFG_BOOL("insecure", cfg_false, CFGF_NONE),
-		CFG_END()
-	};
-	cfg_opt_t sub_opts[] = {
-		CFG_STR_LIST("to", NULL, CFGF_NONE),
-		CFG_STR_LIST("feeds", NULL, CFGF_NONE),
-		CFG_STR_LIST("tags", NULL, CFGF_NONE),
-		CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
-		CFG_STR("subject", "{{count}} new items", CFGF_NONE),
-		CFG_STR("template", "digest", CFGF_NONE),
-		CFG_INT("max-items", 200, CFGF_NONE),
-		CFG_INT("full-items-per-feed", 10, CFGF_NONE),
-		CFG_STR("first-run", "7d", CFGF_NONE),
-		CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
-		CFG_END()
-	};
-	cfg_opt_t opts[] = {
-		CFG_STR("from", NULL, CFGF_NONE),
-		CFG_STR("state", NULL, CFGF_NONE),
-		CFG_STR("templates", NULL, CFGF_NONE),
-		CFG_STR("state-retention", "90d", CFGF_NONE),
-		CFG_STR("deliver", "smtp", CFGF_NONE),
-		CFG_FUNC("include", on_include),
-		CFG_SEC("fetch", fetch_opts, CFGF_NONE),
-		CFG_SEC("smtp", smtp_opts, CFGF_NONE),
-		CFG_SEC("feed", feed_opts, CFGF_MULTI | CFGF_TITLE),
-		CFG_SEC("subscription", sub_opts, CFGF_MULTI | CFGF_TITLE),
-		CFG_END()
-	};
+	cfg_opt_t fetch_opts[] = {CFG_INT("timeout", 30, CFGF_NONE),
+	                          CFG_INT("parallel", 8, CFGF_NONE),
+	                          CFG_INT("per-host", 2, CFGF_NONE),
+	                          CFG_STR("max-size", "10M", CFGF_NONE),
+	                          CFG_STR("user-agent", NULL, CFGF_NONE),
+	                          CFG_INT("report-after", 3, CFGF_NONE),
+	                          CFG_END()};
+	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
+	                         CFG_INT("port", 587, CFGF_NONE),
+	                         CFG_STR("tls", "starttls", CFGF_NONE),
+	                         CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	                         CFG_STR("ca-file", NULL, CFGF_NONE),
+	                         CFG_STR("user", NULL, CFGF_NONE),
+	                         CFG_STR("password", NULL, CFGF_NONE),
+	                         CFG_STR("password-file", NULL, CFGF_NONE),
+	                         CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
+	                         CFG_INT("timeout", 60, CFGF_NONE),
+	                         CFG_END()};
+	cfg_opt_t feed_opts[] = {CFG_STR("url", NULL, CFGF_NONE),
+	                         CFG_STR("title", NULL, CFGF_NONE),
+	                         CFG_STR_LIST("tags", NULL, CFGF_NONE),
+	                         CFG_STR("interval", "0", CFGF_NONE),
+	                         CFG_STR("user-agent", NULL, CFGF_NONE),
+	                         CFG_BOOL("insecure", cfg_false, CFGF_NONE),
+	                         CFG_END()};
+	cfg_opt_t sub_opts[] = {CFG_STR_LIST("to", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("tags", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
+	                        CFG_STR("subject", "{{count}} new items", CFGF_NONE),
+	                        CFG_STR("template", "digest", CFGF_NONE),
+	                        CFG_INT("max-items", 200, CFGF_NONE),
+	                        CFG_INT("full-items-per-feed", 10, CFGF_NONE),
+	                        CFG_STR("first-run", "7d", CFGF_NONE),
+	                        CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
+	                        CFG_END()};
+	cfg_opt_t opts[] = {CFG_STR("from", NULL, CFGF_NONE),
+	                    CFG_STR("state", NULL, CFGF_NONE),
+	                    CFG_STR("templates", NULL, CFGF_NONE),
+	                    CFG_STR("state-retention", "90d", CFGF_NONE),
+	                    CFG_STR("deliver", "smtp", CFGF_NONE),
+	                    CFG_FUNC("include", on_include),
+	                    CFG_SEC("fetch", fetch_opts, CFGF_NONE),
+	                    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
+	                    CFG_SEC("feed", feed_opts, CFGF_MULTI | CFGF_TITLE),
+	                    CFG_SEC("subscription", sub_opts, CFGF_MULTI | CFGF_TITLE),
+	                    CFG_END()};
 	struct loader L = {0};
 	cfg_t *root = NULL;
 	int rc;
@@ -1608,15 +1621,9 @@ config_summary(const struct config *cfg, FILE *out)
 		        tls[cfg->smtp.tls], cfg->smtp.user ? ", as " : "",
 		        cfg->smtp.user ? cfg->smtp.user : "");
 		break;
-	case DELIVER_MBOX:
-		fprintf(out, "deliver: mbox %s\n", cfg->deliver_path);
-		break;
-	case DELIVER_MAILDIR:
-		fprintf(out, "deliver: maildir %s\n", cfg->deliver_path);
-		break;
-	case DELIVER_STDOUT:
-		fprintf(out, "deliver: stdout\n");
-		break;
+	case DELIVER_MBOX: fprintf(out, "deliver: mbox %s\n", cfg->deliver_path); break;
+	case DELIVER_MAILDIR: fprintf(out, "deliver: maildir %s\n", cfg->deliver_path); break;
+	case DELIVER_STDOUT: fprintf(out, "deliver: stdout\n"); break;
 	}
 	for (size_t i = 0; i < cfg->nsubs; i++) {
 		const struct sub_conf *s = &cfg->subs[i];

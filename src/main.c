@@ -16,8 +16,13 @@
 
 /* Options a command may take (-v, -q and --help go with every command). */
 enum {
-	O_CONFIG = 1 << 0, O_SUB = 1 << 1, O_DRY = 1 << 2, O_SINCE = 1 << 3,
-	O_TO = 1 << 4, O_HTML = 1 << 5, O_JSON = 1 << 6,
+	O_CONFIG = 1 << 0,
+	O_SUB = 1 << 1,
+	O_DRY = 1 << 2,
+	O_SINCE = 1 << 3,
+	O_TO = 1 << 4,
+	O_HTML = 1 << 5,
+	O_JSON = 1 << 6,
 };
 
 struct command {
@@ -30,24 +35,24 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
-	 "fetch, send the digests, record them (the default)",
-	 O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
-	{"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary",
-	 O_CONFIG, 0, 0},
-	{"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
-	 O_CONFIG, 0, 0},
-	{"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
-	 "render SUB's next digest to stdout (.eml); sends and records nothing",
-	 O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
-	{"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]...",
-	 "record every current item as delivered, send nothing", O_CONFIG | O_SUB, 0, 1},
-	{"parse", cmd_parse, "parse [--json] FILE|URL...",
-	 "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
-	{"import-opml", cmd_import_opml, "import-opml FILE",
-	 "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
-	{"export-opml", cmd_export_opml, "[-c FILE] export-opml",
-	 "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
+    {"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
+     "fetch, send the digests, record them (the default)",
+     O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
+    {"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary",
+     O_CONFIG, 0, 0},
+    {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
+     O_CONFIG, 0, 0},
+    {"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
+     "render SUB's next digest to stdout (.eml); sends and records nothing",
+     O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
+    {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]...",
+     "record every current item as delivered, send nothing", O_CONFIG | O_SUB, 0, 1},
+    {"parse", cmd_parse, "parse [--json] FILE|URL...",
+     "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
+    {"import-opml", cmd_import_opml, "import-opml FILE",
+     "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
+    {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
+     "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
 };
 
 static const struct {
@@ -55,41 +60,37 @@ static const struct {
 	const char *name;
 	const char *help;
 } option_help[] = {
-	{O_CONFIG, "--config", "  -c, --config FILE         configuration file (default: $XDG_CONFIG_HOME/tidings/\n"
-	                       "                            tidings.conf, then " SYSCONFDIR "/tidings.conf)\n"},
-	{O_SINCE, "--since", "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
-	                     "                            RFC 3339), ignoring the state and leaving it unchanged\n"},
-	{O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
-	{O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
-	{O_DRY, "--dry-run", "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
-	{O_HTML, "--html", "      --html FILE           write the HTML part to FILE instead\n"},
-	{O_JSON, "--json", "      --json                one JSON object per feed per line\n"},
+    {O_CONFIG, "--config",
+     "  -c, --config FILE         configuration file (default: $XDG_CONFIG_HOME/tidings/\n"
+     "                            tidings.conf, then " SYSCONFDIR "/tidings.conf)\n"},
+    {O_SINCE, "--since",
+     "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
+     "                            RFC 3339), ignoring the state and leaving it unchanged\n"},
+    {O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
+    {O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
+    {O_DRY, "--dry-run",
+     "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
+    {O_HTML, "--html", "      --html FILE           write the HTML part to FILE instead\n"},
+    {O_JSON, "--json", "      --json                one JSON object per feed per line\n"},
 };
 
-static const char common_help[] =
-	"  -v, --verbose             progress on stderr\n"
-	"  -q, --quiet               errors only\n"
-	"  -h, --help                this help\n";
+static const char common_help[] = "  -v, --verbose             progress on stderr\n"
+                                  "  -q, --quiet               errors only\n"
+                                  "  -h, --help                this help\n";
 
 enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION };
 
 static const struct option long_options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"subscription", required_argument, NULL, 'S'},
-	{"dry-run", no_argument, NULL, 'n'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"to", required_argument, NULL, OPT_TO},
-	{"html", required_argument, NULL, OPT_HTML},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'}, {"subscription", required_argument, NULL, 'S'},
+    {"dry-run", no_argument, NULL, 'n'},      {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},        {"since", required_argument, NULL, OPT_SINCE},
+    {"to", required_argument, NULL, OPT_TO},  {"html", required_argument, NULL, OPT_HTML},
+    {"json", no_argument, NULL, OPT_JSON},    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
-#define NOPTHELP (sizeof option_help / sizeof option_help[0])
+#define NOPTHELP  (sizeof option_help / sizeof option_help[0])
 
 static void
 usage(FILE *out)
@@ -101,10 +102,13 @@ usage(FILE *out)
 	for (size_t i = 0; i < NOPTHELP; i++)
 		fputs(option_help[i].help, out);
 	fputs(common_help, out);
-	fprintf(out, "      --version             print the version\n"
-	        "\n'tidings COMMAND --help' shows a command's options; see tidings(1), tidings.conf(5).\n"
-	        "exit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
-	        "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
+	fprintf(
+	    out,
+	    "      --version             print the version\n"
+	    "\n'tidings COMMAND --help' shows a command's options; see tidings(1), "
+	    "tidings.conf(5).\n"
+	    "exit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
+	    "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
 }
 
 static void
@@ -154,38 +158,53 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 	char shortopt[3];
 	int ch;
 
-	opterr = 0;  /* our own one-line messages */
+	opterr = 0; /* our own one-line messages */
 	while ((ch = getopt_long(argc, argv, ":c:S:nvqh", long_options, NULL)) != -1) {
 		switch (ch) {
-		case 'c': c->config_path = optarg; *seen |= O_CONFIG; break;
+		case 'c':
+			c->config_path = optarg;
+			*seen |= O_CONFIG;
+			break;
 		case 'S':
 			if (strv_push(&c->subs, optarg) < 0)
 				return EX_OSERR;
 			*seen |= O_SUB;
 			break;
-		case 'n': c->dry_run = 1; *seen |= O_DRY; break;
+		case 'n':
+			c->dry_run = 1;
+			*seen |= O_DRY;
+			break;
 		case 'v': c->verbose++; break;
 		case 'q': c->quiet = 1; break;
 		case 'h': *want_help = 1; break;
 		case OPT_SINCE:
 			if (date_parse_since(optarg, &c->since) < 0) {
-				fprintf(stderr, "tidings: --since %s: not a date (YYYY-MM-DD or RFC 3339)\n",
-				        optarg);
+				fprintf(
+				    stderr,
+				    "tidings: --since %s: not a date (YYYY-MM-DD or RFC 3339)\n",
+				    optarg);
 				return EX_DATAERR;
 			}
 			c->have_since = 1;
 			*seen |= O_SINCE;
 			break;
-		case OPT_TO: c->to = optarg; *seen |= O_TO; break;
-		case OPT_HTML: c->html_out = optarg; *seen |= O_HTML; break;
-		case OPT_JSON: c->json = 1; *seen |= O_JSON; break;
-		case OPT_VERSION:
-			printf("tidings %s\n", PACKAGE_VERSION);
-			return EX_OK;
+		case OPT_TO:
+			c->to = optarg;
+			*seen |= O_TO;
+			break;
+		case OPT_HTML:
+			c->html_out = optarg;
+			*seen |= O_HTML;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			*seen |= O_JSON;
+			break;
+		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
 		case ':':
-			return usage_error("option needs a value:", bad_option(argv, shortopt), NULL);
-		default:
-			return usage_error("unknown option", bad_option(argv, shortopt), NULL);
+			return usage_error("option needs a value:", bad_option(argv, shortopt),
+			                   NULL);
+		default: return usage_error("unknown option", bad_option(argv, shortopt), NULL);
 		}
 	}
 	if (c->verbose && c->quiet)
@@ -207,8 +226,9 @@ check_use(const struct command *cmd, struct cli *c, unsigned seen)
 	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
 		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
 	if (c->argc < cmd->min_args)
-		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:" :
-		                   "operands needed:", cmd->usage, cmd->name);
+		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"
+		                                                            : "operands needed:",
+		                   cmd->usage, cmd->name);
 	if (cmd->max_args >= 0 && c->argc > cmd->max_args)
 		return usage_error("unexpected operand", c->argv[cmd->max_args], cmd->name);
 	/* preview SUB / catch-up SUB: the same as -S SUB. */

@@ -17,12 +17,12 @@
 
 #define OPML_MAX_BYTES (16 * 1024 * 1024)
 #define OPML_MAX_DEPTH 32
-#define SLUG_MAX 40
+#define SLUG_MAX       40
 
 struct importer {
 	FILE *out;
-	struct strv names;      /* given so far, to keep them unique */
-	struct strv urls;       /* seen so far: a feed listed twice is printed once */
+	struct strv names; /* given so far, to keep them unique */
+	struct strv urls;  /* seen so far: a feed listed twice is printed once */
 	size_t count;
 };
 
@@ -182,7 +182,8 @@ walk(struct importer *im, xmlNode *n, struct strv *folders, int depth)
 	for (; n; n = n->next) {
 		char *url, *label;
 
-		if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, (const xmlChar *)"outline"))
+		if (n->type != XML_ELEMENT_NODE ||
+		    !xmlStrEqual(n->name, (const xmlChar *)"outline"))
 			continue;
 		if ((url = attr(n, "xmlUrl")) != NULL) {
 			print_feed(im, n, url, folders);
@@ -287,10 +288,12 @@ opml_export(const struct config *cfg, FILE *out, struct err *e)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		date[0] = '\0';
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n"
-	      "  <head>\n    <title>tidings feeds</title>\n", out);
+	      "  <head>\n    <title>tidings feeds</title>\n",
+	      out);
 	fprintf(out, "    <dateCreated>%s</dateCreated>\n  </head>\n  <body>\n", date);
 	/* A folder per first tag, in the order the tags first appear. */
 	for (size_t i = 0; i < cfg->nfeeds; i++) {

@@ -34,7 +34,9 @@ put(const char *name, const char *text, mode_t mode)
 static int
 rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
-	(void)st; (void)flag; (void)f;
+	(void)st;
+	(void)flag;
+	(void)f;
 	return remove(p);
 }
 
@@ -105,67 +107,77 @@ has_line(const char *diag, const char *file, int line, const char *what)
 
 static const struct broken {
 	const char *text;
-	const char *file;       /* NULL: t.conf */
+	const char *file; /* NULL: t.conf */
 	int line;
 	const char *msg;
 } broken[] = {
-	{HEAD "froom = \"x\"\n", NULL, 4, "no such option 'froom' (did you mean 'from'?)"},
-	{HEAD "feed a {\n url = \"http://a.example/\"\n tgas = {\"x\"}\n}\n", NULL, 6,
-	 "no such option 'tgas' (did you mean 'tags'?)"},
-	{HEAD FEED "feed inodes { url = \"http://b.example/\" }\n", NULL, 5,
-	 "duplicate feed name 'inodes' (the first is at line 4)"},
-	{HEAD FEED "subscription s { to = {\"a@b.example\"} }\n\nsubscription s { to = {\"a@b.example\"} }\n",
-	 NULL, 7, "duplicate subscription name 's'"},
-	{HEAD "smtp { host = \"a.example\" }\nsmtp { port = 25 }\n", NULL, 5, "a second smtp {} block"},
-	{HEAD "fetch { timeout = 5 }\n\nfetch { parallel = 3 }\n", NULL, 6, "a second fetch {} block"},
-	{HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n feeds = {\"inodez\"}\n}\n", NULL, 7,
-	 "subscription 's': no feed named 'inodez' (did you mean 'inodes'?)"},
-	{HEAD "feed a {\n url = \"ftp://a.example/x\"\n}\n", NULL, 5, "only http, https and file URLs"},
-	{HEAD "feed a {\n url = \"http://exa mple.org/\"\n}\n", NULL, 5, "does not parse"},
-	{"from = \"not an address\"\ntemplates = \"tpl\"\n", NULL, 1, "from \"not an address\": not an email address"},
-	{HEAD FEED "subscription s {\n to = {\"ok@b.example\",\n   \"broken\"}\n}\n", NULL, 7,
-	 "to \"broken\": not an email address"},
-	{HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n template = \"nope\"\n}\n", NULL, 7,
-	 "template 'nope'"},
-	{HEAD "state = \"${TIDINGS_TEST_UNSET}/x\"\n", NULL, 4, "${TIDINGS_TEST_UNSET} is not set"},
-	{HEAD "deliver = \"smtp\"\nsmtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"nofile\"\n}\n",
-	 NULL, 8, "password-file"},
-	{HEAD "state-retention = \"9x\"\n", NULL, 4, "state-retention = \"9x\": not a duration"},
-	{HEAD "fetch {\n max-size = \"10T\"\n}\n", NULL, 5, "max-size = \"10T\": not a size"},
-	{HEAD "smtp {\n tls = \"ssl\"\n}\n", NULL, 5, "tls = \"ssl\": must be \"starttls\" or \"none\""},
-	{HEAD "deliver = \"pigeon\"\n", NULL, 4, "must be smtp, mbox:PATH, maildir:PATH or stdout"},
-	{"from = \"a@b.example\"\ntemplates = \"tpl\"\ndeliver = \"smtp\"\n", NULL, 3,
-	 "deliver = \"smtp\" needs smtp { host"},
-	{HEAD "deliver = \"smtp\"\nsmtp {\n host = \"mail.example.org\"\n tls = \"none\"\n}\n", NULL, 7,
-	 "allow-plaintext"},
-	{HEAD "smtp {\n host = \"mail.example.org\"\n port = 465\n}\n", NULL, 6, "libesmtp 1.1 cannot do"},
-	{HEAD "feed a {\n url = \"http://a.example/\"\n interval = \"1y\"\n}\n", NULL, 6,
-	 "interval = \"1y\": not a duration"},
-	{HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n first-run = \"soon\"\n}\n", NULL, 7,
-	 "first-run = \"soon\": not a duration"},
-	{HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n max-items = -1\n}\n", NULL, 7,
-	 "max-items = -1: must be from 0"},
-	{HEAD "smtp {\n port = abc\n}\n", NULL, 5, "invalid integer value for option 'port'"},
-	{"templates = \"tpl\"\ndeliver = \"stdout\"\n", NULL, 1, "from is not set"},
-	{HEAD FEED "subscription s {\n tags = {\"x\"}\n}\n", NULL, 5, "has no recipients"},
-	{HEAD "feed a {\n title = \"A\"\n}\n", NULL, 4, "feed 'a' has no url"},
-	{HEAD "feed a {\n url = \"http://a.example/\"\n", NULL, 4, "this '{' is never closed"},
-	{HEAD "\ninclude(\"missing.conf\")\n", NULL, 5, "No such file or directory"},
-	{HEAD "include(\"sub/inc.conf\")\n", "sub/inc.conf", 2, "no such option 'urll' (did you mean 'url'?)"},
-	{HEAD "deliver = \"mbox:\"\n", NULL, 4, "no path after 'mbox:'"},
-	{HEAD "smtp {\n host = \"localhost\"\n password = \"x\"\n password-file = \"pw\"\n}\n", NULL, 7,
-	 "set password or password-file, not both"},
-	{HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6, "user is set but neither"},
-	{HEAD "feed a {\n url = \"file:\"\n}\n", NULL, 5, "names no file"},
-	{HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n list-unsubscribe = \"javascript:x\"\n}\n", NULL,
-	 7, "list-unsubscribe"},
-	{HEAD "smtp {\n verify = maybe\n}\n", NULL, 5, "invalid boolean value for option 'verify'"},
-	{HEAD "fetch {\n parallel = 0\n}\n", NULL, 5, "parallel = 0: must be from 1"},
-	/* libconfuse 3.3 miscounts lines after comments: the numbers are fixed. */
-	{"# c\n// d\n/* e\n f */\n" HEAD "smtp {\n # x\n port = abc\n}\n", NULL, 10,
-	 "invalid integer value for option 'port'"},
-	{"# one\n# two\n" HEAD "state-retention = \"1x\" # three\nfeed a {\n # four\n url = \"x:y\"\n}\n",
-	 NULL, 9, "url \"x:y\": only http"},
+    {HEAD "froom = \"x\"\n", NULL, 4, "no such option 'froom' (did you mean 'from'?)"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n tgas = {\"x\"}\n}\n", NULL, 6,
+     "no such option 'tgas' (did you mean 'tags'?)"},
+    {HEAD FEED "feed inodes { url = \"http://b.example/\" }\n", NULL, 5,
+     "duplicate feed name 'inodes' (the first is at line 4)"},
+    {HEAD FEED
+     "subscription s { to = {\"a@b.example\"} }\n\nsubscription s { to = {\"a@b.example\"} }\n",
+     NULL, 7, "duplicate subscription name 's'"},
+    {HEAD "smtp { host = \"a.example\" }\nsmtp { port = 25 }\n", NULL, 5, "a second smtp {} block"},
+    {HEAD "fetch { timeout = 5 }\n\nfetch { parallel = 3 }\n", NULL, 6, "a second fetch {} block"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n feeds = {\"inodez\"}\n}\n", NULL, 7,
+     "subscription 's': no feed named 'inodez' (did you mean 'inodes'?)"},
+    {HEAD "feed a {\n url = \"ftp://a.example/x\"\n}\n", NULL, 5, "only http, https and file URLs"},
+    {HEAD "feed a {\n url = \"http://exa mple.org/\"\n}\n", NULL, 5, "does not parse"},
+    {"from = \"not an address\"\ntemplates = \"tpl\"\n", NULL, 1,
+     "from \"not an address\": not an email address"},
+    {HEAD FEED "subscription s {\n to = {\"ok@b.example\",\n   \"broken\"}\n}\n", NULL, 7,
+     "to \"broken\": not an email address"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n template = \"nope\"\n}\n", NULL, 7,
+     "template 'nope'"},
+    {HEAD "state = \"${TIDINGS_TEST_UNSET}/x\"\n", NULL, 4, "${TIDINGS_TEST_UNSET} is not set"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"localhost\"\n user = \"me\"\n password-file = "
+          "\"nofile\"\n}\n",
+     NULL, 8, "password-file"},
+    {HEAD "state-retention = \"9x\"\n", NULL, 4, "state-retention = \"9x\": not a duration"},
+    {HEAD "fetch {\n max-size = \"10T\"\n}\n", NULL, 5, "max-size = \"10T\": not a size"},
+    {HEAD "smtp {\n tls = \"ssl\"\n}\n", NULL, 5,
+     "tls = \"ssl\": must be \"starttls\" or \"none\""},
+    {HEAD "deliver = \"pigeon\"\n", NULL, 4, "must be smtp, mbox:PATH, maildir:PATH or stdout"},
+    {"from = \"a@b.example\"\ntemplates = \"tpl\"\ndeliver = \"smtp\"\n", NULL, 3,
+     "deliver = \"smtp\" needs smtp { host"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"mail.example.org\"\n tls = \"none\"\n}\n", NULL, 7,
+     "allow-plaintext"},
+    {HEAD "smtp {\n host = \"mail.example.org\"\n port = 465\n}\n", NULL, 6,
+     "libesmtp 1.1 cannot do"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n interval = \"1y\"\n}\n", NULL, 6,
+     "interval = \"1y\": not a duration"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n first-run = \"soon\"\n}\n", NULL, 7,
+     "first-run = \"soon\": not a duration"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n max-items = -1\n}\n", NULL, 7,
+     "max-items = -1: must be from 0"},
+    {HEAD "smtp {\n port = abc\n}\n", NULL, 5, "invalid integer value for option 'port'"},
+    {"templates = \"tpl\"\ndeliver = \"stdout\"\n", NULL, 1, "from is not set"},
+    {HEAD FEED "subscription s {\n tags = {\"x\"}\n}\n", NULL, 5, "has no recipients"},
+    {HEAD "feed a {\n title = \"A\"\n}\n", NULL, 4, "feed 'a' has no url"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n", NULL, 4, "this '{' is never closed"},
+    {HEAD "\ninclude(\"missing.conf\")\n", NULL, 5, "No such file or directory"},
+    {HEAD "include(\"sub/inc.conf\")\n", "sub/inc.conf", 2,
+     "no such option 'urll' (did you mean 'url'?)"},
+    {HEAD "deliver = \"mbox:\"\n", NULL, 4, "no path after 'mbox:'"},
+    {HEAD "smtp {\n host = \"localhost\"\n password = \"x\"\n password-file = \"pw\"\n}\n", NULL, 7,
+     "set password or password-file, not both"},
+    {HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6, "user is set but neither"},
+    {HEAD "feed a {\n url = \"file:\"\n}\n", NULL, 5, "names no file"},
+    {HEAD FEED
+     "subscription s {\n to = {\"a@b.example\"}\n list-unsubscribe = \"javascript:x\"\n}\n",
+     NULL, 7, "list-unsubscribe"},
+    {HEAD "smtp {\n verify = maybe\n}\n", NULL, 5, "invalid boolean value for option 'verify'"},
+    {HEAD "fetch {\n parallel = 0\n}\n", NULL, 5, "parallel = 0: must be from 1"},
+    {HEAD "feed a {\n url = http://a.example/x # unquoted is fine\n interval = 1x\n}\n", NULL, 6,
+     "interval = \"1x\": not a duration"},
+    /* libconfuse 3.3 miscounts lines after comments: the numbers are fixed. */
+    {"# c\n// d\n/* e\n f */\n" HEAD "smtp {\n # x\n port = abc\n}\n", NULL, 10,
+     "invalid integer value for option 'port'"},
+    {"# one\n# two\n" HEAD
+     "state-retention = \"1x\" # three\nfeed a {\n # four\n url = \"x:y\"\n}\n",
+     NULL, 9, "url \"x:y\": only http"},
 };
 
 START_TEST(broken_config_names_file_line)
@@ -193,8 +205,10 @@ START_TEST(all_errors_are_reported)
 	char *diag = NULL;
 
 	/* Unknown options: every one, not only the first. */
-	ck_assert_int_eq(load(HEAD "froom = \"x\"\nfeed a {\n tgas = {}\n}\nsmtp { hots = \"h\" }\n",
-	                      &cfg, &diag, &e), -1);
+	ck_assert_int_eq(load(HEAD
+	                      "froom = \"x\"\nfeed a {\n tgas = {}\n}\nsmtp { hots = \"h\" }\n",
+	                      &cfg, &diag, &e),
+	                 -1);
 	ck_assert(has_line(diag, "t.conf", 4, "'froom'"));
 	ck_assert(has_line(diag, "t.conf", 6, "'tgas'"));
 	ck_assert(has_line(diag, "t.conf", 8, "'hots' (did you mean 'host'?)"));
@@ -204,7 +218,9 @@ START_TEST(all_errors_are_reported)
 	/* Checks of values: every one. */
 	ck_assert_int_eq(load("from = \"nobody\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
 	                      "state-retention = \"x\"\nfeed a { url = \"gopher://x/\" }\n"
-	                      "subscription s { to = {\"bad\"} feeds = {\"b\"} }\n", &cfg, &diag, &e), -1);
+	                      "subscription s { to = {\"bad\"} feeds = {\"b\"} }\n",
+	                      &cfg, &diag, &e),
+	                 -1);
 	ck_assert(has_line(diag, "t.conf", 1, "not an email address"));
 	ck_assert(has_line(diag, "t.conf", 4, "not a duration"));
 	ck_assert(has_line(diag, "t.conf", 5, "only http, https and file"));
@@ -223,13 +239,15 @@ START_TEST(defaults)
 	const struct sub_conf *s;
 
 	setenv("XDG_STATE_HOME", "/xdg/state", 1);
-	ck_assert_int_eq(load(HEAD FEED "subscription me { to = {\"me@example.org\"} }\n", &cfg, &diag, &e), 0);
+	ck_assert_int_eq(
+	    load(HEAD FEED "subscription me { to = {\"me@example.org\"} }\n", &cfg, &diag, &e), 0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_int_eq(cfg.fetch.timeout, 30);
 	ck_assert_int_eq(cfg.fetch.parallel, 8);
 	ck_assert_int_eq(cfg.fetch.per_host, 2);
 	ck_assert_uint_eq(cfg.fetch.max_size, 10u * 1024 * 1024);
-	ck_assert_str_eq(cfg.fetch.user_agent, "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)");
+	ck_assert_str_eq(cfg.fetch.user_agent,
+	                 "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)");
 	ck_assert_int_eq(cfg.fetch.report_after, 3);
 	ck_assert_int_eq(cfg.smtp.port, 587);
 	ck_assert_int_eq(cfg.smtp.tls, TLS_STARTTLS);
@@ -261,7 +279,8 @@ START_TEST(defaults)
 	free(diag);
 	diag = NULL;
 	/* No templates option: the installed ones. */
-	ck_assert_int_eq(load("from = \"a@b.example\"\ndeliver = \"stdout\"\n", &cfg, &diag, &e), 0);
+	ck_assert_int_eq(load("from = \"a@b.example\"\ndeliver = \"stdout\"\n", &cfg, &diag, &e),
+	                 0);
 	ck_assert_str_eq(cfg.templates_dir, PKGDATADIR);
 	config_free(&cfg);
 	free(diag);
@@ -279,22 +298,29 @@ START_TEST(values_and_paths)
 	setenv("HOME", "/home/tester", 1);
 	setenv("TIDINGS_TEST_HOST", "mail.example.org", 1);
 	put("sub/inc.conf", "include(\"more.conf\")\n", 0644);
-	put("sub/more.conf", "feed local {\n url = \"file:feed.xml\"\n}\n"
-	    "feed local2 { url = \"file://x/feed.xml\" }\nfeed abs { url = \"file:///srv/f.xml\" }\n", 0644);
-	ck_assert_int_eq(load("from = \"Me <me@example.org>\"\ntemplates = \"tpl\"\nstate = \"~/st\"\n"
-	                      "deliver = \"maildir:mail\"\nstate-retention = \"2w\"\n"
-	                      "include(\"sub/inc.conf\")\n"
-	                      "fetch { timeout = 5 parallel = 3 per-host = 1 max-size = \"512K\" "
-	                      "user-agent = \"ua/1\" report-after = 7 }\n"
-	                      "smtp { host = \"${TIDINGS_TEST_HOST}\" port = 2525 tls = \"none\" "
-	                      "allow-plaintext = true verify = false user = \"me\" password = \"pw1234\" timeout = 9 }\n"
-	                      "feed inodes {\n url = \"https://inodes.org/feed/\"\n title = \"T\"\n"
-	                      " tags = {\"sysadmin\", \"linux\"}\n interval = \"1h\"\n insecure = true\n}\n"
-	                      "subscription john {\n to = {\"john@example.org\", \"J <j@example.org>\"}\n"
-	                      " feeds = {\"inodes\", \"local\"}\n tags = {\"linux\"}\n exclude-tags = {\"cup\"}\n"
-	                      " subject = \"news\"\n max-items = 0\n full-items-per-feed = 3\n"
-	                      " first-run = \"0\"\n list-unsubscribe = \"mailto:o@example.org\"\n}\n",
-	                      &cfg, &diag, &e), 0);
+	put("sub/more.conf",
+	    "feed local {\n url = \"file:feed.xml\"\n}\n"
+	    "feed local2 { url = \"file://x/feed.xml\" }\nfeed abs { url = \"file:///srv/f.xml\" "
+	    "}\n",
+	    0644);
+	ck_assert_int_eq(
+	    load(
+	        "from = \"Me <me@example.org>\"\ntemplates = \"tpl\"\nstate = \"~/st\"\n"
+	        "deliver = \"maildir:mail\"\nstate-retention = \"2w\"\n"
+	        "include(\"sub/inc.conf\")\n"
+	        "fetch { timeout = 5 parallel = 3 per-host = 1 max-size = \"512K\" "
+	        "user-agent = \"ua/1\" report-after = 7 }\n"
+	        "smtp { host = \"${TIDINGS_TEST_HOST}\" port = 2525 tls = \"none\" "
+	        "allow-plaintext = true verify = false user = \"me\" password = \"pw1234\" timeout "
+	        "= 9 }\n"
+	        "feed inodes {\n url = \"https://inodes.org/feed/\"\n title = \"T\"\n"
+	        " tags = {\"sysadmin\", \"linux\"}\n interval = \"1h\"\n insecure = true\n}\n"
+	        "subscription john {\n to = {\"john@example.org\", \"J <j@example.org>\"}\n"
+	        " feeds = {\"inodes\", \"local\"}\n tags = {\"linux\"}\n exclude-tags = {\"cup\"}\n"
+	        " subject = \"news\"\n max-items = 0\n full-items-per-feed = 3\n"
+	        " first-run = \"0\"\n list-unsubscribe = \"mailto:o@example.org\"\n}\n",
+	        &cfg, &diag, &e),
+	    0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_str_eq(cfg.state_path, "/home/tester/st");
 	ck_assert_int_eq(cfg.deliver, DELIVER_MAILDIR);
@@ -359,8 +385,12 @@ START_TEST(password_file_and_secrecy)
 	FILE *out;
 
 	put("pw", "file-secret-77\nsecond line\n", 0644);
-	ck_assert_int_eq(load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n"
-	                      FEED "subscription s { to = {\"a@b.example\"} }\n", &cfg, &diag, &e), 0);
+	ck_assert_int_eq(
+	    load(HEAD
+	         "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n" FEED
+	         "subscription s { to = {\"a@b.example\"} }\n",
+	         &cfg, &diag, &e),
+	    0);
 	ck_assert_msg(has_line(diag, "t.conf", 7, "warning: password-file"), "%s", diag);
 	ck_assert_ptr_null(strstr(diag, "file-secret-77"));
 	ck_assert_str_eq(cfg.smtp.password, "file-secret-77");
@@ -376,15 +406,19 @@ START_TEST(password_file_and_secrecy)
 	diag = NULL;
 	/* 0600: no warning. */
 	put("pw", "file-secret-77\n", 0600);
-	ck_assert_int_eq(load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n",
-	                      &cfg, &diag, &e), 0);
+	ck_assert_int_eq(
+	    load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n",
+	         &cfg, &diag, &e),
+	    0);
 	ck_assert_str_eq(diag, "");
 	config_free(&cfg);
 	free(diag);
 	diag = NULL;
 	/* A message that would quote the password shows *** instead. */
 	ck_assert_int_eq(load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n"
-	                      " password = \"hunter2-pass\" \"hunter2-pass\"\n}\n", &cfg, &diag, &e), -1);
+	                           " password = \"hunter2-pass\" \"hunter2-pass\"\n}\n",
+	                      &cfg, &diag, &e),
+	                 -1);
 	ck_assert_msg(has_line(diag, "t.conf", 7, "no such option '***'"), "%s", diag);
 	ck_assert_ptr_null(strstr(diag, "hunter2"));
 	free(diag);
@@ -519,7 +553,8 @@ main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, broken_config_names_file_line, 0, (int)(sizeof broken / sizeof broken[0]));
+	tcase_add_loop_test(tc, broken_config_names_file_line, 0,
+	                    (int)(sizeof broken / sizeof broken[0]));
 	tcase_add_test(tc, all_errors_are_reported);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, values_and_paths);

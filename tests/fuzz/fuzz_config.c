@@ -2,7 +2,8 @@
  * libFuzzer target: config_load() on arbitrary file contents.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *       -D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPKGDATADIR='"/nonexistent"' -DSYSCONFDIR='"/etc"' \
+ *       -D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPKGDATADIR='"/nonexistent"'
+ * -DSYSCONFDIR='"/etc"' \
  *       tests/fuzz/fuzz_config.c src/config.c src/util.c \
  *       $(pkg-config --cflags --libs libconfuse libcurl) -o fuzz_config
  *   ./fuzz_config -max_total_time=20 conf/
