@@ -2,8 +2,12 @@
  * config: the configuration file (libconfuse), checked whole.
  *
  * config_load() reports every problem as one "file:line: message" line on
- * diag and fails if there was any; on success every value is valid and
- * paths are absolute.
+ * diag and fails (EX_CONFIG) if there was any; on success every value is
+ * valid and paths are absolute.  A syntax error (an unknown option, a
+ * missing brace) stops libconfuse at that line; every other problem is
+ * reported in the same run.  Relative paths resolve against the folder of
+ * the file that sets them; `include("x")` against the including file.
+ * Not thread-safe: libconfuse's lexer is global (so is our hook into it).
  */
 #ifndef TIDINGS_CONFIG_H
 #define TIDINGS_CONFIG_H
@@ -20,9 +24,10 @@ struct feed_conf {
 	char *title;            /* or NULL: the feed's own */
 	struct strv tags;
 	time_t interval;        /* 0: every run */
-	char *user_agent;       /* or NULL */
+	char *user_agent;       /* or NULL: fetch.user_agent */
 	int insecure;
-	int line;               /* where it was defined */
+	char *file;             /* where it was defined */
+	int line;
 };
 
 struct sub_conf {
@@ -35,8 +40,9 @@ struct sub_conf {
 	char *template;         /* base name: TEMPLATES/NAME.txt and NAME.html */
 	long max_items;         /* 0: no cap */
 	long full_items_per_feed;
-	time_t first_run;       /* seconds */
+	time_t first_run;       /* seconds; 0: no limit, the first run sends everything */
 	char *list_unsubscribe; /* or NULL */
+	char *file;
 	int line;
 };
 
@@ -91,8 +97,13 @@ void config_free(struct config *cfg);
 const struct feed_conf *config_feed(const struct config *cfg, const char *name);
 const struct sub_conf *config_sub(const struct config *cfg, const char *name);
 
-/* "90d" -> seconds; "10M" -> bytes.  -1 when malformed. */
+/* "90d" -> seconds (s m h d w; a bare number is seconds); "10M" -> bytes
+ * (K M G, powers of 1024; a bare number is bytes).  -1 when malformed. */
 int config_parse_duration(const char *s, time_t *out);
 int config_parse_size(const char *s, size_t *out);
+
+/* For `tidings check`: feed count, delivery, and per subscription its
+ * recipients, feeds, tags and exclude-tags.  Never prints the password. */
+void config_summary(const struct config *cfg, FILE *out);
 
 #endif

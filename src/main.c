@@ -1,5 +1,9 @@
 /*
  * main: parse the command line, dispatch to a command, exit with its status.
+ *
+ * Options may come before or after the command (GNU getopt permutes).  Each
+ * command says which options it takes; anything else is a usage error (64)
+ * reported in one line with a hint.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,113 +14,228 @@
 #include "cli.h"
 #include "date.h"
 
+/* Options a command may take (-v, -q and --help go with every command). */
+enum {
+	O_CONFIG = 1 << 0,
+	O_SUB = 1 << 1,
+	O_DRY = 1 << 2,
+	O_SINCE = 1 << 3,
+	O_TO = 1 << 4,
+	O_HTML = 1 << 5,
+	O_JSON = 1 << 6,
+};
+
 struct command {
 	const char *name;
 	int (*fn)(const struct cli *);
 	const char *usage;
 	const char *summary;
+	unsigned opts;
+	int min_args, max_args; /* operands after the command name */
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
-	 "fetch, send the digests, record them (the default)"},
-	{"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary"},
-	{"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures"},
-	{"preview", cmd_preview, "[-c FILE] preview [SUB] [--html FILE] [--to ADDR]",
-	 "render SUB's next digest to stdout (.eml); sends and records nothing"},
-	{"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB]",
-	 "record every current item as delivered, send nothing"},
-	{"parse", cmd_parse, "parse [--json] FILE|URL...",
-	 "parse feeds and print their items (no config, no state)"},
-	{"import-opml", cmd_import_opml, "import-opml FILE", "print feed sections for an OPML file"},
-	{"export-opml", cmd_export_opml, "[-c FILE] export-opml", "print the configured feeds as OPML"},
+    {"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
+     "fetch, send the digests, record them (the default)",
+     O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
+    {"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary",
+     O_CONFIG, 0, 0},
+    {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
+     O_CONFIG, 0, 0},
+    {"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
+     "render SUB's next digest to stdout (.eml); sends and records nothing",
+     O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
+    {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]...",
+     "record every current item as delivered, send nothing", O_CONFIG | O_SUB, 0, 1},
+    {"parse", cmd_parse, "parse [--json] FILE|URL...",
+     "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
+    {"import-opml", cmd_import_opml, "import-opml FILE",
+     "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
+    {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
+     "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
 };
 
-enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_HELP };
+static const struct {
+	unsigned bit;
+	const char *name;
+	const char *help;
+} option_help[] = {
+    {O_CONFIG, "--config",
+     "  -c, --config FILE         configuration file (default: $XDG_CONFIG_HOME/tidings/\n"
+     "                            tidings.conf, then " SYSCONFDIR "/tidings.conf)\n"},
+    {O_SINCE, "--since",
+     "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
+     "                            RFC 3339), ignoring the state and leaving it unchanged\n"},
+    {O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
+    {O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
+    {O_DRY, "--dry-run",
+     "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
+    {O_HTML, "--html", "      --html FILE           write the HTML part to FILE instead\n"},
+    {O_JSON, "--json", "      --json                one JSON object per feed per line\n"},
+};
+
+static const char common_help[] = "  -v, --verbose             progress on stderr\n"
+                                  "  -q, --quiet               errors only\n"
+                                  "  -h, --help                this help\n";
+
+enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION };
 
 static const struct option long_options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"subscription", required_argument, NULL, 'S'},
-	{"dry-run", no_argument, NULL, 'n'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"to", required_argument, NULL, OPT_TO},
-	{"html", required_argument, NULL, OPT_HTML},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'}, {"subscription", required_argument, NULL, 'S'},
+    {"dry-run", no_argument, NULL, 'n'},      {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},        {"since", required_argument, NULL, OPT_SINCE},
+    {"to", required_argument, NULL, OPT_TO},  {"html", required_argument, NULL, OPT_HTML},
+    {"json", no_argument, NULL, OPT_JSON},    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 };
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+#define NOPTHELP  (sizeof option_help / sizeof option_help[0])
 
 static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: tidings [OPTIONS] [COMMAND] [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out,
-	        "\noptions:\n"
-	        "  -c, --config FILE         configuration file (default: $XDG_CONFIG_HOME/tidings/tidings.conf,\n"
-	        "                            then /etc/tidings.conf)\n"
-	        "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
-	        "                            RFC 3339), ignoring the state and leaving it unchanged\n"
-	        "      --to ADDR             with --since or preview: send to ADDR instead\n"
-	        "  -S, --subscription NAME   only this subscription (repeatable)\n"
-	        "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"
-	        "      --html FILE           preview: write the HTML part to FILE\n"
-	        "      --json                parse: one JSON object per feed per line\n"
-	        "  -v, --verbose             progress on stderr\n"
-	        "  -q, --quiet               errors only\n"
-	        "      --version             print the version\n"
-	        "  -h, --help                this help; COMMAND --help for a command's\n"
-	        "\nexit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
-	        "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
+	fprintf(out, "\noptions:\n");
+	for (size_t i = 0; i < NOPTHELP; i++)
+		fputs(option_help[i].help, out);
+	fputs(common_help, out);
+	fprintf(
+	    out,
+	    "      --version             print the version\n"
+	    "\n'tidings COMMAND --help' shows a command's options; see tidings(1), "
+	    "tidings.conf(5).\n"
+	    "exit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
+	    "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
+}
+
+static void
+command_usage(const struct command *cmd, FILE *out)
+{
+	fprintf(out, "usage: tidings %s\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+	for (size_t i = 0; i < NOPTHELP; i++)
+		if (cmd->opts & option_help[i].bit)
+			fputs(option_help[i].help, out);
+	fputs(common_help, out);
 }
 
 static const struct command *
 find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
 }
 
+static int
+usage_error(const char *what, const char *arg, const char *cmd)
+{
+	fprintf(stderr, "tidings: %s%s%s%s; try 'tidings %s%s--help'\n", what, arg ? " '" : "",
+	        arg ? arg : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
+	return EX_USAGE;
+}
+
+/* The option getopt just refused: "-x" of "-vx", or "--long". */
+static const char *
+bad_option(char **argv, char shortopt[3])
+{
+	if (optopt > 0 && optopt < 128 && argv[optind - 1][1] != '-') {
+		shortopt[0] = '-';
+		shortopt[1] = (char)optopt;
+		shortopt[2] = '\0';
+		return shortopt;
+	}
+	return argv[optind - 1];
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int
-parse_options(int argc, char **argv, struct cli *c, int *want_help)
+parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_help)
 {
+	char shortopt[3];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:S:nvqh", long_options, NULL)) != -1) {
+	opterr = 0; /* our own one-line messages */
+	while ((ch = getopt_long(argc, argv, ":c:S:nvqh", long_options, NULL)) != -1) {
 		switch (ch) {
-		case 'c': c->config_path = optarg; break;
+		case 'c':
+			c->config_path = optarg;
+			*seen |= O_CONFIG;
+			break;
 		case 'S':
 			if (strv_push(&c->subs, optarg) < 0)
 				return EX_OSERR;
+			*seen |= O_SUB;
 			break;
-		case 'n': c->dry_run = 1; break;
+		case 'n':
+			c->dry_run = 1;
+			*seen |= O_DRY;
+			break;
 		case 'v': c->verbose++; break;
 		case 'q': c->quiet = 1; break;
 		case 'h': *want_help = 1; break;
 		case OPT_SINCE:
 			if (date_parse_since(optarg, &c->since) < 0) {
-				fprintf(stderr, "tidings: --since %s: not a date (YYYY-MM-DD or RFC 3339)\n", optarg);
+				fprintf(
+				    stderr,
+				    "tidings: --since %s: not a date (YYYY-MM-DD or RFC 3339)\n",
+				    optarg);
 				return EX_DATAERR;
 			}
 			c->have_since = 1;
+			*seen |= O_SINCE;
 			break;
-		case OPT_TO: c->to = optarg; break;
-		case OPT_HTML: c->html_out = optarg; break;
-		case OPT_JSON: c->json = 1; break;
-		case OPT_VERSION:
-			printf("tidings %s\n", PACKAGE_VERSION);
-			return EX_OK;
-		default:
-			fprintf(stderr, "Try 'tidings --help'.\n");
-			return EX_USAGE;
+		case OPT_TO:
+			c->to = optarg;
+			*seen |= O_TO;
+			break;
+		case OPT_HTML:
+			c->html_out = optarg;
+			*seen |= O_HTML;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			*seen |= O_JSON;
+			break;
+		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
+		case ':':
+			return usage_error("option needs a value:", bad_option(argv, shortopt),
+			                   NULL);
+		default: return usage_error("unknown option", bad_option(argv, shortopt), NULL);
 		}
+	}
+	if (c->verbose && c->quiet)
+		return usage_error("-v and -q contradict each other", NULL, NULL);
+	return -1;
+}
+
+/* An option the command does not take, or a bad number of operands. */
+static int
+check_use(const struct command *cmd, struct cli *c, unsigned seen)
+{
+	for (size_t i = 0; i < NOPTHELP; i++)
+		if ((seen & option_help[i].bit) && !(cmd->opts & option_help[i].bit)) {
+			char what[96];
+
+			snprintf(what, sizeof what, "%s does not go with", option_help[i].name);
+			return usage_error(what, cmd->name, cmd->name);
+		}
+	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
+		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
+	if (c->argc < cmd->min_args)
+		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"
+		                                                            : "operands needed:",
+		                   cmd->usage, cmd->name);
+	if (cmd->max_args >= 0 && c->argc > cmd->max_args)
+		return usage_error("unexpected operand", c->argv[cmd->max_args], cmd->name);
+	/* preview SUB / catch-up SUB: the same as -S SUB. */
+	if (cmd->max_args == 1 && (cmd->opts & O_SUB) && c->argc == 1) {
+		if (strv_push(&c->subs, c->argv[0]) < 0)
+			return EX_OSERR;
+		c->argc = 0;
 	}
 	return -1;
 }
@@ -126,31 +245,39 @@ main(int argc, char **argv)
 {
 	struct cli c = {0};
 	const struct command *cmd;
+	unsigned seen = 0;
 	int want_help = 0, rc;
 
-	rc = parse_options(argc, argv, &c, &want_help);
+	rc = parse_options(argc, argv, &c, &seen, &want_help);
 	if (rc >= 0)
 		goto out;
-	cmd = optind < argc ? find_command(argv[optind]) : find_command("run");
-	if (cmd == NULL) {
-		fprintf(stderr, "tidings: unknown command '%s'; try 'tidings --help'\n", argv[optind]);
-		rc = EX_USAGE;
+	if (optind < argc && (cmd = find_command(argv[optind])) == NULL) {
+		rc = usage_error("unknown command", argv[optind], NULL);
 		goto out;
 	}
-	if (optind < argc)
-		optind++;
-	if (want_help) {
-		if (optind == 1 || argc == 1 || cmd == find_command("run"))
+	if (optind >= argc) {
+		if (want_help) {
 			usage(stdout);
-		else
-			printf("usage: tidings %s\n%s\n", cmd->usage, cmd->summary);
+			rc = EX_OK;
+			goto out;
+		}
+		cmd = find_command("run");
+	} else {
+		optind++;
+	}
+	if (want_help) {
+		command_usage(cmd, stdout);
 		rc = EX_OK;
 		goto out;
 	}
 	c.argc = argc - optind;
 	c.argv = argv + optind;
+	if ((rc = check_use(cmd, &c, seen)) >= 0)
+		goto out;
 	rc = cmd->fn(&c);
 out:
 	strv_free(&c.subs);
+	if (fflush(stdout) == EOF && rc == EX_OK)
+		rc = EX_IOERR;
 	return rc;
 }

@@ -1,0 +1,1638 @@
+/*
+ * config: read tidings.conf with libconfuse and check it whole.
+ *
+ * libconfuse parses; we add what it lacks.  A small scanner reads each file
+ * first (libconfuse expands an unset ${VAR} to "" silently, merges a second
+ * smtp {} block silently, and keeps no line numbers once it is done), then
+ * validate callbacks note where every value was set, and the checks run on
+ * the parsed tree so that every problem is reported, each at its file:line.
+ */
+#include "config.h"
+
+#include <confuse.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/tidings"
+#endif
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+#define CONFIG_MAX_BYTES   (1024 * 1024)
+#define KEY_MAX            512
+#define PASSWORD_MAX       4096
+#define DEFAULT_USER_AGENT "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)"
+
+struct where {     /* where a value was set */
+	char *key; /* "section/title/option#index" */
+	char *file;
+	int line;
+};
+
+struct block { /* where a section starts */
+	char *kind;
+	char *title; /* "" when untitled */
+	char *file;
+	int line;
+};
+
+struct loader {
+	FILE *diag;
+	cfg_t *root;
+	const char *path;
+	int nerr;
+	struct where *w;
+	size_t nw, capw;
+	struct block *b;
+	size_t nb, capb;
+	struct strv secrets;  /* passwords seen by the scanner: never printed */
+	const void *last_val; /* a list's closing brace re-runs the callback */
+	cfg_opt_t *schema;    /* the top-level options, for the scanner */
+	struct linemap *maps; /* one per file read */
+	size_t nmaps, capmaps;
+};
+
+/* libconfuse callbacks carry no user pointer, and its lexer is global
+ * anyway: the load in progress is reached through this one pointer. */
+static struct loader *active;
+
+static int where_has(const struct loader *L, const char *key);
+static int real_line(const struct loader *L, const char *file, int lib);
+
+/* --- reporting ------------------------------------------------------- */
+
+static void
+emit(struct loader *L, const char *file, int line, int warning, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	const char *p = msg;
+	size_t i;
+
+	while (*p) {
+		for (i = 0; i < L->secrets.n; i++) {
+			size_t n = strlen(L->secrets.v[i]);
+
+			if (n && strncmp(p, L->secrets.v[i], n) == 0)
+				break;
+		}
+		if (i < L->secrets.n) {
+			buf_adds(&b, "***");
+			p += strlen(L->secrets.v[i]);
+		} else {
+			/* One line per problem, whatever the value held. */
+			buf_addc(&b, iscntrl((unsigned char)*p) ? '?' : *p);
+			p++;
+		}
+	}
+	if (L->diag)
+		fprintf(L->diag, "%s:%d: %s%s\n", file ? file : L->path, line,
+		        warning ? "warning: " : "", buf_str(&b));
+	buf_free(&b);
+	if (!warning)
+		L->nerr++;
+}
+
+static void __attribute__((format(printf, 5, 6)))
+say(struct loader *L, const char *file, int line, int warning, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	emit(L, file, line, warning, msg);
+}
+
+/* Optimal string alignment distance: a swap of two letters costs one. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[3][65];
+
+	if (la > 64 || lb > 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], v = prev[j] + 1;
+
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (prev[j - 1] + cost < v)
+				v = prev[j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* The closest of names[] to s, if it is close enough to be a typo. */
+static const char *
+nearest(const char *s, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t len = strlen(s), bestd = len < 6 ? 2 : 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(s, names[i]);
+
+		if (d < bestd) {
+			best = names[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+static const char *
+cur_file(cfg_t *c)
+{
+	/* A plain section (smtp) made by cfg_init() has no file name. */
+	if (c && c->filename)
+		return c->filename;
+	if (active && active->root && active->root->filename)
+		return active->root->filename;
+	return active ? active->path : "?";
+}
+
+static void
+on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
+{
+	char msg[ERR_MSG_MAX];
+	const char *name = NULL, *names[64], *best;
+	size_t n = 0;
+	int line;
+	va_list cp;
+
+	va_copy(cp, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (strcmp(fmt, "no such option '%s'") == 0)
+		name = va_arg(cp, const char *);
+	va_end(cp);
+	if (name && c && c->opts) {
+		for (n = 0; n < 64 && c->opts[n].name; n++)
+			names[n] = c->opts[n].name;
+		if ((best = nearest(name, names, n)) != NULL) {
+			size_t l = strlen(msg);
+
+			snprintf(msg + l, sizeof msg - l, " (did you mean '%s'?)", best);
+		}
+	}
+	if (active == NULL)
+		return;
+	line = real_line(active, cur_file(c), c ? c->line : 0);
+	if (name) {
+		char key[KEY_MAX];
+
+		/* The scanner has named it already, with every other one. */
+		snprintf(key, sizeof key, "?unknown/%d/%s", line, cur_file(c));
+		if (where_has(active, key))
+			return;
+	}
+	emit(active, cur_file(c), line, 0, msg);
+}
+
+/* --- where values were set ------------------------------------------ */
+
+static void
+make_key(char *key, const char *sec, const char *title, const char *opt, unsigned idx)
+{
+	snprintf(key, KEY_MAX, "%s/%s/%s#%u", sec, title ? title : "", opt, idx);
+}
+
+static void
+where_set(struct loader *L, const char *key, const char *file, int line)
+{
+	struct where *w;
+	size_t i;
+
+	for (i = 0; i < L->nw; i++)
+		if (strcmp(L->w[i].key, key) == 0)
+			break;
+	if (i == L->nw) {
+		if (L->nw == L->capw) {
+			size_t cap = L->capw ? L->capw * 2 : 64;
+
+			if ((w = realloc(L->w, cap * sizeof *w)) == NULL)
+				return; /* only a line number is lost */
+			L->w = w;
+			L->capw = cap;
+		}
+		if ((L->w[i].key = str_dup(key)) == NULL)
+			return;
+		L->w[i].file = NULL;
+		L->nw++;
+	}
+	free(L->w[i].file);
+	L->w[i].file = str_dup(file);
+	L->w[i].line = line;
+}
+
+static int
+where_has(const struct loader *L, const char *key)
+{
+	for (size_t i = 0; i < L->nw; i++)
+		if (strcmp(L->w[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct block *
+block_find(const struct loader *L, const char *kind, const char *title)
+{
+	for (size_t i = 0; i < L->nb; i++)
+		if (strcmp(L->b[i].kind, kind) == 0 && str_eq(L->b[i].title, title ? title : ""))
+			return &L->b[i];
+	return NULL;
+}
+
+/* Where to point for a value: where it was set, else its section, else line 1. */
+static void
+locate(const struct loader *L, const char *sec, const char *title, const char *opt, unsigned idx,
+       const char **file, int *line)
+{
+	char key[KEY_MAX];
+	const struct block *b;
+
+	if (opt) {
+		make_key(key, sec, title, opt, idx);
+		for (size_t i = 0; i < L->nw; i++)
+			if (strcmp(L->w[i].key, key) == 0 && L->w[i].file) {
+				*file = L->w[i].file;
+				*line = L->w[i].line;
+				return;
+			}
+	}
+	if ((b = block_find(L, sec, title)) != NULL) {
+		*file = b->file;
+		*line = b->line;
+		return;
+	}
+	*file = L->path;
+	*line = 1;
+}
+
+static int
+on_value(cfg_t *sec, cfg_opt_t *opt)
+{
+	char key[KEY_MAX];
+	unsigned n = cfg_opt_size(opt);
+
+	if (active == NULL || n == 0 || opt->values == NULL)
+		return 0;
+	if (active->last_val == opt->values[n - 1])
+		return 0;
+	active->last_val = opt->values[n - 1];
+	make_key(key, sec->name, sec->title, opt->name, n - 1);
+	where_set(active, key, cur_file(sec), real_line(active, cur_file(sec), sec->line));
+	return 0; /* checks run on the whole tree, so that all are reported */
+}
+
+/* --- the scanner ------------------------------------------------------ */
+
+struct tok {
+	int type; /* 'S' a string, else the punctuation */
+	char *text;
+	int line;
+};
+
+static void
+check_var(struct loader *L, const char *file, int line, const char *s, size_t n, struct buf *out)
+{
+	char *name = str_ndup(s, n), *colon;
+	const char *v;
+
+	if (name == NULL)
+		return;
+	colon = strchr(name, ':');
+	if (colon && colon[1] == '-') {
+		*colon = '\0';
+		v = getenv(name);
+		buf_adds(out, v ? v : colon + 2);
+	} else if ((v = getenv(name)) != NULL) {
+		buf_adds(out, v);
+	} else {
+		say(L, file, line, 0,
+		    "${%s} is not set in the environment "
+		    "(write ${%s:-default} for a fallback)",
+		    name, name);
+	}
+	free(name);
+}
+
+static void
+add_block(struct loader *L, const char *kind, const char *title, const char *file, int line)
+{
+	static const char *const known[] = {"feed", "subscription", "smtp", "fetch"};
+	const struct block *old;
+	struct block *nb;
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(kind, known[i]) == 0)
+			break;
+	if (i == sizeof known / sizeof known[0])
+		return;
+	if ((old = block_find(L, kind, title)) != NULL) {
+		char at[64 + 4096];
+
+		if (strcmp(old->file, file) == 0)
+			snprintf(at, sizeof at, "line %d", old->line);
+		else
+			snprintf(at, sizeof at, "%s:%d", old->file, old->line);
+		if (*title)
+			say(L, file, line, 0, "duplicate %s name '%s' (the first is at %s)", kind,
+			    title, at);
+		else
+			say(L, file, line, 0,
+			    "a second %s {} block (the first is at %s): "
+			    "keep one, libconfuse would merge them silently",
+			    kind, at);
+		return;
+	}
+	if (L->nb == L->capb) {
+		size_t cap = L->capb ? L->capb * 2 : 32;
+
+		if ((nb = realloc(L->b, cap * sizeof *nb)) == NULL)
+			return;
+		L->b = nb;
+		L->capb = cap;
+	}
+	nb = &L->b[L->nb];
+	nb->kind = str_dup(kind);
+	nb->title = str_dup(title);
+	nb->file = str_dup(file);
+	nb->line = line;
+	if (nb->kind && nb->title && nb->file) {
+		L->nb++;
+	} else {
+		free(nb->kind);
+		free(nb->title);
+		free(nb->file);
+	}
+}
+
+/* The scanner follows libconfuse's grammar just enough to name every
+ * unknown option, where libconfuse stops at the first one. */
+enum { G_NAME, G_AFTER_NAME, G_TITLE, G_VALUE, G_LIST, G_ARGS, G_LOST };
+
+#define GRAMMAR_DEPTH 8
+
+struct grammar {
+	int state;
+	int depth;
+	cfg_opt_t *ctx[GRAMMAR_DEPTH]; /* NULL inside an unknown section */
+	cfg_opt_t *opt;                /* the option just named */
+};
+
+static void
+unknown_option(struct loader *L, const char *file, int line, cfg_opt_t *opts, const char *name)
+{
+	const char *names[64], *best;
+	char key[KEY_MAX];
+	size_t n;
+
+	for (n = 0; n < 64 && opts[n].name; n++)
+		names[n] = opts[n].name;
+	best = nearest(name, names, n);
+	say(L, file, line, 0, "no such option '%s'%s%s%s", name, best ? " (did you mean '" : "",
+	    best ? best : "", best ? "'?)" : "");
+	snprintf(key, sizeof key, "?unknown/%d/%s", line, file);
+	where_set(L, key, file, line);
+}
+
+static void
+grammar_enter(struct grammar *g)
+{
+	cfg_opt_t *sub = g->opt && g->opt->type == CFGT_SEC ? g->opt->subopts : NULL;
+
+	if (g->depth + 1 >= GRAMMAR_DEPTH) {
+		g->state = G_LOST;
+		return;
+	}
+	g->ctx[++g->depth] = sub;
+	g->state = G_NAME;
+}
+
+static void
+grammar_step(struct loader *L, struct grammar *g, const char *file, int type, const char *text,
+             int line)
+{
+	cfg_opt_t *opts = g->ctx[g->depth];
+
+	switch (g->state) {
+	case G_NAME:
+		if (type == '}' && g->depth > 0) {
+			g->depth--;
+		} else if (type == 'S' && text) {
+			g->opt = NULL;
+			for (size_t i = 0; opts && opts[i].name; i++)
+				if (strcmp(opts[i].name, text) == 0)
+					g->opt = &opts[i];
+			if (opts && g->opt == NULL)
+				unknown_option(L, file, line, opts, text);
+			g->state = G_AFTER_NAME;
+		} else {
+			g->state = G_LOST;
+		}
+		break;
+	case G_AFTER_NAME:
+		if (type == '=' || type == '+')
+			g->state = G_VALUE;
+		else if (type == '(')
+			g->state = G_ARGS;
+		else if (type == '{')
+			grammar_enter(g);
+		else
+			g->state = type == 'S' ? G_TITLE : G_LOST;
+		break;
+	case G_TITLE:
+		if (type == '{')
+			grammar_enter(g);
+		else
+			g->state = G_LOST;
+		break;
+	case G_VALUE: g->state = type == 'S' ? G_NAME : type == '{' ? G_LIST : G_LOST; break;
+	case G_LIST:
+		if (type == '}')
+			g->state = G_NAME;
+		break;
+	case G_ARGS:
+		if (type == ')')
+			g->state = G_NAME;
+		break;
+	default: break; /* lost: libconfuse will say why */
+	}
+}
+
+static void
+push_tok(struct loader *L, struct grammar *g, const char *file, struct tok t[3], int type,
+         char *text, int line)
+{
+	grammar_step(L, g, file, type, text, line);
+	free(t[0].text);
+	t[0] = t[1];
+	t[1] = t[2];
+	t[2].type = type;
+	t[2].text = text;
+	t[2].line = line;
+	if (type == 'S' && t[1].type == '=' && t[0].type == 'S' && t[0].text &&
+	    strcmp(t[0].text, "password") == 0 && text && *text)
+		strv_push(&L->secrets, text);
+}
+
+/* libconfuse 3.3 counts lines wrong: a # or // comment adds two lines, a
+ * block comment one.  The scanner keeps, per real line, the number
+ * libconfuse will give it, to translate its numbers back. */
+struct linemap {
+	char *file;
+	int *lib; /* lib[real line] */
+	int n, cap;
+};
+
+struct scan {
+	struct loader *L;
+	const char *file;
+	int line; /* the real one */
+	int lib;  /* libconfuse's */
+	struct linemap *map;
+};
+
+static void
+newline(struct scan *S)
+{
+	S->line++;
+	S->lib++;
+	if (S->map == NULL)
+		return;
+	if (S->line >= S->map->cap) {
+		int cap = S->map->cap ? S->map->cap * 2 : 256;
+		int *v = realloc(S->map->lib, (size_t)cap * sizeof *v);
+
+		if (v == NULL)
+			return; /* lines only */
+		S->map->lib = v;
+		S->map->cap = cap;
+	}
+	S->map->lib[S->line] = S->lib;
+	S->map->n = S->line + 1;
+}
+
+static int
+real_line(const struct loader *L, const char *file, int lib)
+{
+	const struct linemap *m = NULL;
+	int r;
+
+	for (size_t i = 0; i < L->nmaps; i++)
+		if (strcmp(L->maps[i].file, file) == 0)
+			m = &L->maps[i];
+	if (m == NULL || m->n < 2)
+		return lib;
+	for (r = m->n - 1; r > 1 && m->lib[r] > lib; r--)
+		continue;
+	return r;
+}
+
+static struct linemap *
+new_map(struct loader *L, const char *file)
+{
+	struct linemap *m;
+
+	if (L->nmaps == L->capmaps) {
+		size_t cap = L->capmaps ? L->capmaps * 2 : 8;
+
+		if ((m = realloc(L->maps, cap * sizeof *m)) == NULL)
+			return NULL;
+		L->maps = m;
+		L->capmaps = cap;
+	}
+	m = &L->maps[L->nmaps];
+	memset(m, 0, sizeof *m);
+	if ((m->file = str_dup(file)) == NULL)
+		return NULL;
+	L->nmaps++;
+	return m;
+}
+
+static void
+skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
+{
+	const char *p = *pp;
+
+	check_var(S->L, S->file, S->line, p + 2, (size_t)(close - p - 2), out);
+	for (; p <= close; p++)
+		if (*p == '\n')
+			newline(S);
+	*pp = p;
+}
+
+static const char *
+scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
+{
+	char q = *p++;
+
+	while (p < end && *p != q) {
+		if (*p == '\\' && p + 1 < end) {
+			if (p[1] == '\n')
+				newline(S);
+			else
+				buf_addc(out, p[1]);
+			p += 2;
+			continue;
+		}
+		if (q == '"' && p[0] == '$' && p + 1 < end && p[1] == '{') {
+			const char *close = memchr(p, '}', (size_t)(end - p));
+
+			if (close) {
+				skip_var(S, &p, close, out);
+				continue;
+			}
+		}
+		if (*p == '\n')
+			newline(S);
+		buf_addc(out, *p++);
+	}
+	return p < end ? p + 1 : p;
+}
+
+static void
+scan_text(struct loader *L, const char *file, const char *p, size_t len)
+{
+	const char *end = p + len;
+	struct tok t[3] = {{0, NULL, 0}, {0, NULL, 0}, {0, NULL, 0}};
+	struct grammar g = {G_NAME, 0, {L->schema}, NULL};
+	struct scan S = {L, file, 0, 0, new_map(L, file)};
+	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
+
+	newline(&S);
+	while (p < end) {
+		struct buf b = BUF_INIT;
+		int start = S.line;
+
+		if (*p == '\n') {
+			newline(&S);
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
+			p++;
+		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
+			while (p < end && *p != '\n')
+				p++;
+			S.lib += 2;
+		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
+			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
+				if (*p == '\n')
+					newline(&S);
+			p = p < end ? p + 2 : p;
+			S.lib += 1;
+		} else if (*p == '"' || *p == '\'') {
+			p = scan_quoted(&S, p, end, &b);
+			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
+		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
+			push_tok(L, &g, file, t, '+', NULL, S.line);
+			p += 2;
+		} else if (strchr("{}()=,", *p)) {
+			if (*p == '{' && depth < GRAMMAR_DEPTH)
+				open_line[depth] = S.line;
+			if (*p == '{' && depth++ == 0 && t[2].type == 'S') {
+				if (t[1].type == 'S' && t[0].type != '=' && t[0].type != '+')
+					add_block(L, t[1].text, t[2].text, file, t[1].line);
+				else
+					add_block(L, t[2].text, "", file, t[2].line);
+			} else if (*p == '}' && depth > 0) {
+				depth--;
+			}
+			push_tok(L, &g, file, t, *p++, NULL, S.line);
+		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
+		           memchr(p, '}', (size_t)(end - p))) {
+			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
+			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
+		} else {
+			const char *s = p;
+
+			/* libconfuse 3.3's unquoted string stops at a '*' (and so at a block
+			 * comment). */
+			while (p < end && !strchr(" #\"'\t\n\r={}()+,*", *p) &&
+			       !(*p == '/' && p + 1 < end && p[1] == '*'))
+				p++;
+			if (p == s)
+				p++;
+			push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start);
+		}
+		buf_free(&b);
+	}
+	/* libconfuse takes the end of the file for the missing braces. */
+	if (depth > 0)
+		say(L, file, open_line[0], 0, "this '{' is never closed (a '}' is missing)");
+	for (int i = 0; i < 3; i++)
+		free(t[i].text);
+}
+
+/* Read and scan one file; -1 (with errno) when it cannot be read. */
+static int
+scan_file(struct loader *L, const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		if (b.len + n > CONFIG_MAX_BYTES) {
+			say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
+			    CONFIG_MAX_BYTES);
+			break;
+		}
+		if (buf_add(&b, chunk, n) < 0)
+			break;
+	}
+	fclose(fp);
+	scan_text(L, path, buf_str(&b), b.len);
+	buf_free(&b);
+	return 0;
+}
+
+/* --- paths ------------------------------------------------------------ */
+
+static char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h && *h)
+		return str_dup(h);
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir ? str_dup(pw->pw_dir) : NULL;
+}
+
+static char *
+dir_of(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return str_dup(".");
+	if (slash == file)
+		return str_dup("/");
+	return str_ndup(file, (size_t)(slash - file));
+}
+
+/* `~` is the home folder; a relative path is relative to base_file's folder. */
+static char *
+path_abs(const char *v, const char *base_file)
+{
+	char *home, *dir, *r;
+
+	if (v[0] == '~' && (v[1] == '/' || v[1] == '\0')) {
+		if ((home = home_dir()) == NULL)
+			return NULL;
+		r = str_printf("%s%s", home, v + 1);
+		free(home);
+		return r;
+	}
+	if (v[0] == '/')
+		return str_dup(v);
+	if ((dir = dir_of(base_file)) == NULL)
+		return NULL;
+	r = str_printf("%s/%s", dir, v);
+	free(dir);
+	return r;
+}
+
+static char *
+abs_config_path(const char *path)
+{
+	char cwd[4096], *r;
+
+	if ((r = realpath(path, NULL)) != NULL)
+		return r;
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return str_dup(path);
+	return str_printf("%s/%s", cwd, path);
+}
+
+char *
+config_default_path(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME");
+	char *home, *user;
+
+	if (x && x[0] == '/') {
+		user = str_printf("%s/tidings/tidings.conf", x);
+	} else {
+		if ((home = home_dir()) == NULL)
+			return str_dup(SYSCONFDIR "/tidings.conf");
+		user = str_printf("%s/.config/tidings/tidings.conf", home);
+		free(home);
+	}
+	if (user == NULL || access(user, F_OK) == 0)
+		return user;
+	if (access(SYSCONFDIR "/tidings.conf", F_OK) == 0) {
+		free(user);
+		return str_dup(SYSCONFDIR "/tidings.conf");
+	}
+	return user; /* absent: the error names the file one would create */
+}
+
+static char *
+default_state_path(void)
+{
+	const char *x = getenv("XDG_STATE_HOME");
+	char *home, *r;
+
+	if (x && x[0] == '/')
+		return str_printf("%s/tidings/state", x);
+	if ((home = home_dir()) == NULL)
+		return NULL;
+	r = str_printf("%s/.local/state/tidings/state", home);
+	free(home);
+	return r;
+}
+
+static int
+on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
+{
+	char *path;
+	int rc;
+
+	if (argc != 1) {
+		cfg_error(c, "include() takes one file name");
+		return 1;
+	}
+	if ((path = path_abs(argv[0], cur_file(c))) == NULL) {
+		cfg_error(c, "include(\"%s\"): cannot resolve the path", argv[0]);
+		return 1;
+	}
+	if (active)
+		(void)scan_file(active, path); /* unreadable: libconfuse says so */
+	rc = cfg_include(c, opt, 1, (const char **)&path);
+	free(path);
+	return rc;
+}
+
+/* --- values ------------------------------------------------------------ */
+
+int
+config_parse_duration(const char *s, time_t *out)
+{
+	static const struct {
+		char unit;
+		long secs;
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
+	};
+	char *end;
+	long long n;
+	long mult = 1;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		size_t i;
+
+		for (i = 0; i < sizeof units / sizeof units[0]; i++)
+			if (*end == units[i].unit)
+				break;
+		if (i == sizeof units / sizeof units[0] || end[1] != '\0')
+			return -1;
+		mult = units[i].secs;
+	}
+	if (n > (long long)(INT32_MAX / mult) * 100) /* ~ 68 years * 100: plenty */
+		return -1;
+	*out = (time_t)(n * mult);
+	return 0;
+}
+
+int
+config_parse_size(const char *s, size_t *out)
+{
+	static const char units[] = "KMG";
+	unsigned long long n;
+	char *end;
+	const char *u;
+	int shift = 0;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		if ((u = strchr(units, toupper((unsigned char)*end))) == NULL || end[1] != '\0')
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (n > (SIZE_MAX >> shift))
+		return -1;
+	*out = (size_t)(n << shift);
+	return 0;
+}
+
+/* "Name <local@domain>" or "local@domain". */
+static int
+address_ok(const char *s)
+{
+	const char *a = s, *lt, *gt, *at, *p, *e;
+
+	if (strpbrk(s, "\r\n"))
+		return 0;
+	if ((lt = strrchr(s, '<')) != NULL) {
+		if ((gt = strchr(lt, '>')) == NULL || !str_empty(gt + 1))
+			return 0;
+		a = lt + 1;
+		e = gt;
+	} else {
+		while (*a == ' ' || *a == '\t')
+			a++;
+		e = a + strlen(a);
+		while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+	}
+	if ((at = memchr(a, '@', (size_t)(e - a))) == NULL || at == a || at + 1 >= e)
+		return 0;
+	for (p = a; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-/=?^_`{|}~.", *p))
+			return 0;
+	if (at[1] == '.' || at[1] == '-' || e[-1] == '.' || e[-1] == '-')
+		return 0;
+	for (p = at + 1; p < e; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && !(*p == '.' && p[1] != '.'))
+			return 0;
+	return 1;
+}
+
+/* NULL when fine, else why not. */
+static const char *
+http_url_problem(const char *s)
+{
+	CURLU *u = curl_url();
+	CURLUcode rc;
+	char *host = NULL;
+	const char *why = NULL;
+
+	if (u == NULL)
+		return "out of memory";
+	rc = curl_url_set(u, CURLUPART_URL, s, 0);
+	if (rc != CURLUE_OK)
+		why = curl_url_strerror(rc);
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL || !*host)
+		why = "no host";
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
+/* A file: URL names a local file; a relative one is relative to base_file. */
+static char *
+file_url(const char *v, const char *base_file)
+{
+	const char *p = v + 5;
+	char *path, *r;
+
+	if (strncmp(p, "//", 2) == 0) {
+		p += 2;
+		if (strncasecmp(p, "localhost/", 10) == 0)
+			p += 9;
+	}
+	if (*p == '\0')
+		return NULL;
+	if ((path = path_abs(p, base_file)) == NULL)
+		return NULL;
+	r = str_printf("file://%s", path);
+	free(path);
+	return r;
+}
+
+static int
+is_loopback(const char *h)
+{
+	return strcasecmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
+	       strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0;
+}
+
+/* --- building the config ---------------------------------------------- */
+
+struct ctx { /* one section being read */
+	struct loader *L;
+	cfg_t *sec;
+	const char *kind; /* libconfuse section name: root, feed, ... */
+	const char *title;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+bad(const struct ctx *x, const char *opt, unsigned idx, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	const char *file;
+	int line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	locate(x->L, x->kind, x->title, opt, idx, &file, &line);
+	emit(x->L, file, line, 0, msg);
+}
+
+static const char *
+where_file(const struct ctx *x, const char *opt)
+{
+	const char *file;
+	int line;
+
+	locate(x->L, x->kind, x->title, opt, 0, &file, &line);
+	return file;
+}
+
+static char *
+get_str(const struct ctx *x, const char *opt)
+{
+	const char *v = cfg_getstr(x->sec, opt);
+
+	return v ? str_dup(v) : NULL;
+}
+
+static char *
+get_path(const struct ctx *x, const char *opt)
+{
+	const char *v = cfg_getstr(x->sec, opt);
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	if (*v == '\0') {
+		bad(x, opt, 0, "%s is empty", opt);
+		return NULL;
+	}
+	if ((r = path_abs(v, where_file(x, opt))) == NULL)
+		bad(x, opt, 0, "%s '%s': cannot find the home folder", opt, v);
+	return r;
+}
+
+static long
+get_int(const struct ctx *x, const char *opt, long lo, long hi)
+{
+	long v = cfg_getint(x->sec, opt);
+
+	if (v < lo || v > hi) {
+		bad(x, opt, 0, "%s = %ld: must be from %ld to %ld", opt, v, lo, hi);
+		return lo;
+	}
+	return v;
+}
+
+static time_t
+get_duration(const struct ctx *x, const char *opt)
+{
+	const char *v = cfg_getstr(x->sec, opt);
+	time_t t = 0;
+
+	if (v && config_parse_duration(v, &t) < 0)
+		bad(x, opt, 0, "%s = \"%s\": not a duration (a number with s, m, h, d or w)", opt,
+		    v);
+	return t;
+}
+
+static int
+get_list(const struct ctx *x, const char *opt, struct strv *out)
+{
+	unsigned n = cfg_size(x->sec, opt);
+
+	for (unsigned i = 0; i < n; i++)
+		if (strv_push(out, cfg_getnstr(x->sec, opt, i)) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+check_address(const struct ctx *x, const char *opt, unsigned idx, const char *v)
+{
+	if (v && !address_ok(v))
+		bad(x, opt, idx, "%s \"%s\": not an email address", opt, v);
+}
+
+static void
+read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
+{
+	struct ctx x = {L, cfg_getsec(root, "fetch"), "fetch", NULL};
+	const char *ms;
+
+	f->timeout = get_int(&x, "timeout", 1, 86400);
+	f->parallel = (int)get_int(&x, "parallel", 1, 1000);
+	f->per_host = (int)get_int(&x, "per-host", 1, 1000);
+	f->report_after = (int)get_int(&x, "report-after", 1, 1000000);
+	ms = cfg_getstr(x.sec, "max-size");
+	if (config_parse_size(ms, &f->max_size) < 0 || f->max_size == 0)
+		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
+		    ms);
+	f->user_agent = get_str(&x, "user-agent");
+	if (f->user_agent == NULL)
+		f->user_agent = str_dup(DEFAULT_USER_AGENT);
+	else if (strpbrk(f->user_agent, "\r\n"))
+		bad(&x, "user-agent", 0, "user-agent holds a line break");
+}
+
+static void
+read_password_file(const struct ctx *x, struct smtp_conf *s)
+{
+	char *path = get_path(x, "password-file"), line[PASSWORD_MAX];
+	struct stat st;
+	FILE *fp;
+
+	if (path == NULL)
+		return;
+	fp = NULL;
+	/* stat first: opening a FIFO would wait for a writer. */
+	if (stat(path, &st) < 0) {
+		bad(x, "password-file", 0, "password-file %s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		bad(x, "password-file", 0, "password-file %s: not a regular file", path);
+	} else if ((fp = fopen(path, "r")) == NULL) {
+		bad(x, "password-file", 0, "password-file %s: %s", path, strerror(errno));
+	} else {
+		if (st.st_mode & (S_IRGRP | S_IROTH)) {
+			const char *file;
+			int l;
+
+			locate(x->L, x->kind, x->title, "password-file", 0, &file, &l);
+			say(x->L, file, l, 1,
+			    "password-file %s is readable by others "
+			    "(chmod 600 %s)",
+			    path, path);
+		}
+		if (fgets(line, sizeof line, fp) == NULL)
+			line[0] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			bad(x, "password-file", 0, "password-file %s: the first line is empty",
+			    path);
+		else if ((s->password = str_dup(line)) == NULL ||
+		         strv_push(&x->L->secrets, line) < 0)
+			bad(x, "password-file", 0, "out of memory");
+		explicit_bzero(line, sizeof line);
+	}
+	if (fp)
+		fclose(fp);
+	free(path);
+}
+
+static void
+read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
+{
+	struct ctx x = {L, cfg_getsec(root, "smtp"), "smtp", NULL};
+	struct smtp_conf *s = &cfg->smtp;
+	const char *tls = cfg_getstr(x.sec, "tls");
+
+	s->host = get_str(&x, "host");
+	s->port = (int)get_int(&x, "port", 1, 65535);
+	if (s->port == 465)
+		bad(&x, "port", 0,
+		    "port 465 is implicit TLS (SMTPS), which libesmtp 1.1 "
+		    "cannot do: use port 587 with tls = \"starttls\"");
+	if (str_eq(tls, "starttls"))
+		s->tls = TLS_STARTTLS;
+	else if (str_eq(tls, "none"))
+		s->tls = TLS_NONE;
+	else
+		bad(&x, "tls", 0, "tls = \"%s\": must be \"starttls\" or \"none\"", tls ? tls : "");
+	s->verify = cfg_getbool(x.sec, "verify");
+	s->ca_file = get_path(&x, "ca-file");
+	if (s->ca_file && access(s->ca_file, R_OK) < 0)
+		bad(&x, "ca-file", 0, "ca-file %s: %s", s->ca_file, strerror(errno));
+	s->user = get_str(&x, "user");
+	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
+	s->timeout = get_int(&x, "timeout", 1, 86400);
+	if (cfg_getstr(x.sec, "password") && cfg_getstr(x.sec, "password-file"))
+		bad(&x, "password-file", 0, "set password or password-file, not both");
+	else if (cfg_getstr(x.sec, "password"))
+		s->password = get_str(&x, "password");
+	else
+		read_password_file(&x, s);
+	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file"))
+		bad(&x, "user", 0, "user is set but neither password nor password-file");
+	if (s->password && s->user == NULL)
+		bad(&x, cfg_getstr(x.sec, "password") ? "password" : "password-file", 0,
+		    "a password without a user: set user too");
+	if (cfg->deliver != DELIVER_SMTP)
+		return;
+	if (str_empty(s->host)) {
+		const char *file;
+		int line;
+		char key[KEY_MAX];
+		int set;
+
+		make_key(key, "root", NULL, "deliver", 0);
+		set = where_has(L, key);
+		locate(L, set ? "root" : "smtp", NULL, set ? "deliver" : NULL, 0, &file, &line);
+		say(L, file, line, 0, "deliver = \"smtp\"%s needs smtp { host = \"...\" }",
+		    set ? "" : " (the default)");
+	} else if (s->tls == TLS_NONE && !s->allow_plaintext && !is_loopback(s->host)) {
+		bad(&x, "tls", 0,
+		    "tls = \"none\" to %s would send the password and mail in "
+		    "clear: set allow-plaintext = true if you mean it",
+		    s->host);
+	}
+}
+
+static void
+read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
+{
+	static const struct {
+		const char *prefix;
+		enum deliver_kind kind;
+	} kinds[] = {
+	    {"mbox:", DELIVER_MBOX},
+	    {"maildir:", DELIVER_MAILDIR},
+	};
+	struct ctx x = {L, root, "root", NULL};
+	const char *v = cfg_getstr(root, "deliver");
+
+	if (str_eq(v, "smtp")) {
+		cfg->deliver = DELIVER_SMTP;
+		return;
+	}
+	if (str_eq(v, "stdout")) {
+		cfg->deliver = DELIVER_STDOUT;
+		return;
+	}
+	for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i].prefix);
+
+		if (strncmp(v, kinds[i].prefix, n) != 0)
+			continue;
+		cfg->deliver = kinds[i].kind;
+		if (v[n] == '\0' ||
+		    (cfg->deliver_path = path_abs(v + n, where_file(&x, "deliver"))) == NULL)
+			bad(&x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
+			    kinds[i].prefix);
+		return;
+	}
+	bad(&x, "deliver", 0, "deliver = \"%s\": must be smtp, mbox:PATH, maildir:PATH or stdout",
+	    v ? v : "");
+}
+
+static int
+valid_name(const char *s)
+{
+	if (str_empty(s))
+		return 0;
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static void
+read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
+{
+	struct ctx x = {L, sec, "feed", cfg_title(sec)};
+	const char *url = cfg_getstr(sec, "url"), *why;
+
+	f->name = str_dup(cfg_title(sec));
+	locate(L, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
+	f->file = str_dup(f->file);
+	if (!valid_name(f->name))
+		bad(&x, NULL, 0, "feed: the name must not be empty");
+	if (url == NULL)
+		bad(&x, NULL, 0, "feed '%s' has no url", f->name);
+	else if (strncasecmp(url, "file:", 5) == 0) {
+		if ((f->url = file_url(url, where_file(&x, "url"))) == NULL)
+			bad(&x, "url", 0, "url \"%s\": names no file", url);
+	} else if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+		bad(&x, "url", 0, "url \"%s\": only http, https and file URLs are supported", url);
+	} else if ((why = http_url_problem(url)) != NULL) {
+		bad(&x, "url", 0, "url \"%s\" does not parse: %s", url, why);
+	} else {
+		f->url = str_dup(url);
+	}
+	f->title = get_str(&x, "title");
+	if (get_list(&x, "tags", &f->tags) < 0)
+		bad(&x, NULL, 0, "out of memory");
+	f->interval = get_duration(&x, "interval");
+	f->user_agent = get_str(&x, "user-agent");
+	f->insecure = cfg_getbool(sec, "insecure");
+}
+
+static void
+check_template(const struct ctx *x, const char *dir, const char *name)
+{
+	static const char *const ext[] = {".txt", ".html"};
+
+	if (name == NULL || *name == '\0' || strchr(name, '/') || strcmp(name, "..") == 0) {
+		bad(x, "template", 0, "template \"%s\": a name, not a path", name ? name : "");
+		return;
+	}
+	for (size_t i = 0; dir && i < 2; i++) {
+		char *p = str_printf("%s/%s%s", dir, name, ext[i]);
+
+		if (p && access(p, R_OK) < 0)
+			bad(x, "template", 0, "template '%s': %s: %s", name, p, strerror(errno));
+		free(p);
+	}
+}
+
+static void
+read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
+{
+	struct ctx x = {L, sec, "subscription", cfg_title(sec)};
+	const char **names;
+
+	s->name = str_dup(cfg_title(sec));
+	locate(L, "subscription", x.title, NULL, 0, (const char **)&s->file, &s->line);
+	s->file = str_dup(s->file);
+	if (!valid_name(s->name))
+		bad(&x, NULL, 0, "subscription: the name must not be empty");
+	if (get_list(&x, "to", &s->to) < 0 || get_list(&x, "feeds", &s->feeds) < 0 ||
+	    get_list(&x, "tags", &s->tags) < 0 ||
+	    get_list(&x, "exclude-tags", &s->exclude_tags) < 0)
+		bad(&x, NULL, 0, "out of memory");
+	if (s->to.n == 0)
+		bad(&x, "to", 0, "subscription '%s' has no recipients: to = {\"you@example.org\"}",
+		    s->name);
+	for (size_t i = 0; i < s->to.n; i++)
+		check_address(&x, "to", (unsigned)i, s->to.v[i]);
+	names = calloc(cfg->nfeeds + 1, sizeof *names);
+	for (size_t i = 0; names && i < cfg->nfeeds; i++)
+		names[i] = cfg->feeds[i].name ? cfg->feeds[i].name : "";
+	for (size_t i = 0; i < s->feeds.n; i++) {
+		const char *best;
+
+		if (config_feed(cfg, s->feeds.v[i]))
+			continue;
+		best = names ? nearest(s->feeds.v[i], names, cfg->nfeeds) : NULL;
+		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s%s%s",
+		    s->name, s->feeds.v[i], best ? " (did you mean '" : "", best ? best : "",
+		    best ? "'?)" : "");
+	}
+	free(names);
+	s->subject = get_str(&x, "subject");
+	if (s->subject && strpbrk(s->subject, "\r\n"))
+		bad(&x, "subject", 0, "subject holds a line break");
+	s->template = get_str(&x, "template");
+	check_template(&x, cfg->templates_dir, s->template);
+	s->max_items = get_int(&x, "max-items", 0, 100000000);
+	s->full_items_per_feed = get_int(&x, "full-items-per-feed", 0, 100000000);
+	s->first_run = get_duration(&x, "first-run");
+	s->list_unsubscribe = get_str(&x, "list-unsubscribe");
+	if (s->list_unsubscribe && (strpbrk(s->list_unsubscribe, "\r\n<>") ||
+	                            (strncmp(s->list_unsubscribe, "mailto:", 7) &&
+	                             strncmp(s->list_unsubscribe, "https://", 8) &&
+	                             strncmp(s->list_unsubscribe, "http://", 7))))
+		bad(&x, "list-unsubscribe", 0, "list-unsubscribe \"%s\": a mailto: or http(s) URL",
+		    s->list_unsubscribe);
+}
+
+static void
+read_globals(struct loader *L, cfg_t *root, struct config *cfg)
+{
+	struct ctx x = {L, root, "root", NULL};
+	const char *from = cfg_getstr(root, "from");
+
+	if (from == NULL)
+		bad(&x, NULL, 0, "from is not set: from = \"Tidings <tidings@example.org>\"");
+	check_address(&x, "from", 0, from);
+	cfg->from = str_dup(from);
+	cfg->state_path = get_path(&x, "state");
+	if (cfg->state_path == NULL && cfg_getstr(root, "state") == NULL &&
+	    (cfg->state_path = default_state_path()) == NULL)
+		bad(&x, NULL, 0, "no state file: set state (HOME is not set)");
+	cfg->templates_dir = get_path(&x, "templates");
+	if (cfg->templates_dir == NULL && cfg_getstr(root, "templates") == NULL)
+		cfg->templates_dir = str_dup(PKGDATADIR);
+	cfg->retention = get_duration(&x, "state-retention");
+}
+
+static void
+build(struct loader *L, cfg_t *root, struct config *cfg)
+{
+	unsigned nf = cfg_size(root, "feed"), ns = cfg_size(root, "subscription");
+
+	read_globals(L, root, cfg);
+	read_fetch(L, root, &cfg->fetch);
+	read_deliver(L, root, cfg);
+	read_smtp(L, root, cfg);
+	cfg->feeds = calloc(nf ? nf : 1, sizeof *cfg->feeds);
+	cfg->subs = calloc(ns ? ns : 1, sizeof *cfg->subs);
+	if (cfg->feeds == NULL || cfg->subs == NULL) {
+		say(L, L->path, 1, 0, "out of memory");
+		return;
+	}
+	for (unsigned i = 0; i < nf; i++, cfg->nfeeds++)
+		read_feed(L, cfg_getnsec(root, "feed", i), &cfg->feeds[i]);
+	for (unsigned i = 0; i < ns; i++, cfg->nsubs++)
+		read_sub(L, cfg_getnsec(root, "subscription", i), cfg, &cfg->subs[i]);
+}
+
+/* --- the schema --------------------------------------------------------- */
+
+static void
+watch(cfg_opt_t *opts)
+{
+	for (; opts->name; opts++)
+		if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
+			opts->validcb = on_value;
+}
+
+static void
+loader_free(struct loader *L)
+{
+	for (size_t i = 0; i < L->nw; i++) {
+		free(L->w[i].key);
+		free(L->w[i].file);
+	}
+	free(L->w);
+	for (size_t i = 0; i < L->nb; i++) {
+		free(L->b[i].kind);
+		free(L->b[i].title);
+		free(L->b[i].file);
+	}
+	free(L->b);
+	for (size_t i = 0; i < L->nmaps; i++) {
+		free(L->maps[i].file);
+		free(L->maps[i].lib);
+	}
+	free(L->maps);
+	for (size_t i = 0; i < L->secrets.n; i++)
+		explicit_bzero(L->secrets.v[i], strlen(L->secrets.v[i]));
+	strv_free(&L->secrets);
+}
+
+int
+config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
+{
+	cfg_opt_t fetch_opts[] = {CFG_INT("timeout", 30, CFGF_NONE),
+	                          CFG_INT("parallel", 8, CFGF_NONE),
+	                          CFG_INT("per-host", 2, CFGF_NONE),
+	                          CFG_STR("max-size", "10M", CFGF_NONE),
+	                          CFG_STR("user-agent", NULL, CFGF_NONE),
+	                          CFG_INT("report-after", 3, CFGF_NONE),
+	                          CFG_END()};
+	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
+	                         CFG_INT("port", 587, CFGF_NONE),
+	                         CFG_STR("tls", "starttls", CFGF_NONE),
+	                         CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	                         CFG_STR("ca-file", NULL, CFGF_NONE),
+	                         CFG_STR("user", NULL, CFGF_NONE),
+	                         CFG_STR("password", NULL, CFGF_NONE),
+	                         CFG_STR("password-file", NULL, CFGF_NONE),
+	                         CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
+	                         CFG_INT("timeout", 60, CFGF_NONE),
+	                         CFG_END()};
+	cfg_opt_t feed_opts[] = {CFG_STR("url", NULL, CFGF_NONE),
+	                         CFG_STR("title", NULL, CFGF_NONE),
+	                         CFG_STR_LIST("tags", NULL, CFGF_NONE),
+	                         CFG_STR("interval", "0", CFGF_NONE),
+	                         CFG_STR("user-agent", NULL, CFGF_NONE),
+	                         CFG_BOOL("insecure", cfg_false, CFGF_NONE),
+	                         CFG_END()};
+	cfg_opt_t sub_opts[] = {CFG_STR_LIST("to", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("tags", NULL, CFGF_NONE),
+	                        CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
+	                        CFG_STR("subject", "{{count}} new items", CFGF_NONE),
+	                        CFG_STR("template", "digest", CFGF_NONE),
+	                        CFG_INT("max-items", 200, CFGF_NONE),
+	                        CFG_INT("full-items-per-feed", 10, CFGF_NONE),
+	                        CFG_STR("first-run", "7d", CFGF_NONE),
+	                        CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
+	                        CFG_END()};
+	cfg_opt_t opts[] = {CFG_STR("from", NULL, CFGF_NONE),
+	                    CFG_STR("state", NULL, CFGF_NONE),
+	                    CFG_STR("templates", NULL, CFGF_NONE),
+	                    CFG_STR("state-retention", "90d", CFGF_NONE),
+	                    CFG_STR("deliver", "smtp", CFGF_NONE),
+	                    CFG_FUNC("include", on_include),
+	                    CFG_SEC("fetch", fetch_opts, CFGF_NONE),
+	                    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
+	                    CFG_SEC("feed", feed_opts, CFGF_MULTI | CFGF_TITLE),
+	                    CFG_SEC("subscription", sub_opts, CFGF_MULTI | CFGF_TITLE),
+	                    CFG_END()};
+	struct loader L = {0};
+	cfg_t *root = NULL;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	L.diag = diag;
+	if ((cfg->path = abs_config_path(path)) == NULL || (cfg->dir = dir_of(cfg->path)) == NULL) {
+		config_free(cfg);
+		return err_oom(e);
+	}
+	L.path = cfg->path;
+	L.schema = opts;
+	active = &L;
+	if (scan_file(&L, cfg->path) < 0) {
+		int saved = errno;
+
+		active = NULL;
+		if (diag)
+			fprintf(diag, "%s: %s\n", cfg->path, strerror(saved));
+		err_set(e, EX_CONFIG, "%s: %s", cfg->path, strerror(saved));
+		config_free(cfg);
+		loader_free(&L);
+		return -1;
+	}
+	watch(fetch_opts);
+	watch(smtp_opts);
+	watch(feed_opts);
+	watch(sub_opts);
+	watch(opts);
+	if ((root = cfg_init(opts, CFGF_NONE)) == NULL) {
+		active = NULL;
+		config_free(cfg);
+		loader_free(&L);
+		return err_oom(e);
+	}
+	L.root = root;
+	cfg_set_error_function(root, on_cfg_error);
+	/* The section cfg_init() made already copied the null error function. */
+	cfg_set_error_function(cfg_getsec(root, "smtp"), on_cfg_error);
+	cfg_set_error_function(cfg_getsec(root, "fetch"), on_cfg_error);
+	rc = cfg_parse(root, cfg->path);
+	if (rc == CFG_FILE_ERROR)
+		say(&L, cfg->path, 1, 0, "cannot read: %s", strerror(errno));
+	else if (rc == CFG_SUCCESS)
+		build(&L, root, cfg);
+	else if (L.nerr == 0)
+		say(&L, cfg->path, 1, 0, "cannot parse");
+	active = NULL;
+	cfg_free(root);
+	rc = L.nerr;
+	loader_free(&L);
+	if (rc > 0) {
+		err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, rc, rc == 1 ? "" : "s");
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- the rest ------------------------------------------------------------ */
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; cfg->feeds && i < cfg->nfeeds; i++) {
+		struct feed_conf *f = &cfg->feeds[i];
+
+		free(f->name);
+		free(f->url);
+		free(f->title);
+		strv_free(&f->tags);
+		free(f->user_agent);
+		free(f->file);
+	}
+	for (size_t i = 0; cfg->subs && i < cfg->nsubs; i++) {
+		struct sub_conf *s = &cfg->subs[i];
+
+		free(s->name);
+		strv_free(&s->to);
+		strv_free(&s->feeds);
+		strv_free(&s->tags);
+		strv_free(&s->exclude_tags);
+		free(s->subject);
+		free(s->template);
+		free(s->list_unsubscribe);
+		free(s->file);
+	}
+	free(cfg->feeds);
+	free(cfg->subs);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->from);
+	free(cfg->state_path);
+	free(cfg->templates_dir);
+	free(cfg->deliver_path);
+	free(cfg->fetch.user_agent);
+	free(cfg->smtp.host);
+	free(cfg->smtp.ca_file);
+	free(cfg->smtp.user);
+	if (cfg->smtp.password)
+		explicit_bzero(cfg->smtp.password, strlen(cfg->smtp.password));
+	free(cfg->smtp.password);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+const struct feed_conf *
+config_feed(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (str_eq(cfg->feeds[i].name, name))
+			return &cfg->feeds[i];
+	return NULL;
+}
+
+const struct sub_conf *
+config_sub(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsubs; i++)
+		if (str_eq(cfg->subs[i].name, name))
+			return &cfg->subs[i];
+	return NULL;
+}
+
+static void
+print_list(FILE *out, const char *label, const struct strv *v, const char *none)
+{
+	fprintf(out, "; %s: ", label);
+	if (v->n == 0)
+		fputs(none, out);
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(out, "%s%s", i ? ", " : "", v->v[i]);
+}
+
+void
+config_summary(const struct config *cfg, FILE *out)
+{
+	static const char *const tls[] = {"starttls", "no TLS"};
+
+	fprintf(out, "%s: %zu feed%s, %zu subscription%s\n", cfg->path, cfg->nfeeds,
+	        cfg->nfeeds == 1 ? "" : "s", cfg->nsubs, cfg->nsubs == 1 ? "" : "s");
+	switch (cfg->deliver) {
+	case DELIVER_SMTP:
+		fprintf(out, "deliver: smtp %s:%d (%s%s%s)\n", cfg->smtp.host, cfg->smtp.port,
+		        tls[cfg->smtp.tls], cfg->smtp.user ? ", as " : "",
+		        cfg->smtp.user ? cfg->smtp.user : "");
+		break;
+	case DELIVER_MBOX: fprintf(out, "deliver: mbox %s\n", cfg->deliver_path); break;
+	case DELIVER_MAILDIR: fprintf(out, "deliver: maildir %s\n", cfg->deliver_path); break;
+	case DELIVER_STDOUT: fprintf(out, "deliver: stdout\n"); break;
+	}
+	for (size_t i = 0; i < cfg->nsubs; i++) {
+		const struct sub_conf *s = &cfg->subs[i];
+
+		fprintf(out, "subscription %s", s->name);
+		print_list(out, "to", &s->to, "nobody");
+		print_list(out, "feeds", &s->feeds, "all");
+		print_list(out, "tags", &s->tags, "all");
+		print_list(out, "exclude-tags", &s->exclude_tags, "none");
+		fprintf(out, "; template %s\n", s->template);
+	}
+}

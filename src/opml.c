@@ -1,0 +1,411 @@
+/*
+ * opml: OPML import (to feed sections) and export (from the config).
+ */
+#include "opml.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "cli.h"
+
+#define OPML_MAX_BYTES (16 * 1024 * 1024)
+#define OPML_MAX_DEPTH 32
+#define SLUG_MAX       40
+
+struct importer {
+	FILE *out;
+	struct strv names; /* given so far, to keep them unique */
+	struct strv urls;  /* seen so far: a feed listed twice is printed once */
+	size_t count;
+};
+
+char *
+opml_slug(const char *title)
+{
+	struct buf b = BUF_INIT;
+	int dash = 0;
+
+	for (const char *p = title ? title : ""; *p && b.len < SLUG_MAX; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (isalnum(c) && c < 0x80) {
+			if (dash && b.len > 0)
+				buf_addc(&b, '-');
+			buf_addc(&b, (char)tolower(c));
+			dash = 0;
+		} else {
+			dash = 1;
+		}
+	}
+	if (b.len == 0)
+		buf_adds(&b, "feed");
+	return buf_steal(&b);
+}
+
+static int
+has_ascii_alnum(const char *s)
+{
+	for (; s && *s; s++)
+		if (isalnum((unsigned char)*s) && (unsigned char)*s < 0x80)
+			return 1;
+	return 0;
+}
+
+/* The name: from the title, else from the URL's host (without www.). */
+static char *
+unique_name(struct importer *im, const char *title, const char *url)
+{
+	char *base, *name, *host = NULL;
+	const char *p;
+
+	if (!has_ascii_alnum(title) && (p = strstr(url, "://")) != NULL) {
+		p += 3;
+		if (strncasecmp(p, "www.", 4) == 0)
+			p += 4;
+		host = str_ndup(p, strcspn(p, "/:?#"));
+	}
+	base = opml_slug(host ? host : title);
+	free(host);
+
+	if (base == NULL)
+		return NULL;
+	name = str_dup(base);
+	for (int n = 2; name && strv_contains_icase(&im->names, name); n++) {
+		free(name);
+		name = str_printf("%s-%d", base, n);
+	}
+	free(base);
+	if (name && strv_push(&im->names, name) < 0) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+/* A libconfuse double-quoted string: \ " and $ escaped, controls dropped. */
+static void
+put_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\' || *s == '$')
+			fputc('\\', out);
+		if (!iscntrl((unsigned char)*s))
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static char *
+attr(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *r, *t;
+
+	if (v == NULL)
+		return NULL;
+	t = str_trim((char *)v);
+	r = *t ? str_dup(t) : NULL;
+	xmlFree(v);
+	return r;
+}
+
+static void
+add_tag(struct strv *tags, const char *t)
+{
+	char *copy = str_dup(t), *s;
+
+	if (copy == NULL)
+		return;
+	s = str_trim(copy);
+	if (*s && !strv_contains_icase(tags, s))
+		strv_push(tags, s);
+	free(copy);
+}
+
+static void
+print_feed(struct importer *im, xmlNode *n, const char *url, const struct strv *folders)
+{
+	char *title = attr(n, "title"), *text = attr(n, "text"), *cat = attr(n, "category");
+	const char *t = title ? title : text;
+	struct strv tags = STRV_INIT;
+	char *name;
+
+	if (strv_contains_icase(&im->urls, url))
+		goto out;
+	strv_push(&im->urls, url);
+	for (size_t i = 0; i < folders->n; i++)
+		add_tag(&tags, folders->v[i]);
+	/* OPML 2.0: "category" is a comma-separated list of slash paths. */
+	for (char *c = cat ? strtok(cat, ",") : NULL; c; c = strtok(NULL, ",")) {
+		char *slash = strrchr(c, '/');
+
+		add_tag(&tags, slash ? slash + 1 : c);
+	}
+	if ((name = unique_name(im, t, url)) == NULL)
+		goto out;
+	fprintf(im->out, "feed %s {\n\turl = ", name);
+	put_quoted(im->out, url);
+	if (t) {
+		fputs("\n\ttitle = ", im->out);
+		put_quoted(im->out, t);
+	}
+	if (tags.n) {
+		fputs("\n\ttags = {", im->out);
+		for (size_t i = 0; i < tags.n; i++) {
+			if (i)
+				fputs(", ", im->out);
+			put_quoted(im->out, tags.v[i]);
+		}
+		fputc('}', im->out);
+	}
+	fputs("\n}\n", im->out);
+	im->count++;
+	free(name);
+out:
+	strv_free(&tags);
+	free(title);
+	free(text);
+	free(cat);
+}
+
+static void
+walk(struct importer *im, xmlNode *n, struct strv *folders, int depth)
+{
+	for (; n; n = n->next) {
+		char *url, *label;
+
+		if (n->type != XML_ELEMENT_NODE ||
+		    !xmlStrEqual(n->name, (const xmlChar *)"outline"))
+			continue;
+		if ((url = attr(n, "xmlUrl")) != NULL) {
+			print_feed(im, n, url, folders);
+			free(url);
+			continue;
+		}
+		if (depth >= OPML_MAX_DEPTH)
+			continue;
+		label = attr(n, "title");
+		if (label == NULL)
+			label = attr(n, "text");
+		if (label && strv_push_owned(folders, label) == 0) {
+			walk(im, n->children, folders, depth + 1);
+			free(folders->v[--folders->n]);
+		} else {
+			free(label);
+			walk(im, n->children, folders, depth + 1);
+		}
+	}
+}
+
+int
+opml_import(const char *data, size_t len, const char *label, FILE *out, struct err *e)
+{
+	struct importer im = {out, STRV_INIT, STRV_INIT, 0};
+	struct strv folders = STRV_INIT;
+	xmlDoc *doc;
+	xmlNode *root, *n;
+
+	if (len > OPML_MAX_BYTES)
+		return err_set(e, EX_DATAERR, "%s: larger than %d bytes", label, OPML_MAX_BYTES);
+	doc = xmlReadMemory(data, (int)len, NULL, NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL) {
+		const xmlError *x = xmlGetLastError();
+
+		return err_set(e, EX_DATAERR, "%s:%d: not well-formed XML%s%s", label,
+		               x ? x->line : 0, x && x->message ? ": " : "",
+		               x && x->message ? str_trim(x->message) : "");
+	}
+	root = xmlDocGetRootElement(doc);
+	if (root == NULL || !xmlStrEqual(root->name, (const xmlChar *)"opml")) {
+		xmlFreeDoc(doc);
+		return err_set(e, EX_DATAERR, "%s: not OPML (no <opml> root element)", label);
+	}
+	fprintf(out, "# Feeds from %s (tidings import-opml)\n", label);
+	for (n = root->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)"body"))
+			walk(&im, n->children, &folders, 0);
+	fprintf(out, "# %zu feed%s\n", im.count, im.count == 1 ? "" : "s");
+	strv_free(&folders);
+	strv_free(&im.names);
+	strv_free(&im.urls);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+static void
+put_xml(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default:
+			if (!iscntrl((unsigned char)*s))
+				fputc(*s, out);
+		}
+	}
+}
+
+static void
+put_feed(FILE *out, const struct feed_conf *f, const char *indent)
+{
+	const char *title = f->title ? f->title : f->name;
+
+	fprintf(out, "%s<outline type=\"rss\" text=\"", indent);
+	put_xml(out, title);
+	fputs("\" title=\"", out);
+	put_xml(out, title);
+	fputs("\" xmlUrl=\"", out);
+	put_xml(out, f->url);
+	fputc('"', out);
+	if (f->tags.n) {
+		fputs(" category=\"", out);
+		for (size_t i = 0; i < f->tags.n; i++) {
+			if (i)
+				fputc(',', out);
+			put_xml(out, f->tags.v[i]);
+		}
+		fputc('"', out);
+	}
+	fputs("/>\n", out);
+}
+
+int
+opml_export(const struct config *cfg, FILE *out, struct err *e)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		date[0] = '\0';
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n"
+	      "  <head>\n    <title>tidings feeds</title>\n",
+	      out);
+	fprintf(out, "    <dateCreated>%s</dateCreated>\n  </head>\n  <body>\n", date);
+	/* A folder per first tag, in the order the tags first appear. */
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		const struct feed_conf *f = &cfg->feeds[i];
+		size_t j;
+
+		if (f->tags.n == 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (cfg->feeds[j].tags.n && str_ieq(cfg->feeds[j].tags.v[0], f->tags.v[0]))
+				break;
+		if (j < i)
+			continue;
+		fputs("    <outline text=\"", out);
+		put_xml(out, f->tags.v[0]);
+		fputs("\" title=\"", out);
+		put_xml(out, f->tags.v[0]);
+		fputs("\">\n", out);
+		for (j = i; j < cfg->nfeeds; j++)
+			if (cfg->feeds[j].tags.n && str_ieq(cfg->feeds[j].tags.v[0], f->tags.v[0]))
+				put_feed(out, &cfg->feeds[j], "      ");
+		fputs("    </outline>\n", out);
+	}
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (cfg->feeds[i].tags.n == 0)
+			put_feed(out, &cfg->feeds[i], "    ");
+	fputs("  </body>\n</opml>\n", out);
+	if (fflush(out) == EOF || ferror(out))
+		return err_set(e, EX_IOERR, "writing the OPML: %s", strerror(errno));
+	return 0;
+}
+
+static int
+read_all(const char *path, struct buf *b, struct err *e)
+{
+	char chunk[65536];
+	size_t n;
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+
+	if (fp == NULL)
+		return err_set(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		if (b->len + n > OPML_MAX_BYTES) {
+			err_set(e, EX_DATAERR, "%s: larger than %d bytes", path, OPML_MAX_BYTES);
+			goto fail;
+		}
+		if (buf_add(b, chunk, n) < 0) {
+			err_oom(e);
+			goto fail;
+		}
+	}
+	if (ferror(fp)) {
+		err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return 0;
+fail:
+	if (fp != stdin)
+		fclose(fp);
+	return -1;
+}
+
+int
+cmd_import_opml(const struct cli *c)
+{
+	struct buf b = BUF_INIT;
+	struct err e = {0};
+	int rc = 0;
+
+	if (c->argc != 1) {
+		fprintf(stderr, "usage: tidings import-opml FILE\n");
+		return EX_USAGE;
+	}
+	if (read_all(c->argv[0], &b, &e) < 0 ||
+	    opml_import(buf_str(&b), b.len, c->argv[0], stdout, &e) < 0) {
+		fprintf(stderr, "tidings: %s\n", e.msg);
+		rc = e.code;
+	} else if (fflush(stdout) == EOF) {
+		fprintf(stderr, "tidings: writing: %s\n", strerror(errno));
+		rc = EX_IOERR;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int
+cmd_export_opml(const struct cli *c)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *path = NULL;
+	int rc = 0;
+
+	if (c->argc != 0) {
+		fprintf(stderr, "usage: tidings [-c FILE] export-opml\n");
+		return EX_USAGE;
+	}
+	if (c->config_path == NULL && (path = config_default_path()) == NULL) {
+		fprintf(stderr, "tidings: out of memory\n");
+		return EX_OSERR;
+	}
+	if (config_load(c->config_path ? c->config_path : path, &cfg, stderr, &e) < 0) {
+		free(path);
+		return e.code;
+	}
+	if (opml_export(&cfg, stdout, &e) < 0) {
+		fprintf(stderr, "tidings: %s\n", e.msg);
+		rc = e.code;
+	}
+	config_free(&cfg);
+	free(path);
+	return rc;
+}

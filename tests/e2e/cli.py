@@ -1,0 +1,118 @@
+"""End-to-end: the command line itself (help, version, usage errors), and a
+configuration error reaching the exit status.  The commands' own work is
+tested by their modules."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TIDINGS = os.environ.get("TIDINGS", "./tidings")
+COMMANDS = ["run", "check", "feeds", "preview", "catch-up", "parse",
+            "import-opml", "export-opml"]
+
+
+def tidings(*args, cwd=None):
+    return subprocess.run([TIDINGS, *args], capture_output=True, text=True,
+                          timeout=20, cwd=cwd)
+
+
+class Help(unittest.TestCase):
+    def test_every_command_has_help(self):
+        for cmd in COMMANDS:
+            for args in ([cmd, "--help"], [cmd, "-h"], ["--help", cmd]):
+                r = tidings(*args)
+                self.assertEqual(r.returncode, 0, args)
+                self.assertIn("usage: tidings", r.stdout, args)
+                self.assertIn(cmd, r.stdout.splitlines()[0], args)
+                self.assertEqual(r.stderr, "", args)
+
+    def test_command_help_lists_only_its_options(self):
+        r = tidings("preview", "--help")
+        self.assertIn("--html FILE", r.stdout)
+        self.assertNotIn("--json", r.stdout)
+        r = tidings("parse", "--help")
+        self.assertIn("--json", r.stdout)
+        self.assertNotIn("--html", r.stdout)
+
+    def test_general_help(self):
+        r = tidings("--help")
+        self.assertEqual(r.returncode, 0)
+        for cmd in COMMANDS:
+            self.assertIn("  " + cmd + " ", r.stdout)
+        self.assertIn("78 configuration error", r.stdout)
+
+    def test_version(self):
+        r = tidings("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^tidings \d+\.\d+\.\d+\n$")
+
+
+class UsageErrors(unittest.TestCase):
+    CASES = [
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["--frobnicate"], "unknown option '--frobnicate'"),
+        (["-x", "check"], "unknown option '-x'"),
+        (["check", "-c"], "option needs a value: '-c'"),
+        (["parse", "--html", "out.html", "feed.xml"], "--html does not go with 'parse'"),
+        (["check", "--json"], "--json does not go with 'check'"),
+        (["--to", "a@example.org"], "--to goes only with --since or preview"),
+        (["run", "--to", "a@example.org", "-S", "x"], "--to goes only with"),
+        (["check", "extra"], "unexpected operand 'extra'"),
+        (["export-opml", "x"], "unexpected operand 'x'"),
+        (["preview", "a", "b"], "unexpected operand 'b'"),
+        (["catch-up", "a", "b"], "unexpected operand 'b'"),
+        (["import-opml"], "one operand needed"),
+        (["import-opml", "a", "b"], "unexpected operand 'b'"),
+        (["parse"], "operands needed"),
+        (["-v", "-q", "check"], "-v and -q contradict"),
+        (["feeds", "-n"], "--dry-run does not go with 'feeds'"),
+        (["import-opml", "-c", "x.conf", "f.opml"], "--config does not go with 'import-opml'"),
+    ]
+
+    def test_usage_errors_exit_64_with_one_line(self):
+        for args, msg in self.CASES:
+            r = tidings(*args)
+            self.assertEqual(r.returncode, 64, (args, r.stderr))
+            self.assertEqual(r.stdout, "", args)
+            lines = r.stderr.splitlines()
+            self.assertEqual(len(lines), 1, (args, r.stderr))
+            self.assertIn(msg, lines[0], args)
+            self.assertIn("--help'", lines[0], args)
+
+
+class ConfigErrors(unittest.TestCase):
+    def test_config_error_exits_78_with_file_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.conf")
+            with open(path, "w") as f:
+                f.write('from = "a@example.org"\n# a comment\nfroom = "x"\n'
+                        'feed a {\n  url = "gopher://x/"\n  tgas = {"b"}\n}\n')
+            r = tidings("-c", path, "export-opml")
+            self.assertEqual(r.returncode, 78)
+            self.assertEqual(r.stdout, "")
+            self.assertIn(path + ":3: no such option 'froom' (did you mean 'from'?)",
+                          r.stderr)
+            self.assertIn(path + ":6: no such option 'tgas' (did you mean 'tags'?)",
+                          r.stderr)
+
+    def test_missing_config_exits_78(self):
+        r = tidings("-c", "/nonexistent/tidings.conf", "export-opml")
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("/nonexistent/tidings.conf", r.stderr)
+
+    def test_default_config_path(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "tidings"))
+            with open(os.path.join(d, "tidings", "tidings.conf"), "w") as f:
+                f.write('from = "a@example.org"\ndeliver = "stdout"\n'
+                        'feed x { url = "https://x.example/feed" }\n')
+            env = dict(os.environ, XDG_CONFIG_HOME=d)
+            r = subprocess.run([TIDINGS, "export-opml"], capture_output=True,
+                               text=True, env=env, timeout=20)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('xmlUrl="https://x.example/feed"', r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,572 @@
+/* Unit tests for src/config.c: broken configs each give one exact
+ * FILE:LINE: message; good ones give the values and the defaults. */
+#include <check.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define HEAD "from = \"Tidings <t@example.org>\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
+#define FEED "feed inodes { url = \"https://inodes.org/feed/\" }\n"
+
+static char dir[PATH_MAX];
+
+static void
+put(const char *name, const char *text, mode_t mode)
+{
+	char path[PATH_MAX * 2];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static int
+rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static void
+setup(void)
+{
+	char tmpl[] = "/tmp/tidings-config-XXXXXX", *real;
+	char sub[PATH_MAX * 2];
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	real = realpath(tmpl, NULL);
+	ck_assert_ptr_nonnull(real);
+	snprintf(dir, sizeof dir, "%s", real);
+	free(real);
+	snprintf(sub, sizeof sub, "%s/tpl", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put("tpl/digest.txt", "{{count}}\n", 0644);
+	put("tpl/digest.html", "<p>{{count}}</p>\n", 0644);
+	unsetenv("TIDINGS_TEST_UNSET");
+}
+
+static void
+teardown(void)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Load dir/t.conf holding text; returns config_load's result, diag in *out. */
+static int
+load(const char *text, struct config *cfg, char **out, struct err *e)
+{
+	char path[PATH_MAX * 2];
+	size_t len;
+	FILE *diag = open_memstream(out, &len);
+	int rc;
+
+	ck_assert_ptr_nonnull(diag);
+	put("t.conf", text, 0644);
+	snprintf(path, sizeof path, "%s/t.conf", dir);
+	rc = config_load(path, cfg, diag, e);
+	fclose(diag);
+	return rc;
+}
+
+/* Does diag hold a line "DIR/FILE:LINE: ...WHAT..."? */
+static int
+has_line(const char *diag, const char *file, int line, const char *what)
+{
+	char head[PATH_MAX * 2];
+	const char *p = diag;
+
+	snprintf(head, sizeof head, "%s/%s:%d: ", dir, file, line);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *l = strndup(p, n);
+		int ok = strncmp(l, head, strlen(head)) == 0 && strstr(l, what) != NULL;
+
+		free(l);
+		if (ok)
+			return 1;
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+static const struct broken {
+	const char *text;
+	const char *file; /* NULL: t.conf */
+	int line;
+	const char *msg;
+} broken[] = {
+    {HEAD "froom = \"x\"\n", NULL, 4, "no such option 'froom' (did you mean 'from'?)"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n tgas = {\"x\"}\n}\n", NULL, 6,
+     "no such option 'tgas' (did you mean 'tags'?)"},
+    {HEAD FEED "feed inodes { url = \"http://b.example/\" }\n", NULL, 5,
+     "duplicate feed name 'inodes' (the first is at line 4)"},
+    {HEAD FEED
+     "subscription s { to = {\"a@b.example\"} }\n\nsubscription s { to = {\"a@b.example\"} }\n",
+     NULL, 7, "duplicate subscription name 's'"},
+    {HEAD "smtp { host = \"a.example\" }\nsmtp { port = 25 }\n", NULL, 5, "a second smtp {} block"},
+    {HEAD "fetch { timeout = 5 }\n\nfetch { parallel = 3 }\n", NULL, 6, "a second fetch {} block"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n feeds = {\"inodez\"}\n}\n", NULL, 7,
+     "subscription 's': no feed named 'inodez' (did you mean 'inodes'?)"},
+    {HEAD "feed a {\n url = \"ftp://a.example/x\"\n}\n", NULL, 5, "only http, https and file URLs"},
+    {HEAD "feed a {\n url = \"http://exa mple.org/\"\n}\n", NULL, 5, "does not parse"},
+    {"from = \"not an address\"\ntemplates = \"tpl\"\n", NULL, 1,
+     "from \"not an address\": not an email address"},
+    {HEAD FEED "subscription s {\n to = {\"ok@b.example\",\n   \"broken\"}\n}\n", NULL, 7,
+     "to \"broken\": not an email address"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n template = \"nope\"\n}\n", NULL, 7,
+     "template 'nope'"},
+    {HEAD "state = \"${TIDINGS_TEST_UNSET}/x\"\n", NULL, 4, "${TIDINGS_TEST_UNSET} is not set"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"localhost\"\n user = \"me\"\n password-file = "
+          "\"nofile\"\n}\n",
+     NULL, 8, "password-file"},
+    {HEAD "state-retention = \"9x\"\n", NULL, 4, "state-retention = \"9x\": not a duration"},
+    {HEAD "fetch {\n max-size = \"10T\"\n}\n", NULL, 5, "max-size = \"10T\": not a size"},
+    {HEAD "smtp {\n tls = \"ssl\"\n}\n", NULL, 5,
+     "tls = \"ssl\": must be \"starttls\" or \"none\""},
+    {HEAD "deliver = \"pigeon\"\n", NULL, 4, "must be smtp, mbox:PATH, maildir:PATH or stdout"},
+    {"from = \"a@b.example\"\ntemplates = \"tpl\"\ndeliver = \"smtp\"\n", NULL, 3,
+     "deliver = \"smtp\" needs smtp { host"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"mail.example.org\"\n tls = \"none\"\n}\n", NULL, 7,
+     "allow-plaintext"},
+    {HEAD "smtp {\n host = \"mail.example.org\"\n port = 465\n}\n", NULL, 6,
+     "libesmtp 1.1 cannot do"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n interval = \"1y\"\n}\n", NULL, 6,
+     "interval = \"1y\": not a duration"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n first-run = \"soon\"\n}\n", NULL, 7,
+     "first-run = \"soon\": not a duration"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n max-items = -1\n}\n", NULL, 7,
+     "max-items = -1: must be from 0"},
+    {HEAD "smtp {\n port = abc\n}\n", NULL, 5, "invalid integer value for option 'port'"},
+    {"templates = \"tpl\"\ndeliver = \"stdout\"\n", NULL, 1, "from is not set"},
+    {HEAD FEED "subscription s {\n tags = {\"x\"}\n}\n", NULL, 5, "has no recipients"},
+    {HEAD "feed a {\n title = \"A\"\n}\n", NULL, 4, "feed 'a' has no url"},
+    {HEAD "feed a {\n url = \"http://a.example/\"\n", NULL, 4, "this '{' is never closed"},
+    {HEAD "\ninclude(\"missing.conf\")\n", NULL, 5, "No such file or directory"},
+    {HEAD "include(\"sub/inc.conf\")\n", "sub/inc.conf", 2,
+     "no such option 'urll' (did you mean 'url'?)"},
+    {HEAD "deliver = \"mbox:\"\n", NULL, 4, "no path after 'mbox:'"},
+    {HEAD "smtp {\n host = \"localhost\"\n password = \"x\"\n password-file = \"pw\"\n}\n", NULL, 7,
+     "set password or password-file, not both"},
+    {HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6, "user is set but neither"},
+    {HEAD "feed a {\n url = \"file:\"\n}\n", NULL, 5, "names no file"},
+    {HEAD FEED
+     "subscription s {\n to = {\"a@b.example\"}\n list-unsubscribe = \"javascript:x\"\n}\n",
+     NULL, 7, "list-unsubscribe"},
+    {HEAD "smtp {\n verify = maybe\n}\n", NULL, 5, "invalid boolean value for option 'verify'"},
+    {HEAD "fetch {\n parallel = 0\n}\n", NULL, 5, "parallel = 0: must be from 1"},
+    {HEAD "feed a {\n url = http://a.example/x # unquoted is fine\n interval = 1x\n}\n", NULL, 6,
+     "interval = \"1x\": not a duration"},
+    /* libconfuse 3.3 miscounts lines after comments: the numbers are fixed. */
+    {"# c\n// d\n/* e\n f */\n" HEAD "smtp {\n # x\n port = abc\n}\n", NULL, 10,
+     "invalid integer value for option 'port'"},
+    {"# one\n# two\n" HEAD
+     "state-retention = \"1x\" # three\nfeed a {\n # four\n url = \"x:y\"\n}\n",
+     NULL, 9, "url \"x:y\": only http"},
+};
+
+START_TEST(broken_config_names_file_line)
+{
+	const struct broken *b = &broken[_i];
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+
+	put("sub/inc.conf", "feed x {\n urll = \"http://a.example/\"\n}\n", 0644);
+	put("pw", "secret\n", 0600);
+	ck_assert_int_eq(load(b->text, &cfg, &diag, &e), -1);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_msg(has_line(diag, b->file ? b->file : "t.conf", b->line, b->msg),
+	              "case %d: want %s:%d: ...%s... in:\n%s", _i, b->file ? b->file : "t.conf",
+	              b->line, b->msg, diag);
+	free(diag);
+}
+END_TEST
+
+START_TEST(all_errors_are_reported)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+
+	/* Unknown options: every one, not only the first. */
+	ck_assert_int_eq(load(HEAD
+	                      "froom = \"x\"\nfeed a {\n tgas = {}\n}\nsmtp { hots = \"h\" }\n",
+	                      &cfg, &diag, &e),
+	                 -1);
+	ck_assert(has_line(diag, "t.conf", 4, "'froom'"));
+	ck_assert(has_line(diag, "t.conf", 6, "'tgas'"));
+	ck_assert(has_line(diag, "t.conf", 8, "'hots' (did you mean 'host'?)"));
+	ck_assert_str_eq(strrchr(e.msg, ':'), ": 3 errors");
+	free(diag);
+	diag = NULL;
+	/* Checks of values: every one. */
+	ck_assert_int_eq(load("from = \"nobody\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
+	                      "state-retention = \"x\"\nfeed a { url = \"gopher://x/\" }\n"
+	                      "subscription s { to = {\"bad\"} feeds = {\"b\"} }\n",
+	                      &cfg, &diag, &e),
+	                 -1);
+	ck_assert(has_line(diag, "t.conf", 1, "not an email address"));
+	ck_assert(has_line(diag, "t.conf", 4, "not a duration"));
+	ck_assert(has_line(diag, "t.conf", 5, "only http, https and file"));
+	ck_assert(has_line(diag, "t.conf", 6, "to \"bad\""));
+	ck_assert(has_line(diag, "t.conf", 6, "no feed named 'b'"));
+	ck_assert_str_eq(strrchr(e.msg, ':'), ": 5 errors");
+	free(diag);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+	const struct sub_conf *s;
+
+	setenv("XDG_STATE_HOME", "/xdg/state", 1);
+	ck_assert_int_eq(
+	    load(HEAD FEED "subscription me { to = {\"me@example.org\"} }\n", &cfg, &diag, &e), 0);
+	ck_assert_str_eq(diag, "");
+	ck_assert_int_eq(cfg.fetch.timeout, 30);
+	ck_assert_int_eq(cfg.fetch.parallel, 8);
+	ck_assert_int_eq(cfg.fetch.per_host, 2);
+	ck_assert_uint_eq(cfg.fetch.max_size, 10u * 1024 * 1024);
+	ck_assert_str_eq(cfg.fetch.user_agent,
+	                 "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)");
+	ck_assert_int_eq(cfg.fetch.report_after, 3);
+	ck_assert_int_eq(cfg.smtp.port, 587);
+	ck_assert_int_eq(cfg.smtp.tls, TLS_STARTTLS);
+	ck_assert_int_eq(cfg.smtp.verify, 1);
+	ck_assert_int_eq(cfg.smtp.timeout, 60);
+	ck_assert_ptr_null(cfg.smtp.password);
+	ck_assert_int_eq(cfg.retention, 90 * 86400);
+	ck_assert_str_eq(cfg.state_path, "/xdg/state/tidings/state");
+	ck_assert_int_eq(cfg.deliver, DELIVER_STDOUT);
+	ck_assert_uint_eq(cfg.nfeeds, 1);
+	ck_assert_str_eq(cfg.feeds[0].name, "inodes");
+	ck_assert_str_eq(cfg.feeds[0].url, "https://inodes.org/feed/");
+	ck_assert_int_eq(cfg.feeds[0].line, 4);
+	ck_assert_int_eq(cfg.feeds[0].interval, 0);
+	ck_assert_ptr_null(cfg.feeds[0].title);
+	s = config_sub(&cfg, "me");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->subject, "{{count}} new items");
+	ck_assert_str_eq(s->template, "digest");
+	ck_assert_int_eq(s->max_items, 200);
+	ck_assert_int_eq(s->full_items_per_feed, 10);
+	ck_assert_int_eq(s->first_run, 7 * 86400);
+	ck_assert_uint_eq(s->feeds.n, 0);
+	ck_assert_int_eq(s->line, 5);
+	ck_assert_ptr_null(config_sub(&cfg, "you"));
+	ck_assert_ptr_nonnull(config_feed(&cfg, "inodes"));
+	ck_assert_ptr_null(config_feed(&cfg, "nope"));
+	config_free(&cfg);
+	free(diag);
+	diag = NULL;
+	/* No templates option: the installed ones. */
+	ck_assert_int_eq(load("from = \"a@b.example\"\ndeliver = \"stdout\"\n", &cfg, &diag, &e),
+	                 0);
+	ck_assert_str_eq(cfg.templates_dir, PKGDATADIR);
+	config_free(&cfg);
+	free(diag);
+}
+END_TEST
+
+START_TEST(values_and_paths)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, want[PATH_MAX * 3];
+	const struct feed_conf *f;
+	const struct sub_conf *s;
+
+	setenv("HOME", "/home/tester", 1);
+	setenv("TIDINGS_TEST_HOST", "mail.example.org", 1);
+	put("sub/inc.conf", "include(\"more.conf\")\n", 0644);
+	put("sub/more.conf",
+	    "feed local {\n url = \"file:feed.xml\"\n}\n"
+	    "feed local2 { url = \"file://x/feed.xml\" }\nfeed abs { url = \"file:///srv/f.xml\" "
+	    "}\n",
+	    0644);
+	ck_assert_int_eq(
+	    load(
+	        "from = \"Me <me@example.org>\"\ntemplates = \"tpl\"\nstate = \"~/st\"\n"
+	        "deliver = \"maildir:mail\"\nstate-retention = \"2w\"\n"
+	        "include(\"sub/inc.conf\")\n"
+	        "fetch { timeout = 5 parallel = 3 per-host = 1 max-size = \"512K\" "
+	        "user-agent = \"ua/1\" report-after = 7 }\n"
+	        "smtp { host = \"${TIDINGS_TEST_HOST}\" port = 2525 tls = \"none\" "
+	        "allow-plaintext = true verify = false user = \"me\" password = \"pw1234\" timeout "
+	        "= 9 }\n"
+	        "feed inodes {\n url = \"https://inodes.org/feed/\"\n title = \"T\"\n"
+	        " tags = {\"sysadmin\", \"linux\"}\n interval = \"1h\"\n insecure = true\n}\n"
+	        "subscription john {\n to = {\"john@example.org\", \"J <j@example.org>\"}\n"
+	        " feeds = {\"inodes\", \"local\"}\n tags = {\"linux\"}\n exclude-tags = {\"cup\"}\n"
+	        " subject = \"news\"\n max-items = 0\n full-items-per-feed = 3\n"
+	        " first-run = \"0\"\n list-unsubscribe = \"mailto:o@example.org\"\n}\n",
+	        &cfg, &diag, &e),
+	    0);
+	ck_assert_str_eq(diag, "");
+	ck_assert_str_eq(cfg.state_path, "/home/tester/st");
+	ck_assert_int_eq(cfg.deliver, DELIVER_MAILDIR);
+	snprintf(want, sizeof want, "%s/mail", dir);
+	ck_assert_str_eq(cfg.deliver_path, want);
+	snprintf(want, sizeof want, "%s/tpl", dir);
+	ck_assert_str_eq(cfg.templates_dir, want);
+	ck_assert_str_eq(cfg.dir, dir);
+	ck_assert_int_eq(cfg.retention, 14 * 86400);
+	ck_assert_int_eq(cfg.fetch.timeout, 5);
+	ck_assert_int_eq(cfg.fetch.parallel, 3);
+	ck_assert_int_eq(cfg.fetch.per_host, 1);
+	ck_assert_uint_eq(cfg.fetch.max_size, 512 * 1024);
+	ck_assert_str_eq(cfg.fetch.user_agent, "ua/1");
+	ck_assert_int_eq(cfg.fetch.report_after, 7);
+	ck_assert_str_eq(cfg.smtp.host, "mail.example.org");
+	ck_assert_int_eq(cfg.smtp.port, 2525);
+	ck_assert_int_eq(cfg.smtp.tls, TLS_NONE);
+	ck_assert_int_eq(cfg.smtp.verify, 0);
+	ck_assert_int_eq(cfg.smtp.allow_plaintext, 1);
+	ck_assert_str_eq(cfg.smtp.user, "me");
+	ck_assert_str_eq(cfg.smtp.password, "pw1234");
+	ck_assert_int_eq(cfg.smtp.timeout, 9);
+	/* include() resolves against the including file, twice over. */
+	f = config_feed(&cfg, "local");
+	ck_assert_ptr_nonnull(f);
+	snprintf(want, sizeof want, "file://%s/sub/feed.xml", dir);
+	ck_assert_str_eq(f->url, want);
+	snprintf(want, sizeof want, "%s/sub/more.conf", dir);
+	ck_assert_str_eq(f->file, want);
+	ck_assert_int_eq(f->line, 1);
+	snprintf(want, sizeof want, "file://%s/sub/x/feed.xml", dir);
+	ck_assert_str_eq(config_feed(&cfg, "local2")->url, want);
+	ck_assert_str_eq(config_feed(&cfg, "abs")->url, "file:///srv/f.xml");
+	f = config_feed(&cfg, "inodes");
+	ck_assert_str_eq(f->title, "T");
+	ck_assert_uint_eq(f->tags.n, 2);
+	ck_assert_str_eq(f->tags.v[1], "linux");
+	ck_assert_int_eq(f->interval, 3600);
+	ck_assert_int_eq(f->insecure, 1);
+	s = config_sub(&cfg, "john");
+	ck_assert_uint_eq(s->to.n, 2);
+	ck_assert_str_eq(s->to.v[1], "J <j@example.org>");
+	ck_assert_uint_eq(s->feeds.n, 2);
+	ck_assert_str_eq(s->exclude_tags.v[0], "cup");
+	ck_assert_str_eq(s->subject, "news");
+	ck_assert_int_eq(s->max_items, 0);
+	ck_assert_int_eq(s->full_items_per_feed, 3);
+	ck_assert_int_eq(s->first_run, 0);
+	ck_assert_str_eq(s->list_unsubscribe, "mailto:o@example.org");
+	config_free(&cfg);
+	free(diag);
+}
+END_TEST
+
+START_TEST(password_file_and_secrecy)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, *sum = NULL;
+	size_t len;
+	FILE *out;
+
+	put("pw", "file-secret-77\nsecond line\n", 0644);
+	ck_assert_int_eq(
+	    load(HEAD
+	         "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n" FEED
+	         "subscription s { to = {\"a@b.example\"} }\n",
+	         &cfg, &diag, &e),
+	    0);
+	ck_assert_msg(has_line(diag, "t.conf", 7, "warning: password-file"), "%s", diag);
+	ck_assert_ptr_null(strstr(diag, "file-secret-77"));
+	ck_assert_str_eq(cfg.smtp.password, "file-secret-77");
+	out = open_memstream(&sum, &len);
+	config_summary(&cfg, out);
+	fclose(out);
+	ck_assert_ptr_nonnull(strstr(sum, "1 feed, 1 subscription"));
+	ck_assert_ptr_nonnull(strstr(sum, "subscription s; to: a@b.example; feeds: all"));
+	ck_assert_ptr_null(strstr(sum, "file-secret-77"));
+	config_free(&cfg);
+	free(diag);
+	free(sum);
+	diag = NULL;
+	/* 0600: no warning. */
+	put("pw", "file-secret-77\n", 0600);
+	ck_assert_int_eq(
+	    load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n",
+	         &cfg, &diag, &e),
+	    0);
+	ck_assert_str_eq(diag, "");
+	config_free(&cfg);
+	free(diag);
+	diag = NULL;
+	/* A message that would quote the password shows *** instead. */
+	ck_assert_int_eq(load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n"
+	                           " password = \"hunter2-pass\" \"hunter2-pass\"\n}\n",
+	                      &cfg, &diag, &e),
+	                 -1);
+	ck_assert_msg(has_line(diag, "t.conf", 7, "no such option '***'"), "%s", diag);
+	ck_assert_ptr_null(strstr(diag, "hunter2"));
+	free(diag);
+}
+END_TEST
+
+START_TEST(durations_and_sizes)
+{
+	time_t t;
+	size_t n;
+
+	ck_assert_int_eq(config_parse_duration("90d", &t), 0);
+	ck_assert_int_eq(t, 90 * 86400);
+	ck_assert_int_eq(config_parse_duration("30s", &t), 0);
+	ck_assert_int_eq(t, 30);
+	ck_assert_int_eq(config_parse_duration("5m", &t), 0);
+	ck_assert_int_eq(t, 300);
+	ck_assert_int_eq(config_parse_duration("2h", &t), 0);
+	ck_assert_int_eq(t, 7200);
+	ck_assert_int_eq(config_parse_duration("1w", &t), 0);
+	ck_assert_int_eq(t, 604800);
+	ck_assert_int_eq(config_parse_duration("0", &t), 0);
+	ck_assert_int_eq(t, 0);
+	ck_assert_int_eq(config_parse_duration("", &t), -1);
+	ck_assert_int_eq(config_parse_duration("d", &t), -1);
+	ck_assert_int_eq(config_parse_duration("-1d", &t), -1);
+	ck_assert_int_eq(config_parse_duration("1dd", &t), -1);
+	ck_assert_int_eq(config_parse_duration("1 d", &t), -1);
+	ck_assert_int_eq(config_parse_duration("99999999999999999999d", &t), -1);
+	ck_assert_int_eq(config_parse_size("10M", &n), 0);
+	ck_assert_uint_eq(n, 10u << 20);
+	ck_assert_int_eq(config_parse_size("512k", &n), 0);
+	ck_assert_uint_eq(n, 512u << 10);
+	ck_assert_int_eq(config_parse_size("1G", &n), 0);
+	ck_assert_uint_eq(n, 1u << 30);
+	ck_assert_int_eq(config_parse_size("1000", &n), 0);
+	ck_assert_uint_eq(n, 1000);
+	ck_assert_int_eq(config_parse_size("1T", &n), -1);
+	ck_assert_int_eq(config_parse_size("M", &n), -1);
+	ck_assert_int_eq(config_parse_size("99999999999999999999G", &n), -1);
+}
+END_TEST
+
+START_TEST(default_path)
+{
+	char *p;
+
+	setenv("XDG_CONFIG_HOME", "/nonexistent-xdg", 1);
+	p = config_default_path();
+	/* Absent everywhere (unless the system has one): the user's path. */
+	if (access(SYSCONFDIR "/tidings.conf", F_OK) != 0)
+		ck_assert_str_eq(p, "/nonexistent-xdg/tidings/tidings.conf");
+	free(p);
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", dir, 1);
+	p = config_default_path();
+	ck_assert_ptr_nonnull(strstr(p, "/.config/tidings/tidings.conf"));
+	free(p);
+}
+END_TEST
+
+/* The shipped examples load, with templates pointed at the test's. */
+static void
+load_example(const char *name, struct config *cfg)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[PATH_MAX * 2], *text = NULL, *diag = NULL;
+	size_t len = 0;
+	struct err e = {0};
+	FILE *in, *out;
+	int c;
+
+	snprintf(path, sizeof path, "%s/conf/%s", srcdir ? srcdir : ".", name);
+	in = fopen(path, "r");
+	ck_assert_msg(in != NULL, "%s", path);
+	out = open_memstream(&text, &len);
+	while ((c = getc(in)) != EOF)
+		putc(c, out);
+	fputs("\ntemplates = \"tpl\"\n", out);
+	fclose(in);
+	fclose(out);
+	ck_assert_msg(load(text, cfg, &diag, &e) == 0, "%s: %s", name, diag);
+	ck_assert_str_eq(diag, "");
+	free(text);
+	free(diag);
+}
+
+START_TEST(examples_load)
+{
+	struct config cfg;
+	char want[PATH_MAX * 3];
+
+	load_example("tidings.conf.example", &cfg);
+	ck_assert_uint_eq(cfg.nfeeds, 2);
+	ck_assert_uint_eq(cfg.nsubs, 1);
+	ck_assert_int_eq(cfg.deliver, DELIVER_SMTP);
+	ck_assert_str_eq(cfg.smtp.host, "smtp.example.org");
+	ck_assert_str_eq(cfg.subs[0].exclude_tags.v[0], "cup");
+	config_free(&cfg);
+	load_example("example.conf", &cfg);
+	snprintf(want, sizeof want, "file://%s/example-feed.xml", dir);
+	ck_assert_str_eq(cfg.feeds[0].url, want);
+	ck_assert_str_eq(cfg.feeds[0].tags.v[0], "sysadmin");
+	ck_assert_int_eq(cfg.deliver, DELIVER_MBOX);
+	snprintf(want, sizeof want, "%s/../demo/digest.mbox", dir);
+	ck_assert_str_eq(cfg.deliver_path, want);
+	snprintf(want, sizeof want, "%s/../demo/state", dir);
+	ck_assert_str_eq(cfg.state_path, want);
+	ck_assert_int_eq(cfg.subs[0].first_run, 0);
+	ck_assert_str_eq(cfg.subs[0].to.v[0], "me@example.org");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct config cfg;
+	struct err e = {0};
+
+	ck_assert_int_eq(config_load("/nonexistent/tidings.conf", &cfg, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/tidings.conf"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, broken_config_names_file_line, 0,
+	                    (int)(sizeof broken / sizeof broken[0]));
+	tcase_add_test(tc, all_errors_are_reported);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, values_and_paths);
+	tcase_add_test(tc, password_file_and_secrecy);
+	tcase_add_test(tc, durations_and_sizes);
+	tcase_add_test(tc, default_path);
+	tcase_add_test(tc, examples_load);
+	tcase_add_test(tc, missing_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
