@@ -34,6 +34,14 @@ int tv_set_bool(struct tval *map, const char *key, int b);
 struct tval *tv_get(const struct tval *map, const char *key);
 void tv_free(struct tval *v);
 
+/* Reading a tree back (tests, the JSON reader, callers that inspect data). */
+enum tv_kind { TV_NULL, TV_BOOL, TV_INT, TV_NUM, TV_STR, TV_LIST, TV_MAP };
+enum tv_kind tv_kind(const struct tval *v);     /* TV_NULL for NULL */
+size_t tv_len(const struct tval *v);            /* elements of a list or map, else 0 */
+struct tval *tv_at(const struct tval *v, size_t i);     /* i-th element (list or map value) */
+const char *tv_key_at(const struct tval *map, size_t i);
+const char *tv_text(const struct tval *v);      /* string or number text, else NULL */
+
 /* ---- templates ---- */
 enum escape_mode { ESCAPE_NONE, ESCAPE_HTML };
 
@@ -51,5 +59,9 @@ int tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void
 int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
                struct buf *out, struct err *e);
 void tpl_free(struct tpl *t);
+
+/* Compile and render once: a convenience for short templates (subjects). */
+int tpl_render_string(const char *src, const char *name, const struct tval *data,
+                      enum escape_mode mode, struct buf *out, struct err *e);
 
 #endif
