@@ -289,7 +289,7 @@ START_TEST(shipped_text_template)
 	char *s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
 	const char *line;
 
-	has(s, "john");
+	ck_assert_msg(strncmp(s, "john: 3 new items, Tue", 22) == 0, "%s", s);
 	has(s, "Tue, 04 Nov 2008 10:30:00 +0000");
 	has(s, "John's <Tidbits>");
 	has(s, "http://inodes.org/\n");
@@ -304,8 +304,8 @@ START_TEST(shipped_text_template)
 	has(s, "http://inodes.org/2008/10/older");
 	has(s, "broken");
 	has(s, "HTTP 404");
-	has(s, "You receive this because you are subscribed as 'john' at "
-	       "Tidings <tidings@example.org>.");
+	has(s, "You receive this because you are subscribed as 'john'\n"
+	       "at Tidings <tidings@example.org>.");
 	ck_assert(strstr(s, "<p>") == NULL);
 	ck_assert(strstr(s, "**") == NULL && strstr(s, "##") == NULL);
 	/* No line longer than 78 columns from the template itself. */
@@ -316,6 +316,8 @@ START_TEST(shipped_text_template)
 		ck_assert_msg(n <= 78, "long line: %.*s", (int)n, line);
 		line += n + (nl != NULL);
 	}
+	if (getenv("SHOW_DIGEST") != NULL)
+		fputs(s, stdout);
 	free(s);
 	tv_free(d);
 }
@@ -326,7 +328,7 @@ START_TEST(shipped_html_template)
 	struct tval *d = digest_data();
 	char *s = render_shipped("templates/digest.html", d, ESCAPE_HTML);
 
-	has(s, "<!DOCTYPE html>");
+	ck_assert_msg(strncmp(s, "<!DOCTYPE html>\n", 16) == 0, "%s", s);
 	has(s, "max-width:640px");
 	has(s, "Hello &lt;script&gt;alert(1)&lt;/script&gt;");
 	ck_assert(strstr(s, "<script>") == NULL);
@@ -335,9 +337,11 @@ START_TEST(shipped_html_template)
 	has(s, "href=\"http://inodes.org/2008/11/hello\"");
 	has(s, "An older post");
 	has(s, "HTTP 404");
-	has(s, "subscribed as &#39;john&#39; at Tidings &lt;tidings@example.org&gt;");
+	has(s, "subscribed as 'john' at Tidings &lt;tidings@example.org&gt;");
 	ck_assert(strstr(s, "<style") == NULL);
 	ck_assert(strstr(s, "{{") == NULL);
+	if (getenv("SHOW_DIGEST") != NULL)
+		fputs(s, stdout);
 	free(s);
 
 	/* Optional parts disappear when absent. */
@@ -346,9 +350,25 @@ START_TEST(shipped_html_template)
 	tv_set(d, "unsubscribe", tv_null());
 	s = render_shipped("templates/digest.html", d, ESCAPE_HTML);
 	ck_assert(strstr(s, "HTTP 404") == NULL);
+	ck_assert(strstr(s, "Unsubscribe") == NULL);
+	ck_assert(strstr(s, "without a date") == NULL);
 	free(s);
 	s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
 	ck_assert(strstr(s, "HTTP 404") == NULL);
+	ck_assert(strstr(s, "unsubscribe") == NULL);
+	ck_assert(strstr(s, "Everything since") == NULL);
+	free(s);
+
+	/* A --since digest says so, and counts the undated items left out. */
+	tv_set_str(d, "since", "2008-10-01");
+	tv_set_int(d, "undated", 2);
+	s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
+	has(s, "Everything since 2008-10-01.");
+	has(s, "2 items without a date were left out.");
+	free(s);
+	s = render_shipped("templates/digest.html", d, ESCAPE_HTML);
+	has(s, "everything since 2008-10-01");
+	has(s, "2 items without a date were left out.");
 	free(s);
 	tv_free(d);
 }
