@@ -946,7 +946,7 @@ tx_link_end(struct tx *t, const char *href)
 	t->in_link = 0;
 	if (start > t->para.len)
 		start = t->para.len;
-	text = str_ndup(t->para.data + start, t->para.len - start);
+	text = str_ndup(buf_str(&t->para) + start, t->para.len - start);
 	if (text == NULL) {
 		t->oom = 1;
 		return;
