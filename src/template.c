@@ -13,6 +13,8 @@
 #define MAX_NEST  100
 #define MAX_DEPTH 200
 #define MAX_DELIM 15
+#define DEFAULT_MAX_OUTPUT ((size_t)1 << 30)
+#define DEFAULT_MAX_STEPS  200000000ULL
 
 /* ---- values ---- */
 
@@ -289,6 +291,8 @@ struct tpl {
 	void *arg;
 	struct pentry *pc;      /* partials compiled so far (root only) */
 	size_t npc, cappc;
+	size_t max_output;
+	unsigned long long max_steps;
 };
 
 struct parser {
@@ -613,7 +617,16 @@ tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void *ar
 		return -1;
 	(*out)->partials = partials;
 	(*out)->arg = arg;
+	(*out)->max_output = DEFAULT_MAX_OUTPUT;
+	(*out)->max_steps = DEFAULT_MAX_STEPS;
 	return 0;
+}
+
+void
+tpl_set_limits(struct tpl *t, size_t max_output, unsigned long long max_steps)
+{
+	t->max_output = max_output;
+	t->max_steps = max_steps;
 }
 
 void
@@ -643,6 +656,8 @@ struct rctx {
 	const struct tval **stack;
 	size_t n, cap;
 	int depth;
+	size_t out_end;                 /* out->len at which the output is too large */
+	unsigned long long steps;       /* nodes still allowed */
 };
 
 static int
@@ -861,6 +876,11 @@ render_nodes(struct rctx *c, const struct node *v, size_t n)
 		               c->root->name);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
+		if (c->steps-- == 0 || c->out->len > c->out_end) {
+			r = err_set(c->e, EX_DATAERR, "%s: rendering takes too much %s",
+			            c->root->name, c->out->len > c->out_end ? "space" : "time");
+			break;
+		}
 		switch (v[i].type) {
 		case N_TEXT:
 			if (buf_add(c->out, v[i].text, v[i].len) < 0)
@@ -898,6 +918,8 @@ tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct
 	c.mode = mode;
 	c.out = out;
 	c.e = e;
+	c.out_end = out->len + t->max_output;
+	c.steps = t->max_steps;
 	if (data != NULL && push(&c, data) < 0)
 		return -1;
 	r = render_nodes(&c, t->nodes, t->nnodes);

@@ -60,6 +60,13 @@ int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
                struct buf *out, struct err *e);
 void tpl_free(struct tpl *t);
 
+/*
+ * Bound the work one tpl_render() may do: bytes it appends and nodes it
+ * visits (partials and nested lists can multiply both).  Past either, the
+ * render fails.  Defaults: 1 GiB and 200 million.
+ */
+void tpl_set_limits(struct tpl *t, size_t max_output, unsigned long long max_steps);
+
 /* Compile and render once: a convenience for short templates (subjects). */
 int tpl_render_string(const char *src, const char *name, const struct tval *data,
                       enum escape_mode mode, struct buf *out, struct err *e);

@@ -166,7 +166,35 @@ START_TEST(nesting_is_bounded)
 		ck_assert_int_eq(tpl_compile("{{>self}}", "loop", map_partial, parts, &t, &e), 0);
 		ck_assert_int_eq(tpl_render(t, NULL, ESCAPE_NONE, &out, &e), -1);
 		ck_assert(strstr(e.msg, "nested too deeply") != NULL);
+
 		tv_free(parts);
+	}
+	/* Nested loops multiply: the work limits stop them quickly. */
+	{
+		struct tval *d = tv_map(), *l = tv_list();
+
+		for (int i = 0; i < 10; i++)
+			tv_push(l, tv_int(i));
+		tv_set(d, "l", l);
+		tpl_free(t);
+		ck_assert_int_eq(tpl_compile("{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{.}}"
+		                             "{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}", "loop", NULL, NULL,
+		                             &t, &e), 0);
+		tpl_set_limits(t, 1 << 20, 100000);
+		ck_assert_int_eq(tpl_render(t, d, ESCAPE_NONE, &out, &e), -1);
+		ck_assert_str_eq(e.msg, "loop: rendering takes too much time");
+		tpl_free(t);
+		ck_assert_int_eq(tpl_compile("{{#l}}{{#l}}{{#l}}0123456789{{/l}}{{/l}}{{/l}}", "loop",
+		                             NULL, NULL, &t, &e), 0);
+		tpl_set_limits(t, 1000, 100000);
+		buf_reset(&out);
+		ck_assert_int_eq(tpl_render(t, d, ESCAPE_NONE, &out, &e), -1);
+		ck_assert_str_eq(e.msg, "loop: rendering takes too much space");
+		tpl_set_limits(t, 20000, 100000);
+		buf_reset(&out);
+		ck_assert_int_eq(tpl_render(t, d, ESCAPE_NONE, &out, &e), 0);
+		ck_assert_uint_eq(out.len, 10000);
+		tv_free(d);
 	}
 	tpl_free(t);
 	buf_free(&out);
