@@ -582,31 +582,39 @@ san_children(xmlNodePtr parent, const char *base, int depth)
 	}
 }
 
-int
-html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
+/* Sanitise the body of doc in place and append it, serialised, to out. */
+static int
+sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
 {
-	int failed, r = 0;
-	htmlDocPtr doc = parse(html, len, e, &failed);
-	xmlNodePtr body;
+	xmlNodePtr body = body_of(doc);
 	xmlBufferPtr xb;
+	int r = 0;
 
-	if (failed)
-		return -1;
-	if ((body = body_of(doc)) == NULL) {
-		xmlFreeDoc(doc);
-		return buf_add(out, "", 0) < 0 ? err_oom(e) : 0;
-	}
-	san_children(body, base, 0);
-	if ((xb = xmlBufferCreate()) == NULL) {
-		xmlFreeDoc(doc);
+	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
-	}
+	if (body == NULL)
+		return 0;
+	san_children(body, base, 0);
+	if ((xb = xmlBufferCreate()) == NULL)
+		return err_oom(e);
 	for (xmlNodePtr c = body->children; c != NULL && r == 0; c = c->next)
 		if (htmlNodeDump(xb, doc, c) < 0)
 			r = err_oom(e);
 	if (r == 0 && buf_add(out, xmlBufferContent(xb), xmlBufferLength(xb)) < 0)
 		r = err_oom(e);
 	xmlBufferFree(xb);
+	return r;
+}
+
+int
+html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	r = sanitize_doc(doc, base, out, e);
 	xmlFreeDoc(doc);
 	return r;
 }
@@ -1089,17 +1097,13 @@ tx_children(struct tx *t, xmlNodePtr n, int depth)
 	}
 }
 
-int
-html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
-             struct buf *out, struct strv *links, struct err *e)
+static int
+text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf *out,
+         struct strv *links, struct err *e)
 {
-	int failed;
-	htmlDocPtr doc = parse(html, len, e, &failed);
 	xmlNodePtr body = body_of(doc);
 	struct tx t;
 
-	if (failed)
-		return -1;
 	memset(&t, 0, sizeof t);
 	t.l.out = out;
 	t.base = base;
@@ -1113,11 +1117,47 @@ html_to_text(const char *html, size_t len, const char *base, int width, int firs
 		tx_children(&t, body, 0);
 		tx_flush(&t);
 	}
-	xmlFreeDoc(doc);
 	buf_free(&t.para);
 	buf_free(&t.indent);
 	free(t.link_url);
 	if (t.oom || t.l.oom)
 		return err_oom(e);
 	return 0;
+}
+
+int
+html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
+             struct buf *out, struct strv *links, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	r = text_doc(doc, base, width, first_ref, out, links, e);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int
+html_render(const char *html, size_t len, const char *base, int width, int first_ref,
+            struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	/* The text first: sanitising changes the tree. */
+	r = text_doc(doc, base, width, first_ref, text_out, links, e);
+	if (r == 0)
+		r = sanitize_doc(doc, base, html_out, e);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+char *
+html_clean_url(const char *url, const char *base)
+{
+	return url != NULL ? url_clean(url, base) : NULL;
 }

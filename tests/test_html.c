@@ -58,9 +58,7 @@ harmless(const char *s)
 		lacks(s, bad[i]);
 }
 
-START_TEST(sanitize_hostile)
-{
-	static const char *const cases[][2] = {
+static const char *const cases[][2] = {
 		{"<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"},
 		{"<p>a<SCRIPT SRC=//evil/x.js></SCRIPT>b</p>", "<p>ab</p>"},
 		{"<style>p{color:red}</style><p>t</p>", "<p>t</p>"},
@@ -108,7 +106,10 @@ START_TEST(sanitize_hostile)
 		 "<p>t</p>"},
 		{"<table><tr><td colspan=\"2\" onmouseover=\"x\" width=\"50%\">c</td></tr></table>",
 		 "<td colspan=\"2\">c</td>"},
-	};
+};
+
+START_TEST(sanitize_hostile)
+{
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *s = sanitize(cases[i][0], BASE);
@@ -339,6 +340,68 @@ START_TEST(text_wraps_never_breaking_urls)
 }
 END_TEST
 
+/* html_render gives what the two calls give, from one parse. */
+START_TEST(render_matches_separate_calls)
+{
+	static const char *const more[] = {
+		"<p>See <a href=\"/a?utm_source=x\">the post</a> and <a href=\"b\">b</a>.</p>"
+		"<ul><li>one<li>two</ul><blockquote>q</blockquote><pre> x\n  y</pre>",
+		"", "plain", "<head><title>t</title></head>",
+	};
+	size_t n = sizeof cases / sizeof cases[0];
+
+	for (size_t i = 0; i < n + sizeof more / sizeof more[0]; i++) {
+		const char *in = i < n ? cases[i][0] : more[i - n];
+		struct buf h1 = BUF_INIT, t1 = BUF_INIT, h2 = BUF_INIT, t2 = BUF_INIT;
+		struct strv l1 = STRV_INIT, l2 = STRV_INIT;
+		struct err e = {0};
+
+		ck_assert_int_eq(html_sanitize(in, strlen(in), BASE, &h1, &e), 0);
+		ck_assert_int_eq(html_to_text(in, strlen(in), BASE, 72, 3, &t1, &l1, &e), 0);
+		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 3, &h2, &t2, &l2, &e), 0);
+		ck_assert_str_eq(buf_str(&h1), buf_str(&h2));
+		ck_assert_str_eq(buf_str(&t1), buf_str(&t2));
+		ck_assert_uint_eq(l1.n, l2.n);
+		for (size_t k = 0; k < l1.n; k++)
+			ck_assert_str_eq(l1.v[k], l2.v[k]);
+		buf_free(&h1);
+		buf_free(&t1);
+		buf_free(&h2);
+		buf_free(&t2);
+		strv_free(&l1);
+		strv_free(&l2);
+	}
+}
+END_TEST
+
+START_TEST(clean_url)
+{
+	static const char *const ok[][3] = {
+		{"http://x.org/a?utm_source=rss&b=1", NULL, "http://x.org/a?b=1"},
+		{"/item/1", "https://x.org/feed/", "https://x.org/item/1"},
+		{" HTTPS://x.org/ ", NULL, "https://x.org/"},
+		{"mailto:a@b.org", "http://x.org/", "mailto:a@b.org"},
+	};
+	static const char *const bad[][2] = {
+		{"javascript:alert(1)", "http://x.org/"}, {"java\tscript:alert(1)", NULL},
+		{"data:text/html,x", NULL}, {"/relative", NULL}, {"ftp://x.org/", NULL},
+		{"http://", NULL}, {"mailto:", NULL}, {"", NULL},
+	};
+	char *u;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		u = html_clean_url(ok[i][0], ok[i][1]);
+		ck_assert_msg(u != NULL && strcmp(u, ok[i][2]) == 0, "%s -> %s", ok[i][0], u);
+		free(u);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		u = html_clean_url(bad[i][0], bad[i][1]);
+		ck_assert_msg(u == NULL, "%s -> %s", bad[i][0], u);
+	}
+	ck_assert_ptr_null(html_clean_url(NULL, NULL));
+}
+END_TEST
+
 START_TEST(wrap_plain_text)
 {
 	struct buf out = BUF_INIT;
@@ -382,6 +445,8 @@ main(void)
 	tcase_add_test(tc, text_links);
 	tcase_add_test(tc, text_wraps_never_breaking_urls);
 	tcase_add_test(tc, wrap_plain_text);
+	tcase_add_test(tc, render_matches_separate_calls);
+	tcase_add_test(tc, clean_url);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

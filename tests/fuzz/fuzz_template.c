@@ -53,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src[size] = '\0';
 	d = make_data();
 	if (tpl_compile(src, "fuzz", self_partial, src, &t, &e) == 0) {
-		tpl_set_limits(t, 1 << 20, 100000);
+		tpl_set_limits(t, 1 << 16, 20000);
 		tpl_render(t, d, ESCAPE_HTML, &out, &e);
 		buf_reset(&out);
 		tpl_render(t, d, ESCAPE_NONE, &out, &e);
