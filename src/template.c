@@ -13,6 +13,7 @@
 #define MAX_NEST  100
 #define MAX_DEPTH 200
 #define MAX_DELIM 15
+#define MAX_PARTIALS 256        /* compiled (name, indentation) pairs per template */
 #define DEFAULT_MAX_OUTPUT ((size_t)1 << 30)
 #define DEFAULT_MAX_STEPS  200000000ULL
 
@@ -800,6 +801,8 @@ get_partial(struct rctx *c, const struct node *nd, struct tpl **out)
 			return 0;
 		}
 	}
+	if (root->npc >= MAX_PARTIALS)
+		return err_set(c->e, EX_DATAERR, "%s: too many partials (recursion?)", root->name);
 	if (root->npc == root->cappc) {
 		size_t cap = root->cappc ? root->cappc * 2 : 4;
 

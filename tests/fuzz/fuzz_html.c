@@ -1,7 +1,8 @@
 /*
- * libFuzzer target: html_sanitize, html_to_text and text_wrap on arbitrary
- * bytes.  Besides crashes it checks that nothing executable survives the
- * sanitiser and that the text is valid UTF-8.
+ * libFuzzer target: html_sanitize, html_to_text, html_render and text_wrap
+ * on arbitrary bytes.  Besides crashes it checks that nothing executable
+ * survives the sanitiser (tags and attributes are re-read), that the output
+ * is valid UTF-8, and that html_render agrees with the separate calls.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -88,32 +89,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const bad[] = {"<script", "<iframe", "<style", "<object", "<embed",
 	                                  "<form", "<svg", "<math", "<base", "<meta", "<link"};
-	struct buf out = BUF_INIT;
-	struct strv links = STRV_INIT;
+	static const char base[] = "http://example.org/a/b.html";
+	struct buf h = BUF_INIT, t = BUF_INIT, h2 = BUF_INIT, t2 = BUF_INIT;
+	struct strv links = STRV_INIT, links2 = STRV_INIT;
 	struct err e;
 	char *text;
+	int rh, rt;
 
-	if (html_sanitize((const char *)data, size, "http://example.org/a/b.html", &out, &e) == 0) {
+	if ((rh = html_sanitize((const char *)data, size, base, &h, &e)) == 0) {
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-			if (strcasestr(buf_str(&out), bad[i]) != NULL)
+			if (strcasestr(buf_str(&h), bad[i]) != NULL)
 				__builtin_trap();
-		check_tags(buf_str(&out));
-		must_be_utf8((const unsigned char *)buf_str(&out));
+		check_tags(buf_str(&h));
+		must_be_utf8((const unsigned char *)buf_str(&h));
 	}
-	buf_reset(&out);
-	if (html_to_text((const char *)data, size, NULL, 40, 1, &out, &links, &e) == 0)
-		must_be_utf8((const unsigned char *)buf_str(&out));
+	if ((rt = html_to_text((const char *)data, size, base, 40, 1, &t, &links, &e)) == 0)
+		must_be_utf8((const unsigned char *)buf_str(&t));
 	for (size_t i = 0; i < links.n; i++)
 		if (strncmp(links.v[i], "http", 4) != 0 && strncmp(links.v[i], "mailto:", 7) != 0)
 			__builtin_trap();
+	/* One parse for both must give the same as the two calls. */
+	if (html_render((const char *)data, size, base, 40, 1, &h2, &t2, &links2, &e) == 0 &&
+	    rh == 0 && rt == 0 &&
+	    (strcmp(buf_str(&h), buf_str(&h2)) != 0 || strcmp(buf_str(&t), buf_str(&t2)) != 0 ||
+	     links.n != links2.n))
+		__builtin_trap();
 	if ((text = malloc(size + 1)) != NULL) {
 		memcpy(text, data, size);
 		text[size] = '\0';
-		buf_reset(&out);
-		text_wrap(text, 20, &out);
+		buf_reset(&t);
+		text_wrap(text, 20, &t);
 		free(text);
 	}
-	buf_free(&out);
+	buf_free(&h);
+	buf_free(&t);
+	buf_free(&h2);
+	buf_free(&t2);
 	strv_free(&links);
+	strv_free(&links2);
 	return 0;
 }
