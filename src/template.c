@@ -494,8 +494,8 @@ parse_tag(struct parser *p, struct nvec *out, char type, char *name, size_t q, s
 		if (section == NULL)
 			return perr(p, q, "unexpected closing tag '%s'", name);
 		if (strcmp(section, name) != 0)
-			return perr(p, q, "unexpected closing tag '%s' (open section is '%s')", name,
-			            section);
+			return perr(p, q, "unexpected closing tag '%s' (open section is '%s')",
+			            name, section);
 		*closed = 1;
 		return 0;
 	}
@@ -558,8 +558,8 @@ parse_block(struct parser *p, struct nvec *out, const char *section, size_t sec_
 		else
 			type = 'v';
 		/* {{{x}}} closes with "}" + delimiter, {{=a b=}} with "=" + delimiter. */
-		snprintf(endmark, sizeof endmark, "%s%s", type == '{' ? "}" : type == '=' ? "=" : "",
-		         p->close);
+		snprintf(endmark, sizeof endmark, "%s%s",
+		         type == '{' ? "}" : type == '=' ? "=" : "", p->close);
 		end = memmem(body, p->src + p->len - body, endmark, strlen(endmark));
 		if (end == NULL)
 			return perr(p, qo, "unclosed tag");

@@ -56,7 +56,8 @@ check_tags(const char *s)
 					__builtin_trap();
 				s++;
 			}
-			if (val != NULL && (strncmp(name, "href", 4) == 0 || strncmp(name, "src", 3) == 0) &&
+			if (val != NULL &&
+			    (strncmp(name, "href", 4) == 0 || strncmp(name, "src", 3) == 0) &&
 			    strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0 &&
 			    strncmp(val, "mailto:", 7) != 0)
 				__builtin_trap();
