@@ -68,10 +68,14 @@ tv_int(long long n)
 struct tval *
 tv_num(const char *text)
 {
-	struct tval *v = tv_strn(text, strlen(text));
+	struct tval *v;
 
-	if (v != NULL)
-		v->kind = TV_NUM;
+	if (text == NULL)
+		return tv_null();
+	if ((v = tv_strn(text, strlen(text))) == NULL)
+		return NULL;
+
+	v->kind = TV_NUM;
 	return v;
 }
 
@@ -79,9 +83,11 @@ struct tval *
 tv_strn(const char *s, size_t n)
 {
 	struct tval *v;
-	char *copy = str_ndup(s, n);
+	char *copy;
 
-	if (copy == NULL)
+	if (s == NULL)
+		return tv_null();
+	if ((copy = str_ndup(s, n)) == NULL)
 		return NULL;
 	if ((v = tv_new(TV_STR)) == NULL) {
 		free(copy);
@@ -95,7 +101,7 @@ tv_strn(const char *s, size_t n)
 struct tval *
 tv_str(const char *s)
 {
-	return tv_strn(s, strlen(s));
+	return s != NULL ? tv_strn(s, strlen(s)) : tv_null();
 }
 
 struct tval *

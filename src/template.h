@@ -20,7 +20,7 @@ struct tval *tv_null(void);
 struct tval *tv_bool(int b);
 struct tval *tv_int(long long n);
 struct tval *tv_num(const char *text);          /* a number as written, e.g. "1.5" */
-struct tval *tv_str(const char *s);             /* copies s */
+struct tval *tv_str(const char *s);             /* copies s; NULL s gives tv_null() */
 struct tval *tv_strn(const char *s, size_t n);
 struct tval *tv_str_owned(char *s);             /* takes s */
 struct tval *tv_list(void);

@@ -220,6 +220,8 @@ START_TEST(values_and_modes)
 	ck_assert_int_eq(tv_set_str(d, "s2", "replaced"), 0);
 	ck_assert_int_eq(tv_set_str(d, "s2", "again"), 0);
 	ck_assert_uint_eq(tv_len(d), 9);
+	ck_assert_int_eq(tv_set(d, "nil2", tv_str(NULL)), 0);
+	ck_assert_int_eq(tv_kind(tv_get(d, "nil2")), TV_NULL);
 	ck_assert_str_eq(tv_text(tv_get(d, "s2")), "again");
 	/* Failing container operations still take ownership (no leak under ASan). */
 	ck_assert_int_eq(tv_push(d, tv_str("not a list")), -1);
