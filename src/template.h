@@ -20,7 +20,7 @@ struct tval *tv_null(void);
 struct tval *tv_bool(int b);
 struct tval *tv_int(long long n);
 struct tval *tv_num(const char *text);          /* a number as written, e.g. "1.5" */
-struct tval *tv_str(const char *s);             /* copies s */
+struct tval *tv_str(const char *s);             /* copies s; NULL s gives tv_null() */
 struct tval *tv_strn(const char *s, size_t n);
 struct tval *tv_str_owned(char *s);             /* takes s */
 struct tval *tv_list(void);
@@ -33,6 +33,14 @@ int tv_set_int(struct tval *map, const char *key, long long n);
 int tv_set_bool(struct tval *map, const char *key, int b);
 struct tval *tv_get(const struct tval *map, const char *key);
 void tv_free(struct tval *v);
+
+/* Reading a tree back (tests, the JSON reader, callers that inspect data). */
+enum tv_kind { TV_NULL, TV_BOOL, TV_INT, TV_NUM, TV_STR, TV_LIST, TV_MAP };
+enum tv_kind tv_kind(const struct tval *v);     /* TV_NULL for NULL */
+size_t tv_len(const struct tval *v);            /* elements of a list or map, else 0 */
+struct tval *tv_at(const struct tval *v, size_t i);     /* i-th element (list or map value) */
+const char *tv_key_at(const struct tval *map, size_t i);
+const char *tv_text(const struct tval *v);      /* string or number text, else NULL */
 
 /* ---- templates ---- */
 enum escape_mode { ESCAPE_NONE, ESCAPE_HTML };
@@ -51,5 +59,16 @@ int tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void
 int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
                struct buf *out, struct err *e);
 void tpl_free(struct tpl *t);
+
+/*
+ * Bound the work one tpl_render() may do: bytes it appends and nodes it
+ * visits (partials and nested lists can multiply both).  Past either, the
+ * render fails.  Defaults: 1 GiB and 200 million.
+ */
+void tpl_set_limits(struct tpl *t, size_t max_output, unsigned long long max_steps);
+
+/* Compile and render once: a convenience for short templates (subjects). */
+int tpl_render_string(const char *src, const char *name, const struct tval *data,
+                      enum escape_mode mode, struct buf *out, struct err *e);
 
 #endif

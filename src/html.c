@@ -1,0 +1,1163 @@
+#include "html.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/uri.h>
+
+/* Deeper element nesting than this is dropped: no stack runs out on garbage. */
+#define MAX_DEPTH 200
+#define PARSE_OPTS (HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | \
+                    HTML_PARSE_RECOVER)
+#define IMG_STYLE "max-width:100%;height:auto"
+
+enum {
+	F_KEEP = 1 << 0,        /* allowed in sanitised HTML */
+	F_DROP = 1 << 1,        /* removed with its content (sanitised and text) */
+	F_BLOCK = 1 << 2,       /* text: a paragraph, blank lines around */
+	F_LINE = 1 << 3,        /* text: on its own line */
+	F_LIST = 1 << 4,        /* ul, ol */
+	F_QUOTE = 1 << 5,       /* blockquote */
+	F_PRE = 1 << 6,         /* pre */
+};
+
+/* Sorted by name for bsearch.  Elements not listed are unwrapped. */
+static const struct elem {
+	const char *name;
+	int flags;
+} elems[] = {
+	{"a", F_KEEP},
+	{"abbr", F_KEEP},
+	{"address", F_BLOCK},
+	{"applet", F_DROP},
+	{"article", F_BLOCK},
+	{"aside", F_BLOCK},
+	{"audio", F_DROP},
+	{"b", F_KEEP},
+	{"base", F_DROP},
+	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE},
+	{"br", F_KEEP},
+	{"button", F_DROP},
+	{"canvas", F_DROP},
+	{"caption", F_KEEP | F_LINE},
+	{"center", F_BLOCK},
+	{"cite", F_KEEP},
+	{"code", F_KEEP},
+	{"dd", F_KEEP | F_LINE},
+	{"del", F_KEEP},
+	{"details", F_BLOCK},
+	{"dialog", F_DROP},
+	{"div", F_KEEP | F_BLOCK},
+	{"dl", F_KEEP | F_BLOCK},
+	{"dt", F_KEEP | F_LINE},
+	{"em", F_KEEP},
+	{"embed", F_DROP},
+	{"figcaption", F_KEEP | F_LINE},
+	{"figure", F_KEEP | F_BLOCK},
+	{"footer", F_BLOCK},
+	{"form", F_DROP},
+	{"frame", F_DROP},
+	{"frameset", F_DROP},
+	{"h1", F_KEEP | F_BLOCK},
+	{"h2", F_KEEP | F_BLOCK},
+	{"h3", F_KEEP | F_BLOCK},
+	{"h4", F_KEEP | F_BLOCK},
+	{"h5", F_KEEP | F_BLOCK},
+	{"h6", F_KEEP | F_BLOCK},
+	{"head", F_DROP},
+	{"header", F_BLOCK},
+	{"hr", F_KEEP | F_BLOCK},
+	{"i", F_KEEP},
+	{"iframe", F_DROP},
+	{"img", F_KEEP},
+	{"input", F_DROP},
+	{"ins", F_KEEP},
+	{"kbd", F_KEEP},
+	{"li", F_KEEP | F_LINE},
+	{"link", F_DROP},
+	{"main", F_BLOCK},
+	{"math", F_DROP},
+	{"meta", F_DROP},
+	{"nav", F_BLOCK},
+	{"noembed", F_DROP},
+	{"noframes", F_DROP},
+	{"noscript", F_DROP},
+	{"object", F_DROP},
+	{"ol", F_KEEP | F_BLOCK | F_LIST},
+	{"option", F_DROP},
+	{"p", F_KEEP | F_BLOCK},
+	{"param", F_DROP},
+	{"pre", F_KEEP | F_BLOCK | F_PRE},
+	{"q", F_KEEP},
+	{"s", F_KEEP},
+	{"script", F_DROP},
+	{"section", F_BLOCK},
+	{"select", F_DROP},
+	{"small", F_KEEP},
+	{"source", F_DROP},
+	{"span", F_KEEP},
+	{"strong", F_KEEP},
+	{"style", F_DROP},
+	{"sub", F_KEEP},
+	{"summary", F_LINE},
+	{"sup", F_KEEP},
+	{"svg", F_DROP},
+	{"table", F_KEEP | F_BLOCK},
+	{"tbody", F_KEEP},
+	{"td", F_KEEP | F_LINE},
+	{"template", F_DROP},
+	{"textarea", F_DROP},
+	{"tfoot", F_KEEP},
+	{"th", F_KEEP | F_LINE},
+	{"thead", F_KEEP},
+	{"title", F_DROP},
+	{"tr", F_KEEP | F_LINE},
+	{"track", F_DROP},
+	{"u", F_KEEP},
+	{"ul", F_KEEP | F_BLOCK | F_LIST},
+	{"video", F_DROP},
+};
+
+static const char *const keep_attrs[] = {
+	"alt", "colspan", "height", "href", "rowspan", "src", "title", "width",
+};
+
+/*
+ * Image hosts that serve only tracking pixels.  A leading dot matches any
+ * subdomain.
+ */
+static const char *const trackers[] = {
+	".doubleclick.net",
+	".feedsportal.com",
+	".scorecardresearch.com",
+	"feeds.feedburner.com",
+	"feeds.wordpress.com",
+	"feedproxy.google.com",
+	"google-analytics.com",
+	"pixel.quantserve.com",
+	"pixel.wp.com",
+	"ssl.google-analytics.com",
+	"stats.wordpress.com",
+	"www.google-analytics.com",
+};
+
+static int
+elem_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct elem *)e)->name);
+}
+
+static int
+elem_flags(const xmlNode *n)
+{
+	const struct elem *el;
+
+	if (n->name == NULL)
+		return 0;
+	el = bsearch(n->name, elems, sizeof elems / sizeof elems[0], sizeof elems[0], elem_cmp);
+	return el != NULL ? el->flags : 0;
+}
+
+static int
+is_elem(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* ---- UTF-8 ---- */
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return s[0] != 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * libxml2 passes invalid UTF-8 through unchanged: give it a copy where each
+ * bad byte is U+FFFD and NULs are gone.  NULL when s is fine as it is.
+ */
+static char *
+utf8_fixed(const char *s, size_t n, size_t *outn, int *oom)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct buf b = BUF_INIT;
+	size_t i = 0, k;
+
+	while (i < n && (k = utf8_len(u + i, n - i)) > 0)
+		i += k;
+	if (i == n)
+		return NULL;
+	if (buf_add(&b, s, i) < 0)
+		goto oom;
+	while (i < n) {
+		if ((k = utf8_len(u + i, n - i)) > 0) {
+			if (buf_add(&b, s + i, k) < 0)
+				goto oom;
+			i += k;
+			continue;
+		}
+		if (u[i] != 0 && buf_adds(&b, "\xef\xbf\xbd") < 0)
+			goto oom;
+		i++;
+	}
+	*outn = b.len;
+	return buf_steal(&b);
+oom:
+	buf_free(&b);
+	*oom = 1;
+	return NULL;
+}
+
+/* Columns taken by n bytes of UTF-8 (one per character). */
+static size_t
+cols(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+static htmlDocPtr
+parse(const char *html, size_t len, struct err *e, int *failed)
+{
+	size_t fixn = 0;
+	int oom = 0;
+	char *fix;
+	htmlDocPtr doc;
+
+	*failed = 0;
+	if (len > INT_MAX) {
+		*failed = 1;
+		err_set(e, EX_DATAERR, "HTML too large (%zu bytes)", len);
+		return NULL;
+	}
+	if (len == 0)
+		return NULL;
+	fix = utf8_fixed(html, len, &fixn, &oom);
+	if (oom) {
+		*failed = 1;
+		err_oom(e);
+		return NULL;
+	}
+	doc = htmlReadMemory(fix ? fix : html, fix ? (int)fixn : (int)len, NULL, "UTF-8",
+	                     PARSE_OPTS);
+	free(fix);
+	return doc;
+}
+
+static xmlNodePtr
+body_of(htmlDocPtr doc)
+{
+	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+
+	for (xmlNodePtr c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
+		if (is_elem(c, "body"))
+			return c;
+	return NULL;
+}
+
+/* ---- URLs ---- */
+
+static int
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Prepare a URL from HTML for xmlBuildURI: control characters and white
+ * space are removed (browsers ignore tabs and newlines inside URLs, which is
+ * how "jav&#x09;ascript:" works), the rest of the unsafe bytes escaped.
+ */
+static char *
+url_prepare(const char *raw)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(raw);
+
+	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
+		n--;
+	while (n > 0 && (unsigned char)*raw <= ' ')
+		raw++, n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = raw[i];
+		int r;
+
+		if (c < ' ' || c == 0x7f)
+			continue;
+		if (c == ' ' || c >= 0x80 || strchr("\"<>\\^`{|}", c) != NULL ||
+		    (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))))
+			r = buf_printf(&b, "%%%02X", c);
+		else
+			r = buf_addc(&b, c);
+		if (r < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	return buf_steal(&b);
+}
+
+/* The scheme if it is one we allow ("http", "https", "mailto"), else NULL. */
+static const char *
+url_scheme(const char *u)
+{
+	static const char *const ok[] = {"http", "https", "mailto"};
+	size_t n = strcspn(u, ":/?#");
+
+	if (u[n] != ':')
+		return NULL;
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strlen(ok[i]) == n && strncasecmp(u, ok[i], n) == 0)
+			return ok[i];
+	return NULL;
+}
+
+/* Drop utm_* parameters from the query, in place. */
+static void
+strip_utm(char *u)
+{
+	char *q = strchr(u, '?'), *frag, *w, *p;
+	size_t fraglen;
+
+	if (q == NULL)
+		return;
+	frag = q + strcspn(q, "#");
+	fraglen = strlen(frag);
+	w = q + 1;
+	for (p = q + 1; p < frag;) {
+		size_t n = strcspn(p, "&#");
+
+		if (p + n > frag)
+			n = frag - p;
+		if (n > 0 && strncasecmp(p, "utm_", 4) != 0) {
+			if (w > q + 1)
+				*w++ = '&';
+			memmove(w, p, n);
+			w += n;
+		}
+		p += n;
+		if (p < frag && *p == '&')
+			p++;
+	}
+	if (w == q + 1)
+		w = q;
+	memmove(w, frag, fraglen + 1);
+}
+
+/*
+ * An absolute URL safe for mail: raw resolved against base, only http, https
+ * and mailto, utm_* gone.  NULL when the URL is not allowed.  Caller frees.
+ */
+static char *
+url_clean(const char *raw, const char *base)
+{
+	char *u = url_prepare(raw), *b = NULL, *r;
+	const char *scheme;
+
+	if (u == NULL)
+		return NULL;
+	if (base != NULL && *base != '\0' && (b = url_prepare(base)) != NULL && *b != '\0') {
+		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)b);
+
+		free(u);
+		u = x != NULL ? str_dup((const char *)x) : NULL;
+		xmlFree(x);
+	}
+	free(b);
+	if (u == NULL || (scheme = url_scheme(u)) == NULL)
+		goto bad;
+	r = u + strlen(scheme) + 1;
+	if (strcmp(scheme, "mailto") != 0) {
+		if (strncmp(r, "//", 2) != 0 || strchr("/?#", r[2]) != NULL)
+			goto bad;
+		strip_utm(u);
+	} else if (*r == '\0') {
+		goto bad;
+	}
+	memcpy(u, scheme, strlen(scheme));      /* lower case */
+	return u;
+bad:
+	free(u);
+	return NULL;
+}
+
+static int
+tracker_host(const char *url)
+{
+	const char *h = strstr(url, "://"), *at;
+	char host[256];
+	size_t n;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	n = strcspn(h, "/?#");
+	if ((at = memchr(h, '@', n)) != NULL) {
+		n -= at + 1 - h;
+		h = at + 1;
+	}
+	if (n >= sizeof host)
+		return 0;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	host[strcspn(host, ":")] = '\0';
+	n = strlen(host);
+	for (size_t i = 0; i < sizeof trackers / sizeof trackers[0]; i++) {
+		const char *t = trackers[i];
+		size_t tn = strlen(t);
+
+		if (*t == '.' ? (n > tn && strcasecmp(host + n - tn, t) == 0) ||
+		                        strcasecmp(host, t + 1) == 0
+		              : strcasecmp(host, t) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- sanitising ---- */
+
+static void
+drop(xmlNodePtr n)
+{
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+}
+
+static int
+digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * 1 if the attribute may stay.  URLs are not kept in place: the first
+ * usable href or src is cleaned into *url and set again afterwards.
+ */
+static int
+attr_ok(xmlNodePtr n, xmlAttrPtr a, const char *base, char **url)
+{
+	const char *name = (const char *)a->name;
+	int img = is_elem(n, "img"), cell = is_elem(n, "td") || is_elem(n, "th");
+	xmlChar *v;
+	int keep = 0;
+
+	if (a->ns != NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof keep_attrs / sizeof keep_attrs[0]; i++)
+		if (strcmp(name, keep_attrs[i]) == 0)
+			keep = 1;
+	if (!keep)
+		return 0;
+	if (strcmp(name, "alt") == 0 || strcmp(name, "title") == 0)
+		return 1;
+	if ((v = xmlNodeGetContent((xmlNodePtr)a)) == NULL)
+		return 0;
+	keep = 0;
+	if (strcmp(name, "href") == 0 || strcmp(name, "src") == 0) {
+		if ((strcmp(name, "href") == 0 ? is_elem(n, "a") : img) && *url == NULL)
+			*url = url_clean((const char *)v, base);
+	} else if (strcmp(name, "width") == 0 || strcmp(name, "height") == 0) {
+		keep = (img || cell || is_elem(n, "table")) && digits((const char *)v);
+	} else {
+		keep = cell && digits((const char *)v);
+	}
+	xmlFree(v);
+	return keep;
+}
+
+/* A 0 or 1 pixel wide or high image (as written, "1px" too) is a tracker. */
+static int
+img_pixel(xmlNodePtr n)
+{
+	static const char *const dims[] = {"width", "height"};
+	int bad = 0;
+
+	for (size_t i = 0; i < 2 && !bad; i++) {
+		xmlChar *v = xmlGetProp(n, (const xmlChar *)dims[i]);
+		const char *s = (const char *)v;
+
+		if (s != NULL) {
+			while (*s == ' ')
+				s++;
+			bad = *s >= '0' && *s <= '9' && strtol(s, NULL, 10) <= 1;
+		}
+		xmlFree(v);
+	}
+	return bad;
+}
+
+static void san_children(xmlNodePtr parent, const char *base, int depth);
+
+static void
+san_node(xmlNodePtr n, const char *base, int depth)
+{
+	xmlAttrPtr a, next;
+	char *url = NULL;
+	int flags, img;
+
+	if (n->type == XML_TEXT_NODE)
+		return;
+	if (n->type != XML_ELEMENT_NODE || depth > MAX_DEPTH ||
+	    ((flags = elem_flags(n)) & F_DROP)) {
+		drop(n);
+		return;
+	}
+	san_children(n, base, depth + 1);
+	if (!(flags & F_KEEP)) {
+		/* Unknown element: keep its (already clean) children in its place. */
+		while (n->children != NULL) {
+			xmlNodePtr c = n->children;
+
+			xmlUnlinkNode(c);
+			xmlAddPrevSibling(n, c);
+		}
+		drop(n);
+		return;
+	}
+	img = is_elem(n, "img");
+	if (img && img_pixel(n)) {
+		drop(n);
+		return;
+	}
+	for (a = n->properties; a != NULL; a = next) {
+		next = a->next;
+		if (!attr_ok(n, a, base, &url))
+			xmlRemoveProp(a);
+	}
+	if (img && (url == NULL || tracker_host(url))) {
+		drop(n);
+	} else if (url != NULL) {
+		xmlSetProp(n, (const xmlChar *)(img ? "src" : "href"), (const xmlChar *)url);
+		if (img)
+			xmlSetProp(n, (const xmlChar *)"style", (const xmlChar *)IMG_STYLE);
+	}
+	free(url);
+}
+
+static void
+san_children(xmlNodePtr parent, const char *base, int depth)
+{
+	xmlNodePtr c, next;
+
+	for (c = parent->children; c != NULL; c = next) {
+		next = c->next;
+		san_node(c, base, depth);
+	}
+}
+
+/* Sanitise the body of doc in place and append it, serialised, to out. */
+static int
+sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
+{
+	xmlNodePtr body = body_of(doc);
+	xmlBufferPtr xb;
+	int r = 0;
+
+	if (buf_add(out, "", 0) < 0)
+		return err_oom(e);
+	if (body == NULL)
+		return 0;
+	san_children(body, base, 0);
+	if ((xb = xmlBufferCreate()) == NULL)
+		return err_oom(e);
+	for (xmlNodePtr c = body->children; c != NULL && r == 0; c = c->next)
+		if (htmlNodeDump(xb, doc, c) < 0)
+			r = err_oom(e);
+	if (r == 0 && buf_add(out, xmlBufferContent(xb), xmlBufferLength(xb)) < 0)
+		r = err_oom(e);
+	xmlBufferFree(xb);
+	return r;
+}
+
+int
+html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	r = sanitize_doc(doc, base, out, e);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* ---- wrapping ---- */
+
+/* Lines joined by "\n"; the first line is not preceded by one. */
+struct lines {
+	struct buf *out;
+	size_t n;
+	int last_empty;         /* the last line written was empty (or only quote marks) */
+	int oom;
+};
+
+static void
+put_line(struct lines *l, const char *prefix, size_t plen, const char *s, size_t n)
+{
+	if (n == 0)
+		while (plen > 0 && prefix[plen - 1] == ' ')
+			plen--;
+	l->last_empty = n == 0;
+	if ((l->n++ > 0 && buf_addc(l->out, '\n') < 0) || buf_add(l->out, prefix, plen) < 0 ||
+	    buf_add(l->out, s, n) < 0)
+		l->oom = 1;
+}
+
+/*
+ * Greedy word wrap of one line of text (words split at spaces) into lines
+ * of at most width columns, prefixed with first and then rest.  A word
+ * longer than the width stays whole on a line of its own.
+ */
+static void
+wrap(struct lines *l, const char *s, size_t n, const char *first, const char *rest, int width)
+{
+	struct buf line = BUF_INIT;
+	const char *pre = first;
+	size_t col = cols(first, strlen(first)), i = 0;
+	int words = 0;
+
+	while (i < n) {
+		size_t w, wc;
+
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i == n)
+			break;
+		for (w = i; w < n && s[w] != ' '; w++)
+			;
+		wc = cols(s + i, w - i);
+		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
+			put_line(l, pre, strlen(pre), buf_str(&line), line.len);
+			buf_reset(&line);
+			pre = rest;
+			col = cols(rest, strlen(rest));
+			words = 0;
+		}
+		if ((words > 0 && buf_addc(&line, ' ') < 0) || buf_add(&line, s + i, w - i) < 0)
+			l->oom = 1;
+		col += wc + (words > 0);
+		words++;
+		i = w;
+	}
+	put_line(l, pre, strlen(pre), buf_str(&line), line.len);
+	buf_free(&line);
+}
+
+/* The quote marks and indentation a wrapped line repeats, and a list marker. */
+static void
+line_prefix(const char *s, size_t n, size_t *plen, size_t *mlen)
+{
+	size_t i = 0, m;
+
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '>'))
+		i++;
+	*plen = i;
+	*mlen = 0;
+	if (i + 1 < n && (s[i] == '-' || s[i] == '*') && s[i + 1] == ' ') {
+		*mlen = 2;
+		return;
+	}
+	for (m = i; m < n && m - i < 4 && s[m] >= '0' && s[m] <= '9'; m++)
+		;
+	if (m > i && m + 1 < n && s[m] == '.' && s[m + 1] == ' ')
+		*mlen = m + 2 - i;
+}
+
+int
+text_wrap(const char *text, int width, struct buf *out)
+{
+	struct lines l = {out, 0, 0, 0};
+	const char *s = text;
+
+	if (buf_add(out, "", 0) < 0)
+		return -1;
+	while (*s) {
+		size_t n = strcspn(s, "\n"), k = n, plen, mlen;
+
+		if (k > 0 && s[k - 1] == '\r')
+			k--;
+		while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+			k--;
+		if (width <= 0 || cols(s, k) <= (size_t)width) {
+			put_line(&l, "", 0, s, k);
+		} else {
+			char *first, *rest;
+
+			line_prefix(s, k, &plen, &mlen);
+			first = str_ndup(s, plen + mlen);
+			rest = str_printf("%.*s%*s", (int)plen, s, (int)mlen, "");
+			if (first == NULL || rest == NULL)
+				l.oom = 1;
+			else
+				wrap(&l, s + plen + mlen, k - plen - mlen, first, rest, width);
+			free(first);
+			free(rest);
+		}
+		s += n;
+		if (*s == '\n') {
+			s++;
+			if (*s == '\0')
+				put_line(&l, "", 0, "", 0);
+		}
+	}
+	return l.oom ? -1 : 0;
+}
+
+/* ---- HTML to text ---- */
+
+#define MAX_LISTS 32
+#define MAX_INDENT 40   /* deeper quotes and lists stop moving right */
+
+struct tx {
+	struct lines l;
+	struct buf para;        /* inline text of the paragraph being built */
+	int space;              /* a space is due before the next word */
+	int blank;              /* a blank line is due before the next paragraph */
+	struct buf indent;      /* "> " per quote, spaces per list level */
+	char marker[16];        /* list marker for the next line */
+	int list[MAX_LISTS];    /* per open list: next number, or 0 for ul */
+	int nlist;
+	const char *base;
+	int width;
+	struct strv *links;
+	size_t links0;
+	int first_ref;
+	int in_link;
+	int link_broken;        /* the link's paragraph was flushed inside it */
+	size_t link_start;
+	char *link_url;
+	int oom;
+};
+
+static void
+tx_add(struct tx *t, const char *s, size_t n)
+{
+	if (buf_add(&t->para, s, n) < 0)
+		t->oom = 1;
+}
+
+/* Inline text: white space (NBSP included) collapses to one space. */
+static void
+tx_text(struct tx *t, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, " \t\n\r\f\xc2");
+
+		if (n > 0) {
+			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
+				tx_add(t, " ", 1);
+			t->space = 0;
+			tx_add(t, s, n);
+			s += n;
+		} else if ((unsigned char)*s == 0xc2 && (unsigned char)s[1] != 0xa0) {
+			/* Some other two-byte character. */
+			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
+				tx_add(t, " ", 1);
+			t->space = 0;
+			tx_add(t, s, s[1] ? 2 : 1);
+			s += s[1] ? 2 : 1;
+		} else {
+			t->space = 1;
+			s += (unsigned char)*s == 0xc2 ? 2 : 1;
+		}
+	}
+}
+
+/* The indentation with the list marker in place of its end, for a first line. */
+static char *
+first_prefix(struct tx *t)
+{
+	size_t ml = strlen(t->marker), il = t->indent.len;
+
+	if (ml == 0 || ml > il)
+		return str_ndup(buf_str(&t->indent), il);
+	return str_printf("%.*s%s", (int)(il - ml), buf_str(&t->indent), t->marker);
+}
+
+static void
+tx_emit_blank(struct tx *t)
+{
+	if (t->blank && t->l.n > 0 && !t->l.last_empty)
+		put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
+	t->blank = 0;
+}
+
+/* Write the paragraph built so far, wrapped; hard breaks (br) kept. */
+static void
+tx_flush(struct tx *t)
+{
+	const char *s = buf_str(&t->para);
+	size_t n = t->para.len;
+	char *first;
+	int newlines = 0;
+
+	t->space = 0;
+	if (t->in_link)
+		t->link_broken = 1;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n'))
+		n--;
+	while (n > 0 && (*s == ' ' || *s == '\n'))
+		s++, n--;
+	if (n == 0) {
+		buf_reset(&t->para);
+		return;
+	}
+	tx_emit_blank(t);
+	if ((first = first_prefix(t)) == NULL) {
+		t->oom = 1;
+		return;
+	}
+	t->marker[0] = '\0';
+	while (n > 0) {
+		size_t k = strcspn(s, "\n");
+
+		if (k > n)
+			k = n;
+		if (k == 0) {
+			/* At most one empty line from a run of <br>. */
+			if (newlines++ == 0)
+				put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
+		} else {
+			wrap(&t->l, s, k, first, buf_str(&t->indent), t->width);
+			newlines = 0;
+			free(first);
+			if ((first = str_dup(buf_str(&t->indent))) == NULL) {
+				t->oom = 1;
+				return;
+			}
+		}
+		s += k;
+		n -= k;
+		if (n > 0) {
+			s++;
+			n--;
+		}
+	}
+	free(first);
+	buf_reset(&t->para);
+}
+
+/* The text of a pre, br as a newline, dropped elements left out. */
+static void
+pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+			if (buf_adds(b, (const char *)c->content) < 0)
+				t->oom = 1;
+		} else if (is_elem(c, "br")) {
+			if (buf_addc(b, '\n') < 0)
+				t->oom = 1;
+		} else if (c->type == XML_ELEMENT_NODE && !(elem_flags(c) & F_DROP)) {
+			pre_text(t, b, c, depth + 1);
+		}
+	}
+}
+
+static void
+tx_pre(struct tx *t, xmlNodePtr n, int depth)
+{
+	struct buf b = BUF_INIT;
+	const char *s;
+	size_t len;
+
+	tx_flush(t);
+	pre_text(t, &b, n, depth);
+	s = buf_str(&b);
+	len = b.len;
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	if (len > 0)
+		tx_emit_blank(t);
+	while (len > 0) {
+		size_t w = strcspn(s, "\n");
+
+		if (w > len)
+			w = len;
+		put_line(&t->l, buf_str(&t->indent), t->indent.len, s,
+		         w > 0 && s[w - 1] == '\r' ? w - 1 : w);
+		s += w;
+		len -= w;
+		if (len > 0)
+			s++, len--;
+	}
+	buf_free(&b);
+}
+
+/* Link text that only repeats the URL ("example.org/x", "x@y.org") needs no reference. */
+static int
+same_url(const char *text, const char *url, const char *href)
+{
+	const char *rest = strstr(url, "://");
+	size_t tl = strlen(text);
+
+	if (strcmp(text, url) == 0 || (href != NULL && strcmp(text, href) == 0))
+		return 1;
+	if (str_has_prefix(url, "mailto:") && strcmp(text, url + 7) == 0)
+		return 1;
+	if (strlen(url) == tl + 1 && url[tl] == '/' && strncmp(text, url, tl) == 0)
+		return 1;
+	if (rest == NULL)
+		return 0;
+	rest += 3;
+	return strcmp(text, rest) == 0 ||
+	       (strlen(rest) == tl + 1 && rest[tl] == '/' && strncmp(text, rest, tl) == 0);
+}
+
+static void
+tx_link_end(struct tx *t, const char *href)
+{
+	char ref[32];
+	size_t idx, start = t->link_broken ? t->para.len : t->link_start;
+	char *text;
+
+	t->in_link = 0;
+	if (start > t->para.len)
+		start = t->para.len;
+	text = str_ndup(buf_str(&t->para) + start, t->para.len - start);
+	if (text == NULL) {
+		t->oom = 1;
+		return;
+	}
+	if ((*str_trim(text) == '\0' && !t->link_broken) || same_url(str_trim(text), t->link_url,
+	                                                            href)) {
+		free(text);
+		return;
+	}
+	free(text);
+	for (idx = t->links0; idx < t->links->n; idx++)
+		if (strcmp(t->links->v[idx], t->link_url) == 0)
+			break;
+	if (idx == t->links->n && strv_push(t->links, t->link_url) < 0) {
+		t->oom = 1;
+		return;
+	}
+	snprintf(ref, sizeof ref, "[%zu]", (size_t)t->first_ref + idx - t->links0);
+	t->space = t->para.len > 0;
+	tx_text(t, ref);
+}
+
+static void tx_children(struct tx *t, xmlNodePtr n, int depth);
+
+static void
+tx_list_item(struct tx *t, xmlNodePtr n, int depth)
+{
+	int *num = t->nlist > 0 && t->nlist <= MAX_LISTS ? &t->list[t->nlist - 1] : NULL;
+	size_t old = t->indent.len, ml;
+
+	tx_flush(t);
+	if (num != NULL && *num > 0)
+		snprintf(t->marker, sizeof t->marker, "%d. ", (*num)++);
+	else
+		strcpy(t->marker, "- ");
+	ml = strlen(t->marker);
+	if (t->indent.len < MAX_INDENT && buf_printf(&t->indent, "%*s", (int)ml, "") < 0)
+		t->oom = 1;
+	tx_children(t, n, depth + 1);
+	tx_flush(t);
+	t->marker[0] = '\0';
+	t->indent.len = old;
+	if (t->indent.data != NULL)
+		t->indent.data[old] = '\0';
+}
+
+static void
+tx_elem(struct tx *t, xmlNodePtr n, int depth)
+{
+	int flags = elem_flags(n);
+	size_t old = t->indent.len;
+	xmlChar *v;
+
+	if (flags & F_DROP)
+		return;
+	if (is_elem(n, "br")) {
+		tx_add(t, "\n", 1);
+		t->space = 0;
+		return;
+	}
+	if (is_elem(n, "img")) {
+		v = xmlGetProp(n, (const xmlChar *)"alt");
+		if (v != NULL && !str_empty((const char *)v)) {
+			char *s = str_printf("[image: %s]", (const char *)v);
+
+			t->space = 1;
+			if (s == NULL)
+				t->oom = 1;
+			else
+				tx_text(t, s);
+			free(s);
+			t->space = 1;
+		}
+		xmlFree(v);
+		return;
+	}
+	if (is_elem(n, "li")) {
+		tx_list_item(t, n, depth);
+		return;
+	}
+	if (flags & F_PRE) {
+		tx_pre(t, n, depth + 1);
+		t->blank = 1;
+		return;
+	}
+	if (is_elem(n, "a") && !t->in_link) {
+		v = xmlGetProp(n, (const xmlChar *)"href");
+		free(t->link_url);
+		t->link_url = v != NULL ? url_clean((const char *)v, t->base) : NULL;
+		if (t->link_url != NULL) {
+			t->in_link = 1;
+			t->link_broken = 0;
+			t->link_start = t->para.len;
+		}
+		tx_children(t, n, depth + 1);
+		if (t->link_url != NULL && t->in_link)
+			tx_link_end(t, (const char *)v);
+		xmlFree(v);
+		return;
+	}
+	if (flags & (F_BLOCK | F_LINE)) {
+		tx_flush(t);
+		/* A list inside a list item continues it without a gap. */
+		if ((flags & F_BLOCK) && !((flags & F_LIST) && t->nlist > 0))
+			t->blank = 1;
+	}
+	if (flags & F_QUOTE) {
+		/* The gap before a quote is outside it: no lone ">" line. */
+		tx_emit_blank(t);
+		if (t->indent.len < MAX_INDENT && buf_adds(&t->indent, "> ") < 0)
+			t->oom = 1;
+	}
+	if (flags & F_LIST) {
+		if (t->nlist < MAX_LISTS)
+			t->list[t->nlist] = is_elem(n, "ol") ? 1 : 0;
+		t->nlist++;
+	}
+	tx_children(t, n, depth + 1);
+	if (flags & (F_BLOCK | F_LINE))
+		tx_flush(t);
+	if (flags & F_LIST)
+		t->nlist--;
+	if ((flags & F_BLOCK) && !((flags & F_LIST) && t->nlist > 0))
+		t->blank = 1;
+	t->indent.len = old;
+	if (t->indent.data != NULL)
+		t->indent.data[old] = '\0';
+}
+
+static void
+tx_children(struct tx *t, xmlNodePtr n, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return;
+	for (xmlNodePtr c = n->children; c != NULL && !t->oom; c = c->next) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+			tx_text(t, (const char *)c->content);
+		else if (c->type == XML_ELEMENT_NODE)
+			tx_elem(t, c, depth);
+	}
+}
+
+static int
+text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf *out,
+         struct strv *links, struct err *e)
+{
+	xmlNodePtr body = body_of(doc);
+	struct tx t;
+
+	memset(&t, 0, sizeof t);
+	t.l.out = out;
+	t.base = base;
+	t.width = width;
+	t.links = links;
+	t.links0 = links->n;
+	t.first_ref = first_ref;
+	if (buf_add(out, "", 0) < 0 || buf_add(&t.indent, "", 0) < 0)
+		t.oom = 1;
+	if (body != NULL && !t.oom) {
+		tx_children(&t, body, 0);
+		tx_flush(&t);
+	}
+	buf_free(&t.para);
+	buf_free(&t.indent);
+	free(t.link_url);
+	if (t.oom || t.l.oom)
+		return err_oom(e);
+	return 0;
+}
+
+int
+html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
+             struct buf *out, struct strv *links, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	r = text_doc(doc, base, width, first_ref, out, links, e);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+int
+html_render(const char *html, size_t len, const char *base, int width, int first_ref,
+            struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+{
+	int failed, r;
+	htmlDocPtr doc = parse(html, len, e, &failed);
+
+	if (failed)
+		return -1;
+	/* The text first: sanitising changes the tree. */
+	r = text_doc(doc, base, width, first_ref, text_out, links, e);
+	if (r == 0)
+		r = sanitize_doc(doc, base, html_out, e);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+char *
+html_clean_url(const char *url, const char *base)
+{
+	return url != NULL ? url_clean(url, base) : NULL;
+}

@@ -1,0 +1,456 @@
+/* Unit tests for src/html.c: the sanitiser against hostile HTML, HTML to text, wrapping */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "html.h"
+
+#define BASE "http://ex.org/blog/2024/post.html"
+
+static char *
+sanitize(const char *html, const char *base)
+{
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	ck_assert_msg(html_sanitize(html, strlen(html), base, &out, &e) == 0, "%s", e.msg);
+	return buf_steal(&out);
+}
+
+static char *
+to_text(const char *html, int width, int first_ref, struct strv *links)
+{
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	ck_assert_msg(html_to_text(html, strlen(html), BASE, width, first_ref, &out, links, &e) == 0,
+	              "%s", e.msg);
+	return buf_steal(&out);
+}
+
+static void
+has(const char *s, const char *needle)
+{
+	ck_assert_msg(strstr(s, needle) != NULL, "missing [%s] in [%s]", needle, s);
+}
+
+static void
+lacks(const char *s, const char *needle)
+{
+	ck_assert_msg(strcasestr(s, needle) == NULL, "found [%s] in [%s]", needle, s);
+}
+
+/* Nothing that can run, load or submit anything may survive. */
+static void
+harmless(const char *s)
+{
+	static const char *const bad[] = {
+		"<script", "</script", "javascript", "vbscript", "onerror", "onload", "onclick",
+		"onmouseover", "<iframe", "<style", "style=\"b", "<form", "<input", "<button",
+		"<svg", "<math", "<object", "<embed", "<meta", "<link", "<base", "data:",
+		"<!--", "<frame", "<template", "<noscript", "expression(", "alert",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		lacks(s, bad[i]);
+}
+
+static const char *const cases[][2] = {
+		{"<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"},
+		{"<p>a<SCRIPT SRC=//evil/x.js></SCRIPT>b</p>", "<p>ab</p>"},
+		{"<style>p{color:red}</style><p>t</p>", "<p>t</p>"},
+		{"<p>x<iframe src=\"http://evil/\">inner</iframe>y</p>", "<p>xy</p>"},
+		{"<p>a<svg onload=alert(1)><circle r=1 /></svg>b</p>", "<p>ab</p>"},
+		{"<p>a<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>b</p>", "<p>ab</p>"},
+		{"<img src=\"pic.png\" onerror=\"alert(1)\" alt=\"p\">", "alt=\"p\""},
+		{"<p onclick=\"alert(1)\" style=\"background:url(javascript:alert(1))\">t</p>",
+		 "<p>t</p>"},
+		{"<a href=\"javascript:alert(1)\">j</a>", "<a>j</a>"},
+		{"<a href=\"jav&#x09;ascript:alert(1)\">j</a>", "<a>j</a>"},
+		{"<a href=\"jav&#x0A;ascript:alert(1)\">j</a>", "<a>j</a>"},
+		{"<a href=\" JaVaScRiPt:alert(1)\">j</a>", "<a>j</a>"},
+		{"<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;"
+		 "alert(1)\">j</a>", "<a>j</a>"},
+		{"<a href=\"&#1;javascript:alert(1)\">j</a>", "j</a>"},
+		{"<a href=\"vbscript:msgbox(1)\">v</a>", "<a>v</a>"},
+		{"<a href=\"data:text/html;base64,PHNjcmlwdD4=\">d</a>", "<a>d</a>"},
+		{"<p><img src=\"data:image/svg+xml;base64,PHN2Zz4=\">x</p>", "<p>x</p>"},
+		{"<p>a<!-- <script>alert(1)</script> -->b</p>", "<p>ab</p>"},
+		{"<p>a<!--[if IE]><script>alert(1)</script><![endif]-->b</p>", "<p>ab</p>"},
+		{"<p>a<!--[if gte mso 9]><xml><o:x/></xml><![endif]-->b</p>", "<p>ab</p>"},
+		{"<p>a<!-- unclosed <script>alert(1)</script>", "<p>a"},
+		{"<p>a<!-- <!-- nested --> <script>alert(1)</script> -->b</p>", "<p>a"},
+		{"<form action=\"http://evil/\"><input name=p><button>go</button></form><p>t</p>",
+		 "<p>t</p>"},
+		{"<object data=\"x.swf\"><embed src=\"x.swf\"></object><p>t</p>", "<p>t</p>"},
+		{"<meta http-equiv=\"refresh\" content=\"0;url=http://evil/\"><p>t</p>", "<p>t</p>"},
+		{"<base href=\"http://evil/\"><a href=\"x\">x</a>",
+		 "<a href=\"http://ex.org/blog/2024/x\">x</a>"},
+		{"<div><p>unclosed <b>bold <i>both", "<div><p>unclosed <b>bold <i>both</i></b></p></div>"},
+		{"<p>1x1<img src=\"http://ex.org/p.gif\" width=\"1\" height=\"1\"></p>", "<p>1x1</p>"},
+		{"<p>0<img src=\"http://ex.org/p.gif\" width=\"0\"></p>", "<p>0</p>"},
+		{"<p>px<img src=\"http://ex.org/p.gif\" height=\"1px\"></p>", "<p>px</p>"},
+		{"<p>fb<img src=\"http://feeds.feedburner.com/~r/blog/~4/abc\"></p>", "<p>fb</p>"},
+		{"<p>wp<img src=\"https://pixel.wp.com/b.gif?host=x\"></p>", "<p>wp</p>"},
+		{"<p>ga<img src=\"https://www.google-analytics.com/collect?x\"></p>", "<p>ga</p>"},
+		{"<p>dc<img src=\"https://AD.DoubleClick.net/x.gif\"></p>", "<p>dc</p>"},
+		{"<p><font color=red face=x>unwrapped</font> <blink>b</blink></p>",
+		 "<p>unwrapped b</p>"},
+		{"<p><a href=\"http://ok.org/\" target=_blank rel=x class=c id=i>ok</a></p>",
+		 "<p><a href=\"http://ok.org/\">ok</a></p>"},
+		{"<noscript><p>ns</p></noscript><template><p>tp</p></template><p>t</p>", "<p>t</p>"},
+		{"<video src=\"v.mp4\" poster=\"p.png\"></video><audio src=\"a.mp3\"></audio><p>t</p>",
+		 "<p>t</p>"},
+		{"<table><tr><td colspan=\"2\" onmouseover=\"x\" width=\"50%\">c</td></tr></table>",
+		 "<td colspan=\"2\">c</td>"},
+};
+
+START_TEST(sanitize_hostile)
+{
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *s = sanitize(cases[i][0], BASE);
+
+		harmless(s);
+		has(s, cases[i][1]);
+		free(s);
+	}
+}
+END_TEST
+
+START_TEST(sanitize_urls)
+{
+	char *s;
+
+	s = sanitize("<a href=\"http://x.org/p?utm_source=rss&amp;id=3&amp;utm_medium=feed"
+	             "&amp;UTM_Campaign=c#frag\">a</a>", BASE);
+	has(s, "href=\"http://x.org/p?id=3#frag\"");
+	free(s);
+	s = sanitize("<a href=\"https://x.org/p?utm_source=rss&amp;utm_medium=feed\">a</a>", BASE);
+	has(s, "href=\"https://x.org/p\"");
+	free(s);
+	s = sanitize("<a href=\"http://x.org/?autm_x=1\">a</a>", BASE);
+	has(s, "href=\"http://x.org/?autm_x=1\"");
+	free(s);
+
+	s = sanitize("<a href=\"../img/a.html\">r</a><img src=\"//cdn.ex.org/i.png\">"
+	             "<a href=\"#c\">f</a><a href=\"?page=2\">q</a><a href=\"/root\">r</a>"
+	             "<a href=\"mailto:me@ex.org\">m</a><a href=\"HTTPS://EX.org/\">u</a>"
+	             "<img src=\"a b/é.png\" alt=\"s\">", BASE);
+	has(s, "href=\"http://ex.org/blog/img/a.html\"");
+	has(s, "src=\"http://cdn.ex.org/i.png\"");
+	has(s, "href=\"http://ex.org/blog/2024/post.html#c\"");
+	has(s, "href=\"http://ex.org/blog/2024/post.html?page=2\"");
+	has(s, "href=\"http://ex.org/root\"");
+	has(s, "href=\"mailto:me@ex.org\"");
+	has(s, "href=\"https://EX.org/\"");
+	has(s, "src=\"http://ex.org/blog/2024/a%20b/%C3%A9.png\"");
+	free(s);
+
+	/* Without a base a relative URL cannot be made absolute: it goes. */
+	s = sanitize("<p><a href=\"rel.html\">r</a><img src=\"i.png\">x</p>", NULL);
+	ck_assert_str_eq(s, "<p><a>r</a>x</p>");
+	free(s);
+	s = sanitize("<a href=\"ftp://x.org/f\">f</a><a href=\"file:///etc/passwd\">p</a>"
+	             "<a href=\"http:evil\">h</a>", BASE);
+	lacks(s, "href");
+	free(s);
+}
+END_TEST
+
+START_TEST(sanitize_images_and_output)
+{
+	char *s;
+	int count = 0;
+
+	s = sanitize("<p>x<img src=\"a.png\" width=\"600\" height=\"400\" alt=\"A\" "
+	             "style=\"width:9000px\" class=\"big\"></p>", BASE);
+	has(s, "<img");
+	has(s, "src=\"http://ex.org/blog/2024/a.png\"");
+	has(s, "width=\"600\"");
+	has(s, "style=\"max-width:100%;height:auto\"");
+	lacks(s, "9000");
+	lacks(s, "class");
+	for (const char *p = s; (p = strstr(p, "style=")) != NULL; p++)
+		count++;
+	ck_assert_int_eq(count, 1);
+	free(s);
+
+	/* UTF-8 kept; invalid bytes become U+FFFD, never pass through. */
+	s = sanitize("<p>caf\xc3\xa9 \xff\xfe x\xe9y &eacute;&#8217;&nbsp;.</p>", BASE);
+	has(s, "caf\xc3\xa9");
+	has(s, "\xef\xbf\xbd");
+	has(s, "\xc3\xa9\xe2\x80\x99");
+	lacks(s, "\xff");
+	free(s);
+
+	s = sanitize("", BASE);
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = sanitize("<head><title>only head</title></head>", BASE);
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = sanitize("plain <b>text</b> &amp; more", BASE);
+	ck_assert_str_eq(s, "<p>plain <b>text</b> &amp; more</p>");
+	free(s);
+}
+END_TEST
+
+START_TEST(garbage_and_depth)
+{
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct strv links = STRV_INIT;
+	struct err e = {0};
+	clock_t t0 = clock();
+
+	for (int i = 0; i < 100000; i++)
+		buf_adds(&in, "<div><a href=x>");
+	buf_adds(&in, "deep");
+	ck_assert_int_eq(html_sanitize(in.data, in.len, BASE, &out, &e), 0);
+	ck_assert(strstr(buf_str(&out), "deep") == NULL || out.len > 0);
+	buf_reset(&out);
+	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
+	buf_reset(&in);
+	buf_reset(&out);
+	for (int i = 0; i < 20000; i++)
+		buf_adds(&in, "<blockquote><ul><li>");
+	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
+	buf_reset(&in);
+	buf_reset(&out);
+	for (int i = 0; i < 3000; i++)
+		buf_printf(&in, "<%c\x01%c>&#%d;<!--", 'a' + i % 26, i & 0xff, i * 7919);
+	ck_assert_int_eq(html_sanitize(in.data, in.len, BASE, &out, &e), 0);
+	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
+	ck_assert_msg((double)(clock() - t0) / CLOCKS_PER_SEC < 10, "too slow");
+	buf_free(&in);
+	buf_free(&out);
+	strv_free(&links);
+}
+END_TEST
+
+START_TEST(text_blocks)
+{
+	struct strv links = STRV_INIT;
+	char *s = to_text("<h2>Heading &amp; co</h2><p>First <b>bold</b>\n  paragraph.</p>"
+	                  "<ul><li>one</li><li>two<ul><li>inner</li></ul></li></ul>"
+	                  "<ol><li>first</li><li>second</li></ol>"
+	                  "<blockquote><p>quoted</p><p>again</p></blockquote>"
+	                  "<pre>  code &lt;x&gt;\n    indented</pre>"
+	                  "<p>a<br>b<script>alert(1)</script><style>p{}</style></p>"
+	                  "<p>x&nbsp;y &eacute; &#8217; &lt;tag&gt;</p>"
+	                  "<p><img src=\"c.png\" alt=\"a cat\"><img src=\"p.gif\"></p>",
+	                  72, 1, &links);
+
+	ck_assert_str_eq(s, "Heading & co\n"
+	                    "\n"
+	                    "First bold paragraph.\n"
+	                    "\n"
+	                    "- one\n"
+	                    "- two\n"
+	                    "  - inner\n"
+	                    "\n"
+	                    "1. first\n"
+	                    "2. second\n"
+	                    "\n"
+	                    "> quoted\n"
+	                    ">\n"
+	                    "> again\n"
+	                    "\n"
+	                    "  code <x>\n"
+	                    "    indented\n"
+	                    "\n"
+	                    "a\n"
+	                    "b\n"
+	                    "\n"
+	                    "x y \xc3\xa9 \xe2\x80\x99 <tag>\n"
+	                    "\n"
+	                    "[image: a cat]");
+	ck_assert_uint_eq(links.n, 0);
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
+START_TEST(text_links)
+{
+	struct strv links = STRV_INIT;
+	char *s;
+
+	strv_push(&links, "http://earlier.org/");
+	s = to_text("<p>See <a href=\"/a?utm_source=rss&amp;k=1\">the post</a>, "
+	            "<a href=\"http://example.org/\">example.org</a>, "
+	            "<a href=\"mailto:me@ex.org\">me@ex.org</a>, "
+	            "<a href=\"https://b.org/x\">b</a>, "
+	            "<a href=\"javascript:alert(1)\">js</a>, "
+	            "<a href=\"/a?k=1\">again</a> and "
+	            "<a href=\"https://b.org/y\"><img src=\"i.png\" alt=\"pic\"></a>.</p>",
+	            72, 5, &links);
+	ck_assert_str_eq(s, "See the post [5], example.org, me@ex.org, b [6], js, again [5] and\n"
+	                    "[image: pic] [7].");
+	ck_assert_uint_eq(links.n, 4);
+	ck_assert_str_eq(links.v[0], "http://earlier.org/");
+	ck_assert_str_eq(links.v[1], "http://ex.org/a?k=1");
+	ck_assert_str_eq(links.v[2], "https://b.org/x");
+	ck_assert_str_eq(links.v[3], "https://b.org/y");
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
+static void
+lines_fit(const char *s, int width)
+{
+	for (const char *line = s; *line;) {
+		size_t n = strcspn(line, "\n");
+
+		/* Only a single word (no space) may be longer than the width. */
+		if (n > (size_t)width)
+			ck_assert_msg(memchr(line, ' ', n) == NULL ||
+			              memchr(line, ' ', n) == line + n - 1 || line[0] == '>',
+			              "line too long: %.*s", (int)n, line);
+		line += n + (line[n] == '\n');
+	}
+}
+
+START_TEST(text_wraps_never_breaking_urls)
+{
+	struct strv links = STRV_INIT;
+	char url[121], *s, html[1024];
+	const char *p;
+
+	memcpy(url, "https://example.org/", 20);
+	memset(url + 20, 'x', 100);
+	url[120] = '\0';
+	snprintf(html, sizeof html,
+	         "<p>Some words before the long address so that it does not fit on the line "
+	         "%s and then some words after it which go on and on for a while.</p>"
+	         "<blockquote>Quoted words that also run past the seventy-two column limit "
+	         "of the plain text part of the digest message.</blockquote>", url);
+	s = to_text(html, 72, 1, &links);
+	ck_assert((p = strstr(s, url)) != NULL);
+	ck_assert(p[-1] == '\n' && p[120] == '\n');
+	lines_fit(s, 72);
+	has(s, "\n> Quoted words");
+	has(s, "\n> plain text part");
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
+/* html_render gives what the two calls give, from one parse. */
+START_TEST(render_matches_separate_calls)
+{
+	static const char *const more[] = {
+		"<p>See <a href=\"/a?utm_source=x\">the post</a> and <a href=\"b\">b</a>.</p>"
+		"<ul><li>one<li>two</ul><blockquote>q</blockquote><pre> x\n  y</pre>",
+		"", "plain", "<head><title>t</title></head>",
+	};
+	size_t n = sizeof cases / sizeof cases[0];
+
+	for (size_t i = 0; i < n + sizeof more / sizeof more[0]; i++) {
+		const char *in = i < n ? cases[i][0] : more[i - n];
+		struct buf h1 = BUF_INIT, t1 = BUF_INIT, h2 = BUF_INIT, t2 = BUF_INIT;
+		struct strv l1 = STRV_INIT, l2 = STRV_INIT;
+		struct err e = {0};
+
+		ck_assert_int_eq(html_sanitize(in, strlen(in), BASE, &h1, &e), 0);
+		ck_assert_int_eq(html_to_text(in, strlen(in), BASE, 72, 3, &t1, &l1, &e), 0);
+		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 3, &h2, &t2, &l2, &e), 0);
+		ck_assert_str_eq(buf_str(&h1), buf_str(&h2));
+		ck_assert_str_eq(buf_str(&t1), buf_str(&t2));
+		ck_assert_uint_eq(l1.n, l2.n);
+		for (size_t k = 0; k < l1.n; k++)
+			ck_assert_str_eq(l1.v[k], l2.v[k]);
+		buf_free(&h1);
+		buf_free(&t1);
+		buf_free(&h2);
+		buf_free(&t2);
+		strv_free(&l1);
+		strv_free(&l2);
+	}
+}
+END_TEST
+
+START_TEST(clean_url)
+{
+	static const char *const ok[][3] = {
+		{"http://x.org/a?utm_source=rss&b=1", NULL, "http://x.org/a?b=1"},
+		{"/item/1", "https://x.org/feed/", "https://x.org/item/1"},
+		{" HTTPS://x.org/ ", NULL, "https://x.org/"},
+		{"mailto:a@b.org", "http://x.org/", "mailto:a@b.org"},
+	};
+	static const char *const bad[][2] = {
+		{"javascript:alert(1)", "http://x.org/"}, {"java\tscript:alert(1)", NULL},
+		{"data:text/html,x", NULL}, {"/relative", NULL}, {"ftp://x.org/", NULL},
+		{"http://", NULL}, {"mailto:", NULL}, {"", NULL},
+	};
+	char *u;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		u = html_clean_url(ok[i][0], ok[i][1]);
+		ck_assert_msg(u != NULL && strcmp(u, ok[i][2]) == 0, "%s -> %s", ok[i][0], u);
+		free(u);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		u = html_clean_url(bad[i][0], bad[i][1]);
+		ck_assert_msg(u == NULL, "%s -> %s", bad[i][0], u);
+	}
+	ck_assert_ptr_null(html_clean_url(NULL, NULL));
+}
+END_TEST
+
+START_TEST(wrap_plain_text)
+{
+	struct buf out = BUF_INIT;
+
+	ck_assert_int_eq(text_wrap("short line\n\nthis is a longer line that needs wrapping here\n"
+	                           "> quoted line that is long and needs wrapping\n"
+	                           "- list item that is long and wraps\n"
+	                           "http://example.org/a-very-long-url-here after\n", 20, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "short line\n\nthis is a longer\nline that needs\n"
+	                                "wrapping here\n> quoted line that\n> is long and needs\n"
+	                                "> wrapping\n- list item that is\n  long and wraps\n"
+	                                "http://example.org/a-very-long-url-here\nafter\n");
+	buf_reset(&out);
+	ck_assert_int_eq(text_wrap("no newline at the end of this one", 10, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "no newline\nat the end\nof this\none");
+	buf_reset(&out);
+	ck_assert_int_eq(text_wrap("", 10, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "");
+	ck_assert_int_eq(text_wrap("12. \xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9\xc3\xa9 abc\r\n",
+	                           11, &out), 0);
+	ck_assert_str_eq(buf_str(&out), "12. \xc3\xa9\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9\xc3\xa9\n"
+	                                "    abc\n");
+	buf_free(&out);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("html");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, sanitize_hostile);
+	tcase_add_test(tc, sanitize_urls);
+	tcase_add_test(tc, sanitize_images_and_output);
+	tcase_add_test(tc, garbage_and_depth);
+	tcase_add_test(tc, text_blocks);
+	tcase_add_test(tc, text_links);
+	tcase_add_test(tc, text_wraps_never_breaking_urls);
+	tcase_add_test(tc, wrap_plain_text);
+	tcase_add_test(tc, render_matches_separate_calls);
+	tcase_add_test(tc, clean_url);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
