@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ struct feed {
 struct item {
 	int64_t first_seen, last_seen;
 	uint64_t off;           /* of the id bytes in the arena */
-	uint32_t len, hash, sub, feed;
+	uint32_t len, sub, feed;
 	uint32_t next;          /* in the feed's chain, or the free list */
 };
 
@@ -66,10 +67,12 @@ struct state {
 	struct item *items;
 	size_t nitems, capitems, live;
 	uint32_t freelist;
-	uint32_t *itab;         /* item index + 1, 0 is empty */
+	uint64_t *itab;         /* SLOT(hash, item index) */
 	size_t nitab;
 	char *arena;
 	size_t alen, acap;
+	/* The last names looked up: callers ask about one feed many times in a row. */
+	uint32_t hint_sub, hint_feed;
 };
 
 struct state_lock {
@@ -77,6 +80,21 @@ struct state_lock {
 };
 
 /* ---------- small helpers ---------- */
+
+/*
+ * Lookups hit the big arrays at random: ask for huge pages so that a
+ * million ids cost a cache miss each, not a TLB miss too.  Only a hint.
+ */
+static void
+hint_huge(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
 
 static int
 grow(void **p, size_t *cap, size_t need, size_t size, size_t min)
@@ -96,6 +114,7 @@ grow(void **p, size_t *cap, size_t need, size_t size, size_t min)
 		return -1;
 	*p = q;
 	*cap = c;
+	hint_huge(q, c * size);
 	return 0;
 }
 
@@ -233,44 +252,48 @@ feed_at(const struct state *st, uint32_t idx)
 
 /* ---------- items ---------- */
 
-static int
-item_equal(const struct state *st, const struct item *it, uint32_t h, uint32_t sub,
-           uint32_t feed, const char *id, size_t len)
-{
-	return it->hash == h && it->sub == sub && it->feed == feed && it->len == len &&
-	    memcmp(item_id(st, it), id, len) == 0;
-}
+/* A table slot: the key's hash above, item index + 1 below; 0 is empty. */
+#define SLOT(h, idx)    ((uint64_t)(h) << 32 | ((uint64_t)(idx) + 1))
+#define SLOT_HASH(v)    ((uint32_t)((v) >> 32))
+#define SLOT_IDX(v)     ((uint32_t)(v) - 1)
 
 static uint32_t
 item_find(const struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len,
           uint32_t h)
 {
 	size_t mask = st->nitab - 1, i;
-	uint32_t v;
+	const struct item *it;
+	uint64_t v;
 
 	if (st->nitab == 0)
 		return NONE;
-	for (i = h & mask; (v = st->itab[i]) != 0; i = (i + 1) & mask)
-		if (item_equal(st, &st->items[v - 1], h, sub, feed, id, len))
-			return v - 1;
+	/* The hash in the slot spares a cache miss on every probe that cannot match. */
+	for (i = h & mask; (v = st->itab[i]) != 0; i = (i + 1) & mask) {
+		if (SLOT_HASH(v) != h)
+			continue;
+		it = &st->items[SLOT_IDX(v)];
+		if (it->sub == sub && it->feed == feed && it->len == len &&
+		    memcmp(item_id(st, it), id, len) == 0)
+			return SLOT_IDX(v);
+	}
 	return NONE;
 }
 
 static void
-itab_place(struct state *st, uint32_t idx)
+itab_place(uint64_t *tab, size_t n, uint64_t v)
 {
-	size_t mask = st->nitab - 1, i;
+	size_t mask = n - 1, i;
 
-	for (i = st->items[idx].hash & mask; st->itab[i] != 0; i = (i + 1) & mask)
+	for (i = SLOT_HASH(v) & mask; tab[i] != 0; i = (i + 1) & mask)
 		continue;
-	st->itab[i] = idx + 1;
+	tab[i] = v;
 }
 
 static int
 itab_reserve(struct state *st, size_t n)
 {
 	size_t ns = st->nitab ? st->nitab : 1024;
-	uint32_t *t;
+	uint64_t *t;
 
 	while (n * 2 > ns) {
 		if (ns > ((size_t)1 << 32) / 2)
@@ -281,12 +304,13 @@ itab_reserve(struct state *st, size_t n)
 		return 0;
 	if ((t = calloc(ns, sizeof *t)) == NULL)
 		return -1;
+	hint_huge(t, ns * sizeof *t);
+	for (size_t i = 0; i < st->nitab; i++)
+		if (st->itab[i] != 0)
+			itab_place(t, ns, st->itab[i]);
 	free(st->itab);
 	st->itab = t;
 	st->nitab = ns;
-	for (size_t i = 0; i < st->nitems; i++)
-		if (st->items[i].feed != NONE)
-			itab_place(st, (uint32_t)i);
 	return 0;
 }
 
@@ -294,15 +318,17 @@ itab_reserve(struct state *st, size_t n)
 static void
 itab_remove(struct state *st, uint32_t idx)
 {
+	const struct item *it = &st->items[idx];
+	uint32_t h = item_hash(it->sub, it->feed, item_id(st, it), it->len);
 	size_t mask = st->nitab - 1, i, j, home;
 
-	for (i = st->items[idx].hash & mask; st->itab[i] != idx + 1; i = (i + 1) & mask)
+	for (i = h & mask; st->itab[i] != SLOT(h, idx); i = (i + 1) & mask)
 		continue;
 	for (j = i;;) {
 		j = (j + 1) & mask;
 		if (st->itab[j] == 0)
 			break;
-		home = st->items[st->itab[j] - 1].hash & mask;
+		home = SLOT_HASH(st->itab[j]) & mask;
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
 			st->itab[i] = st->itab[j];
 			i = j;
@@ -336,7 +362,6 @@ item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t l
 	it->len = (uint32_t)len;
 	memcpy(st->arena + st->alen, id, len);
 	st->alen += len;
-	it->hash = h;
 	it->sub = sub;
 	it->feed = feed;
 	it->first_seen = first;
@@ -345,7 +370,7 @@ item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t l
 	f->head = idx;
 	f->nitems++;
 	st->live++;
-	itab_place(st, idx);
+	itab_place(st->itab, st->nitab, SLOT(h, idx));
 	return idx;
 }
 
@@ -452,14 +477,29 @@ state_sub_touch(struct state *st, const char *sub)
 	return names_intern(&st->subs, sub, NULL) == NONE ? -1 : 0;
 }
 
-int
-state_delivered(const struct state *st, const char *sub, const char *feed_url, const char *id)
+/* names_find, trying *hint first: a strcmp is cheaper than hashing the name. */
+static uint32_t
+names_find_hint(const struct names *t, const char *s, uint32_t *hint)
 {
+	uint32_t idx = *hint;
+
+	if (idx < t->n && strcmp(t->v[idx].key, s) == 0)
+		return idx;
+	if ((idx = names_find(t, s)) != NONE)
+		*hint = idx;
+	return idx;
+}
+
+int
+state_delivered(const struct state *cst, const char *sub, const char *feed_url, const char *id)
+{
+	/* Only the lookup hints change: the state as seen through the API does not. */
+	struct state *st = (struct state *)cst;
 	uint32_t s, f;
 	size_t len = strlen(id);
 
-	if ((s = names_find(&st->subs, sub)) == NONE ||
-	    (f = names_find(&st->feeds, feed_url)) == NONE)
+	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE ||
+	    (f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE)
 		return 0;
 	return item_find(st, s, f, id, len, item_hash(s, f, id, len)) != NONE;
 }
@@ -470,8 +510,11 @@ state_record(struct state *st, const char *sub, const char *feed_url, const char
 	uint32_t s, f, h, idx;
 	size_t len = strlen(id);
 
-	if ((s = names_intern(&st->subs, sub, NULL)) == NONE ||
-	    (f = feed_intern(st, feed_url)) == NONE)
+	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE &&
+	    (s = names_add(&st->subs, sub, NULL)) == NONE)
+		return -1;
+	if ((f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE &&
+	    (f = feed_add(st, feed_url)) == NONE)
 		return -1;
 	h = item_hash(s, f, id, len);
 	if ((idx = item_find(st, s, f, id, len, h)) != NONE) {
@@ -579,7 +622,39 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 static int
 needs_escape(unsigned char c)
 {
-	return c < 0x20 || c == 0x7f || c == '%';
+	static const uint64_t map[4] = {0xffffffffULL | 1ULL << '%', 1ULL << (0x7f - 64), 0, 0};
+
+	return (int)(map[c >> 6] >> (c & 63) & 1);
+}
+
+#define ONES    0x0101010101010101ULL
+#define HIGHS   0x8080808080808080ULL
+
+/* Does any byte of w need an escape?  Exact: bytes >= 0x80 never trigger it. */
+static int
+word_dirty(uint64_t w)
+{
+	uint64_t pct = w ^ (ONES * '%'), del = w ^ (ONES * 0x7f);
+
+	return ((((w - ONES * 0x20) & ~w) | ((pct - ONES) & ~pct) | ((del - ONES) & ~del)) &
+	    HIGHS) != 0;
+}
+
+/* How many bytes from s on need no escape; eight at a time, as most fields are clean. */
+static size_t
+clean_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (word_dirty(w))
+			break;
+	}
+	while (i < n && !needs_escape((unsigned char)s[i]))
+		i++;
+	return i;
 }
 
 static int
@@ -759,6 +834,9 @@ struct out {
 	char *buf;
 	size_t len;
 	int err;                /* errno of the first failed write */
+	int64_t last_t;         /* the last time formatted, as last_s */
+	char last_s[20];
+	size_t last_n;
 };
 
 static void
@@ -821,8 +899,7 @@ out_field(struct out *o, const char *s, size_t n)
 		return;
 	}
 	for (i = 0; i < n; i += run) {
-		for (run = 0; i + run < n && !needs_escape((unsigned char)s[i + run]); run++)
-			continue;
+		run = clean_prefix(s + i, n - i);
 		out_raw(o, s + i, run);
 		if (i + run < n) {
 			char *p = out_room(o, 3);
@@ -846,8 +923,14 @@ out_str(struct out *o, const char *s)
 static void
 out_time(struct out *o, int64_t t)
 {
+	/* Times repeat (first seen = last seen, runs at one instant): format each once. */
+	if (t != o->last_t || o->last_n == 0) {
+		o->last_n = format_time(o->last_s, t);
+		o->last_t = t;
+	}
 	out_tab(o);
-	o->len += format_time(out_room(o, 20), t);
+	memcpy(out_room(o, 20), o->last_s, o->last_n);
+	o->len += o->last_n;
 }
 
 static void
@@ -1128,7 +1211,7 @@ fsync_dir(const char *dir)
 int
 state_save(struct state *st, const char *path, struct err *e)
 {
-	struct out o = {-1, NULL, 0, 0};
+	struct out o = {.fd = -1};
 	char *dir = NULL, *tmp = NULL;
 	const char *base;
 	int rc = -1;
@@ -1239,6 +1322,8 @@ struct loader {
 	size_t lineno, records;
 	uint32_t last_sub, last_feed;   /* item lines come in runs of one feed */
 	unsigned dash;                  /* bit i: field i was a bare "-" (none) */
+	char last_ts[20];               /* the last time parsed, and its value */
+	int64_t last_t;
 	int ended;
 	struct err *e;
 };
@@ -1252,7 +1337,17 @@ bad(struct loader *l, const char *why)
 static int
 bad_time(struct loader *l, const char *s, size_t n, int64_t *t)
 {
-	return parse_time(s, n, t) < 0 ? bad(l, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)") : 0;
+	if (n == sizeof l->last_ts && memcmp(s, l->last_ts, n) == 0) {
+		*t = l->last_t;
+		return 0;
+	}
+	if (parse_time(s, n, t) < 0)
+		return bad(l, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)");
+	if (n == sizeof l->last_ts) {
+		memcpy(l->last_ts, s, n);
+		l->last_t = *t;
+	}
+	return 0;
 }
 
 /* Optional string field i: a bare "-" is NULL (an escaped one, %2D, is "-"). */
@@ -1457,7 +1552,7 @@ done:
 int
 state_load(const char *path, struct state **out, struct err *e)
 {
-	struct loader l = {NULL, path, 0, 0, NONE, NONE, 0, 0, e};
+	struct loader l = {.path = path, .last_sub = NONE, .last_feed = NONE, .e = e};
 	int fd;
 
 	*out = NULL;
