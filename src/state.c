@@ -1300,7 +1300,7 @@ read_line(struct reader *r, char **line, size_t *n, int *tail, int *err)
 		if (r->len + 1 >= r->cap) {
 			if (r->cap >= MAX_LINE)
 				return (void)(*err = EFBIG), -1;
-			if (grow((void **)&r->buf, &r->cap, r->cap ? r->cap * 2 : READ_CHUNK, 1, READ_CHUNK) < 0)
+			if (grow((void **)&r->buf, &r->cap, r->cap * 2, 1, READ_CHUNK) < 0)
 				return (void)(*err = ENOMEM), -1;
 		}
 		got = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
@@ -1521,10 +1521,13 @@ load_header(struct loader *l, const char *line, size_t len)
 static int
 load_fd(struct loader *l, int fd)
 {
-	struct reader r = {fd, NULL, 0, 0, 0, 0};
+	struct reader r = {fd, malloc(READ_CHUNK), 0, 0, READ_CHUNK, 0};
 	char *line;
 	size_t len;
 	int got, tail = 0, err = 0, rc = -1;
+
+	if (r.buf == NULL)
+		return err_oom(l->e);
 
 	while ((got = read_line(&r, &line, &len, &tail, &err)) == 1) {
 		l->lineno++;

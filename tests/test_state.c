@@ -236,6 +236,81 @@ START_TEST(file_is_readable_text)
 }
 END_TEST
 
+/* Every byte that needs an escape, at every offset of an 8-byte word, and a line longer than a read. */
+START_TEST(escapes_everywhere)
+{
+	static const char specials[] = "\x01\t\n\r\x1f%\x7f";
+	const char *path = tpath("state");
+	struct state *st = state_new(), *st2;
+	char id[40];
+	char *huge = malloc(3u << 20);
+	size_t nids = 0;
+
+	ck_assert_ptr_nonnull(huge);
+	for (size_t k = 0; k < sizeof specials - 1; k++)
+		for (size_t off = 0; off < 24; off++) {
+			memset(id, 'a', sizeof id - 1);
+			id[sizeof id - 1] = '\0';
+			id[off] = specials[k];
+			id[off + 1] = (char)0xc3;   /* UTF-8 lead byte next to it */
+			ck_assert_int_eq(state_record(st, "s", "http://127.0.0.1/e", id, T0), 0);
+			nids++;
+		}
+	memset(huge, 'x', (3u << 20) - 1);
+	huge[(3u << 20) - 1] = '\0';
+	huge[1u << 20] = '\n';
+	ck_assert_int_eq(state_record(st, "s", "http://127.0.0.1/e", huge, T0), 0);
+	save_ok(st, path);
+	st2 = load_ok(path);
+	ck_assert_uint_eq(state_nids(st2), nids + 1);
+	for (size_t k = 0; k < sizeof specials - 1; k++)
+		for (size_t off = 0; off < 24; off++) {
+			memset(id, 'a', sizeof id - 1);
+			id[sizeof id - 1] = '\0';
+			id[off] = specials[k];
+			id[off + 1] = (char)0xc3;
+			ck_assert_msg(state_delivered(st2, "s", "http://127.0.0.1/e", id),
+			              "byte %02x at %zu", (unsigned char)specials[k], off);
+		}
+	ck_assert(state_delivered(st2, "s", "http://127.0.0.1/e", huge));
+	free(huge);
+	state_free(st);
+	state_free(st2);
+}
+END_TEST
+
+START_TEST(feed_listing)
+{
+	struct state *st = state_new(), *st2;
+	const char *urls[] = {"http://127.0.0.1/c", "http://127.0.0.1/a", "http://127.0.0.1/b"};
+	int seen[3] = {0};
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_ptr_nonnull(state_feed(st, urls[i], 1));
+	ck_assert_ptr_eq(state_feed(st, urls[0], 1), state_feed(st, urls[0], 0));
+	ck_assert_int_eq(state_record(st, "s", urls[1], "1", T0), 0);
+	ck_assert_int_eq(state_record(st, "t", urls[1], "1", T0), 0);
+	ck_assert_int_eq(state_record(st, "s", urls[1], "2", T0), 0);
+	save_ok(st, tpath("state"));
+	st2 = load_ok(tpath("state"));
+	ck_assert_uint_eq(state_nfeeds(st2), 3);
+	ck_assert_ptr_null(state_feed_at(st2, 3));
+	/* After a load, in URL order. */
+	ck_assert_str_eq(state_feed_at(st2, 0)->url, urls[1]);
+	ck_assert_str_eq(state_feed_at(st2, 1)->url, urls[2]);
+	ck_assert_str_eq(state_feed_at(st2, 2)->url, urls[0]);
+	for (size_t i = 0; i < state_nfeeds(st2); i++)
+		for (int j = 0; j < 3; j++)
+			seen[j] += str_eq(state_feed_at(st2, i)->url, urls[j]);
+	ck_assert(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
+	ck_assert_uint_eq(state_feed_nids(st2, urls[1]), 3);
+	ck_assert_uint_eq(state_feed_nids(st2, urls[0]), 0);
+	ck_assert_uint_eq(state_feed_nids(st2, "http://127.0.0.1/none"), 0);
+	state_free(st);
+	state_free(st2);
+}
+END_TEST
+
 /* Same content reached in a different order gives the same bytes, and load+save is identity. */
 START_TEST(save_is_deterministic)
 {
@@ -806,6 +881,8 @@ main(int argc, char **argv)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, roundtrip_hostile);
 	tcase_add_test(tc, file_is_readable_text);
+	tcase_add_test(tc, escapes_everywhere);
+	tcase_add_test(tc, feed_listing);
 	tcase_add_test(tc, save_is_deterministic);
 	tcase_add_test(tc, prune_rules);
 	tcase_add_test(tc, prune_many);
