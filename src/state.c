@@ -337,16 +337,29 @@ itab_remove(struct state *st, uint32_t idx)
 	st->itab[i] = 0;
 }
 
+/* Copy an id into the arena: its offset in *off. */
+static int
+arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
+{
+	if (len > UINT32_MAX || grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1,
+	                             1 << 16) < 0)
+		return -1;
+	memcpy(st->arena + st->alen, id, len);
+	*off = st->alen;
+	st->alen += len;
+	return 0;
+}
+
+/* A new item whose id is already in the arena at off. */
 static uint32_t
-item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len, uint32_t h,
-         int64_t first, int64_t last)
+item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t len, uint32_t h,
+          int64_t first, int64_t last)
 {
 	struct feed *f = feed_at(st, feed);
 	struct item *it;
 	uint32_t idx;
 
-	if (len > UINT32_MAX || st->live >= NONE - 1 || itab_reserve(st, st->live + 1) < 0 ||
-	    grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1, 1 << 16) < 0)
+	if (st->live >= NONE - 1 || itab_reserve(st, st->live + 1) < 0)
 		return NONE;
 	if (st->freelist != NONE) {
 		idx = st->freelist;
@@ -358,10 +371,8 @@ item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t l
 		idx = (uint32_t)st->nitems++;
 	}
 	it = &st->items[idx];
-	it->off = st->alen;
+	it->off = off;
 	it->len = (uint32_t)len;
-	memcpy(st->arena + st->alen, id, len);
-	st->alen += len;
 	it->sub = sub;
 	it->feed = feed;
 	it->first_seen = first;
@@ -372,6 +383,17 @@ item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t l
 	st->live++;
 	itab_place(st->itab, st->nitab, SLOT(h, idx));
 	return idx;
+}
+
+static uint32_t
+item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len, uint32_t h,
+         int64_t first, int64_t last)
+{
+	uint64_t off;
+
+	if (arena_add(st, id, len, &off) < 0)
+		return NONE;
+	return item_link(st, sub, feed, off, len, h, first, last);
 }
 
 /* Forget an item the caller has already unlinked from its feed's chain. */
@@ -1272,6 +1294,7 @@ struct reader {
 	char *buf;
 	size_t len, pos, cap;
 	int eof;
+	int nul;                /* a NUL byte was read: lines must be checked for it */
 };
 
 /* The next line without its newline: 1; 0 at the end (*tail set if bytes remain); -1 on error. */
@@ -1310,6 +1333,9 @@ read_line(struct reader *r, char **line, size_t *n, int *tail, int *err)
 			return (void)(*err = errno), -1;
 		if (got == 0)
 			r->eof = 1;
+		/* One scan a chunk instead of one a line: NUL bytes are rare. */
+		if (!r->nul && memchr(r->buf + r->len, '\0', (size_t)got) != NULL)
+			r->nul = 1;
 		r->len += (size_t)got;
 	}
 }
@@ -1322,6 +1348,14 @@ struct loader {
 	size_t lineno, records;
 	uint32_t last_sub, last_feed;   /* item lines come in runs of one feed */
 	unsigned dash;                  /* bit i: field i was a bare "-" (none) */
+	int nul;                        /* the file holds a NUL byte somewhere */
+	struct {                        /* an item line parsed but not yet indexed */
+		int on;
+		uint32_t sub, feed, h;
+		uint64_t off;
+		size_t len, lineno;
+		int64_t first, last;
+	} pending;
 	char last_ts[20];               /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
@@ -1404,11 +1438,34 @@ load_sub(struct loader *l, char **f, size_t *n)
 }
 
 static int
+flush_pending(struct loader *l)
+{
+	struct state *st = l->st;
+	size_t now = l->lineno;
+
+	if (!l->pending.on)
+		return 0;
+	l->pending.on = 0;
+	if (item_find(st, l->pending.sub, l->pending.feed, st->arena + l->pending.off,
+	              l->pending.len, l->pending.h) != NONE) {
+		l->lineno = l->pending.lineno;
+		bad(l, "duplicate item record");
+		l->lineno = now;
+		return -1;
+	}
+	if (item_link(st, l->pending.sub, l->pending.feed, l->pending.off, l->pending.len,
+	              l->pending.h, l->pending.first, l->pending.last) == NONE)
+		return err_oom(l->e);
+	return 0;
+}
+
+static int
 load_item(struct loader *l, char **f, size_t *n)
 {
 	struct state *st = l->st;
 	uint32_t s = l->last_sub, fd = l->last_feed, h;
 	int64_t first, last;
+	uint64_t off;
 
 	if (s == NONE || strcmp(st->subs.v[s].key, f[1]) != 0)
 		s = l->last_sub = names_find(&st->subs, f[1]);
@@ -1421,9 +1478,26 @@ load_item(struct loader *l, char **f, size_t *n)
 	if (bad_time(l, f[4], n[4], &first) < 0 || bad_time(l, f[5], n[5], &last) < 0)
 		return -1;
 	h = item_hash(s, fd, f[3], n[3]);
-	if (item_find(st, s, fd, f[3], n[3], h) != NONE)
-		return bad(l, "duplicate item record");
-	return item_add(st, s, fd, f[3], n[3], h, first, last) == NONE ? err_oom(l->e) : 0;
+	if (arena_add(st, f[3], n[3], &off) < 0)
+		return err_oom(l->e);
+	/*
+	 * Index it only after the next line is parsed: the table slot is a
+	 * cache miss, and parsing hides it.
+	 */
+	if (st->nitab > 0)
+		__builtin_prefetch(&st->itab[h & (st->nitab - 1)]);
+	if (flush_pending(l) < 0)
+		return -1;
+	l->pending.on = 1;
+	l->pending.sub = s;
+	l->pending.feed = fd;
+	l->pending.h = h;
+	l->pending.off = off;
+	l->pending.len = n[3];
+	l->pending.lineno = l->lineno;
+	l->pending.first = first;
+	l->pending.last = last;
+	return 0;
 }
 
 static int
@@ -1456,6 +1530,7 @@ load_line(struct loader *l, char *line, size_t len)
 	char *f[MAX_FIELDS + 1], *p = line, *end = line + len, *tab;
 	size_t n[MAX_FIELDS + 1], nf = 0;
 	long k;
+	int pct;
 	char msg[80];
 
 	if (l->ended)
@@ -1463,8 +1538,9 @@ load_line(struct loader *l, char *line, size_t len)
 	if (len > 0 && line[0] == '#')
 		return 0;
 	l->dash = 0;
-	if (strlen(line) != len)
+	if (l->nul && strlen(line) != len)
 		return bad(l, "NUL byte");
+	pct = memchr(line, '%', len) != NULL;
 	for (;;) {
 		if (nf == MAX_FIELDS + 1)
 			return bad(l, "too many fields");
@@ -1474,10 +1550,11 @@ load_line(struct loader *l, char *line, size_t len)
 		f[nf][n[nf]] = '\0';
 		if (n[nf] == 1 && f[nf][0] == '-')
 			l->dash |= 1u << nf;
-		if (nf > 0 && (k = unescape(f[nf], n[nf])) < 0)
-			return bad(l, "bad %XX escape");
-		if (nf > 0)
+		if (pct && nf > 0) {
+			if ((k = unescape(f[nf], n[nf])) < 0)
+				return bad(l, "bad %XX escape");
 			n[nf] = (size_t)k;
+		}
 		nf++;
 		if (tab == NULL)
 			break;
@@ -1493,6 +1570,8 @@ load_line(struct loader *l, char *line, size_t len)
 		}
 		if (record_types[i].load != load_end)
 			l->records++;
+		if (record_types[i].load != load_item && flush_pending(l) < 0)
+			return -1;
 		return record_types[i].load(l, f, n);
 	}
 	return bad(l, len == 0 ? "empty line" : "unknown record type");
@@ -1521,7 +1600,7 @@ load_header(struct loader *l, const char *line, size_t len)
 static int
 load_fd(struct loader *l, int fd)
 {
-	struct reader r = {fd, malloc(READ_CHUNK), 0, 0, READ_CHUNK, 0};
+	struct reader r = {.fd = fd, .buf = malloc(READ_CHUNK), .cap = READ_CHUNK};
 	char *line;
 	size_t len;
 	int got, tail = 0, err = 0, rc = -1;
@@ -1531,6 +1610,7 @@ load_fd(struct loader *l, int fd)
 
 	while ((got = read_line(&r, &line, &len, &tail, &err)) == 1) {
 		l->lineno++;
+		l->nul = r.nul;
 		if ((l->lineno == 1 ? load_header(l, line, len) : load_line(l, line, len)) < 0)
 			goto done;
 	}
@@ -1552,6 +1632,34 @@ done:
 	return rc;
 }
 
+/*
+ * Size the tables once from the count on the end record, instead of
+ * growing them step by step.  Only a hint: the parse checks everything.
+ */
+static void
+presize(struct state *st, int fd)
+{
+	char tail[48], *p;
+	struct stat sb;
+	long long count;
+	ssize_t n;
+	size_t len;
+
+	if (fstat(fd, &sb) < 0 || sb.st_size < 16)
+		return;
+	len = sb.st_size < (off_t)sizeof tail ? (size_t)sb.st_size : sizeof tail;
+	if ((n = pread(fd, tail, len, sb.st_size - (off_t)len)) != (ssize_t)len ||
+	    tail[len - 1] != '\n')
+		return;
+	tail[len - 1] = '\0';
+	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
+	    parse_num(p + 5, strlen(p + 5), sb.st_size / 16, &count) < 0)
+		return;
+	if (itab_reserve(st, (size_t)count) == 0)
+		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
+		           1024);
+}
+
 int
 state_load(const char *path, struct state **out, struct err *e)
 {
@@ -1569,6 +1677,7 @@ state_load(const char *path, struct state **out, struct err *e)
 		state_free(l.st);
 		return err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
 	}
+	presize(l.st, fd);
 	if (load_fd(&l, fd) < 0) {
 		close(fd);
 		state_free(l.st);
