@@ -18,27 +18,32 @@ size=$(wc -c <"$work/state")
 lines=$(wc -l <"$work/state")
 echo "state file: $size bytes, $lines lines"
 
-now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# timed LABEL CMD...: append "wall cpu" (cpu = user + sys) to $work/LABEL.
+# The machine may be shared: cpu time is the steadier of the two.
+timed() {
+	label=$1; shift
+	t0=$(date +%s.%N)
+	/usr/bin/time -f "%U %S" -o "$work/t" "$@"
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" \
+		'{ printf "%.4f %.2f\n", b - a, $1 + $2 }' "$work/t" >>"$work/$label"
+}
 
-cp_times=""
-run_times=""
 for i in 1 2 3 4 5; do
 	rm -f "$work/copy" "$work/out"
-	t0=$(now); cp "$work/state" "$work/copy"; t1=$(now)
-	"$work/state-bench" run "$work/state" "$work/out"; t2=$(now)
-	cp_times="$cp_times $(awk "BEGIN { printf \"%.4f\", $t1 - $t0 }")"
-	run_times="$run_times $(awk "BEGIN { printf \"%.4f\", $t2 - $t1 }")"
+	timed cp cp "$work/state" "$work/copy"
+	timed run "$work/state-bench" run "$work/state" "$work/out"
 done
 cmp -s "$work/state" "$work/out" || { echo "FAIL: load+save changed the bytes" >&2; exit 1; }
-cp_med=$(echo "$cp_times" | tr ' ' '\n' | grep . | median)
-run_med=$(echo "$run_times" | tr ' ' '\n' | grep . | median)
-ratio=$(awk "BEGIN { printf \"%.2f\", $run_med / $cp_med }")
-echo "cp:                     median ${cp_med}s  (runs:$cp_times)"
-echo "load+lookups+save:      median ${run_med}s  (runs:$run_times)"
-echo "ratio to cp:            ${ratio}x (target <= 5x)"
+cp_wall=$(cut -d' ' -f1 "$work/cp" | median); cp_cpu=$(cut -d' ' -f2 "$work/cp" | median)
+run_wall=$(cut -d' ' -f1 "$work/run" | median); run_cpu=$(cut -d' ' -f2 "$work/run" | median)
+ratio() { awk "BEGIN { printf \"%.1f\", $1 / ($2 > 0 ? $2 : 0.01) }"; }
+echo "cp:                 wall ${cp_wall}s  cpu ${cp_cpu}s   (median of 5)"
+echo "load+lookups+save:  wall ${run_wall}s  cpu ${run_cpu}s   (median of 5)"
+echo "ratio to cp:        wall $(ratio "$run_wall" "$cp_wall")x  cpu $(ratio "$run_cpu" "$cp_cpu")x  (target <= 5x)"
 
 rm -f "$work/out"
 /usr/bin/time -v "$work/state-bench" run "$work/state" "$work/out" 2>"$work/time.txt"
 rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
-echo "peak RSS:               $((rss / 1024)) MB (target < 200 MB)"
+echo "peak RSS:           $((rss / 1024)) MB (target < 200 MB)"
