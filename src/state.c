@@ -3,10 +3,11 @@
  *
  * Memory layout, chosen for a million delivered ids in well under 200 MB:
  * feed URLs and subscription names are interned once and referred to by
- * index; each delivered id is a fixed-size struct item whose bytes live in
- * one arena; an open-addressing table of 32-bit item indices finds an item
- * by (subscription, feed, id).  Items of one feed are chained so that
- * pruning a feed never walks the others.
+ * index; each delivered id is a fixed-size struct item (40 bytes) whose
+ * bytes live in one arena; an open-addressing table of 64-bit slots (a
+ * 32-bit hash and an item index) finds an item by (subscription, feed, id).
+ * Items of one feed are chained so that pruning a feed never walks the
+ * others.  About 110 bytes an id in all, for ids of 55 bytes.
  */
 #include "state.h"
 
@@ -1044,7 +1045,7 @@ sorted_items(struct sortctx *c)
 
 	if (order == NULL)
 		return NULL;
-	if (nb > st->live * 4 + 4096) {
+	if ((st->feeds.n && st->subs.n > SIZE_MAX / 8 / st->feeds.n) || nb > st->live * 4 + 4096) {
 		size_t k = 0;
 
 		for (i = 0; i < st->nitems; i++)

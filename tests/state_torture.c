@@ -57,7 +57,9 @@ main(int argc, char **argv)
 			return 0;
 		for (i = k; i < k + TORTURE_BATCH; i++) {
 			id_of(id, sizeof id, i);
-			if (state_record(st, TORTURE_SUB, TORTURE_FEED, id, 1700000000 + (time_t)i) < 0)
+			time_t t = 1700000000 + (time_t)i;
+
+			if (state_record(st, TORTURE_SUB, TORTURE_FEED, id, t) < 0)
 				return 4;
 		}
 		snprintf(etag, sizeof etag, "%zu", k + TORTURE_BATCH);

@@ -156,10 +156,12 @@ START_TEST(roundtrip_hostile)
 	ck_assert_ptr_nonnull(st);
 	for (size_t s = 0; s < 4; s++)
 		for (size_t f = 0; f < 3; f++)
-			for (size_t i = 0; i < NHOSTILE; i++)
-				if ((s + f + i) % 2 == 0)
-					ck_assert_int_eq(state_record(st, subs[s], feeds[f],
-					                              hostile_ids[i], T0 + (time_t)i), 0);
+			for (size_t i = 0; i < NHOSTILE; i++) {
+				if ((s + f + i) % 2 != 0)
+					continue;
+				ck_assert_int_eq(state_record(st, subs[s], feeds[f], hostile_ids[i],
+				                              T0 + (time_t)i), 0);
+			}
 	fs = state_feed(st, feeds[1], 0);
 	ck_assert_ptr_nonnull(fs);
 	ck_assert_int_eq(state_set_str(&fs->etag, "W/\"a\tb\""), 0);
@@ -181,10 +183,12 @@ START_TEST(roundtrip_hostile)
 	ck_assert_uint_eq(state_nfeeds(st2), 4);
 	for (size_t s = 0; s < 4; s++)
 		for (size_t f = 0; f < 3; f++)
-			for (size_t i = 0; i < NHOSTILE; i++)
-				ck_assert_msg(state_delivered(st2, subs[s], feeds[f], hostile_ids[i]) ==
-				                  ((s + f + i) % 2 == 0),
-				              "sub %zu feed %zu id %zu", s, f, i);
+			for (size_t i = 0; i < NHOSTILE; i++) {
+				int want = (s + f + i) % 2 == 0;
+				int got = state_delivered(st2, subs[s], feeds[f], hostile_ids[i]);
+
+				ck_assert_msg(got == want, "sub %zu feed %zu id %zu", s, f, i);
+			}
 	ck_assert(!state_delivered(st2, "john", feeds[0], "tab"));
 	ck_assert(!state_delivered(st2, "john", feeds[0], "%2541"));
 	ck_assert(!state_delivered(st2, "nobody", feeds[0], "plain"));
@@ -236,7 +240,10 @@ START_TEST(file_is_readable_text)
 }
 END_TEST
 
-/* Every byte that needs an escape, at every offset of an 8-byte word, and a line longer than a read. */
+/*
+ * Every byte that needs an escape, at every offset of an 8-byte word; and a
+ * line longer than one read.
+ */
 START_TEST(escapes_everywhere)
 {
 	static const char specials[] = "\x01\t\n\r\x1f%\x7f";
@@ -589,6 +596,7 @@ static const char good[] =
 #define SUB "sub\tjohn\n"
 #define ITEM(id, t) "item\tjohn\thttp://127.0.0.1/a\t" id "\t" t "\t" t "\n"
 #define T "2023-11-14T22:13:20Z"
+#define BAD_TIME "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"
 
 static const struct {
 	const char *text;
@@ -614,9 +622,9 @@ static const struct {
 	 "end\t1\n", 2, "bad number"},
 	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t2\t-\n" "end\t1\n", 2,
 	 "bad number"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-13-14T22:13:20Z") "end\t3\n", 4, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-02-29T22:13:20Z") "end\t3\n", 4, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "1700000000") "end\t3\n", 4, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"},
+	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-13-14T22:13:20Z") "end\t3\n", 4, BAD_TIME},
+	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-02-29T22:13:20Z") "end\t3\n", 4, BAD_TIME},
+	{"tidings-state 1\n" FEED SUB ITEM("x", "1700000000") "end\t3\n", 4, BAD_TIME},
 	{"tidings-state 1\n" FEED SUB ITEM("x%4", T) "end\t3\n", 4, "bad %XX escape"},
 	{"tidings-state 1\n" FEED SUB ITEM("x%zz", T) "end\t3\n", 4, "bad %XX escape"},
 	{"tidings-state 1\n" FEED SUB ITEM("x%00", T) "end\t3\n", 4, "bad %XX escape"},
@@ -632,7 +640,8 @@ static const struct {
 	{"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("y", T) "end\t4\n" "end\t4\n", 7,
 	 "data after the end record"},
 	{"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state 1\" line)"},
-	{"tidings-state one\nend\t0\n", 1, "not a tidings state file (no \"tidings-state 1\" line)"},
+	{"tidings-state one\nend\t0\n", 1,
+	 "not a tidings state file (no \"tidings-state 1\" line)"},
 	{"tidings-state 2\nwhatever\tnew\n", 1,
 	 "written by a newer tidings (state format 2; this tidings reads 1): upgrade tidings"},
 };
