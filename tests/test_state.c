@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -581,6 +582,39 @@ START_TEST(save_error_is_reported)
 }
 END_TEST
 
+/* A write that fails half-way (here: the file size limit) leaves the old file and no temp file. */
+START_TEST(failed_write_keeps_old_file)
+{
+	const char *path = tpath("state");
+	struct state *st = state_new();
+	struct rlimit rl = {4096, 4096};
+	struct err e = {0};
+	char id[64], *before, *after;
+	size_t nb, na;
+
+	ck_assert_int_eq(state_record(st, "s", "http://127.0.0.1/a", "first", T0), 0);
+	save_ok(st, path);
+	before = slurp(path, &nb);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(id, sizeof id, "id-%d", i);
+		ck_assert_int_eq(state_record(st, "s", "http://127.0.0.1/a", id, T0), 0);
+	}
+	/* Check runs each test in its own process: the limit dies with it. */
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ck_assert_int_eq(state_save(st, path, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	ck_assert_msg(strstr(e.msg, "cannot write") != NULL, "%s", e.msg);
+	after = slurp(path, &na);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(memcmp(before, after, nb) == 0);
+	ck_assert_uint_eq(count_entries(tmpdir, ""), 1);
+	free(before);
+	free(after);
+	state_free(st);
+}
+END_TEST
+
 /* ---------- corruption ---------- */
 
 static const char good[] =
@@ -900,6 +934,8 @@ main(int argc, char **argv)
 	tcase_add_test(tc, nothing_written_before_save);
 	tcase_add_test(tc, stale_temps_removed);
 	tcase_add_test(tc, save_error_is_reported);
+	if (getenv("CK_FORK") == NULL || strcmp(getenv("CK_FORK"), "no") != 0)
+		tcase_add_test(tc, failed_write_keeps_old_file);
 	tcase_add_loop_test(tc, corrupt_files_refused_untouched, 0,
 	                    sizeof corrupt / sizeof corrupt[0]);
 	tcase_add_test(tc, good_file_loads);
