@@ -754,19 +754,22 @@ put2(char *p, unsigned v)
 	p[1] = (char)('0' + v % 10);
 }
 
+static void format_clock(char *p, int64_t t);
+
 /* "YYYY-MM-DDTHH:MM:SSZ" (20 bytes), or "-" for 0; returns the length. */
 static size_t
 format_time(char *p, int64_t t)
 {
 	int64_t y;
-	unsigned m, d, secs;
+	unsigned m, d;
 
-	if (t <= 0)
-		return (void)(*p = '-'), 1;
+	if (t <= 0) {
+		*p = '-';
+		return 1;
+	}
 	if (t > MAX_TIME)
 		t = MAX_TIME;
 	civil_from_days(t / 86400, &y, &m, &d);
-	secs = (unsigned)(t % 86400);
 	put2(p, (unsigned)(y / 100));
 	put2(p + 2, (unsigned)(y % 100));
 	p[4] = '-';
@@ -774,13 +777,22 @@ format_time(char *p, int64_t t)
 	p[7] = '-';
 	put2(p + 8, d);
 	p[10] = 'T';
+	format_clock(p, t);
+	return 20;
+}
+
+/* The "HH:MM:SSZ" part of format_time, when the date part is already in p. */
+static void
+format_clock(char *p, int64_t t)
+{
+	unsigned secs = (unsigned)(t % 86400);
+
 	put2(p + 11, secs / 3600);
 	p[13] = ':';
 	put2(p + 14, secs / 60 % 60);
 	p[16] = ':';
 	put2(p + 17, secs % 60);
 	p[19] = 'Z';
-	return 20;
 }
 
 static int
@@ -946,9 +958,15 @@ out_str(struct out *o, const char *s)
 static void
 out_time(struct out *o, int64_t t)
 {
-	/* Times repeat (first seen = last seen, runs at one instant): format each once. */
+	/*
+	 * Times repeat (first seen = last seen, runs at one instant), and
+	 * most fall on few days: compute each date once.
+	 */
 	if (t != o->last_t || o->last_n == 0) {
-		o->last_n = format_time(o->last_s, t);
+		if (o->last_n == 20 && t > 0 && t <= MAX_TIME && t / 86400 == o->last_t / 86400)
+			format_clock(o->last_s, t);
+		else
+			o->last_n = format_time(o->last_s, t);
 		o->last_t = t;
 	}
 	out_tab(o);

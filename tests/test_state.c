@@ -319,6 +319,62 @@ START_TEST(feed_listing)
 }
 END_TEST
 
+/* Times are written as dates and read back to the second, leap days included. */
+START_TEST(times_roundtrip)
+{
+	static const struct {
+		time_t t;
+		const char *text;
+	} known[] = {
+		{1, "1970-01-01T00:00:01Z"},
+		{951782400, "2000-02-29T00:00:00Z"},
+		{951868799, "2000-02-29T23:59:59Z"},
+		{4107542399LL, "2100-02-28T23:59:59Z"},
+		{4107542400LL, "2100-03-01T00:00:00Z"},
+		{253402300799LL, "9999-12-31T23:59:59Z"},
+	};
+	const char *path = tpath("state");
+	struct state *st = state_new(), *st2;
+	unsigned seed = 7;
+	char url[64], *data;
+	size_t n;
+
+	for (int i = 0; i < 300; i++) {
+		struct feed_state *fs;
+
+		snprintf(url, sizeof url, "http://127.0.0.1/%d", i);
+		fs = state_feed(st, url, 1);
+		ck_assert_ptr_nonnull(fs);
+		if (i < 6) {
+			fs->last_fetch = known[i].t;
+			continue;
+		}
+		fs->last_fetch = (time_t)(rand_r(&seed) % 2000000000) + 1;
+		fs->first_failure = (time_t)(rand_r(&seed) % 86400) + 1;
+		fs->retry_after = fs->last_fetch + rand_r(&seed) % 1000;
+	}
+	save_ok(st, path);
+	data = slurp(path, &n);
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(strstr(data, known[i].text) != NULL, "%s", known[i].text);
+	st2 = load_ok(path);
+	for (int i = 0; i < 300; i++) {
+		struct feed_state *a, *b;
+
+		snprintf(url, sizeof url, "http://127.0.0.1/%d", i);
+		a = state_feed(st, url, 0);
+		b = state_feed(st2, url, 0);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_int_eq(a->last_fetch, b->last_fetch);
+		ck_assert_int_eq(a->first_failure, b->first_failure);
+		ck_assert_int_eq(a->retry_after, b->retry_after);
+	}
+	free(data);
+	state_free(st);
+	state_free(st2);
+}
+END_TEST
+
 /* Same content reached in a different order gives the same bytes, and load+save is identity. */
 START_TEST(save_is_deterministic)
 {
@@ -926,6 +982,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, file_is_readable_text);
 	tcase_add_test(tc, escapes_everywhere);
 	tcase_add_test(tc, feed_listing);
+	tcase_add_test(tc, times_roundtrip);
 	tcase_add_test(tc, save_is_deterministic);
 	tcase_add_test(tc, prune_rules);
 	tcase_add_test(tc, prune_many);
