@@ -1764,7 +1764,9 @@ state_unlock(struct state_lock *l)
 	if (l == NULL)
 		return;
 	/* Empty the pid before letting go, so no one reads a stale one. */
-	(void)ftruncate(l->fd, 0);
+	if (ftruncate(l->fd, 0) < 0) {
+		/* The lock is released all the same: nothing to report. */
+	}
 	close(l->fd);
 	free(l);
 }
