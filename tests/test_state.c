@@ -921,7 +921,7 @@ START_TEST(atomic_under_sigkill)
 	struct state *st = state_new();
 	struct timespec ts;
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	size_t prev = 0, kills = 0;
+	size_t prev = 0, kills = 0, stalls = 0;
 	char id[160];
 
 	ck_assert_int_lt(snprintf(path, sizeof path, "%s/t/state", tmpdir), (int)sizeof path);
@@ -934,6 +934,8 @@ START_TEST(atomic_under_sigkill)
 	state_free(st);
 	ck_assert_msg(access(torture_path, X_OK) == 0, "no torture program at %s", torture_path);
 	for (int round = 0; round < 40; round++) {
+		size_t before;
+		unsigned ms;
 		int status;
 		pid_t pid = fork();
 
@@ -942,15 +944,19 @@ START_TEST(atomic_under_sigkill)
 			execl(torture_path, torture_path, path, (char *)NULL);
 			_exit(127);
 		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(1 + rand_r(&seed) % 60) * 1000000L;
+		/* 1-60 ms; longer while no save completes (a slow machine, sanitizers). */
+		ms = (1 + rand_r(&seed) % 60) * (1 + stalls);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFSIGNALED(status), "torture exited %d on its own (seed %u)",
 		              WEXITSTATUS(status), seed);
 		kills++;
+		before = prev;
 		check_torture_state(path, &prev);
+		stalls = prev == before ? stalls + 1 : 0;
 		/* At most the one temp file the killed save left; the next save removes it. */
 		ck_assert_uint_le(count_entries(tpath("t"), "state.tmp."), 1);
 	}
