@@ -1671,8 +1671,9 @@ presize(struct state *st, int fd)
 	    tail[len - 1] != '\n')
 		return;
 	tail[len - 1] = '\0';
+	/* A count beyond one record per 48 bytes is not trusted with memory. */
 	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
-	    parse_num(p + 5, strlen(p + 5), sb.st_size / 16, &count) < 0)
+	    parse_num(p + 5, strlen(p + 5), sb.st_size / 48, &count) < 0)
 		return;
 	if (itab_reserve(st, (size_t)count) == 0)
 		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
