@@ -4,6 +4,8 @@
  * The state file is text ("tidings-state 1" on its first line), loaded into
  * hash tables, changed in memory during a run and written back once,
  * atomically.  A run holds an exclusive lock on STATE.lock throughout.
+ * Nothing touches the disk but state_save.  The format is in
+ * tidings-state(5).
  */
 #ifndef TIDINGS_STATE_H
 #define TIDINGS_STATE_H
@@ -15,7 +17,10 @@
 
 struct state;
 
-/* Per feed, keyed by URL. */
+/*
+ * Per feed, keyed by URL.  The state owns the strings (freed with free());
+ * change them with state_set_str.  url is the key: never change it.
+ */
 struct feed_state {
 	char *url;
 	char *etag;              /* or NULL */
@@ -61,5 +66,19 @@ int state_record(struct state *st, const char *sub, const char *feed_url, const 
  */
 int state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids,
                     time_t now, time_t retention);
+
+/* An empty state (NULL on OOM). */
+struct state *state_new(void);
+
+/* Replace *field with a copy of value (NULL allowed); -1 on OOM. */
+int state_set_str(char **field, const char *value);
+
+/* Feed records in the order they were loaded or created (sorted by URL after a load). */
+size_t state_nfeeds(const struct state *st);
+struct feed_state *state_feed_at(struct state *st, size_t i);
+/* Delivered ids recorded for feed_url, over every subscription. */
+size_t state_feed_nids(const struct state *st, const char *feed_url);
+/* Delivered ids recorded, over every feed and subscription. */
+size_t state_nids(const struct state *st);
 
 #endif

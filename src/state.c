@@ -1,0 +1,1773 @@
+/*
+ * state: the state file, its lock, and the tables it loads into.
+ *
+ * Memory layout, chosen for a million delivered ids in well under 200 MB:
+ * feed URLs and subscription names are interned once and referred to by
+ * index; each delivered id is a fixed-size struct item (40 bytes) whose
+ * bytes live in one arena; an open-addressing table of 64-bit slots (a
+ * 32-bit hash and an item index) finds an item by (subscription, feed, id).
+ * Items of one feed are chained so that pruning a feed never walks the
+ * others.  About 110 bytes an id in all, for ids of 55 bytes.
+ */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define STATE_MAGIC     "tidings-state "
+#define STATE_VERSION   1
+#define NONE            UINT32_MAX
+#define READ_CHUNK      (1u << 20)
+#define MAX_LINE        (64u << 20)     /* a longer line is garbage, not an id */
+#define OUT_CHUNK       (1u << 20)
+#define MAX_TIME        253402300799LL  /* 9999-12-31T23:59:59Z */
+#define TMP_SUFFIX      ".tmp."
+#define TMP_XS          "XXXXXX"
+
+struct feed {
+	struct feed_state fs;   /* first: callers hold &feed->fs */
+	uint32_t head;          /* first item of this feed, or NONE */
+	uint32_t nitems;
+};
+
+struct item {
+	int64_t first_seen, last_seen;
+	uint64_t off;           /* of the id bytes in the arena */
+	uint32_t len, sub, feed;
+	uint32_t next;          /* in the feed's chain, or the free list */
+};
+
+/* Interned strings; slot holds index + 1, 0 is empty. */
+struct name {
+	char *key;
+	uint64_t hash;
+	struct feed *feed;      /* feeds only; its fs.url is key */
+};
+
+struct names {
+	struct name *v;
+	size_t n, cap;
+	uint32_t *slot;
+	size_t nslot;
+};
+
+struct state {
+	struct names feeds;
+	struct names subs;
+	struct item *items;
+	size_t nitems, capitems, live;
+	uint32_t freelist;
+	uint64_t *itab;         /* SLOT(hash, item index) */
+	size_t nitab;
+	char *arena;
+	size_t alen, acap;
+	/* The last names looked up: callers ask about one feed many times in a row. */
+	uint32_t hint_sub, hint_feed;
+};
+
+struct state_lock {
+	int fd;
+};
+
+/* ---------- small helpers ---------- */
+
+/*
+ * Lookups hit the big arrays at random: ask for huge pages so that a
+ * million ids cost a cache miss each, not a TLB miss too.  Only a hint.
+ */
+static void
+hint_huge(void *p, size_t n)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t size, size_t min)
+{
+	size_t c = *cap ? *cap : min;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / size)
+			return -1;
+		c *= 2;
+	}
+	q = realloc(*p, c * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = c;
+	hint_huge(q, c * size);
+	return 0;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint32_t
+item_hash(uint32_t sub, uint32_t feed, const char *id, size_t len)
+{
+	uint64_t k = ((uint64_t)sub << 32 | feed) * 0x9e3779b97f4a7c15ULL;
+
+	return (uint32_t)mix64(hash64(id, len) ^ k);
+}
+
+static const char *
+item_id(const struct state *st, const struct item *it)
+{
+	return st->arena + it->off;
+}
+
+/* ---------- interned names ---------- */
+
+static uint32_t
+names_find(const struct names *t, const char *s)
+{
+	uint64_t h = hash64_str(s);
+	size_t mask = t->nslot - 1, i;
+	uint32_t v;
+
+	if (t->nslot == 0)
+		return NONE;
+	for (i = h & mask; (v = t->slot[i]) != 0; i = (i + 1) & mask)
+		if (t->v[v - 1].hash == h && strcmp(t->v[v - 1].key, s) == 0)
+			return v - 1;
+	return NONE;
+}
+
+static void
+names_place(struct names *t, uint32_t idx)
+{
+	size_t mask = t->nslot - 1, i;
+
+	for (i = t->v[idx].hash & mask; t->slot[i] != 0; i = (i + 1) & mask)
+		continue;
+	t->slot[i] = idx + 1;
+}
+
+/* Index a copy of s; its index, or NONE on OOM. */
+static uint32_t
+names_add(struct names *t, const char *s, struct feed *feed)
+{
+	struct name *nm;
+
+	if (t->n >= NONE - 1 ||
+	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 16) < 0)
+		return NONE;
+	if ((t->n + 1) * 2 > t->nslot) {
+		size_t ns = t->nslot ? t->nslot * 2 : 32;
+		uint32_t *sl = calloc(ns, sizeof *sl);
+
+		if (sl == NULL)
+			return NONE;
+		free(t->slot);
+		t->slot = sl;
+		t->nslot = ns;
+		for (size_t i = 0; i < t->n; i++)
+			names_place(t, (uint32_t)i);
+	}
+	nm = &t->v[t->n];
+	if ((nm->key = str_dup(s)) == NULL)
+		return NONE;
+	nm->hash = hash64_str(s);
+	nm->feed = feed;
+	names_place(t, (uint32_t)t->n);
+	return (uint32_t)t->n++;
+}
+
+static uint32_t
+names_intern(struct names *t, const char *s, struct feed *feed)
+{
+	uint32_t idx = names_find(t, s);
+
+	return idx != NONE ? idx : names_add(t, s, feed);
+}
+
+static void
+names_free(struct names *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].key);
+	free(t->v);
+	free(t->slot);
+}
+
+/* ---------- feeds and subscriptions ---------- */
+
+static uint32_t
+feed_add(struct state *st, const char *url)
+{
+	struct feed *f = calloc(1, sizeof *f);
+	uint32_t idx;
+
+	if (f == NULL)
+		return NONE;
+	f->head = NONE;
+	if ((idx = names_add(&st->feeds, url, f)) == NONE) {
+		free(f);
+		return NONE;
+	}
+	f->fs.url = st->feeds.v[idx].key;
+	return idx;
+}
+
+static uint32_t
+feed_intern(struct state *st, const char *url)
+{
+	uint32_t idx = names_find(&st->feeds, url);
+
+	return idx != NONE ? idx : feed_add(st, url);
+}
+
+static struct feed *
+feed_at(const struct state *st, uint32_t idx)
+{
+	return st->feeds.v[idx].feed;
+}
+
+/* ---------- items ---------- */
+
+/* A table slot: the key's hash above, item index + 1 below; 0 is empty. */
+#define SLOT(h, idx)    ((uint64_t)(h) << 32 | ((uint64_t)(idx) + 1))
+#define SLOT_HASH(v)    ((uint32_t)((v) >> 32))
+#define SLOT_IDX(v)     ((uint32_t)(v) - 1)
+
+static uint32_t
+item_find(const struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len,
+          uint32_t h)
+{
+	size_t mask = st->nitab - 1, i;
+	const struct item *it;
+	uint64_t v;
+
+	if (st->nitab == 0)
+		return NONE;
+	/* The hash in the slot spares a cache miss on every probe that cannot match. */
+	for (i = h & mask; (v = st->itab[i]) != 0; i = (i + 1) & mask) {
+		if (SLOT_HASH(v) != h)
+			continue;
+		it = &st->items[SLOT_IDX(v)];
+		if (it->sub == sub && it->feed == feed && it->len == len &&
+		    memcmp(item_id(st, it), id, len) == 0)
+			return SLOT_IDX(v);
+	}
+	return NONE;
+}
+
+static void
+itab_place(uint64_t *tab, size_t n, uint64_t v)
+{
+	size_t mask = n - 1, i;
+
+	for (i = SLOT_HASH(v) & mask; tab[i] != 0; i = (i + 1) & mask)
+		continue;
+	tab[i] = v;
+}
+
+static int
+itab_reserve(struct state *st, size_t n)
+{
+	size_t ns = st->nitab ? st->nitab : 1024;
+	uint64_t *t;
+
+	while (n * 2 > ns) {
+		if (ns > ((size_t)1 << 32) / 2)
+			return -1;
+		ns *= 2;
+	}
+	if (ns == st->nitab)
+		return 0;
+	if ((t = calloc(ns, sizeof *t)) == NULL)
+		return -1;
+	hint_huge(t, ns * sizeof *t);
+	for (size_t i = 0; i < st->nitab; i++)
+		if (st->itab[i] != 0)
+			itab_place(t, ns, st->itab[i]);
+	free(st->itab);
+	st->itab = t;
+	st->nitab = ns;
+	return 0;
+}
+
+/* Backward-shift deletion keeps linear probing free of tombstones. */
+static void
+itab_remove(struct state *st, uint32_t idx)
+{
+	const struct item *it = &st->items[idx];
+	uint32_t h = item_hash(it->sub, it->feed, item_id(st, it), it->len);
+	size_t mask = st->nitab - 1, i, j, home;
+
+	for (i = h & mask; st->itab[i] != SLOT(h, idx); i = (i + 1) & mask)
+		continue;
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (st->itab[j] == 0)
+			break;
+		home = SLOT_HASH(st->itab[j]) & mask;
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			st->itab[i] = st->itab[j];
+			i = j;
+		}
+	}
+	st->itab[i] = 0;
+}
+
+/* Copy an id into the arena: its offset in *off. */
+static int
+arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
+{
+	if (len > UINT32_MAX || grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1,
+	                             1 << 16) < 0)
+		return -1;
+	memcpy(st->arena + st->alen, id, len);
+	*off = st->alen;
+	st->alen += len;
+	return 0;
+}
+
+/* A new item whose id is already in the arena at off. */
+static uint32_t
+item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t len, uint32_t h,
+          int64_t first, int64_t last)
+{
+	struct feed *f = feed_at(st, feed);
+	struct item *it;
+	uint32_t idx;
+
+	if (st->live >= NONE - 1 || itab_reserve(st, st->live + 1) < 0)
+		return NONE;
+	if (st->freelist != NONE) {
+		idx = st->freelist;
+		st->freelist = st->items[idx].next;
+	} else {
+		if (grow((void **)&st->items, &st->capitems, st->nitems + 1, sizeof *st->items,
+		         1024) < 0)
+			return NONE;
+		idx = (uint32_t)st->nitems++;
+	}
+	it = &st->items[idx];
+	it->off = off;
+	it->len = (uint32_t)len;
+	it->sub = sub;
+	it->feed = feed;
+	it->first_seen = first;
+	it->last_seen = last;
+	it->next = f->head;
+	f->head = idx;
+	f->nitems++;
+	st->live++;
+	itab_place(st->itab, st->nitab, SLOT(h, idx));
+	return idx;
+}
+
+static uint32_t
+item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len, uint32_t h,
+         int64_t first, int64_t last)
+{
+	uint64_t off;
+
+	if (arena_add(st, id, len, &off) < 0)
+		return NONE;
+	return item_link(st, sub, feed, off, len, h, first, last);
+}
+
+/* Forget an item the caller has already unlinked from its feed's chain. */
+static void
+item_forget(struct state *st, uint32_t idx)
+{
+	itab_remove(st, idx);
+	feed_at(st, st->items[idx].feed)->nitems--;
+	st->items[idx].feed = NONE;
+	st->items[idx].next = st->freelist;
+	st->freelist = idx;
+	st->live--;
+}
+
+/* ---------- the public table API ---------- */
+
+struct state *
+state_new(void)
+{
+	struct state *st = calloc(1, sizeof *st);
+
+	if (st != NULL)
+		st->freelist = NONE;
+	return st;
+}
+
+void
+state_free(struct state *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->feeds.n; i++) {
+		struct feed *f = feed_at(st, (uint32_t)i);
+
+		free(f->fs.etag);
+		free(f->fs.last_modified);
+		free(f->fs.last_error);
+		free(f);
+	}
+	names_free(&st->feeds);
+	names_free(&st->subs);
+	free(st->items);
+	free(st->itab);
+	free(st->arena);
+	free(st);
+}
+
+int
+state_set_str(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value != NULL && (copy = str_dup(value)) == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+struct feed_state *
+state_feed(struct state *st, const char *url, int create)
+{
+	uint32_t idx = create ? feed_intern(st, url) : names_find(&st->feeds, url);
+
+	return idx == NONE ? NULL : &feed_at(st, idx)->fs;
+}
+
+size_t
+state_nfeeds(const struct state *st)
+{
+	return st->feeds.n;
+}
+
+struct feed_state *
+state_feed_at(struct state *st, size_t i)
+{
+	return i < st->feeds.n ? &feed_at(st, (uint32_t)i)->fs : NULL;
+}
+
+size_t
+state_feed_nids(const struct state *st, const char *feed_url)
+{
+	uint32_t idx = names_find(&st->feeds, feed_url);
+
+	return idx == NONE ? 0 : feed_at(st, idx)->nitems;
+}
+
+size_t
+state_nids(const struct state *st)
+{
+	return st->live;
+}
+
+int
+state_sub_known(const struct state *st, const char *sub)
+{
+	return names_find(&st->subs, sub) != NONE;
+}
+
+int
+state_sub_touch(struct state *st, const char *sub)
+{
+	return names_intern(&st->subs, sub, NULL) == NONE ? -1 : 0;
+}
+
+/* names_find, trying *hint first: a strcmp is cheaper than hashing the name. */
+static uint32_t
+names_find_hint(const struct names *t, const char *s, uint32_t *hint)
+{
+	uint32_t idx = *hint;
+
+	if (idx < t->n && strcmp(t->v[idx].key, s) == 0)
+		return idx;
+	if ((idx = names_find(t, s)) != NONE)
+		*hint = idx;
+	return idx;
+}
+
+int
+state_delivered(const struct state *cst, const char *sub, const char *feed_url, const char *id)
+{
+	/* Only the lookup hints change: the state as seen through the API does not. */
+	struct state *st = (struct state *)cst;
+	uint32_t s, f;
+	size_t len = strlen(id);
+
+	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE ||
+	    (f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE)
+		return 0;
+	return item_find(st, s, f, id, len, item_hash(s, f, id, len)) != NONE;
+}
+
+int
+state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now)
+{
+	uint32_t s, f, h, idx;
+	size_t len = strlen(id);
+
+	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE &&
+	    (s = names_add(&st->subs, sub, NULL)) == NONE)
+		return -1;
+	if ((f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE &&
+	    (f = feed_add(st, feed_url)) == NONE)
+		return -1;
+	h = item_hash(s, f, id, len);
+	if ((idx = item_find(st, s, f, id, len, h)) != NONE) {
+		if (st->items[idx].last_seen < now)
+			st->items[idx].last_seen = now;
+		return 0;
+	}
+	return item_add(st, s, f, id, len, h, now, now) == NONE ? -1 : 0;
+}
+
+/* The ids a feed holds now, as a set to test the feed's chain against. */
+struct idset {
+	char *const *ids;
+	size_t *lens;
+	uint64_t *hashes;
+	uint32_t *slot;
+	size_t nslot;
+};
+
+static int
+idset_build(struct idset *set, char *const *ids, size_t n)
+{
+	size_t mask, i, j;
+
+	set->ids = ids;
+	for (set->nslot = 16; set->nslot < n * 2; set->nslot *= 2)
+		continue;
+	set->lens = calloc(n ? n : 1, sizeof *set->lens);
+	set->hashes = calloc(n ? n : 1, sizeof *set->hashes);
+	set->slot = calloc(set->nslot, sizeof *set->slot);
+	if (set->lens == NULL || set->hashes == NULL || set->slot == NULL)
+		return -1;
+	mask = set->nslot - 1;
+	for (i = 0; i < n; i++) {
+		set->lens[i] = strlen(ids[i]);
+		set->hashes[i] = hash64(ids[i], set->lens[i]);
+		for (j = set->hashes[i] & mask; set->slot[j] != 0; j = (j + 1) & mask)
+			continue;
+		set->slot[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static int
+idset_has(const struct idset *set, const char *id, size_t len)
+{
+	uint64_t h = hash64(id, len);
+	size_t mask = set->nslot - 1, j;
+	uint32_t v;
+
+	for (j = h & mask; (v = set->slot[j]) != 0; j = (j + 1) & mask)
+		if (set->hashes[v - 1] == h && set->lens[v - 1] == len &&
+		    memcmp(set->ids[v - 1], id, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+idset_free(struct idset *set)
+{
+	free(set->lens);
+	free(set->hashes);
+	free(set->slot);
+}
+
+int
+state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids,
+                time_t now, time_t retention)
+{
+	struct idset set = {0};
+	struct feed *f;
+	uint32_t idx, *link;
+	uint32_t fi = names_find(&st->feeds, feed_url);
+
+	if (fi == NONE)
+		return 0;       /* nothing delivered from it: nothing to refresh */
+	if (nids >= NONE || idset_build(&set, ids, nids) < 0) {
+		idset_free(&set);
+		return -1;
+	}
+	f = feed_at(st, fi);
+	for (link = &f->head; (idx = *link) != NONE;) {
+		struct item *it = &st->items[idx];
+
+		if (idset_has(&set, item_id(st, it), it->len)) {
+			if (it->last_seen < now)
+				it->last_seen = now;
+		} else if (now - it->last_seen > retention) {
+			*link = it->next;
+			item_forget(st, idx);
+			continue;
+		}
+		link = &it->next;
+	}
+	idset_free(&set);
+	return 0;
+}
+
+/* ---------- fields: escapes, times, numbers ---------- */
+
+/*
+ * Bytes escaped as %XX: controls (tab and newline among them), DEL and '%'.
+ * A field that is exactly "-" is written %2D, since "-" means none.
+ */
+static int
+needs_escape(unsigned char c)
+{
+	static const uint64_t map[4] = {0xffffffffULL | 1ULL << '%', 1ULL << (0x7f - 64), 0, 0};
+
+	return (int)(map[c >> 6] >> (c & 63) & 1);
+}
+
+#define ONES    0x0101010101010101ULL
+#define HIGHS   0x8080808080808080ULL
+
+/* Does any byte of w need an escape?  Exact: bytes >= 0x80 never trigger it. */
+static int
+word_dirty(uint64_t w)
+{
+	uint64_t pct = w ^ (ONES * '%'), del = w ^ (ONES * 0x7f);
+
+	return ((((w - ONES * 0x20) & ~w) | ((pct - ONES) & ~pct) | ((del - ONES) & ~del)) &
+	    HIGHS) != 0;
+}
+
+/* How many bytes from s on need no escape; eight at a time, as most fields are clean. */
+static size_t
+clean_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (word_dirty(w))
+			break;
+	}
+	while (i < n && !needs_escape((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode %XX in place; the new length, or -1 on a bad or NUL escape. */
+static long
+unescape(char *s, size_t n)
+{
+	char *w = s, *r = s, *end = s + n, *pct;
+
+	if ((pct = memchr(s, '%', n)) == NULL)
+		return (long)n;
+	w = r = pct;
+	while (r < end) {
+		if (*r != '%') {
+			*w++ = *r++;
+			continue;
+		}
+		int hi, lo;
+
+		if (end - r < 3 || (hi = hexval((unsigned char)r[1])) < 0 ||
+		    (lo = hexval((unsigned char)r[2])) < 0 || (hi | lo) == 0)
+			return -1;
+		*w++ = (char)(hi << 4 | lo);
+		r += 3;
+	}
+	*w = '\0';
+	return (long)(w - s);
+}
+
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static void
+put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+static void format_clock(char *p, int64_t t);
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (20 bytes), or "-" for 0; returns the length. */
+static size_t
+format_time(char *p, int64_t t)
+{
+	int64_t y;
+	unsigned m, d;
+
+	if (t <= 0) {
+		*p = '-';
+		return 1;
+	}
+	if (t > MAX_TIME)
+		t = MAX_TIME;
+	civil_from_days(t / 86400, &y, &m, &d);
+	put2(p, (unsigned)(y / 100));
+	put2(p + 2, (unsigned)(y % 100));
+	p[4] = '-';
+	put2(p + 5, m);
+	p[7] = '-';
+	put2(p + 8, d);
+	p[10] = 'T';
+	format_clock(p, t);
+	return 20;
+}
+
+/* The "HH:MM:SSZ" part of format_time, when the date part is already in p. */
+static void
+format_clock(char *p, int64_t t)
+{
+	unsigned secs = (unsigned)(t % 86400);
+
+	put2(p + 11, secs / 3600);
+	p[13] = ':';
+	put2(p + 14, secs / 60 % 60);
+	p[16] = ':';
+	put2(p + 17, secs % 60);
+	p[19] = 'Z';
+}
+
+static int
+digits(const char *s, size_t n, unsigned *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return 0;
+}
+
+static int
+parse_time(const char *s, size_t n, int64_t *out)
+{
+	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, mo, d, h, mi, sec;
+
+	if (n == 1 && s[0] == '-')
+		return (void)(*out = 0), 0;
+	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 ||
+	    digits(s + 8, 2, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
+	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+	    sec > 59)
+		return -1;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return *out > 0 ? 0 : -1;      /* the epoch itself is written "-" */
+}
+
+/* A decimal number 0..max, no sign, no leading zeros. */
+static int
+parse_num(const char *s, size_t n, long long max, long long *out)
+{
+	long long v = 0;
+
+	if (n == 0 || n > 18 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static size_t
+format_num(char *p, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* ---------- writing ---------- */
+
+struct out {
+	int fd;
+	char *buf;
+	size_t len;
+	int err;                /* errno of the first failed write */
+	int64_t last_t;         /* the last time formatted, as last_s */
+	char last_s[20];
+	size_t last_n;
+};
+
+static void
+out_flush(struct out *o)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (!o->err && done < o->len) {
+		n = write(o->fd, o->buf + done, o->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			o->err = errno;
+		else
+			done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+/* Room for n more bytes (n <= OUT_CHUNK). */
+static char *
+out_room(struct out *o, size_t n)
+{
+	if (o->len + n > OUT_CHUNK)
+		out_flush(o);
+	return o->buf + o->len;
+}
+
+static void
+out_raw(struct out *o, const char *s, size_t n)
+{
+	while (n > 0) {
+		size_t k = n < OUT_CHUNK / 2 ? n : OUT_CHUNK / 2;
+
+		memcpy(out_room(o, k), s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void
+out_tab(struct out *o)
+{
+	*out_room(o, 1) = '\t';
+	o->len++;
+}
+
+/* A tab, then s escaped; NULL is "-". */
+static void
+out_field(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run;
+
+	out_tab(o);
+	if (s == NULL || (n == 1 && s[0] == '-')) {
+		out_raw(o, s == NULL ? "-" : "%2D", s == NULL ? 1 : 3);
+		return;
+	}
+	for (i = 0; i < n; i += run) {
+		run = clean_prefix(s + i, n - i);
+		out_raw(o, s + i, run);
+		if (i + run < n) {
+			char *p = out_room(o, 3);
+			unsigned char c = (unsigned char)s[i + run];
+
+			p[0] = '%';
+			p[1] = hex[c >> 4];
+			p[2] = hex[c & 15];
+			o->len += 3;
+			run++;
+		}
+	}
+}
+
+static void
+out_str(struct out *o, const char *s)
+{
+	out_field(o, s, s ? strlen(s) : 0);
+}
+
+static void
+out_time(struct out *o, int64_t t)
+{
+	/*
+	 * Times repeat (first seen = last seen, runs at one instant), and
+	 * most fall on few days: compute each date once.
+	 */
+	if (t != o->last_t || o->last_n == 0) {
+		if (o->last_n == 20 && t > 0 && t <= MAX_TIME && t / 86400 == o->last_t / 86400)
+			format_clock(o->last_s, t);
+		else
+			o->last_n = format_time(o->last_s, t);
+		o->last_t = t;
+	}
+	out_tab(o);
+	memcpy(out_room(o, 20), o->last_s, o->last_n);
+	o->len += o->last_n;
+}
+
+static void
+out_num(struct out *o, long long v)
+{
+	out_tab(o);
+	o->len += format_num(out_room(o, 24), v < 0 ? 0 : (unsigned long long)v);
+}
+
+static void
+out_eol(struct out *o)
+{
+	*out_room(o, 1) = '\n';
+	o->len++;
+}
+
+/* Sorting: names by strcmp, items by (subscription, feed, id). */
+struct sortctx {
+	const struct state *st;
+	const uint32_t *subrank, *feedrank;
+};
+
+static int
+cmp_name(const void *a, const void *b, void *arg)
+{
+	const struct names *t = arg;
+
+	return strcmp(t->v[*(const uint32_t *)a].key, t->v[*(const uint32_t *)b].key);
+}
+
+static uint32_t *
+sorted_names(const struct names *t)
+{
+	uint32_t *order = malloc((t->n ? t->n : 1) * sizeof *order);
+
+	if (order == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, t->n, sizeof *order, cmp_name, (void *)t);
+	return order;
+}
+
+static uint64_t
+item_key(const struct sortctx *c, const struct item *it)
+{
+	return (uint64_t)c->subrank[it->sub] * c->st->feeds.n + c->feedrank[it->feed];
+}
+
+static int
+cmp_item(const void *a, const void *b, void *arg)
+{
+	const struct sortctx *c = arg;
+	const struct item *x = &c->st->items[*(const uint32_t *)a];
+	const struct item *y = &c->st->items[*(const uint32_t *)b];
+	uint64_t kx = item_key(c, x), ky = item_key(c, y);
+	int r;
+
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	r = memcmp(item_id(c->st, x), item_id(c->st, y), x->len < y->len ? x->len : y->len);
+	if (r != 0)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void
+sort_range(uint32_t *v, size_t n, struct sortctx *c)
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp_item(&v[i - 1], &v[i], c) > 0) {
+			qsort_r(v, n, sizeof *v, cmp_item, c);
+			return;
+		}
+}
+
+/*
+ * Live items in file order.  A counting sort by (subscription, feed) does
+ * most of the work in linear time; each group is then sorted by id unless
+ * it already is (the usual case right after a load).
+ */
+static uint32_t *
+sorted_items(struct sortctx *c)
+{
+	const struct state *st = c->st;
+	size_t nb = st->subs.n * st->feeds.n, i;
+	uint32_t *order = malloc((st->live ? st->live : 1) * sizeof *order);
+	size_t *start;
+
+	if (order == NULL)
+		return NULL;
+	if ((st->feeds.n && st->subs.n > SIZE_MAX / 8 / st->feeds.n) || nb > st->live * 4 + 4096) {
+		size_t k = 0;
+
+		for (i = 0; i < st->nitems; i++)
+			if (st->items[i].feed != NONE)
+				order[k++] = (uint32_t)i;
+		qsort_r(order, k, sizeof *order, cmp_item, c);
+		return order;
+	}
+	if ((start = calloc(nb + 1, sizeof *start)) == NULL) {
+		free(order);
+		return NULL;
+	}
+	for (i = 0; i < st->nitems; i++)
+		if (st->items[i].feed != NONE)
+			start[item_key(c, &st->items[i]) + 1]++;
+	for (i = 0; i < nb; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < st->nitems; i++)
+		if (st->items[i].feed != NONE)
+			order[start[item_key(c, &st->items[i])]++] = (uint32_t)i;
+	/* start[b] is now the end of group b, i.e. the start of group b + 1. */
+	for (i = 0; i < nb; i++) {
+		size_t from = i ? start[i - 1] : 0;
+
+		sort_range(order + from, start[i] - from, c);
+	}
+	free(start);
+	return order;
+}
+
+static void
+write_feed(struct out *o, const struct feed_state *fs)
+{
+	out_raw(o, "feed", 4);
+	out_str(o, fs->url);
+	out_str(o, fs->etag);
+	out_str(o, fs->last_modified);
+	out_time(o, fs->last_fetch);
+	out_num(o, fs->last_status);
+	out_num(o, fs->failures);
+	out_time(o, fs->first_failure);
+	out_time(o, fs->retry_after);
+	out_num(o, fs->gone != 0);
+	out_str(o, fs->last_error);
+	out_eol(o);
+}
+
+static int
+write_state(struct out *o, const struct state *st)
+{
+	uint32_t *feeds = sorted_names(&st->feeds), *subs = sorted_names(&st->subs);
+	uint32_t *subrank = malloc((st->subs.n + 1) * sizeof *subrank);
+	uint32_t *feedrank = malloc((st->feeds.n + 1) * sizeof *feedrank);
+	struct sortctx c = {st, subrank, feedrank};
+	uint32_t *items = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (feeds == NULL || subs == NULL || subrank == NULL || feedrank == NULL)
+		goto done;
+	for (i = 0; i < st->feeds.n; i++)
+		feedrank[feeds[i]] = (uint32_t)i;
+	for (i = 0; i < st->subs.n; i++)
+		subrank[subs[i]] = (uint32_t)i;
+	if ((items = sorted_items(&c)) == NULL)
+		goto done;
+	out_raw(o, STATE_MAGIC "1\n# tidings state: see tidings-state(5)\n",
+	        sizeof STATE_MAGIC "1\n# tidings state: see tidings-state(5)\n" - 1);
+	for (i = 0; i < st->feeds.n; i++)
+		write_feed(o, &feed_at(st, feeds[i])->fs);
+	for (i = 0; i < st->subs.n; i++) {
+		out_raw(o, "sub", 3);
+		out_str(o, st->subs.v[subs[i]].key);
+		out_eol(o);
+	}
+	for (i = 0; i < st->live; i++) {
+		const struct item *it = &st->items[items[i]];
+
+		out_raw(o, "item", 4);
+		out_str(o, st->subs.v[it->sub].key);
+		out_str(o, st->feeds.v[it->feed].key);
+		out_field(o, item_id(st, it), it->len);
+		out_time(o, it->first_seen);
+		out_time(o, it->last_seen);
+		out_eol(o);
+	}
+	out_raw(o, "end", 3);
+	out_num(o, (long long)(st->feeds.n + st->subs.n + st->live));
+	out_eol(o);
+	out_flush(o);
+	rc = 0;
+done:
+	free(feeds);
+	free(subs);
+	free(subrank);
+	free(feedrank);
+	free(items);
+	return rc;
+}
+
+/* ---------- files and folders ---------- */
+
+/* mkdir -p of path's parent folder, new folders 0700. */
+static int
+mkdir_parent(const char *path, struct err *e)
+{
+	char *dir = str_dup(path), *p;
+
+	if (dir == NULL)
+		return err_oom(e);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return 0;
+	}
+	*p = '\0';
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			err_set(e, EX_IOERR, "cannot create %s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		if ((*p = c) == '\0')
+			break;
+	}
+	free(dir);
+	return 0;
+}
+
+/* Split path into its folder ("." if none) and base name. */
+static int
+split_path(const char *path, char **dir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		*dir = str_dup(".");
+		*base = path;
+	} else {
+		*dir = slash == path ? str_dup("/") : str_ndup(path, (size_t)(slash - path));
+		*base = slash + 1;
+	}
+	return *dir == NULL ? -1 : 0;
+}
+
+/*
+ * Temp files BASE.tmp.XXXXXX left by a run that died mid-save.  Runs hold
+ * the lock, so any such file is stale by the time we save.
+ */
+static void
+remove_stale_temps(const char *dir, const char *base)
+{
+	size_t blen = strlen(base), slen = strlen(TMP_SUFFIX), xlen = strlen(TMP_XS);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strlen(de->d_name) == blen + slen + xlen &&
+		    strncmp(de->d_name, base, blen) == 0 &&
+		    strncmp(de->d_name + blen, TMP_SUFFIX, slen) == 0)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	/* Some file systems cannot fsync a folder; the rename is done anyway. */
+	if (rc < 0 && (errno == EINVAL || errno == EROFS))
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+int
+state_save(struct state *st, const char *path, struct err *e)
+{
+	struct out o = {.fd = -1};
+	char *dir = NULL, *tmp = NULL;
+	const char *base;
+	int rc = -1;
+
+	if (mkdir_parent(path, e) < 0)
+		return -1;
+	if (split_path(path, &dir, &base) < 0 ||
+	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
+	    (o.buf = malloc(OUT_CHUNK)) == NULL) {
+		err_oom(e);
+		goto done;
+	}
+	remove_stale_temps(dir, base);
+	if ((o.fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		err_set(e, EX_IOERR, "cannot create %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (fchmod(o.fd, 0600) < 0)
+		o.err = errno;
+	if (!o.err && write_state(&o, st) < 0) {
+		err_oom(e);
+		goto fail;
+	}
+	if (!o.err && fsync(o.fd) < 0)
+		o.err = errno;
+	if (close(o.fd) < 0 && !o.err)
+		o.err = errno;
+	o.fd = -1;
+	if (o.err) {
+		err_set(e, EX_IOERR, "cannot write %s: %s", tmp, strerror(o.err));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		err_set(e, EX_IOERR, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto fail;
+	}
+	if (fsync_dir(dir) < 0) {
+		err_set(e, EX_IOERR, "cannot sync folder %s: %s", dir, strerror(errno));
+		goto done;
+	}
+	rc = 0;
+	goto done;
+fail:
+	if (o.fd >= 0)
+		close(o.fd);
+	unlink(tmp);
+done:
+	free(o.buf);
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+/* ---------- reading ---------- */
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t len, pos, cap;
+	int eof;
+	int nul;                /* a NUL byte was read: lines must be checked for it */
+};
+
+/* The next line without its newline: 1; 0 at the end (*tail set if bytes remain); -1 on error. */
+static int
+read_line(struct reader *r, char **line, size_t *n, int *tail, int *err)
+{
+	char *nl;
+	ssize_t got;
+
+	for (;;) {
+		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		if (nl != NULL) {
+			*line = r->buf + r->pos;
+			*n = (size_t)(nl - *line);
+			*nl = '\0';
+			r->pos += *n + 1;
+			return 1;
+		}
+		if (r->eof) {
+			*tail = r->pos < r->len;
+			return 0;
+		}
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+		if (r->len + 1 >= r->cap) {
+			if (r->cap >= MAX_LINE)
+				return (void)(*err = EFBIG), -1;
+			if (grow((void **)&r->buf, &r->cap, r->cap * 2, 1, READ_CHUNK) < 0)
+				return (void)(*err = ENOMEM), -1;
+		}
+		got = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return (void)(*err = errno), -1;
+		if (got == 0)
+			r->eof = 1;
+		/* One scan a chunk instead of one a line: NUL bytes are rare. */
+		if (!r->nul && memchr(r->buf + r->len, '\0', (size_t)got) != NULL)
+			r->nul = 1;
+		r->len += (size_t)got;
+	}
+}
+
+#define MAX_FIELDS 12
+
+struct loader {
+	struct state *st;
+	const char *path;
+	size_t lineno, records;
+	uint32_t last_sub, last_feed;   /* item lines come in runs of one feed */
+	unsigned dash;                  /* bit i: field i was a bare "-" (none) */
+	int nul;                        /* the file holds a NUL byte somewhere */
+	struct {                        /* an item line parsed but not yet indexed */
+		int on;
+		uint32_t sub, feed, h;
+		uint64_t off;
+		size_t len, lineno;
+		int64_t first, last;
+	} pending;
+	char last_ts[20];               /* the last time parsed, and its value */
+	int64_t last_t;
+	int ended;
+	struct err *e;
+};
+
+static int
+bad(struct loader *l, const char *why)
+{
+	return err_set(l->e, EX_IOERR, "%s:%zu: %s", l->path, l->lineno, why);
+}
+
+static int
+bad_time(struct loader *l, const char *s, size_t n, int64_t *t)
+{
+	if (n == sizeof l->last_ts && memcmp(s, l->last_ts, n) == 0) {
+		*t = l->last_t;
+		return 0;
+	}
+	if (parse_time(s, n, t) < 0)
+		return bad(l, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)");
+	if (n == sizeof l->last_ts) {
+		memcpy(l->last_ts, s, n);
+		l->last_t = *t;
+	}
+	return 0;
+}
+
+/* Optional string field i: a bare "-" is NULL (an escaped one, %2D, is "-"). */
+static int
+opt_str(struct loader *l, char **dst, char **f, size_t *n, int i)
+{
+	const char *s = f[i];
+
+	if (l->dash & 1u << i)
+		return 0;
+	if ((*dst = str_ndup(s, n[i])) == NULL)
+		return err_oom(l->e);
+	return 0;
+}
+
+static int
+load_feed(struct loader *l, char **f, size_t *n)
+{
+	struct feed_state *fs;
+	long long status, failures, gone;
+	int64_t t[3];
+	uint32_t idx;
+
+	if (names_find(&l->st->feeds, f[1]) != NONE)
+		return bad(l, "duplicate feed record");
+	if (bad_time(l, f[4], n[4], &t[0]) < 0 || bad_time(l, f[7], n[7], &t[1]) < 0 ||
+	    bad_time(l, f[8], n[8], &t[2]) < 0)
+		return -1;
+	if (parse_num(f[5], n[5], 999999, &status) < 0 ||
+	    parse_num(f[6], n[6], INT_MAX, &failures) < 0 || parse_num(f[9], n[9], 1, &gone) < 0)
+		return bad(l, "bad number");
+	if ((idx = feed_add(l->st, f[1])) == NONE)
+		return err_oom(l->e);
+	fs = &feed_at(l->st, idx)->fs;
+	fs->last_fetch = t[0];
+	fs->first_failure = t[1];
+	fs->retry_after = t[2];
+	fs->last_status = (long)status;
+	fs->failures = (int)failures;
+	fs->gone = (int)gone;
+	if (opt_str(l, &fs->etag, f, n, 2) < 0 || opt_str(l, &fs->last_modified, f, n, 3) < 0 ||
+	    opt_str(l, &fs->last_error, f, n, 10) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+load_sub(struct loader *l, char **f, size_t *n)
+{
+	(void)n;
+	if (names_find(&l->st->subs, f[1]) != NONE)
+		return bad(l, "duplicate sub record");
+	return names_add(&l->st->subs, f[1], NULL) == NONE ? err_oom(l->e) : 0;
+}
+
+static int
+flush_pending(struct loader *l)
+{
+	struct state *st = l->st;
+	size_t now = l->lineno;
+
+	if (!l->pending.on)
+		return 0;
+	l->pending.on = 0;
+	if (item_find(st, l->pending.sub, l->pending.feed, st->arena + l->pending.off,
+	              l->pending.len, l->pending.h) != NONE) {
+		l->lineno = l->pending.lineno;
+		bad(l, "duplicate item record");
+		l->lineno = now;
+		return -1;
+	}
+	if (item_link(st, l->pending.sub, l->pending.feed, l->pending.off, l->pending.len,
+	              l->pending.h, l->pending.first, l->pending.last) == NONE)
+		return err_oom(l->e);
+	return 0;
+}
+
+static int
+load_item(struct loader *l, char **f, size_t *n)
+{
+	struct state *st = l->st;
+	uint32_t s = l->last_sub, fd = l->last_feed, h;
+	int64_t first, last;
+	uint64_t off;
+
+	if (s == NONE || strcmp(st->subs.v[s].key, f[1]) != 0)
+		s = l->last_sub = names_find(&st->subs, f[1]);
+	if (s == NONE)
+		return bad(l, "item of a subscription with no sub record");
+	if (fd == NONE || strcmp(st->feeds.v[fd].key, f[2]) != 0)
+		fd = l->last_feed = names_find(&st->feeds, f[2]);
+	if (fd == NONE)
+		return bad(l, "item of a feed with no feed record");
+	if (bad_time(l, f[4], n[4], &first) < 0 || bad_time(l, f[5], n[5], &last) < 0)
+		return -1;
+	h = item_hash(s, fd, f[3], n[3]);
+	if (arena_add(st, f[3], n[3], &off) < 0)
+		return err_oom(l->e);
+	/*
+	 * Index it only after the next line is parsed: the table slot is a
+	 * cache miss, and parsing hides it.
+	 */
+	if (st->nitab > 0)
+		__builtin_prefetch(&st->itab[h & (st->nitab - 1)]);
+	if (flush_pending(l) < 0)
+		return -1;
+	l->pending.on = 1;
+	l->pending.sub = s;
+	l->pending.feed = fd;
+	l->pending.h = h;
+	l->pending.off = off;
+	l->pending.len = n[3];
+	l->pending.lineno = l->lineno;
+	l->pending.first = first;
+	l->pending.last = last;
+	return 0;
+}
+
+static int
+load_end(struct loader *l, char **f, size_t *n)
+{
+	long long count;
+
+	if (parse_num(f[1], n[1], LLONG_MAX / 2, &count) < 0)
+		return bad(l, "bad number");
+	if ((size_t)count != l->records)
+		return bad(l, "record count does not match the end record (truncated?)");
+	l->ended = 1;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	size_t nfields;
+	int (*load)(struct loader *, char **, size_t *);
+} record_types[] = {
+	{"item", 6, load_item},
+	{"feed", 11, load_feed},
+	{"sub", 2, load_sub},
+	{"end", 2, load_end},
+};
+
+static int
+load_line(struct loader *l, char *line, size_t len)
+{
+	char *f[MAX_FIELDS + 1], *p = line, *end = line + len, *tab;
+	size_t n[MAX_FIELDS + 1], nf = 0;
+	long k;
+	int pct;
+	char msg[80];
+
+	if (l->ended)
+		return bad(l, "data after the end record");
+	if (len > 0 && line[0] == '#')
+		return 0;
+	l->dash = 0;
+	if (l->nul && strlen(line) != len)
+		return bad(l, "NUL byte");
+	pct = memchr(line, '%', len) != NULL;
+	for (;;) {
+		if (nf == MAX_FIELDS + 1)
+			return bad(l, "too many fields");
+		tab = memchr(p, '\t', (size_t)(end - p));
+		f[nf] = p;
+		n[nf] = (size_t)((tab ? tab : end) - p);
+		f[nf][n[nf]] = '\0';
+		if (n[nf] == 1 && f[nf][0] == '-')
+			l->dash |= 1u << nf;
+		if (pct && nf > 0) {
+			if ((k = unescape(f[nf], n[nf])) < 0)
+				return bad(l, "bad %XX escape");
+			n[nf] = (size_t)k;
+		}
+		nf++;
+		if (tab == NULL)
+			break;
+		p = tab + 1;
+	}
+	for (size_t i = 0; i < sizeof record_types / sizeof record_types[0]; i++) {
+		if (strcmp(f[0], record_types[i].name) != 0)
+			continue;
+		if (nf != record_types[i].nfields) {
+			snprintf(msg, sizeof msg, "%s record has %zu fields, want %zu", f[0], nf,
+			         record_types[i].nfields);
+			return bad(l, msg);
+		}
+		if (record_types[i].load != load_end)
+			l->records++;
+		if (record_types[i].load != load_item && flush_pending(l) < 0)
+			return -1;
+		return record_types[i].load(l, f, n);
+	}
+	return bad(l, len == 0 ? "empty line" : "unknown record type");
+}
+
+static int
+load_header(struct loader *l, const char *line, size_t len)
+{
+	size_t m = strlen(STATE_MAGIC);
+	long long v;
+	char msg[160];
+
+	if (len < m || memcmp(line, STATE_MAGIC, m) != 0 ||
+	    parse_num(line + m, len - m, INT_MAX, &v) < 0 || v == 0)
+		return bad(l, "not a tidings state file (no \"tidings-state 1\" line)");
+	if (v > STATE_VERSION) {
+		snprintf(msg, sizeof msg,
+		         "written by a newer tidings (state format %lld; this tidings reads %d):"
+		         " upgrade tidings",
+		         v, STATE_VERSION);
+		return bad(l, msg);
+	}
+	return 0;
+}
+
+static int
+load_fd(struct loader *l, int fd)
+{
+	struct reader r = {.fd = fd, .buf = malloc(READ_CHUNK), .cap = READ_CHUNK};
+	char *line;
+	size_t len;
+	int got, tail = 0, err = 0, rc = -1;
+
+	if (r.buf == NULL)
+		return err_oom(l->e);
+
+	while ((got = read_line(&r, &line, &len, &tail, &err)) == 1) {
+		l->lineno++;
+		l->nul = r.nul;
+		if ((l->lineno == 1 ? load_header(l, line, len) : load_line(l, line, len)) < 0)
+			goto done;
+	}
+	if (got < 0) {
+		err_set(l->e, EX_IOERR, "%s:%zu: %s", l->path, l->lineno + 1, strerror(err));
+		goto done;
+	}
+	l->lineno++;
+	if (tail)
+		bad(l, "truncated (last line has no newline)");
+	else if (l->lineno == 1)
+		bad(l, "empty file");
+	else if (!l->ended)
+		bad(l, "truncated (no end record)");
+	else
+		rc = 0;
+done:
+	free(r.buf);
+	return rc;
+}
+
+/*
+ * Size the tables once from the count on the end record, instead of
+ * growing them step by step.  Only a hint: the parse checks everything.
+ */
+static void
+presize(struct state *st, int fd)
+{
+	char tail[48], *p;
+	struct stat sb;
+	long long count;
+	ssize_t n;
+	size_t len;
+
+	if (fstat(fd, &sb) < 0 || sb.st_size < 16)
+		return;
+	len = sb.st_size < (off_t)sizeof tail ? (size_t)sb.st_size : sizeof tail;
+	if ((n = pread(fd, tail, len, sb.st_size - (off_t)len)) != (ssize_t)len ||
+	    tail[len - 1] != '\n')
+		return;
+	tail[len - 1] = '\0';
+	/* A count beyond one record per 48 bytes is not trusted with memory. */
+	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
+	    parse_num(p + 5, strlen(p + 5), sb.st_size / 48, &count) < 0)
+		return;
+	if (itab_reserve(st, (size_t)count) == 0)
+		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
+		           1024);
+}
+
+int
+state_load(const char *path, struct state **out, struct err *e)
+{
+	struct loader l = {.path = path, .last_sub = NONE, .last_feed = NONE, .e = e};
+	int fd;
+
+	*out = NULL;
+	if ((l.st = state_new()) == NULL)
+		return err_oom(e);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT) {
+			*out = l.st;
+			return 0;
+		}
+		state_free(l.st);
+		return err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
+	}
+	presize(l.st, fd);
+	if (load_fd(&l, fd) < 0) {
+		close(fd);
+		state_free(l.st);
+		return -1;
+	}
+	close(fd);
+	*out = l.st;
+	return 0;
+}
+
+/* ---------- the lock ---------- */
+
+int
+state_lock(const char *state_path, struct state_lock **out, struct err *e)
+{
+	char *path = str_printf("%s.lock", state_path), pid[32];
+	struct state_lock *l = NULL;
+	ssize_t n;
+	int fd = -1;
+
+	*out = NULL;
+	if (path == NULL || (l = malloc(sizeof *l)) == NULL) {
+		err_oom(e);
+		goto fail;
+	}
+	if (mkdir_parent(path, e) < 0)
+		goto fail;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			err_set(e, EX_IOERR, "cannot lock %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strspn(pid, "0123456789")] = '\0';
+		err_set(e, EX_TEMPFAIL, "another tidings run holds %s (pid %s)", path,
+		        pid[0] ? pid : "unknown");
+		goto fail;
+	}
+	/* The pid is for the message above; the flock is what excludes. */
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		err_set(e, EX_IOERR, "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	l->fd = fd;
+	*out = l;
+	free(path);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(l);
+	free(path);
+	return -1;
+}
+
+void
+state_unlock(struct state_lock *l)
+{
+	if (l == NULL)
+		return;
+	/* Empty the pid before letting go, so no one reads a stale one. */
+	if (ftruncate(l->fd, 0) < 0) {
+		/* The lock is released all the same: nothing to report. */
+	}
+	close(l->fd);
+	free(l);
+}
