@@ -193,46 +193,54 @@ item_base(const struct item *it, const struct feed_conf *fc)
 }
 
 static int
-item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct err *e)
+links_value(struct tval *m, const struct strv *links)
 {
-	const char *html = it->content ? it->content : it->summary;
-	struct buf safe = BUF_INIT, text = BUF_INIT;
-	struct strv links = STRV_INIT;
-	struct tval *list = NULL;
-	int rc = -1;
+	struct tval *list = tv_list();
 
-	if (html == NULL)
-		html = "";
-	if (html_sanitize(html, strlen(html), item_base(it, fc), &safe, e) < 0 ||
-	    html_to_text(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &text, &links, e) < 0)
-		goto out;
-	if ((list = tv_list()) == NULL)
-		goto oom;
-	for (size_t i = 0; i < links.n; i++) {
+	if (list == NULL || tv_set(m, "links", list) < 0)
+		return -1;
+	for (size_t i = 0; i < links->n; i++) {
 		struct tval *l = tv_map();
 
 		if (l == NULL || tv_push(list, l) < 0 || tv_set_int(l, "n", (long long)i + 1) < 0 ||
-		    tv_set_str(l, "url", links.v[i]) < 0)
-			goto oom;
+		    tv_set_str(l, "url", links->v[i]) < 0)
+			return -1;
 	}
-	if (tv_set(m, "links", list) < 0) {
-		list = NULL;
-		goto oom;
+	return 0;
+}
+
+/* The item's content: sanitised HTML and wrapped text, from one parse. */
+static int
+item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct err *e)
+{
+	const char *html = it->content ? it->content : it->summary ? it->summary : "";
+	struct buf safe = BUF_INIT, text = BUF_INIT;
+	struct strv links = STRV_INIT;
+	int rc = -1;
+
+	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &safe, &text, &links,
+	                e) < 0)
+		goto out;
+	if (links_value(m, &links) < 0 || tv_set(m, "html", tv_str_owned(buf_steal(&safe))) < 0 ||
+	    tv_set(m, "text", tv_str_owned(buf_steal(&text))) < 0) {
+		err_oom(e);
+		goto out;
 	}
-	list = NULL;
-	if (tv_set(m, "html", tv_str_owned(buf_steal(&safe))) < 0 ||
-	    tv_set(m, "text", tv_str_owned(buf_steal(&text))) < 0)
-		goto oom;
 	rc = 0;
-	goto out;
-oom:
-	err_oom(e);
 out:
-	tv_free(list);
 	buf_free(&safe);
 	buf_free(&text);
 	strv_free(&links);
 	return rc;
+}
+
+/* Links go into href attributes: only http, https and mailto survive. */
+static int
+set_link(struct tval *m, const char *key, const char *url, const char *base)
+{
+	char *clean = url ? html_clean_url(url, base) : NULL;
+
+	return tv_set(m, key, clean ? tv_str_owned(clean) : tv_null());
 }
 
 static struct tval *
@@ -246,7 +254,8 @@ item_value(const struct item *it, const struct feed_conf *fc, int full, struct e
 	if (it->has_date)
 		format_local(it->published, date, sizeof date);
 	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
-	    tv_set_str(m, "link", it->link) < 0 || tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
+	    set_link(m, "link", it->link, fc->url) < 0 ||
+	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
 	    tv_set(m, "tags", it->ntags ? tags_value(it) : tv_null()) < 0)
 		goto oom;
@@ -283,7 +292,8 @@ group_open(struct feed_group *g, const struct source *s)
 	if (g->map == NULL || g->items == NULL || g->more == NULL)
 		return -1;
 	return tv_set_str(g->map, "title", title) < 0 ||
-	       tv_set_str(g->map, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url) < 0 ||
+	       set_link(g->map, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url,
+	                s->conf->url) < 0 ||
 	       tv_set_str(g->map, "name", s->conf->name) < 0 ? -1 : 0;
 }
 

@@ -729,7 +729,7 @@ format_when(time_t t, char *buf, size_t size)
 }
 
 static void
-print_feed_row(const struct feed_conf *fc, const struct feed_state *fs)
+print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t nids)
 {
 	char last[32], since[32], status[64];
 
@@ -743,8 +743,8 @@ print_feed_row(const struct feed_conf *fc, const struct feed_state *fs)
 	else
 		snprintf(status, sizeof status, "%ld", fs->last_status);
 	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);
-	printf("%-16s %-17s %-24s %8d  %s  %s\n", fc->name, last, status, fs ? fs->failures : 0,
-	       fs && fs->failures ? since : "-", fc->url);
+	printf("%-16s %-17s %-24s %6zu %8d  %-16s %s\n", fc->name, last, status, nids,
+	       fs ? fs->failures : 0, fs && fs->failures ? since : "-", fc->url);
 }
 
 int
@@ -762,10 +762,11 @@ cmd_feeds(const struct cli *c)
 		config_free(&cfg);
 		return e.code;
 	}
-	printf("%-16s %-17s %-24s %8s  %s  %s\n", "FEED", "LAST FETCH", "STATUS", "FAILURES",
-	       "FAILING SINCE", "URL");
+	printf("%-16s %-17s %-24s %6s %8s  %-16s %s\n", "FEED", "LAST FETCH", "STATUS", "ITEMS",
+	       "FAILURES", "FAILING SINCE", "URL");
 	for (size_t f = 0; f < cfg.nfeeds; f++)
-		print_feed_row(&cfg.feeds[f], state_feed(st, cfg.feeds[f].url, 0));
+		print_feed_row(&cfg.feeds[f], state_feed(st, cfg.feeds[f].url, 0),
+		               state_feed_nids(st, cfg.feeds[f].url));
 	state_free(st);
 	config_free(&cfg);
 	return EX_OK;
