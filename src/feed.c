@@ -1,0 +1,1584 @@
+/*
+ * feed: RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 into struct feed.
+ *
+ * The document goes through three steps:
+ *   1. decode: find the real encoding (BOM, declaration, or a lie caught by
+ *      invalid UTF-8) and convert everything to valid UTF-8;
+ *   2. mend: rewrite every entity reference as a character reference (HTML
+ *      names like &nbsp; included), escape bare '&', drop control bytes.
+ *      libxml2 in recover mode drops unknown entities, and after its first
+ *      error it silently drops even &amp; and &lt;; character references
+ *      always survive;
+ *   3. a SAX2 push parse (RECOVER, never entity expansion: the handler has no
+ *      getEntity, so DTD entities, external or internal, are never expanded)
+ *      that keeps only the fields an item needs.
+ */
+#include "feed.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <libxml/parser.h>
+#include <libxml/uri.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include "date.h"
+
+#define DOC_MAX   (64u << 20)  /* bytes of document */
+#define MAX_DEPTH   128          /* deeper elements are ignored */
+#define MAX_FIELD   (4u << 20)   /* bytes of one captured text */
+#define MAX_ITEMS   100000
+#define MAX_TAGS    64
+#define MAX_ENCL    16
+#define CHUNK       (256u << 10) /* push-parser chunk */
+
+/* ---- HTML named entities (HTML 4, as browsers and feeds use them) ---- */
+
+struct entity {
+	const char *name;
+	int cp;
+};
+
+static const struct entity entities[] = {
+	{"AElig", 198}, {"Aacute", 193}, {"Acirc", 194}, {"Agrave", 192}, {"Alpha", 913},
+	{"Aring", 197}, {"Atilde", 195}, {"Auml", 196}, {"Beta", 914}, {"Ccedil", 199},
+	{"Chi", 935}, {"Dagger", 8225}, {"Delta", 916}, {"ETH", 208}, {"Eacute", 201},
+	{"Ecirc", 202}, {"Egrave", 200}, {"Epsilon", 917}, {"Eta", 919}, {"Euml", 203},
+	{"Gamma", 915}, {"Iacute", 205}, {"Icirc", 206}, {"Igrave", 204}, {"Iota", 921},
+	{"Iuml", 207}, {"Kappa", 922}, {"Lambda", 923}, {"Mu", 924}, {"Ntilde", 209},
+	{"Nu", 925}, {"OElig", 338}, {"Oacute", 211}, {"Ocirc", 212}, {"Ograve", 210},
+	{"Omega", 937}, {"Omicron", 927}, {"Oslash", 216}, {"Otilde", 213}, {"Ouml", 214},
+	{"Phi", 934}, {"Pi", 928}, {"Prime", 8243}, {"Psi", 936}, {"Rho", 929},
+	{"Scaron", 352}, {"Sigma", 931}, {"THORN", 222}, {"Tau", 932}, {"Theta", 920},
+	{"Uacute", 218}, {"Ucirc", 219}, {"Ugrave", 217}, {"Upsilon", 933}, {"Uuml", 220},
+	{"Xi", 926}, {"Yacute", 221}, {"Yuml", 376}, {"Zeta", 918}, {"aacute", 225},
+	{"acirc", 226}, {"acute", 180}, {"aelig", 230}, {"agrave", 224}, {"alefsym", 8501},
+	{"alpha", 945}, {"amp", 38}, {"and", 8743}, {"ang", 8736}, {"apos", 39},
+	{"aring", 229}, {"asymp", 8776}, {"atilde", 227}, {"auml", 228}, {"bdquo", 8222},
+	{"beta", 946}, {"brvbar", 166}, {"bull", 8226}, {"cap", 8745}, {"ccedil", 231},
+	{"cedil", 184}, {"cent", 162}, {"chi", 967}, {"circ", 710}, {"clubs", 9827},
+	{"cong", 8773}, {"copy", 169}, {"crarr", 8629}, {"cup", 8746}, {"curren", 164},
+	{"dArr", 8659}, {"dagger", 8224}, {"darr", 8595}, {"deg", 176}, {"delta", 948},
+	{"diams", 9830}, {"divide", 247}, {"eacute", 233}, {"ecirc", 234}, {"egrave", 232},
+	{"empty", 8709}, {"emsp", 8195}, {"ensp", 8194}, {"epsilon", 949}, {"equiv", 8801},
+	{"eta", 951}, {"eth", 240}, {"euml", 235}, {"euro", 8364}, {"exist", 8707},
+	{"fnof", 402}, {"forall", 8704}, {"frac12", 189}, {"frac14", 188}, {"frac34", 190},
+	{"frasl", 8260}, {"gamma", 947}, {"ge", 8805}, {"gt", 62}, {"hArr", 8660},
+	{"harr", 8596}, {"hearts", 9829}, {"hellip", 8230}, {"iacute", 237}, {"icirc", 238},
+	{"iexcl", 161}, {"igrave", 236}, {"image", 8465}, {"infin", 8734}, {"int", 8747},
+	{"iota", 953}, {"iquest", 191}, {"isin", 8712}, {"iuml", 239}, {"kappa", 954},
+	{"lArr", 8656}, {"lambda", 955}, {"lang", 9001}, {"laquo", 171}, {"larr", 8592},
+	{"lceil", 8968}, {"ldquo", 8220}, {"le", 8804}, {"lfloor", 8970}, {"lowast", 8727},
+	{"loz", 9674}, {"lrm", 8206}, {"lsaquo", 8249}, {"lsquo", 8216}, {"lt", 60},
+	{"macr", 175}, {"mdash", 8212}, {"micro", 181}, {"middot", 183}, {"minus", 8722},
+	{"mu", 956}, {"nabla", 8711}, {"nbsp", 160}, {"ndash", 8211}, {"ne", 8800},
+	{"ni", 8715}, {"not", 172}, {"notin", 8713}, {"nsub", 8836}, {"ntilde", 241},
+	{"nu", 957}, {"oacute", 243}, {"ocirc", 244}, {"oelig", 339}, {"ograve", 242},
+	{"oline", 8254}, {"omega", 969}, {"omicron", 959}, {"oplus", 8853}, {"or", 8744},
+	{"ordf", 170}, {"ordm", 186}, {"oslash", 248}, {"otilde", 245}, {"otimes", 8855},
+	{"ouml", 246}, {"para", 182}, {"part", 8706}, {"permil", 8240}, {"perp", 8869},
+	{"phi", 966}, {"pi", 960}, {"piv", 982}, {"plusmn", 177}, {"pound", 163},
+	{"prime", 8242}, {"prod", 8719}, {"prop", 8733}, {"psi", 968}, {"quot", 34},
+	{"rArr", 8658}, {"radic", 8730}, {"rang", 9002}, {"raquo", 187}, {"rarr", 8594},
+	{"rceil", 8969}, {"rdquo", 8221}, {"real", 8476}, {"reg", 174}, {"rfloor", 8971},
+	{"rho", 961}, {"rlm", 8207}, {"rsaquo", 8250}, {"rsquo", 8217}, {"sbquo", 8218},
+	{"scaron", 353}, {"sdot", 8901}, {"sect", 167}, {"shy", 173}, {"sigma", 963},
+	{"sigmaf", 962}, {"sim", 8764}, {"spades", 9824}, {"sub", 8834}, {"sube", 8838},
+	{"sum", 8721}, {"sup", 8835}, {"sup1", 185}, {"sup2", 178}, {"sup3", 179},
+	{"supe", 8839}, {"szlig", 223}, {"tau", 964}, {"there4", 8756}, {"theta", 952},
+	{"thetasym", 977}, {"thinsp", 8201}, {"thorn", 254}, {"tilde", 732}, {"times", 215},
+	{"trade", 8482}, {"uArr", 8657}, {"uacute", 250}, {"uarr", 8593}, {"ucirc", 251},
+	{"ugrave", 249}, {"uml", 168}, {"upsih", 978}, {"upsilon", 965}, {"uuml", 252},
+	{"weierp", 8472}, {"xi", 958}, {"yacute", 253}, {"yen", 165}, {"yuml", 255},
+	{"zeta", 950}, {"zwj", 8205}, {"zwnj", 8204},
+};
+
+static int
+entity_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct entity *)e)->name);
+}
+
+/* Code point of &name; (name NUL-terminated), or -1. */
+static int
+entity_lookup(const char *name)
+{
+	const struct entity *e;
+
+	e = bsearch(name, entities, sizeof entities / sizeof entities[0],
+	            sizeof entities[0], entity_cmp);
+	return e ? e->cp : -1;
+}
+
+/* Append code point cp as UTF-8; surrogates and out-of-range become U+FFFD. */
+static int
+put_utf8(struct buf *b, unsigned long cp)
+{
+	unsigned char s[4];
+	size_t n;
+
+	if ((cp >= 0xD800 && cp < 0xE000) || cp > 0x10FFFF)
+		cp = 0xFFFD;
+	if (cp < 0x80) {
+		s[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		s[0] = (unsigned char)(0xC0 | cp >> 6);
+		s[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (unsigned char)(0xE0 | cp >> 12);
+		s[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		s[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		s[0] = (unsigned char)(0xF0 | cp >> 18);
+		s[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+		s[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		s[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	return buf_add(b, s, n);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
+			return 0;  /* overlong, surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* windows-1252 0x80-0x9F; the five holes read as latin-1 (C1 controls). */
+static const unsigned short cp1252_high[32] = {
+	0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+	0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+};
+
+static unsigned long
+cp1252(unsigned char c)
+{
+	return c >= 0x80 && c < 0xA0 ? cp1252_high[c - 0x80] : c;
+}
+
+/* ---- step 1: decode to UTF-8 ---- */
+
+/*
+ * Copy valid UTF-8 as is and read each invalid byte as windows-1252 (a
+ * superset of latin-1): a "UTF-8" feed with stray latin-1 bytes keeps both
+ * its real UTF-8 and its accents.  all1252 converts every byte instead.
+ * Returns 1 when something was converted, 0 when the input was fine (out
+ * untouched), -1 on OOM.
+ */
+static int
+to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, done = 0, k;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!all1252 && (k = utf8_seq(p + i, n - i)) > 0) {
+			i += k;
+			continue;
+		}
+		if (out->data == NULL && buf_grow(out, n + n / 8) < 0)
+			return -1;
+		if (buf_add(out, p + done, i - done) < 0 || put_utf8(out, cp1252(p[i])) < 0)
+			return -1;
+		done = ++i;
+	}
+	if (out->data == NULL)
+		return 0;
+	return buf_add(out, p + done, n - done) < 0 ? -1 : 1;
+}
+
+static int
+to_utf8_iconv(const char *in, size_t n, const char *from, struct buf *out)
+{
+	iconv_t cd = iconv_open("UTF-8", from);
+	char *ip = (char *)in, *op;
+	size_t il = n, ol;
+
+	if (cd == (iconv_t)-1)
+		return -1;
+	while (il > 0) {
+		if (buf_grow(out, il * 2 + 16) < 0)
+			break;
+		op = out->data + out->len;
+		ol = out->cap - out->len - 1;
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+			out->len = (size_t)(op - out->data);
+			if (errno == E2BIG)
+				continue;
+			/* invalid or truncated sequence: U+FFFD, skip a byte */
+			if (put_utf8(out, 0xFFFD) < 0)
+				break;
+			ip++;
+			il--;
+			continue;
+		}
+		out->len = (size_t)(op - out->data);
+	}
+	iconv_close(cd);
+	if (il > 0)
+		return -1;
+	return buf_add(out, "", 0);
+}
+
+/* The encoding named in <?xml ... encoding="X"?>, lower-cased, or "". */
+static void
+declared_encoding(const char *p, size_t n, char *enc, size_t size)
+{
+	const char *end, *q;
+	size_t k = 0;
+
+	enc[0] = '\0';
+	if (n < 6 || memcmp(p, "<?xml", 5) != 0)
+		return;
+	end = memmem(p, n < 512 ? n : 512, "?>", 2);
+	if (end == NULL)
+		return;
+	q = memmem(p, (size_t)(end - p), "encoding", 8);
+	if (q == NULL)
+		return;
+	q += 8;
+	while (q < end && (*q == ' ' || *q == '=' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q++;
+	if (q >= end || (*q != '"' && *q != '\''))
+		return;
+	for (q++; q < end && *q != '"' && *q != '\'' && k + 1 < size; q++)
+		enc[k++] = (char)tolower((unsigned char)*q);
+	enc[k] = '\0';
+}
+
+static int
+is_latin1_name(const char *enc)
+{
+	static const char *const names[] = {
+		"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
+		"windows-1252", "cp1252", "x-cp1252", "us-ascii", "ascii",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(enc, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Make the document (data, len) valid UTF-8, using tmp for the copy if one is needed.
+ * A note for feed.warning goes into warn.
+ */
+static int
+decode(const char **data, size_t *len, struct buf *tmp, char *warn, size_t wsize)
+{
+	const unsigned char *p = (const unsigned char *)*data;
+	size_t n = *len;
+	char enc[40];
+	int r;
+
+	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+		p += 3;
+		n -= 3;
+		enc[0] = '\0';  /* a UTF-8 BOM beats the declaration */
+	} else if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF) ||
+	                      (p[0] == '<' && p[1] == 0) || (p[0] == 0 && p[1] == '<'))) {
+		const char *from = (p[0] == 0xFF || p[0] == '<') ? "UTF-16LE" : "UTF-16BE";
+
+		if (p[0] == 0xFF || p[0] == 0xFE) {
+			p += 2;
+			n -= 2;
+		}
+		if (to_utf8_iconv((const char *)p, n, from, tmp) < 0)
+			return -1;
+		*data = tmp->data;
+		*len = tmp->len;
+		return 0;
+	} else {
+		const unsigned char *q = p;
+
+		while (q < p + n && isspace(*q))
+			q++;
+		declared_encoding((const char *)q, n - (size_t)(q - p), enc, sizeof enc);
+	}
+	if (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0) {
+		r = to_utf8_1252((const char *)p, n, 0, tmp);
+		if (r > 0)
+			snprintf(warn, wsize, "invalid UTF-8 read as windows-1252");
+	} else if (is_latin1_name(enc)) {
+		r = to_utf8_1252((const char *)p, n, 1, tmp);
+	} else {
+		r = to_utf8_iconv((const char *)p, n, enc, tmp);
+		if (r == 0)
+			r = 1;
+		else if (tmp->data == NULL) {
+			snprintf(warn, wsize, "unknown encoding \"%s\" read as UTF-8", enc);
+			r = to_utf8_1252((const char *)p, n, 0, tmp);
+		}
+	}
+	if (r < 0)
+		return -1;
+	*data = r > 0 ? tmp->data : (const char *)p;
+	*len = r > 0 ? tmp->len : n;
+	return 0;
+}
+
+/* ---- step 2: mend references and bytes libxml2 would drop ---- */
+
+static int
+is_name_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+/*
+ * Length of a well-formed character reference at p ("&#123;", "&#x1F;"),
+ * or 0.
+ */
+static size_t
+charref_len(const char *p, size_t n)
+{
+	size_t i = 2;
+	int hex;
+
+	if (n < 4 || p[1] != '#')
+		return 0;
+	hex = p[2] == 'x' || p[2] == 'X';
+	i += hex;
+	while (i < n && i < 12 && (hex ? isxdigit((unsigned char)p[i]) : isdigit((unsigned char)p[i])))
+		i++;
+	if (i == 2 + (size_t)hex || i >= n || p[i] != ';')
+		return 0;
+	return i + 1;
+}
+
+/* Rewrite the reference (or bare '&') at p; returns the bytes consumed. */
+static size_t
+mend_amp(const char *p, size_t n, struct buf *out, int *err)
+{
+	static const struct entity xml5[] = {
+		{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+	};
+	char name[33];
+	size_t i = 1, k;
+	int cp = -1;
+
+	if ((k = charref_len(p, n)) > 0) {
+		*err |= buf_add(out, p, k);
+		return k;
+	}
+	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
+		i++;
+	if (i > 1 && i < n && p[i] == ';' && is_name_start((unsigned char)p[1])) {
+		memcpy(name, p + 1, i - 1);
+		name[i - 1] = '\0';
+		for (k = 0; k < 5 && cp < 0; k++)
+			if (strcmp(name, xml5[k].name) == 0)
+				cp = xml5[k].cp;
+		if (cp < 0)
+			cp = entity_lookup(name);
+		if (cp >= 0) {
+			*err |= buf_printf(out, "&#%d;", cp);
+			return i + 1;
+		}
+	}
+	/* bare '&' or an unknown entity: keep its text */
+	*err |= buf_add(out, "&#38;", 5);
+	return 1;
+}
+
+/* Copy up to and including the terminator (or to the end), dropping bytes XML forbids. */
+static size_t
+copy_until(const char *p, size_t n, const char *term, struct buf *out, int *err)
+{
+	const char *e = memmem(p, n, term, strlen(term));
+	size_t k = e ? (size_t)(e - p) + strlen(term) : n, start = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			*err |= buf_add(out, p + start, i - start);
+			start = i + 1;
+		}
+	}
+	*err |= buf_add(out, p + start, k - start);
+	return k;
+}
+
+/* Which bytes need a look: '&', '<' and the control bytes XML forbids. */
+static int
+special(unsigned char c)
+{
+	return c == '&' || c == '<' || (c < 0x20 && c != '\t' && c != '\n' && c != '\r');
+}
+
+static int
+mend(const char *p, size_t n, struct buf *out)
+{
+	size_t i = 0, done = 0;
+	int err = 0;
+
+	if (buf_grow(out, n + n / 16 + 64) < 0)
+		return -1;
+	/* blank lines before the declaration */
+	while (i < n && isspace((unsigned char)p[i]))
+		i++;
+	done = i;
+	while (i < n && !err) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!special(c)) {
+			i++;
+			continue;
+		}
+		err |= buf_add(out, p + done, i - done);
+		if (c == '&') {
+			i += mend_amp(p + i, n - i, out, &err);
+		} else if (c != '<') {
+			i++;  /* a forbidden control byte */
+		} else if (n - i >= 9 && memcmp(p + i, "<![CDATA[", 9) == 0) {
+			i += copy_until(p + i, n - i, "]]>", out, &err);
+		} else if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+			i += copy_until(p + i, n - i, "-->", out, &err);
+		} else {
+			err |= buf_addc(out, '<');
+			i++;
+		}
+		done = i;
+	}
+	err |= buf_add(out, p + done, n - done);
+	return err ? -1 : 0;
+}
+
+/* ---- step 3: the SAX2 walk ---- */
+
+enum fam { F_OTHER, F_RSS, F_ATOM, F_DC, F_DCTERMS, F_CONTENT, F_RDF, F_XHTML, F_XML };
+
+static const struct {
+	const char *uri;
+	enum fam fam;
+} namespaces[] = {
+	{"http://purl.org/rss/1.0/", F_RSS},
+	{"http://my.netscape.com/rdf/simple/0.9/", F_RSS},
+	{"http://backend.userland.com/rss2", F_RSS},
+	{"http://blogs.law.harvard.edu/tech/rss", F_RSS},
+	{"http://www.w3.org/2005/Atom", F_ATOM},
+	{"http://purl.org/atom/ns#", F_ATOM},
+	{"http://purl.org/dc/elements/1.1/", F_DC},
+	{"http://purl.org/dc/terms/", F_DCTERMS},
+	{"http://purl.org/rss/1.0/modules/content/", F_CONTENT},
+	{"http://www.w3.org/1999/02/22-rdf-syntax-ns#", F_RDF},
+	{"http://www.w3.org/1999/xhtml", F_XHTML},
+	{"http://www.w3.org/XML/1998/namespace", F_XML},
+};
+
+/* What an element's text is for. */
+enum field {
+	FL_NONE, FL_TITLE, FL_DCTITLE, FL_LINK, FL_GUID, FL_ATOMID, FL_SUMMARY,
+	FL_CONTENT, FL_PUBLISHED, FL_UPDATED, FL_CATEGORY, FL_AUTHOR, FL_AUTHOR_BOX,
+	FL_ATOMLINK, FL_ATOMCAT, FL_ENCLOSURE,
+};
+
+/* Children of an item (or entry), and of the channel (or feed). */
+static const struct fieldname {
+	enum fam fam;
+	const char *name;
+	enum field field;
+} item_fields[] = {
+	{F_RSS, "title", FL_TITLE}, {F_ATOM, "title", FL_TITLE}, {F_DC, "title", FL_DCTITLE},
+	{F_RSS, "link", FL_LINK}, {F_ATOM, "link", FL_ATOMLINK},
+	{F_RSS, "guid", FL_GUID}, {F_ATOM, "id", FL_ATOMID},
+	{F_RSS, "description", FL_SUMMARY}, {F_ATOM, "summary", FL_SUMMARY},
+	{F_CONTENT, "encoded", FL_CONTENT}, {F_ATOM, "content", FL_CONTENT},
+	{F_RSS, "pubDate", FL_PUBLISHED}, {F_ATOM, "published", FL_PUBLISHED},
+	{F_ATOM, "issued", FL_PUBLISHED}, {F_DCTERMS, "issued", FL_PUBLISHED},
+	{F_DC, "date", FL_UPDATED}, {F_ATOM, "updated", FL_UPDATED},
+	{F_ATOM, "modified", FL_UPDATED}, {F_DCTERMS, "modified", FL_UPDATED},
+	{F_RSS, "category", FL_CATEGORY}, {F_DC, "subject", FL_CATEGORY},
+	{F_ATOM, "category", FL_ATOMCAT},
+	{F_RSS, "author", FL_AUTHOR}, {F_DC, "creator", FL_AUTHOR},
+	{F_ATOM, "author", FL_AUTHOR_BOX}, {F_RSS, "enclosure", FL_ENCLOSURE},
+}, feed_fields[] = {
+	{F_RSS, "title", FL_TITLE}, {F_ATOM, "title", FL_TITLE}, {F_DC, "title", FL_DCTITLE},
+	{F_RSS, "link", FL_LINK}, {F_ATOM, "link", FL_ATOMLINK},
+	{F_RSS, "lastBuildDate", FL_UPDATED}, {F_RSS, "pubDate", FL_PUBLISHED},
+	{F_DC, "date", FL_UPDATED}, {F_ATOM, "updated", FL_UPDATED},
+	{F_ATOM, "modified", FL_UPDATED},
+};
+
+/* How captured text reads. */
+enum kind { K_TEXT, K_HTML, K_XHTML };
+
+enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG };
+
+struct frame {
+	unsigned char fam;
+	unsigned char role;
+	char *base;        /* in effect here; owned when own_base */
+	int own_base;
+};
+
+/* An item being read, with everything its identity and date may need. */
+struct draft {
+	struct item it;
+	char *guid, *atom_id, *about, *dctitle;
+	int guid_permalink;
+	int have_pub, have_upd;
+	time_t pub, upd;
+	struct strv tags;
+};
+
+struct walk {
+	xmlParserCtxtPtr ctxt;
+	struct feed *f;
+	struct err *e;
+	int failed;          /* not a feed, or out of memory: stop */
+	int atom;            /* root is an Atom feed */
+	int depth;           /* open elements */
+	int chan;            /* level of channel/feed, or -1 */
+	struct frame stack[MAX_DEPTH];
+	struct draft *d;     /* item being read, or NULL */
+	int item;            /* its level */
+	size_t cap_items;
+	int dropped;         /* items past MAX_ITEMS */
+	/* feed-level dates and title fallback */
+	int have_fpub, have_fupd;
+	time_t fpub, fupd;
+	char *fdctitle;
+	/* the text being captured */
+	enum field cap;      /* FL_NONE when not capturing */
+	int cap_level;
+	int cap_feed;        /* a channel field, not an item's */
+	enum kind cap_kind;
+	int cap_markup;      /* serialise child elements */
+	struct buf text;
+	/* first XML error, for the warning */
+	int nerr;
+	int err_line;
+	char err_msg[160];
+};
+
+static int
+oom(struct walk *w)
+{
+	if (!w->failed) {
+		err_oom(w->e);
+		w->failed = 1;
+		xmlStopParser(w->ctxt);
+	}
+	return -1;
+}
+
+static enum fam
+fam_of(const struct walk *w, const xmlChar *uri)
+{
+	if (uri == NULL || *uri == '\0')
+		return w->atom ? F_ATOM : F_RSS;
+	for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
+		if (strcmp((const char *)uri, namespaces[i].uri) == 0)
+			return namespaces[i].fam;
+	return F_OTHER;
+}
+
+static enum field
+lookup_field(const struct fieldname *t, size_t n, enum fam fam, const xmlChar *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].fam == fam && strcmp(t[i].name, (const char *)name) == 0)
+			return t[i].field;
+	return FL_NONE;
+}
+
+/* Attribute value by local name (and namespace family), copied, or NULL. */
+static char *
+attr(const struct walk *w, int nattr, const xmlChar **a, const char *name, enum fam fam)
+{
+	for (int i = 0; i < nattr; i++, a += 5) {
+		if (strcmp((const char *)a[0], name) != 0)
+			continue;
+		if (fam != F_OTHER && (a[2] == NULL || fam_of(w, a[2]) != fam))
+			continue;
+		if (fam == F_OTHER && a[2] != NULL && *a[2])
+			continue;
+		return str_ndup((const char *)a[3], (size_t)(a[4] - a[3]));
+	}
+	return NULL;
+}
+
+/* href resolved against base; never NULL unless out of memory. */
+static char *
+resolve(const char *href, const char *base)
+{
+	xmlChar *u;
+	char *r;
+
+	if (base == NULL || *base == '\0')
+		return str_dup(href);
+	u = xmlBuildURI((const xmlChar *)href, (const xmlChar *)base);
+	if (u == NULL)
+		return str_dup(href);
+	r = str_dup((const char *)u);
+	xmlFree(u);
+	return r;
+}
+
+static char *
+trimmed(const char *s)
+{
+	size_t n;
+
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return str_ndup(s, n);
+}
+
+/* White space runs become one space, ends trimmed; in place. */
+static void
+squeeze(char *s)
+{
+	char *o = s;
+	int sp = 0;
+
+	for (char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			sp = o != s;
+			continue;
+		}
+		if (sp)
+			*o++ = ' ';
+		sp = 0;
+		*o++ = *p;
+	}
+	*o = '\0';
+}
+
+/* HTML to plain text: tags dropped, references decoded (for titles). */
+static char *
+html_text(const char *s)
+{
+	struct buf b = BUF_INIT;
+	char name[33];
+
+	if (buf_grow(&b, strlen(s)) < 0)
+		return NULL;
+	while (*s) {
+		if (*s == '<' && (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!')) {
+			const char *e = strchr(s, '>');
+
+			if (e != NULL) {
+				s = e + 1;
+				buf_addc(&b, ' ');
+				continue;
+			}
+		}
+		if (*s == '&') {
+			size_t k = charref_len(s, strlen(s)), i = 1;
+
+			if (k > 0) {
+				int hex = s[2] == 'x' || s[2] == 'X';
+
+				put_utf8(&b, strtoul(s + 2 + hex, NULL, hex ? 16 : 10));
+				s += k;
+				continue;
+			}
+			while (isalnum((unsigned char)s[i]) && i < 32)
+				i++;
+			if (s[i] == ';' && i > 1) {
+				int cp;
+
+				memcpy(name, s + 1, i - 1);
+				name[i - 1] = '\0';
+				if ((cp = entity_lookup(name)) >= 0) {
+					put_utf8(&b, (unsigned long)cp);
+					s += i + 1;
+					continue;
+				}
+			}
+		}
+		buf_addc(&b, *s++);
+	}
+	return buf_steal(&b);
+}
+
+/* Text as HTML: & < > " escaped. */
+static char *
+html_escape(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "");
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(&b, "&amp;"); break;
+		case '<': buf_adds(&b, "&lt;"); break;
+		case '>': buf_adds(&b, "&gt;"); break;
+		case '"': buf_adds(&b, "&quot;"); break;
+		default: buf_addc(&b, *s);
+		}
+	}
+	return buf_steal(&b);
+}
+
+static enum kind
+kind_of(const char *type, const char *mode)
+{
+	if (mode != NULL && strcmp(mode, "xml") == 0)
+		return K_XHTML;
+	if (type == NULL)
+		return mode != NULL && strcmp(mode, "escaped") == 0 ? K_HTML : K_TEXT;
+	if (strcmp(type, "html") == 0 || strstr(type, "html") != NULL) {
+		if (strcmp(type, "xhtml") == 0 || strstr(type, "xhtml") != NULL)
+			return mode != NULL && strcmp(mode, "escaped") == 0 ? K_HTML : K_XHTML;
+		return K_HTML;
+	}
+	return K_TEXT;
+}
+
+static int
+add_tag(struct strv *tags, const char *raw)
+{
+	char *t = trimmed(raw);
+
+	if (t == NULL)
+		return -1;
+	squeeze(t);
+	if (*t == '\0' || tags->n >= MAX_TAGS || strv_contains_icase(tags, t)) {
+		free(t);
+		return 0;
+	}
+	return strv_push_owned(tags, t);
+}
+
+static int
+add_enclosure(struct draft *d, char *url, char *type, char *length)
+{
+	struct enclosure *en, *v;
+
+	if (url == NULL || *url == '\0' || d->it.nenclosures >= MAX_ENCL) {
+		free(url);
+		free(type);
+		free(length);
+		return 0;
+	}
+	v = realloc(d->it.enclosures, (d->it.nenclosures + 1) * sizeof *v);
+	if (v == NULL) {
+		free(url);
+		free(type);
+		free(length);
+		return -1;
+	}
+	d->it.enclosures = v;
+	en = &v[d->it.nenclosures++];
+	en->url = url;
+	en->type = type;
+	en->length = length && isdigit((unsigned char)*length) ? strtoll(length, NULL, 10) : -1;
+	free(length);
+	return 0;
+}
+
+static void
+item_free(struct item *it)
+{
+	free(it->id);
+	free(it->title);
+	free(it->link);
+	free(it->author);
+	free(it->content);
+	free(it->summary);
+	free(it->base);
+	for (size_t i = 0; i < it->ntags; i++)
+		free(it->tags[i]);
+	free(it->tags);
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		free(it->enclosures[i].url);
+		free(it->enclosures[i].type);
+	}
+	free(it->enclosures);
+}
+
+static void
+draft_free(struct draft *d)
+{
+	if (d == NULL)
+		return;
+	item_free(&d->it);
+	free(d->guid);
+	free(d->atom_id);
+	free(d->about);
+	free(d->dctitle);
+	strv_free(&d->tags);
+	free(d);
+}
+
+/* "sha:" and 16 hex digits over title, date and (when both are empty) content. */
+static char *
+hash_id(const struct item *it)
+{
+	struct buf b = BUF_INIT;
+	char *id;
+
+	buf_printf(&b, "%s\037%lld", it->title, it->has_date ? (long long)it->published : 0LL);
+	if (*it->title == '\0' && !it->has_date)
+		buf_printf(&b, "\037%s\037%s", it->link ? it->link : "",
+		           it->content ? it->content : "");
+	if (b.data == NULL)
+		return NULL;
+	id = str_printf("sha:%016llx", (unsigned long long)hash64(b.data, b.len));
+	buf_free(&b);
+	return id;
+}
+
+/* Move a finished draft into the feed. */
+static int
+finish_item(struct walk *w)
+{
+	struct draft *d = w->d;
+	struct item *it = &d->it, *v;
+
+	w->d = NULL;
+	if (it->title == NULL) {
+		it->title = d->dctitle ? d->dctitle : str_dup("");
+		d->dctitle = NULL;
+		if (it->title == NULL)
+			goto nomem;
+	}
+	if (d->have_pub || d->have_upd) {
+		it->has_date = 1;
+		it->published = d->have_pub ? d->pub : d->upd;
+	}
+	if (it->link == NULL && d->guid != NULL && d->guid_permalink &&
+	    (str_has_prefix(d->guid, "http://") || str_has_prefix(d->guid, "https://")))
+		it->link = str_dup(d->guid);
+	if (d->guid && *d->guid)
+		it->id = d->guid, d->guid = NULL;
+	else if (d->atom_id && *d->atom_id)
+		it->id = d->atom_id, d->atom_id = NULL;
+	else if (d->about && *d->about)
+		it->id = d->about, d->about = NULL;
+	else if (it->link && *it->link)
+		it->id = str_dup(it->link);
+	else
+		it->id = hash_id(it);
+	if (it->id == NULL)
+		goto nomem;
+	if (it->content == NULL && it->summary != NULL &&
+	    (it->content = str_dup(it->summary)) == NULL)
+		goto nomem;
+	it->tags = d->tags.v;
+	it->ntags = d->tags.n;
+	d->tags = (struct strv)STRV_INIT;
+	if (w->f->nitems >= MAX_ITEMS) {
+		w->dropped++;
+		draft_free(d);
+		return 0;
+	}
+	if (w->f->nitems == w->cap_items) {
+		size_t cap = w->cap_items ? w->cap_items * 2 : 16;
+
+		if ((v = realloc(w->f->items, cap * sizeof *v)) == NULL)
+			goto nomem;
+		w->f->items = v;
+		w->cap_items = cap;
+	}
+	w->f->items[w->f->nitems++] = *it;
+	memset(it, 0, sizeof *it);
+	draft_free(d);
+	return 0;
+nomem:
+	draft_free(d);
+	return oom(w);
+}
+
+static int
+set_once(char **dst, char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (*dst == NULL)
+		*dst = s;
+	else
+		free(s);
+	return 0;
+}
+
+/* Store captured text s (owned) as field f of the item or the feed. */
+static int
+store(struct walk *w, enum field f, char *s, const char *base)
+{
+	struct draft *d = w->cap_feed ? NULL : w->d;
+	struct feed *fd = w->f;
+	time_t t;
+	char *v;
+
+	switch (f) {
+	case FL_TITLE:
+		if (w->cap_kind != K_TEXT) {
+			v = html_text(s);
+			free(s);
+			if ((s = v) == NULL)
+				return -1;
+		}
+		squeeze(s);
+		return set_once(d ? &d->it.title : &fd->title, s);
+	case FL_DCTITLE:
+		squeeze(s);
+		return set_once(d ? &d->dctitle : &w->fdctitle, s);
+	case FL_LINK:
+		v = trimmed(s);
+		free(s);
+		if (v == NULL)
+			return -1;
+		if (*v == '\0') {
+			free(v);
+			return 0;
+		}
+		s = resolve(v, base);
+		free(v);
+		return set_once(d ? &d->it.link : &fd->link, s);
+	case FL_GUID:
+	case FL_ATOMID:
+		v = trimmed(s);
+		free(s);
+		return set_once(f == FL_GUID ? &d->guid : &d->atom_id, v);
+	case FL_SUMMARY:
+	case FL_CONTENT:
+		if (w->cap_kind == K_TEXT) {
+			v = html_escape(s);
+			free(s);
+			if ((s = v) == NULL)
+				return -1;
+		}
+		if (f == FL_CONTENT && d->it.content == NULL && base != NULL) {
+			free(d->it.base);
+			if ((d->it.base = str_dup(base)) == NULL) {
+				free(s);
+				return -1;
+			}
+		}
+		return set_once(f == FL_SUMMARY ? &d->it.summary : &d->it.content, s);
+	case FL_PUBLISHED:
+	case FL_UPDATED:
+		if (date_parse(s, &t) == 0) {
+			int *have = d ? (f == FL_PUBLISHED ? &d->have_pub : &d->have_upd) :
+			                (f == FL_PUBLISHED ? &w->have_fpub : &w->have_fupd);
+			time_t *dst = d ? (f == FL_PUBLISHED ? &d->pub : &d->upd) :
+			                  (f == FL_PUBLISHED ? &w->fpub : &w->fupd);
+
+			if (!*have) {
+				*have = 1;
+				*dst = t;
+			}
+		}
+		free(s);
+		return 0;
+	case FL_CATEGORY: {
+		int r = add_tag(&d->tags, s);
+
+		free(s);
+		return r;
+	}
+	case FL_AUTHOR:
+		v = trimmed(s);
+		free(s);
+		if (v != NULL)
+			squeeze(v);
+		if (v != NULL && *v == '\0') {
+			free(v);
+			return 0;
+		}
+		return set_once(&d->it.author, v);
+	default:
+		free(s);
+		return 0;
+	}
+}
+
+static void
+start_capture(struct walk *w, enum field f, int level, int feed, enum kind k)
+{
+	w->cap = f;
+	w->cap_level = level;
+	w->cap_feed = feed;
+	w->cap_kind = k;
+	w->cap_markup = f == FL_SUMMARY || f == FL_CONTENT;
+	buf_reset(&w->text);
+}
+
+static void
+end_capture(struct walk *w)
+{
+	char *s;
+	const char *base = w->stack[w->cap_level].base;
+	enum field f = w->cap;
+
+	w->cap = FL_NONE;
+	if ((s = buf_steal(&w->text)) == NULL) {
+		oom(w);
+		return;
+	}
+	if (store(w, f, s, base) < 0)
+		oom(w);
+}
+
+/* Void HTML elements: serialised as <br> with no end tag. */
+static int
+is_void(const char *name)
+{
+	static const char *const v[] = {
+		"area", "base", "br", "col", "embed", "hr", "img", "input",
+		"link", "meta", "param", "source", "track", "wbr",
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (strcmp(name, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+text_append(struct walk *w, const char *s, size_t n, int escape)
+{
+	struct buf *b = &w->text;
+
+	if (b->len + n > MAX_FIELD)
+		return;
+	if (!escape) {
+		if (buf_add(b, s, n) < 0)
+			oom(w);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		switch (s[i]) {
+		case '&': r = buf_add(b, "&amp;", 5); break;
+		case '<': r = buf_add(b, "&lt;", 4); break;
+		case '>': r = buf_add(b, "&gt;", 4); break;
+		case '"': r = buf_add(b, "&quot;", 6); break;
+		default: r = buf_addc(b, s[i]);
+		}
+		if (r < 0) {
+			oom(w);
+			return;
+		}
+	}
+}
+
+static void
+markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
+             const xmlChar **a, int level)
+{
+	/* the <div> that wraps Atom xhtml content is not part of it */
+	if (w->cap_kind == K_XHTML && level == w->cap_level + 1 && fr->fam == F_XHTML &&
+	    strcmp((const char *)name, "div") == 0) {
+		fr->role = R_SKIPTAG;
+		return;
+	}
+	text_append(w, "<", 1, 0);
+	text_append(w, (const char *)name, strlen((const char *)name), 0);
+	for (int i = 0; i < nattr; i++, a += 5) {
+		text_append(w, " ", 1, 0);
+		text_append(w, (const char *)a[0], strlen((const char *)a[0]), 0);
+		text_append(w, "=\"", 2, 0);
+		text_append(w, (const char *)a[3], (size_t)(a[4] - a[3]), 1);
+		text_append(w, "\"", 1, 0);
+	}
+	text_append(w, ">", 1, 0);
+	if (is_void((const char *)name))
+		fr->role = R_SKIPTAG;
+}
+
+static void
+markup_end(struct walk *w, const struct frame *fr, const xmlChar *name)
+{
+	if (fr->role == R_SKIPTAG)
+		return;
+	text_append(w, "</", 2, 0);
+	text_append(w, (const char *)name, strlen((const char *)name), 0);
+	text_append(w, ">", 1, 0);
+}
+
+static int
+root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const xmlChar **a)
+{
+	const char *n = (const char *)name;
+	char *v;
+
+	if (strcmp(n, "rss") == 0 || strcmp(n, "channel") == 0) {
+		v = attr(w, nattr, a, "version", F_OTHER);
+		w->f->format = str_dup(v && str_has_prefix(v, "0.9") ? "rss09x" : "rss20");
+		free(v);
+	} else if (strcmp(n, "RDF") == 0) {
+		w->f->format = str_dup("rss10");
+	} else if (strcmp(n, "feed") == 0) {
+		v = attr(w, nattr, a, "version", F_OTHER);
+		w->atom = 1;
+		w->chan = 0;
+		w->f->format = str_dup((uri && strcmp((const char *)uri, "http://purl.org/atom/ns#") == 0) ||
+		                       (v && strcmp(v, "0.3") == 0) ? "atom03" : "atom10");
+		free(v);
+	} else if (strcasecmp(n, "html") == 0) {
+		err_set(w->e, EX_DATAERR, "not a feed: an HTML page");
+		return -1;
+	} else {
+		err_set(w->e, EX_DATAERR, "not a feed: an XML document with root <%.40s>", n);
+		return -1;
+	}
+	if (w->f->format == NULL)
+		return oom(w);
+	if (strcmp(n, "channel") == 0)
+		w->chan = 0;
+	return 0;
+}
+
+static int
+push_base(struct walk *w, struct frame *fr, const struct frame *parent, int nattr,
+          const xmlChar **a)
+{
+	char *b = attr(w, nattr, a, "base", F_XML);
+
+	fr->base = parent ? parent->base : w->stack[0].base;
+	fr->own_base = 0;
+	if (b == NULL)
+		return 0;
+	fr->base = resolve(b, fr->base);
+	free(b);
+	if (fr->base == NULL)
+		return -1;
+	fr->own_base = 1;
+	return 0;
+}
+
+static void
+atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int feed)
+{
+	char *rel = attr(w, nattr, a, "rel", F_OTHER), *href = attr(w, nattr, a, "href", F_OTHER);
+	char *type = attr(w, nattr, a, "type", F_OTHER), *len, *u;
+	char **dst = feed ? &w->f->link : &w->d->it.link;
+
+	if (href == NULL)
+		goto out;
+	if (rel == NULL || strcmp(rel, "alternate") == 0) {
+		if (*dst == NULL && (type == NULL || strstr(type, "html") != NULL)) {
+			if ((*dst = resolve(href, base)) == NULL)
+				oom(w);
+		}
+	} else if (!feed && strcmp(rel, "enclosure") == 0) {
+		len = attr(w, nattr, a, "length", F_OTHER);
+		u = resolve(href, base);
+		if (add_enclosure(w->d, u, type, len) < 0)
+			oom(w);
+		type = NULL;
+	}
+out:
+	free(rel);
+	free(href);
+	free(type);
+}
+
+static void
+rss_enclosure(struct walk *w, int nattr, const xmlChar **a, const char *base)
+{
+	char *url = attr(w, nattr, a, "url", F_OTHER), *u = NULL;
+
+	if (url != NULL)
+		u = resolve(url, base);
+	free(url);
+	if (add_enclosure(w->d, u, attr(w, nattr, a, "type", F_OTHER),
+	                  attr(w, nattr, a, "length", F_OTHER)) < 0)
+		oom(w);
+}
+
+static void
+atom_category(struct walk *w, int nattr, const xmlChar **a)
+{
+	char *t = attr(w, nattr, a, "term", F_OTHER);
+
+	if (t == NULL || str_empty(t)) {
+		free(t);
+		t = attr(w, nattr, a, "label", F_OTHER);
+	}
+	if (t != NULL && add_tag(&w->d->tags, t) < 0)
+		oom(w);
+	free(t);
+}
+
+/* A child of the item or channel: what it holds, and start reading it. */
+static void
+field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
+            const xmlChar **a, int level, int feed)
+{
+	enum field f;
+	char *type, *mode, *src;
+	enum kind k = K_TEXT;
+
+	f = feed ? lookup_field(feed_fields, sizeof feed_fields / sizeof feed_fields[0], fr->fam, name)
+	         : lookup_field(item_fields, sizeof item_fields / sizeof item_fields[0], fr->fam, name);
+	switch (f) {
+	case FL_NONE:
+		return;
+	case FL_ATOMLINK:
+		atom_link(w, nattr, a, fr->base, feed);
+		return;
+	case FL_ATOMCAT:
+		atom_category(w, nattr, a);
+		return;
+	case FL_ENCLOSURE:
+		rss_enclosure(w, nattr, a, fr->base);
+		return;
+	case FL_AUTHOR_BOX:
+		fr->role = R_AUTHOR;
+		return;
+	case FL_GUID:
+		mode = attr(w, nattr, a, "isPermaLink", F_OTHER);
+		w->d->guid_permalink = mode == NULL || strcasecmp(mode, "false") != 0;
+		free(mode);
+		break;
+	case FL_SUMMARY:
+	case FL_CONTENT:
+		if (fr->fam != F_ATOM) {
+			k = K_HTML;
+			break;
+		}
+		/* fall through */
+	case FL_TITLE:
+		if (fr->fam != F_ATOM)
+			break;
+		src = attr(w, nattr, a, "src", F_OTHER);
+		free(src);
+		if (src != NULL)
+			return;  /* content elsewhere: the link says where */
+		type = attr(w, nattr, a, "type", F_OTHER);
+		mode = attr(w, nattr, a, "mode", F_OTHER);
+		k = kind_of(type, mode);
+		if (type && !(k != K_TEXT || strcmp(type, "text") == 0 || str_has_prefix(type, "text/")))
+			f = FL_NONE;  /* base64 media: nothing to show */
+		free(type);
+		free(mode);
+		if (f == FL_NONE)
+			return;
+		break;
+	default:
+		break;
+	}
+	start_capture(w, f, level, feed, k);
+}
+
+static void
+on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
+         int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **a)
+{
+	struct walk *w = ctx;
+	int level = w->depth++;
+	struct frame *fr;
+
+	(void)prefix; (void)nns; (void)ns; (void)ndef;
+	if (w->failed || level >= MAX_DEPTH)
+		return;
+	fr = &w->stack[level];
+	fr->role = R_NONE;
+	fr->fam = (unsigned char)fam_of(w, uri);
+	if (level == 0 && root(w, name, uri, nattr, a) < 0) {
+		w->failed = 1;
+		xmlStopParser(w->ctxt);
+		return;
+	}
+	if (level == 0)
+		fr->fam = (unsigned char)fam_of(w, uri);
+	if (push_base(w, fr, level ? &w->stack[level - 1] : NULL, nattr, a) < 0) {
+		oom(w);
+		return;
+	}
+	if (level == 0 && w->chan == 0)
+		fr->role = R_CHANNEL;
+	if (level == 0)
+		return;
+	if (w->cap != FL_NONE) {
+		if (w->cap_markup)
+			markup_start(w, fr, name, nattr, a, level);
+		return;
+	}
+	if (w->d == NULL) {
+		if ((fr->fam == F_RSS && strcmp((const char *)name, "item") == 0) ||
+		    (fr->fam == F_ATOM && strcmp((const char *)name, "entry") == 0)) {
+			if ((w->d = calloc(1, sizeof *w->d)) == NULL) {
+				oom(w);
+				return;
+			}
+			w->d->about = attr(w, nattr, a, "about", F_RDF);
+			fr->role = R_ITEM;
+			w->item = level;
+		} else if (fr->fam == F_RSS && strcmp((const char *)name, "channel") == 0) {
+			fr->role = R_CHANNEL;
+			w->chan = level;
+		} else if (w->chan >= 0 && level == w->chan + 1) {
+			field_start(w, fr, name, nattr, a, level, 1);
+		}
+		return;
+	}
+	if (level == w->item + 1)
+		field_start(w, fr, name, nattr, a, level, 0);
+	else if (level == w->item + 2 && w->stack[level - 1].role == R_AUTHOR &&
+	         fr->fam == F_ATOM && strcmp((const char *)name, "name") == 0)
+		start_capture(w, FL_AUTHOR, level, 0, K_TEXT);
+}
+
+static void
+on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct walk *w = ctx;
+	int level = --w->depth;
+	struct frame *fr;
+
+	(void)prefix; (void)uri;
+	if (w->failed || level >= MAX_DEPTH)
+		return;
+	fr = &w->stack[level];
+	if (w->cap != FL_NONE) {
+		if (level == w->cap_level)
+			end_capture(w);
+		else if (w->cap_markup && level > w->cap_level)
+			markup_end(w, fr, name);
+	}
+	if (fr->role == R_ITEM && w->d != NULL && level == w->item && finish_item(w) < 0)
+		return;
+	if (fr->own_base)
+		free(fr->base);
+	fr->base = NULL;
+	fr->own_base = 0;
+}
+
+static void
+on_text(void *ctx, const xmlChar *s, int n)
+{
+	struct walk *w = ctx;
+
+	if (w->cap != FL_NONE && !w->failed)
+		text_append(w, (const char *)s, (size_t)n, w->cap_kind == K_XHTML);
+}
+
+static void
+on_error(void *ctx, xmlErrorPtr err)
+{
+	struct walk *w = ctx;
+	size_t n;
+
+	if (err == NULL || err->level < XML_ERR_ERROR)
+		return;
+	if (w->nerr++ > 0)
+		return;
+	w->err_line = err->line;
+	snprintf(w->err_msg, sizeof w->err_msg, "%s", err->message ? err->message : "?");
+	n = strlen(w->err_msg);
+	while (n && isspace((unsigned char)w->err_msg[n - 1]))
+		w->err_msg[--n] = '\0';
+}
+
+static xmlSAXHandler sax_handler = {
+	.initialized = XML_SAX2_MAGIC,
+	.startElementNs = on_start,
+	.endElementNs = on_end,
+	.characters = on_text,
+	.cdataBlock = on_text,
+	.serror = on_error,
+};
+
+/* The document ended inside elements: close what is open. */
+static void
+close_open(struct walk *w)
+{
+	if (w->cap != FL_NONE && !w->failed)
+		end_capture(w);
+	if (w->d != NULL && !w->failed) {
+		if (w->d->it.title || w->d->it.link || w->d->guid || w->d->atom_id)
+			finish_item(w);
+		else
+			draft_free(w->d);
+		w->d = NULL;
+	}
+	for (int i = 0; i < w->depth && i < MAX_DEPTH; i++)
+		if (w->stack[i].own_base) {
+			free(w->stack[i].base);
+			w->stack[i].own_base = 0;
+		}
+	draft_free(w->d);
+	w->d = NULL;
+}
+
+static int
+sax_parse(const char *doc, size_t len, const char *url, struct feed *f, struct err *e,
+          char *warn, size_t wsize)
+{
+	struct walk *w;
+	int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOERROR |
+	           XML_PARSE_NOWARNING | XML_PARSE_RECOVER | XML_PARSE_IGNORE_ENC;
+	int rc = 0, open;
+	size_t off = 0, n;
+
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		return err_oom(e);
+	w->f = f;
+	w->e = e;
+	w->chan = -1;
+	w->stack[0].base = (char *)url;
+	w->ctxt = xmlCreatePushParserCtxt(&sax_handler, w, NULL, 0, NULL);
+	if (w->ctxt == NULL) {
+		free(w);
+		return err_oom(e);
+	}
+	xmlCtxtUseOptions(w->ctxt, opts);
+	do {
+		n = len - off < CHUNK ? len - off : CHUNK;
+		xmlParseChunk(w->ctxt, doc + off, (int)n, off + n == len);
+		off += n;
+	} while (off < len && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
+	if (off < len && !w->failed)
+		xmlParseChunk(w->ctxt, NULL, 0, 1);
+	open = w->depth;
+	if (w->f->format == NULL && !w->failed) {
+		err_set(e, EX_DATAERR, "not a feed: %s", w->nerr ? "not XML" : "no root element");
+		w->failed = 1;
+	}
+	close_open(w);
+	if (w->failed) {
+		rc = -1;
+	} else if (w->nerr || w->dropped) {
+		size_t k = strlen(warn);
+
+		if (w->dropped)
+			snprintf(warn + k, wsize - k, "%sonly the first %d items kept",
+			         k ? "; " : "", MAX_ITEMS);
+		else
+			snprintf(warn + k, wsize - k, "%s%s XML at line %d: %s", k ? "; " : "",
+			         open > 0 ? "truncated or broken" : "broken", w->err_line, w->err_msg);
+	}
+	if (!w->failed) {
+		if (f->title == NULL && w->fdctitle != NULL)
+			f->title = w->fdctitle, w->fdctitle = NULL;
+		if (f->title != NULL && *f->title == '\0') {
+			free(f->title);
+			f->title = NULL;
+		}
+		f->updated = w->have_fupd ? w->fupd : w->have_fpub ? w->fpub : 0;
+	}
+	free(w->fdctitle);
+	buf_free(&w->text);
+	xmlFreeParserCtxt(w->ctxt);
+	free(w);
+	return rc;
+}
+
+/* ---- the entry point ---- */
+
+static const char *
+first_byte(const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	return p < end ? p : NULL;
+}
+
+static int
+looks_like_html(const char *p, size_t n)
+{
+	static const char *const starts[] = {"<!doctype html", "<html", "<head", "<body"};
+
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		size_t k = strlen(starts[i]);
+
+		if (n >= k && strncasecmp(p, starts[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e)
+{
+	struct buf dec = BUF_INIT, mended = BUF_INIT;
+	const char *p, *doc = data;
+	char warn[256] = "";
+	size_t n = len;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (data == NULL || (p = first_byte(data, len)) == NULL)
+		return err_set(e, EX_DATAERR, "not a feed: empty document");
+	if (len > DOC_MAX)
+		return err_set(e, EX_DATAERR, "not a feed: document over %u MB", DOC_MAX >> 20);
+	if (*p == '{' || *p == '[')
+		return err_set(e, EX_DATAERR, "not a feed: JSON (JSON Feed is not supported)");
+	if (looks_like_html(p, len - (size_t)(p - data)))
+		return err_set(e, EX_DATAERR, "not a feed: an HTML page");
+	if (*p != '<' && (unsigned char)*p < 0x80)
+		return err_set(e, EX_DATAERR, "not a feed: not XML");
+	if (decode(&doc, &n, &dec, warn, sizeof warn) < 0) {
+		buf_free(&dec);
+		return err_oom(e);
+	}
+	if (mend(doc, n, &mended) < 0) {
+		buf_free(&dec);
+		buf_free(&mended);
+		return err_oom(e);
+	}
+	buf_free(&dec);
+	rc = sax_parse(mended.data, mended.len, url, out, e, warn, sizeof warn);
+	buf_free(&mended);
+	if (rc == 0 && *warn && (out->warning = str_dup(warn)) == NULL)
+		rc = err_oom(e);
+	if (rc < 0)
+		feed_free(out);
+	return rc;
+}
+
+void
+feed_free(struct feed *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->nitems; i++)
+		item_free(&f->items[i]);
+	free(f->items);
+	free(f->format);
+	free(f->title);
+	free(f->link);
+	free(f->warning);
+	memset(f, 0, sizeof *f);
+}
