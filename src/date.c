@@ -120,6 +120,8 @@ numeric_offset(const char *p, int *minutes)
 	} else if ((q = digits(p, 2, &h)) != NULL) {
 		if (*q == ':' && digits(q + 1, 2, &m) != NULL)
 			q += 3;
+		else if (*q == ':' && digits(q + 1, 1, &m) != NULL)
+			q += 2;  /* "+00:0", seen in the wild */
 	} else if ((q = digits(p, 1, &h)) == NULL) {
 		return NULL;
 	}
@@ -242,6 +244,8 @@ parse_rfc822(const char *p, time_t *out)
 		p = skip_space(p);
 		if (*p == ',')
 			p = skip_space(p + 1);
+		if (month_index(p, &q) > 0)
+			goto day_month_swapped;  /* "Sat, Dec 16 2023 ..." */
 	}
 	if ((p = digits(p, 0, &d)) == NULL)
 		return -1;
@@ -278,6 +282,11 @@ year:
 		if ((p = clock_time(p, &h, &mi, &s)) == NULL)
 			return -1;
 		p = skip_space(p);
+		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
+		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 && h <= 12) {
+			h = h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
+			p = skip_space(p + 2);
+		}
 	}
 	if (*p == '+' || *p == '-')
 		q = numeric_offset(p, &off);

@@ -482,7 +482,10 @@ mend(const char *p, size_t n, struct buf *out)
 
 /* ---- step 3: the SAX2 walk ---- */
 
-enum fam { F_OTHER, F_RSS, F_ATOM, F_DC, F_DCTERMS, F_CONTENT, F_RDF, F_XHTML, F_XML };
+enum fam {
+	F_OTHER, F_RSS, F_ATOM, F_DC, F_DCTERMS, F_CONTENT, F_RDF, F_XHTML, F_XML,
+	F_ITUNES, F_MEDIA,
+};
 
 static const struct {
 	const char *uri;
@@ -500,13 +503,15 @@ static const struct {
 	{"http://www.w3.org/1999/02/22-rdf-syntax-ns#", F_RDF},
 	{"http://www.w3.org/1999/xhtml", F_XHTML},
 	{"http://www.w3.org/XML/1998/namespace", F_XML},
+	{"http://www.itunes.com/dtds/podcast-1.0.dtd", F_ITUNES},
+	{"http://search.yahoo.com/mrss/", F_MEDIA},
 };
 
 /* What an element's text is for. */
 enum field {
 	FL_NONE, FL_TITLE, FL_DCTITLE, FL_LINK, FL_GUID, FL_ATOMID, FL_SUMMARY,
 	FL_CONTENT, FL_PUBLISHED, FL_UPDATED, FL_CATEGORY, FL_AUTHOR, FL_AUTHOR_BOX,
-	FL_ATOMLINK, FL_ATOMCAT, FL_ENCLOSURE,
+	FL_ATOMLINK, FL_ATOMCAT, FL_ENCLOSURE, FL_KEYWORDS,
 };
 
 /* Children of an item (or entry), and of the channel (or feed). */
@@ -528,6 +533,7 @@ static const struct fieldname {
 	{F_ATOM, "category", FL_ATOMCAT},
 	{F_RSS, "author", FL_AUTHOR}, {F_DC, "creator", FL_AUTHOR},
 	{F_ATOM, "author", FL_AUTHOR_BOX}, {F_RSS, "enclosure", FL_ENCLOSURE},
+	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
 }, feed_fields[] = {
 	{F_RSS, "title", FL_TITLE}, {F_ATOM, "title", FL_TITLE}, {F_DC, "title", FL_DCTITLE},
 	{F_RSS, "link", FL_LINK}, {F_ATOM, "link", FL_ATOMLINK},
@@ -556,6 +562,9 @@ struct draft {
 	int have_pub, have_upd;
 	time_t pub, upd;
 	struct strv tags;
+	size_t slot;          /* its place in feed.items, kept in document order */
+	int level;
+	struct draft *outer;  /* the item this one is (illegally) nested in */
 };
 
 struct walk {
@@ -569,6 +578,7 @@ struct walk {
 	struct frame stack[MAX_DEPTH];
 	struct draft *d;     /* item being read, or NULL */
 	int item;            /* its level */
+	int nesting;         /* drafts open */
 	size_t cap_items;
 	int dropped;         /* items past MAX_ITEMS */
 	/* feed-level dates and title fallback */
@@ -843,6 +853,12 @@ draft_free(struct draft *d)
 	free(d);
 }
 
+static int
+is_http(const char *s)
+{
+	return str_has_prefix(s, "http://") || str_has_prefix(s, "https://");
+}
+
 /* "sha:" and 16 hex digits over title, date and (when both are empty) content. */
 static char *
 hash_id(const struct item *it)
@@ -861,14 +877,48 @@ hash_id(const struct item *it)
 	return id;
 }
 
-/* Move a finished draft into the feed. */
+/* Make room for an item in document order; it is filled when it ends. */
+static int
+begin_item(struct walk *w, int level, int nattr, const xmlChar **a)
+{
+	struct draft *d;
+	struct item *v;
+
+	if (w->f->nitems >= MAX_ITEMS || w->nesting >= 8) {
+		w->dropped++;
+		return 0;
+	}
+	if (w->f->nitems == w->cap_items) {
+		size_t cap = w->cap_items ? w->cap_items * 2 : 16;
+
+		if ((v = realloc(w->f->items, cap * sizeof *v)) == NULL)
+			return oom(w);
+		w->f->items = v;
+		w->cap_items = cap;
+	}
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return oom(w);
+	memset(&w->f->items[w->f->nitems], 0, sizeof *v);
+	d->slot = w->f->nitems++;
+	d->level = level;
+	d->outer = w->d;
+	d->about = attr(w, nattr, a, "about", F_RDF);
+	w->d = d;
+	w->item = level;
+	w->nesting++;
+	return 1;
+}
+
+/* Move a finished draft into its slot. */
 static int
 finish_item(struct walk *w)
 {
 	struct draft *d = w->d;
-	struct item *it = &d->it, *v;
+	struct item *it = &d->it;
 
-	w->d = NULL;
+	w->d = d->outer;
+	w->item = d->outer ? d->outer->level : -1;
+	w->nesting--;
 	if (it->title == NULL) {
 		it->title = d->dctitle ? d->dctitle : str_dup("");
 		d->dctitle = NULL;
@@ -879,9 +929,11 @@ finish_item(struct walk *w)
 		it->has_date = 1;
 		it->published = d->have_pub ? d->pub : d->upd;
 	}
-	if (it->link == NULL && d->guid != NULL && d->guid_permalink &&
-	    (str_has_prefix(d->guid, "http://") || str_has_prefix(d->guid, "https://")))
+	/* as feedparser: a permalink guid or an Atom id is the link if there is none */
+	if (it->link == NULL && d->guid != NULL && d->guid_permalink && is_http(d->guid))
 		it->link = str_dup(d->guid);
+	if (it->link == NULL && d->guid == NULL && d->atom_id != NULL && is_http(d->atom_id))
+		it->link = str_dup(d->atom_id);
 	if (d->guid && *d->guid)
 		it->id = d->guid, d->guid = NULL;
 	else if (d->atom_id && *d->atom_id)
@@ -900,20 +952,7 @@ finish_item(struct walk *w)
 	it->tags = d->tags.v;
 	it->ntags = d->tags.n;
 	d->tags = (struct strv)STRV_INIT;
-	if (w->f->nitems >= MAX_ITEMS) {
-		w->dropped++;
-		draft_free(d);
-		return 0;
-	}
-	if (w->f->nitems == w->cap_items) {
-		size_t cap = w->cap_items ? w->cap_items * 2 : 16;
-
-		if ((v = realloc(w->f->items, cap * sizeof *v)) == NULL)
-			goto nomem;
-		w->f->items = v;
-		w->cap_items = cap;
-	}
-	w->f->items[w->f->nitems++] = *it;
+	w->f->items[d->slot] = *it;
 	memset(it, 0, sizeof *it);
 	draft_free(d);
 	return 0;
@@ -1007,6 +1046,14 @@ store(struct walk *w, enum field f, char *s, const char *base)
 	case FL_CATEGORY: {
 		int r = add_tag(&d->tags, s);
 
+		free(s);
+		return r;
+	}
+	case FL_KEYWORDS: {
+		int r = 0;
+
+		for (char *tok = strtok_r(s, ",", &v); tok && r == 0; tok = strtok_r(NULL, ",", &v))
+			r = add_tag(&d->tags, tok);
 		free(s);
 		return r;
 	}
@@ -1141,8 +1188,12 @@ root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const x
 		v = attr(w, nattr, a, "version", F_OTHER);
 		w->f->format = str_dup(v && str_has_prefix(v, "0.9") ? "rss09x" : "rss20");
 		free(v);
-	} else if (strcmp(n, "RDF") == 0) {
+	} else if (strcasecmp(n, "RDF") == 0) {
 		w->f->format = str_dup("rss10");
+	} else if (strcmp(n, "entry") == 0 && fam_of(w, uri) == F_ATOM) {
+		/* an Atom entry document: one item, no feed around it */
+		w->atom = 1;
+		w->f->format = str_dup("atom10");
 	} else if (strcmp(n, "feed") == 0) {
 		v = attr(w, nattr, a, "version", F_OTHER);
 		w->atom = 1;
@@ -1222,7 +1273,8 @@ rss_enclosure(struct walk *w, int nattr, const xmlChar **a, const char *base)
 		oom(w);
 }
 
-static void
+/* Returns 1 when the category is in the element's text instead. */
+static int
 atom_category(struct walk *w, int nattr, const xmlChar **a)
 {
 	char *t = attr(w, nattr, a, "term", F_OTHER);
@@ -1231,9 +1283,14 @@ atom_category(struct walk *w, int nattr, const xmlChar **a)
 		free(t);
 		t = attr(w, nattr, a, "label", F_OTHER);
 	}
-	if (t != NULL && add_tag(&w->d->tags, t) < 0)
+	if (t == NULL || str_empty(t)) {
+		free(t);
+		return 1;
+	}
+	if (add_tag(&w->d->tags, t) < 0)
 		oom(w);
 	free(t);
+	return 0;
 }
 
 /* A child of the item or channel: what it holds, and start reading it. */
@@ -1254,8 +1311,10 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
 		atom_link(w, nattr, a, fr->base, feed);
 		return;
 	case FL_ATOMCAT:
-		atom_category(w, nattr, a);
-		return;
+		if (!atom_category(w, nattr, a))
+			return;
+		f = FL_CATEGORY;
+		break;
 	case FL_ENCLOSURE:
 		rss_enclosure(w, nattr, a, fr->base);
 		return;
@@ -1324,24 +1383,22 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 	}
 	if (level == 0 && w->chan == 0)
 		fr->role = R_CHANNEL;
-	if (level == 0)
+	if (level == 0 && strcmp((const char *)name, "entry") != 0)
 		return;
 	if (w->cap != FL_NONE) {
 		if (w->cap_markup)
 			markup_start(w, fr, name, nattr, a, level);
 		return;
 	}
-	if (w->d == NULL) {
-		if ((fr->fam == F_RSS && strcmp((const char *)name, "item") == 0) ||
-		    (fr->fam == F_ATOM && strcmp((const char *)name, "entry") == 0)) {
-			if ((w->d = calloc(1, sizeof *w->d)) == NULL) {
-				oom(w);
-				return;
-			}
-			w->d->about = attr(w, nattr, a, "about", F_RDF);
+	if ((fr->fam == F_RSS && strcmp((const char *)name, "item") == 0) ||
+	    (fr->fam == F_ATOM && strcmp((const char *)name, "entry") == 0)) {
+		/* nested items are read as items of their own, as feedparser does */
+		if (begin_item(w, level, nattr, a) > 0)
 			fr->role = R_ITEM;
-			w->item = level;
-		} else if (fr->fam == F_RSS && strcmp((const char *)name, "channel") == 0) {
+		return;
+	}
+	if (w->d == NULL) {
+		if (fr->fam == F_RSS && strcmp((const char *)name, "channel") == 0) {
 			fr->role = R_CHANNEL;
 			w->chan = level;
 		} else if (w->chan >= 0 && level == w->chan + 1) {
@@ -1422,20 +1479,33 @@ close_open(struct walk *w)
 {
 	if (w->cap != FL_NONE && !w->failed)
 		end_capture(w);
-	if (w->d != NULL && !w->failed) {
-		if (w->d->it.title || w->d->it.link || w->d->guid || w->d->atom_id)
-			finish_item(w);
-		else
-			draft_free(w->d);
-		w->d = NULL;
+	while (w->d != NULL && !w->failed)
+		finish_item(w);
+	while (w->d != NULL) {
+		struct draft *d = w->d;
+
+		w->d = d->outer;
+		draft_free(d);
 	}
 	for (int i = 0; i < w->depth && i < MAX_DEPTH; i++)
 		if (w->stack[i].own_base) {
 			free(w->stack[i].base);
 			w->stack[i].own_base = 0;
 		}
-	draft_free(w->d);
-	w->d = NULL;
+}
+
+/* Drop slots never filled (only after a failure). */
+static void
+compact(struct feed *f)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->nitems; i++)
+		if (f->items[i].id != NULL)
+			f->items[k++] = f->items[i];
+		else
+			item_free(&f->items[i]);
+	f->nitems = k;
 }
 
 static int
@@ -1473,6 +1543,7 @@ sax_parse(const char *doc, size_t len, const char *url, struct feed *f, struct e
 		w->failed = 1;
 	}
 	close_open(w);
+	compact(f);
 	if (w->failed) {
 		rc = -1;
 	} else if (w->nerr || w->dropped) {
