@@ -1567,6 +1567,9 @@ sax_parse(const char *doc, size_t len, const char *url, struct feed *f, struct e
 	}
 	free(w->fdctitle);
 	buf_free(&w->text);
+	/* a DTD's entity declarations land in a document even for SAX */
+	if (w->ctxt->myDoc != NULL)
+		xmlFreeDoc(w->ctxt->myDoc);
 	xmlFreeParserCtxt(w->ctxt);
 	free(w);
 	return rc;
