@@ -202,6 +202,16 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 	size_t i = 0, done = 0, k;
 
 	while (i < n) {
+		uint64_t word;
+
+		/* ASCII eight bytes at a time */
+		if (i + 8 <= n) {
+			memcpy(&word, p + i, 8);
+			if ((word & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (p[i] < 0x80) {
 			i++;
 			continue;
@@ -381,7 +391,26 @@ charref_len(const char *p, size_t n)
 	return i + 1;
 }
 
-/* Rewrite the reference (or bare '&') at p; returns the bytes consumed. */
+/* "&#N;" without printf: this runs for every &amp; and &lt; of a feed. */
+static int
+put_charref(struct buf *b, unsigned cp)
+{
+	char s[16], *q = s + sizeof s;
+
+	*--q = ';';
+	do
+		*--q = (char)('0' + cp % 10);
+	while ((cp /= 10) > 0);
+	*--q = '#';
+	*--q = '&';
+	return buf_add(b, q, (size_t)(s + sizeof s - q));
+}
+
+/*
+ * Rewrite the reference (or bare '&') at p; returns the bytes consumed.
+ * A named character that cannot be markup is written as UTF-8 directly;
+ * the rest become character references, which libxml2 never drops.
+ */
 static size_t
 mend_amp(const char *p, size_t n, struct buf *out, int *err)
 {
@@ -406,62 +435,91 @@ mend_amp(const char *p, size_t n, struct buf *out, int *err)
 				cp = xml5[k].cp;
 		if (cp < 0)
 			cp = entity_lookup(name);
-		if (cp >= 0) {
-			*err |= buf_printf(out, "&#%d;", cp);
+		if (cp >= 0x80)
+			*err |= put_utf8(out, (unsigned long)cp);
+		else if (cp >= 0)
+			*err |= put_charref(out, (unsigned)cp);
+		if (cp >= 0)
 			return i + 1;
-		}
 	}
 	/* bare '&' or an unknown entity: keep its text */
 	*err |= buf_add(out, "&#38;", 5);
 	return 1;
 }
 
-/* Copy up to and including the terminator (or to the end), dropping bytes XML forbids. */
+/* Bytes the mender stops at: '&', '<', and the control bytes XML forbids. */
+static const unsigned char stop[256] = {
+	[0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, [9] = 0, [10] = 0, [11] = 1, 1, [13] = 0,
+	[14] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['&'] = 2, ['<'] = 2,
+};
+
+/* Copy [p, p+n) dropping forbidden control bytes. */
+static int
+copy_clean(const char *p, size_t n, struct buf *out)
+{
+	size_t start = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (stop[(unsigned char)p[i]] == 1) {
+			err |= buf_add(out, p + start, i - start);
+			start = i + 1;
+		}
+	}
+	return err | buf_add(out, p + start, n - start);
+}
+
+/* Copy a CDATA section or comment up to and including term (or to the end). */
 static size_t
 copy_until(const char *p, size_t n, const char *term, struct buf *out, int *err)
 {
 	const char *e = memmem(p, n, term, strlen(term));
-	size_t k = e ? (size_t)(e - p) + strlen(term) : n, start = 0;
+	size_t k = e ? (size_t)(e - p) + strlen(term) : n;
 
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-			*err |= buf_add(out, p + start, i - start);
-			start = i + 1;
-		}
-	}
-	*err |= buf_add(out, p + start, k - start);
+	*err |= copy_clean(p, k, out);
 	return k;
 }
 
-/* Which bytes need a look: '&', '<' and the control bytes XML forbids. */
-static int
-special(unsigned char c)
-{
-	return c == '&' || c == '<' || (c < 0x20 && c != '\t' && c != '\n' && c != '\r');
-}
+/*
+ * The mender works through the whole document a piece at a time, so the
+ * parser gets it in chunks and no second copy of a large feed exists.
+ */
+struct mender {
+	const char *p;
+	size_t n;
+	size_t i;
+};
 
+/* Append mended text to out until it holds about limit bytes; 0 at the end. */
 static int
-mend(const char *p, size_t n, struct buf *out)
+mend_some(struct mender *m, struct buf *out, size_t limit)
 {
-	size_t i = 0, done = 0;
+	const char *p = m->p;
+	size_t n = m->n, i = m->i, done = i;
 	int err = 0;
 
-	if (buf_grow(out, n + n / 16 + 64) < 0)
-		return -1;
-	/* blank lines before the declaration */
-	while (i < n && isspace((unsigned char)p[i]))
-		i++;
-	done = i;
 	while (i < n && !err) {
-		unsigned char c = (unsigned char)p[i];
+		size_t end = n - i > limit ? i + limit : n;
+		unsigned char c;
 
-		if (!special(c)) {
-			i++;
-			continue;
+		for (; i < end; i++) {
+			c = (unsigned char)p[i];
+			if (!stop[c])
+				continue;
+			/* only "<!" starts something to look at (CDATA, comments) */
+			if (c == '<' && (i + 1 >= n || p[i + 1] != '!'))
+				continue;
+			break;
 		}
 		err |= buf_add(out, p + done, i - done);
+		done = i;
+		if (i == end) {
+			if (out->len >= limit)
+				break;
+			continue;
+		}
+		c = (unsigned char)p[i];
 		if (c == '&') {
 			i += mend_amp(p + i, n - i, out, &err);
 		} else if (c != '<') {
@@ -475,9 +533,11 @@ mend(const char *p, size_t n, struct buf *out)
 			i++;
 		}
 		done = i;
+		if (out->len >= limit)
+			break;
 	}
-	err |= buf_add(out, p + done, n - done);
-	return err ? -1 : 0;
+	m->i = i;
+	return err ? -1 : i < n;
 }
 
 /* ---- step 3: the SAX2 walk ---- */
@@ -1092,7 +1152,8 @@ end_capture(struct walk *w)
 	enum field f = w->cap;
 
 	w->cap = FL_NONE;
-	if ((s = buf_steal(&w->text)) == NULL) {
+	/* an exact-size copy; the capture buffer is kept for the next field */
+	if ((s = str_ndup(buf_str(&w->text), w->text.len)) == NULL) {
 		oom(w);
 		return;
 	}
@@ -1509,14 +1570,15 @@ compact(struct feed *f)
 }
 
 static int
-sax_parse(const char *doc, size_t len, const char *url, struct feed *f, struct err *e,
+sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e,
           char *warn, size_t wsize)
 {
+	struct buf chunk = BUF_INIT;
+	int more;
 	struct walk *w;
 	int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOERROR |
 	           XML_PARSE_NOWARNING | XML_PARSE_RECOVER | XML_PARSE_IGNORE_ENC;
 	int rc = 0, open;
-	size_t off = 0, n;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return err_oom(e);
@@ -1531,12 +1593,16 @@ sax_parse(const char *doc, size_t len, const char *url, struct feed *f, struct e
 	}
 	xmlCtxtUseOptions(w->ctxt, opts);
 	do {
-		n = len - off < CHUNK ? len - off : CHUNK;
-		xmlParseChunk(w->ctxt, doc + off, (int)n, off + n == len);
-		off += n;
-	} while (off < len && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
-	if (off < len && !w->failed)
+		buf_reset(&chunk);
+		if ((more = mend_some(m, &chunk, CHUNK)) < 0) {
+			oom(w);
+			break;
+		}
+		xmlParseChunk(w->ctxt, chunk.data ? chunk.data : "", (int)chunk.len, !more);
+	} while (more && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
+	if (more > 0 && !w->failed)
 		xmlParseChunk(w->ctxt, NULL, 0, 1);
+	buf_free(&chunk);
 	open = w->depth;
 	if (w->f->format == NULL && !w->failed) {
 		err_set(e, EX_DATAERR, "not a feed: %s", w->nerr ? "not XML" : "no root element");
@@ -1606,7 +1672,8 @@ looks_like_html(const char *p, size_t n)
 int
 feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e)
 {
-	struct buf dec = BUF_INIT, mended = BUF_INIT;
+	struct buf dec = BUF_INIT;
+	struct mender m;
 	const char *p, *doc = data;
 	char warn[256] = "";
 	size_t n = len;
@@ -1627,14 +1694,13 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 		buf_free(&dec);
 		return err_oom(e);
 	}
-	if (mend(doc, n, &mended) < 0) {
-		buf_free(&dec);
-		buf_free(&mended);
-		return err_oom(e);
-	}
+	m.p = doc;
+	m.n = n;
+	m.i = 0;
+	while (m.i < n && isspace((unsigned char)doc[m.i]))
+		m.i++;  /* blank lines before the XML declaration */
+	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
 	buf_free(&dec);
-	rc = sax_parse(mended.data, mended.len, url, out, e, warn, sizeof warn);
-	buf_free(&mended);
 	if (rc == 0 && *warn && (out->warning = str_dup(warn)) == NULL)
 		rc = err_oom(e);
 	if (rc < 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include "cli.h"
@@ -24,19 +25,31 @@ static int
 read_file(const char *path, struct buf *b, struct err *e)
 {
 	FILE *fp = fopen(path, "rb");
-	char chunk[65536];
+	struct stat st;
 	size_t n;
 
 	if (fp == NULL)
 		return err_set(e, EX_NOINPUT, "%s", strerror(errno));
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		if (b->len + n > (size_t)FILE_MAX) {
-			fclose(fp);
-			return err_set(e, EX_DATAERR, "larger than %ld MB", FILE_MAX >> 20);
-		}
-		if (buf_add(b, chunk, n) < 0) {
+	/* one allocation of the right size: the benchmark watches peak memory */
+	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && st.st_size <= FILE_MAX &&
+	    buf_grow(b, (size_t)st.st_size) < 0) {
+		fclose(fp);
+		return err_oom(e);
+	}
+	for (;;) {
+		if (b->cap - b->len < 2 && buf_grow(b, 65536) < 0) {
 			fclose(fp);
 			return err_oom(e);
+		}
+		/* read straight into the buffer, keeping room for the NUL */
+		n = fread(b->data + b->len, 1, b->cap - b->len - 1, fp);
+		if (n == 0)
+			break;
+		b->len += n;
+		b->data[b->len] = '\0';
+		if (b->len > (size_t)FILE_MAX) {
+			fclose(fp);
+			return err_set(e, EX_DATAERR, "larger than %ld MB", FILE_MAX >> 20);
 		}
 	}
 	if (ferror(fp)) {
