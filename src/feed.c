@@ -470,12 +470,26 @@ copy_clean(const char *p, size_t n, struct buf *out)
 	return err | buf_add(out, p + start, n - start);
 }
 
+/* Where the three-byte terminator term starts in [p, p+n), or NULL. */
+static const char *
+find3(const char *p, size_t n, const char *term)
+{
+	const char *end = p + n, *q = p;
+
+	while (end - q >= 3 && (q = memchr(q, term[0], (size_t)(end - q - 2))) != NULL) {
+		if (q[1] == term[1] && q[2] == term[2])
+			return q;
+		q++;
+	}
+	return NULL;
+}
+
 /* Copy a CDATA section or comment up to and including term (or to the end). */
 static size_t
 copy_until(const char *p, size_t n, const char *term, struct buf *out, int *err)
 {
-	const char *e = memmem(p, n, term, strlen(term));
-	size_t k = e ? (size_t)(e - p) + strlen(term) : n;
+	const char *e = find3(p, n, term);
+	size_t k = e ? (size_t)(e - p) + 3 : n;
 
 	*err |= copy_clean(p, k, out);
 	return k;

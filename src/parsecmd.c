@@ -116,7 +116,7 @@ is_url(const char *s)
 static void
 json_str(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *run;
 
 	if (s == NULL) {
 		fputs("null", out);
@@ -124,10 +124,16 @@ json_str(FILE *out, const char *s)
 	}
 	putc('"', out);
 	while (*p) {
-		unsigned char c = *p;
-		size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-		size_t i;
+		unsigned char c;
+		size_t k, i;
 
+		/* plain ASCII goes out in runs */
+		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+			;
+		fwrite(run, 1, (size_t)(p - run), out);
+		if ((c = *p) == '\0')
+			break;
+		k = c < 0x80 ? 1 : c >= 0xF5 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
 		for (i = 1; i < k && (p[i] & 0xC0) == 0x80; i++)
 			;
 		if (k == 0 || i < k) {
