@@ -424,6 +424,7 @@ START_TEST(html_page_is_an_error)
 	ck_assert_int_eq(parse("<catalog><book/></catalog>", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
 	ck_assert_int_eq(parse("{\"version\": \"https://jsonfeed.org/version/1.1\"}", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: JSON, but not a JSON Feed");
 	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
 	ck_assert_int_eq(parse("just some text", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
@@ -562,6 +563,63 @@ START_TEST(seed_feed)
 }
 END_TEST
 
+START_TEST(json_feed)
+{
+	static const char doc[] =
+		"\n{\"version\": \"https://jsonfeed.org/version/1.1\",\n"
+		" \"title\": \"J\\u00e9 \\ud83d\\ude00\", \"home_page_url\": \"https://example.org/\",\n"
+		" \"items\": [\n"
+		"  {\"id\": \"2\", \"content_text\": \"a & <b>\", \"url\": \"/second\",\n"
+		"   \"title\": \"Second\", \"date_published\": \"2010-02-07T14:04:00-05:00\",\n"
+		"   \"tags\": [\"A\", \" a \", \"B\"], \"authors\": [{\"name\": \"Jo\"}],\n"
+		"   \"attachments\": [{\"url\": \"x.mp3\", \"mime_type\": \"audio/mpeg\", \"size_in_bytes\": 123}]},\n"
+		"  {\"id\": 1, \"content_html\": \"<p>Hi</p>\", \"url\": \"https://e.example/1\",\n"
+		"   \"date_modified\": \"2010-02-07T00:00:00Z\"},\n"
+		"  {\"summary\": \"s < t\"}, 42]}";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "https://example.org/feed.json"), 0);
+	ck_assert_str_eq(f.format, "json11");
+	ck_assert_str_eq(f.title, "J\xC3\xA9 \xF0\x9F\x98\x80");
+	ck_assert_str_eq(f.link, "https://example.org/");
+	ck_assert_uint_eq(f.nitems, 3);
+	it = &f.items[0];
+	ck_assert_str_eq(it->id, "2");
+	ck_assert_str_eq(it->title, "Second");
+	ck_assert_str_eq(it->link, "https://example.org/second");
+	ck_assert_int_eq(it->published, 1265569440);
+	ck_assert_str_eq(it->content, "a &amp; &lt;b&gt;");
+	ck_assert_uint_eq(it->ntags, 2);
+	ck_assert_str_eq(it->author, "Jo");
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url, "https://example.org/x.mp3");
+	ck_assert_int_eq(it->enclosures[0].length, 123);
+	it = &f.items[1];
+	ck_assert_str_eq(it->id, "1");
+	ck_assert_str_eq(it->content, "<p>Hi</p>");
+	ck_assert_int_eq(it->published, 1265500800);
+	it = &f.items[2];
+	ck_assert(strncmp(it->id, "sha:", 4) == 0);
+	ck_assert_str_eq(it->content, "s &lt; t");
+}
+END_TEST
+
+START_TEST(json_not_a_feed)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(parse("{\"version\": 1, \"items\": []}", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: JSON, but not a JSON Feed");
+	ck_assert_int_eq(parse("{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: broken JSON");
+	for (int i = 0; i < 100000; i++)
+		buf_addc(&b, '[');
+	ck_assert_int_eq(feed_parse(b.data, b.len, NULL, &f, &e), -1);
+	ck_assert_str_eq(e.msg, "not a feed: broken JSON");
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -595,6 +653,8 @@ main(void)
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, nested_items_are_items);
 	tcase_add_test(tc, seed_feed);
+	tcase_add_test(tc, json_feed);
+	tcase_add_test(tc, json_not_a_feed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
