@@ -19,7 +19,7 @@ srcs=$(ls "$top"/src/*.c | grep -v -e '/main\.c$' -e '/stubs\.c$')
 # Seed corpora by target name; a target without one starts from nothing.
 seeds_for() {
 	case $1 in
-	feed) echo "$top/tests/data/corpus/feeds" ;;
+	feed) echo "$top/tests/data/corpus/feeds $top/tests/fuzz/seeds/feed" ;;
 	template) echo "$top/tests/data/mustache-spec" ;;
 	*) [ -d "$top/tests/fuzz/seeds/$1" ] && echo "$top/tests/fuzz/seeds/$1" ;;
 	esac
