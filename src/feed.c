@@ -769,6 +769,21 @@ squeeze(char *s)
 	*o = '\0';
 }
 
+static int
+breaks_words(const char *tag)
+{
+	static const char *const names[] = {"br", "p", "div", "li", "tr", "td", "h1", "h2", "h3"};
+	size_t n;
+
+	tag += tag[1] == '/' ? 2 : 1;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		n = strlen(names[i]);
+		if (strncasecmp(tag, names[i], n) == 0 && !isalnum((unsigned char)tag[n]))
+			return 1;
+	}
+	return 0;
+}
+
 /* HTML to plain text: tags dropped, references decoded (for titles). */
 static char *
 html_text(const char *s)
@@ -783,8 +798,10 @@ html_text(const char *s)
 			const char *e = strchr(s, '>');
 
 			if (e != NULL) {
+				/* block-level tags separate words; inline ones do not */
+				if (breaks_words(s))
+					buf_addc(&b, ' ');
 				s = e + 1;
-				buf_addc(&b, ' ');
 				continue;
 			}
 		}

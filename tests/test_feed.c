@@ -204,6 +204,7 @@ static const char atom10[] =
 	"<br/>a &amp; b</p></div></content>\n"
 	"</entry>\n"
 	"<entry xml:base=\"/other/\"><title type=\"text\">x &lt; y</title>"
+	"<summary type=\"html\">&lt;b&gt;s&lt;/b&gt;</summary>"
 	"<link href=\"page\"/><id>urn:uuid:1</id><updated>2005-07-31T12:29:29Z</updated>"
 	"<content type=\"text\">1 &lt; 2 &amp; 3</content></entry>\n"
 	"</feed>\n";
@@ -215,6 +216,7 @@ START_TEST(atom10_fields)
 	ck_assert_int_eq(parse(atom10, "http://ignored.example/feed"), 0);
 	ck_assert_str_eq(f.format, "atom10");
 	ck_assert_str_eq(f.title, "Dive into mark");
+	ck_assert_str_eq(f.items[0].title, "Atom draft-07 snapshot");
 	ck_assert_str_eq(f.link, "http://example.org/");
 	ck_assert_int_eq(f.updated, 1122812969);
 	ck_assert_uint_eq(f.nitems, 2);
@@ -239,6 +241,7 @@ START_TEST(atom10_fields)
 	/* nested xml:base resolves against the outer one */
 	ck_assert_str_eq(it->link, "http://example.org/other/page");
 	ck_assert_str_eq(it->id, "urn:uuid:1");
+	ck_assert_str_eq(it->summary, "<b>s</b>");
 	/* type="text" becomes escaped HTML */
 	ck_assert_str_eq(it->content, "1 &lt; 2 &amp; 3");
 	ck_assert_int_eq(it->published, 1122812969);
@@ -264,12 +267,14 @@ END_TEST
 START_TEST(atom_entry_document)
 {
 	static const char doc[] =
-		"<entry xmlns=\"http://www.w3.org/2005/Atom\"><title>Alone</title><id>urn:a</id>"
+		"<entry xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"html\">"
+		"Al&lt;b&gt;o&lt;/b&gt;ne&lt;br/&gt;again &amp;amp; &amp;eacute;</title><id>urn:a</id>"
 		"<updated>2009-08-31T18:55:12Z</updated></entry>";
 
 	ck_assert_int_eq(parse(doc, NULL), 0);
 	ck_assert_uint_eq(f.nitems, 1);
-	ck_assert_str_eq(f.items[0].title, "Alone");
+	/* html title: inline tags join, <br> separates, entities decoded */
+	ck_assert_str_eq(f.items[0].title, "Alone again & \xC3\xA9");
 	ck_assert_str_eq(f.items[0].id, "urn:a");
 }
 END_TEST
