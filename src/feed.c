@@ -975,7 +975,9 @@ begin_item(struct walk *w, int level, int nattr, const xmlChar **a)
 	struct draft *d;
 	struct item *v;
 
-	if (w->f->nitems >= MAX_ITEMS || w->nesting >= 8) {
+	if (w->nesting >= 8)
+		return 0;  /* items in items in items...: the inner ones are ignored */
+	if (w->f->nitems >= MAX_ITEMS) {
 		w->dropped++;
 		return 0;
 	}
@@ -1064,40 +1066,111 @@ set_once(char **dst, char *s)
 	return 0;
 }
 
+/* s (owned) with its markup read as HTML or escaped as text, as kind says. */
+static char *
+as_text(char *s, enum kind k)
+{
+	char *v = k == K_TEXT ? s : html_text(s);
+
+	if (v != s)
+		free(s);
+	if (v != NULL)
+		squeeze(v);
+	return v;
+}
+
+static char *
+as_html(char *s, enum kind k)
+{
+	char *v = k == K_TEXT ? html_escape(s) : s;
+
+	if (v != s)
+		free(s);
+	return v;
+}
+
+/* s (owned) trimmed and squeezed, or NULL when empty (*nomem: or out of memory). */
+static char *
+as_word(char *s, int *nomem)
+{
+	char *v = trimmed(s);
+
+	free(s);
+	*nomem = v == NULL;
+	if (v != NULL)
+		squeeze(v);
+	if (v != NULL && *v == '\0') {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+static int
+store_date(struct walk *w, struct draft *d, enum field f, char *s)
+{
+	int pub = f == FL_PUBLISHED;
+	int *have = d ? (pub ? &d->have_pub : &d->have_upd) : (pub ? &w->have_fpub : &w->have_fupd);
+	time_t *dst = d ? (pub ? &d->pub : &d->upd) : (pub ? &w->fpub : &w->fupd);
+	time_t t;
+
+	if (!*have && date_parse(s, &t) == 0) {
+		*have = 1;
+		*dst = t;
+	}
+	free(s);
+	return 0;
+}
+
+static int
+store_tags(struct draft *d, enum field f, char *s)
+{
+	char *save;
+	int r = 0;
+
+	if (f == FL_CATEGORY)
+		r = add_tag(&d->tags, s);
+	else
+		for (char *t = strtok_r(s, ",", &save); t && r == 0; t = strtok_r(NULL, ",", &save))
+			r = add_tag(&d->tags, t);
+	free(s);
+	return r;
+}
+
+static int
+store_body(struct walk *w, struct draft *d, enum field f, char *s, const char *base)
+{
+	if ((s = as_html(s, w->cap_kind)) == NULL)
+		return -1;
+	if (f == FL_CONTENT && d->it.content == NULL && base != NULL) {
+		free(d->it.base);
+		if ((d->it.base = str_dup(base)) == NULL) {
+			free(s);
+			return -1;
+		}
+	}
+	return set_once(f == FL_SUMMARY ? &d->it.summary : &d->it.content, s);
+}
+
 /* Store captured text s (owned) as field f of the item or the feed. */
 static int
 store(struct walk *w, enum field f, char *s, const char *base)
 {
 	struct draft *d = w->cap_feed ? NULL : w->d;
-	struct feed *fd = w->f;
-	time_t t;
+	int nomem;
 	char *v;
 
 	switch (f) {
 	case FL_TITLE:
-		if (w->cap_kind != K_TEXT) {
-			v = html_text(s);
-			free(s);
-			if ((s = v) == NULL)
-				return -1;
-		}
-		squeeze(s);
-		return set_once(d ? &d->it.title : &fd->title, s);
+		return set_once(d ? &d->it.title : &w->f->title, as_text(s, w->cap_kind));
 	case FL_DCTITLE:
-		squeeze(s);
-		return set_once(d ? &d->dctitle : &w->fdctitle, s);
+		return set_once(d ? &d->dctitle : &w->fdctitle, as_text(s, K_TEXT));
 	case FL_LINK:
-		v = trimmed(s);
-		free(s);
-		if (v == NULL)
-			return -1;
-		if (*v == '\0') {
-			free(v);
-			return 0;
-		}
+		if ((v = as_word(s, &nomem)) == NULL)
+			return nomem ? -1 : 0;
 		s = resolve(v, base);
 		free(v);
-		return set_once(d ? &d->it.link : &fd->link, s);
+		return set_once(d ? &d->it.link : &w->f->link, s);
 	case FL_GUID:
 	case FL_ATOMID:
 		v = trimmed(s);
@@ -1105,58 +1178,16 @@ store(struct walk *w, enum field f, char *s, const char *base)
 		return set_once(f == FL_GUID ? &d->guid : &d->atom_id, v);
 	case FL_SUMMARY:
 	case FL_CONTENT:
-		if (w->cap_kind == K_TEXT) {
-			v = html_escape(s);
-			free(s);
-			if ((s = v) == NULL)
-				return -1;
-		}
-		if (f == FL_CONTENT && d->it.content == NULL && base != NULL) {
-			free(d->it.base);
-			if ((d->it.base = str_dup(base)) == NULL) {
-				free(s);
-				return -1;
-			}
-		}
-		return set_once(f == FL_SUMMARY ? &d->it.summary : &d->it.content, s);
+		return store_body(w, d, f, s, base);
 	case FL_PUBLISHED:
 	case FL_UPDATED:
-		if (date_parse(s, &t) == 0) {
-			int *have = d ? (f == FL_PUBLISHED ? &d->have_pub : &d->have_upd) :
-			                (f == FL_PUBLISHED ? &w->have_fpub : &w->have_fupd);
-			time_t *dst = d ? (f == FL_PUBLISHED ? &d->pub : &d->upd) :
-			                  (f == FL_PUBLISHED ? &w->fpub : &w->fupd);
-
-			if (!*have) {
-				*have = 1;
-				*dst = t;
-			}
-		}
-		free(s);
-		return 0;
-	case FL_CATEGORY: {
-		int r = add_tag(&d->tags, s);
-
-		free(s);
-		return r;
-	}
-	case FL_KEYWORDS: {
-		int r = 0;
-
-		for (char *tok = strtok_r(s, ",", &v); tok && r == 0; tok = strtok_r(NULL, ",", &v))
-			r = add_tag(&d->tags, tok);
-		free(s);
-		return r;
-	}
+		return store_date(w, d, f, s);
+	case FL_CATEGORY:
+	case FL_KEYWORDS:
+		return store_tags(d, f, s);
 	case FL_AUTHOR:
-		v = trimmed(s);
-		free(s);
-		if (v != NULL)
-			squeeze(v);
-		if (v != NULL && *v == '\0') {
-			free(v);
-			return 0;
-		}
+		if ((v = as_word(s, &nomem)) == NULL)
+			return nomem ? -1 : 0;
 		return set_once(&d->it.author, v);
 	default:
 		free(s);
@@ -1600,16 +1631,58 @@ compact(struct feed *f)
 	f->nitems = k;
 }
 
+/* Feed the mended document to the parser a chunk at a time. */
+static void
+sax_run(struct walk *w, struct mender *m)
+{
+	struct buf chunk = BUF_INIT;
+	int more;
+
+	do {
+		buf_reset(&chunk);
+		if ((more = mend_some(m, &chunk, CHUNK)) < 0) {
+			oom(w);
+			break;
+		}
+		xmlParseChunk(w->ctxt, chunk.data ? chunk.data : "", (int)chunk.len, !more);
+	} while (more && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
+	if (more > 0 && !w->failed)
+		xmlParseChunk(w->ctxt, NULL, 0, 1);
+	buf_free(&chunk);
+}
+
+/* After a successful walk: the warning and the feed-level fields. */
+static void
+sax_finish(struct walk *w, int open, char *warn, size_t wsize)
+{
+	struct feed *f = w->f;
+	size_t k = strlen(warn);
+
+	if (w->dropped)
+		snprintf(warn + k, wsize - k, "%sonly the first %d items kept",
+		         k ? "; " : "", MAX_ITEMS);
+	else if (w->nerr)
+		snprintf(warn + k, wsize - k, "%s%s XML at line %d: %s", k ? "; " : "",
+		         open > 0 ? "truncated or broken" : "broken", w->err_line, w->err_msg);
+	if (f->title == NULL && w->fdctitle != NULL) {
+		f->title = w->fdctitle;
+		w->fdctitle = NULL;
+	}
+	if (f->title != NULL && *f->title == '\0') {
+		free(f->title);
+		f->title = NULL;
+	}
+	f->updated = w->have_fupd ? w->fupd : w->have_fpub ? w->fpub : 0;
+}
+
 static int
 sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e,
           char *warn, size_t wsize)
 {
-	struct buf chunk = BUF_INIT;
-	int more;
-	struct walk *w;
 	int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOERROR |
 	           XML_PARSE_NOWARNING | XML_PARSE_RECOVER | XML_PARSE_IGNORE_ENC;
-	int rc = 0, open;
+	struct walk *w;
+	int rc, open;
 
 	if ((w = calloc(1, sizeof *w)) == NULL)
 		return err_oom(e);
@@ -1623,17 +1696,7 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e,
 		return err_oom(e);
 	}
 	xmlCtxtUseOptions(w->ctxt, opts);
-	do {
-		buf_reset(&chunk);
-		if ((more = mend_some(m, &chunk, CHUNK)) < 0) {
-			oom(w);
-			break;
-		}
-		xmlParseChunk(w->ctxt, chunk.data ? chunk.data : "", (int)chunk.len, !more);
-	} while (more && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
-	if (more > 0 && !w->failed)
-		xmlParseChunk(w->ctxt, NULL, 0, 1);
-	buf_free(&chunk);
+	sax_run(w, m);
 	open = w->depth;
 	if (w->f->format == NULL && !w->failed) {
 		err_set(e, EX_DATAERR, "not a feed: %s", w->nerr ? "not XML" : "no root element");
@@ -1641,27 +1704,9 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e,
 	}
 	close_open(w);
 	compact(f);
-	if (w->failed) {
-		rc = -1;
-	} else if (w->nerr || w->dropped) {
-		size_t k = strlen(warn);
-
-		if (w->dropped)
-			snprintf(warn + k, wsize - k, "%sonly the first %d items kept",
-			         k ? "; " : "", MAX_ITEMS);
-		else
-			snprintf(warn + k, wsize - k, "%s%s XML at line %d: %s", k ? "; " : "",
-			         open > 0 ? "truncated or broken" : "broken", w->err_line, w->err_msg);
-	}
-	if (!w->failed) {
-		if (f->title == NULL && w->fdctitle != NULL)
-			f->title = w->fdctitle, w->fdctitle = NULL;
-		if (f->title != NULL && *f->title == '\0') {
-			free(f->title);
-			f->title = NULL;
-		}
-		f->updated = w->have_fupd ? w->fupd : w->have_fpub ? w->fpub : 0;
-	}
+	rc = w->failed ? -1 : 0;
+	if (rc == 0)
+		sax_finish(w, open, warn, wsize);
 	free(w->fdctitle);
 	buf_free(&w->text);
 	/* a DTD's entity declarations land in a document even for SAX */
@@ -1908,33 +1953,46 @@ jstr(const struct jv *o, const char *key)
 	return v ? v->s : NULL;
 }
 
-/* One JSON Feed item into it (zeroed); 0 or -1 (out of memory). */
 static int
-json_item(const struct jv *o, const char *url, struct item *it)
+json_attachments(const struct jv *a, const char *url, struct item *it)
 {
-	const struct jv *v, *a;
-	const char *s;
-	struct strv tags = STRV_INIT;
-	time_t t;
-	int have_pub = 0;
+	struct draft d;
+	int r = 0;
 
-	if ((s = jstr(o, "title")) != NULL)
-		it->title = str_dup(s);
-	else
-		it->title = str_dup("");
-	if (it->title == NULL)
-		return -1;
-	squeeze(it->title);
-	if ((s = jstr(o, "url")) != NULL && *s && (it->link = resolve(s, url)) == NULL)
-		return -1;
-	if ((s = jstr(o, "date_published")) != NULL && date_parse(s, &t) == 0) {
-		it->published = t;
-		it->has_date = have_pub = 1;
+	memset(&d, 0, sizeof d);
+	for (size_t i = 0; a != NULL && i < a->n && r == 0; i++) {
+		const struct jv *size = jget(&a->v[i], "size_in_bytes", J_NUM);
+		const char *type = jstr(&a->v[i], "mime_type"), *s = jstr(&a->v[i], "url");
+
+		/* add_enclosure frees what it is given, NULLs included */
+		r = add_enclosure(&d, s ? resolve(s, url) : NULL, type ? str_dup(type) : NULL,
+		                  size ? str_dup(size->s) : NULL);
 	}
-	if (!have_pub && (s = jstr(o, "date_modified")) != NULL && date_parse(s, &t) == 0) {
-		it->published = t;
-		it->has_date = 1;
-	}
+	it->enclosures = d.it.enclosures;
+	it->nenclosures = d.it.nenclosures;
+	return r;
+}
+
+static int
+json_tags(const struct jv *a, struct item *it)
+{
+	struct strv tags = STRV_INIT;
+	int r = 0;
+
+	for (size_t i = 0; a != NULL && i < a->n && r == 0; i++)
+		if (a->v[i].t == J_STR)
+			r = add_tag(&tags, a->v[i].s);
+	it->tags = tags.v;
+	it->ntags = tags.n;
+	return r;
+}
+
+/* content_html, else content_text escaped, else the summary. */
+static int
+json_content(const struct jv *o, struct item *it)
+{
+	const char *s;
+
 	if ((s = jstr(o, "summary")) != NULL && (it->summary = html_escape(s)) == NULL)
 		return -1;
 	if ((s = jstr(o, "content_html")) != NULL)
@@ -1943,7 +2001,37 @@ json_item(const struct jv *o, const char *url, struct item *it)
 		it->content = html_escape(s);
 	else if ((s = it->summary) != NULL)
 		it->content = str_dup(s);
-	if (s != NULL && it->content == NULL)
+	return s != NULL && it->content == NULL ? -1 : 0;
+}
+
+static void
+json_date(const struct jv *o, struct item *it)
+{
+	const char *s;
+	time_t t;
+
+	if (((s = jstr(o, "date_published")) != NULL && date_parse(s, &t) == 0) ||
+	    ((s = jstr(o, "date_modified")) != NULL && date_parse(s, &t) == 0)) {
+		it->published = t;
+		it->has_date = 1;
+	}
+}
+
+/* One JSON Feed item into it (zeroed); 0 or -1 (out of memory). */
+static int
+json_item(const struct jv *o, const char *url, struct item *it)
+{
+	const struct jv *v, *a;
+	const char *s;
+
+	s = jstr(o, "title");
+	if ((it->title = str_dup(s ? s : "")) == NULL)
+		return -1;
+	squeeze(it->title);
+	if ((s = jstr(o, "url")) != NULL && *s && (it->link = resolve(s, url)) == NULL)
+		return -1;
+	json_date(o, it);
+	if (json_content(o, it) < 0)
 		return -1;
 	if ((a = jget(o, "authors", J_ARR)) != NULL && a->n > 0)
 		s = jstr(&a->v[0], "name");
@@ -1951,34 +2039,10 @@ json_item(const struct jv *o, const char *url, struct item *it)
 		s = jstr(jget(o, "author", J_OBJ), "name");
 	if (s != NULL && *s && (it->author = str_dup(s)) == NULL)
 		return -1;
-	if ((a = jget(o, "tags", J_ARR)) != NULL)
-		for (size_t i = 0; i < a->n; i++)
-			if (a->v[i].t == J_STR && add_tag(&tags, a->v[i].s) < 0) {
-				strv_free(&tags);
-				return -1;
-			}
-	it->tags = tags.v;
-	it->ntags = tags.n;
-	if ((a = jget(o, "attachments", J_ARR)) != NULL) {
-		struct draft d;
-		int r = 0;
-
-		memset(&d, 0, sizeof d);
-		for (size_t i = 0; i < a->n && r == 0; i++) {
-			const struct jv *size = jget(&a->v[i], "size_in_bytes", J_NUM);
-			const char *type = jstr(&a->v[i], "mime_type");
-
-			s = jstr(&a->v[i], "url");
-			/* add_enclosure frees what it is given, NULLs included */
-			r = add_enclosure(&d, s ? resolve(s, url) : NULL, type ? str_dup(type) : NULL,
-			                  size ? str_dup(size->s) : NULL);
-		}
-		it->enclosures = d.it.enclosures;
-		it->nenclosures = d.it.nenclosures;
-		if (r < 0)
-			return -1;
-	}
-	/* identity: id (a string, or a number written as one), url, hash */
+	if (json_tags(jget(o, "tags", J_ARR), it) < 0 ||
+	    json_attachments(jget(o, "attachments", J_ARR), url, it) < 0)
+		return -1;
+	/* identity: id (a string, or a number as written), url, hash */
 	if ((s = jstr(o, "id")) != NULL && *s)
 		it->id = str_dup(s);
 	else if ((v = jget(o, "id", J_NUM)) != NULL)
