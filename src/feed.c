@@ -1416,14 +1416,39 @@ atom_category(struct walk *w, int nattr, const xmlChar **a)
 	return 0;
 }
 
+/*
+ * How an Atom text construct reads (type, Atom 0.3 mode); -1 when there is
+ * nothing to read here (content src="...", or base64 media).
+ */
+static int
+atom_kind(const struct walk *w, int nattr, const xmlChar **a, enum kind *k)
+{
+	char *src = attr(w, nattr, a, "src", F_OTHER);
+	char *type, *mode;
+	int skip;
+
+	if (src != NULL) {
+		free(src);
+		return -1;
+	}
+	type = attr(w, nattr, a, "type", F_OTHER);
+	mode = attr(w, nattr, a, "mode", F_OTHER);
+	*k = kind_of(type, mode);
+	skip = type != NULL && *k == K_TEXT && strcmp(type, "text") != 0 &&
+	       !str_has_prefix(type, "text/");
+	free(type);
+	free(mode);
+	return skip ? -1 : 0;
+}
+
 /* A child of the item or channel: what it holds, and start reading it. */
 static void
 field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
             const xmlChar **a, int level, int feed)
 {
 	enum field f;
-	char *type, *mode, *src;
 	enum kind k = K_TEXT;
+	char *perma;
 
 	f = feed ? lookup_field(feed_fields, sizeof feed_fields / sizeof feed_fields[0], fr->fam, name)
 	         : lookup_field(item_fields, sizeof item_fields / sizeof item_fields[0], fr->fam, name);
@@ -1445,32 +1470,17 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
 		fr->role = R_AUTHOR;
 		return;
 	case FL_GUID:
-		mode = attr(w, nattr, a, "isPermaLink", F_OTHER);
-		w->d->guid_permalink = mode == NULL || strcasecmp(mode, "false") != 0;
-		free(mode);
+		perma = attr(w, nattr, a, "isPermaLink", F_OTHER);
+		w->d->guid_permalink = perma == NULL || strcasecmp(perma, "false") != 0;
+		free(perma);
 		break;
 	case FL_SUMMARY:
 	case FL_CONTENT:
-		if (fr->fam != F_ATOM) {
-			k = K_HTML;
-			break;
-		}
-		/* fall through */
 	case FL_TITLE:
+		/* RSS bodies are HTML, RSS titles text; Atom says which */
 		if (fr->fam != F_ATOM)
-			break;
-		src = attr(w, nattr, a, "src", F_OTHER);
-		free(src);
-		if (src != NULL)
-			return;  /* content elsewhere: the link says where */
-		type = attr(w, nattr, a, "type", F_OTHER);
-		mode = attr(w, nattr, a, "mode", F_OTHER);
-		k = kind_of(type, mode);
-		if (type && !(k != K_TEXT || strcmp(type, "text") == 0 || str_has_prefix(type, "text/")))
-			f = FL_NONE;  /* base64 media: nothing to show */
-		free(type);
-		free(mode);
-		if (f == FL_NONE)
+			k = f == FL_TITLE ? K_TEXT : K_HTML;
+		else if (atom_kind(w, nattr, a, &k) < 0)
 			return;
 		break;
 	default:
