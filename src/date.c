@@ -15,7 +15,7 @@
 
 struct zone {
 	const char *name;
-	int minutes;  /* east of UTC */
+	int minutes; /* east of UTC */
 };
 
 /*
@@ -23,22 +23,18 @@ struct zone {
  * M = -12, N = +1 .. Y = +12), as feedparser does.
  */
 static const struct zone zones[] = {
-	{"UT", 0}, {"UTC", 0}, {"GMT", 0}, {"Z", 0}, {"WET", 0},
-	{"EST", -300}, {"EDT", -240}, {"CST", -360}, {"CDT", -300},
-	{"MST", -420}, {"MDT", -360}, {"PST", -480}, {"PDT", -420},
-	{"AST", -240}, {"ADT", -180}, {"AKST", -540}, {"AKDT", -480},
-	{"HST", -600}, {"NST", -210}, {"NDT", -150},
-	{"ET", -300}, {"CT", -360}, {"MT", -420}, {"PT", -480}, {"AT", -240},
-	{"BST", 60}, {"IST", 60}, {"CET", 60}, {"CEST", 120}, {"MET", 60},
-	{"MEST", 120}, {"MESZ", 120}, {"MEZ", 60}, {"WEST", 60}, {"EET", 120},
-	{"EEST", 180}, {"MSK", 180}, {"JST", 540}, {"KST", 540}, {"HKT", 480},
-	{"SGT", 480}, {"AWST", 480}, {"ACST", 570}, {"ACDT", 630},
-	{"AEST", 600}, {"AEDT", 660}, {"NZST", 720}, {"NZDT", 780},
+    {"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"Z", 0},       {"WET", 0},     {"EST", -300},
+    {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420},  {"MDT", -360},  {"PST", -480},
+    {"PDT", -420}, {"AST", -240}, {"ADT", -180}, {"AKST", -540}, {"AKDT", -480}, {"HST", -600},
+    {"NST", -210}, {"NDT", -150}, {"ET", -300},  {"CT", -360},   {"MT", -420},   {"PT", -480},
+    {"AT", -240},  {"BST", 60},   {"IST", 60},   {"CET", 60},    {"CEST", 120},  {"MET", 60},
+    {"MEST", 120}, {"MESZ", 120}, {"MEZ", 60},   {"WEST", 60},   {"EET", 120},   {"EEST", 180},
+    {"MSK", 180},  {"JST", 540},  {"KST", 540},  {"HKT", 480},   {"SGT", 480},   {"AWST", 480},
+    {"ACST", 570}, {"ACDT", 630}, {"AEST", 600}, {"AEDT", 660},  {"NZST", 720},  {"NZDT", 780},
 };
 
 static const char *const months[] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec",
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 };
 
 static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -121,7 +117,7 @@ numeric_offset(const char *p, int *minutes)
 		if (*q == ':' && digits(q + 1, 2, &m) != NULL)
 			q += 3;
 		else if (*q == ':' && digits(q + 1, 1, &m) != NULL)
-			q += 2;  /* "+00:0", seen in the wild */
+			q += 2; /* "+00:0", seen in the wild */
 	} else if ((q = digits(p, 1, &h)) == NULL) {
 		return NULL;
 	}
@@ -214,7 +210,7 @@ clock_time(const char *p, int *h, int *mi, int *s)
 	if (*p == ':') {
 		if ((p = digits(p + 1, 2, s)) == NULL)
 			return NULL;
-		if (*p == '.' || *p == ',')  /* fractions, rare in RFC 822 */
+		if (*p == '.' || *p == ',') /* fractions, rare in RFC 822 */
 			for (p++; isdigit((unsigned char)*p); p++)
 				;
 	}
@@ -245,7 +241,7 @@ parse_rfc822(const char *p, time_t *out)
 		if (*p == ',')
 			p = skip_space(p + 1);
 		if (month_index(p, &q) > 0)
-			goto day_month_swapped;  /* "Sat, Dec 16 2023 ..." */
+			goto day_month_swapped; /* "Sat, Dec 16 2023 ..." */
 	}
 	if ((p = digits(p, 0, &d)) == NULL)
 		return -1;
@@ -283,7 +279,8 @@ year:
 			return -1;
 		p = skip_space(p);
 		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
-		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 && h <= 12) {
+		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 &&
+		    h <= 12) {
 			h = h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
 			p = skip_space(p + 2);
 		}
@@ -387,10 +384,10 @@ date_format_rfc5322(time_t t, char *buf, size_t size)
 		return -1;
 	/* Names by hand: strftime's %a and %b follow the locale. */
 	off = tm.tm_gmtoff / 60;
-	n = snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld",
-	             wdays[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
-	             tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
-	             (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+	n = snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld", wdays[tm.tm_wday],
+	             tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec, off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
+	             (off < 0 ? -off : off) % 60);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

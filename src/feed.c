@@ -29,13 +29,14 @@
 
 #include "date.h"
 
-#define DOC_MAX   (64u << 20)  /* bytes of document */
-#define MAX_DEPTH   128          /* deeper elements are ignored */
-#define MAX_FIELD   (4u << 20)   /* bytes of one captured text */
-#define MAX_ITEMS   100000
-#define MAX_TAGS    64
-#define MAX_ENCL    16
-#define CHUNK       (256u << 10) /* push-parser chunk */
+#define DOC_MAX   (64u << 20) /* bytes of document */
+#define MAX_DEPTH 128         /* deeper elements are ignored */
+#define MAX_FIELD (4u << 20)  /* bytes of one captured text */
+#define MAX_ITEMS 100000
+#define MAX_TAGS  64
+#define MAX_ENCL  16
+#define CHUNK     (256u << 10) /* push-parser chunk */
+#define NELEM(a)  (sizeof(a) / sizeof((a)[0]))
 
 /* ---- HTML named entities (HTML 4, as browsers and feeds use them) ---- */
 
@@ -44,6 +45,7 @@ struct entity {
 	int cp;
 };
 
+/* clang-format off */
 static const struct entity entities[] = {
 	{"AElig", 198}, {"Aacute", 193}, {"Acirc", 194}, {"Agrave", 192}, {"Alpha", 913},
 	{"Aring", 197}, {"Atilde", 195}, {"Auml", 196}, {"Beta", 914}, {"Ccedil", 199},
@@ -97,6 +99,7 @@ static const struct entity entities[] = {
 	{"weierp", 8472}, {"xi", 958}, {"yacute", 253}, {"yen", 165}, {"yuml", 255},
 	{"zeta", 950}, {"zwj", 8205}, {"zwnj", 8204},
 };
+/* clang-format on */
 
 static int
 entity_cmp(const void *k, const void *e)
@@ -110,8 +113,8 @@ entity_lookup(const char *name)
 {
 	const struct entity *e;
 
-	e = bsearch(name, entities, sizeof entities / sizeof entities[0],
-	            sizeof entities[0], entity_cmp);
+	e = bsearch(name, entities, sizeof entities / sizeof entities[0], sizeof entities[0],
+	            entity_cmp);
 	return e ? e->cp : -1;
 }
 
@@ -158,7 +161,7 @@ utf8_seq(const unsigned char *p, size_t n)
 		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
 			return 0;
 		if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
-			return 0;  /* overlong, surrogate */
+			return 0; /* overlong, surrogate */
 		return 3;
 	}
 	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
@@ -174,10 +177,9 @@ utf8_seq(const unsigned char *p, size_t n)
 
 /* windows-1252 0x80-0x9F; the five holes read as latin-1 (C1 controls). */
 static const unsigned short cp1252_high[32] = {
-	0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
-	0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178,
 };
 
 static unsigned long
@@ -294,8 +296,8 @@ static int
 is_latin1_name(const char *enc)
 {
 	static const char *const names[] = {
-		"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
-		"windows-1252", "cp1252", "x-cp1252", "us-ascii", "ascii",
+	    "iso-8859-1",   "iso8859-1", "iso_8859-1", "latin1",   "latin-1", "l1",
+	    "windows-1252", "cp1252",    "x-cp1252",   "us-ascii", "ascii",
 	};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -319,7 +321,7 @@ decode(const char **data, size_t *len, struct buf *tmp, char *warn, size_t wsize
 	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
 		p += 3;
 		n -= 3;
-		enc[0] = '\0';  /* a UTF-8 BOM beats the declaration */
+		enc[0] = '\0'; /* a UTF-8 BOM beats the declaration */
 	} else if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF) ||
 	                      (p[0] == '<' && p[1] == 0) || (p[0] == 0 && p[1] == '<'))) {
 		const char *from = (p[0] == 0xFF || p[0] == '<') ? "UTF-16LE" : "UTF-16BE";
@@ -384,7 +386,8 @@ charref_len(const char *p, size_t n)
 		return 0;
 	hex = p[2] == 'x' || p[2] == 'X';
 	i += hex;
-	while (i < n && i < 12 && (hex ? isxdigit((unsigned char)p[i]) : isdigit((unsigned char)p[i])))
+	while (i < n && i < 12 &&
+	       (hex ? isxdigit((unsigned char)p[i]) : isdigit((unsigned char)p[i])))
 		i++;
 	if (i == 2 + (size_t)hex || i >= n || p[i] != ';')
 		return 0;
@@ -415,7 +418,7 @@ static size_t
 mend_amp(const char *p, size_t n, struct buf *out, int *err)
 {
 	static const struct entity xml5[] = {
-		{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+	    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
 	};
 	char name[33];
 	size_t i = 1, k;
@@ -448,11 +451,13 @@ mend_amp(const char *p, size_t n, struct buf *out, int *err)
 }
 
 /* Bytes the mender stops at: '&', '<', and the control bytes XML forbids. */
+/* clang-format off */
 static const unsigned char stop[256] = {
-	[0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, [9] = 0, [10] = 0, [11] = 1, 1, [13] = 0,
-	[14] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1,  /* 0x00-0x0F: all but \t \n \r */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x10-0x1F */
 	['&'] = 2, ['<'] = 2,
 };
+/* clang-format on */
 
 /* Copy [p, p+n) dropping forbidden control bytes. */
 static int
@@ -537,7 +542,7 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 		if (c == '&') {
 			i += mend_amp(p + i, n - i, out, &err);
 		} else if (c != '<') {
-			i++;  /* a forbidden control byte */
+			i++; /* a forbidden control byte */
 		} else if (n - i >= 9 && memcmp(p + i, "<![CDATA[", 9) == 0) {
 			i += copy_until(p + i, n - i, "]]>", out, &err);
 		} else if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
@@ -557,43 +562,69 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 /* ---- step 3: the SAX2 walk ---- */
 
 enum fam {
-	F_OTHER, F_RSS, F_ATOM, F_DC, F_DCTERMS, F_CONTENT, F_RDF, F_XHTML, F_XML,
-	F_ITUNES, F_MEDIA,
+	F_OTHER,
+	F_RSS,
+	F_ATOM,
+	F_DC,
+	F_DCTERMS,
+	F_CONTENT,
+	F_RDF,
+	F_XHTML,
+	F_XML,
+	F_ITUNES,
+	F_MEDIA,
 };
 
 static const struct {
 	const char *uri;
 	enum fam fam;
 } namespaces[] = {
-	{"http://purl.org/rss/1.0/", F_RSS},
-	{"http://my.netscape.com/rdf/simple/0.9/", F_RSS},
-	{"http://backend.userland.com/rss2", F_RSS},
-	{"http://blogs.law.harvard.edu/tech/rss", F_RSS},
-	{"http://www.w3.org/2005/Atom", F_ATOM},
-	{"http://purl.org/atom/ns#", F_ATOM},
-	{"http://purl.org/dc/elements/1.1/", F_DC},
-	{"http://purl.org/dc/terms/", F_DCTERMS},
-	{"http://purl.org/rss/1.0/modules/content/", F_CONTENT},
-	{"http://www.w3.org/1999/02/22-rdf-syntax-ns#", F_RDF},
-	{"http://www.w3.org/1999/xhtml", F_XHTML},
-	{"http://www.w3.org/XML/1998/namespace", F_XML},
-	{"http://www.itunes.com/dtds/podcast-1.0.dtd", F_ITUNES},
-	{"http://search.yahoo.com/mrss/", F_MEDIA},
+    {"http://purl.org/rss/1.0/", F_RSS},
+    {"http://my.netscape.com/rdf/simple/0.9/", F_RSS},
+    {"http://backend.userland.com/rss2", F_RSS},
+    {"http://blogs.law.harvard.edu/tech/rss", F_RSS},
+    {"http://www.w3.org/2005/Atom", F_ATOM},
+    {"http://purl.org/atom/ns#", F_ATOM},
+    {"http://purl.org/dc/elements/1.1/", F_DC},
+    {"http://purl.org/dc/terms/", F_DCTERMS},
+    {"http://purl.org/rss/1.0/modules/content/", F_CONTENT},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", F_RDF},
+    {"http://www.w3.org/1999/xhtml", F_XHTML},
+    {"http://www.w3.org/XML/1998/namespace", F_XML},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", F_ITUNES},
+    {"http://search.yahoo.com/mrss/", F_MEDIA},
 };
 
 /* What an element's text is for. */
 enum field {
-	FL_NONE, FL_TITLE, FL_DCTITLE, FL_LINK, FL_GUID, FL_ATOMID, FL_SUMMARY,
-	FL_CONTENT, FL_PUBLISHED, FL_UPDATED, FL_CATEGORY, FL_AUTHOR, FL_AUTHOR_BOX,
-	FL_ATOMLINK, FL_ATOMCAT, FL_ENCLOSURE, FL_KEYWORDS,
+	FL_NONE,
+	FL_TITLE,
+	FL_DCTITLE,
+	FL_LINK,
+	FL_GUID,
+	FL_ATOMID,
+	FL_SUMMARY,
+	FL_CONTENT,
+	FL_PUBLISHED,
+	FL_UPDATED,
+	FL_CATEGORY,
+	FL_AUTHOR,
+	FL_AUTHOR_BOX,
+	FL_ATOMLINK,
+	FL_ATOMCAT,
+	FL_ENCLOSURE,
+	FL_KEYWORDS,
 };
 
 /* Children of an item (or entry), and of the channel (or feed). */
-static const struct fieldname {
+struct fieldname {
 	enum fam fam;
 	const char *name;
 	enum field field;
-} item_fields[] = {
+};
+
+/* clang-format off */
+static const struct fieldname item_fields[] = {
 	{F_RSS, "title", FL_TITLE}, {F_ATOM, "title", FL_TITLE}, {F_DC, "title", FL_DCTITLE},
 	{F_RSS, "link", FL_LINK}, {F_ATOM, "link", FL_ATOMLINK},
 	{F_RSS, "guid", FL_GUID}, {F_ATOM, "id", FL_ATOMID},
@@ -608,13 +639,16 @@ static const struct fieldname {
 	{F_RSS, "author", FL_AUTHOR}, {F_DC, "creator", FL_AUTHOR},
 	{F_ATOM, "author", FL_AUTHOR_BOX}, {F_RSS, "enclosure", FL_ENCLOSURE},
 	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
-}, feed_fields[] = {
+};
+
+static const struct fieldname feed_fields[] = {
 	{F_RSS, "title", FL_TITLE}, {F_ATOM, "title", FL_TITLE}, {F_DC, "title", FL_DCTITLE},
 	{F_RSS, "link", FL_LINK}, {F_ATOM, "link", FL_ATOMLINK},
 	{F_RSS, "lastBuildDate", FL_UPDATED}, {F_RSS, "pubDate", FL_PUBLISHED},
 	{F_DC, "date", FL_UPDATED}, {F_ATOM, "updated", FL_UPDATED},
 	{F_ATOM, "modified", FL_UPDATED},
 };
+/* clang-format on */
 
 /* How captured text reads. */
 enum kind { K_TEXT, K_HTML, K_XHTML };
@@ -624,7 +658,7 @@ enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG };
 struct frame {
 	unsigned char fam;
 	unsigned char role;
-	char *base;        /* in effect here; owned when own_base */
+	char *base; /* in effect here; owned when own_base */
 	int own_base;
 };
 
@@ -636,35 +670,35 @@ struct draft {
 	int have_pub, have_upd;
 	time_t pub, upd;
 	struct strv tags;
-	size_t slot;          /* its place in feed.items, kept in document order */
+	size_t slot; /* its place in feed.items, kept in document order */
 	int level;
-	struct draft *outer;  /* the item this one is (illegally) nested in */
+	struct draft *outer; /* the item this one is (illegally) nested in */
 };
 
 struct walk {
 	xmlParserCtxtPtr ctxt;
 	struct feed *f;
 	struct err *e;
-	int failed;          /* not a feed, or out of memory: stop */
-	int atom;            /* root is an Atom feed */
-	int depth;           /* open elements */
-	int chan;            /* level of channel/feed, or -1 */
+	int failed; /* not a feed, or out of memory: stop */
+	int atom;   /* root is an Atom feed */
+	int depth;  /* open elements */
+	int chan;   /* level of channel/feed, or -1 */
 	struct frame stack[MAX_DEPTH];
-	struct draft *d;     /* item being read, or NULL */
-	int item;            /* its level */
-	int nesting;         /* drafts open */
+	struct draft *d; /* item being read, or NULL */
+	int item;        /* its level */
+	int nesting;     /* drafts open */
 	size_t cap_items;
-	int dropped;         /* items past MAX_ITEMS */
+	int dropped; /* items past MAX_ITEMS */
 	/* feed-level dates and title fallback */
 	int have_fpub, have_fupd;
 	time_t fpub, fupd;
 	char *fdctitle;
 	/* the text being captured */
-	enum field cap;      /* FL_NONE when not capturing */
+	enum field cap; /* FL_NONE when not capturing */
 	int cap_level;
-	int cap_feed;        /* a channel field, not an item's */
+	int cap_feed; /* a channel field, not an item's */
 	enum kind cap_kind;
-	int cap_markup;      /* serialise child elements */
+	int cap_markup; /* serialise child elements */
 	struct buf text;
 	/* first XML error, for the warning */
 	int nerr;
@@ -976,7 +1010,7 @@ begin_item(struct walk *w, int level, int nattr, const xmlChar **a)
 	struct item *v;
 
 	if (w->nesting >= 8)
-		return 0;  /* items in items in items...: the inner ones are ignored */
+		return 0; /* items in items in items...: the inner ones are ignored */
 	if (w->f->nitems >= MAX_ITEMS) {
 		w->dropped++;
 		return 0;
@@ -1161,10 +1195,8 @@ store(struct walk *w, enum field f, char *s, const char *base)
 	char *v;
 
 	switch (f) {
-	case FL_TITLE:
-		return set_once(d ? &d->it.title : &w->f->title, as_text(s, w->cap_kind));
-	case FL_DCTITLE:
-		return set_once(d ? &d->dctitle : &w->fdctitle, as_text(s, K_TEXT));
+	case FL_TITLE: return set_once(d ? &d->it.title : &w->f->title, as_text(s, w->cap_kind));
+	case FL_DCTITLE: return set_once(d ? &d->dctitle : &w->fdctitle, as_text(s, K_TEXT));
 	case FL_LINK:
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
@@ -1177,21 +1209,16 @@ store(struct walk *w, enum field f, char *s, const char *base)
 		free(s);
 		return set_once(f == FL_GUID ? &d->guid : &d->atom_id, v);
 	case FL_SUMMARY:
-	case FL_CONTENT:
-		return store_body(w, d, f, s, base);
+	case FL_CONTENT: return store_body(w, d, f, s, base);
 	case FL_PUBLISHED:
-	case FL_UPDATED:
-		return store_date(w, d, f, s);
+	case FL_UPDATED: return store_date(w, d, f, s);
 	case FL_CATEGORY:
-	case FL_KEYWORDS:
-		return store_tags(d, f, s);
+	case FL_KEYWORDS: return store_tags(d, f, s);
 	case FL_AUTHOR:
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
 		return set_once(&d->it.author, v);
-	default:
-		free(s);
-		return 0;
+	default: free(s); return 0;
 	}
 }
 
@@ -1228,8 +1255,8 @@ static int
 is_void(const char *name)
 {
 	static const char *const v[] = {
-		"area", "base", "br", "col", "embed", "hr", "img", "input",
-		"link", "meta", "param", "source", "track", "wbr",
+	    "area",  "base", "br",   "col",   "embed",  "hr",    "img",
+	    "input", "link", "meta", "param", "source", "track", "wbr",
 	};
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
@@ -1268,8 +1295,8 @@ text_append(struct walk *w, const char *s, size_t n, int escape)
 }
 
 static void
-markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
-             const xmlChar **a, int level)
+markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, const xmlChar **a,
+             int level)
 {
 	/* the <div> that wraps Atom xhtml content is not part of it */
 	if (w->cap_kind == K_XHTML && level == w->cap_level + 1 && fr->fam == F_XHTML &&
@@ -1306,6 +1333,7 @@ root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const x
 {
 	const char *n = (const char *)name;
 	char *v;
+	int atom03;
 
 	if (strcmp(n, "rss") == 0 || strcmp(n, "channel") == 0) {
 		v = attr(w, nattr, a, "version", F_OTHER);
@@ -1321,8 +1349,9 @@ root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const x
 		v = attr(w, nattr, a, "version", F_OTHER);
 		w->atom = 1;
 		w->chan = 0;
-		w->f->format = str_dup((uri && strcmp((const char *)uri, "http://purl.org/atom/ns#") == 0) ||
-		                       (v && strcmp(v, "0.3") == 0) ? "atom03" : "atom10");
+		atom03 = (uri && strcmp((const char *)uri, "http://purl.org/atom/ns#") == 0) ||
+		         (v && strcmp(v, "0.3") == 0);
+		w->f->format = str_dup(atom03 ? "atom03" : "atom10");
 		free(v);
 	} else if (strcasecmp(n, "html") == 0) {
 		err_set(w->e, EX_DATAERR, "not a feed: an HTML page");
@@ -1443,32 +1472,27 @@ atom_kind(const struct walk *w, int nattr, const xmlChar **a, enum kind *k)
 
 /* A child of the item or channel: what it holds, and start reading it. */
 static void
-field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
-            const xmlChar **a, int level, int feed)
+field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, const xmlChar **a,
+            int level, int feed)
 {
 	enum field f;
 	enum kind k = K_TEXT;
 	char *perma;
 
-	f = feed ? lookup_field(feed_fields, sizeof feed_fields / sizeof feed_fields[0], fr->fam, name)
-	         : lookup_field(item_fields, sizeof item_fields / sizeof item_fields[0], fr->fam, name);
+	if (feed)
+		f = lookup_field(feed_fields, NELEM(feed_fields), fr->fam, name);
+	else
+		f = lookup_field(item_fields, NELEM(item_fields), fr->fam, name);
 	switch (f) {
-	case FL_NONE:
-		return;
-	case FL_ATOMLINK:
-		atom_link(w, nattr, a, fr->base, feed);
-		return;
+	case FL_NONE: return;
+	case FL_ATOMLINK: atom_link(w, nattr, a, fr->base, feed); return;
 	case FL_ATOMCAT:
 		if (!atom_category(w, nattr, a))
 			return;
 		f = FL_CATEGORY;
 		break;
-	case FL_ENCLOSURE:
-		rss_enclosure(w, nattr, a, fr->base);
-		return;
-	case FL_AUTHOR_BOX:
-		fr->role = R_AUTHOR;
-		return;
+	case FL_ENCLOSURE: rss_enclosure(w, nattr, a, fr->base); return;
+	case FL_AUTHOR_BOX: fr->role = R_AUTHOR; return;
 	case FL_GUID:
 		perma = attr(w, nattr, a, "isPermaLink", F_OTHER);
 		w->d->guid_permalink = perma == NULL || strcasecmp(perma, "false") != 0;
@@ -1483,21 +1507,23 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr,
 		else if (atom_kind(w, nattr, a, &k) < 0)
 			return;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	start_capture(w, f, level, feed, k);
 }
 
 static void
-on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
-         int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **a)
+on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri, int nns,
+         const xmlChar **ns, int nattr, int ndef, const xmlChar **a)
 {
 	struct walk *w = ctx;
 	int level = w->depth++;
 	struct frame *fr;
 
-	(void)prefix; (void)nns; (void)ns; (void)ndef;
+	(void)prefix;
+	(void)nns;
+	(void)ns;
+	(void)ndef;
 	if (w->failed || level >= MAX_DEPTH)
 		return;
 	fr = &w->stack[level];
@@ -1553,7 +1579,8 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 	int level = --w->depth;
 	struct frame *fr;
 
-	(void)prefix; (void)uri;
+	(void)prefix;
+	(void)uri;
 	if (w->failed || level >= MAX_DEPTH)
 		return;
 	fr = &w->stack[level];
@@ -1598,12 +1625,12 @@ on_error(void *ctx, xmlErrorPtr err)
 }
 
 static xmlSAXHandler sax_handler = {
-	.initialized = XML_SAX2_MAGIC,
-	.startElementNs = on_start,
-	.endElementNs = on_end,
-	.characters = on_text,
-	.cdataBlock = on_text,
-	.serror = on_error,
+    .initialized = XML_SAX2_MAGIC,
+    .startElementNs = on_start,
+    .endElementNs = on_end,
+    .characters = on_text,
+    .cdataBlock = on_text,
+    .serror = on_error,
 };
 
 /* The document ended inside elements: close what is open. */
@@ -1669,8 +1696,8 @@ sax_finish(struct walk *w, int open, char *warn, size_t wsize)
 	size_t k = strlen(warn);
 
 	if (w->dropped)
-		snprintf(warn + k, wsize - k, "%sonly the first %d items kept",
-		         k ? "; " : "", MAX_ITEMS);
+		snprintf(warn + k, wsize - k, "%sonly the first %d items kept", k ? "; " : "",
+		         MAX_ITEMS);
 	else if (w->nerr)
 		snprintf(warn + k, wsize - k, "%s%s XML at line %d: %s", k ? "; " : "",
 		         open > 0 ? "truncated or broken" : "broken", w->err_line, w->err_msg);
@@ -1686,8 +1713,8 @@ sax_finish(struct walk *w, int open, char *warn, size_t wsize)
 }
 
 static int
-sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e,
-          char *warn, size_t wsize)
+sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char *warn,
+          size_t wsize)
 {
 	int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | XML_PARSE_NOERROR |
 	           XML_PARSE_NOWARNING | XML_PARSE_RECOVER | XML_PARSE_IGNORE_ENC;
@@ -1734,8 +1761,8 @@ enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 /* A parsed JSON value; object members keep their keys in k. */
 struct jv {
 	enum jtype t;
-	char *s;           /* J_STR: the UTF-8 text; J_NUM: the number as written */
-	size_t n;          /* members of J_ARR and J_OBJ */
+	char *s;  /* J_STR: the UTF-8 text; J_NUM: the number as written */
+	size_t n; /* members of J_ARR and J_OBJ */
 	struct jv *v;
 	char **k;
 };
@@ -1745,7 +1772,7 @@ struct jp {
 	int depth;
 };
 
-#define JSON_MAX_DEPTH 64
+#define JSON_MAX_DEPTH   64
 #define JSON_MAX_MEMBERS 200000
 
 static void
@@ -1791,7 +1818,7 @@ jp_string(struct jp *p, char **out)
 	struct buf b = BUF_INIT;
 	unsigned long cp, lo;
 
-	p->p++;  /* the opening quote */
+	p->p++; /* the opening quote */
 	buf_adds(&b, "");
 	while (p->p < p->end && *p->p != '"') {
 		const char *run = p->p;
@@ -1815,14 +1842,15 @@ jp_string(struct jp *p, char **out)
 				goto fail;
 			p->p += 4;
 			if (cp >= 0xD800 && cp < 0xDC00 && p->end - p->p >= 8 && p->p[2] == '\\' &&
-			    p->p[3] == 'u' && hex4(p->p + 4, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+			    p->p[3] == 'u' && hex4(p->p + 4, &lo) == 0 && lo >= 0xDC00 &&
+			    lo < 0xE000) {
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				p->p += 6;
 			}
 			if (cp == 0 || put_utf8(&b, cp) < 0)
 				goto fail;
 			break;
-		default: buf_addc(&b, p->p[1]); break;  /* \" \\ \/ and leniency */
+		default: buf_addc(&b, p->p[1]); break; /* \" \\ \/ and leniency */
 		}
 		p->p += 2;
 	}
@@ -1912,9 +1940,7 @@ jp_value(struct jp *p, struct jv *j)
 	if (p->p >= p->end)
 		return -1;
 	switch (*p->p) {
-	case '"':
-		j->t = J_STR;
-		return jp_string(p, &j->s);
+	case '"': j->t = J_STR; return jp_string(p, &j->s);
 	case '[':
 	case '{':
 		if (++p->depth > JSON_MAX_DEPTH)
@@ -1923,8 +1949,7 @@ jp_value(struct jp *p, struct jv *j)
 		r = jp_members(p, j, *p->p == '[' ? ']' : '}');
 		p->depth--;
 		return r;
-	default:
-		break;
+	default: break;
 	}
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
 		size_t n = strlen(words[i].word);
@@ -2173,7 +2198,7 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 	m.n = n;
 	m.i = 0;
 	while (m.i < n && isspace((unsigned char)doc[m.i]))
-		m.i++;  /* blank lines before the XML declaration */
+		m.i++; /* blank lines before the XML declaration */
 	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
 	buf_free(&dec);
 	if (rc == 0 && *warn && (out->warning = str_dup(warn)) == NULL)

@@ -133,7 +133,12 @@ json_str(FILE *out, const char *s)
 		fwrite(run, 1, (size_t)(p - run), out);
 		if ((c = *p) == '\0')
 			break;
-		k = c < 0x80 ? 1 : c >= 0xF5 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+		k = c < 0x80    ? 1
+		    : c >= 0xF5 ? 0
+		    : c >= 0xF0 ? 4
+		    : c >= 0xE0 ? 3
+		    : c >= 0xC2 ? 2
+		                : 0;
 		for (i = 1; i < k && (p[i] & 0xC0) == 0x80; i++)
 			;
 		if (k == 0 || i < k) {
@@ -203,8 +208,8 @@ print_text(FILE *out, const char *arg, const struct feed *f)
 {
 	char date[40];
 
-	fprintf(out, "%s (%s, %zu items) from %s\n", f->title ? f->title : "(untitled)",
-	        f->format, f->nitems, arg);
+	fprintf(out, "%s (%s, %zu items) from %s\n", f->title ? f->title : "(untitled)", f->format,
+	        f->nitems, arg);
 	if (f->warning)
 		fprintf(out, "  warning: %s\n", f->warning);
 	for (size_t i = 0; i < f->nitems; i++) {
