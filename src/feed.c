@@ -1961,7 +1961,8 @@ jp_value(struct jp *p, struct jv *j)
 		}
 	}
 	start = p->p;
-	while (p->p < p->end && (isdigit((unsigned char)*p->p) || strchr("+-.eE", *p->p)))
+	while (p->p < p->end &&
+	       (isdigit((unsigned char)*p->p) || (*p->p && strchr("+-.eE", *p->p))))
 		p->p++;
 	if (p->p == start)
 		return -1;
