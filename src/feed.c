@@ -463,14 +463,24 @@ static const unsigned char stop[256] = {
 static int
 copy_clean(const char *p, size_t n, struct buf *out)
 {
-	size_t start = 0;
+	size_t start = 0, i = 0;
+	uint64_t x;
 	int err = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
+		/* eight bytes at a time while none is below 0x20 */
+		if (i + 8 <= n) {
+			memcpy(&x, p + i, 8);
+			if (((x - 0x2020202020202020ULL) & ~x & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (stop[(unsigned char)p[i]] == 1) {
 			err |= buf_add(out, p + start, i - start);
 			start = i + 1;
 		}
+		i++;
 	}
 	return err | buf_add(out, p + start, n - start);
 }

@@ -408,6 +408,20 @@ START_TEST(garbage_bytes_never_reach_output)
 }
 END_TEST
 
+START_TEST(control_bytes_dropped_in_cdata)
+{
+	static const char doc[] = "<rss><channel><item><description><![CDATA[a\x01"
+	                          "b\x02"
+	                          "c\td\n"
+	                          "e\x1f"
+	                          "0123456789abcdef\x0b]]></description></item>"
+	                          "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].summary, "abc\td\ne0123456789abcdef");
+}
+END_TEST
+
 START_TEST(truncated_keeps_items_before_the_cut)
 {
 	static const char doc[] = "<rss version=\"2.0\"><channel><title>T</title>\n"
@@ -670,6 +684,7 @@ main(void)
 	tcase_add_test(tc, latin1_declared);
 	tcase_add_test(tc, utf16);
 	tcase_add_test(tc, garbage_bytes_never_reach_output);
+	tcase_add_test(tc, control_bytes_dropped_in_cdata);
 	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
 	tcase_add_test(tc, html_page_is_an_error);
 	tcase_add_test(tc, empty_is_an_error);
