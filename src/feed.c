@@ -713,6 +713,7 @@ struct walk {
 	/* first XML error, for the warning */
 	int nerr;
 	int err_line;
+	int err_code;
 	char err_msg[160];
 };
 
@@ -1186,7 +1187,8 @@ store_body(struct walk *w, struct draft *d, enum field f, char *s, const char *b
 {
 	if ((s = as_html(s, w->cap_kind)) == NULL)
 		return -1;
-	if (f == FL_CONTENT && d->it.content == NULL && base != NULL) {
+	/* the content's base wins over the summary's */
+	if (base != NULL && (d->it.base == NULL || (f == FL_CONTENT && d->it.content == NULL))) {
 		free(d->it.base);
 		if ((d->it.base = str_dup(base)) == NULL) {
 			free(s);
@@ -1628,6 +1630,7 @@ on_error(void *ctx, xmlErrorPtr err)
 	if (w->nerr++ > 0)
 		return;
 	w->err_line = err->line;
+	w->err_code = err->code;
 	snprintf(w->err_msg, sizeof w->err_msg, "%s", err->message ? err->message : "?");
 	n = strlen(w->err_msg);
 	while (n && isspace((unsigned char)w->err_msg[n - 1]))
@@ -1708,9 +1711,17 @@ sax_finish(struct walk *w, int open, char *warn, size_t wsize)
 	if (w->dropped)
 		snprintf(warn + k, wsize - k, "%sonly the first %d items kept", k ? "; " : "",
 		         MAX_ITEMS);
+	else if (w->nerr && open > 0 && w->err_code == XML_ERR_DOCUMENT_END)
+		snprintf(warn + k, wsize - k, "%struncated XML: it ends with %d elements open",
+		         k ? "; " : "", open);
+	else if (w->nerr && open > 0)
+		snprintf(warn + k, wsize - k,
+		         "%struncated or broken XML: %d elements left open; first error at line "
+		         "%d: %s",
+		         k ? "; " : "", open, w->err_line, w->err_msg);
 	else if (w->nerr)
-		snprintf(warn + k, wsize - k, "%s%s XML at line %d: %s", k ? "; " : "",
-		         open > 0 ? "truncated or broken" : "broken", w->err_line, w->err_msg);
+		snprintf(warn + k, wsize - k, "%sbroken XML at line %d: %s", k ? "; " : "",
+		         w->err_line, w->err_msg);
 	if (f->title == NULL && w->fdctitle != NULL) {
 		f->title = w->fdctitle;
 		w->fdctitle = NULL;

@@ -172,12 +172,8 @@ print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 	json_str(out, is_url(arg) || base == NULL ? arg : base + 1);
 	fputs(", \"error\": ", out);
 	json_str(out, error);
-	fputs(", \"format\": ", out);
-	json_str(out, f ? f->format : NULL);
 	fputs(", \"feed_title\": ", out);
 	json_str(out, f ? f->title : NULL);
-	fputs(", \"warning\": ", out);
-	json_str(out, f ? f->warning : NULL);
 	fputs(", \"items\": [", out);
 	for (size_t i = 0; f && i < f->nitems; i++) {
 		const struct item *it = &f->items[i];
@@ -248,6 +244,8 @@ parse_one(const struct cli *c, const char *arg)
 		return e.code ? e.code : EX_DATAERR;
 	}
 	buf_free(&body);
+	if (c->json && f.warning)
+		fprintf(stderr, "tidings: %s: warning: %s\n", arg, f.warning);
 	if (c->json)
 		print_json(stdout, arg, &f, NULL);
 	else

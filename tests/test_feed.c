@@ -115,6 +115,7 @@ START_TEST(rss20_fields)
 	ck_assert_int_eq(it->published, 1229504400);
 	/* content falls back to the summary */
 	ck_assert_str_eq(it->content, "only a summary");
+	ck_assert_str_eq(it->base, "https://example.org/feed.xml");
 	ck_assert_str_eq(it->summary, "only a summary");
 }
 END_TEST
