@@ -836,7 +836,8 @@ html_text(const char *s)
 	struct buf b = BUF_INIT;
 	char name[33];
 
-	if (buf_grow(&b, strlen(s)) < 0)
+	/* buf_add of nothing terminates: the result is "" when s holds only tags */
+	if (buf_grow(&b, strlen(s)) < 0 || buf_add(&b, "", 0) < 0)
 		return NULL;
 	while (*s) {
 		if (*s == '<' && (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!')) {

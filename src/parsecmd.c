@@ -52,6 +52,10 @@ read_file(const char *path, struct buf *b, struct err *e)
 			return err_set(e, EX_DATAERR, "larger than %ld MB", FILE_MAX >> 20);
 		}
 	}
+	if (buf_add(b, "", 0) < 0) { /* terminated even when empty */
+		fclose(fp);
+		return err_oom(e);
+	}
 	if (ferror(fp)) {
 		fclose(fp);
 		return err_set(e, EX_NOINPUT, "read error");

@@ -273,6 +273,21 @@ START_TEST(atom03)
 }
 END_TEST
 
+START_TEST(html_title_of_only_tags)
+{
+	/* found by the fuzzer: an empty result of html_text was not terminated */
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	    "<title type=\"html\">&lt;br&gt;</title>"
+	    "<entry><title type=\"text/html\">&lt;b&gt;&lt;/b&gt;</title></entry>"
+	    "</feed>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_ptr_null(f.title);
+	ck_assert_str_eq(f.items[0].title, "");
+}
+END_TEST
+
 START_TEST(atom_entry_document)
 {
 	static const char doc[] =
@@ -676,6 +691,7 @@ main(void)
 	tcase_add_test(tc, guid_permalink_is_link);
 	tcase_add_test(tc, atom10_fields);
 	tcase_add_test(tc, atom03);
+	tcase_add_test(tc, html_title_of_only_tags);
 	tcase_add_test(tc, atom_entry_document);
 	tcase_add_test(tc, ids_are_not_resolved);
 	tcase_add_test(tc, entities_survive);
