@@ -342,7 +342,9 @@ decode(const char **data, size_t *len, struct buf *tmp, char *warn, size_t wsize
 			q++;
 		declared_encoding((const char *)q, n - (size_t)(q - p), enc, sizeof enc);
 	}
-	if (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0) {
+	/* "UTF-16" with neither BOM nor NUL bytes cannot be: read it as UTF-8 */
+	if (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0 ||
+	    str_has_prefix(enc, "utf-16") || str_has_prefix(enc, "utf16")) {
 		r = to_utf8_1252((const char *)p, n, 0, tmp);
 		if (r > 0)
 			snprintf(warn, wsize, "invalid UTF-8 read as windows-1252");

@@ -387,6 +387,18 @@ START_TEST(latin1_declared)
 }
 END_TEST
 
+START_TEST(utf16_label_on_utf8)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+	    "<rss version=\"2.0\"><channel><item><title>\xC3\xA9t\xC3\xA9</title>"
+	    "</item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "\xC3\xA9t\xC3\xA9");
+}
+END_TEST
+
 START_TEST(utf16)
 {
 	static const char src[] =
@@ -700,6 +712,7 @@ main(void)
 	tcase_add_test(tc, cp1252_lie);
 	tcase_add_test(tc, latin1_declared);
 	tcase_add_test(tc, utf16);
+	tcase_add_test(tc, utf16_label_on_utf8);
 	tcase_add_test(tc, garbage_bytes_never_reach_output);
 	tcase_add_test(tc, control_bytes_dropped_in_cdata);
 	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
