@@ -1,0 +1,427 @@
+/*
+ * date: RFC 822 and RFC 3339 dates as feeds write them, and the two forms
+ * mail and logs need.  Parsing is by hand because strptime() depends on
+ * the locale and curl_getdate() knows no ISO 8601; curl is the last resort.
+ */
+#include "date.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+struct zone {
+	const char *name;
+	int minutes; /* east of UTC */
+};
+
+/*
+ * Named zones seen in feeds.  Military letters follow RFC 822 (A = -1 ..
+ * M = -12, N = +1 .. Y = +12), as feedparser does.
+ */
+static const struct zone zones[] = {
+    {"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"Z", 0},       {"WET", 0},     {"EST", -300},
+    {"EDT", -240}, {"CST", -360}, {"CDT", -300}, {"MST", -420},  {"MDT", -360},  {"PST", -480},
+    {"PDT", -420}, {"AST", -240}, {"ADT", -180}, {"AKST", -540}, {"AKDT", -480}, {"HST", -600},
+    {"NST", -210}, {"NDT", -150}, {"ET", -300},  {"CT", -360},   {"MT", -420},   {"PT", -480},
+    {"AT", -240},  {"BST", 60},   {"IST", 60},   {"CET", 60},    {"CEST", 120},  {"MET", 60},
+    {"MEST", 120}, {"MESZ", 120}, {"MEZ", 60},   {"WEST", 60},   {"EET", 120},   {"EEST", 180},
+    {"MSK", 180},  {"JST", 540},  {"KST", 540},  {"HKT", 480},   {"SGT", 480},   {"AWST", 480},
+    {"ACST", 570}, {"ACDT", 630}, {"AEST", 600}, {"AEDT", 660},  {"NZST", 720},  {"NZDT", 780},
+};
+
+static const char *const months[] = {
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+};
+
+static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* Read exactly n digits (n > 0) or, with n == 0, one or more. */
+static const char *
+digits(const char *p, int n, int *out)
+{
+	int v = 0, k = 0;
+
+	while (isdigit((unsigned char)p[k]) && (n == 0 || k < n) && k < 9) {
+		v = v * 10 + (p[k] - '0');
+		k++;
+	}
+	if (k == 0 || (n && k != n))
+		return NULL;
+	*out = v;
+	return p + k;
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+valid(int y, int mo, int d, int h, int mi, int s)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1)
+		return 0;
+	if (d > mdays[mo - 1] + (mo == 2 && leap(y)))
+		return 0;
+	return h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
+}
+
+static int
+make_time(int y, int mo, int d, int h, int mi, int s, int off_min, time_t *out)
+{
+	struct tm tm;
+
+	if (!valid(y, mo, d, h, mi, s))
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s == 60 ? 59 : s;
+	*out = timegm(&tm) - (time_t)off_min * 60;
+	return 0;
+}
+
+/* "+hh:mm", "+hhmm", "+hh"; returns the end or NULL. */
+static const char *
+numeric_offset(const char *p, int *minutes)
+{
+	int sign, h, m = 0;
+	const char *q;
+
+	if (*p != '+' && *p != '-')
+		return NULL;
+	sign = *p == '-' ? -1 : 1;
+	p++;
+	if ((q = digits(p, 4, &h)) != NULL) {
+		m = h % 100;
+		h /= 100;
+	} else if ((q = digits(p, 2, &h)) != NULL) {
+		if (*q == ':' && digits(q + 1, 2, &m) != NULL)
+			q += 3;
+		else if (*q == ':' && digits(q + 1, 1, &m) != NULL)
+			q += 2; /* "+00:0", seen in the wild */
+	} else if ((q = digits(p, 1, &h)) == NULL) {
+		return NULL;
+	}
+	if (h > 14 || m > 59)
+		return NULL;
+	*minutes = sign * (h * 60 + m);
+	return q;
+}
+
+/* A named zone (case-insensitive), optionally followed by an offset ("GMT+1"). */
+static const char *
+named_zone(const char *p, int *minutes)
+{
+	size_t n = 0;
+	const char *q;
+	int extra;
+
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	if (n == 0)
+		return NULL;
+	if (n == 1 && *p != 'Z' && *p != 'z' && *p != 'J' && *p != 'j') {
+		int c = toupper((unsigned char)*p);
+
+		if (c <= 'I')
+			*minutes = -(c - 'A' + 1) * 60;
+		else if (c <= 'M')
+			*minutes = -(c - 'A') * 60;
+		else
+			*minutes = (c - 'N' + 1) * 60;
+		return p + 1;
+	}
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+		if (strlen(zones[i].name) == n && strncasecmp(p, zones[i].name, n) == 0) {
+			*minutes = zones[i].minutes;
+			q = p + n;
+			if ((*q == '+' || *q == '-') && (q = numeric_offset(q, &extra)) != NULL) {
+				*minutes += extra;
+				return q;
+			}
+			return p + n;
+		}
+	}
+	return NULL;
+}
+
+/* What may follow a complete date: nothing, or a comment like "(UTC)". */
+static int
+at_end(const char *p)
+{
+	p = skip_space(p);
+	if (*p == '(') {
+		p = strchr(p, ')');
+		if (p == NULL)
+			return 0;
+		p = skip_space(p + 1);
+	}
+	return *p == '\0';
+}
+
+static int
+month_index(const char *p, const char **end)
+{
+	size_t n = 0;
+
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	if (n < 3)
+		return -1;
+	for (int i = 0; i < 12; i++) {
+		if (strncasecmp(p, months[i], 3) == 0) {
+			*end = p + n;
+			if (*end[0] == '.')
+				(*end)++;
+			return i + 1;
+		}
+	}
+	return -1;
+}
+
+/* hh:mm[:ss] */
+static const char *
+clock_time(const char *p, int *h, int *mi, int *s)
+{
+	if ((p = digits(p, 0, h)) == NULL || *p != ':')
+		return NULL;
+	if ((p = digits(p + 1, 2, mi)) == NULL)
+		return NULL;
+	*s = 0;
+	if (*p == ':') {
+		if ((p = digits(p + 1, 2, s)) == NULL)
+			return NULL;
+		if (*p == '.' || *p == ',') /* fractions, rare in RFC 822 */
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+	}
+	return p;
+}
+
+/*
+ * RFC 822/1123/2822: [Wdy[,]] d Mon yy[yy] hh:mm[:ss] [zone].  A missing
+ * zone means UTC.
+ */
+static int
+parse_rfc822(const char *p, time_t *out)
+{
+	int d, mo, y, h = 0, mi = 0, s = 0, off = 0, ylen;
+	const char *q;
+
+	p = skip_space(p);
+	if (isalpha((unsigned char)*p)) {
+		/* A weekday (any spelling): skip it and an optional comma. */
+		if (month_index(p, &q) > 0 && isspace((unsigned char)*q) &&
+		    isdigit((unsigned char)*skip_space(q)))
+			goto day_month_swapped;
+		while (isalpha((unsigned char)*p))
+			p++;
+		if (*p == '.')
+			p++;
+		p = skip_space(p);
+		if (*p == ',')
+			p = skip_space(p + 1);
+		if (month_index(p, &q) > 0)
+			goto day_month_swapped; /* "Sat, Dec 16 2023 ..." */
+	}
+	if ((p = digits(p, 0, &d)) == NULL)
+		return -1;
+	p = skip_space(p);
+	if (*p == '-')
+		p++;
+	if ((mo = month_index(p, &p)) < 0)
+		return -1;
+	p = skip_space(p);
+	if (*p == '-')
+		p++;
+	goto year;
+day_month_swapped:
+	/* "Nov 26 2026 07:00:00 GMT" and "Nov 26, 2026 ..." */
+	mo = month_index(p, &p);
+	if ((p = digits(skip_space(p), 0, &d)) == NULL)
+		return -1;
+	p = skip_space(p);
+	if (*p == ',')
+		p = skip_space(p + 1);
+year:
+	q = p;
+	if ((p = digits(p, 0, &y)) == NULL)
+		return -1;
+	ylen = (int)(p - q);
+	if (ylen == 2)
+		y += y < 50 ? 2000 : 1900;
+	else if (ylen != 4)
+		return -1;
+	p = skip_space(p);
+	if (*p == ',')
+		p = skip_space(p + 1);
+	if (isdigit((unsigned char)*p)) {
+		if ((p = clock_time(p, &h, &mi, &s)) == NULL)
+			return -1;
+		p = skip_space(p);
+		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
+		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 &&
+		    h <= 12) {
+			h = h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
+			p = skip_space(p + 2);
+		}
+	}
+	if (*p == '+' || *p == '-')
+		q = numeric_offset(p, &off);
+	else if (isalpha((unsigned char)*p))
+		q = named_zone(p, &off);
+	else
+		q = p;
+	if (q == NULL || !at_end(q))
+		return -1;
+	return make_time(y, mo, d, h, mi, s, off, out);
+}
+
+/*
+ * RFC 3339 / ISO 8601: YYYY-MM-DD[(T| )hh:mm[:ss[.frac]]][Z|+hh:mm|+hhmm].
+ * Also YYYYMMDD[Thhmmss] and a date alone (midnight UTC).
+ */
+static int
+parse_iso8601(const char *p, time_t *out)
+{
+	int y, mo, d = 1, h = 0, mi = 0, s = 0, off = 0, basic;
+	const char *q;
+
+	p = skip_space(p);
+	if ((q = digits(p, 4, &y)) == NULL)
+		return -1;
+	p = q;
+	basic = *p != '-';
+	if (basic) {
+		if ((p = digits(p, 2, &mo)) == NULL || (p = digits(p, 2, &d)) == NULL)
+			return -1;
+	} else {
+		if ((p = digits(p + 1, 2, &mo)) == NULL)
+			return -1;
+		if (*p == '-' && (p = digits(p + 1, 2, &d)) == NULL)
+			return -1;
+	}
+	if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
+		p++;
+		if ((p = digits(p, 2, &h)) == NULL)
+			return -1;
+		if (*p == ':')
+			p++;
+		if ((p = digits(p, 2, &mi)) == NULL)
+			return -1;
+		if (*p == ':' || (basic && isdigit((unsigned char)*p))) {
+			if (*p == ':')
+				p++;
+			if ((p = digits(p, 2, &s)) == NULL)
+				return -1;
+		}
+		if (*p == '.' || *p == ',')
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+		p = skip_space(p);
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-')
+			p = numeric_offset(p, &off);
+		else if (isalpha((unsigned char)*p))
+			p = named_zone(p, &off);
+		if (p == NULL)
+			return -1;
+	}
+	if (!at_end(p))
+		return -1;
+	return make_time(y, mo, d, h, mi, s, off, out);
+}
+
+int
+date_parse(const char *s, time_t *out)
+{
+	time_t t;
+
+	if (s == NULL)
+		return -1;
+	s = skip_space(s);
+	if (*s == '\0' || strlen(s) > 128)
+		return -1;
+	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0)
+		return 0;
+	t = curl_getdate(s, NULL);
+	if (t == -1)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+int
+date_format_rfc5322(time_t t, char *buf, size_t size)
+{
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	struct tm tm;
+	long off;
+	int n;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	/* Names by hand: strftime's %a and %b follow the locale. */
+	off = tm.tm_gmtoff / 60;
+	n = snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld", wdays[tm.tm_wday],
+	             tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec, off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
+	             (off < 0 ? -off : off) % 60);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int
+date_format_rfc3339(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	return strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ? -1 : 0;
+}
+
+int
+date_parse_since(const char *s, time_t *out)
+{
+	int y, mo, d;
+	const char *p;
+	struct tm tm;
+
+	if (s == NULL)
+		return -1;
+	p = digits(s, 4, &y);
+	if (p && *p == '-' && (p = digits(p + 1, 2, &mo)) && *p == '-' &&
+	    (p = digits(p + 1, 2, &d)) && *p == '\0') {
+		if (!valid(y, mo, d, 0, 0, 0))
+			return -1;
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_isdst = -1;
+		*out = mktime(&tm);
+		return *out == (time_t)-1 ? -1 : 0;
+	}
+	return parse_iso8601(s, out);
+}

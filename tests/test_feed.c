@@ -1,0 +1,734 @@
+/* Unit tests for src/feed.c: formats, identity, links, tags, content, and
+ * the breakage real feeds carry. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+
+#ifndef TOP_SRCDIR
+#define TOP_SRCDIR "."
+#endif
+
+static struct feed f;
+static struct err e;
+
+static int
+parse(const char *doc, const char *url)
+{
+	memset(&e, 0, sizeof e);
+	return feed_parse(doc, strlen(doc), url, &f, &e);
+}
+
+static void
+teardown(void)
+{
+	feed_free(&f);
+}
+
+static int
+has_tag(const struct item *it, const char *tag)
+{
+	for (size_t i = 0; i < it->ntags; i++)
+		if (strcmp(it->tags[i], tag) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every byte sequence is valid UTF-8. */
+static int
+valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		int n = *p < 0x80             ? 0
+		        : (*p & 0xE0) == 0xC0 ? 1
+		        : (*p & 0xF0) == 0xE0 ? 2
+		        : (*p & 0xF8) == 0xF0 ? 3
+		                              : -1;
+
+		if (n < 0 || (n == 1 && *p < 0xC2))
+			return 0;
+		for (p++; n > 0; n--, p++)
+			if ((*p & 0xC0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+static const char rss20[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"\n"
+    "     xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+    "<channel><title>Example &amp; Co</title><link>http://example.org/</link>\n"
+    "<lastBuildDate>Wed, 25 Nov 2026 10:00:00 GMT</lastBuildDate>\n"
+    "<item><title>First</title><link>/posts/1</link>\n"
+    " <guid isPermaLink=\"false\">post-1</guid>\n"
+    " <pubDate>Tue, 16 Dec 2008 07:45:46 +0000</pubDate>\n"
+    " <description>&lt;p&gt;short&lt;/p&gt;</description>\n"
+    " <content:encoded><![CDATA[<p>long & full</p>]]></content:encoded>\n"
+    " <category> Linux </category><category>linux</category><category>Net</category>\n"
+    " <dc:subject>net</dc:subject><dc:subject>Cup</dc:subject>\n"
+    " <author>john@example.org (John)</author>\n"
+    " <enclosure url=\"/a.mp3\" type=\"audio/mpeg\" length=\"1234\"/>\n"
+    "</item>\n"
+    "<item><title>Second</title><description>only a summary</description>\n"
+    " <dc:date>2008-12-17T10:00:00+01:00</dc:date></item>\n"
+    "</channel></rss>\n";
+
+START_TEST(rss20_fields)
+{
+	const struct item *it;
+
+	ck_assert_int_eq(parse(rss20, "https://example.org/feed.xml"), 0);
+	ck_assert_str_eq(f.format, "rss20");
+	ck_assert_str_eq(f.title, "Example & Co");
+	ck_assert_str_eq(f.link, "http://example.org/");
+	ck_assert_int_eq(f.updated, 1795600800);
+	ck_assert_ptr_null(f.warning);
+	ck_assert_uint_eq(f.nitems, 2);
+	it = &f.items[0];
+	ck_assert_str_eq(it->id, "post-1");
+	ck_assert_str_eq(it->title, "First");
+	ck_assert_str_eq(it->link, "https://example.org/posts/1");
+	ck_assert_int_eq(it->has_date, 1);
+	ck_assert_int_eq(it->published, 1229413546);
+	ck_assert_str_eq(it->content, "<p>long & full</p>");
+	ck_assert_str_eq(it->summary, "<p>short</p>");
+	ck_assert_str_eq(it->author, "john@example.org (John)");
+	ck_assert_uint_eq(it->ntags, 3);
+	ck_assert_str_eq(it->tags[0], "Linux");
+	ck_assert(has_tag(it, "Net") && has_tag(it, "Cup") && !has_tag(it, "net"));
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url, "https://example.org/a.mp3");
+	ck_assert_str_eq(it->enclosures[0].type, "audio/mpeg");
+	ck_assert_int_eq(it->enclosures[0].length, 1234);
+	it = &f.items[1];
+	/* no guid, no link: a hash of title and date */
+	ck_assert(strncmp(it->id, "sha:", 4) == 0 && strlen(it->id) == 20);
+	ck_assert_ptr_null(it->link);
+	ck_assert_int_eq(it->published, 1229504400);
+	/* content falls back to the summary */
+	ck_assert_str_eq(it->content, "only a summary");
+	ck_assert_str_eq(it->base, "https://example.org/feed.xml");
+	ck_assert_str_eq(it->summary, "only a summary");
+}
+END_TEST
+
+START_TEST(hash_id_is_stable)
+{
+	char *first;
+
+	ck_assert_int_eq(parse(rss20, NULL), 0);
+	first = strdup(f.items[1].id);
+	feed_free(&f);
+	ck_assert_int_eq(parse(rss20, "http://elsewhere.example/"), 0);
+	ck_assert_str_eq(f.items[1].id, first);
+	free(first);
+}
+END_TEST
+
+START_TEST(rss10_rdf)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\"?>\n"
+	    "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"\n"
+	    " xmlns=\"http://purl.org/rss/1.0/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+	    "<channel rdf:about=\"http://example.org/\"><title>RDF site</title>\n"
+	    "<link>http://example.org/</link>\n"
+	    "<items><rdf:Seq><rdf:li "
+	    "resource=\"http://example.org/1\"/></rdf:Seq></items></channel>\n"
+	    "<item rdf:about=\"http://example.org/1\"><title>One</title>\n"
+	    "<link>http://example.org/1.html</link><dc:date>2017-06-13T09:00:00+00:00</dc:date>\n"
+	    "<dc:subject>Debian</dc:subject><description>d</description></item>\n"
+	    "<item rdf:about=\"urn:x:2\"><title>Two</title></item>\n"
+	    "</rdf:RDF>\n";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.format, "rss10");
+	ck_assert_str_eq(f.title, "RDF site");
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].id, "http://example.org/1");
+	ck_assert_str_eq(f.items[0].link, "http://example.org/1.html");
+	ck_assert_int_eq(f.items[0].published, 1497344400);
+	ck_assert(has_tag(&f.items[0], "Debian"));
+	ck_assert_str_eq(f.items[1].id, "urn:x:2");
+	ck_assert_int_eq(f.items[1].has_date, 0);
+}
+END_TEST
+
+START_TEST(rss09x_link_is_id)
+{
+	static const char doc[] = "<rss version=\"0.91\"><channel><title>Old</title>\n"
+	                          "<item><title>A</title><link>http://example.org/a</link></item>\n"
+	                          "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.format, "rss09x");
+	ck_assert_str_eq(f.items[0].id, "http://example.org/a");
+}
+END_TEST
+
+START_TEST(guid_permalink_is_link)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel>\n"
+	    "<item><guid>http://example.org/p/1</guid></item>\n"
+	    "<item><guid isPermaLink=\"false\">http://example.org/p/2</guid></item>\n"
+	    "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, "http://other.example/"), 0);
+	ck_assert_str_eq(f.items[0].link, "http://example.org/p/1");
+	ck_assert_ptr_null(f.items[1].link);
+	ck_assert_str_eq(f.items[1].id, "http://example.org/p/2");
+}
+END_TEST
+
+static const char atom10[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://example.org/blog/\">\n"
+    "<title type=\"html\">Dive &lt;em&gt;into&lt;/em&gt; mark</title>\n"
+    "<link rel=\"alternate\" href=\"/\"/><link rel=\"self\" href=\"/feed.atom\"/>\n"
+    "<updated>2005-07-31T12:29:29Z</updated>\n"
+    "<entry><title>Atom draft-07 snapshot</title>\n"
+    " <link rel=\"enclosure\" type=\"audio/mpeg\" length=\"1337\" "
+    "href=\"audio/ph34r_my_podcast.mp3\"/>\n"
+    " <link rel=\"alternate\" type=\"text/html\" href=\"2005/04/02/atom\"/>\n"
+    " <id>tag:example.org,2003:3.2397</id>\n"
+    " <updated>2005-07-31T12:29:29Z</updated><published>2003-12-13T08:29:29-04:00</published>\n"
+    " <category term=\"atom\"/><category label=\"Specs\"/><category term=\" ATOM \"/>\n"
+    " <author><name>Mark Pilgrim</name></author>\n"
+    " <summary>a &lt; b</summary>\n"
+    " <content type=\"xhtml\" xml:base=\"http://diveintomark.org/\">"
+    "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><i>[Update: The Atom draft is finished.]</i>"
+    "<br/>a &amp; b</p></div></content>\n"
+    "</entry>\n"
+    "<entry xml:base=\"/other/\"><title type=\"text\">x &lt; y</title>"
+    "<summary type=\"html\">&lt;b&gt;s&lt;/b&gt;</summary>"
+    "<link href=\"page\"/><id>urn:uuid:1</id><updated>2005-07-31T12:29:29Z</updated>"
+    "<content type=\"text\">1 &lt; 2 &amp; 3</content></entry>\n"
+    "</feed>\n";
+
+START_TEST(atom10_fields)
+{
+	const struct item *it;
+
+	ck_assert_int_eq(parse(atom10, "http://ignored.example/feed"), 0);
+	ck_assert_str_eq(f.format, "atom10");
+	ck_assert_str_eq(f.title, "Dive into mark");
+	ck_assert_str_eq(f.items[0].title, "Atom draft-07 snapshot");
+	ck_assert_str_eq(f.link, "http://example.org/");
+	ck_assert_int_eq(f.updated, 1122812969);
+	ck_assert_uint_eq(f.nitems, 2);
+	it = &f.items[0];
+	ck_assert_str_eq(it->id, "tag:example.org,2003:3.2397");
+	ck_assert_str_eq(it->link, "http://example.org/blog/2005/04/02/atom");
+	/* published beats updated */
+	ck_assert_int_eq(it->published, 1071318569);
+	ck_assert_uint_eq(it->ntags, 2);
+	ck_assert(has_tag(it, "atom") && has_tag(it, "Specs"));
+	ck_assert_str_eq(it->author, "Mark Pilgrim");
+	ck_assert_str_eq(it->summary, "a &lt; b");
+	/* xhtml: serialised, without the wrapping div */
+	ck_assert_str_eq(it->content,
+	                 "<p><i>[Update: The Atom draft is finished.]</i><br>a &amp; b</p>");
+	ck_assert_str_eq(it->base, "http://diveintomark.org/");
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url,
+	                 "http://example.org/blog/audio/ph34r_my_podcast.mp3");
+	ck_assert_int_eq(it->enclosures[0].length, 1337);
+	it = &f.items[1];
+	ck_assert_str_eq(it->title, "x < y");
+	/* nested xml:base resolves against the outer one */
+	ck_assert_str_eq(it->link, "http://example.org/other/page");
+	ck_assert_str_eq(it->id, "urn:uuid:1");
+	ck_assert_str_eq(it->summary, "<b>s</b>");
+	/* type="text" becomes escaped HTML */
+	ck_assert_str_eq(it->content, "1 &lt; 2 &amp; 3");
+	ck_assert_int_eq(it->published, 1122812969);
+}
+END_TEST
+
+START_TEST(atom03)
+{
+	static const char doc[] =
+	    "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><title>Old Atom</title>\n"
+	    "<entry><title>E</title><link rel=\"alternate\" type=\"text/html\" "
+	    "href=\"http://e.example/1\"/>\n"
+	    "<id>tag:e,2004:1</id><issued>2004-01-01T00:00:00Z</"
+	    "issued><modified>2004-01-02T00:00:00Z</modified>\n"
+	    "<content type=\"text/html\" "
+	    "mode=\"escaped\">&lt;b&gt;bold&lt;/b&gt;</content></entry></feed>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.format, "atom03");
+	ck_assert_str_eq(f.items[0].link, "http://e.example/1");
+	ck_assert_int_eq(f.items[0].published, 1072915200);
+	ck_assert_str_eq(f.items[0].content, "<b>bold</b>");
+}
+END_TEST
+
+START_TEST(html_title_of_only_tags)
+{
+	/* found by the fuzzer: an empty result of html_text was not terminated */
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	    "<title type=\"html\">&lt;br&gt;</title>"
+	    "<entry><title type=\"text/html\">&lt;b&gt;&lt;/b&gt;</title></entry>"
+	    "</feed>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_ptr_null(f.title);
+	ck_assert_str_eq(f.items[0].title, "");
+}
+END_TEST
+
+START_TEST(atom_entry_document)
+{
+	static const char doc[] =
+	    "<entry xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"html\">"
+	    "Al&lt;b&gt;o&lt;/b&gt;ne&lt;br/&gt;again &amp;amp; &amp;eacute;</title><id>urn:a</id>"
+	    "<updated>2009-08-31T18:55:12Z</updated></entry>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	/* html title: inline tags join, <br> separates, entities decoded */
+	ck_assert_str_eq(f.items[0].title, "Alone again & \xC3\xA9");
+	ck_assert_str_eq(f.items[0].id, "urn:a");
+}
+END_TEST
+
+START_TEST(ids_are_not_resolved)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://example.org/\">"
+	    "<entry><id>relative/id</id><link href=\"relative/link\"/></entry></feed>";
+
+	ck_assert_int_eq(parse(doc, "http://feed.example/x"), 0);
+	ck_assert_str_eq(f.items[0].id, "relative/id");
+	ck_assert_str_eq(f.items[0].link, "http://example.org/relative/link");
+}
+END_TEST
+
+START_TEST(entities_survive)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>A&nbsp;B</title>\n"
+	    "<item><title>caf&eacute; &mdash; &unknown; &amp; &#233;&#x00E9;</title>\n"
+	    "<link>http://example.org/?a=1&b=2&amp;c=3</link>\n"
+	    "<description>x &copy; y</description></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.title, "A\xC2\xA0"
+	                          "B");
+	ck_assert_str_eq(f.items[0].title, "caf\xC3\xA9 \xE2\x80\x94 &unknown; & \xC3\xA9\xC3\xA9");
+	ck_assert_str_eq(f.items[0].link, "http://example.org/?a=1&b=2&c=3");
+	ck_assert_str_eq(f.items[0].summary, "x \xC2\xA9 y");
+}
+END_TEST
+
+START_TEST(entities_survive_after_an_error)
+{
+	/* libxml2 recover drops &amp; and &lt; after its first error */
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><item><title>a</b> broken</title></item>\n"
+	    "<item><title>x &amp; y &lt;z&gt;</title></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[1].title, "x & y <z>");
+}
+END_TEST
+
+START_TEST(bom_and_blank_lines)
+{
+	static const char doc[] = "\xEF\xBB\xBF\n\n  \n<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	                          "<rss version=\"2.0\"><channel><title>T</title>"
+	                          "<item><title>\xC3\xA9t\xC3\xA9</title></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.title, "T");
+	ck_assert_str_eq(f.items[0].title, "\xC3\xA9t\xC3\xA9");
+	ck_assert_ptr_null(f.warning);
+}
+END_TEST
+
+START_TEST(cp1252_lie)
+{
+	/* declared UTF-8, written in windows-1252: e-acute, curly quotes, euro */
+	static const char doc[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<rss version=\"2.0\"><channel><title>Caf\xE9</title>"
+	    "<item><title>\x93quoted\x94 \x80 5</title></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.title, "Caf\xC3\xA9");
+	ck_assert_str_eq(f.items[0].title, "\xE2\x80\x9Cquoted\xE2\x80\x9D \xE2\x82\xAC 5");
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_ptr_nonnull(strstr(f.warning, "UTF-8"));
+}
+END_TEST
+
+START_TEST(latin1_declared)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+	    "<rss "
+	    "version=\"2.0\"><channel><item><title>F\xF6rderung</title></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "F\xC3\xB6rderung");
+}
+END_TEST
+
+START_TEST(utf16_label_on_utf8)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+	    "<rss version=\"2.0\"><channel><item><title>\xC3\xA9t\xC3\xA9</title>"
+	    "</item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "\xC3\xA9t\xC3\xA9");
+}
+END_TEST
+
+START_TEST(utf16)
+{
+	static const char src[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel>"
+	    "<item><title>wide</title></item></channel></rss>";
+	char doc[2 * sizeof src + 2];
+	size_t n = 0;
+
+	doc[n++] = (char)0xFF;
+	doc[n++] = (char)0xFE;
+	for (size_t i = 0; i + 1 < sizeof src; i++) {
+		doc[n++] = src[i];
+		doc[n++] = 0;
+	}
+	ck_assert_int_eq(feed_parse(doc, n, NULL, &f, &e), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].title, "wide");
+}
+END_TEST
+
+START_TEST(garbage_bytes_never_reach_output)
+{
+	char doc[600];
+	int n;
+
+	n = snprintf(doc, sizeof doc, "<rss><channel><item><title>");
+	for (int c = 1; c < 256; c++)
+		if (c != '<' && c != '&')
+			doc[n++] = (char)c;
+	n += snprintf(doc + n, sizeof doc - (size_t)n, "</title></item></channel></rss>");
+	ck_assert_int_eq(feed_parse(doc, (size_t)n, NULL, &f, &e), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert(valid_utf8(f.items[0].title));
+	ck_assert(strchr(f.items[0].title, '\x01') == NULL);
+}
+END_TEST
+
+START_TEST(control_bytes_dropped_in_cdata)
+{
+	static const char doc[] = "<rss><channel><item><description><![CDATA[a\x01"
+	                          "b\x02"
+	                          "c\td\n"
+	                          "e\x1f"
+	                          "0123456789abcdef\x0b]]></description></item>"
+	                          "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].summary, "abc\td\ne0123456789abcdef");
+}
+END_TEST
+
+START_TEST(truncated_keeps_items_before_the_cut)
+{
+	static const char doc[] = "<rss version=\"2.0\"><channel><title>T</title>\n"
+	                          "<item><title>one</title><guid>1</guid></item>\n"
+	                          "<item><title>two</title><guid>2</guid></item>\n"
+	                          "<item><title>thr";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 3);
+	ck_assert_str_eq(f.items[0].id, "1");
+	ck_assert_str_eq(f.items[1].id, "2");
+	ck_assert_str_eq(f.items[2].title, "thr");
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_ptr_nonnull(strstr(f.warning, "truncated"));
+}
+END_TEST
+
+START_TEST(html_page_is_an_error)
+{
+	ck_assert_int_eq(parse("<!DOCTYPE html>\n<html><head><title>Hi</title></head>"
+	                       "<body><p>hello</body></html>",
+	                       NULL),
+	                 -1);
+	ck_assert_int_eq(e.code, EX_DATAERR);
+	ck_assert_str_eq(e.msg, "not a feed: an HTML page");
+	ck_assert_int_eq(
+	    parse("<?xml version=\"1.0\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">"
+	          "<body/></html>",
+	          NULL),
+	    -1);
+	ck_assert_str_eq(e.msg, "not a feed: an HTML page");
+	ck_assert_int_eq(parse("<catalog><book/></catalog>", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
+	ck_assert_int_eq(parse("{\"version\": \"https://jsonfeed.org/version/1.1\"}", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: JSON, but not a JSON Feed");
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
+	ck_assert_int_eq(parse("just some text", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
+}
+END_TEST
+
+START_TEST(empty_is_an_error)
+{
+	ck_assert_int_eq(parse("", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: empty document");
+	ck_assert_int_eq(parse(" \n\t\n", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: empty document");
+	ck_assert_int_eq(feed_parse(NULL, 0, NULL, &f, &e), -1);
+	ck_assert_int_eq(parse("<?xml version=\"1.0\"?>\n", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a feed"));
+}
+END_TEST
+
+START_TEST(xxe_is_not_expanded)
+{
+	char path[] = "/tmp/tidings-xxe-XXXXXX", doc[1024];
+	const char *secret = "SECRET-b7f3c1";
+	FILE *fp;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fputs(secret, fp);
+	fclose(fp);
+	snprintf(doc, sizeof doc,
+	         "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file://%s\">"
+	         "<!ENTITY %% p SYSTEM \"file://%s\"> %%p;]>\n"
+	         "<rss version=\"2.0\"><channel><title>&xxe;</title>"
+	         "<item><title>a &xxe; b</title><description>&xxe;</description></item>"
+	         "</channel></rss>",
+	         path, path);
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	unlink(path);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert(f.title == NULL || strstr(f.title, secret) == NULL);
+	ck_assert(strstr(f.items[0].title, secret) == NULL);
+	ck_assert(f.items[0].summary == NULL || strstr(f.items[0].summary, secret) == NULL);
+}
+END_TEST
+
+START_TEST(billion_laughs_is_bounded)
+{
+	static const char doc[] =
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n"
+	    "<!ENTITY lol \"lol\">\n"
+	    "<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	    "<!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+	    "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	    "<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	    "<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	    "<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	    "<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	    "<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	    "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	    "]>\n<rss version=\"2.0\"><channel><item><title>&lol9;</title>"
+	    "<description>&lol9;&lol9;</description></item></channel></rss>";
+	clock_t t0 = clock();
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_uint_lt(strlen(f.items[0].title), 100);
+	ck_assert(f.items[0].summary == NULL || strlen(f.items[0].summary) < 100);
+	ck_assert_int_lt(clock() - t0, CLOCKS_PER_SEC);
+}
+END_TEST
+
+START_TEST(deep_nesting_is_bounded)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "<rss version=\"2.0\"><channel><item><title>deep</title><description>");
+	for (int i = 0; i < 5000; i++)
+		buf_adds(&b, "<div>");
+	buf_adds(&b, "x");
+	for (int i = 0; i < 5000; i++)
+		buf_adds(&b, "</div>");
+	buf_adds(&b, "</description></item></channel></rss>");
+	ck_assert_int_eq(feed_parse(b.data, b.len, NULL, &f, &e), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].title, "deep");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(nested_items_are_items)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel>"
+	    "<item><title>outer</title><item/><link>http://e.example/o</link></item>"
+	    "<item><title>next</title></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 3);
+	ck_assert_str_eq(f.items[0].title, "outer");
+	ck_assert_str_eq(f.items[0].link, "http://e.example/o");
+	ck_assert_str_eq(f.items[1].title, "");
+	ck_assert_str_eq(f.items[2].title, "next");
+}
+END_TEST
+
+START_TEST(seed_feed)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *fp =
+	    fopen(TOP_SRCDIR "/tests/data/corpus/feeds/seed__inodes-tag-bulletproof.xml", "rb");
+
+	ck_assert_ptr_nonnull(fp);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(fp);
+	ck_assert_int_eq(
+	    feed_parse(b.data, b.len, "http://inodes.org/tag/bulletproof/feed/", &f, &e), 0);
+	buf_free(&b);
+	ck_assert_str_eq(f.format, "rss20");
+	ck_assert_uint_eq(f.nitems, 9);
+	ck_assert_ptr_null(f.warning);
+	ck_assert_str_eq(f.items[0].id, "http://inodes.org/blog/?p=108");
+	ck_assert_str_eq(f.items[0].title, "Mac OS X L2TP VPN to Cisco IOS");
+	ck_assert_str_eq(f.items[0].link,
+	                 "http://inodes.org/2008/12/16/mac-os-x-l2tp-vpn-to-cisco-ios/");
+	ck_assert_int_eq(f.items[0].published, 1229413546);
+	ck_assert_uint_eq(f.items[0].ntags, 5);
+	ck_assert(has_tag(&f.items[0], "networking") && has_tag(&f.items[0], "mac os x") &&
+	          has_tag(&f.items[0], "cisco") && has_tag(&f.items[0], "Bulletproof"));
+	ck_assert_str_eq(f.items[1].id, "http://inodes.org/blog/?p=80");
+	ck_assert(has_tag(&f.items[1], "cup") && has_tag(&f.items[1], "Sysadmin"));
+	ck_assert_str_eq(f.items[8].id,
+	                 "http://inodes.org/blog/2006/08/23/vmware-consolidated-backup/");
+	ck_assert(has_tag(&f.items[8], "VMware"));
+	for (size_t i = 0; i < f.nitems; i++)
+		ck_assert_ptr_nonnull(f.items[i].content);
+}
+END_TEST
+
+START_TEST(json_feed)
+{
+	static const char doc[] =
+	    "\n{\"version\": \"https://jsonfeed.org/version/1.1\",\n"
+	    " \"title\": \"J\\u00e9 \\ud83d\\ude00\", \"home_page_url\": "
+	    "\"https://example.org/\",\n"
+	    " \"items\": [\n"
+	    "  {\"id\": \"2\", \"content_text\": \"a & <b>\", \"url\": \"/second\",\n"
+	    "   \"title\": \"Second\", \"date_published\": \"2010-02-07T14:04:00-05:00\",\n"
+	    "   \"tags\": [\"A\", \" a \", \"B\"], \"authors\": [{\"name\": \"Jo\"}],\n"
+	    "   \"attachments\": [{\"url\": \"x.mp3\", \"mime_type\": \"audio/mpeg\", "
+	    "\"size_in_bytes\": 123}]},\n"
+	    "  {\"id\": 1, \"content_html\": \"<p>Hi</p>\", \"url\": \"https://e.example/1\",\n"
+	    "   \"date_modified\": \"2010-02-07T00:00:00Z\"},\n"
+	    "  {\"summary\": \"s < t\"}, 42]}";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "https://example.org/feed.json"), 0);
+	ck_assert_str_eq(f.format, "json11");
+	ck_assert_str_eq(f.title, "J\xC3\xA9 \xF0\x9F\x98\x80");
+	ck_assert_str_eq(f.link, "https://example.org/");
+	ck_assert_uint_eq(f.nitems, 3);
+	it = &f.items[0];
+	ck_assert_str_eq(it->id, "2");
+	ck_assert_str_eq(it->title, "Second");
+	ck_assert_str_eq(it->link, "https://example.org/second");
+	ck_assert_int_eq(it->published, 1265569440);
+	ck_assert_str_eq(it->content, "a &amp; &lt;b&gt;");
+	ck_assert_uint_eq(it->ntags, 2);
+	ck_assert_str_eq(it->author, "Jo");
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url, "https://example.org/x.mp3");
+	ck_assert_int_eq(it->enclosures[0].length, 123);
+	it = &f.items[1];
+	ck_assert_str_eq(it->id, "1");
+	ck_assert_str_eq(it->content, "<p>Hi</p>");
+	ck_assert_int_eq(it->published, 1265500800);
+	it = &f.items[2];
+	ck_assert(strncmp(it->id, "sha:", 4) == 0);
+	ck_assert_str_eq(it->content, "s &lt; t");
+}
+END_TEST
+
+START_TEST(json_not_a_feed)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(parse("{\"version\": 1, \"items\": []}", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: JSON, but not a JSON Feed");
+	ck_assert_int_eq(
+	    parse("{\"version\": \"https://jsonfeed.org/version/1\", \"items\": [", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: broken JSON");
+	for (int i = 0; i < 100000; i++)
+		buf_addc(&b, '[');
+	ck_assert_int_eq(feed_parse(b.data, b.len, NULL, &f, &e), -1);
+	ck_assert_str_eq(e.msg, "not a feed: broken JSON");
+	buf_free(&b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("feed");
+	TCase *tc = tcase_create("feed");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, rss20_fields);
+	tcase_add_test(tc, hash_id_is_stable);
+	tcase_add_test(tc, rss10_rdf);
+	tcase_add_test(tc, rss09x_link_is_id);
+	tcase_add_test(tc, guid_permalink_is_link);
+	tcase_add_test(tc, atom10_fields);
+	tcase_add_test(tc, atom03);
+	tcase_add_test(tc, html_title_of_only_tags);
+	tcase_add_test(tc, atom_entry_document);
+	tcase_add_test(tc, ids_are_not_resolved);
+	tcase_add_test(tc, entities_survive);
+	tcase_add_test(tc, entities_survive_after_an_error);
+	tcase_add_test(tc, bom_and_blank_lines);
+	tcase_add_test(tc, cp1252_lie);
+	tcase_add_test(tc, latin1_declared);
+	tcase_add_test(tc, utf16);
+	tcase_add_test(tc, utf16_label_on_utf8);
+	tcase_add_test(tc, garbage_bytes_never_reach_output);
+	tcase_add_test(tc, control_bytes_dropped_in_cdata);
+	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
+	tcase_add_test(tc, html_page_is_an_error);
+	tcase_add_test(tc, empty_is_an_error);
+	tcase_add_test(tc, xxe_is_not_expanded);
+	tcase_add_test(tc, billion_laughs_is_bounded);
+	tcase_add_test(tc, deep_nesting_is_bounded);
+	tcase_add_test(tc, nested_items_are_items);
+	tcase_add_test(tc, seed_feed);
+	tcase_add_test(tc, json_feed);
+	tcase_add_test(tc, json_not_a_feed);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
