@@ -17,7 +17,7 @@
 #include "feed.h"
 #include "fetch.h"
 #include "message.h"
-#include "poll.h"
+#include "polling.h"
 #include "select.h"
 #include "state.h"
 
@@ -240,7 +240,7 @@ parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 	if (feed_parse(res->body, res->len, fr->src.conf->url, &fr->parsed, &e) < 0) {
 		/* A feed that does not parse counts as a failed fetch. */
 		res->outcome = FETCH_FAILED;
-		snprintf(res->error, sizeof res->error, "%s", e.msg);
+		snprintf(res->error, sizeof res->error, "%.*s", (int)sizeof res->error - 1, e.msg);
 		return;
 	}
 	fr->src.feed = &fr->parsed;
@@ -486,6 +486,7 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 
 /* ---- record ---- */
 
+
 static int
 record_picks(struct run *r, const struct sub_run *sr)
 {
@@ -513,6 +514,13 @@ touch_if_read(struct run *r, const struct sub_conf *sub)
 	return 0;
 }
 
+/* Items this run saw but did not deliver: refused, or held back by max-items. */
+static int
+items_pending(const struct sub_run *sr)
+{
+	return (sr->message.len && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
+}
+
 /*
  * New validators would turn the next fetch into a 304; store them only if
  * no subscription reading the feed still has its items pending.
@@ -526,8 +534,7 @@ commit_validators(struct run *r, const struct sub_run *subs, size_t nsubs)
 		int safe = fs != NULL && fr->src.feed != NULL;
 
 		for (size_t i = 0; safe && i < nsubs; i++)
-			if (subs[i].message.len && subs[i].status != DELIVERY_ACCEPTED &&
-			    sub_reads_feed(subs[i].sub, fr->src.conf))
+			if (items_pending(&subs[i]) && sub_reads_feed(subs[i].sub, fr->src.conf))
 				safe = 0;
 		if (!safe)
 			continue;

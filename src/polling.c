@@ -5,7 +5,7 @@
  * because struct feed_state has no field for it; last_error is otherwise
  * NULL after a good fetch, so the note never hides a failure.
  */
-#include "poll.h"
+#include "polling.h"
 
 #include <stdio.h>
 #include <stdlib.h>

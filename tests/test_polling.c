@@ -1,9 +1,9 @@
-/* Unit tests for src/poll.c: the polling policy, pure functions. */
+/* Unit tests for src/polling.c: the polling policy, pure functions. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "poll.h"
+#include "polling.h"
 
 #define T0 1700000000   /* 2023-11-14 22:13:20 UTC */
 
