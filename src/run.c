@@ -55,6 +55,9 @@ struct run {
 	int *sub_selected;        /* per subscription */
 	time_t now;
 	int status;               /* the exit status so far */
+	int progress;             /* stderr is a terminal: keep a live count there */
+	size_t nrequests;
+	size_t nfetched;
 };
 
 static void
@@ -77,6 +80,25 @@ say(const struct run *r, const char *fmt, ...)
 
 static void
 complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The live line a person at a terminal sees; erased before anything else is said. */
+static void
+progress(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+progress(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!r->progress)
+		return;
+	fputs("\r\033[K", stderr);
+	if (fmt == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
 
 /* Problems: one line each on stderr, always. */
 static void
@@ -164,6 +186,7 @@ setup(struct run *r, struct err *e)
 
 	r->now = time(NULL);
 	r->status = EX_OK;
+	r->progress = isatty(STDERR_FILENO) && !r->cli->quiet;
 	if (path == NULL && (path = fallback = config_default_path()) == NULL)
 		return err_set(e, EX_CONFIG, "no configuration file: use -c FILE");
 	if (config_load(path, &r->cfg, stderr, e) < 0) {
@@ -256,6 +279,7 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 	struct feed_run *fr = req->userdata;
 
 	fr->fetched = 1;
+	progress(r, NULL);
 	if (res->outcome == FETCH_OK)
 		parse_body(r, fr, res);
 	else if (res->outcome == FETCH_NOT_MODIFIED)
@@ -264,6 +288,7 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 		update_feed_state(r, fr, res);
 	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
 		complain("feed %s: %s", fr->src.conf->name, res->error);
+	progress(r, "tidings: %zu/%zu feeds fetched", ++r->nfetched, r->nrequests);
 }
 
 static int
@@ -318,7 +343,9 @@ fetch_feeds(struct run *r, struct err *e)
 		if (r->feeds[f].wanted && due(r, &r->feeds[f]))
 			request_for(r, &r->feeds[f], &reqs[n++]);
 	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
+	r->nrequests = n;
 	rc = n ? fetch_all(reqs, n, &opt, on_fetched, r, e) : 0;
+	progress(r, NULL);
 	free(reqs);
 	for (size_t f = 0; f < r->cfg.nfeeds; f++)
 		r->sources[f] = r->feeds[f].src;

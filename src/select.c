@@ -260,7 +260,8 @@ select_items(const struct sub_conf *sub, const struct source *src, size_t nsrc,
 		picks_free(out);
 		return err_oom(e);
 	}
-	qsort(out->v, out->n, sizeof *out->v, cmp_for_digest);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, cmp_for_digest);
 	return 0;
 }
 

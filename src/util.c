@@ -216,7 +216,8 @@ str_ndup(const char *s, size_t n)
 
 	if (p == NULL)
 		return NULL;
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
