@@ -52,15 +52,8 @@ done
 # curl-floor: the network part alone, timed the same number of times.
 for n in $sizes; do
 	for _ in $(seq "$FLOOR_RUNS"); do
-		/usr/bin/python3 - "$n" "$BENCH_WORK/lists/N$n/urls.txt" >>"$RESULTS_DIR/floor.tsv" <<'PY'
-import subprocess, sys, time
-n, urls = sys.argv[1], sys.argv[2]
-t0 = time.monotonic()
-with open(urls) as fh:
-    subprocess.run(["xargs", "-P8", "-n16", "curl", "-s", "--compressed", "-o", "/dev/null"],
-                   stdin=fh, check=True)
-print(f"{n}\tcurl-floor\t{time.monotonic() - t0:.3f}")
-PY
+		/usr/bin/python3 "$here/curl-floor.py" "$n" "$BENCH_WORK/lists/N$n/urls.txt" \
+			>>"$RESULTS_DIR/floor.tsv"
 	done
 done
 
