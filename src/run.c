@@ -219,13 +219,15 @@ is_file_url(const char *url)
 	return strncmp(url, "file:", 5) == 0;
 }
 
+/* Reports cross the report-after threshold once; -v narrates every failure. */
 static void
-report_poll(const struct run *r, const struct feed_conf *fc, enum poll_report rep, const char *msg)
+report_poll(const struct run *r, const struct feed_conf *fc, enum poll_report rep, const char *msg,
+            const struct fetch_result *res)
 {
 	if (rep != POLL_REPORT_NONE && !r->cli->quiet)
 		complain("feed %s: %s", fc->name, msg);
-	else if (rep == POLL_REPORT_NONE && msg[0])
-		say(r, "feed %s: %s", fc->name, msg);
+	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
+		say(r, "feed %s: %s", fc->name, res->error);
 }
 
 /* Apply the outcome to the feed's record, holding back new validators. */
@@ -252,7 +254,7 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 		free(etag);
 		free(last_modified);
 	}
-	report_poll(r, fr->src.conf, rep, msg);
+	report_poll(r, fr->src.conf, rep, msg, res);
 }
 
 static void

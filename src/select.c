@@ -130,6 +130,9 @@ shown_before(struct seen *seen, const struct item *it)
 
 	if (it->link != NULL && it->link[0] != '\0')
 		by_link = seen_add(seen, it->link, it);
+	/* An id that is also the link finds the entry this item just made. */
+	if (by_link == it)
+		by_link = NULL;
 	return by_id ? by_id : by_link;
 }
 

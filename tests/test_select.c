@@ -134,6 +134,29 @@ START_TEST(same_item_through_two_feeds_once)
 }
 END_TEST
 
+START_TEST(an_id_that_is_its_link_is_no_duplicate)
+{
+	struct feed_conf fa = {.name = "a", .url = "http://x/a"};
+	struct item ia[] = {mk("http://x/1", "http://x/1", 2, no_tags),
+	                    mk("http://x/2", "http://x/2", 1, no_tags)};
+	struct feed a = {.items = ia, .nitems = 2};
+	struct source src[] = {{&fa, &a}};
+	struct sub_conf s = sub("s", NULL, NULL, 0);
+	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct state *st = empty_state();
+	struct picks out;
+	struct err e;
+
+	ck_assert_int_eq(state_sub_touch(st, "s"), 0);
+	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
+	ck_assert_uint_eq(out.nshow, 2);
+	ck_assert_uint_eq(count_kind(&out, PICK_DUPLICATE), 0);
+	picks_free(&out);
+	state_free(st);
+	sub_free(&s);
+}
+END_TEST
+
 START_TEST(delivered_items_are_not_picked)
 {
 	struct feed_conf fa = {.name = "a", .url = "http://x/a"};
@@ -284,6 +307,7 @@ main(void)
 
 	tcase_add_test(tc, tags_any_of_and_none_of_case_insensitive);
 	tcase_add_test(tc, same_item_through_two_feeds_once);
+	tcase_add_test(tc, an_id_that_is_its_link_is_no_duplicate);
 	tcase_add_test(tc, delivered_items_are_not_picked);
 	tcase_add_test(tc, first_run_records_old_items_without_sending);
 	tcase_add_test(tc, since_takes_dated_items_delivered_or_not);
