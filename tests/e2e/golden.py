@@ -3,8 +3,9 @@ feeds of different kinds, text and HTML parts compared with the checked-in
 files tests/data/golden/NAME.txt and NAME.html.
 
 Only what changes from run to run is masked: the digest date (the one
-RFC 5322 date in each part) and the port of the local HTTP server (relative
-URLs resolve against it).  Item dates render in local time, so the binary
+RFC 5322 date in each part), the port of the local HTTP server (relative
+URLs resolve against it) and, in seed-compact, since when the failing feed
+fails.  Item dates render in local time, so the binary
 runs with TZ=UTC.
 
 To accept a new rendering after reading the diff:
@@ -37,7 +38,11 @@ FEEDS = {
                       "RSS 1.0 in ISO-8859-1, escaped HTML, a tracking pixel"),
     "rss20-entities": (os.path.join(CORPUS, "feed-rs__feed-rs_fixture_rss2_rss_2.0_heated.xml"),
                        "RSS 2.0 (Substack), character references, utm_ tracking parameters"),
+    "seed-compact": (SEED, "the seed with full-items-per-feed = 3 (an 'Also new' list) "
+                           "and a failing feed in the footer"),
 }
+# The footer says since when a feed fails: the time of this test's first run.
+FAILING_SINCE = re.compile(r"\(since \d{4}-\d\d-\d\d \d\d:\d\d\)")
 
 DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -54,14 +59,26 @@ def mask(part, port, what):
     return part.replace(f"127.0.0.1:{port}", "127.0.0.1:<PORT>")
 
 
-def render(t, path):
-    with open(path, "rb") as fh:
+def render(t, name):
+    with open(FEEDS[name][0], "rb") as fh:
         url = t.serve("/feed.xml", fh.read())
-    t.config({"feed": url}, {"all": {"first-run": '"0"'}})
+    feeds, sub, extra = {"feed": url}, {"first-run": '"0"'}, ""
+    if name == "seed-compact":
+        # A first run records the failure of a feed that answers 404.
+        extra = "fetch {\n  report-after = 1\n}"
+        t.config({"broken": t.http.url("/_/status/404")}, {"all": sub}, extra=extra)
+        t.run("run", env={"TZ": "UTC"})
+        feeds["broken"] = t.http.url("/_/status/404")
+        sub["full-items-per-feed"] = "3"
+    t.config(feeds, {"all": sub}, extra=extra)
     r = t.run("preview", "all", env={"TZ": "UTC"})
     assert r.stdout, f"preview printed nothing; stderr: {r.err}"
     text, html = parts(parse_message(r.stdout))
-    return mask(text, t.http.port, "text part"), mask(html, t.http.port, "HTML part")
+    text, html = mask(text, t.http.port, "text part"), mask(html, t.http.port, "HTML part")
+    if name == "seed-compact":
+        assert len(FAILING_SINCE.findall(text)) == len(FAILING_SINCE.findall(html)) == 1
+        text, html = (FAILING_SINCE.sub("(since <FIRST-FAILURE>)", x) for x in (text, html))
+    return text, html
 
 
 def read(path):
@@ -93,7 +110,7 @@ def compare(name, ext, got):
 
 def golden_test(name):
     def test(t):
-        text, html = render(t, FEEDS[name][0])
+        text, html = render(t, name)
         problems = [p for p in (compare(name, "txt", text), compare(name, "html", html)) if p]
         assert not problems, "\n".join(problems) + \
             "\n(if the new rendering is right: GOLDEN_UPDATE=1 make check TESTS=tests/e2e/golden.py)"
