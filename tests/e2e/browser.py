@@ -14,7 +14,8 @@ element makes the page scroll sideways.
 
 Images load from a server of this test on 127.0.0.1 that Chromium uses
 as its HTTP proxy (host names never resolve), so the page lays out with
-real image sizes and nothing leaves the machine.
+real image sizes and nothing leaves the machine (Chromium's own background
+requests, made despite --disable-background-networking, end there too).
 
 Chromium is required: without it this test FAILS (apt-get install
 chromium).
