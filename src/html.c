@@ -24,6 +24,9 @@ enum {
 	F_LIST = 1 << 4,        /* ul, ol */
 	F_QUOTE = 1 << 5,       /* blockquote */
 	F_PRE = 1 << 6,         /* pre */
+	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
+	 * inside them: unwrapped (the element goes, what follows stays). */
+	F_VOID = 0,
 };
 
 /* Sorted by name for bsearch.  Elements not listed are unwrapped. */
@@ -56,7 +59,7 @@ static const struct elem {
 	{"dl", F_KEEP | F_BLOCK},
 	{"dt", F_KEEP | F_LINE},
 	{"em", F_KEEP},
-	{"embed", F_DROP},
+	{"embed", F_VOID},
 	{"figcaption", F_KEEP | F_LINE},
 	{"figure", F_KEEP | F_BLOCK},
 	{"footer", F_BLOCK},
@@ -99,7 +102,7 @@ static const struct elem {
 	{"section", F_BLOCK},
 	{"select", F_DROP},
 	{"small", F_KEEP},
-	{"source", F_DROP},
+	{"source", F_VOID},
 	{"span", F_KEEP},
 	{"strong", F_KEEP},
 	{"style", F_DROP},
@@ -117,7 +120,7 @@ static const struct elem {
 	{"thead", F_KEEP},
 	{"title", F_DROP},
 	{"tr", F_KEEP | F_LINE},
-	{"track", F_DROP},
+	{"track", F_VOID},
 	{"u", F_KEEP},
 	{"ul", F_KEEP | F_BLOCK | F_LIST},
 	{"video", F_DROP},
