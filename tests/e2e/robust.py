@@ -118,10 +118,11 @@ def kill_loop(t, iterations, digests, per_iter=2):
     r = t.run("run")
     window = min(0.3, 1.5 * (time.monotonic() - t0))
     assert r.err == "", r.err
-    nxt, killed, deadline = 4, 0, time.monotonic() + 25
+    nxt, killed, ran, deadline = 4, 0, 0, time.monotonic() + 25
     for i in range(iterations):
         if time.monotonic() > deadline:
             break
+        ran += 1
         for _ in range(rng.randint(0, per_iter)):
             served.add(nxt)
             nxt += 1
@@ -162,7 +163,7 @@ def kill_loop(t, iterations, digests, per_iter=2):
     t.run("run")
     assert len(digests()) == len(got)
     twice = sum(len(d) for d in got) - len(union)
-    print(f"# kill loop: {iterations} runs, {killed} killed mid-run (window {window * 1000:.0f} ms),"
+    print(f"# kill loop: {ran} runs, {killed} killed mid-run (window {window * 1000:.0f} ms),"
           f" {len(served)} items in {len(got)} digests, {twice} sent again")
     assert killed > 0, "no run was killed: the window missed every run"
 
@@ -283,6 +284,32 @@ def test_corrupt_state_stops_the_run_and_is_left_as_is(t):
     t.run("run")
     msgs = t.mbox()
     assert len(msgs) == 2 and items_in_message(msgs[1]) == {4, 5, 6}
+
+
+def test_every_cut_of_the_state_file_is_refused(t):
+    """A state cut anywhere (at each line end, and at random offsets) is
+    refused with its line number, never read as a smaller state."""
+    a = t.serve("/a.xml", feed_xml(range(1, 5)))
+    b = t.serve("/b.xml", feed_xml(range(10, 13)))
+    t.config({"a": a, "b": b}, {"all": {}, "some": {"feeds": qlist(["b"])}})
+    t.run("run")
+    good = read_bytes(t.state_path)
+    ends = [i + 1 for i, c in enumerate(good) if c == 0x0a][:-1]
+    rng = random.Random(SEED)
+    cuts = sorted(set(ends + [0] + rng.sample(range(1, len(good)), 25)))
+    bad = []
+    for cut in cuts:
+        data = good[:cut]
+        with open(t.state_path, "wb") as fh:
+            fh.write(data)
+        r = t.run("feeds", expect=None)
+        want = data.count(b"\n") + 1   # the cut line, or where "end" should be
+        if r.returncode != 74 or not r.err.startswith(f"tidings: {t.state_path}:{want}: ") \
+                or r.err.count("\n") != 1:
+            bad.append(f"cut at {cut}: exit {r.returncode}, {r.err!r} (wanted line {want})")
+        if read_bytes(t.state_path) != data:
+            bad.append(f"cut at {cut}: file changed")
+    assert not bad, "\n".join(bad)
 
 
 def test_unreadable_state_stops_the_run(t):
@@ -569,6 +596,17 @@ def test_catch_up_and_dry_run_refuse_a_corrupt_state_too(t):
         assert r.out == "", (args, r.out[:200])
         assert read_bytes(t.state_path) == data
     assert t.mbox() == []
+
+
+def test_items_held_back_by_max_items_come_next_run_even_within_the_interval(t):
+    """Same promise for max-items: "the rest wait for the next one"."""
+    url = setup_feed(t)
+    t.config({"f": (url, {"interval": q("1h")})}, {"all": {"max-items": "2"}})
+    for _ in range(3):
+        t.run("run")
+    got = [items_in_message(m) for m in t.mbox()]
+    assert got == [{1, 2}, {3, 4}, {5}], ("held-back items wait for the interval (1h) "
+                                          f"instead of the next run: {got}")
 
 
 # ---- 5. permissions ----
