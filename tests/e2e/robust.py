@@ -472,6 +472,25 @@ def test_smtp_one_refused_recipient_of_two_subscriptions(t):
     assert t.smtp.messages()[-1]["rcpt_tos"] == ["mary@example.org"]
 
 
+def test_smtp_one_of_two_recipients_refused_is_reported(t):
+    """The server takes the digest (250 after DATA) for john but refused
+    bad@ at RCPT with 550: the digest counts as accepted and is recorded
+    (re-sending would reach john twice), but the refusal is a problem: one
+    line on stderr and exit 69, not a silent success."""
+    url = setup_feed(t)
+    subs = {"john": {"to": qlist(["john@example.org", "bad@example.org"])}}
+    t.config({"f": url}, subs, deliver="smtp", smtp=tls_smtp(t, rcpt={"bad@example.org": "550"}))
+    r = t.run("run", expect=None)
+    got = t.smtp.messages()
+    assert [m["rcpt_tos"] for m in got] == [["john@example.org"]], got
+    assert len(state_items(t)) == 5, state_items(t)
+    # e.g. "subscription john: refused for bad@example.org: 550 5.1.1 No such user here"
+    assert r.returncode == 69 and r.err.count("\n") == 1 and \
+        r.err.startswith("tidings: subscription john: ") and \
+        "bad@example.org" in r.err and "550 5.1.1 No such user here" in r.err, \
+        f"a refused recipient went unreported: exit {r.returncode}, stderr {r.err!r}"
+
+
 def test_connection_lost_after_first_digest_records_just_that_one(t):
     """One session, two digests: the server takes the first (250) and drops
     the line in the second's DATA.  The first is recorded, the second stays
