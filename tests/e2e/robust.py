@@ -378,7 +378,8 @@ def test_smtp_451_at_data_is_temporary_and_stays_pending(t):
     t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=tls_smtp(t, data_code="451"))
     r = t.run("run", expect=75)
     assert one_line(r) == (f"subscription john: digest not delivered: localhost:{t.smtp.port} "
-                           "refused the message: 451 4.3.0 Local error in processing, try again"), r.err
+                           "refused the message: 451 4.3.0 Local error in processing, "
+                           "try again"), r.err
     assert t.smtp.messages() == []
     assert recorded(t) == set()
     good_run_delivers_pending_once(t, url, {"john": {}}, ALL)
@@ -418,7 +419,8 @@ def test_smtp_421_greeting_is_temporary(t):
         r = t.run("run", expect=75)
     finally:
         srv.stop()
-    assert one_line(r) == f"127.0.0.1:{srv.port}: 421 4.3.2 Service not available, closing channel", r.err
+    assert one_line(r) == (f"127.0.0.1:{srv.port}: 421 4.3.2 Service not available, "
+                           "closing channel"), r.err
     assert recorded(t) == set()
     good_run_delivers_pending_once(t, url, {"john": {}}, ALL)
 
@@ -645,8 +647,6 @@ def test_state_and_lock_are_private_whatever_the_umask(t):
     assert stat.S_IMODE(os.stat(t.state_path).st_mode) == 0o600
     # Missing folders above the state are made 0700.
     deep = os.path.join(t.dir, "a", "b", "state")
-    t.config({"f": t.http.url("/feed.xml")}, {"all": {}},
-             extra="")
     with open(t.conf_path) as fh:
         conf = fh.read().replace(q(t.state_path), q(deep))
     with open(t.conf_path, "w") as fh:
