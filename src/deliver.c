@@ -473,8 +473,10 @@ message_status(const struct sess *ss, smtp_message_t sm, struct outmsg *m)
 	smtp_enumerate_recipients(sm, rcpt_cb, &w);
 	if (st != NULL && st->code / 100 == 2) {
 		m->status = DELIVERY_ACCEPTED;
-		if (w.refused > 0)
+		if (w.refused > 0) {
+			m->refused = w.temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
 			set_detail(m, "%s", w.buf);
+		}
 		return 1;
 	}
 	if (rp != NULL && rp->code != 0 && rp->code / 100 != 2) {

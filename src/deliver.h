@@ -26,6 +26,7 @@ struct outmsg {
 	char *const *rcpt;           /* bare addresses */
 	size_t nrcpt;
 	enum delivery_status status; /* set by deliver() */
+	enum delivery_status refused;/* ACCEPTED, but some recipients refused it: how */
 	char detail[512];            /* the server's words or the error, when not accepted */
 };
 

@@ -40,6 +40,7 @@ struct feed_run {
 	int unconditional;        /* fetch without validators */
 	char *new_etag;           /* validators to store once its items are safe */
 	char *new_last_modified;
+	time_t prev_last_fetch;   /* restored while its items are pending (interval) */
 };
 
 struct run {
@@ -244,6 +245,7 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 	}
 	etag = str_dup(fs->etag);
 	last_modified = str_dup(fs->last_modified);
+	fr->prev_last_fetch = fs->last_fetch;
 	rep = poll_update(fs, res, r->now, r->cfg.fetch.report_after, msg, sizeof msg);
 	if (res->outcome == FETCH_OK) {
 		fr->new_etag = fs->etag;
@@ -476,6 +478,29 @@ write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
 }
 
 static int
+delivery_exit(enum delivery_status s)
+{
+	return s == DELIVERY_TEMPFAIL ? EX_TEMPFAIL : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK;
+}
+
+/*
+ * A digest accepted for some recipients and refused for others counts as
+ * delivered (its items are recorded: the others got them), but the
+ * refusal is reported and sets the exit status.
+ */
+static void
+report_delivery(struct run *r, struct sub_run *sr, const struct outmsg *m)
+{
+	sr->status = m->status;
+	if (m->status != DELIVERY_ACCEPTED)
+		complain("subscription %s: digest not delivered: %s", sr->sub->name, m->detail);
+	else if (m->refused != DELIVERY_PENDING)
+		complain("subscription %s: digest delivered, but %s", sr->sub->name, m->detail);
+	worsen(r, delivery_exit(m->status));
+	worsen(r, delivery_exit(m->refused));
+}
+
+static int
 deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 {
 	struct outmsg *msgs = calloc(nsubs + 1, sizeof *msgs);
@@ -493,19 +518,15 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 	for (size_t i = 0; i < nsubs; i++)
 		if (subs[i].message.len)
 			msgs[n++] = (struct outmsg){subs[i].message.data, subs[i].message.len, from,
-			                            subs[i].rcpt, subs[i].nrcpt, DELIVERY_PENDING, ""};
+			                            subs[i].rcpt, subs[i].nrcpt, DELIVERY_PENDING,
+			                            DELIVERY_PENDING, ""};
 	if (!r->mode.deliver)
 		cfg.deliver = DELIVER_STDOUT;  /* --dry-run: mbox on stdout */
 	if (n)
 		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
 	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
 		if (subs[i].message.len) {
-			subs[i].status = msgs[k].status;
-			if (msgs[k].status != DELIVERY_ACCEPTED)
-				complain("subscription %s: digest not delivered: %s", subs[i].sub->name,
-				         msgs[k].detail);
-			worsen(r, msgs[k].status == DELIVERY_TEMPFAIL ? EX_TEMPFAIL
-			          : msgs[k].status == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK);
+			report_delivery(r, &subs[i], &msgs[k]);
 			k++;
 		}
 	free(msgs);
@@ -551,22 +572,27 @@ items_pending(const struct sub_run *sr)
 }
 
 /*
- * New validators would turn the next fetch into a 304; store them only if
- * no subscription reading the feed still has its items pending.
+ * New validators would turn the next fetch into a 304, and a new fetch time
+ * would let the interval skip the feed: store them only once no
+ * subscription reading the feed still has its items pending.
  */
 static void
-commit_validators(struct run *r, const struct sub_run *subs, size_t nsubs)
+commit_feed_records(struct run *r, const struct sub_run *subs, size_t nsubs)
 {
 	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
 		struct feed_run *fr = &r->feeds[f];
 		struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
-		int safe = fs != NULL && fr->src.feed != NULL;
+		int safe = 1;
 
+		if (fs == NULL || fr->src.feed == NULL)
+			continue;
 		for (size_t i = 0; safe && i < nsubs; i++)
 			if (items_pending(&subs[i]) && sub_reads_feed(subs[i].sub, fr->src.conf))
 				safe = 0;
-		if (!safe)
+		if (!safe) {
+			fs->last_fetch = fr->prev_last_fetch;
 			continue;
+		}
 		free(fs->etag);
 		free(fs->last_modified);
 		fs->etag = fr->new_etag;
@@ -581,7 +607,7 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 	for (size_t i = 0; i < nsubs; i++)
 		if (record_picks(r, &subs[i]) < 0 || touch_if_read(r, subs[i].sub) < 0)
 			return err_oom(e);
-	commit_validators(r, subs, nsubs);
+	commit_feed_records(r, subs, nsubs);
 	if (note_present_items(r, e) < 0)
 		return -1;
 	return state_save(r->st, r->cfg.state_path, e);
