@@ -221,7 +221,10 @@ item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, str
 	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &safe, &text, &links,
 	                e) < 0)
 		goto out;
-	if (links_value(m, &links) < 0 || tv_set(m, "html", tv_str_owned(buf_steal(&safe))) < 0 ||
+	/* Flags, because a Mustache section cannot ask whether a list is empty. */
+	if (links_value(m, &links) < 0 || tv_set_bool(m, "has_links", links.n > 0) < 0 ||
+	    tv_set_bool(m, "has_text", text.len > 0) < 0 ||
+	    tv_set(m, "html", tv_str_owned(buf_steal(&safe))) < 0 ||
 	    tv_set(m, "text", tv_str_owned(buf_steal(&text))) < 0) {
 		err_oom(e);
 		goto out;
@@ -243,6 +246,19 @@ set_link(struct tval *m, const char *key, const char *url, const char *base)
 	return tv_set(m, key, clean ? tv_str_owned(clean) : tv_null());
 }
 
+/* A title for the text part: wrapped at the column like the rest of it. */
+static struct tval *
+wrapped(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	if (text_wrap(s, TEXT_WIDTH, &b) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return tv_str_owned(buf_steal(&b));
+}
+
 static struct tval *
 item_value(const struct item *it, const struct feed_conf *fc, int full, struct err *e)
 {
@@ -254,6 +270,7 @@ item_value(const struct item *it, const struct feed_conf *fc, int full, struct e
 	if (it->has_date)
 		format_local(it->published, date, sizeof date);
 	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
+	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
 	    set_link(m, "link", it->link, fc->url) < 0 ||
 	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
@@ -409,6 +426,7 @@ root_value(const struct digest_input *in, struct err *e)
 	if (tv_set_str(root, "subscription", in->sub->name) < 0 ||
 	    tv_set_str(root, "date", date) < 0 ||
 	    tv_set_int(root, "count", (long long)in->picks->nshow) < 0 ||
+	    tv_set_bool(root, "plural", in->picks->nshow != 1) < 0 ||
 	    tv_set_str(root, "owner", in->cfg->from) < 0 ||
 	    tv_set_str(root, "unsubscribe", in->sub->list_unsubscribe) < 0)
 		goto oom;
