@@ -257,6 +257,7 @@ digest_data(void)
 	tv_set_str(d, "subscription", "john");
 	tv_set_str(d, "date", "Tue, 04 Nov 2008 10:30:00 +0000");
 	tv_set_int(d, "count", 3);
+	tv_set_bool(d, "plural", 1);
 	tv_set_str(d, "owner", "Tidings <tidings@example.org>");
 	tv_set_str(d, "unsubscribe", "mailto:owner@example.org");
 	tv_set_str(f, "title", "John's <Tidbits>");
