@@ -264,6 +264,9 @@ digest_data(void)
 	tv_set_str(f, "link", "http://inodes.org/");
 	tv_set_int(f, "count", 2);
 	tv_set_str(it, "title", "Hello <script>alert(1)</script>");
+	tv_set_str(it, "title_text", "Hello <script>alert(1)</script>");
+	tv_set_bool(it, "has_text", 1);
+	tv_set_bool(it, "has_links", 1);
 	tv_set_str(it, "link", "http://inodes.org/2008/11/hello");
 	tv_set_str(it, "date", "2008-11-04 10:12");
 	tv_set_str(it, "author", "John Ferlito");
