@@ -62,11 +62,11 @@ def spread(xs):
 
 def main(runs_path, floor_path, peers_path):
     runs, floor, peers = load_runs(runs_path), load_floor(floor_path), load_peers(peers_path)
-    print("| N | run | tidings s (min/med/max) | ×curl-floor (med) | ×sfeed | ×rss2email | "
+    print("| N | run | config | tidings s (min/med/max) | ×curl-floor (med) | ×sfeed | ×rss2email | "
           "RSS MB (max) | 304/req | mails |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for (peer, n, phase), rows in sorted(runs.items(), key=lambda k: (k[0][1], k[0][2])):
-        if peer != "tidings":
+        if not peer.startswith("tidings"):
             continue
         ws = [w for w, _ in rows]
         med = statistics.median(ws)
@@ -77,7 +77,8 @@ def main(runs_path, floor_path, peers_path):
             live = runs.get((p, n, phase))
             ref = statistics.median(w for w, _ in live) if live else peers.get((p, n, phase))
             return f"{med / ref:.3f}" if ref else "-"
-        print(f"| {n} | {'all new' if phase == 'a' else 'nothing new'} | {spread(ws)} | "
+        subs = "10 subs" if peer == "tidings10" else "2 subs"
+        print(f"| {n} | {'all new' if phase == 'a' else 'nothing new'} | {subs} | {spread(ws)} | "
               f"{med / fl:.2f} | {ratio('sfeed')} | {ratio('r2e')} | "
               f"{max(float(r['maxrss_mb']) for _, r in rows):.0f} | "
               f"{last['http_304']}/{last['http_req']} | {last['smtp_msgs']} |")

@@ -13,7 +13,9 @@
 # measures tidings only and compares with the peers' recorded rows).
 #
 # env: SHARED (default: ../shared beside the repo), BENCH_WORK
-# (/tmp/tidings-bench), FLOOR_RUNS (3), PEERS ("ours").
+# (/tmp/tidings-bench), FLOOR_RUNS (3), PEERS ("ours"), REPEAT (3 runs of
+# peers.sh), SUBS (2: "all" and "linux"; 10 adds eight one-tag
+# subscriptions, labelled tidings10).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -23,6 +25,10 @@ SHARED=${SHARED:-$top/../shared}
 export BENCH_WORK=${BENCH_WORK:-/tmp/tidings-bench}
 export RESULTS_DIR=$BENCH_WORK/results
 FLOOR_RUNS=${FLOOR_RUNS:-3}
+# SUBS: subscriptions in the config: "all", "linux", then one per tag below.
+SUBS=${SUBS:-2}
+TAGS="News Security Rust Python Networking Releases Tutorials Go"
+export OURS_NAME=tidings; [ "$SUBS" = 2 ] || OURS_NAME=tidings$SUBS
 max=0; for n in $sizes; do [ "$n" -gt "$max" ] && max=$n; done
 
 command -v nginx >/dev/null && command -v hyperfine >/dev/null ||
@@ -40,11 +46,14 @@ export OURS_SETUP="$(cat <<SETUP
   awk -F'\t' '{printf "feed %s {\n  url = \"%s\"\n}\n", \$1, \$2}' "\$BENCH_FEEDS"
   printf 'subscription all {\n  to = {"%s"}\n  first-run = "0"\n  max-items = 0\n}\n' "\$BENCH_TO"
   printf 'subscription linux {\n  to = {"%s"}\n  tags = {"Linux"}\n  first-run = "0"\n  max-items = 0\n}\n' "\$BENCH_TO"
+  i=0; for tag in $TAGS; do
+    [ \$i -lt $((SUBS - 2)) ] || break; i=\$((i + 1))
+    printf 'subscription tag%d {\n  to = {"%s"}\n  tags = {"%s"}\n  first-run = "0"\n  max-items = 0\n}\n' \$i "\$BENCH_TO" "\$tag"
+  done
 } > "\$BENCH_STATE/tidings.conf"
 SETUP
 )"
 export OURS="$build/tidings -c \"\$BENCH_STATE/tidings.conf\""
-export OURS_NAME=tidings
 for _ in $(seq "${REPEAT:-3}"); do
 	PEERS=${PEERS:-ours} "$SHARED/bench/peers.sh" $sizes
 done
