@@ -209,32 +209,105 @@ links_value(struct tval *m, const struct strv *links)
 	return 0;
 }
 
-/* The item's content: sanitised HTML and wrapped text, from one parse. */
+struct rendered {
+	const struct item *item;   /* NULL: empty slot */
+	struct buf html;
+	struct buf text;
+	struct strv links;
+};
+
+struct render_cache {
+	struct rendered *slot;
+	size_t cap;                /* a power of two */
+	size_t n;
+};
+
+struct render_cache *
+render_cache_new(void)
+{
+	return calloc(1, sizeof(struct render_cache));
+}
+
+void
+render_cache_free(struct render_cache *c)
+{
+	for (size_t i = 0; c != NULL && i < c->cap; i++) {
+		buf_free(&c->slot[i].html);
+		buf_free(&c->slot[i].text);
+		strv_free(&c->slot[i].links);
+	}
+	if (c != NULL)
+		free(c->slot);
+	free(c);
+}
+
+static struct rendered *
+cache_slot(struct render_cache *c, const struct item *it)
+{
+	uint64_t h = hash64(&it, sizeof it);
+	size_t i = h & (c->cap - 1);
+
+	while (c->slot[i].item != NULL && c->slot[i].item != it)
+		i = (i + 1) & (c->cap - 1);
+	return &c->slot[i];
+}
+
 static int
-item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct err *e)
+cache_grow(struct render_cache *c)
+{
+	struct render_cache bigger = {NULL, c->cap ? c->cap * 2 : 1024, c->n};
+
+	if ((bigger.slot = calloc(bigger.cap, sizeof *bigger.slot)) == NULL)
+		return -1;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slot[i].item != NULL)
+			*cache_slot(&bigger, c->slot[i].item) = c->slot[i];
+	free(c->slot);
+	*c = bigger;
+	return 0;
+}
+
+/* The item's content: sanitised HTML and wrapped text, from one parse, once. */
+static const struct rendered *
+render_item(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
+            struct err *e)
 {
 	const char *html = it->content ? it->content : it->summary ? it->summary : "";
-	struct buf safe = BUF_INIT, text = BUF_INIT;
-	struct strv links = STRV_INIT;
-	int rc = -1;
+	struct rendered *r;
 
-	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &safe, &text, &links,
-	                e) < 0)
-		goto out;
-	/* Flags, because a Mustache section cannot ask whether a list is empty. */
-	if (links_value(m, &links) < 0 || tv_set_bool(m, "has_links", links.n > 0) < 0 ||
-	    tv_set_bool(m, "has_text", text.len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_owned(buf_steal(&safe))) < 0 ||
-	    tv_set(m, "text", tv_str_owned(buf_steal(&text))) < 0) {
+	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0) {
 		err_oom(e);
-		goto out;
+		return NULL;
 	}
-	rc = 0;
-out:
-	buf_free(&safe);
-	buf_free(&text);
-	strv_free(&links);
-	return rc;
+	if ((r = cache_slot(c, it))->item == it)
+		return r;
+	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &r->html, &r->text,
+	                &r->links, e) < 0) {
+		buf_free(&r->html);
+		buf_free(&r->text);
+		strv_free(&r->links);
+		return NULL;
+	}
+	r->item = it;
+	c->n++;
+	return r;
+}
+
+static int
+item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
+          struct render_cache *cache, struct err *e)
+{
+	const struct rendered *r = render_item(cache, it, fc, e);
+
+	if (r == NULL)
+		return -1;
+	/* Flags, because a Mustache section cannot ask whether a list is empty. */
+	if (links_value(m, &r->links) < 0 || tv_set_bool(m, "has_links", r->links.n > 0) < 0 ||
+	    tv_set_bool(m, "has_text", r->text.len > 0) < 0 ||
+	    tv_set(m, "html", tv_str_borrowed(buf_str(&r->html), r->html.len)) < 0 ||
+	    tv_set(m, "text", tv_str_borrowed(buf_str(&r->text), r->text.len)) < 0)
+		return err_oom(e);
+	return 0;
 }
 
 /* Links go into href attributes: only http, https and mailto survive. */
@@ -260,7 +333,8 @@ wrapped(const char *s)
 }
 
 static struct tval *
-item_value(const struct item *it, const struct feed_conf *fc, int full, struct err *e)
+item_value(const struct item *it, const struct feed_conf *fc, struct render_cache *cache,
+           struct err *e)
 {
 	struct tval *m = tv_map();
 	char date[32] = "";
@@ -276,7 +350,7 @@ item_value(const struct item *it, const struct feed_conf *fc, int full, struct e
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
 	    tv_set(m, "tags", it->ntags ? tags_value(it) : tv_null()) < 0)
 		goto oom;
-	if (full && item_body(m, it, fc, e) < 0) {
+	if (cache != NULL && item_body(m, it, fc, cache, e) < 0) {
 		tv_free(m);
 		return NULL;
 	}
@@ -367,7 +441,7 @@ feeds_value(const struct digest_input *in, struct tval *root, struct err *e)
 			full = 0;
 		}
 		show_full = per_feed <= 0 || full < (size_t)per_feed;
-		if ((v = item_value(p->item, s->conf, show_full, e)) == NULL)
+		if ((v = item_value(p->item, s->conf, show_full ? in->cache : NULL, e)) == NULL)
 			goto fail;
 		if (tv_push(show_full ? g.items : g.more, v) < 0)
 			goto oom;

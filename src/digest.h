@@ -19,6 +19,14 @@
 #include "util.h"
 
 struct digest_templates;
+struct render_cache;
+
+/*
+ * Each item's content, sanitised and turned into text once per run, however
+ * many subscriptions show it.  The digests borrow from it: free it last.
+ */
+struct render_cache *render_cache_new(void);
+void render_cache_free(struct render_cache *c);
 
 /* Compile every subscription's templates (text, HTML, subject), once. */
 int digest_templates_load(const struct config *cfg, struct digest_templates **out, struct err *e);
@@ -31,6 +39,7 @@ struct digest_input {
 	size_t nsrc;
 	const struct picks *picks;
 	const struct state *st;      /* for the failing-feeds footer; may be NULL */
+	struct render_cache *cache;
 	time_t now;
 	int have_since;
 	time_t since;

@@ -149,32 +149,6 @@ put_utf8(struct buf *b, unsigned long cp)
 	return buf_add(b, s, n);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))
-			return 0; /* overlong, surrogate */
-		return 3;
-	}
-	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-		    (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 /* windows-1252 0x80-0x9F; the five holes read as latin-1 (C1 controls). */
 static const unsigned short cp1252_high[32] = {
     0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
@@ -218,7 +192,7 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 			i++;
 			continue;
 		}
-		if (!all1252 && (k = utf8_seq(p + i, n - i)) > 0) {
+		if (!all1252 && (k = utf8_len(p + i, n - i)) > 0) {
 			i += k;
 			continue;
 		}

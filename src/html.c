@@ -174,34 +174,11 @@ is_elem(const xmlNode *n, const char *name)
 
 /* ---- UTF-8 ---- */
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
+/* A valid character that is not NUL (NULs are dropped), or 0. */
 static size_t
-utf8_len(const unsigned char *s, size_t n)
+utf8_char(const unsigned char *s, size_t n)
 {
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return s[0] != 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
+	return s[0] != 0 ? utf8_len(s, n) : 0;
 }
 
 /*
@@ -215,14 +192,14 @@ utf8_fixed(const char *s, size_t n, size_t *outn, int *oom)
 	struct buf b = BUF_INIT;
 	size_t i = 0, k;
 
-	while (i < n && (k = utf8_len(u + i, n - i)) > 0)
+	while (i < n && (k = utf8_char(u + i, n - i)) > 0)
 		i += k;
 	if (i == n)
 		return NULL;
 	if (buf_add(&b, s, i) < 0)
 		goto oom;
 	while (i < n) {
-		if ((k = utf8_len(u + i, n - i)) > 0) {
+		if ((k = utf8_char(u + i, n - i)) > 0) {
 			if (buf_add(&b, s + i, k) < 0)
 				goto oom;
 			i += k;

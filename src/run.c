@@ -51,6 +51,7 @@ struct run {
 	struct state *st;
 	struct state_lock *lock;
 	struct digest_templates *tpl;
+	struct render_cache *cache;
 	struct feed_run *feeds;
 	struct source *sources;   /* feeds[i].src, contiguous for select */
 	int *sub_selected;        /* per subscription */
@@ -204,7 +205,8 @@ setup(struct run *r, struct err *e)
 		return -1;
 	r->feeds = calloc(r->cfg.nfeeds + 1, sizeof *r->feeds);
 	r->sources = calloc(r->cfg.nfeeds + 1, sizeof *r->sources);
-	if (r->feeds == NULL || r->sources == NULL)
+	r->cache = render_cache_new();
+	if (r->feeds == NULL || r->sources == NULL || r->cache == NULL)
 		return err_oom(e);
 	if (select_subscriptions(r, e) < 0)
 		return -1;
@@ -434,7 +436,7 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 {
 	struct select_params p = {r->mode.select, r->now, r->cli->since};
 	struct digest_input in = {&r->cfg, sr->sub, r->sources, r->cfg.nfeeds, &sr->picks, r->st,
-	                          r->now, r->cli->have_since, r->cli->since};
+	                          r->cache, r->now, r->cli->have_since, r->cli->since};
 	struct digest_output d;
 	int rc;
 
@@ -693,6 +695,7 @@ teardown(struct run *r)
 	free(r->sources);
 	free(r->sub_selected);
 	digest_templates_free(r->tpl);
+	render_cache_free(r->cache);
 	state_free(r->st);
 	if (r->lock)
 		state_unlock(r->lock);

@@ -24,6 +24,7 @@ struct tval {
 	long long i;            /* TV_BOOL, TV_INT */
 	char *s;                /* TV_STR, TV_NUM */
 	size_t slen;
+	int borrowed;           /* s belongs to the caller: not freed */
 	struct tval **v;        /* TV_LIST, TV_MAP */
 	char **k;               /* TV_MAP keys, parallel to v */
 	size_t n, cap;
@@ -117,6 +118,21 @@ tv_str_owned(char *s)
 	}
 	v->s = s;
 	v->slen = strlen(s);
+	return v;
+}
+
+struct tval *
+tv_str_borrowed(const char *s, size_t n)
+{
+	struct tval *v;
+
+	if (s == NULL)
+		return tv_null();
+	if ((v = tv_new(TV_STR)) != NULL) {
+		v->s = (char *)s;
+		v->slen = n;
+		v->borrowed = 1;
+	}
 	return v;
 }
 
@@ -228,7 +244,8 @@ tv_free(struct tval *v)
 	}
 	free(v->v);
 	free(v->k);
-	free(v->s);
+	if (!v->borrowed)
+		free(v->s);
 	free(v);
 }
 

@@ -23,6 +23,8 @@ struct tval *tv_num(const char *text);          /* a number as written, e.g. "1.
 struct tval *tv_str(const char *s);             /* copies s; NULL s gives tv_null() */
 struct tval *tv_strn(const char *s, size_t n);
 struct tval *tv_str_owned(char *s);             /* takes s */
+/* Refers to s (n bytes) without copying: s must outlive the value. */
+struct tval *tv_str_borrowed(const char *s, size_t n);
 struct tval *tv_list(void);
 struct tval *tv_map(void);
 /* Container operations take ownership of v, also on failure; -1 on OOM. */

@@ -71,6 +71,9 @@ int str_eq(const char *a, const char *b);     /* NULL-safe */
 int str_ieq(const char *a, const char *b);    /* NULL-safe, ASCII case-insensitive */
 int str_has_prefix(const char *s, const char *prefix);
 
+/* Length of the valid UTF-8 sequence at p (n bytes left; NUL counts), or 0. */
+size_t utf8_len(const unsigned char *p, size_t n);
+
 uint64_t hash64(const void *p, size_t n);     /* FNV-1a */
 uint64_t hash64_str(const char *s);
 
