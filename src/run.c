@@ -805,6 +805,8 @@ print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t n
 		snprintf(status, sizeof status, "gone (410)");
 	else if (fs->last_error)
 		snprintf(status, sizeof status, "%.60s", fs->last_error);
+	else if (fs->last_status == 0)
+		snprintf(status, sizeof status, fs->last_fetch ? "ok" : "-");  /* file: URLs */
 	else
 		snprintf(status, sizeof status, "%ld", fs->last_status);
 	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);

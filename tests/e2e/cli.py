@@ -114,5 +114,27 @@ class ConfigErrors(unittest.TestCase):
             self.assertIn('xmlUrl="https://x.example/feed"', r.stdout)
 
 
+class ShippedConfigs(unittest.TestCase):
+    """The configs in conf/ pass `check` (the example against the repo's
+    templates: installed, it uses the installed ones)."""
+    SRC = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+    def test_example_conf_checks(self):
+        r = tidings("-c", os.path.join(self.SRC, "conf", "example.conf"), "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 feed, 1 subscription", r.stdout)
+
+    def test_tidings_conf_example_checks(self):
+        with tempfile.TemporaryDirectory() as d:
+            conf = os.path.join(d, "tidings.conf")
+            with open(os.path.join(self.SRC, "conf", "tidings.conf.example")) as f:
+                text = f.read()
+            with open(conf, "w") as f:
+                f.write(text + '\ntemplates = "%s"\n' % os.path.join(self.SRC, "templates"))
+            r = tidings("-c", conf, "check")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("subscription john", r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
