@@ -924,11 +924,64 @@ same_url(const char *text, const char *url, const char *href)
 	       (strlen(rest) == tl + 1 && rest[tl] == '/' && strncmp(text, rest, tl) == 0);
 }
 
+/* " [N]": url's number among this item's references, the same for a repeat. */
+static void
+tx_ref(struct tx *t, const char *url)
+{
+	char ref[32];
+	size_t idx;
+
+	for (idx = t->links0; idx < t->links->n; idx++)
+		if (strcmp(t->links->v[idx], url) == 0)
+			break;
+	if (idx == t->links->n && strv_push(t->links, url) < 0) {
+		t->oom = 1;
+		return;
+	}
+	snprintf(ref, sizeof ref, "[%zu]", (size_t)t->first_ref + idx - t->links0);
+	t->space = t->para.len > 0;
+	tx_text(t, ref);
+}
+
+/*
+ * An image: its alt text, or a mark where it stands, and a reference to it
+ * unless it is a link's content (the link's reference follows) or a
+ * tracking pixel.
+ */
+static void
+tx_image(struct tx *t, xmlNodePtr n)
+{
+	xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
+	xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
+	char *url = src != NULL ? url_clean((const char *)src, t->base) : NULL;
+	char *mark;
+
+	if (url != NULL && (img_pixel(n) || tracker_host(url) || str_has_prefix(url, "mailto:"))) {
+		free(url);
+		url = NULL;
+	}
+	if (url != NULL || (alt != NULL && !str_empty((const char *)alt))) {
+		mark = alt != NULL && !str_empty((const char *)alt)
+		               ? str_printf("[image: %s]", (const char *)alt) : str_dup("[image]");
+		t->space = 1;
+		if (mark == NULL)
+			t->oom = 1;
+		else
+			tx_text(t, mark);
+		free(mark);
+		if (url != NULL && !t->in_link)
+			tx_ref(t, url);
+		t->space = 1;
+	}
+	free(url);
+	xmlFree(alt);
+	xmlFree(src);
+}
+
 static void
 tx_link_end(struct tx *t, const char *href)
 {
-	char ref[32];
-	size_t idx, start = t->link_broken ? t->para.len : t->link_start;
+	size_t start = t->link_broken ? t->para.len : t->link_start;
 	char *text;
 
 	t->in_link = 0;
@@ -945,16 +998,7 @@ tx_link_end(struct tx *t, const char *href)
 		return;
 	}
 	free(text);
-	for (idx = t->links0; idx < t->links->n; idx++)
-		if (strcmp(t->links->v[idx], t->link_url) == 0)
-			break;
-	if (idx == t->links->n && strv_push(t->links, t->link_url) < 0) {
-		t->oom = 1;
-		return;
-	}
-	snprintf(ref, sizeof ref, "[%zu]", (size_t)t->first_ref + idx - t->links0);
-	t->space = t->para.len > 0;
-	tx_text(t, ref);
+	tx_ref(t, t->link_url);
 }
 
 static void tx_children(struct tx *t, xmlNodePtr n, int depth);
@@ -996,19 +1040,7 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 		return;
 	}
 	if (is_elem(n, "img")) {
-		v = xmlGetProp(n, (const xmlChar *)"alt");
-		if (v != NULL && !str_empty((const char *)v)) {
-			char *s = str_printf("[image: %s]", (const char *)v);
-
-			t->space = 1;
-			if (s == NULL)
-				t->oom = 1;
-			else
-				tx_text(t, s);
-			free(s);
-			t->space = 1;
-		}
-		xmlFree(v);
+		tx_image(t, n);
 		return;
 	}
 	if (is_elem(n, "li")) {

@@ -261,6 +261,21 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 	report_poll(r, fr->src.conf, rep, msg, res);
 }
 
+/*
+ * Every feed of the run stays in memory until the digests are rendered, and
+ * a digest shows an item's content, else its summary: many feeds carry both.
+ */
+static void
+keep_what_digests_need(struct feed *f)
+{
+	for (size_t i = 0; i < f->nitems; i++) {
+		if (f->items[i].content != NULL && f->items[i].summary != NULL) {
+			free(f->items[i].summary);
+			f->items[i].summary = NULL;
+		}
+	}
+}
+
 static void
 parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 {
@@ -273,6 +288,7 @@ parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 		return;
 	}
 	fr->src.feed = &fr->parsed;
+	keep_what_digests_need(&fr->parsed);
 	if (fr->parsed.warning)
 		say(r, "feed %s: %s", fr->src.conf->name, fr->parsed.warning);
 	say(r, "feed %s: %zu items", fr->src.conf->name, fr->parsed.nitems);

@@ -253,7 +253,10 @@ START_TEST(text_blocks)
 	                  "<pre>  code &lt;x&gt;\n    indented</pre>"
 	                  "<p>a<br>b<script>alert(1)</script><style>p{}</style></p>"
 	                  "<p>x&nbsp;y &eacute; &#8217; &lt;tag&gt;</p>"
-	                  "<p><img src=\"c.png\" alt=\"a cat\"><img src=\"p.gif\"></p>",
+	                  "<p><img src=\"c.png\" alt=\"a cat\"><img src=\"p.gif\"></p>"
+	                  "<p><img src=\"d.png\"><img src=\"t.gif\" width=\"1\" height=\"1\">"
+	                  "<img src=\"https://pixel.wp.com/g.gif\"> "
+	                  "<a href=\"/big\"><img src=\"thumb.png\"></a></p>",
 	                  72, 1, &links);
 
 	ck_assert_str_eq(s, "Heading & co\n"
@@ -279,8 +282,16 @@ START_TEST(text_blocks)
 	                    "\n"
 	                    "x y \xc3\xa9 \xe2\x80\x99 <tag>\n"
 	                    "\n"
-	                    "[image: a cat]");
-	ck_assert_uint_eq(links.n, 0);
+	                    "[image: a cat] [1] [image] [2]\n"
+	                    "\n"
+	                    "[image] [3] [image] [4]");
+	/* Images are referenced like links, even without alt text; a linked
+	 * image is the link's text; tracking pixels and trackers stay out. */
+	ck_assert_uint_eq(links.n, 4);
+	ck_assert_str_eq(links.v[0], "http://ex.org/blog/2024/c.png");
+	ck_assert_str_eq(links.v[1], "http://ex.org/blog/2024/p.gif");
+	ck_assert_str_eq(links.v[2], "http://ex.org/blog/2024/d.png");
+	ck_assert_str_eq(links.v[3], "http://ex.org/big");
 	free(s);
 	strv_free(&links);
 }
