@@ -402,6 +402,16 @@ date_format_rfc3339(time_t t, char *buf, size_t size)
 }
 
 int
+date_format_local(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	return strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0 ? -1 : 0;
+}
+
+int
 date_parse_since(const char *s, time_t *out)
 {
 	int y, mo, d;

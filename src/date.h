@@ -17,6 +17,9 @@ int date_parse(const char *s, time_t *out);
 /* RFC 5322 date in the local zone: "Thu, 26 Nov 2026 07:00:00 +0100". */
 int date_format_rfc5322(time_t t, char *buf, size_t size);
 
+/* For people: "2026-11-26 07:00" in the local zone. */
+int date_format_local(time_t t, char *buf, size_t size);
+
 /* RFC 3339 in UTC: "2026-11-26T06:00:00Z". */
 int date_format_rfc3339(time_t t, char *buf, size_t size);
 

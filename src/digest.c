@@ -162,15 +162,6 @@ digest_templates_free(struct digest_templates *t)
 
 /* ---- the data the templates see ---- */
 
-static void
-format_local(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
-		snprintf(buf, size, "?");
-}
-
 static struct tval *
 tags_value(const struct item *it)
 {
@@ -341,8 +332,8 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 
 	if (m == NULL)
 		goto oom;
-	if (it->has_date)
-		format_local(it->published, date, sizeof date);
+	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
+		date[0] = '\0';
 	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
 	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
 	    set_link(m, "link", it->link, fc->url) < 0 ||
@@ -472,12 +463,12 @@ problems_value(const struct digest_input *in, struct tval *root)
 		const struct feed_conf *fc = in->src[i].conf;
 		const struct feed_state *fs = state_feed((struct state *)in->st, fc->url, 0);
 		struct tval *m;
-		char since[32];
+		char since[32] = "";
 
 		if (fs == NULL || fs->failures < in->cfg->fetch.report_after ||
-		    (in->sub->feeds.n && !strv_contains_icase(&in->sub->feeds, fc->name)))
+		    !select_sub_reads_feed(in->sub, fc))
 			continue;
-		format_local(fs->first_failure, since, sizeof since);
+		date_format_local(fs->first_failure, since, sizeof since);
 		if ((m = tv_map()) == NULL || tv_push(list, m) < 0 ||
 		    tv_set_str(m, "feed", fc->name) < 0 ||
 		    tv_set_str(m, "error", fs->last_error ? fs->last_error : "failing") < 0 ||
@@ -492,7 +483,7 @@ static struct tval *
 root_value(const struct digest_input *in, struct err *e)
 {
 	struct tval *root = tv_map();
-	char date[64], since[32];
+	char date[64], since[32] = "";
 
 	if (root == NULL)
 		goto oom;
@@ -505,7 +496,7 @@ root_value(const struct digest_input *in, struct err *e)
 	    tv_set_str(root, "unsubscribe", in->sub->list_unsubscribe) < 0)
 		goto oom;
 	if (in->have_since) {
-		format_local(in->since, since, sizeof since);
+		date_format_local(in->since, since, sizeof since);
 		if (tv_set_str(root, "since", since) < 0 ||
 		    (in->picks->undated && tv_set_int(root, "undated", (long long)in->picks->undated) < 0))
 			goto oom;

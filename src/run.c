@@ -33,10 +33,9 @@ struct mode {
 
 /* One configured feed during this run. */
 struct feed_run {
-	struct source src;        /* conf + what was parsed (src.feed) */
+	struct source *src;       /* in run.sources: conf + what was parsed (src->feed) */
 	struct feed parsed;
 	int wanted;               /* some selected subscription reads it */
-	int fetched;              /* a transfer ran */
 	int unconditional;        /* fetch without validators */
 	char *new_etag;           /* validators to store once its items are safe */
 	char *new_last_modified;
@@ -53,7 +52,7 @@ struct run {
 	struct digest_templates *tpl;
 	struct render_cache *cache;
 	struct feed_run *feeds;
-	struct source *sources;   /* feeds[i].src, contiguous for select */
+	struct source *sources;   /* per feed, contiguous for select */
 	int *sub_selected;        /* per subscription */
 	time_t now;
 	int status;               /* the exit status so far */
@@ -62,11 +61,28 @@ struct run {
 	size_t nfetched;
 };
 
+/* One line on stderr, "tidings: " first. */
 static void
-say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+vline(const char *fmt, va_list ap)
+{
+	fputs("tidings: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Problems: one line each, always. */
+static void __attribute__((format(printf, 1, 2)))
+complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(fmt, ap);
+	va_end(ap);
+}
 
 /* Progress for -v; cron stays silent otherwise. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 say(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -74,20 +90,12 @@ say(const struct run *r, const char *fmt, ...)
 	if (r->cli->verbose == 0 || r->cli->quiet)
 		return;
 	va_start(ap, fmt);
-	fputs("tidings: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vline(fmt, ap);
 	va_end(ap);
 }
 
-static void
-complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* The live line a person at a terminal sees; erased before anything else is said. */
-static void
-progress(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 progress(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -99,19 +107,6 @@ progress(const struct run *r, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-
-/* Problems: one line each on stderr, always. */
-static void
-complain(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("tidings: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
 	va_end(ap);
 }
 
@@ -154,12 +149,6 @@ select_subscriptions(struct run *r, struct err *e)
 	return 0;
 }
 
-static int
-sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc)
-{
-	return sub->feeds.n == 0 || strv_contains_icase(&sub->feeds, fc->name);
-}
-
 /* Which feeds this run needs, and which must be fetched whole. */
 static void
 plan_feeds(struct run *r)
@@ -167,10 +156,11 @@ plan_feeds(struct run *r)
 	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
 		struct feed_run *fr = &r->feeds[f];
 
-		fr->src.conf = &r->cfg.feeds[f];
+		fr->src = &r->sources[f];
+		fr->src->conf = &r->cfg.feeds[f];
 		fr->unconditional = !r->mode.conditional;
 		for (size_t s = 0; s < r->cfg.nsubs; s++) {
-			if (!r->sub_selected[s] || !sub_reads_feed(&r->cfg.subs[s], fr->src.conf))
+			if (!r->sub_selected[s] || !select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
 				continue;
 			fr->wanted = 1;
 			/* A subscription's first run must see every item, not a 304. */
@@ -180,22 +170,29 @@ plan_feeds(struct run *r)
 	}
 }
 
+/* The config -c names, else the default one; every problem already on stderr. */
+static int
+open_config(const struct cli *c, struct config *cfg, struct err *e)
+{
+	char *fallback = NULL;
+	const char *path = c->config_path;
+	int rc;
+
+	if (path == NULL && (path = fallback = config_default_path()) == NULL)
+		return err_set(e, EX_CONFIG, "no configuration file: use -c FILE");
+	rc = config_load(path, cfg, stderr, e);
+	free(fallback);
+	return rc;
+}
+
 static int
 setup(struct run *r, struct err *e)
 {
-	const char *path = r->cli->config_path;
-	char *fallback = NULL;
-
 	r->now = time(NULL);
 	r->status = EX_OK;
 	r->progress = isatty(STDERR_FILENO) && !r->cli->quiet;
-	if (path == NULL && (path = fallback = config_default_path()) == NULL)
-		return err_set(e, EX_CONFIG, "no configuration file: use -c FILE");
-	if (config_load(path, &r->cfg, stderr, e) < 0) {
-		free(fallback);
+	if (open_config(r->cli, &r->cfg, e) < 0)
 		return -1;
-	}
-	free(fallback);
 	r->have_cfg = 1;
 	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
 		return -1;
@@ -237,12 +234,12 @@ report_poll(const struct run *r, const struct feed_conf *fc, enum poll_report re
 static void
 update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result *res)
 {
-	struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 1);
+	struct feed_state *fs = state_feed(r->st, fr->src->conf->url, 1);
 	char *etag, *last_modified, msg[512] = "";
 	enum poll_report rep;
 
 	if (fs == NULL) {
-		complain("feed %s: out of memory", fr->src.conf->name);
+		complain("feed %s: out of memory", fr->src->conf->name);
 		return;
 	}
 	etag = str_dup(fs->etag);
@@ -258,7 +255,7 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 		free(etag);
 		free(last_modified);
 	}
-	report_poll(r, fr->src.conf, rep, msg, res);
+	report_poll(r, fr->src->conf, rep, msg, res);
 }
 
 /*
@@ -281,17 +278,17 @@ parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 {
 	struct err e = {0};
 
-	if (feed_parse(res->body, res->len, fr->src.conf->url, &fr->parsed, &e) < 0) {
+	if (feed_parse(res->body, res->len, fr->src->conf->url, &fr->parsed, &e) < 0) {
 		/* A feed that does not parse counts as a failed fetch. */
 		res->outcome = FETCH_FAILED;
 		snprintf(res->error, sizeof res->error, "%.*s", (int)sizeof res->error - 1, e.msg);
 		return;
 	}
-	fr->src.feed = &fr->parsed;
+	fr->src->feed = &fr->parsed;
 	keep_what_digests_need(&fr->parsed);
 	if (fr->parsed.warning)
-		say(r, "feed %s: %s", fr->src.conf->name, fr->parsed.warning);
-	say(r, "feed %s: %zu items", fr->src.conf->name, fr->parsed.nitems);
+		say(r, "feed %s: %s", fr->src->conf->name, fr->parsed.warning);
+	say(r, "feed %s: %zu items", fr->src->conf->name, fr->parsed.nitems);
 }
 
 static void
@@ -300,42 +297,41 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 	struct run *r = arg;
 	struct feed_run *fr = req->userdata;
 
-	fr->fetched = 1;
 	progress(r, NULL);
 	if (res->outcome == FETCH_OK)
 		parse_body(r, fr, res);
 	else if (res->outcome == FETCH_NOT_MODIFIED)
-		say(r, "feed %s: not modified", fr->src.conf->name);
+		say(r, "feed %s: not modified", fr->src->conf->name);
 	if (r->mode.record)
 		update_feed_state(r, fr, res);
 	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
-		complain("feed %s: %s", fr->src.conf->name, res->error);
+		complain("feed %s: %s", fr->src->conf->name, res->error);
 	progress(r, "tidings: %zu/%zu feeds fetched", ++r->nfetched, r->nrequests);
 }
 
 static int
 due(struct run *r, const struct feed_run *fr)
 {
-	const struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+	const struct feed_state *fs = state_feed(r->st, fr->src->conf->url, 0);
 	char why[256] = "";
 
 	if (!r->mode.conditional || fs == NULL)
 		return 1;
-	if (poll_due(fs, fr->src.conf->interval, r->now, why, sizeof why))
+	if (poll_due(fs, fr->src->conf->interval, r->now, why, sizeof why))
 		return 1;
-	say(r, "feed %s: not polled: %s", fr->src.conf->name, why);
+	say(r, "feed %s: not polled: %s", fr->src->conf->name, why);
 	return 0;
 }
 
 static void
 request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 {
-	const struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+	const struct feed_state *fs = state_feed(r->st, fr->src->conf->url, 0);
 
 	memset(q, 0, sizeof *q);
-	q->url = fr->src.conf->url;
-	q->user_agent = fr->src.conf->user_agent;
-	q->insecure = fr->src.conf->insecure;
+	q->url = fr->src->conf->url;
+	q->user_agent = fr->src->conf->user_agent;
+	q->insecure = fr->src->conf->insecure;
 	q->allow_file = is_file_url(q->url);
 	q->userdata = fr;
 	if (fs != NULL && !fr->unconditional) {
@@ -369,8 +365,6 @@ fetch_feeds(struct run *r, struct err *e)
 	rc = n ? fetch_all(reqs, n, &opt, on_fetched, r, e) : 0;
 	progress(r, NULL);
 	free(reqs);
-	for (size_t f = 0; f < r->cfg.nfeeds; f++)
-		r->sources[f] = r->feeds[f].src;
 	return rc;
 }
 
@@ -379,7 +373,7 @@ static int
 note_present_items(struct run *r, struct err *e)
 {
 	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
-		const struct feed *fd = r->feeds[f].src.feed;
+		const struct feed *fd = r->feeds[f].src->feed;
 		char **ids;
 
 		if (fd == NULL)
@@ -388,7 +382,7 @@ note_present_items(struct run *r, struct err *e)
 			return err_oom(e);
 		for (size_t i = 0; i < fd->nitems; i++)
 			ids[i] = fd->items[i].id;
-		if (state_feed_seen(r->st, r->feeds[f].src.conf->url, ids, fd->nitems, r->now,
+		if (state_feed_seen(r->st, r->feeds[f].src->conf->url, ids, fd->nitems, r->now,
 		                    r->cfg.retention) < 0) {
 			free(ids);
 			return err_oom(e);
@@ -554,7 +548,6 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 
 /* ---- record ---- */
 
-
 static int
 record_picks(struct run *r, const struct sub_run *sr)
 {
@@ -577,7 +570,7 @@ static int
 touch_if_read(struct run *r, const struct sub_conf *sub)
 {
 	for (size_t f = 0; f < r->cfg.nfeeds; f++)
-		if (r->feeds[f].src.feed != NULL && sub_reads_feed(sub, r->feeds[f].src.conf))
+		if (r->feeds[f].src->feed != NULL && select_sub_reads_feed(sub, r->feeds[f].src->conf))
 			return state_sub_touch(r->st, sub->name);
 	return 0;
 }
@@ -599,13 +592,13 @@ commit_feed_records(struct run *r, const struct sub_run *subs, size_t nsubs)
 {
 	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
 		struct feed_run *fr = &r->feeds[f];
-		struct feed_state *fs = state_feed(r->st, fr->src.conf->url, 0);
+		struct feed_state *fs = state_feed(r->st, fr->src->conf->url, 0);
 		int safe = 1;
 
-		if (fs == NULL || fr->src.feed == NULL)
+		if (fs == NULL || fr->src->feed == NULL)
 			continue;
 		for (size_t i = 0; safe && i < nsubs; i++)
-			if (items_pending(&subs[i]) && sub_reads_feed(subs[i].sub, fr->src.conf))
+			if (items_pending(&subs[i]) && select_sub_reads_feed(subs[i].sub, fr->src->conf))
 				safe = 0;
 		if (!safe) {
 			fs->last_fetch = fr->prev_last_fetch;
@@ -702,7 +695,7 @@ static void
 teardown(struct run *r)
 {
 	for (size_t f = 0; r->feeds && f < r->cfg.nfeeds; f++) {
-		if (r->feeds[f].src.feed)
+		if (r->sources != NULL && r->sources[f].feed != NULL)
 			feed_free(&r->feeds[f].parsed);
 		free(r->feeds[f].new_etag);
 		free(r->feeds[f].new_last_modified);
@@ -760,23 +753,13 @@ cmd_catch_up(const struct cli *c)
 static int
 load_config(const struct cli *c, struct config *cfg)
 {
-	char *fallback = NULL;
-	const char *path = c->config_path;
 	struct err e = {0};
-	int rc;
 
-	if (path == NULL && (path = fallback = config_default_path()) == NULL) {
-		complain("no configuration file: use -c FILE");
-		return EX_CONFIG;
-	}
-	rc = config_load(path, cfg, stderr, &e);
-	free(fallback);
-	if (rc < 0) {
-		if (e.msg[0])
-			complain("%s", e.msg);
-		return e.code ? e.code : EX_CONFIG;
-	}
-	return EX_OK;
+	if (open_config(c, cfg, &e) == 0)
+		return EX_OK;
+	if (e.msg[0])
+		complain("%s", e.msg);
+	return e.code ? e.code : EX_CONFIG;
 }
 
 int
@@ -803,9 +786,7 @@ cmd_check(const struct cli *c)
 static void
 format_when(time_t t, char *buf, size_t size)
 {
-	struct tm tm;
-
-	if (t == 0 || localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
+	if (t == 0 || date_format_local(t, buf, size) < 0)
 		snprintf(buf, size, "never");
 }
 

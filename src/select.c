@@ -74,8 +74,8 @@ select_tags_match(const struct sub_conf *sub, const struct item *it, const struc
 	return 1;
 }
 
-static int
-sub_takes_feed(const struct sub_conf *sub, const struct feed_conf *fc)
+int
+select_sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc)
 {
 	return sub->feeds.n == 0 || strv_contains_icase(&sub->feeds, fc->name);
 }
@@ -145,7 +145,7 @@ collect(const struct sub_conf *sub, const struct source *src, size_t nsrc, const
 	for (size_t s = 0; s < nsrc; s++) {
 		const struct feed *f = src[s].feed;
 
-		if (f == NULL || !sub_takes_feed(sub, src[s].conf))
+		if (f == NULL || !select_sub_reads_feed(sub, src[s].conf))
 			continue;
 		for (size_t i = 0; i < f->nitems; i++) {
 			const struct item *it = &f->items[i];

@@ -57,6 +57,9 @@ struct picks {
 	size_t held_back;        /* new items beyond max-items, left for the next run */
 };
 
+/* Does the subscription read this feed (its feeds list, or every feed)? */
+int select_sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc);
+
 /* Does an item with these tags (plus its feed's) pass the subscription's filters? */
 int select_tags_match(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc);
 
