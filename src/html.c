@@ -503,6 +503,27 @@ img_pixel(xmlNodePtr n)
 	return bad;
 }
 
+/*
+ * Where an image may be shown from, in either part: http(s) only, never a
+ * pixel or a tracker.  NULL if nowhere.  Caller frees.
+ */
+static char *
+img_url(xmlNodePtr n, const char *base)
+{
+	xmlChar *src;
+	char *url;
+
+	if (img_pixel(n) || (src = xmlGetProp(n, (const xmlChar *)"src")) == NULL)
+		return NULL;
+	url = url_clean((const char *)src, base);
+	xmlFree(src);
+	if (url != NULL && (str_has_prefix(url, "mailto:") || tracker_host(url))) {
+		free(url);
+		url = NULL;
+	}
+	return url;
+}
+
 static void san_children(xmlNodePtr parent, const char *base, int depth);
 
 static void
@@ -532,7 +553,7 @@ san_node(xmlNodePtr n, const char *base, int depth)
 		return;
 	}
 	img = is_elem(n, "img");
-	if (img && img_pixel(n)) {
+	if (img && (url = img_url(n, base)) == NULL) {
 		drop(n);
 		return;
 	}
@@ -541,9 +562,7 @@ san_node(xmlNodePtr n, const char *base, int depth)
 		if (!attr_ok(n, a, base, &url))
 			xmlRemoveProp(a);
 	}
-	if (img && (url == NULL || tracker_host(url))) {
-		drop(n);
-	} else if (url != NULL) {
+	if (url != NULL) {
 		xmlSetProp(n, (const xmlChar *)(img ? "src" : "href"), (const xmlChar *)url);
 		if (img)
 			xmlSetProp(n, (const xmlChar *)"style", (const xmlChar *)IMG_STYLE);
@@ -952,17 +971,11 @@ static void
 tx_image(struct tx *t, xmlNodePtr n)
 {
 	xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
-	xmlChar *src = xmlGetProp(n, (const xmlChar *)"src");
-	char *url = src != NULL ? url_clean((const char *)src, t->base) : NULL;
-	char *mark;
+	int has_alt = alt != NULL && !str_empty((const char *)alt);
+	char *url = img_url(n, t->base), *mark;
 
-	if (url != NULL && (img_pixel(n) || tracker_host(url) || str_has_prefix(url, "mailto:"))) {
-		free(url);
-		url = NULL;
-	}
-	if (url != NULL || (alt != NULL && !str_empty((const char *)alt))) {
-		mark = alt != NULL && !str_empty((const char *)alt)
-		               ? str_printf("[image: %s]", (const char *)alt) : str_dup("[image]");
+	if (url != NULL || has_alt) {
+		mark = has_alt ? str_printf("[image: %s]", (const char *)alt) : str_dup("[image]");
 		t->space = 1;
 		if (mark == NULL)
 			t->oom = 1;
@@ -975,7 +988,6 @@ tx_image(struct tx *t, xmlNodePtr n)
 	}
 	free(url);
 	xmlFree(alt);
-	xmlFree(src);
 }
 
 static void
