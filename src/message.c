@@ -434,38 +434,6 @@ add_date(time_t t, struct buf *out)
 	    labs(off) / 60, labs(off) % 60);
 }
 
-static void
-random_hex(char *dst, size_t nbytes)
-{
-	unsigned char r[32];
-	size_t i, got = 0;
-	ssize_t k;
-	struct timespec ts;
-
-	if (nbytes > sizeof r)
-		nbytes = sizeof r;
-	while (got < nbytes) {
-		k = getrandom(r + got, nbytes - got, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (got < nbytes) {
-		/* no entropy source: still unique enough per process */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (i = got; i < nbytes; i++)
-			r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
-			    (unsigned)getpid() >> (i % 2 * 8) ^ i);
-	}
-	for (i = 0; i < nbytes; i++) {
-		dst[2 * i] = "0123456789abcdef"[r[i] >> 4];
-		dst[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
-	}
-	dst[2 * nbytes] = '\0';
-}
-
 /* A header value we pass through verbatim must be tame printable ASCII. */
 static int
 tame(const char *s, const char *extra_bad)

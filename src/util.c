@@ -1,10 +1,15 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
 
 int
 err_set(struct err *e, int code, const char *fmt, ...)
@@ -201,6 +206,90 @@ strv_free(struct strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = sv->cap = 0;
+}
+
+int
+buf_read_file(struct buf *b, const char *path, size_t max)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t start = b->len, n;
+	struct stat st;
+	int saved, rc = -1;
+
+	if (fp == NULL)
+		return -1;
+	/* One allocation of the right size: feeds are read whole. */
+	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max &&
+	    buf_grow(b, (size_t)st.st_size) < 0)
+		goto out;
+	for (;;) {
+		if (b->cap - b->len < 2 && buf_grow(b, 65536) < 0)
+			goto out;
+		n = fread(b->data + b->len, 1, b->cap - b->len - 1, fp);
+		if (n == 0)
+			break;
+		b->len += n;
+		b->data[b->len] = '\0';
+		if (b->len - start > max) {
+			errno = EFBIG;
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		errno = EIO;
+		goto out;
+	}
+	rc = buf_add(b, "", 0);  /* terminated even when empty */
+out:
+	saved = errno;
+	if (fp != stdin)
+		fclose(fp);
+	errno = saved;
+	return rc;
+}
+
+char *
+path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return str_dup(".");
+	if (slash == path)
+		return str_dup("/");
+	return str_ndup(path, (size_t)(slash - path));
+}
+
+void
+random_hex(char *dst, size_t nbytes)
+{
+	unsigned char r[32];
+	size_t i, got = 0;
+	ssize_t k;
+	struct timespec ts;
+
+	if (nbytes > sizeof r)
+		nbytes = sizeof r;
+	while (got < nbytes) {
+		k = getrandom(r + got, nbytes - got, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got < nbytes) {
+		/* no entropy source: still unique enough per process */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = got; i < nbytes; i++)
+			r[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
+			                       (unsigned)getpid() >> (i % 2 * 8) ^ i);
+	}
+	for (i = 0; i < nbytes; i++) {
+		dst[2 * i] = "0123456789abcdef"[r[i] >> 4];
+		dst[2 * i + 1] = "0123456789abcdef"[r[i] & 15];
+	}
+	dst[2 * nbytes] = '\0';
 }
 
 char *

@@ -62,6 +62,16 @@ int strv_push_owned(struct strv *sv, char *s);       /* takes s */
 int strv_contains_icase(const struct strv *sv, const char *s);
 void strv_free(struct strv *sv);
 
+/*
+ * Append the file at path ("-": standard input) to b, at most max bytes.
+ * -1 with errno set (EFBIG when the file is larger than max).
+ */
+int buf_read_file(struct buf *b, const char *path, size_t max);
+/* The folder of path: ".", "/" or a copy of what precedes the last '/'. */
+char *path_dir(const char *path);
+/* 2 * nbytes random hex digits and a NUL into dst (nbytes <= 32). */
+void random_hex(char *dst, size_t nbytes);
+
 char *str_dup(const char *s);                 /* NULL in, NULL out */
 char *str_ndup(const char *s, size_t n);
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,7 @@
 /* Unit tests for src/util.c */
 #include <check.h>
+#include <errno.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -57,6 +59,38 @@ START_TEST(strings)
 }
 END_TEST
 
+START_TEST(files_paths_and_randomness)
+{
+	char path[] = "/tmp/tidings-test-util-XXXXXX", a[17], b[17];
+	struct buf buf = BUF_INIT;
+	int fd = mkstemp(path);
+	char *d;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "hello\n", 6), 6);
+	close(fd);
+	ck_assert_int_eq(buf_read_file(&buf, path, 100), 0);
+	ck_assert_str_eq(buf.data, "hello\n");
+	buf_reset(&buf);
+	ck_assert_int_eq(buf_read_file(&buf, path, 5), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(buf_read_file(&buf, "/nonexistent/x", 5), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	unlink(path);
+	buf_free(&buf);
+	ck_assert_str_eq(d = path_dir("/etc/tidings.conf"), "/etc");
+	free(d);
+	ck_assert_str_eq(d = path_dir("/x"), "/");
+	free(d);
+	ck_assert_str_eq(d = path_dir("x"), ".");
+	free(d);
+	random_hex(a, 8);
+	random_hex(b, 8);
+	ck_assert_uint_eq(strlen(a), 16);
+	ck_assert_str_ne(a, b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -68,6 +102,7 @@ main(void)
 	tcase_add_test(tc, buf_appends_and_terminates);
 	tcase_add_test(tc, err_set_formats_and_prefixes);
 	tcase_add_test(tc, strings);
+	tcase_add_test(tc, files_paths_and_randomness);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
