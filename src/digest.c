@@ -32,22 +32,15 @@ struct digest_templates {
 	size_t nsubjects;
 };
 
+/* Templates are small: anything past a megabyte is not one. */
+#define TEMPLATE_MAX (1 << 20)
+
 static char *
 read_file(const char *path)
 {
 	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	int bad = 0;
-	FILE *fp = fopen(path, "rb");
 
-	if (fp == NULL)
-		return NULL;
-	while (!bad && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		bad = buf_add(&b, chunk, n) < 0;
-	bad |= ferror(fp);
-	fclose(fp);
-	if (bad) {
+	if (buf_read_file(&b, path, TEMPLATE_MAX) < 0) {
 		buf_free(&b);
 		return NULL;
 	}

@@ -14,9 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sysexits.h>
 #include <unistd.h>
+
+#include "date.h"
 
 #define LINE_MAX_HDR 76         /* fold header lines at this width */
 #define QP_LINE 76              /* RFC 2045 limit, soft break included */
@@ -415,23 +416,14 @@ add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
 	return buf_adds(out, "\r\n") != 0 ? err_oom(e) : 0;
 }
 
-/* RFC 5322 date in the local zone, without the locale's names. */
 static int
 add_date(time_t t, struct buf *out)
 {
-	static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	struct tm tm;
-	long off;
+	char date[64];
 
-	if (localtime_r(&t, &tm) == NULL)
+	if (date_format_rfc5322(t, date, sizeof date) < 0)
 		return -1;
-	off = tm.tm_gmtoff / 60;
-	return buf_printf(out, "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02ld%02ld\r\n",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
-	    labs(off) / 60, labs(off) % 60);
+	return buf_printf(out, "Date: %s\r\n", date);
 }
 
 /* A header value we pass through verbatim must be tame printable ASCII. */

@@ -24,44 +24,13 @@
 static int
 read_file(const char *path, struct buf *b, struct err *e)
 {
-	FILE *fp = fopen(path, "rb");
-	struct stat st;
-	size_t n;
-
-	if (fp == NULL)
-		return err_set(e, EX_NOINPUT, "%s", strerror(errno));
-	/* one allocation of the right size: the benchmark watches peak memory */
-	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && st.st_size <= FILE_MAX &&
-	    buf_grow(b, (size_t)st.st_size) < 0) {
-		fclose(fp);
+	if (buf_read_file(b, path, FILE_MAX) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return err_set(e, EX_DATAERR, "larger than %ld MB", FILE_MAX >> 20);
+	if (errno == ENOMEM)
 		return err_oom(e);
-	}
-	for (;;) {
-		if (b->cap - b->len < 2 && buf_grow(b, 65536) < 0) {
-			fclose(fp);
-			return err_oom(e);
-		}
-		/* read straight into the buffer, keeping room for the NUL */
-		n = fread(b->data + b->len, 1, b->cap - b->len - 1, fp);
-		if (n == 0)
-			break;
-		b->len += n;
-		b->data[b->len] = '\0';
-		if (b->len > (size_t)FILE_MAX) {
-			fclose(fp);
-			return err_set(e, EX_DATAERR, "larger than %ld MB", FILE_MAX >> 20);
-		}
-	}
-	if (buf_add(b, "", 0) < 0) { /* terminated even when empty */
-		fclose(fp);
-		return err_oom(e);
-	}
-	if (ferror(fp)) {
-		fclose(fp);
-		return err_set(e, EX_NOINPUT, "read error");
-	}
-	fclose(fp);
-	return 0;
+	return err_set(e, EX_NOINPUT, "%s", strerror(errno));
 }
 
 static size_t
