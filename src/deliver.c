@@ -34,7 +34,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -682,6 +681,8 @@ file_text(const struct outmsg *m, int mbox, struct buf *out)
 	time_t now = time(NULL);
 	size_t l, k;
 
+	if (buf_grow(out, m->len + 128) != 0)  /* the size it will have, give or take */
+		return -1;
 	if (mbox) {
 		localtime_r(&now, &tm);
 		strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
@@ -725,6 +726,7 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Append every message, one at a time: all or none stay in the file. */
 static int
 deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 {
@@ -734,17 +736,9 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 	size_t i;
 	int fd, r = -1;
 
-	for (i = 0; i < n; i++)
-		if (file_text(&msgs[i], 1, &b) != 0) {
-			buf_free(&b);
-			return err_oom(e);
-		}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		buf_free(&b);
-		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
-		    strerror(errno));
-	}
+	if (fd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path, strerror(errno));
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -756,16 +750,27 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		err_set(e, EX_IOERR, "cannot stat mbox %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0) {
-		err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
-		/* leave no half message behind */
-		if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) == 0)
-			fsync(fd);
-		goto out;
+	for (i = 0; i < n; i++) {
+		buf_reset(&b);
+		if (file_text(&msgs[i], 1, &b) != 0) {
+			err_oom(e);
+			goto undo;
+		}
+		if (write_all(fd, b.data, b.len) != 0)
+			goto write_error;
 	}
+	if (fsync(fd) != 0)
+		goto write_error;
 	for (i = 0; i < n; i++)
 		msgs[i].status = DELIVERY_ACCEPTED;
 	r = 0;
+	goto out;
+write_error:
+	err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
+undo:
+	/* leave no half message behind */
+	if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) == 0)
+		fsync(fd);
 out:
 	close(fd);
 	buf_free(&b);
@@ -823,8 +828,7 @@ fsync_dir(const char *path)
 static void
 maildir_name(char *dst, size_t size)
 {
-	char host[256], *p;
-	unsigned char r[8];
+	char host[256], r[17], *p;
 	struct timeval tv;
 
 	if (gethostname(host, sizeof host) != 0)
@@ -833,12 +837,10 @@ maildir_name(char *dst, size_t size)
 	for (p = host; *p != '\0'; p++)
 		if (*p == '/' || *p == ':')
 			*p = '_';
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-		memset(r, 0, sizeof r);
+	random_hex(r, 8);
 	gettimeofday(&tv, NULL);
-	snprintf(dst, size, "%lld.M%ldP%dR%02x%02x%02x%02x%02x%02x%02x%02x.%s",
-	    (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(), r[0], r[1],
-	    r[2], r[3], r[4], r[5], r[6], r[7], host);
+	snprintf(dst, size, "%lld.M%ldP%dR%s.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
+	    (int)getpid(), r, host);
 }
 
 static int
