@@ -90,6 +90,13 @@ clean_copy(char *dst, size_t size, const char *src, size_t n)
 	dst[j] = '\0';
 }
 
+/* The same for a status text libesmtp may leave NULL. */
+static void
+clean_text(char *dst, size_t size, const char *src)
+{
+	clean_copy(dst, size, src != NULL ? src : "", src != NULL ? strlen(src) : 0);
+}
+
 static int
 is_ip_literal(const char *h)
 {
@@ -444,8 +451,7 @@ rcpt_cb(smtp_recipient_t r, const char *mailbox, void *arg)
 	w->refused++;
 	if (st->code / 100 == 4)
 		w->temp++;
-	clean_copy(text, sizeof text, st->text != NULL ? st->text : "",
-	    st->text != NULL ? strlen(st->text) : 0);
+	clean_text(text, sizeof text, st->text);
 	n = snprintf(w->buf + w->len, sizeof w->buf - w->len, "%srefused for %s: %d %s",
 	    w->len > 0 ? "; " : "", mailbox, st->code, text);
 	if (n > 0)
@@ -457,6 +463,13 @@ static enum delivery_status
 classify(int code)
 {
 	return code / 100 == 4 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
+}
+
+/* Refused recipients: temporary if any refusal was. */
+static enum delivery_status
+refusal(const struct rcpt_walk *w)
+{
+	return w->temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
 }
 
 /* One message's fate; returns 1 if the server actually answered for it. */
@@ -473,26 +486,24 @@ message_status(const struct sess *ss, smtp_message_t sm, struct outmsg *m)
 	if (st != NULL && st->code / 100 == 2) {
 		m->status = DELIVERY_ACCEPTED;
 		if (w.refused > 0) {
-			m->refused = w.temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
+			m->refused = refusal(&w);
 			set_detail(m, "%s", w.buf);
 		}
 		return 1;
 	}
 	if (rp != NULL && rp->code != 0 && rp->code / 100 != 2) {
-		clean_copy(text, sizeof text, rp->text ? rp->text : "",
-		    rp->text ? strlen(rp->text) : 0);
+		clean_text(text, sizeof text, rp->text);
 		m->status = classify(rp->code);
 		set_detail(m, "%s refused the sender: %d %s", ss->where, rp->code, text);
 		return 1;
 	}
 	if (w.refused > 0 && w.accepted == 0) {
-		m->status = w.temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
+		m->status = refusal(&w);
 		set_detail(m, "%s", w.buf);
 		return 1;
 	}
 	if (st != NULL && st->code != 0) {
-		clean_copy(text, sizeof text, st->text ? st->text : "",
-		    st->text ? strlen(st->text) : 0);
+		clean_text(text, sizeof text, st->text);
 		m->status = classify(st->code);
 		set_detail(m, "%s refused the message: %d %s%s%s", ss->where,
 		    st->code, text, w.refused ? "; " : "", w.buf);
