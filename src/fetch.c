@@ -26,13 +26,11 @@
 #define RETRY_DEFAULT     3600          /* 429/503 without a usable Retry-After */
 #define RETRY_MAX         (7 * 86400)   /* never believe a longer wait */
 
-enum xfer_state { XFER_PENDING, XFER_RUNNING, XFER_DONE };
-
 struct xfer {
 	CURL *h;                      /* only while running */
 	const struct fetch_request *req;
 	uint64_t host;                /* host_key() of the URL */
-	enum xfer_state state;
+	int started;                  /* running or done: no longer waiting */
 	struct curl_slist *hdrs;
 	struct buf body;
 	size_t max;                   /* decoded bytes allowed */
@@ -481,7 +479,6 @@ deliver(struct xfer *x, struct fetch_result *r, fetch_done_fn done, void *arg)
 struct run {
 	CURLM *m;
 	struct xfer *x;
-	const struct fetch_request *reqs;
 	size_t n;
 	size_t first;                 /* every request before this one has started */
 	size_t *act;                  /* indices of the transfers running */
@@ -534,7 +531,7 @@ start(struct run *R, size_t i)
 	struct xfer *x = &R->x[i];
 	struct fetch_result r;
 
-	x->state = XFER_RUNNING;
+	x->started = 1;
 	if (xfer_setup(x, R->opt) == 0 && curl_multi_add_handle(R->m, x->h) == CURLM_OK) {
 		R->act[R->nact++] = i;
 		return;
@@ -543,7 +540,6 @@ start(struct run *R, size_t i)
 	r.outcome = FETCH_FAILED;
 	say(r.error, sizeof r.error, "%s", x->errbuf[0] ? x->errbuf : "cannot start the transfer");
 	xfer_free(x);
-	x->state = XFER_DONE;
 	deliver(x, &r, R->done, R->arg);
 }
 
@@ -556,23 +552,25 @@ static void
 refill(struct run *R)
 {
 	for (size_t i = R->first; i < R->n && R->nact < R->parallel; i++) {
-		if (R->x[i].state != XFER_PENDING)
+		if (R->x[i].started)
 			continue;
 		if (R->per_host > 0 && host_running(R, R->x[i].host) >= R->per_host)
 			continue;
 		start(R, i);
 	}
-	while (R->first < R->n && R->x[R->first].state != XFER_PENDING)
+	while (R->first < R->n && R->x[R->first].started)
 		R->first++;
 }
 
-static void
+/* Hand each finished transfer to the caller; how many finished. */
+static size_t
 reap(struct run *R)
 {
 	struct fetch_result r;
 	struct xfer *x;
 	CURLMsg *msg;
 	char *priv;
+	size_t finished = 0;
 	int left;
 
 	while ((msg = curl_multi_info_read(R->m, &left)) != NULL) {
@@ -585,7 +583,6 @@ reap(struct run *R)
 		classify(x, msg->data.result, R->opt, &r);
 		curl_multi_remove_handle(R->m, x->h);
 		xfer_free(x);
-		x->state = XFER_DONE;
 		for (size_t i = 0; i < R->nact; i++) {
 			if (&R->x[R->act[i]] == x) {
 				R->act[i] = R->act[--R->nact];
@@ -593,14 +590,16 @@ reap(struct run *R)
 			}
 		}
 		deliver(x, &r, R->done, R->arg);
+		finished++;
 	}
+	return finished;
 }
 
 int
 fetch_all(const struct fetch_request *reqs, size_t n, const struct fetch_options *opt,
           fetch_done_fn done, void *arg, struct err *e)
 {
-	struct run R = {.reqs = reqs, .n = n, .opt = opt, .done = done, .arg = arg};
+	struct run R = {.n = n, .opt = opt, .done = done, .arg = arg};
 	int running = 0, rc = 0;
 
 	if (n == 0)
@@ -627,8 +626,9 @@ fetch_all(const struct fetch_request *reqs, size_t n, const struct fetch_options
 			rc = err_set(e, EX_SOFTWARE, "libcurl multi handle failed");
 			break;
 		}
-		reap(&R);
-		refill(&R);
+		/* Slots free up only when transfers end. */
+		if (reap(&R) > 0)
+			refill(&R);
 		if (R.nact > 0 && curl_multi_poll(R.m, NULL, 0, 1000, NULL) != CURLM_OK) {
 			rc = err_set(e, EX_SOFTWARE, "libcurl multi poll failed");
 			break;
