@@ -811,13 +811,17 @@ html_text(const char *s)
 {
 	struct buf b = BUF_INIT;
 	char name[33];
+	int no_gt = 0;  /* no '>' left: stop looking (a title of "<a<a<a..." stays linear) */
 
 	/* buf_add of nothing terminates: the result is "" when s holds only tags */
 	if (buf_grow(&b, strlen(s)) < 0 || buf_add(&b, "", 0) < 0)
 		return NULL;
 	while (*s) {
-		if (*s == '<' && (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!')) {
+		if (*s == '<' && !no_gt &&
+		    (isalpha((unsigned char)s[1]) || s[1] == '/' || s[1] == '!')) {
 			const char *e = strchr(s, '>');
+
+			no_gt = e == NULL;
 
 			if (e != NULL) {
 				/* block-level tags separate words; inline ones do not */
@@ -828,7 +832,8 @@ html_text(const char *s)
 			}
 		}
 		if (*s == '&') {
-			size_t k = charref_len(s, strlen(s)), i = 1;
+			/* a reference is short: never measure the rest of the text */
+			size_t k = charref_len(s, strnlen(s, 16)), i = 1;
 
 			if (k > 0) {
 				int hex = s[2] == 'x' || s[2] == 'X';
