@@ -268,12 +268,6 @@ tv_at(const struct tval *v, size_t i)
 }
 
 const char *
-tv_key_at(const struct tval *map, size_t i)
-{
-	return map != NULL && map->kind == TV_MAP && i < map->n ? map->k[i] : NULL;
-}
-
-const char *
 tv_text(const struct tval *v)
 {
 	return v != NULL && (v->kind == TV_STR || v->kind == TV_NUM) ? v->s : NULL;

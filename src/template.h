@@ -41,7 +41,6 @@ enum tv_kind { TV_NULL, TV_BOOL, TV_INT, TV_NUM, TV_STR, TV_LIST, TV_MAP };
 enum tv_kind tv_kind(const struct tval *v);     /* TV_NULL for NULL */
 size_t tv_len(const struct tval *v);            /* elements of a list or map, else 0 */
 struct tval *tv_at(const struct tval *v, size_t i);     /* i-th element (list or map value) */
-const char *tv_key_at(const struct tval *map, size_t i);
 const char *tv_text(const struct tval *v);      /* string or number text, else NULL */
 
 /* ---- templates ---- */
@@ -69,7 +68,7 @@ void tpl_free(struct tpl *t);
  */
 void tpl_set_limits(struct tpl *t, size_t max_output, unsigned long long max_steps);
 
-/* Compile and render once: a convenience for short templates (subjects). */
+/* Compile and render once: for templates used a single time (tests, tools). */
 int tpl_render_string(const char *src, const char *name, const struct tval *data,
                       enum escape_mode mode, struct buf *out, struct err *e);
 
