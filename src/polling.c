@@ -1,9 +1,8 @@
 /*
  * poll: when to fetch a feed, and what its fetch results mean to the user.
  *
- * A reported move is remembered in last_error (POLL_MOVED_PREFIX + URL)
- * because struct feed_state has no field for it; last_error is otherwise
- * NULL after a good fetch, so the note never hides a failure.
+ * A reported move is remembered in moved_to, which only a good fetch
+ * changes: a failure in between must not make the same move news again.
  */
 #include "polling.h"
 
@@ -58,15 +57,6 @@ poll_due(const struct feed_state *fs, time_t interval, time_t now, char *why, si
 	return 1;
 }
 
-static int
-moved_reported(const struct feed_state *fs, const char *url)
-{
-	size_t n = strlen(POLL_MOVED_PREFIX);
-
-	return fs->last_error != NULL && strncmp(fs->last_error, POLL_MOVED_PREFIX, n) == 0 &&
-	       strcmp(fs->last_error + n, url) == 0;
-}
-
 static enum poll_report
 on_success(struct feed_state *fs, const struct fetch_result *r, int report_after, char *msg,
            size_t msgsz)
@@ -89,18 +79,18 @@ on_success(struct feed_state *fs, const struct fetch_result *r, int report_after
 		set_str(&fs->etag, r->etag);
 		set_str(&fs->last_modified, r->last_modified);
 	}
+	set_str(&fs->last_error, NULL);
+	if (str_eq(fs->moved_to, r->moved_to))
+		return rep;
 	if (r->moved_to == NULL) {
-		set_str(&fs->last_error, NULL);
+		set_str(&fs->moved_to, NULL);
 		return rep;
 	}
-	if (moved_reported(fs, r->moved_to))
-		return rep;
 	/* Moving matters more than recovering: say both, report the move. */
 	used = rep == POLL_REPORT_NONE ? 0 : strlen(msg);
 	snprintf(msg + used, msgsz - used, "%smoved permanently to %s; update the config: url = \"%s\"",
 	         used ? "; " : "", r->moved_to, r->moved_to);
-	free(fs->last_error);
-	fs->last_error = str_printf("%s%s", POLL_MOVED_PREFIX, r->moved_to);
+	set_str(&fs->moved_to, r->moved_to);
 	return POLL_REPORT_MOVED;
 }
 

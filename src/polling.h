@@ -24,9 +24,6 @@ enum poll_report {
 	POLL_REPORT_GONE,       /* 410, first time */
 };
 
-/* Prefix of last_error that remembers a reported move (see poll.c). */
-#define POLL_MOVED_PREFIX "moved permanently to "
-
 /*
  * 1 if the feed should be fetched now, 0 if not with the reason in why
  * ("gone (HTTP 410) ...", "the server asked to wait until ...", "polled
@@ -38,8 +35,9 @@ int poll_due(const struct feed_state *fs, time_t interval, time_t now, char *why
 
 /*
  * Apply r, fetched at now, to fs: last_fetch, last_status, last_error,
- * failures / first_failure, retry_after, gone, and on FETCH_OK the new
- * validators (a 304 keeps the old ones).  The caller decides when to commit
+ * failures / first_failure, retry_after, gone, on FETCH_OK the new
+ * validators (a 304 keeps the old ones), and after any good fetch moved_to
+ * (a failed fetch leaves it: the move stays reported once).  The caller decides when to commit
  * the record.  Returns what to tell the user, with the text (to be
  * prefixed with the feed's name) in msg; POLL_REPORT_NONE leaves msg "".
  * report_after < 1 counts as 1.  On out of memory a string field may be

@@ -432,6 +432,7 @@ state_free(struct state *st)
 		free(f->fs.etag);
 		free(f->fs.last_modified);
 		free(f->fs.last_error);
+		free(f->fs.moved_to);
 		free(f);
 	}
 	names_free(&st->feeds);
@@ -1108,6 +1109,7 @@ write_feed(struct out *o, const struct feed_state *fs)
 	out_time(o, fs->retry_after);
 	out_num(o, fs->gone != 0);
 	out_str(o, fs->last_error);
+	out_str(o, fs->moved_to);
 	out_eol(o);
 }
 
@@ -1367,6 +1369,7 @@ struct loader {
 	size_t lineno, records;
 	uint32_t last_sub, last_feed;   /* item lines come in runs of one feed */
 	unsigned dash;                  /* bit i: field i was a bare "-" (none) */
+	size_t nf;                      /* fields on the current line */
 	int nul;                        /* the file holds a NUL byte somewhere */
 	struct {                        /* an item line parsed but not yet indexed */
 		int on;
@@ -1443,6 +1446,9 @@ load_feed(struct loader *l, char **f, size_t *n)
 	fs->gone = (int)gone;
 	if (opt_str(l, &fs->etag, f, n, 2) < 0 || opt_str(l, &fs->last_modified, f, n, 3) < 0 ||
 	    opt_str(l, &fs->last_error, f, n, 10) < 0)
+		return -1;
+	/* Files written before MOVED-TO existed have 11 fields: no move. */
+	if (l->nf > 11 && opt_str(l, &fs->moved_to, f, n, 11) < 0)
 		return -1;
 	return 0;
 }
@@ -1534,13 +1540,13 @@ load_end(struct loader *l, char **f, size_t *n)
 
 static const struct {
 	const char *name;
-	size_t nfields;
+	size_t minfields, maxfields;    /* fewer: a field added later, absent */
 	int (*load)(struct loader *, char **, size_t *);
 } record_types[] = {
-	{"item", 6, load_item},
-	{"feed", 11, load_feed},
-	{"sub", 2, load_sub},
-	{"end", 2, load_end},
+	{"item", 6, 6, load_item},
+	{"feed", 11, 12, load_feed},
+	{"sub", 2, 2, load_sub},
+	{"end", 2, 2, load_end},
 };
 
 static int
@@ -1582,11 +1588,13 @@ load_line(struct loader *l, char *line, size_t len)
 	for (size_t i = 0; i < sizeof record_types / sizeof record_types[0]; i++) {
 		if (strcmp(f[0], record_types[i].name) != 0)
 			continue;
-		if (nf != record_types[i].nfields) {
+		if (nf < record_types[i].minfields || nf > record_types[i].maxfields) {
 			snprintf(msg, sizeof msg, "%s record has %zu fields, want %zu", f[0], nf,
-			         record_types[i].nfields);
+			         nf < record_types[i].minfields ? record_types[i].minfields :
+			                                          record_types[i].maxfields);
 			return bad(l, msg);
 		}
+		l->nf = nf;
 		if (record_types[i].load != load_end)
 			l->records++;
 		if (record_types[i].load != load_item && flush_pending(l) < 0)

@@ -32,6 +32,7 @@ struct feed_state {
 	time_t first_failure;    /* start of the current failure streak, or 0 */
 	time_t retry_after;      /* do not poll before this, or 0 */
 	int gone;                /* 410 seen */
+	char *moved_to;          /* the last permanent move reported, or NULL */
 };
 
 struct state_lock;

@@ -14,6 +14,7 @@ fs_clear(struct feed_state *fs)
 	free(fs->etag);
 	free(fs->last_modified);
 	free(fs->last_error);
+	free(fs->moved_to);
 	memset(fs, 0, sizeof *fs);
 }
 
@@ -138,6 +139,36 @@ START_TEST(moved_reported_once_per_target)
 	ok.moved_to = NULL;
 	ck_assert_int_eq(poll_update(&fs, &ok, T0 + 3, 3, msg, sizeof msg), POLL_REPORT_NONE);
 	ck_assert_ptr_null(fs.last_error);
+	ck_assert_ptr_null(fs.moved_to);
+	fs_clear(&fs);
+}
+END_TEST
+
+/* A failure between two fetches showing the same move must not make it news again. */
+START_TEST(moved_reported_once_across_a_failure)
+{
+	struct feed_state fs = {0};
+	struct fetch_result ok = result(FETCH_OK, 200, NULL);
+	struct fetch_result bad = result(FETCH_FAILED, 0, "connection refused");
+	char msg[512];
+	int reports = 0;
+
+	ok.moved_to = "http://new.example/feed";
+	reports += poll_update(&fs, &ok, T0, 3, msg, sizeof msg) == POLL_REPORT_MOVED;
+	ck_assert_str_eq(fs.moved_to, "http://new.example/feed");
+	ck_assert_ptr_null(fs.last_error);
+	ck_assert_int_eq(poll_update(&fs, &bad, T0 + 60, 3, msg, sizeof msg), POLL_REPORT_NONE);
+	ck_assert_str_eq(fs.last_error, "connection refused");
+	ck_assert_str_eq(fs.moved_to, "http://new.example/feed");
+	ck_assert_int_eq(poll_update(&fs, &ok, T0 + 120, 3, msg, sizeof msg), POLL_REPORT_NONE);
+	ck_assert_str_eq(msg, "");
+	ck_assert_ptr_null(fs.last_error);
+	ck_assert_str_eq(fs.moved_to, "http://new.example/feed");
+	ck_assert_int_eq(reports, 1);
+	/* A 304 through the same move says nothing either. */
+	ok = result(FETCH_NOT_MODIFIED, 304, NULL);
+	ok.moved_to = "http://new.example/feed";
+	ck_assert_int_eq(poll_update(&fs, &ok, T0 + 180, 3, msg, sizeof msg), POLL_REPORT_NONE);
 	fs_clear(&fs);
 }
 END_TEST
@@ -229,6 +260,7 @@ main(void)
 	tcase_add_test(tc, short_streak_recovers_silently);
 	tcase_add_test(tc, validators_only_on_ok);
 	tcase_add_test(tc, moved_reported_once_per_target);
+	tcase_add_test(tc, moved_reported_once_across_a_failure);
 	tcase_add_test(tc, moved_while_recovering_says_both);
 	tcase_add_test(tc, gone_reported_once_and_never_due);
 	tcase_add_test(tc, retry_after_respected);

@@ -168,6 +168,7 @@ START_TEST(roundtrip_hostile)
 	ck_assert_int_eq(state_set_str(&fs->etag, "W/\"a\tb\""), 0);
 	ck_assert_int_eq(state_set_str(&fs->last_modified, "-"), 0);
 	ck_assert_int_eq(state_set_str(&fs->last_error, "line1\nline2 100%\r"), 0);
+	ck_assert_int_eq(state_set_str(&fs->moved_to, "http://x/\t%20-"), 0);
 	fs->last_fetch = T0 + 5;
 	fs->last_status = 503;
 	fs->failures = 7;
@@ -199,6 +200,7 @@ START_TEST(roundtrip_hostile)
 	ck_assert_str_eq(fs->etag, "W/\"a\tb\"");
 	ck_assert_str_eq(fs->last_modified, "-");
 	ck_assert_str_eq(fs->last_error, "line1\nline2 100%\r");
+	ck_assert_str_eq(fs->moved_to, "http://x/\t%20-");
 	ck_assert_int_eq(fs->last_fetch, T0 + 5);
 	ck_assert_int_eq(fs->last_status, 503);
 	ck_assert_int_eq(fs->failures, 7);
@@ -208,6 +210,7 @@ START_TEST(roundtrip_hostile)
 	fs = state_feed(st2, feeds[0], 0);
 	ck_assert_ptr_null(fs->etag);
 	ck_assert_ptr_null(fs->last_error);
+	ck_assert_ptr_null(fs->moved_to);
 	ck_assert_int_eq(fs->last_fetch, 0);
 	fs = state_feed(st2, "http://127.0.0.1/empty.xml", 0);
 	ck_assert_ptr_nonnull(fs);
@@ -704,6 +707,8 @@ static const struct {
 	 "item record has 4 fields, want 6"},
 	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\n" "end\t1\n", 2,
 	 "feed record has 10 fields, want 11"},
+	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\t-\t-\tx\n" "end\t1\n",
+	 2, "feed record has 13 fields, want 12"},
 	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\tabc\t0\t-\t-\t0\t-\n" "end\t1\n", 2,
 	 "bad number"},
 	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t-1\t-\t-\t0\t-\n" "end\t1\n", 2,
@@ -775,6 +780,49 @@ START_TEST(good_file_loads)
 	ck_assert(state_delivered(st, "john", "http://127.0.0.1/a", "id2"));
 	ck_assert_str_eq(state_feed(st, "http://127.0.0.1/a", 0)->etag, "\"e\"");
 	ck_assert_int_eq(state_feed(st, "http://127.0.0.1/a", 0)->last_status, 200);
+	state_free(st);
+}
+END_TEST
+
+/*
+ * A feed line of a file written before MOVED-TO existed has 11 fields: it
+ * loads as "no move reported", and is saved with the 12th field.
+ */
+START_TEST(old_feed_line_loads_without_move)
+{
+	static const char old[] =
+		"tidings-state 1\n"
+		"feed\thttp://127.0.0.1/a\t\"e\"\t-\t2023-11-14T22:13:20Z\t503\t2\t"
+		"2023-11-14T22:13:20Z\t-\t0\tHTTP 503\n"
+		"feed\thttp://127.0.0.1/b\t-\t-\t2023-11-14T22:13:20Z\t200\t0\t-\t-\t0\t-\t"
+		"https://new.example/b%09\n"
+		"end\t2\n";
+	struct state *st;
+	struct feed_state *fs;
+	char *data;
+	size_t n;
+
+	spew(tpath("state"), old, sizeof old - 1);
+	st = load_ok(tpath("state"));
+	fs = state_feed(st, "http://127.0.0.1/a", 0);
+	ck_assert_ptr_nonnull(fs);
+	ck_assert_ptr_null(fs->moved_to);
+	ck_assert_str_eq(fs->last_error, "HTTP 503");
+	ck_assert_int_eq(fs->failures, 2);
+	ck_assert_int_eq(fs->gone, 0);
+	fs = state_feed(st, "http://127.0.0.1/b", 0);
+	ck_assert_ptr_nonnull(fs);
+	ck_assert_ptr_null(fs->last_error);
+	ck_assert_str_eq(fs->moved_to, "https://new.example/b\t");
+	save_ok(st, tpath("state"));
+	state_free(st);
+	data = slurp(tpath("state"), &n);
+	ck_assert_msg(strstr(data, "\t0\tHTTP 503\t-\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "\t0\t-\thttps://new.example/b%09\n") != NULL, "%s", data);
+	free(data);
+	st = load_ok(tpath("state"));
+	ck_assert_ptr_null(state_feed(st, "http://127.0.0.1/a", 0)->moved_to);
+	ck_assert_str_eq(state_feed(st, "http://127.0.0.1/b", 0)->moved_to, "https://new.example/b\t");
 	state_free(st);
 }
 END_TEST
@@ -1002,6 +1050,7 @@ main(int argc, char **argv)
 	tcase_add_loop_test(tc, corrupt_files_refused_untouched, 0,
 	                    sizeof corrupt / sizeof corrupt[0]);
 	tcase_add_test(tc, good_file_loads);
+	tcase_add_test(tc, old_feed_line_loads_without_move);
 	tcase_add_test(tc, nul_byte_refused);
 	tcase_add_test(tc, unreadable_is_error);
 	tcase_add_test(tc, lock_excludes_second_run);
