@@ -802,6 +802,8 @@ print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t n
 		snprintf(status, sizeof status, "gone (410)");
 	else if (fs->last_error)
 		snprintf(status, sizeof status, "%.60s", fs->last_error);
+	else if (fs->moved_to)
+		snprintf(status, sizeof status, "moved: %.50s", fs->moved_to);
 	else if (fs->last_status == 0)
 		snprintf(status, sizeof status, fs->last_fetch ? "ok" : "-");  /* file: URLs */
 	else
