@@ -30,6 +30,7 @@
 
 #define CONFIG_MAX_BYTES   (1024 * 1024)
 #define KEY_MAX            512
+#define HINT_MAX           96 /* " (did you mean '...'?)", a name of at most 64 */
 #define PASSWORD_MAX       4096
 #define DEFAULT_USER_AGENT "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)"
 
@@ -46,6 +47,17 @@ struct block { /* where a section starts */
 	int line;
 };
 
+/* An open-addressing table of indexes into an array (struct where or
+ * struct block): a config of thousands of feeds looks values up by key
+ * once per value, which a linear search made quadratic. */
+struct hidx {
+	struct hslot {
+		uint64_t hash;
+		size_t i; /* index + 1; 0: empty */
+	} *slot;
+	size_t cap, n; /* cap: 0 or a power of two */
+};
+
 struct loader {
 	FILE *diag;
 	cfg_t *root;
@@ -53,8 +65,10 @@ struct loader {
 	int nerr;
 	struct where *w;
 	size_t nw, capw;
+	struct hidx wi; /* w by key */
 	struct block *b;
 	size_t nb, capb;
+	struct hidx bi; /* b by kind and title */
 	struct strv secrets;  /* passwords seen by the scanner: never printed */
 	const void *last_val; /* a list's closing brace re-runs the callback */
 	cfg_opt_t *schema;    /* the top-level options, for the scanner */
@@ -67,6 +81,8 @@ struct loader {
 static struct loader *active;
 
 static int where_has(const struct loader *L, const char *key);
+static size_t opt_names(const cfg_opt_t *opts, const char **names);
+static const char *did_you_mean(char *out, const char *name, const char *const *names, size_t n);
 static int real_line(const struct loader *L, const char *file, int lib);
 
 /* --- reporting ------------------------------------------------------- */
@@ -162,6 +178,30 @@ nearest(const char *s, const char *const *names, size_t n)
 	return best;
 }
 
+/* " (did you mean 'x'?)" when name looks like a typo of x in names[], else
+ * "".  out holds HINT_MAX bytes. */
+static const char *
+did_you_mean(char *out, const char *name, const char *const *names, size_t n)
+{
+	const char *best = nearest(name, names, n);
+
+	if (best == NULL)
+		return "";
+	snprintf(out, HINT_MAX, " (did you mean '%s'?)", best);
+	return out;
+}
+
+/* names[] (64 of them) gets the option names of opts; returns how many. */
+static size_t
+opt_names(const cfg_opt_t *opts, const char **names)
+{
+	size_t n;
+
+	for (n = 0; n < 64 && opts[n].name; n++)
+		names[n] = opts[n].name;
+	return n;
+}
+
 static const char *
 cur_file(cfg_t *c)
 {
@@ -176,36 +216,30 @@ cur_file(cfg_t *c)
 static void
 on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 {
-	char msg[ERR_MSG_MAX];
-	const char *name = NULL, *names[64], *best;
-	size_t n = 0;
+	char msg[ERR_MSG_MAX], key[KEY_MAX], hint[HINT_MAX];
+	const char *name = NULL, *names[64];
 	int line;
 	va_list cp;
 
+	if (active == NULL)
+		return;
 	va_copy(cp, ap);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (strcmp(fmt, "no such option '%s'") == 0)
 		name = va_arg(cp, const char *);
 	va_end(cp);
-	if (name && c && c->opts) {
-		for (n = 0; n < 64 && c->opts[n].name; n++)
-			names[n] = c->opts[n].name;
-		if ((best = nearest(name, names, n)) != NULL) {
-			size_t l = strlen(msg);
-
-			snprintf(msg + l, sizeof msg - l, " (did you mean '%s'?)", best);
-		}
-	}
-	if (active == NULL)
-		return;
 	line = real_line(active, cur_file(c), c ? c->line : 0);
 	if (name) {
-		char key[KEY_MAX];
-
 		/* The scanner has named it already, with every other one. */
 		snprintf(key, sizeof key, "?unknown/%d/%s", line, cur_file(c));
 		if (where_has(active, key))
 			return;
+		if (c && c->opts) {
+			size_t l = strlen(msg);
+
+			snprintf(msg + l, sizeof msg - l, "%s",
+			         did_you_mean(hint, name, names, opt_names(c->opts, names)));
+		}
 	}
 	emit(active, cur_file(c), line, 0, msg);
 }
@@ -218,16 +252,76 @@ make_key(char *key, const char *sec, const char *title, const char *opt, unsigne
 	snprintf(key, KEY_MAX, "%s/%s/%s#%u", sec, title ? title : "", opt, idx);
 }
 
+/* The entries of h whose hash is hash, in turn: start with *pos = 0; each
+ * call returns an index, or SIZE_MAX when there are no more. */
+static size_t
+hidx_next(const struct hidx *h, uint64_t hash, size_t *pos)
+{
+	size_t mask = h->cap - 1, k;
+
+	if (h->cap == 0)
+		return SIZE_MAX;
+	for (; h->slot[k = (hash + *pos) & mask].i; ++*pos)
+		if (h->slot[k].hash == hash) {
+			++*pos;
+			return h->slot[k].i - 1;
+		}
+	return SIZE_MAX;
+}
+
+static void
+hidx_place(struct hslot *slot, size_t cap, uint64_t hash, size_t i)
+{
+	size_t k = hash & (cap - 1);
+
+	while (slot[k].i)
+		k = (k + 1) & (cap - 1);
+	slot[k].hash = hash;
+	slot[k].i = i + 1;
+}
+
+/* Index entry i under hash; -1 when out of memory. */
+static int
+hidx_add(struct hidx *h, uint64_t hash, size_t i)
+{
+	if ((h->n + 1) * 2 > h->cap) { /* at most half full: probes stay short */
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		struct hslot *s = calloc(cap, sizeof *s);
+
+		if (s == NULL)
+			return -1;
+		for (size_t k = 0; k < h->cap; k++)
+			if (h->slot[k].i)
+				hidx_place(s, cap, h->slot[k].hash, h->slot[k].i - 1);
+		free(h->slot);
+		h->slot = s;
+		h->cap = cap;
+	}
+	hidx_place(h->slot, h->cap, hash, i);
+	h->n++;
+	return 0;
+}
+
+/* The index of key in L->w, or SIZE_MAX. */
+static size_t
+where_find(const struct loader *L, const char *key)
+{
+	uint64_t hash = hash64_str(key);
+	size_t pos = 0, i;
+
+	while ((i = hidx_next(&L->wi, hash, &pos)) != SIZE_MAX)
+		if (strcmp(L->w[i].key, key) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
 static void
 where_set(struct loader *L, const char *key, const char *file, int line)
 {
 	struct where *w;
-	size_t i;
+	size_t i = where_find(L, key);
 
-	for (i = 0; i < L->nw; i++)
-		if (strcmp(L->w[i].key, key) == 0)
-			break;
-	if (i == L->nw) {
+	if (i == SIZE_MAX) {
 		if (L->nw == L->capw) {
 			size_t cap = L->capw ? L->capw * 2 : 64;
 
@@ -236,8 +330,13 @@ where_set(struct loader *L, const char *key, const char *file, int line)
 			L->w = w;
 			L->capw = cap;
 		}
+		i = L->nw;
 		if ((L->w[i].key = str_dup(key)) == NULL)
 			return;
+		if (hidx_add(&L->wi, hash64_str(key), i) < 0) {
+			free(L->w[i].key);
+			return;
+		}
 		L->w[i].file = NULL;
 		L->nw++;
 	}
@@ -249,17 +348,24 @@ where_set(struct loader *L, const char *key, const char *file, int line)
 static int
 where_has(const struct loader *L, const char *key)
 {
-	for (size_t i = 0; i < L->nw; i++)
-		if (strcmp(L->w[i].key, key) == 0)
-			return 1;
-	return 0;
+	return where_find(L, key) != SIZE_MAX;
+}
+
+static uint64_t
+block_hash(const char *kind, const char *title)
+{
+	return hash64_str(kind) * 1099511628211u ^ hash64_str(title);
 }
 
 static const struct block *
 block_find(const struct loader *L, const char *kind, const char *title)
 {
-	for (size_t i = 0; i < L->nb; i++)
-		if (strcmp(L->b[i].kind, kind) == 0 && str_eq(L->b[i].title, title ? title : ""))
+	size_t pos = 0, i;
+
+	if (title == NULL)
+		title = "";
+	while ((i = hidx_next(&L->bi, block_hash(kind, title), &pos)) != SIZE_MAX)
+		if (strcmp(L->b[i].kind, kind) == 0 && strcmp(L->b[i].title, title) == 0)
 			return &L->b[i];
 	return NULL;
 }
@@ -271,15 +377,15 @@ locate(const struct loader *L, const char *sec, const char *title, const char *o
 {
 	char key[KEY_MAX];
 	const struct block *b;
+	size_t i;
 
 	if (opt) {
 		make_key(key, sec, title, opt, idx);
-		for (size_t i = 0; i < L->nw; i++)
-			if (strcmp(L->w[i].key, key) == 0 && L->w[i].file) {
-				*file = L->w[i].file;
-				*line = L->w[i].line;
-				return;
-			}
+		if ((i = where_find(L, key)) != SIZE_MAX && L->w[i].file) {
+			*file = L->w[i].file;
+			*line = L->w[i].line;
+			return;
+		}
 	}
 	if ((b = block_find(L, sec, title)) != NULL) {
 		*file = b->file;
@@ -381,7 +487,8 @@ add_block(struct loader *L, const char *kind, const char *title, const char *fil
 	nb->title = str_dup(title);
 	nb->file = str_dup(file);
 	nb->line = line;
-	if (nb->kind && nb->title && nb->file) {
+	if (nb->kind && nb->title && nb->file &&
+	    hidx_add(&L->bi, block_hash(kind, title), L->nb) == 0) {
 		L->nb++;
 	} else {
 		free(nb->kind);
@@ -406,15 +513,11 @@ struct grammar {
 static void
 unknown_option(struct loader *L, const char *file, int line, cfg_opt_t *opts, const char *name)
 {
-	const char *names[64], *best;
-	char key[KEY_MAX];
-	size_t n;
+	const char *names[64];
+	char key[KEY_MAX], hint[HINT_MAX];
 
-	for (n = 0; n < 64 && opts[n].name; n++)
-		names[n] = opts[n].name;
-	best = nearest(name, names, n);
-	say(L, file, line, 0, "no such option '%s'%s%s%s", name, best ? " (did you mean '" : "",
-	    best ? best : "", best ? "'?)" : "");
+	say(L, file, line, 0, "no such option '%s'%s", name,
+	    did_you_mean(hint, name, names, opt_names(opts, names)));
 	snprintf(key, sizeof key, "?unknown/%d/%s", line, file);
 	where_set(L, key, file, line);
 }
@@ -540,16 +643,25 @@ static int
 real_line(const struct loader *L, const char *file, int lib)
 {
 	const struct linemap *m = NULL;
-	int r;
+	int lo = 2, hi, mid;
 
-	for (size_t i = 0; i < L->nmaps; i++)
+	/* A file scanned twice: its last map, the one libconfuse is reading. */
+	for (size_t i = L->nmaps; i-- > 0 && m == NULL;)
 		if (strcmp(L->maps[i].file, file) == 0)
 			m = &L->maps[i];
 	if (m == NULL || m->n < 2)
 		return lib;
-	for (r = m->n - 1; r > 1 && m->lib[r] > lib; r--)
-		continue;
-	return r;
+	/* The last real line that libconfuse numbers lib or less (lib[] does not
+	 * decrease), else line 1. */
+	hi = m->n - 1;
+	while (lo <= hi) {
+		mid = lo + (hi - lo) / 2;
+		if (m->lib[mid] > lib)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return hi < 2 ? 1 : hi;
 }
 
 static struct linemap *
@@ -691,22 +803,21 @@ static int
 scan_file(struct loader *L, const char *path)
 {
 	struct buf b = BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
+	struct stat st;
 
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		if (b.len + n > CONFIG_MAX_BYTES) {
-			say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
-			    CONFIG_MAX_BYTES);
-			break;
+	if (buf_read_file(&b, path, CONFIG_MAX_BYTES) < 0) {
+		if (errno != EFBIG) {
+			/* buf_read_file says EIO for a folder: name it. */
+			if (errno == EIO && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				errno = EISDIR;
+			buf_free(&b);
+			return -1;
 		}
-		if (buf_add(&b, chunk, n) < 0)
-			break;
+		say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
+		    CONFIG_MAX_BYTES);
+		if (b.len > CONFIG_MAX_BYTES)
+			b.len = CONFIG_MAX_BYTES; /* the scanner reads what fits */
 	}
-	fclose(fp);
 	scan_text(L, path, buf_str(&b), b.len);
 	buf_free(&b);
 	return 0;
@@ -726,18 +837,6 @@ home_dir(void)
 	return pw && pw->pw_dir ? str_dup(pw->pw_dir) : NULL;
 }
 
-static char *
-dir_of(const char *file)
-{
-	const char *slash = strrchr(file, '/');
-
-	if (slash == NULL)
-		return str_dup(".");
-	if (slash == file)
-		return str_dup("/");
-	return str_ndup(file, (size_t)(slash - file));
-}
-
 /* `~` is the home folder; a relative path is relative to base_file's folder. */
 static char *
 path_abs(const char *v, const char *base_file)
@@ -753,7 +852,7 @@ path_abs(const char *v, const char *base_file)
 	}
 	if (v[0] == '/')
 		return str_dup(v);
-	if ((dir = dir_of(base_file)) == NULL)
+	if ((dir = path_dir(base_file)) == NULL)
 		return NULL;
 	r = str_printf("%s/%s", dir, v);
 	free(dir);
@@ -1302,6 +1401,7 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 {
 	struct ctx x = {L, sec, "subscription", cfg_title(sec)};
 	const char **names;
+	char hint[HINT_MAX];
 
 	s->name = str_dup(cfg_title(sec));
 	locate(L, "subscription", x.title, NULL, 0, (const char **)&s->file, &s->line);
@@ -1321,14 +1421,11 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	for (size_t i = 0; names && i < cfg->nfeeds; i++)
 		names[i] = cfg->feeds[i].name ? cfg->feeds[i].name : "";
 	for (size_t i = 0; i < s->feeds.n; i++) {
-		const char *best;
-
 		if (config_feed(cfg, s->feeds.v[i]))
 			continue;
-		best = names ? nearest(s->feeds.v[i], names, cfg->nfeeds) : NULL;
-		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s%s%s",
-		    s->name, s->feeds.v[i], best ? " (did you mean '" : "", best ? best : "",
-		    best ? "'?)" : "");
+		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s", s->name,
+		    s->feeds.v[i],
+		    names ? did_you_mean(hint, s->feeds.v[i], names, cfg->nfeeds) : "");
 	}
 	free(names);
 	s->subject = get_str(&x, "subject");
@@ -1407,12 +1504,14 @@ loader_free(struct loader *L)
 		free(L->w[i].file);
 	}
 	free(L->w);
+	free(L->wi.slot);
 	for (size_t i = 0; i < L->nb; i++) {
 		free(L->b[i].kind);
 		free(L->b[i].title);
 		free(L->b[i].file);
 	}
 	free(L->b);
+	free(L->bi.slot);
 	for (size_t i = 0; i < L->nmaps; i++) {
 		free(L->maps[i].file);
 		free(L->maps[i].lib);
@@ -1479,7 +1578,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 
 	memset(cfg, 0, sizeof *cfg);
 	L.diag = diag;
-	if ((cfg->path = abs_config_path(path)) == NULL || (cfg->dir = dir_of(cfg->path)) == NULL) {
+	if ((cfg->path = abs_config_path(path)) == NULL || (cfg->dir = path_dir(cfg->path)) == NULL) {
 		config_free(cfg);
 		return err_oom(e);
 	}

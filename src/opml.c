@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -329,33 +330,20 @@ opml_export(const struct config *cfg, FILE *out, struct err *e)
 static int
 read_all(const char *path, struct buf *b, struct err *e)
 {
-	char chunk[65536];
-	size_t n;
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct stat st;
 
-	if (fp == NULL)
+	if (buf_read_file(b, path, OPML_MAX_BYTES) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return err_set(e, EX_DATAERR, "%s: larger than %d bytes", path, OPML_MAX_BYTES);
+	if (errno == ENOMEM)
+		return err_oom(e);
+	if (errno != EIO) /* it would not open */
 		return err_set(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		if (b->len + n > OPML_MAX_BYTES) {
-			err_set(e, EX_DATAERR, "%s: larger than %d bytes", path, OPML_MAX_BYTES);
-			goto fail;
-		}
-		if (buf_add(b, chunk, n) < 0) {
-			err_oom(e);
-			goto fail;
-		}
-	}
-	if (ferror(fp)) {
-		err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fp != stdin)
-		fclose(fp);
-	return 0;
-fail:
-	if (fp != stdin)
-		fclose(fp);
-	return -1;
+	/* buf_read_file says EIO for any read error; a folder is the usual one. */
+	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		errno = EISDIR;
+	return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
 }
 
 int

@@ -544,6 +544,58 @@ START_TEST(missing_file)
 }
 END_TEST
 
+/* Hundreds of feeds (the look-ups are hashed, the line numbers searched):
+ * every message still names its line, past comments that libconfuse
+ * miscounts. */
+START_TEST(many_feeds_keep_their_lines)
+{
+	struct config cfg;
+	struct err e = {0};
+	struct buf b = BUF_INIT;
+	char *diag = NULL;
+
+	buf_adds(&b, HEAD);
+	for (int i = 0; i < 300; i++) /* feed i: lines 4 + 5i (comment) to 8 + 5i */
+		buf_printf(&b,
+		           "# c\nfeed f%d {\n url = \"http://a.example/%d\"\n interval = \"%s\"\n}\n",
+		           i, i, i == 150 ? "1y" : "1h");
+	buf_adds(&b, "feed f7 { url = \"http://b.example/\" }\n"
+	             "subscription s {\n to = {\"a@b.example\"}\n feeds = {\"f299\", \"f2999\"}\n}\n");
+	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), -1);
+	ck_assert_msg(has_line(diag, "t.conf", 757, "interval = \"1y\": not a duration"), "%s", diag);
+	ck_assert_msg(has_line(diag, "t.conf", 1504,
+	                       "duplicate feed name 'f7' (the first is at line 40)"),
+	              "%s", diag);
+	ck_assert_msg(has_line(diag, "t.conf", 1507,
+	                       "subscription 's': no feed named 'f2999' (did you mean 'f299'?)"),
+	              "%s", diag);
+	free(diag);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(unreadable_or_huge)
+{
+	struct config cfg;
+	struct err e = {0};
+	struct buf b = BUF_INIT;
+	char *diag = NULL;
+
+	ck_assert_int_eq(config_load(dir, &cfg, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_ptr_nonnull(strstr(e.msg, ": Is a directory"));
+	buf_adds(&b, HEAD);
+	while (b.len <= 1024 * 1024)
+		buf_adds(&b, "# padding padding padding padding padding padding\n");
+	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), -1);
+	ck_assert_msg(has_line(diag, "t.conf", 1,
+	                       "larger than 1048576 bytes: not a configuration file"),
+	              "%s", diag);
+	free(diag);
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -563,6 +615,8 @@ main(void)
 	tcase_add_test(tc, default_path);
 	tcase_add_test(tc, examples_load);
 	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, many_feeds_keep_their_lines);
+	tcase_add_test(tc, unreadable_or_huge);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
