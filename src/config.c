@@ -803,13 +803,9 @@ static int
 scan_file(struct loader *L, const char *path)
 {
 	struct buf b = BUF_INIT;
-	struct stat st;
 
 	if (buf_read_file(&b, path, CONFIG_MAX_BYTES) < 0) {
 		if (errno != EFBIG) {
-			/* buf_read_file says EIO for a folder: name it. */
-			if (errno == EIO && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				errno = EISDIR;
 			buf_free(&b);
 			return -1;
 		}
@@ -1589,8 +1585,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 		int saved = errno;
 
 		active = NULL;
-		if (diag)
-			fprintf(diag, "%s: %s\n", cfg->path, strerror(saved));
+		/* One line, in e: the caller prints it (not in diag as well). */
 		err_set(e, EX_CONFIG, "%s: %s", cfg->path, strerror(saved));
 		config_free(cfg);
 		loader_free(&L);
@@ -1734,4 +1729,17 @@ config_summary(const struct config *cfg, FILE *out)
 		print_list(out, "exclude-tags", &s->exclude_tags, "none");
 		fprintf(out, "; template %s\n", s->template);
 	}
+}
+
+int
+config_open(const char *path, struct config *cfg, FILE *diag, struct err *e)
+{
+	char *fallback = NULL;
+	int rc;
+
+	if (path == NULL && (path = fallback = config_default_path()) == NULL)
+		return err_oom(e);
+	rc = config_load(path, cfg, diag, e);
+	free(fallback);
+	return rc;
 }

@@ -92,6 +92,8 @@ struct config {
 char *config_default_path(void);
 
 int config_load(const char *path, struct config *cfg, FILE *diag, struct err *e);
+/* config_load of path, or of config_default_path() when path is NULL. */
+int config_open(const char *path, struct config *cfg, FILE *diag, struct err *e);
 void config_free(struct config *cfg);
 
 const struct feed_conf *config_feed(const struct config *cfg, const char *name);

@@ -330,7 +330,6 @@ opml_export(const struct config *cfg, FILE *out, struct err *e)
 static int
 read_all(const char *path, struct buf *b, struct err *e)
 {
-	struct stat st;
 
 	if (buf_read_file(b, path, OPML_MAX_BYTES) == 0)
 		return 0;
@@ -338,11 +337,8 @@ read_all(const char *path, struct buf *b, struct err *e)
 		return err_set(e, EX_DATAERR, "%s: larger than %d bytes", path, OPML_MAX_BYTES);
 	if (errno == ENOMEM)
 		return err_oom(e);
-	if (errno != EIO) /* it would not open */
+	if (errno != EIO && errno != EISDIR) /* it would not open */
 		return err_set(e, EX_NOINPUT, "%s: %s", path, strerror(errno));
-	/* buf_read_file says EIO for any read error; a folder is the usual one. */
-	if (strcmp(path, "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		errno = EISDIR;
 	return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
 }
 
@@ -374,19 +370,14 @@ cmd_export_opml(const struct cli *c)
 {
 	struct config cfg;
 	struct err e = {0};
-	char *path = NULL;
 	int rc = 0;
 
 	if (c->argc != 0) {
 		fprintf(stderr, "usage: tidings [-c FILE] export-opml\n");
 		return EX_USAGE;
 	}
-	if (c->config_path == NULL && (path = config_default_path()) == NULL) {
-		fprintf(stderr, "tidings: out of memory\n");
-		return EX_OSERR;
-	}
-	if (config_load(c->config_path ? c->config_path : path, &cfg, stderr, &e) < 0) {
-		free(path);
+	if (config_open(c->config_path, &cfg, stderr, &e) < 0) {
+		fprintf(stderr, "tidings: %s\n", e.msg);
 		return e.code;
 	}
 	if (opml_export(&cfg, stdout, &e) < 0) {
@@ -394,6 +385,5 @@ cmd_export_opml(const struct cli *c)
 		rc = e.code;
 	}
 	config_free(&cfg);
-	free(path);
 	return rc;
 }

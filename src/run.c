@@ -170,28 +170,13 @@ plan_feeds(struct run *r)
 	}
 }
 
-/* The config -c names, else the default one; every problem already on stderr. */
-static int
-open_config(const struct cli *c, struct config *cfg, struct err *e)
-{
-	char *fallback = NULL;
-	const char *path = c->config_path;
-	int rc;
-
-	if (path == NULL && (path = fallback = config_default_path()) == NULL)
-		return err_set(e, EX_CONFIG, "no configuration file: use -c FILE");
-	rc = config_load(path, cfg, stderr, e);
-	free(fallback);
-	return rc;
-}
-
 static int
 setup(struct run *r, struct err *e)
 {
 	r->now = time(NULL);
 	r->status = EX_OK;
 	r->progress = isatty(STDERR_FILENO) && !r->cli->quiet;
-	if (open_config(r->cli, &r->cfg, e) < 0)
+	if (config_open(r->cli->config_path, &r->cfg, stderr, e) < 0)
 		return -1;
 	r->have_cfg = 1;
 	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
@@ -755,7 +740,7 @@ load_config(const struct cli *c, struct config *cfg)
 {
 	struct err e = {0};
 
-	if (open_config(c, cfg, &e) == 0)
+	if (config_open(c->config_path, cfg, stderr, &e) == 0)
 		return EX_OK;
 	if (e.msg[0])
 		complain("%s", e.msg);

@@ -218,6 +218,7 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 
 	if (fp == NULL)
 		return -1;
+	errno = 0;  /* a read error keeps fread's own reason (EISDIR for a folder) */
 	/* One allocation of the right size: feeds are read whole. */
 	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max &&
 	    buf_grow(b, (size_t)st.st_size) < 0)
@@ -236,7 +237,8 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 		}
 	}
 	if (ferror(fp)) {
-		errno = EIO;
+		if (errno == 0)
+			errno = EIO;
 		goto out;
 	}
 	rc = buf_add(b, "", 0);  /* terminated even when empty */
