@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 
 #include "cli.h"
+#include "date.h"
 
 #define OPML_MAX_BYTES (16 * 1024 * 1024)
 #define OPML_MAX_DEPTH 32
@@ -286,11 +287,9 @@ int
 opml_export(const struct config *cfg, FILE *out, struct err *e)
 {
 	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
 
-	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+	/* RFC 822, as OPML wants, without the locale's day and month names */
+	if (date_format_rfc5322(time(NULL), date, sizeof date) < 0)
 		date[0] = '\0';
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n"
 	      "  <head>\n    <title>tidings feeds</title>\n",

@@ -98,7 +98,7 @@ json_str(FILE *out, const char *s)
 	putc('"', out);
 	while (*p) {
 		unsigned char c;
-		size_t k, i;
+		size_t k;
 
 		/* plain ASCII goes out in runs */
 		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
@@ -106,15 +106,9 @@ json_str(FILE *out, const char *s)
 		fwrite(run, 1, (size_t)(p - run), out);
 		if ((c = *p) == '\0')
 			break;
-		k = c < 0x80    ? 1
-		    : c >= 0xF5 ? 0
-		    : c >= 0xF0 ? 4
-		    : c >= 0xE0 ? 3
-		    : c >= 0xC2 ? 2
-		                : 0;
-		for (i = 1; i < k && (p[i] & 0xC0) == 0x80; i++)
-			;
-		if (k == 0 || i < k) {
+		/* a NUL ends the string, so a sequence cut short is simply invalid */
+		k = utf8_len(p, strnlen((const char *)p, 4));
+		if (k == 0) {
 			fputs("\\ufffd", out);
 			p++;
 			continue;

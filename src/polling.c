@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
+
 static void
 fmt_time(char *dst, size_t sz, time_t t)
 {
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL || strftime(dst, sz, "%Y-%m-%d %H:%M", &tm) == 0)
+	if (date_format_local(t, dst, sz) < 0)
 		snprintf(dst, sz, "@%lld", (long long)t);
 }
 
