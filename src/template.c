@@ -1,10 +1,12 @@
 #include "template.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 /*
  * Bounds for hostile or broken templates: sections nested in one template,
@@ -16,6 +18,7 @@
 #define MAX_PARTIALS 256        /* compiled (name, indentation) pairs per template */
 #define DEFAULT_MAX_OUTPUT ((size_t)1 << 30)
 #define DEFAULT_MAX_STEPS  200000000ULL
+#define FLUSH_AT ((size_t)64 << 10)  /* rendering to a file: write out in pieces this big */
 
 /* ---- values ---- */
 
@@ -28,6 +31,11 @@ struct tval {
 	struct tval **v;        /* TV_LIST, TV_MAP */
 	char **k;               /* TV_MAP keys, parallel to v */
 	size_t n, cap;
+	tv_make_fn make;        /* lazy TV_LIST: makes element i of n on demand */
+	void *make_arg;
+	void (*free_arg)(void *);
+	int fd;                 /* TV_STR kept in a file: slen bytes at off of fd */
+	off_t off;
 };
 
 static struct tval *
@@ -35,8 +43,10 @@ tv_new(enum tv_kind kind)
 {
 	struct tval *v = calloc(1, sizeof *v);
 
-	if (v != NULL)
+	if (v != NULL) {
 		v->kind = kind;
+		v->fd = -1;
+	}
 	return v;
 }
 
@@ -137,6 +147,36 @@ tv_str_borrowed(const char *s, size_t n)
 }
 
 struct tval *
+tv_str_file(int fd, off_t off, size_t n)
+{
+	struct tval *v = tv_new(TV_STR);
+
+	if (v != NULL) {
+		v->fd = fd;
+		v->off = off;
+		v->slen = n;
+	}
+	return v;
+}
+
+struct tval *
+tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
+{
+	struct tval *v = tv_new(TV_LIST);
+
+	if (v == NULL) {
+		if (free_arg != NULL)
+			free_arg(arg);
+		return NULL;
+	}
+	v->n = n;
+	v->make = make;
+	v->make_arg = arg;
+	v->free_arg = free_arg;
+	return v;
+}
+
+struct tval *
 tv_list(void)
 {
 	return tv_new(TV_LIST);
@@ -170,7 +210,7 @@ tv_grow(struct tval *c)
 int
 tv_push(struct tval *list, struct tval *v)
 {
-	if (list == NULL || v == NULL || list->kind != TV_LIST ||
+	if (list == NULL || v == NULL || list->kind != TV_LIST || list->make != NULL ||
 	    (list->n == list->cap && tv_grow(list) < 0)) {
 		tv_free(v);
 		return -1;
@@ -237,6 +277,12 @@ tv_free(struct tval *v)
 {
 	if (v == NULL)
 		return;
+	if (v->make != NULL) {
+		if (v->free_arg != NULL)
+			v->free_arg(v->make_arg);
+		free(v);
+		return;
+	}
 	for (size_t i = 0; i < v->n; i++) {
 		tv_free(v->v[i]);
 		if (v->k != NULL)
@@ -264,7 +310,7 @@ tv_len(const struct tval *v)
 struct tval *
 tv_at(const struct tval *v, size_t i)
 {
-	return i < tv_len(v) ? v->v[i] : NULL;
+	return i < tv_len(v) && v->make == NULL ? v->v[i] : NULL;
 }
 
 const char *
@@ -674,9 +720,32 @@ struct rctx {
 	const struct tval **stack;
 	size_t n, cap;
 	int depth;
-	size_t out_end;                 /* out->len at which the output is too large */
+	size_t out_end;                 /* output size at which it is too large */
 	unsigned long long steps;       /* nodes still allowed */
+	FILE *sink;                     /* rendering to a file: out is only a window */
+	size_t flushed;                 /* bytes already written to sink */
+	char *chunk;                    /* FLUSH_AT bytes for reading file-kept strings */
 };
+
+/* Rendering to a file, hand out what has piled up. */
+static int
+flush_out(struct rctx *c, size_t at_least)
+{
+	if (c->sink == NULL || c->out->len < at_least)
+		return 0;
+	if (fwrite(c->out->data, 1, c->out->len, c->sink) != c->out->len)
+		return err_set(c->e, EX_IOERR, "%s: cannot write the rendered output: %s",
+		               c->root->name, strerror(errno));
+	c->flushed += c->out->len;
+	c->out->len = 0;
+	return 0;
+}
+
+static size_t
+out_size(const struct rctx *c)
+{
+	return c->flushed + c->out->len;
+}
 
 static int
 push(struct rctx *c, const struct tval *v)
@@ -723,7 +792,7 @@ truthy(const struct tval *v)
 	case TV_INT: return v->i != 0;
 	case TV_NUM: return strtod(v->s, NULL) != 0;
 	case TV_STR: return v->slen > 0;
-	case TV_LIST: return v->n > 0;
+	case TV_LIST: return v->n > 0;  /* a lazy list knows its length */
 	case TV_MAP: return 1;
 	}
 	return 0;
@@ -752,6 +821,34 @@ add_escaped(struct buf *b, const char *s, size_t n)
 	return buf_add(b, s + run, n - run);
 }
 
+/* A string kept in a file goes out a chunk at a time. */
+static int
+put_file_value(struct rctx *c, const struct tval *v, int escape)
+{
+	size_t done = 0;
+
+	if (c->chunk == NULL && (c->chunk = malloc(FLUSH_AT)) == NULL)
+		return err_oom(c->e);
+	while (done < v->slen) {
+		size_t want = v->slen - done < FLUSH_AT ? v->slen - done : FLUSH_AT;
+		ssize_t got = pread(v->fd, c->chunk, want, v->off + (off_t)done);
+
+		if (got <= 0)
+			return err_set(c->e, EX_IOERR, "%s: cannot read back a rendered item: %s",
+			               c->root->name, got < 0 ? strerror(errno) : "file too short");
+		if ((escape ? add_escaped(c->out, c->chunk, (size_t)got)
+		            : buf_add(c->out, c->chunk, (size_t)got)) < 0)
+			return err_oom(c->e);
+		done += (size_t)got;
+		if (out_size(c) > c->out_end)
+			return err_set(c->e, EX_DATAERR, "%s: rendering takes too much space",
+			               c->root->name);
+		if (flush_out(c, FLUSH_AT) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 put_value(struct rctx *c, const struct tval *v, int escape)
 {
@@ -761,6 +858,8 @@ put_value(struct rctx *c, const struct tval *v, int escape)
 
 	if (v == NULL)
 		return 0;
+	if (v->kind == TV_STR && v->fd >= 0)
+		return put_file_value(c, v, escape);
 	switch (v->kind) {
 	case TV_STR:
 	case TV_NUM:
@@ -876,10 +975,18 @@ render_section(struct rctx *c, const struct node *nd)
 		return r;
 	}
 	for (size_t i = 0; i < v->n && r == 0; i++) {
-		if (push(c, v->v[i]) < 0)
+		struct tval *made = NULL;
+
+		if (v->make != NULL && (made = v->make(v->make_arg, i, c->e)) == NULL)
 			return -1;
+		if (push(c, made != NULL ? made : v->v[i]) < 0) {
+			tv_free(made);
+			return -1;
+		}
 		r = render_nodes(c, nd->kids, nd->nkids);
 		c->n--;
+		/* Made for this pass only: one element of a long list lives at a time. */
+		tv_free(made);
 	}
 	return r;
 }
@@ -896,11 +1003,13 @@ render_nodes(struct rctx *c, const struct node *v, size_t n)
 		               c->root->name);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if (c->steps-- == 0 || c->out->len > c->out_end) {
+		if (c->steps-- == 0 || out_size(c) > c->out_end) {
 			r = err_set(c->e, EX_DATAERR, "%s: rendering takes too much %s",
-			            c->root->name, c->out->len > c->out_end ? "space" : "time");
+			            c->root->name, out_size(c) > c->out_end ? "space" : "time");
 			break;
 		}
+		if ((r = flush_out(c, FLUSH_AT)) < 0)
+			break;
 		switch (v[i].type) {
 		case N_TEXT:
 			if (buf_add(c->out, v[i].text, v[i].len) < 0)
@@ -926,9 +1035,9 @@ render_nodes(struct rctx *c, const struct node *v, size_t n)
 	return r;
 }
 
-int
-tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out,
-           struct err *e)
+static int
+render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out,
+       FILE *sink, size_t *written, struct err *e)
 {
 	struct rctx c;
 	int r;
@@ -938,15 +1047,39 @@ tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct
 	c.mode = mode;
 	c.out = out;
 	c.e = e;
+	c.sink = sink;
 	c.out_end = out->len + t->max_output;
 	c.steps = t->max_steps;
 	if (data != NULL && push(&c, data) < 0)
 		return -1;
 	r = render_nodes(&c, t->nodes, t->nnodes);
+	if (r == 0)
+		r = flush_out(&c, 0);
+	if (written != NULL)
+		*written = out_size(&c);
 	free(c.stack);
+	free(c.chunk);
 	/* Leave out NUL-terminated even when nothing was written. */
 	if (r == 0 && buf_add(out, "", 0) < 0)
 		r = err_oom(e);
+	return r;
+}
+
+int
+tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out,
+           struct err *e)
+{
+	return render(t, data, mode, out, NULL, NULL, e);
+}
+
+int
+tpl_render_file(struct tpl *t, const struct tval *data, enum escape_mode mode, FILE *fp,
+                size_t *written, struct err *e)
+{
+	struct buf window = BUF_INIT;
+	int r = render(t, data, mode, &window, fp, written, e);
+
+	buf_free(&window);
 	return r;
 }
 

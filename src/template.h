@@ -10,6 +10,8 @@
 #define TIDINGS_TEMPLATE_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -25,7 +27,18 @@ struct tval *tv_strn(const char *s, size_t n);
 struct tval *tv_str_owned(char *s);             /* takes s */
 /* Refers to s (n bytes) without copying: s must outlive the value. */
 struct tval *tv_str_borrowed(const char *s, size_t n);
+/* n bytes at offset off of fd, read only while rendering: s may be huge. */
+struct tval *tv_str_file(int fd, off_t off, size_t n);
 struct tval *tv_list(void);
+/*
+ * A list of n elements made one at a time while a section renders it, and
+ * freed right after, so a digest of many thousand items never exists as
+ * one tree.  make() returns element i, or NULL with e set (the render
+ * fails).  free_arg(arg) runs when the list is freed (also on failure).
+ * tv_push and tv_at do not apply to it.
+ */
+typedef struct tval *(*tv_make_fn)(void *arg, size_t i, struct err *e);
+struct tval *tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *));
 struct tval *tv_map(void);
 /* Container operations take ownership of v, also on failure; -1 on OOM. */
 int tv_push(struct tval *list, struct tval *v);
@@ -59,6 +72,12 @@ int tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void
                 struct tpl **out, struct err *e);
 int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
                struct buf *out, struct err *e);
+/*
+ * Render to fp as rendering goes, in pieces of 64 KiB: memory stays small
+ * however large the output.  *written (may be NULL) gets the byte count.
+ */
+int tpl_render_file(struct tpl *t, const struct tval *data, enum escape_mode mode, FILE *fp,
+                    size_t *written, struct err *e);
 void tpl_free(struct tpl *t);
 
 /*

@@ -428,6 +428,154 @@ START_TEST(json_reader)
 }
 END_TEST
 
+/* Element i of a lazy list: a map {i, sq}; counts how many are alive at once. */
+struct lazy_probe {
+	int alive, most_alive, made, fail_at;
+};
+
+static void
+probe_done(void *arg)
+{
+	((struct lazy_probe *)arg)->fail_at = -2;  /* marks that free_arg ran */
+}
+
+static struct tval *
+make_square(void *arg, size_t i, struct err *e)
+{
+	struct lazy_probe *p = arg;
+	struct tval *m;
+
+	if ((int)i == p->fail_at) {
+		err_set(e, 65, "element %zu cannot be made", i);
+		return NULL;
+	}
+	m = tv_map();
+	ck_assert_int_eq(tv_set_int(m, "i", (long long)i), 0);
+	ck_assert_int_eq(tv_set_int(m, "sq", (long long)(i * i)), 0);
+	p->made++;
+	return m;
+}
+
+START_TEST(lazy_lists)
+{
+	struct lazy_probe p = {0, 0, 0, -1};
+	struct tval *d = tv_map();
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	ck_assert_int_eq(tv_set(d, "l", tv_lazy_list(4, make_square, &p, probe_done)), 0);
+	ck_assert_int_eq(tv_set(d, "none", tv_lazy_list(0, make_square, &p, NULL)), 0);
+	ck_assert_uint_eq(tv_len(tv_get(d, "l")), 4);
+	ck_assert_ptr_null(tv_at(tv_get(d, "l"), 0));
+	ck_assert_int_eq(tv_push(tv_get(d, "l"), tv_int(1)), -1);
+	ck_assert_int_eq(tpl_render_string("{{#l}}{{i}}:{{sq}} {{/l}}{{^none}}empty{{/none}}"
+	                                   "{{#none}}x{{/none}}",
+	                                   "t", d, ESCAPE_NONE, &out, &e), 0);
+	ck_assert_str_eq(buf_str(&out), "0:0 1:1 2:4 3:9 empty");
+	ck_assert_int_eq(p.made, 4);
+	/* A second pass makes them again: nothing is kept between passes. */
+	buf_reset(&out);
+	ck_assert_int_eq(tpl_render_string("{{#l}}{{sq}}{{/l}}", "t", d, ESCAPE_NONE, &out, &e), 0);
+	ck_assert_str_eq(buf_str(&out), "0149");
+	ck_assert_int_eq(p.made, 8);
+	/* An element that cannot be made fails the render with its reason. */
+	p.fail_at = 2;
+	buf_reset(&out);
+	ck_assert_int_eq(tpl_render_string("{{#l}}{{i}}{{/l}}", "t", d, ESCAPE_NONE, &out, &e), -1);
+	ck_assert_str_eq(e.msg, "element 2 cannot be made");
+	tv_free(d);
+	ck_assert_int_eq(p.fail_at, -2);
+	buf_free(&out);
+}
+END_TEST
+
+/* A temporary file holding s; its descriptor stays open. */
+static FILE *
+file_with(const char *s, size_t n)
+{
+	FILE *fp = tmpfile();
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(s, 1, n, fp), n);
+	ck_assert_int_eq(fflush(fp), 0);
+	return fp;
+}
+
+static char *
+file_text(FILE *fp, size_t *n)
+{
+	long len;
+	char *s;
+
+	ck_assert_int_eq(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	rewind(fp);
+	s = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(fread(s, 1, (size_t)len, fp), (size_t)len);
+	s[len] = '\0';
+	*n = (size_t)len;
+	return s;
+}
+
+START_TEST(file_strings_and_file_output)
+{
+	/* Several read chunks long, with characters to escape across chunk edges. */
+	size_t big = (200 << 10) + 7, n1, n2, written;
+	char *text = malloc(big);
+	FILE *src, *dst = tmpfile();
+	struct tval *d = tv_map();
+	struct buf mem = BUF_INIT;
+	struct err e = {0};
+	char *got;
+
+	for (size_t i = 0; i < big; i++)
+		text[i] = "ab<&\n\"c'"[i % 8];
+	src = file_with(text, big);
+	ck_assert_int_eq(tv_set(d, "big", tv_str_file(fileno(src), 5, big - 5)), 0);
+	ck_assert_int_eq(tv_set(d, "bigs", tv_strn(text + 5, big - 5)), 0);
+	ck_assert_int_eq(tv_set(d, "nothing", tv_str_file(fileno(src), 0, 0)), 0);
+	ck_assert_int_eq(tv_set(d, "l", tv_lazy_list(3, make_square, &(struct lazy_probe){0, 0, 0, -1},
+	                                             NULL)), 0);
+
+	/* In a buffer, a file-kept string renders as its in-memory twin would. */
+	ck_assert_int_eq(tpl_render_string("{{big}}|{{{big}}}{{#nothing}}X{{/nothing}}", "t", d,
+	                                   ESCAPE_HTML, &mem, &e), 0);
+	got = strdup(buf_str(&mem));
+	buf_reset(&mem);
+	ck_assert_int_eq(tpl_render_string("{{bigs}}|{{{bigs}}}", "t", d, ESCAPE_HTML, &mem, &e), 0);
+	ck_assert_uint_eq(strlen(got), mem.len);
+	ck_assert(strcmp(got, buf_str(&mem)) == 0);
+	free(got);
+
+	/* To a file: the same bytes, and the count of them. */
+	{
+		struct tpl *t;
+		const char *src_tpl = "head {{#l}}[{{sq}}]{{/l}} {{big}}|{{{big}}} tail\n";
+
+		ck_assert_int_eq(tpl_compile(src_tpl, "t", NULL, NULL, &t, &e), 0);
+		ck_assert_int_eq(tpl_render_file(t, d, ESCAPE_HTML, dst, &written, &e), 0);
+		buf_reset(&mem);
+		ck_assert_int_eq(tpl_render(t, d, ESCAPE_HTML, &mem, &e), 0);
+		got = file_text(dst, &n1);
+		ck_assert_uint_eq(n1, written);
+		ck_assert_uint_eq(n1, mem.len);
+		ck_assert(memcmp(got, mem.data, n1) == 0);
+		free(got);
+		/* The size bound counts what was already written out. */
+		tpl_set_limits(t, 100 << 10, 1000);
+		ck_assert_int_eq(tpl_render_file(t, d, ESCAPE_NONE, dst, &n2, &e), -1);
+		ck_assert_ptr_nonnull(strstr(e.msg, "too much space"));
+		tpl_free(t);
+	}
+	tv_free(d);
+	buf_free(&mem);
+	free(text);
+	fclose(src);
+	fclose(dst);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -443,6 +591,8 @@ main(void)
 	tcase_add_test(tc, shipped_text_template);
 	tcase_add_test(tc, shipped_html_template);
 	tcase_add_test(tc, json_reader);
+	tcase_add_test(tc, lazy_lists);
+	tcase_add_test(tc, file_strings_and_file_output);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
