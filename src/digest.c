@@ -1,10 +1,12 @@
 #include "digest.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "html.h"
@@ -176,52 +178,55 @@ item_base(const struct item *it, const struct feed_conf *fc)
 	return it->link != NULL ? it->link : fc->url;
 }
 
-static int
-links_value(struct tval *m, const struct strv *links)
-{
-	struct tval *list = tv_list();
-
-	if (list == NULL || tv_set(m, "links", list) < 0)
-		return -1;
-	for (size_t i = 0; i < links->n; i++) {
-		struct tval *l = tv_map();
-
-		if (l == NULL || tv_push(list, l) < 0 || tv_set_int(l, "n", (long long)i + 1) < 0 ||
-		    tv_set_str(l, "url", links->v[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
+/*
+ * Rendered item content lives in a spool file, not in memory: a run with
+ * sixty thousand new items renders a hundred megabytes of it.  The cache
+ * keeps where each item's pieces are.  Links are stored NUL-separated.
+ */
 struct rendered {
 	const struct item *item;   /* NULL: empty slot */
-	struct buf html;
-	struct buf text;
-	struct strv links;
+	off_t html_off;
+	off_t text_off;            /* links follow the text */
+	size_t html_len;
+	size_t text_len;
+	size_t links_len;
 };
 
 struct render_cache {
 	struct rendered *slot;
 	size_t cap;                /* a power of two */
 	size_t n;
+	FILE *spool;
+	off_t end;                 /* bytes written to the spool */
+	int unflushed;             /* written since the last fflush: pread would miss it */
+	struct buf html, text;     /* one item's rendering, reused */
+	struct strv links;
 };
 
-struct render_cache *
-render_cache_new(void)
+int
+render_cache_new(struct render_cache **out, struct err *e)
 {
-	return calloc(1, sizeof(struct render_cache));
+	struct render_cache *c = calloc(1, sizeof *c);
+
+	*out = c;
+	if (c == NULL)
+		return err_oom(e);
+	if ((c->spool = temp_file("rendered items", e)) == NULL)
+		return -1;
+	return 0;
 }
 
 void
 render_cache_free(struct render_cache *c)
 {
-	for (size_t i = 0; c != NULL && i < c->cap; i++) {
-		buf_free(&c->slot[i].html);
-		buf_free(&c->slot[i].text);
-		strv_free(&c->slot[i].links);
-	}
-	if (c != NULL)
-		free(c->slot);
+	if (c == NULL)
+		return;
+	if (c->spool != NULL)
+		fclose(c->spool);
+	buf_free(&c->html);
+	buf_free(&c->text);
+	strv_free(&c->links);
+	free(c->slot);
 	free(c);
 }
 
@@ -239,57 +244,136 @@ cache_slot(struct render_cache *c, const struct item *it)
 static int
 cache_grow(struct render_cache *c)
 {
-	struct render_cache bigger = {NULL, c->cap ? c->cap * 2 : 1024, c->n};
+	size_t cap = c->cap ? c->cap * 2 : 1024;
+	struct rendered *old = c->slot, *slot = calloc(cap, sizeof *slot);
+	size_t oldcap = c->cap;
 
-	if ((bigger.slot = calloc(bigger.cap, sizeof *bigger.slot)) == NULL)
+	if (slot == NULL)
 		return -1;
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slot[i].item != NULL)
-			*cache_slot(&bigger, c->slot[i].item) = c->slot[i];
-	free(c->slot);
-	*c = bigger;
+	c->slot = slot;
+	c->cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].item != NULL)
+			*cache_slot(c, old[i].item) = old[i];
+	free(old);
 	return 0;
 }
 
-/* The item's content: sanitised HTML and wrapped text, from one parse, once. */
-static const struct rendered *
-render_item(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
-            struct err *e)
+static int
+spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
+{
+	if (n > 0 && fwrite(p, 1, n, c->spool) != n)
+		return err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+	c->end += (off_t)n;
+	c->unflushed = 1;
+	return 0;
+}
+
+static int
+spool_item(struct render_cache *c, struct rendered *r, struct err *e)
+{
+	r->html_off = c->end;
+	r->html_len = c->html.len;
+	if (spool_add(c, c->html.data, c->html.len, e) < 0)
+		return -1;
+	r->text_off = c->end;
+	r->text_len = c->text.len;
+	if (spool_add(c, c->text.data, c->text.len, e) < 0)
+		return -1;
+	r->links_len = 0;
+	for (size_t i = 0; i < c->links.n; i++) {
+		size_t n = strlen(c->links.v[i]) + 1;
+
+		if (spool_add(c, c->links.v[i], n, e) < 0)
+			return -1;
+		r->links_len += n;
+	}
+	return 0;
+}
+
+int
+digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
+                 struct err *e)
 {
 	const char *html = it->content ? it->content : it->summary ? it->summary : "";
 	struct rendered *r;
 
-	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0) {
-		err_oom(e);
-		return NULL;
-	}
+	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0)
+		return err_oom(e);
 	if ((r = cache_slot(c, it))->item == it)
-		return r;
-	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &r->html, &r->text,
-	                &r->links, e) < 0) {
-		buf_free(&r->html);
-		buf_free(&r->text);
-		strv_free(&r->links);
-		return NULL;
-	}
+		return 0;
+	buf_reset(&c->html);
+	buf_reset(&c->text);
+	strv_free(&c->links);
+	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &c->html, &c->text,
+	                &c->links, e) < 0 ||
+	    spool_item(c, r, e) < 0)
+		return -1;
 	r->item = it;
 	c->n++;
-	return r;
+	return 0;
+}
+
+/* The item's content as spooled: rendered now if it was not before. */
+static const struct rendered *
+rendered_item(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
+              struct err *e)
+{
+	if (digest_prerender(c, it, fc, e) < 0)
+		return NULL;
+	if (c->unflushed && fflush(c->spool) != 0) {
+		err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+		return NULL;
+	}
+	c->unflushed = 0;
+	return cache_slot(c, it);
+}
+
+static int
+links_value(struct tval *m, const struct render_cache *c, const struct rendered *r,
+            struct err *e)
+{
+	struct tval *list = tv_list();
+	char *all = malloc(r->links_len + 1);
+	long long n = 0;
+	int rc = -1;
+
+	if (list == NULL || all == NULL || tv_set(m, "links", list) < 0) {
+		free(all);
+		return err_oom(e);
+	}
+	if (r->links_len > 0 &&
+	    pread(fileno(c->spool), all, r->links_len, r->text_off + (off_t)r->text_len) !=
+	        (ssize_t)r->links_len) {
+		free(all);
+		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
+	}
+	for (size_t at = 0; at < r->links_len; at += strlen(all + at) + 1) {
+		struct tval *l = tv_map();
+
+		if (l == NULL || tv_push(list, l) < 0 || tv_set_int(l, "n", ++n) < 0 ||
+		    tv_set_str(l, "url", all + at) < 0)
+			goto out;
+	}
+	rc = tv_set_bool(m, "has_links", n > 0);
+out:
+	free(all);
+	return rc < 0 ? err_oom(e) : 0;
 }
 
 static int
 item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
           struct render_cache *cache, struct err *e)
 {
-	const struct rendered *r = render_item(cache, it, fc, e);
+	const struct rendered *r = rendered_item(cache, it, fc, e);
+	int fd = fileno(cache->spool);
 
-	if (r == NULL)
+	if (r == NULL || links_value(m, cache, r, e) < 0)
 		return -1;
 	/* Flags, because a Mustache section cannot ask whether a list is empty. */
-	if (links_value(m, &r->links) < 0 || tv_set_bool(m, "has_links", r->links.n > 0) < 0 ||
-	    tv_set_bool(m, "has_text", r->text.len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_borrowed(buf_str(&r->html), r->html.len)) < 0 ||
-	    tv_set(m, "text", tv_str_borrowed(buf_str(&r->text), r->text.len)) < 0)
+	if (tv_set_bool(m, "has_text", r->text_len > 0) < 0 ||
+	    tv_set(m, "html", tv_str_file(fd, r->html_off, r->html_len)) < 0 ||
+	    tv_set(m, "text", tv_str_file(fd, r->text_off, r->text_len)) < 0)
 		return err_oom(e);
 	return 0;
 }
@@ -345,102 +429,85 @@ oom:
 	return NULL;
 }
 
-struct feed_group {
-	struct tval *map;
-	struct tval *items;
-	struct tval *more;
-	size_t count;
-	size_t nmore;
+/* A run of one feed's items in the picks, made into values one at a time. */
+struct item_run {
+	const struct digest_input *in;
+	const struct pick *first;
+	int with_body;             /* the full item, not only its title line */
 };
 
-static int
-group_open(struct feed_group *g, const struct source *s)
+static struct tval *
+make_item(void *arg, size_t i, struct err *e)
 {
+	const struct item_run *ir = arg;
+	const struct pick *p = &ir->first[i];
+
+	return item_value(p->item, ir->in->src[p->source].conf, ir->with_body ? ir->in->cache : NULL,
+	                  e);
+}
+
+static struct tval *
+item_list(const struct digest_input *in, const struct pick *first, size_t n, int with_body)
+{
+	struct item_run *ir = malloc(sizeof *ir);
+
+	if (ir == NULL)
+		return NULL;
+	*ir = (struct item_run){in, first, with_body};
+	return tv_lazy_list(n, make_item, ir, free);
+}
+
+/* One feed's group: its shown picks are first[0..count), in digest order. */
+static struct tval *
+feed_value(const struct digest_input *in, const struct pick *first, size_t count)
+{
+	const struct source *s = &in->src[first->source];
 	const char *title = s->conf->title;
+	long per_feed = in->sub->full_items_per_feed;
+	size_t full = per_feed <= 0 || count <= (size_t)per_feed ? count : (size_t)per_feed;
+	struct tval *m = tv_map();
 
 	if (title == NULL)
 		title = s->feed && s->feed->title && s->feed->title[0] ? s->feed->title : s->conf->name;
-	g->count = g->nmore = 0;
-	g->map = tv_map();
-	g->items = tv_list();
-	g->more = tv_list();
-	if (g->map == NULL || g->items == NULL || g->more == NULL)
-		return -1;
-	return tv_set_str(g->map, "title", title) < 0 ||
-	       set_link(g->map, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url,
-	                s->conf->url) < 0 ||
-	       tv_set_str(g->map, "name", s->conf->name) < 0 ? -1 : 0;
+	if (m == NULL || tv_set_str(m, "title", title) < 0 ||
+	    set_link(m, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url,
+	             s->conf->url) < 0 ||
+	    tv_set_str(m, "name", s->conf->name) < 0 || tv_set_int(m, "count", (long long)count) < 0 ||
+	    tv_set_bool(m, "has_more", count > full) < 0 ||
+	    tv_set(m, "items", item_list(in, first, full, 1)) < 0 ||
+	    tv_set(m, "more", item_list(in, first + full, count - full, 0)) < 0) {
+		tv_free(m);
+		return NULL;
+	}
+	return m;
 }
 
-/* Move the group into the feeds list; the group is emptied either way. */
-static int
-group_close(struct feed_group *g, struct tval *feeds)
-{
-	int rc;
-
-	rc = tv_set_int(g->map, "count", (long long)g->count);
-	rc |= tv_set_bool(g->map, "has_more", g->nmore > 0);
-	rc |= tv_set(g->map, "items", g->items);
-	g->items = NULL;
-	rc |= tv_set(g->map, "more", g->more);
-	g->more = NULL;
-	rc |= tv_push(feeds, g->map);
-	g->map = NULL;
-	return rc ? -1 : 0;
-}
-
-static void
-group_discard(struct feed_group *g)
-{
-	tv_free(g->map);
-	tv_free(g->items);
-	tv_free(g->more);
-	memset(g, 0, sizeof *g);
-}
-
+/*
+ * The shown picks come sorted by feed: one group per feed, whose items are
+ * made only while the template walks them.
+ */
 static int
 feeds_value(const struct digest_input *in, struct tval *root, struct err *e)
 {
+	const struct picks *pk = in->picks;
 	struct tval *feeds = tv_list();
-	struct feed_group g = {0};
-	size_t current = (size_t)-1, full = 0;
-	long per_feed = in->sub->full_items_per_feed;
 
 	if (feeds == NULL || tv_set(root, "feeds", feeds) < 0)
 		return err_oom(e);
-	for (size_t i = 0; i < in->picks->n; i++) {
-		const struct pick *p = &in->picks->v[i];
-		const struct source *s = &in->src[p->source];
-		struct tval *v;
-		int show_full;
+	for (size_t i = 0; i < pk->n;) {
+		size_t j = i;
 
-		if (p->kind != PICK_SHOW)
+		if (pk->v[i].kind != PICK_SHOW) {
+			i++;
 			continue;
-		if (p->source != current) {
-			if (g.map != NULL && group_close(&g, feeds) < 0)
-				goto oom;
-			if (group_open(&g, s) < 0)
-				goto oom;
-			current = p->source;
-			full = 0;
 		}
-		show_full = per_feed <= 0 || full < (size_t)per_feed;
-		if ((v = item_value(p->item, s->conf, show_full ? in->cache : NULL, e)) == NULL)
-			goto fail;
-		if (tv_push(show_full ? g.items : g.more, v) < 0)
-			goto oom;
-		full += show_full;
-		g.nmore += !show_full;
-		g.count++;
+		while (j < pk->n && pk->v[j].kind == PICK_SHOW && pk->v[j].source == pk->v[i].source)
+			j++;
+		if (tv_push(feeds, feed_value(in, &pk->v[i], j - i)) < 0)
+			return err_oom(e);
+		i = j;
 	}
-	if (g.map != NULL && group_close(&g, feeds) < 0)
-		goto oom;
 	return 0;
-oom:
-	err_oom(e);
-fail:
-	group_discard(&g);
-	return -1;
 }
 
 /* Feeds of this subscription that are failing, for the footer. */
@@ -522,6 +589,19 @@ flatten(struct buf *b)
 			b->data[i] = ' ';
 }
 
+static int
+render_part(struct tpl *t, const struct tval *root, enum escape_mode mode, const char *what,
+            FILE **fp, size_t *len, struct err *e)
+{
+	if ((*fp = temp_file(what, e)) == NULL)
+		return -1;
+	if (tpl_render_file(t, root, mode, *fp, len, e) < 0)
+		return -1;
+	if (fflush(*fp) != 0 || fseeko(*fp, 0, SEEK_SET) != 0)
+		return err_set(e, EX_IOERR, "temporary file for the %s: %s", what, strerror(errno));
+	return 0;
+}
+
 int
 digest_render(const struct digest_input *in, struct digest_templates *t,
               struct digest_output *out, struct err *e)
@@ -537,9 +617,9 @@ digest_render(const struct digest_input *in, struct digest_templates *t,
 		return -1;
 	rc = tpl_render(t->subjects[sub_index(in->cfg, in->sub)], root, ESCAPE_NONE, &out->subject, e);
 	if (rc == 0)
-		rc = tpl_render(c->text, root, ESCAPE_NONE, &out->text, e);
+		rc = render_part(c->text, root, ESCAPE_NONE, "text part", &out->text, &out->text_len, e);
 	if (rc == 0)
-		rc = tpl_render(c->html, root, ESCAPE_HTML, &out->html, e);
+		rc = render_part(c->html, root, ESCAPE_HTML, "HTML part", &out->html, &out->html_len, e);
 	tv_free(root);
 	if (rc < 0) {
 		digest_output_free(out);
@@ -553,6 +633,9 @@ void
 digest_output_free(struct digest_output *out)
 {
 	buf_free(&out->subject);
-	buf_free(&out->text);
-	buf_free(&out->html);
+	if (out->text != NULL)
+		fclose(out->text);
+	if (out->html != NULL)
+		fclose(out->html);
+	out->text = out->html = NULL;
 }

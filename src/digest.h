@@ -10,6 +10,7 @@
 #ifndef TIDINGS_DIGEST_H
 #define TIDINGS_DIGEST_H
 
+#include <stdio.h>
 #include <time.h>
 
 #include "config.h"
@@ -23,10 +24,18 @@ struct render_cache;
 
 /*
  * Each item's content, sanitised and turned into text once per run, however
- * many subscriptions show it.  The digests borrow from it: free it last.
+ * many subscriptions show it, and kept in a temporary file (a big run
+ * renders more than memory should hold).  Free it after the digests.
  */
-struct render_cache *render_cache_new(void);
+int render_cache_new(struct render_cache **out, struct err *e);
 void render_cache_free(struct render_cache *c);
+/*
+ * Render the item's content into the cache now, so the caller may free
+ * the item's content and summary (its other fields must stay).  An item
+ * not rendered beforehand is rendered when its digest needs it.
+ */
+int digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
+                     struct err *e);
 
 /* Compile every subscription's templates (text, HTML, subject), once. */
 int digest_templates_load(const struct config *cfg, struct digest_templates **out, struct err *e);
@@ -45,10 +54,13 @@ struct digest_input {
 	time_t since;
 };
 
+/* The parts are temporary files, rewound, of text_len and html_len bytes. */
 struct digest_output {
 	struct buf subject;
-	struct buf text;
-	struct buf html;
+	FILE *text;
+	size_t text_len;
+	FILE *html;
+	size_t html_len;
 };
 
 int digest_render(const struct digest_input *in, struct digest_templates *t,

@@ -187,9 +187,10 @@ setup(struct run *r, struct err *e)
 		return -1;
 	r->feeds = calloc(r->cfg.nfeeds + 1, sizeof *r->feeds);
 	r->sources = calloc(r->cfg.nfeeds + 1, sizeof *r->sources);
-	r->cache = render_cache_new();
-	if (r->feeds == NULL || r->sources == NULL || r->cache == NULL)
+	if (r->feeds == NULL || r->sources == NULL)
 		return err_oom(e);
+	if (render_cache_new(&r->cache, e) < 0)
+		return -1;
 	if (select_subscriptions(r, e) < 0)
 		return -1;
 	plan_feeds(r);
@@ -243,18 +244,41 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 	report_poll(r, fr->src->conf, rep, msg, res);
 }
 
+static int
+may_be_shown(const struct run *r, const struct feed_run *fr, const struct item *it)
+{
+	struct select_params p = {r->mode.select, r->now, r->cli->since};
+
+	for (size_t s = 0; s < r->cfg.nsubs; s++)
+		if (r->sub_selected[s] &&
+		    select_may_show(&r->cfg.subs[s], it, fr->src->conf, r->st, &p))
+			return 1;
+	return 0;
+}
+
 /*
- * Every feed of the run stays in memory until the digests are rendered, and
- * a digest shows an item's content, else its summary: many feeds carry both.
+ * A feed's items stay until the digests are made, but their content, the
+ * bulk of a feed, need not: what a digest may show is rendered into the
+ * render cache's file now, and the rest was never going to be shown.
  */
 static void
-keep_what_digests_need(struct feed *f)
+keep_what_digests_need(struct run *r, struct feed_run *fr)
 {
+	struct feed *f = &fr->parsed;
+	struct err e = {0};
+
 	for (size_t i = 0; i < f->nitems; i++) {
-		if (f->items[i].content != NULL && f->items[i].summary != NULL) {
-			free(f->items[i].summary);
-			f->items[i].summary = NULL;
+		struct item *it = &f->items[i];
+
+		if (r->mode.select != SELECT_ALL && may_be_shown(r, fr, it) &&
+		    digest_prerender(r->cache, it, fr->src->conf, &e) < 0) {
+			/* Kept: the digest renders it again and fails with the cause. */
+			say(r, "feed %s: %s", fr->src->conf->name, e.msg);
+			continue;
 		}
+		free(it->content);
+		free(it->summary);
+		it->content = it->summary = NULL;
 	}
 }
 
@@ -270,7 +294,7 @@ parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 		return;
 	}
 	fr->src->feed = &fr->parsed;
-	keep_what_digests_need(&fr->parsed);
+	keep_what_digests_need(r, fr);
 	if (fr->parsed.warning)
 		say(r, "feed %s: %s", fr->src->conf->name, fr->parsed.warning);
 	say(r, "feed %s: %zu items", fr->src->conf->name, fr->parsed.nitems);
@@ -404,10 +428,19 @@ list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
 		snprintf(out + n, size - n, ".%.*s", (int)strcspn(at + 1, ">\" "), at + 1);
 }
 
+/* Interim: the parts read back whole, until message_write streams them. */
+static int
+slurp(FILE *fp, size_t n, struct buf *b)
+{
+	return buf_grow(b, n + 1) < 0 || (n > 0 && fread(b->data, 1, n, fp) != n) ? -1 :
+	       (b->len = n, b->data[n] = '\0', 0);
+}
+
 static int
 build_message(struct run *r, struct sub_run *sr, const struct digest_output *d, struct err *e)
 {
 	char lid[256];
+	struct buf text = BUF_INIT, html = BUF_INIT;
 	struct message_spec m = {
 		.from = r->cfg.from,
 		.to = sr->rcpt,
@@ -416,14 +449,22 @@ build_message(struct run *r, struct sub_run *sr, const struct digest_output *d, 
 		.date = r->now,
 		.list_id = lid,
 		.list_unsubscribe = sr->sub->list_unsubscribe,
-		.text = buf_str(&d->text),
-		.text_len = d->text.len,
-		.html = buf_str(&d->html),
-		.html_len = d->html.len,
 	};
+	int rc;
 
+	if (slurp(d->text, d->text_len, &text) < 0 || slurp(d->html, d->html_len, &html) < 0) {
+		buf_free(&text);
+		buf_free(&html);
+		return err_oom(e);
+	}
+	m.text = text.data, m.text_len = text.len, m.html = html.data, m.html_len = html.len;
 	list_id(r, sr->sub, lid, sizeof lid);
-	return message_build(&m, &sr->message, sr->message_id, sizeof sr->message_id, e);
+	rc = message_build(&m, &sr->message, sr->message_id, sizeof sr->message_id, e);
+	if (rc == 0 && r->mode.preview)
+		sr->html = html, memset(&html, 0, sizeof html);
+	buf_free(&text);
+	buf_free(&html);
+	return rc;
 }
 
 static int
@@ -447,8 +488,6 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 	if (digest_render(&in, r->tpl, &d, e) < 0)
 		return err_prefix(e, "subscription %s", sr->sub->name);
 	rc = build_message(r, sr, &d, e);
-	if (rc == 0 && r->mode.preview)
-		sr->html = d.html, memset(&d.html, 0, sizeof d.html);
 	digest_output_free(&d);
 	if (rc < 0)
 		return err_prefix(e, "subscription %s", sr->sub->name);

@@ -122,6 +122,19 @@ classify(const struct sub_conf *sub, const struct item *it, const char *feed_url
 	return PICK_SHOW;
 }
 
+int
+select_may_show(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc,
+                const struct state *st, const struct select_params *p)
+{
+	int first_run = p->mode == SELECT_NEW && !state_sub_known(st, sub->name);
+
+	if (!select_sub_reads_feed(sub, fc) || !select_tags_match(sub, it, fc))
+		return 0;
+	if (p->mode == SELECT_SINCE && !it->has_date)
+		return 0;
+	return classify(sub, it, fc->url, st, p, first_run) == PICK_SHOW;
+}
+
 /* The item this one duplicates (same id or same link), or NULL. */
 static const struct item *
 shown_before(struct seen *seen, const struct item *it)

@@ -64,6 +64,13 @@ int select_sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc
 int select_tags_match(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc);
 
 /*
+ * Could sub be shown this item in this run, before duplicates and
+ * max-items are weighed?  Lets a run render only what a digest may need.
+ */
+int select_may_show(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc,
+                    const struct state *st, const struct select_params *p);
+
+/*
  * Fill out with the picks of sub; the PICK_SHOW ones are sorted for the
  * digest: by source (config order), newest first, undated last.
  */

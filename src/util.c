@@ -423,3 +423,55 @@ hash64_str(const char *s)
 {
 	return hash64(s, strlen(s));
 }
+
+FILE *
+temp_file(const char *what, struct err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	FILE *fp = NULL;
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	if ((path = str_printf("%s/tidings-%s.XXXXXX", dir, what)) == NULL) {
+		err_oom(e);
+		return NULL;
+	}
+	if ((fd = mkstemp(path)) < 0) {
+		err_set(e, EX_CANTCREAT, "%s: cannot make a temporary file for the %s: %s", dir, what,
+		        strerror(errno));
+	} else {
+		unlink(path);
+		if ((fp = fdopen(fd, "w+")) == NULL) {
+			err_set(e, EX_OSERR, "%s: %s", what, strerror(errno));
+			close(fd);
+		}
+	}
+	free(path);
+	return fp;
+}
+
+int
+file_copy(FILE *fp, size_t n, FILE *out)
+{
+	char chunk[1 << 16];
+	off_t at = 0;
+
+	if (fflush(fp) != 0)
+		return -1;
+	while ((size_t)at < n) {
+		size_t want = n - (size_t)at < sizeof chunk ? n - (size_t)at : sizeof chunk;
+		ssize_t got = pread(fileno(fp), chunk, want, at);
+
+		if (got <= 0) {
+			if (got == 0)
+				errno = EIO;
+			return -1;
+		}
+		if (fwrite(chunk, 1, (size_t)got, out) != (size_t)got)
+			return -1;
+		at += got;
+	}
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ERR_MSG_MAX 512
 
@@ -69,6 +70,14 @@ void strv_free(struct strv *sv);
 int buf_read_file(struct buf *b, const char *path, size_t max);
 /* The folder of path: ".", "/" or a copy of what precedes the last '/'. */
 char *path_dir(const char *path);
+/*
+ * A temporary file for data too large to keep in memory: read-write, in
+ * $TMPDIR (else /tmp), mode 0600, unlinked at once so it goes when closed.
+ * what names it in errors.
+ */
+FILE *temp_file(const char *what, struct err *e);
+/* Copy fp's first n bytes (from offset 0) to out.  -1 with errno set. */
+int file_copy(FILE *fp, size_t n, FILE *out);
 /* 2 * nbytes random hex digits and a NUL into dst (nbytes <= 32). */
 void random_hex(char *dst, size_t nbytes);
 

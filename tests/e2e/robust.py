@@ -564,9 +564,11 @@ def test_smtp_failure_is_retried_next_run_even_within_the_feed_interval(t):
 def test_accepted_digest_whose_state_cannot_be_written_is_sent_again(t):
     """The server took the digest but the state could not be saved (file size
     limit): exit 74 naming the temp file, the old state intact, no temp file
-    left; the next run sends the digest again (twice, never lost)."""
+    left; the next run sends the digest again (twice, never lost).  The
+    state is made large (900 old ids) so that the limit, half its
+    size, still lets the run write its small digest to temporary files."""
     import resource
-    url = setup_feed(t)
+    url = t.serve("/feed.xml", feed_xml(list(range(1, 6)) + list(range(1000, 1900))))
     t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=tls_smtp(t))
     t.run("run")
     old = read_bytes(t.state_path)
@@ -585,7 +587,9 @@ def test_accepted_digest_whose_state_cannot_be_written_is_sent_again(t):
     assert temps(t) == [], temps(t)
     t.run("run")
     got = t.smtp.messages()
-    assert len(got) == 3 and items_in_message(parse_message(got[2]["data"])) == {6, 7, 8}
+    assert len(got) == 3, len(got)
+    assert items_in_message(parse_message(got[2]["data"])) == {6, 7, 8}, \
+        items_in_message(parse_message(got[2]["data"]))
     t.run("run")
     assert len(t.smtp.messages()) == 3
 
