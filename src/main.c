@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <libxml/parser.h>
+
 #include "cli.h"
 #include "date.h"
 
@@ -248,6 +250,8 @@ main(int argc, char **argv)
 	unsigned seen = 0;
 	int want_help = 0, rc;
 
+	/* Before any second thread: libxml2 2.9 sets itself up on first use, racily. */
+	xmlInitParser();
 	rc = parse_options(argc, argv, &c, &seen, &want_help);
 	if (rc >= 0)
 		goto out;

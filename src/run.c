@@ -16,6 +16,7 @@
 #include "digest.h"
 #include "feed.h"
 #include "fetch.h"
+#include "handoff.h"
 #include "message.h"
 #include "polling.h"
 #include "select.h"
@@ -361,6 +362,7 @@ fetch_feeds(struct run *r, struct err *e)
 		.max_size = r->cfg.fetch.max_size,
 		.user_agent = r->cfg.fetch.user_agent,
 	};
+	struct handoff *h = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -371,7 +373,11 @@ fetch_feeds(struct run *r, struct err *e)
 			request_for(r, &r->feeds[f], &reqs[n++]);
 	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
 	r->nrequests = n;
-	rc = n ? fetch_all(reqs, n, &opt, on_fetched, r, e) : 0;
+	/* Parse on a second thread while the rest download; it alone touches r meanwhile. */
+	rc = n ? handoff_start(&h, opt.parallel < 8 ? (size_t)opt.parallel : 8, on_fetched, r, e) : 0;
+	if (rc == 0 && n)
+		rc = fetch_all(reqs, n, &opt, handoff_result, h, e);
+	handoff_finish(h);
 	progress(r, NULL);
 	free(reqs);
 	return rc;
