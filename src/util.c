@@ -74,7 +74,7 @@ buf_grow(struct buf *b, size_t extra)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (buf_grow(b, n) < 0)
+	if ((b->cap - b->len <= n || b->data == NULL) && buf_grow(b, n) < 0)
 		return -1;
 	if (n)
 		memcpy(b->data + b->len, p, n);
@@ -92,7 +92,12 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
-	return buf_add(b, &c, 1);
+	/* Byte-at-a-time writers (HTML to text, QP) call this most: skip buf_grow when it fits. */
+	if (b->len + 2 > b->cap && buf_grow(b, 1) < 0)
+		return -1;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 int
