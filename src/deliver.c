@@ -675,12 +675,13 @@ collect_cb(smtp_message_t sm, void *arg)
 	struct msgarg *a = smtp_message_get_application_data(sm);
 	struct outmsg *m = a->m;
 
-	c->answered += message_status(c->ss, sm, m);
 	if (a->failed) {
-		/* cut off mid-DATA: whatever libesmtp saw, it was not sent */
+		/* cut off in DATA: libesmtp's status (354) is no verdict */
 		m->status = DELIVERY_TEMPFAIL;
 		set_detail(m, "%s", c->ss->read_error.msg);
+		return;
 	}
+	c->answered += message_status(c->ss, sm, m);
 	c->accepted += m->status == DELIVERY_ACCEPTED;
 }
 
