@@ -912,6 +912,13 @@ put_end(struct dest *d)
 	return d->mbox ? buf_addc(&d->out, '\n') : 0;
 }
 
+static enum text_result
+text_nomem(struct err *e)
+{
+	err_oom(e);
+	return TEXT_NOMEM;
+}
+
 /*
  * The message as stored in mbox (mboxrd) or maildir, LF line ends,
  * converted and written a piece at a time.
@@ -926,19 +933,19 @@ file_text(const struct outmsg *m, struct dest *d, struct err *e)
 	buf_reset(&d->out);
 	buf_reset(&d->line);
 	if (m->data == NULL && d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
-		return err_oom(e), TEXT_NOMEM;
+		return text_nomem(e);
 	if (d->mbox && mbox_from_line(m, &d->out) != 0)
-		return err_oom(e), TEXT_NOMEM;
+		return text_nomem(e);
 	while ((n = msg_piece(m, &pos, d->rbuf, &p, e)) > 0) {
 		if (put_piece(d, p, (size_t)n) != 0)
-			return err_oom(e), TEXT_NOMEM;
+			return text_nomem(e);
 		if (dest_flush(d, CHUNK) != 0)
 			return TEXT_WRITE;
 	}
 	if (n < 0)
 		return TEXT_READ;
 	if (put_end(d) != 0)
-		return err_oom(e), TEXT_NOMEM;
+		return text_nomem(e);
 	return dest_flush(d, 0) != 0 ? TEXT_WRITE : TEXT_OK;
 }
 

@@ -745,7 +745,8 @@ message_write(const struct message_spec *m, FILE *out, size_t *written,
 	r = message_emit(m, &s, message_id, message_id_size, e);
 	if (r == 0 && fflush(out) != 0)
 		r = err_set(e, EX_IOERR, "cannot write the message: %s", strerror(errno));
-	*written = s.written;
+	if (written != NULL)
+		*written = s.written;
 	buf_free(&b);
 	return r;
 }
