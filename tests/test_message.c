@@ -254,10 +254,10 @@ random_lines(struct rng *r, struct buf *b, size_t upto)
 }
 
 /*
- * A part built to hit the read boundaries (multiples of CHUNK): CRLF
- * split across one, "From " across another, a trailing space whose CRLF
- * is in the next chunk, a line longer than two chunks, "." at a line
- * start right after one; and random lines around them.
+ * A part built to hit the read boundaries (multiples of CHUNK): at each
+ * of the first five, one of a CRLF, "From ", a space or tab before its
+ * line end, "=", "." or CR CR LF, placed across the boundary or right at
+ * it; then a line of 2.5 chunks; random lines around them.
  */
 static void
 adversarial_part(struct rng *r, struct buf *b, int final_lf)
@@ -268,19 +268,18 @@ adversarial_part(struct rng *r, struct buf *b, int final_lf)
 	size_t i, k, edge;
 
 	for (i = 1; i <= 5; i++) {
+		ck_assert_uint_lt(b->len, i * CHUNK - 3000);
 		random_lines(r, b, i * CHUNK - 3000);
 		k = rnd(r, sizeof at_edge / sizeof at_edge[0]);
 		edge = i * CHUNK - rnd(r, (uint32_t)strlen(at_edge[k]));
 		pad_to(b, edge - 1);
 		ck_assert_int_eq(buf_addc(b, 'y'), 0);  /* no line start here */
 		ck_assert_int_eq(buf_adds(b, at_edge[k]), 0);
-		if (i == 3) {
-			/* a line of 2.5 chunks, with a space before its CRLF */
-			for (k = 0; k < CHUNK * 5 / 2; k++)
-				ck_assert_int_eq(buf_addc(b, k % 77 == 0 ? '.' : 'L'), 0);
-			ck_assert_int_eq(buf_adds(b, " \r\n.\nFrom x\n"), 0);
-		}
 	}
+	/* a line of 2.5 chunks, with a space before its CRLF */
+	for (k = 0; k < CHUNK * 5 / 2; k++)
+		ck_assert_int_eq(buf_addc(b, k % 77 == 0 ? '.' : 'L'), 0);
+	ck_assert_int_eq(buf_adds(b, " \r\n.\nFrom x\n"), 0);
 	random_lines(r, b, b->len + rnd(r, 5000));
 	while (b->len > 0 && b->data[b->len - 1] == '\n' && !final_lf)
 		b->len--;
