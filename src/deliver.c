@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 #define FD_TRACK 1024
-#define CHUNK (1 << 20)
+#define CHUNK (64 * 1024)  /* message text read, sent or written per step */
 
 struct sess {
 	const struct smtp_conf *sc;
@@ -55,6 +55,14 @@ struct sess {
 	char last_reply[256];           /* last server line outside AUTH */
 	unsigned char fd_before[FD_TRACK / 8];
 	char *user, *pass;
+	struct err read_error;          /* the first message that could not be read */
+};
+
+/* What message_cb needs: the message, and the session to stop. */
+struct msgarg {
+	struct sess *ss;
+	struct outmsg *m;
+	int failed;                     /* its text could not be supplied */
 };
 
 static void
@@ -103,35 +111,6 @@ is_ip_literal(const char *h)
 	unsigned char a[sizeof(struct in6_addr)];
 
 	return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1;
-}
-
-/* ---- the message text, streamed from the outmsg buffer ---- */
-
-static const char *
-message_cb(void **ctx, int *len, void *arg)
-{
-	const struct outmsg *m = arg;
-	size_t *pos = *ctx, left;
-
-	if (pos == NULL) {
-		if ((pos = malloc(sizeof *pos)) == NULL) {
-			if (len != NULL)
-				*len = 0;
-			return NULL;
-		}
-		*pos = 0;
-		*ctx = pos;     /* libesmtp free()s it */
-	}
-	if (len == NULL) {
-		*pos = 0;
-		return NULL;
-	}
-	left = m->len - *pos;
-	if (left > CHUNK)
-		left = CHUNK;
-	*len = (int)left;
-	*pos += left;
-	return m->data + *pos - left;
 }
 
 /* ---- connection probe: libesmtp's connect() has no timeout ---- */
@@ -249,6 +228,100 @@ auth_fail(struct sess *ss, const char *text, size_t n)
 	ss->auth_failed = 1;
 	ss->in_auth = 0;
 	kill_connection(ss);
+}
+
+/* ---- the message text, a piece at a time, from memory or its file ---- */
+
+/*
+ * The next piece of m from *pos, at most CHUNK bytes: a pointer into
+ * m->data, or into buf (CHUNK bytes) read from m->file.  pread leaves the
+ * FILE's own position alone; the caller has flushed what it wrote.
+ * Returns the piece's length, 0 at the end, -1 when m cannot be read.
+ */
+static ssize_t
+msg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
+          struct err *e)
+{
+	size_t want = m->len - *pos;
+	ssize_t got;
+
+	if (want > CHUNK)
+		want = CHUNK;
+	if (want == 0)
+		return 0;
+	if (m->data != NULL) {
+		*p = m->data + *pos;
+		*pos += want;
+		return (ssize_t)want;
+	}
+	do
+		got = pread(fileno(m->file), buf, want, (off_t)*pos);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return err_set(e, EX_IOERR, "cannot read the message: %s",
+		    strerror(errno));
+	if (got == 0)
+		return err_set(e, EX_IOERR, "cannot read the message: its file "
+		    "ends at byte %zu of %zu", *pos, m->len);
+	*p = buf;
+	*pos += (size_t)got;
+	return got;
+}
+
+/* libesmtp free()s it: one block, with room for a piece of a file. */
+struct cbstate {
+	size_t pos;
+	char buf[];
+};
+
+/*
+ * libesmtp takes a NULL piece for the end of the message and would end
+ * the DATA there, so a message it cannot have must never look complete:
+ * the session is cut instead, and the server drops the partial text.
+ */
+static void
+supply_failed(struct msgarg *a, const struct err *why)
+{
+	if (a->ss->read_error.code == 0)
+		a->ss->read_error = *why;
+	a->failed = 1;
+	kill_connection(a->ss);
+}
+
+static const char *
+message_cb(void **ctx, int *len, void *arg)
+{
+	struct msgarg *a = arg;
+	struct cbstate *st = *ctx;
+	const char *p = NULL;
+	struct err e = {0};
+	ssize_t n;
+
+	if (st == NULL) {
+		st = malloc(sizeof *st + (a->m->data == NULL ? CHUNK : 0));
+		if (st == NULL) {
+			err_oom(&e);
+			supply_failed(a, &e);
+			if (len != NULL)
+				*len = 0;
+			return NULL;
+		}
+		st->pos = 0;
+		*ctx = st;
+	}
+	if (len == NULL) {
+		/* rewind: libesmtp may read the message more than once */
+		st->pos = 0;
+		return NULL;
+	}
+	n = msg_piece(a->m, &st->pos, st->buf, &p, &e);
+	if (n < 0) {
+		supply_failed(a, &e);
+		n = 0;
+		p = NULL;
+	}
+	*len = (int)n;
+	return p;
 }
 
 /*
@@ -559,7 +632,7 @@ set_timeouts(smtp_session_t s, long seconds)
 
 static int
 setup_session(smtp_session_t s, struct sess *ss, SSL_CTX *ctx,
-              auth_context_t ac, struct outmsg *msgs, size_t n)
+              auth_context_t ac, struct msgarg *args, size_t n)
 {
 	smtp_message_t sm;
 	size_t i, j;
@@ -579,12 +652,12 @@ setup_session(smtp_session_t s, struct sess *ss, SSL_CTX *ctx,
 		return -1;
 	for (i = 0; i < n; i++) {
 		if ((sm = smtp_add_message(s)) == NULL ||
-		    !smtp_set_reverse_path(sm, msgs[i].envelope_from) ||
-		    !smtp_set_messagecb(sm, message_cb, &msgs[i]))
+		    !smtp_set_reverse_path(sm, args[i].m->envelope_from) ||
+		    !smtp_set_messagecb(sm, message_cb, &args[i]))
 			return -1;
-		smtp_message_set_application_data_release(sm, &msgs[i], NULL);
-		for (j = 0; j < msgs[i].nrcpt; j++)
-			if (smtp_add_recipient(sm, msgs[i].rcpt[j]) == NULL)
+		smtp_message_set_application_data_release(sm, &args[i], NULL);
+		for (j = 0; j < args[i].m->nrcpt; j++)
+			if (smtp_add_recipient(sm, args[i].m->rcpt[j]) == NULL)
 				return -1;
 	}
 	return 0;
@@ -599,8 +672,15 @@ static void
 collect_cb(smtp_message_t sm, void *arg)
 {
 	struct collect *c = arg;
-	struct outmsg *m = smtp_message_get_application_data(sm);
+	struct msgarg *a = smtp_message_get_application_data(sm);
+	struct outmsg *m = a->m;
 
+	if (a->failed) {
+		/* cut off in DATA: libesmtp's status (354) is no verdict */
+		m->status = DELIVERY_TEMPFAIL;
+		set_detail(m, "%s", c->ss->read_error.msg);
+		return;
+	}
 	c->answered += message_status(c->ss, sm, m);
 	c->accepted += m->status == DELIVERY_ACCEPTED;
 }
@@ -612,6 +692,7 @@ deliver_smtp(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 	struct sess ss;
 	struct sigaction ign, old;
 	struct collect c;
+	struct msgarg *args;
 	smtp_session_t s = NULL;
 	auth_context_t ac = NULL;
 	SSL_CTX *ctx = NULL;
@@ -624,8 +705,16 @@ deliver_smtp(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 	snprintf(ss.where, sizeof ss.where, "%s:%d", cfg->smtp.host, cfg->smtp.port);
 	if (probe(&ss, e) != 0)
 		return -1;
-	if (cfg->smtp.tls == TLS_STARTTLS && (ctx = make_ctx(&cfg->smtp, e)) == NULL)
+	if ((args = calloc(n, sizeof *args)) == NULL)
+		return err_oom(e);
+	for (i = 0; i < n; i++) {
+		args[i].ss = &ss;
+		args[i].m = &msgs[i];
+	}
+	if (cfg->smtp.tls == TLS_STARTTLS && (ctx = make_ctx(&cfg->smtp, e)) == NULL) {
+		free(args);
 		return -1;
+	}
 	memset(&ign, 0, sizeof ign);
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &old);
@@ -641,7 +730,7 @@ deliver_smtp(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 		auth_set_mechanism_flags(ac, AUTH_PLUGIN_PLAIN, 0);
 		auth_set_interact_cb(ac, interact_cb, &ss);
 	}
-	if (setup_session(s, &ss, ctx, ac, msgs, n) != 0)
+	if (setup_session(s, &ss, ctx, ac, args, n) != 0)
 		goto oom;
 	if (log != NULL)
 		fprintf(log, "tidings: smtp %s: sending %zu message%s\n", ss.where, n,
@@ -657,7 +746,10 @@ deliver_smtp(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 		/* nothing went through: the session failed as a whole */
 		for (i = 0; i < n; i++)
 			msgs[i].status = DELIVERY_PENDING;
-		session_error(&ss, rc, e);
+		if (ss.read_error.code != 0)
+			*e = ss.read_error;
+		else
+			session_error(&ss, rc, e);
 		for (i = 0; i < n; i++)
 			snprintf(msgs[i].detail, sizeof msgs[i].detail, "%s", e->msg);
 		goto out;
@@ -677,47 +769,48 @@ out:
 	auth_client_exit();
 	SSL_CTX_free(ctx);
 	sigaction(SIGPIPE, &old, NULL);
+	free(args);
 	return r;
 }
 
 /* ---- files ---- */
 
-/* The message as stored in mbox (mboxrd) or maildir: LF line ends. */
-static int
-file_text(const struct outmsg *m, int mbox, struct buf *out)
-{
-	const char *p = m->data, *end = m->data + m->len, *nl;
-	char date[32];
-	struct tm tm;
-	time_t now = time(NULL);
-	size_t l, k;
+/*
+ * Where the stored form of messages goes (an fd, or stdout's FILE), with
+ * the buffers reused from one message to the next: memory is a chunk of
+ * output plus the longest line, however large the message.
+ */
+struct dest {
+	int fd;
+	FILE *fp;                       /* when not NULL, instead of fd */
+	int mbox;                       /* mboxrd: From_ line, ">From " quoting */
+	struct buf out;                 /* converted text not yet written */
+	struct buf line;                /* a line the last piece did not finish */
+	char *rbuf;                     /* CHUNK bytes, for messages in files */
+};
 
-	if (buf_grow(out, m->len + 128) != 0)  /* the size it will have, give or take */
-		return -1;
-	if (mbox) {
-		localtime_r(&now, &tm);
-		strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
-		if (buf_printf(out, "From %s %s\n", str_empty(m->envelope_from) ?
-		    "MAILER-DAEMON" : m->envelope_from, date) != 0)
-			return -1;
-	}
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		if (mbox) {
-			for (k = 0; k < l && p[k] == '>'; k++)
-				;
-			if (l - k >= 5 && memcmp(p + k, "From ", 5) == 0 &&
-			    buf_addc(out, '>') != 0)
-				return -1;
-		}
-		if (buf_add(out, p, l) != 0 || buf_addc(out, '\n') != 0)
-			return -1;
-		p = nl != NULL ? nl + 1 : end;
-	}
-	return mbox ? buf_addc(out, '\n') : 0;
+enum text_result {
+	TEXT_OK,
+	TEXT_NOMEM,                     /* e says so */
+	TEXT_READ,                      /* e says why */
+	TEXT_WRITE,                     /* errno says why */
+};
+
+static void
+dest_init(struct dest *d, int fd, FILE *fp, int mbox)
+{
+	memset(d, 0, sizeof *d);
+	d->fd = fd;
+	d->fp = fp;
+	d->mbox = mbox;
+}
+
+static void
+dest_free(struct dest *d)
+{
+	buf_free(&d->out);
+	buf_free(&d->line);
+	free(d->rbuf);
 }
 
 static int
@@ -737,19 +830,140 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Write out what is waiting once it is at least least bytes. */
+static int
+dest_flush(struct dest *d, size_t least)
+{
+	size_t n = d->out.len;
+
+	if (n == 0 || n < least)
+		return 0;
+	if (d->fp != NULL ? fwrite(d->out.data, 1, n, d->fp) != n :
+	    write_all(d->fd, d->out.data, n) != 0)
+		return -1;
+	buf_reset(&d->out);
+	return 0;
+}
+
+/* One line without its LF: a CR before it dropped, quoted in mboxrd. */
+static int
+put_line(struct dest *d, const char *p, size_t l)
+{
+	size_t k;
+
+	if (l > 0 && p[l - 1] == '\r')
+		l--;
+	if (d->mbox) {
+		for (k = 0; k < l && p[k] == '>'; k++)
+			;
+		if (l - k >= 5 && memcmp(p + k, "From ", 5) == 0 &&
+		    buf_addc(&d->out, '>') != 0)
+			return -1;
+	}
+	if (buf_add(&d->out, p, l) != 0 || buf_addc(&d->out, '\n') != 0)
+		return -1;
+	return 0;
+}
+
+/* The lines a piece finishes; the one it does not waits in d->line. */
+static int
+put_piece(struct dest *d, const char *p, size_t n)
+{
+	const char *nl;
+	size_t l;
+	int r;
+
+	while ((nl = memchr(p, '\n', n)) != NULL) {
+		l = (size_t)(nl - p);
+		if (d->line.len > 0) {
+			r = buf_add(&d->line, p, l) != 0 ||
+			    put_line(d, d->line.data, d->line.len) != 0;
+			buf_reset(&d->line);
+		} else
+			r = put_line(d, p, l) != 0;
+		if (r)
+			return -1;
+		p += l + 1;
+		n -= l + 1;
+	}
+	return n > 0 ? buf_add(&d->line, p, n) : 0;
+}
+
+static int
+mbox_from_line(const struct outmsg *m, struct buf *out)
+{
+	char date[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
+	return buf_printf(out, "From %s %s\n", str_empty(m->envelope_from) ?
+	    "MAILER-DAEMON" : m->envelope_from, date);
+}
+
+/* The rest of the message once every piece is in. */
+static int
+put_end(struct dest *d)
+{
+	if (d->line.len > 0 && put_line(d, d->line.data, d->line.len) != 0)
+		return -1;
+	buf_reset(&d->line);
+	return d->mbox ? buf_addc(&d->out, '\n') : 0;
+}
+
+static enum text_result
+text_nomem(struct err *e)
+{
+	err_oom(e);
+	return TEXT_NOMEM;
+}
+
+/*
+ * The message as stored in mbox (mboxrd) or maildir, LF line ends,
+ * converted and written a piece at a time.
+ */
+static enum text_result
+file_text(const struct outmsg *m, struct dest *d, struct err *e)
+{
+	size_t pos = 0;
+	const char *p;
+	ssize_t n;
+
+	buf_reset(&d->out);
+	buf_reset(&d->line);
+	if (m->data == NULL && d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
+		return text_nomem(e);
+	if (d->mbox && mbox_from_line(m, &d->out) != 0)
+		return text_nomem(e);
+	while ((n = msg_piece(m, &pos, d->rbuf, &p, e)) > 0) {
+		if (put_piece(d, p, (size_t)n) != 0)
+			return text_nomem(e);
+		if (dest_flush(d, CHUNK) != 0)
+			return TEXT_WRITE;
+	}
+	if (n < 0)
+		return TEXT_READ;
+	if (put_end(d) != 0)
+		return text_nomem(e);
+	return dest_flush(d, 0) != 0 ? TEXT_WRITE : TEXT_OK;
+}
+
 /* Append every message, one at a time: all or none stay in the file. */
 static int
 deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 {
-	struct buf b = BUF_INIT;
+	struct dest d;
 	struct flock fl;
 	struct stat st;
+	enum text_result t;
 	size_t i;
 	int fd, r = -1;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path, strerror(errno));
+	dest_init(&d, fd, NULL, 1);
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -762,13 +976,11 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		buf_reset(&b);
-		if (file_text(&msgs[i], 1, &b) != 0) {
-			err_oom(e);
-			goto undo;
-		}
-		if (write_all(fd, b.data, b.len) != 0)
+		t = file_text(&msgs[i], &d, e);
+		if (t == TEXT_WRITE)
 			goto write_error;
+		if (t != TEXT_OK)
+			goto undo;
 	}
 	if (fsync(fd) != 0)
 		goto write_error;
@@ -784,36 +996,44 @@ undo:
 		fsync(fd);
 out:
 	close(fd);
-	buf_free(&b);
+	dest_free(&d);
 	return r;
 }
 
+/*
+ * Messages go out one after the other; once one is out, a failure is
+ * reported on the rest (a failed write may leave part of one behind).
+ */
 static int
 deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 {
-	struct buf b = BUF_INIT;
+	struct dest d;
+	enum text_result t;
 	size_t i;
 
+	dest_init(&d, -1, stdout, 1);
 	for (i = 0; i < n; i++) {
-		buf_reset(&b);
-		if (file_text(&msgs[i], 1, &b) != 0) {
-			buf_free(&b);
-			return err_oom(e);
+		t = file_text(&msgs[i], &d, e);
+		if (t == TEXT_OK && fflush(stdout) != 0)
+			t = TEXT_WRITE;
+		if (t == TEXT_OK) {
+			msgs[i].status = DELIVERY_ACCEPTED;
+			continue;
 		}
-		if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
-			buf_free(&b);
-			if (i == 0)
-				return err_set(e, EX_IOERR, "cannot write to stdout: %s",
-				    strerror(errno));
-			for (; i < n; i++) {
-				msgs[i].status = DELIVERY_TEMPFAIL;
-				set_detail(&msgs[i], "cannot write to stdout");
-			}
-			return 0;
+		dest_free(&d);
+		if (t == TEXT_NOMEM)
+			return -1;
+		if (i == 0)
+			return t == TEXT_READ ? -1 : err_set(e, EX_IOERR,
+			    "cannot write to stdout: %s", strerror(errno));
+		for (; i < n; i++) {
+			msgs[i].status = DELIVERY_TEMPFAIL;
+			set_detail(&msgs[i], "%s", t == TEXT_READ ? e->msg :
+			    "cannot write to stdout");
 		}
-		msgs[i].status = DELIVERY_ACCEPTED;
+		return 0;
 	}
-	buf_free(&b);
+	dest_free(&d);
 	return 0;
 }
 
@@ -854,33 +1074,50 @@ maildir_name(char *dst, size_t size)
 	    (int)getpid(), r, host);
 }
 
+/* Write m into tmp/ and fsync it; the file is gone again on failure. */
 static int
-maildir_one(const char *dir, struct outmsg *m, struct err *e)
+maildir_write(const char *tmp, struct outmsg *m, struct dest *d, struct err *e)
 {
-	struct buf b = BUF_INIT;
+	enum text_result t;
+	int fd, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
+	d->fd = fd;
+	t = file_text(m, d, e);
+	if (t == TEXT_OK && fsync(fd) != 0)
+		t = TEXT_WRITE;
+	saved = errno;
+	if (close(fd) != 0 && t == TEXT_OK) {
+		t = TEXT_WRITE;
+		saved = errno;
+	}
+	d->fd = -1;
+	if (t == TEXT_OK)
+		return 0;
+	if (t == TEXT_WRITE)
+		err_set(e, EX_IOERR, "cannot write %s: %s", tmp, strerror(saved));
+	unlink(tmp);
+	return -1;
+}
+
+static int
+maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
+{
 	char name[400], *tmp = NULL, *dst = NULL, *newdir = NULL;
-	int fd = -1, r = -1;
+	int r = -1;
 
 	maildir_name(name, sizeof name);
 	tmp = str_printf("%s/tmp/%s", dir, name);
 	dst = str_printf("%s/new/%s", dir, name);
 	newdir = str_printf("%s/new", dir);
-	if (tmp == NULL || dst == NULL || newdir == NULL || file_text(m, 0, &b) != 0) {
+	if (tmp == NULL || dst == NULL || newdir == NULL) {
 		err_oom(e);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
+	if (maildir_write(tmp, m, d, e) != 0)
 		goto out;
-	}
-	if (write_all(fd, b.data, b.len) != 0 || fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		err_set(e, EX_IOERR, "cannot write %s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
 	if (rename(tmp, dst) != 0 || fsync_dir(newdir) != 0) {
 		err_set(e, EX_IOERR, "cannot move %s to new/: %s", tmp, strerror(errno));
 		unlink(tmp);
@@ -889,9 +1126,6 @@ maildir_one(const char *dir, struct outmsg *m, struct err *e)
 	m->status = DELIVERY_ACCEPTED;
 	r = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&b);
 	free(tmp);
 	free(dst);
 	free(newdir);
@@ -899,7 +1133,7 @@ out:
 }
 
 static int
-deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
+maildir_dirs(const char *dir, struct err *e)
 {
 	static const char *const sub[] = {"tmp", "new", "cur"};
 	char *p;
@@ -919,17 +1153,32 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 		}
 		free(p);
 	}
+	return 0;
+}
+
+static int
+deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
+{
+	struct dest d;
+	size_t i;
+
+	if (maildir_dirs(dir, e) != 0)
+		return -1;
+	dest_init(&d, -1, NULL, 0);
 	for (i = 0; i < n; i++) {
-		if (maildir_one(dir, &msgs[i], e) == 0)
+		if (maildir_one(dir, &msgs[i], &d, e) == 0)
 			continue;
-		if (i == 0)
+		if (i == 0) {
+			dest_free(&d);
 			return -1;
+		}
 		/* the earlier ones are in: report them, retry the rest */
 		for (; i < n; i++) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
 			set_detail(&msgs[i], "%s", e->msg);
 		}
 	}
+	dest_free(&d);
 	return 0;
 }
 

@@ -2,6 +2,8 @@
  * deliver: hand finished messages to SMTP (libesmtp), an mbox file, a
  * maildir, or stdout.  A message counts as accepted only when the SMTP
  * server answered 2xx after DATA, or the file was written and fsynced.
+ * A message is in memory or in a file; either way it is sent or written a
+ * chunk at a time, never loaded whole.
  */
 #ifndef TIDINGS_DELIVER_H
 #define TIDINGS_DELIVER_H
@@ -28,6 +30,7 @@ struct outmsg {
 	enum delivery_status status; /* set by deliver() */
 	enum delivery_status refused;/* ACCEPTED, but some recipients refused it: how */
 	char detail[512];            /* the server's words or the error, when not accepted */
+	FILE *file;   /* when data is NULL: the message is the first len bytes of this file (read with pread/fseeko from offset 0; never loaded whole) */
 };
 
 /*

@@ -22,6 +22,7 @@
 #define LINE_MAX_HDR 76         /* fold header lines at this width */
 #define QP_LINE 76              /* RFC 2045 limit, soft break included */
 #define EW_OVERHEAD 12          /* strlen("=?UTF-8?B?") + strlen("?=") */
+#define PART_CHUNK (64 * 1024)  /* part text encoded, and output written, per step */
 
 static const char hexd[] = "0123456789ABCDEF";
 
@@ -522,25 +523,145 @@ message_qp_encode(const char *s, size_t n, struct buf *out)
 	return 0;
 }
 
+/*
+ * Where the message goes: appended to b and, when f is set, written out
+ * whenever b holds a chunk, so message_build and message_write share one
+ * encoder and a streamed message needs no more than a chunk of output.
+ */
+struct sink {
+	struct buf *b;
+	FILE *f;
+	size_t written;         /* bytes handed to f */
+};
+
+/* Write b out once it holds at least least bytes (any when least is 0). */
 static int
-add_part(struct buf *out, const char *boundary, const char *type,
-         const char *s, size_t n)
+sink_flush(struct sink *s, size_t least, struct err *e)
 {
-	if (buf_printf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, type) != 0)
-		return -1;
-	if (message_qp_encode(s != NULL ? s : "", s != NULL ? n : 0, out) != 0)
-		return -1;
-	return buf_adds(out, "\r\n");
+	size_t n;
+
+	if (s->f == NULL || s->b->len < least || s->b->len == 0)
+		return 0;
+	n = fwrite(s->b->data, 1, s->b->len, s->f);
+	s->written += n;
+	if (n != s->b->len)
+		return err_set(e, EX_IOERR, "cannot write the message: %s",
+		    strerror(errno));
+	buf_reset(s->b);
+	return 0;
 }
 
-int
-message_build(const struct message_spec *m, struct buf *out, char *message_id,
-              size_t message_id_size, struct err *e)
+static int
+sink_qp(struct sink *s, const char *p, size_t n, struct err *e)
 {
-	char rnd[33], bnd[64], *from_addr;
+	if (message_qp_encode(p, n, s->b) != 0)
+		return err_oom(e);
+	return sink_flush(s, PART_CHUNK, e);
+}
+
+/* Bytes of p up to and including its last LF; 0 when it has none. */
+static size_t
+through_last_lf(const char *p, size_t n)
+{
+	const char *nl = n > 0 ? memrchr(p, '\n', n) : NULL;
+
+	return nl != NULL ? (size_t)(nl - p) + 1 : 0;
+}
+
+/*
+ * A part is encoded in pieces that end right after a LF (or at its end).
+ * The output is the same as for the whole part: the column restarts at a
+ * LF, and the encoder's look-ahead (CRLF after a space, "From ") never
+ * crosses one.  How long the first piece of p may be:
+ */
+static size_t
+piece_len(const char *p, size_t n)
+{
+	const char *nl;
+	size_t k;
+
+	if (n <= PART_CHUNK)
+		return n;
+	if ((k = through_last_lf(p, PART_CHUNK)) > 0)
+		return k;
+	/* a line longer than a chunk goes whole */
+	nl = memchr(p + PART_CHUNK, '\n', n - PART_CHUNK);
+	return nl != NULL ? (size_t)(nl - p) + 1 : n;
+}
+
+static int
+part_from_memory(struct sink *s, const char *p, size_t n, struct err *e)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = piece_len(p, n);
+		if (sink_qp(s, p, k, e) != 0)
+			return -1;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * The part read from f a chunk at a time; the text after the last LF
+ * waits for the next read, so memory is a chunk plus the longest line.
+ */
+static int
+part_from_file(struct sink *s, FILE *f, struct err *e)
+{
+	struct buf in = BUF_INIT;
+	size_t got, k, old;
+	int r = 0;
+
+	do {
+		if (buf_grow(&in, PART_CHUNK) != 0) {
+			r = err_oom(e);
+			break;
+		}
+		old = in.len;
+		got = fread(in.data + old, 1, PART_CHUNK, f);
+		in.len += got;
+		if (ferror(f)) {
+			r = err_set(e, EX_IOERR, "cannot read a message part: %s",
+			    strerror(errno));
+			break;
+		}
+		/* only the new bytes can hold a LF: the carried text has none */
+		if (got == 0)
+			k = in.len;
+		else if ((k = through_last_lf(in.data + old, got)) > 0)
+			k += old;
+		if (k > 0 && (r = sink_qp(s, in.data, k, e)) != 0)
+			break;
+		memmove(in.data, in.data + k, in.len - k);
+		in.len -= k;
+	} while (got > 0);
+	buf_free(&in);
+	return r;
+}
+
+static int
+add_part(struct sink *s, const char *boundary, const char *type,
+         const char *text, size_t n, FILE *f, struct err *e)
+{
+	if (buf_printf(s->b, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, type) != 0)
+		return err_oom(e);
+	if (f != NULL ? part_from_file(s, f, e) != 0 :
+	    part_from_memory(s, text, text != NULL ? n : 0, e) != 0)
+		return -1;
+	return buf_adds(s->b, "\r\n") != 0 ? err_oom(e) : 0;
+}
+
+/* Message-ID into message_id, a boundary into bnd (64 bytes). */
+static int
+draw_ids(const struct message_spec *m, char *message_id, size_t message_id_size,
+         char *bnd, struct err *e)
+{
+	char rnd[33], *from_addr;
 	const char *domain;
-	size_t start = out->len;
 	int r;
 
 	if (m->from == NULL || (from_addr = message_address(m->from)) == NULL)
@@ -554,32 +675,78 @@ message_build(const struct message_spec *m, struct buf *out, char *message_id,
 	if (r < 0 || (size_t)r >= message_id_size)
 		return err_set(e, EX_SOFTWARE, "Message-ID buffer too small");
 	random_hex(rnd, 12);
-	snprintf(bnd, sizeof bnd, "=_tidings_%s", rnd);
+	snprintf(bnd, 64, "=_tidings_%s", rnd);
+	return 0;
+}
 
+static int
+add_headers(const struct message_spec *m, const char *message_id,
+            struct buf *out, struct err *e)
+{
 	if (add_mailbox_header("From", m->from, out, e) != 0 ||
 	    add_to_header(m->to, m->nto, out, e) != 0)
-		goto fail;
+		return -1;
 	if (message_encode_header("Subject", m->subject, out) != 0 ||
 	    add_date(m->date, out) != 0 ||
 	    buf_printf(out, "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n", message_id) != 0) {
-		err_oom(e);
-		goto fail;
-	}
-	if (add_list_headers(m, out, e) != 0)
-		goto fail;
-	if (buf_printf(out, "Content-Type: multipart/alternative;\r\n"
-	    " boundary=\"%s\"\r\n\r\nThis is a MIME message.\r\n\r\n", bnd) != 0 ||
-	    add_part(out, bnd, "text/plain", m->text, m->text_len) != 0 ||
-	    add_part(out, bnd, "text/html", m->html, m->html_len) != 0 ||
-	    buf_printf(out, "--%s--\r\n", bnd) != 0) {
-		err_oom(e);
-		goto fail;
-	}
-	return 0;
-fail:
+	    "Auto-Submitted: auto-generated\r\n", message_id) != 0)
+		return err_oom(e);
+	return add_list_headers(m, out, e);
+}
+
+/*
+ * The one encoder behind message_build and message_write.  Nothing is
+ * written to a file before the headers are known good: they stay in the
+ * buffer until the first part's text fills a chunk.
+ */
+static int
+message_emit(const struct message_spec *m, struct sink *s, char *message_id,
+             size_t message_id_size, struct err *e)
+{
+	char bnd[64];
+
+	if (draw_ids(m, message_id, message_id_size, bnd, e) != 0 ||
+	    add_headers(m, message_id, s->b, e) != 0)
+		return -1;
+	if (buf_printf(s->b, "Content-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\nThis is a MIME message.\r\n\r\n", bnd) != 0)
+		return err_oom(e);
+	if (add_part(s, bnd, "text/plain", m->text, m->text_len, m->text_file, e) != 0 ||
+	    add_part(s, bnd, "text/html", m->html, m->html_len, m->html_file, e) != 0)
+		return -1;
+	if (buf_printf(s->b, "--%s--\r\n", bnd) != 0)
+		return err_oom(e);
+	return sink_flush(s, 0, e);
+}
+
+int
+message_build(const struct message_spec *m, struct buf *out, char *message_id,
+              size_t message_id_size, struct err *e)
+{
+	struct sink s = {out, NULL, 0};
+	size_t start = out->len;
+
+	if (message_emit(m, &s, message_id, message_id_size, e) == 0)
+		return 0;
 	out->len = start;
 	if (out->data != NULL)
 		out->data[start] = '\0';
 	return -1;
+}
+
+int
+message_write(const struct message_spec *m, FILE *out, size_t *written,
+              char *message_id, size_t message_id_size, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	struct sink s = {&b, out, 0};
+	int r;
+
+	r = message_emit(m, &s, message_id, message_id_size, e);
+	if (r == 0 && fflush(out) != 0)
+		r = err_set(e, EX_IOERR, "cannot write the message: %s", strerror(errno));
+	if (written != NULL)
+		*written = s.written;
+	buf_free(&b);
+	return r;
 }

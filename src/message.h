@@ -3,13 +3,16 @@
  *
  * message_build() writes a multipart/alternative message (text/plain and
  * text/html, UTF-8, quoted-printable) with CRLF line ends and no line over
- * 998 octets.  Header text from feeds is RFC 2047-encoded and can never
+ * 998 octets; message_write() streams the same message to a FILE, the
+ * parts given in memory or as files, so a huge digest is never whole in
+ * memory.  Header text from feeds is RFC 2047-encoded and can never
  * inject a header.
  */
 #ifndef TIDINGS_MESSAGE_H
 #define TIDINGS_MESSAGE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "util.h"
@@ -26,11 +29,21 @@ struct message_spec {
 	size_t text_len;
 	const char *html;             /* the text/html part */
 	size_t html_len;
+	FILE *text_file;   /* when not NULL: the text/plain part, read from its current offset to EOF (text/text_len ignored) */
+	FILE *html_file;   /* likewise for the text/html part */
 };
 
 /* Append the message to out; its Message-ID (with <>) goes to message_id. */
 int message_build(const struct message_spec *m, struct buf *out, char *message_id,
                   size_t message_id_size, struct err *e);
+/*
+ * message_build's message, written to out as it is encoded: memory stays
+ * bounded by a chunk plus the longest line of a part, however large the
+ * parts.  *written gets the bytes written.  Same bytes as message_build
+ * for the same spec (and the same random Message-ID/boundary draws).
+ */
+int message_write(const struct message_spec *m, FILE *out, size_t *written,
+                  char *message_id, size_t message_id_size, struct err *e);
 
 /* RFC 2047 encoding of an unstructured header value, folded; name is the header's name. */
 int message_encode_header(const char *name, const char *value, struct buf *out);

@@ -742,6 +742,414 @@ START_TEST(maildir_new_file)
 }
 END_TEST
 
+/* ---- messages in files: the same bytes as messages in memory ---- */
+
+#define CHUNK (64 * 1024)  /* deliver.c reads, sends and writes in such steps */
+
+/* Lines until b reaches at, the last one ending in a LF exactly there. */
+static void
+lines_to(struct buf *b, size_t at)
+{
+	static const char *const starts[] = {
+		"From here ", ">From there ", ">>From x", ".", "..", "", "x From y ",
+		"Fro", "From", " From ", ">", "plain ",
+	};
+	const char *st;
+	size_t i = 0, l;
+
+	while (b->len + 2 < at) {
+		st = starts[i % 12];
+		if (b->len + strlen(st) + 2 > at)
+			st = "";
+		ck_assert_int_eq(buf_adds(b, st), 0);
+		for (l = (i * 37) % 300; l > 0 && b->len + 2 < at; l--)
+			ck_assert_int_eq(buf_addc(b, (char)('a' + l % 26)), 0);
+		ck_assert_int_eq(buf_adds(b, "\r\n"), 0);
+		i++;
+	}
+	/* one byte short: a bare LF ends the last line */
+	if (b->len + 1 == at)
+		ck_assert_int_eq(buf_addc(b, '\n'), 0);
+	ck_assert_uint_eq(b->len, at);
+}
+
+/*
+ * A message of about 5 chunks, cut by deliver's reads at multiples of
+ * CHUNK: a CRLF split across the first, a ">From " line across the
+ * second, a "From " line starting right at the third.
+ */
+static void
+big_message(struct buf *b)
+{
+	ck_assert_int_eq(buf_adds(b, "From: Tidings <tidings@example.org>\r\n"
+	    "To: rcpt@example.org\r\nSubject: big\r\n"
+	    "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+	    "Message-ID: <big.1700000000@example.org>\r\n\r\n"), 0);
+	lines_to(b, CHUNK - 9);
+	ck_assert_int_eq(buf_adds(b, "12345678\r\n"), 0);   /* CR at CHUNK-1, LF at CHUNK */
+	lines_to(b, 2 * CHUNK - 3);
+	ck_assert_int_eq(buf_adds(b, ">>From the middle\r\n"), 0);
+	lines_to(b, 3 * CHUNK);
+	ck_assert_int_eq(buf_adds(b, "From the start of a chunk\r\n.\r\n"), 0);
+	lines_to(b, 5 * CHUNK + 1234);
+	ck_assert(memcmp(b->data + CHUNK - 1, "\r\n", 2) == 0);
+	ck_assert(memcmp(b->data + 2 * CHUNK - 1, "From", 4) == 0);
+	ck_assert(memcmp(b->data + 3 * CHUNK - 2, "\r\nFrom the", 10) == 0);
+}
+
+/* A file holding text and junk after it, its offset left at the end. */
+static FILE *
+message_file(const char *text, size_t n)
+{
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+	ck_assert_int_ge(fputs("JUNK AFTER THE MESSAGE\r\n", f), 0);
+	ck_assert_int_eq(fflush(f), 0);
+	return f;
+}
+
+/* The stored form, computed the plain way: LF ends, mboxrd quoting. */
+static void
+stored_form(const char *p, size_t n, int mbox, struct buf *out)
+{
+	const char *end = p + n, *nl;
+	size_t l, k;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		for (k = 0; mbox && k < l && p[k] == '>'; k++)
+			;
+		if (mbox && l - k >= 5 && memcmp(p + k, "From ", 5) == 0)
+			ck_assert_int_eq(buf_addc(out, '>'), 0);
+		ck_assert_int_eq(buf_add(out, p, l), 0);
+		ck_assert_int_eq(buf_addc(out, '\n'), 0);
+		p = nl != NULL ? nl + 1 : end;
+	}
+	if (mbox)
+		ck_assert_int_eq(buf_addc(out, '\n'), 0);
+}
+
+/* An mbox text without the From_ lines' dates, which tick. */
+static void
+undate(char *s)
+{
+	char *p = s, *nl;
+
+	while ((p = strstr(p, "From t@example.org ")) != NULL) {
+		if (p != s && p[-1] != '\n') {
+			p++;
+			continue;
+		}
+		nl = strchr(p, '\n');
+		ck_assert_ptr_nonnull(nl);
+		memmove(p + 19, nl, strlen(nl) + 1);
+		p += 19;
+	}
+}
+
+/* Large texts equal (Check cannot print them): where they part, if not. */
+static void
+same_text(const char *got, const char *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && got[i] == want[i]; i++)
+		;
+	ck_assert_msg(i == n && got[n] == '\0', "texts differ at byte %zu of %zu: "
+	    "\"%.40s\"", i, n, got + i);
+}
+
+struct pair {
+	struct buf text;        /* the message, CRLF */
+	FILE *f;
+	struct outmsg m[2];     /* [0] in memory, [1] the same in a file */
+	char *rcpt[1];
+};
+
+static void
+pair_init(struct pair *p, int final_crlf)
+{
+	memset(p, 0, sizeof *p);
+	big_message(&p->text);
+	if (!final_crlf)
+		ck_assert_int_eq(buf_adds(&p->text, "no final newline\r"), 0);
+	p->f = message_file(p->text.data, p->text.len);
+	p->rcpt[0] = "rcpt@example.org";
+	p->m[0].data = p->text.data;
+	p->m[1].file = p->f;
+	p->m[0].len = p->m[1].len = p->text.len;
+	p->m[0].envelope_from = p->m[1].envelope_from = "t@example.org";
+	p->m[0].rcpt = p->m[1].rcpt = p->rcpt;
+	p->m[0].nrcpt = p->m[1].nrcpt = 1;
+}
+
+static void
+pair_free(struct pair *p)
+{
+	fclose(p->f);
+	buf_free(&p->text);
+}
+
+static char *
+mbox_of(struct outmsg *m, size_t n, const char *path)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *txt;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_MBOX;
+	cfg.deliver_path = (char *)path;
+	ck_assert_msg(deliver(&cfg, m, n, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
+	txt = slurp(path);
+	ck_assert_ptr_nonnull(txt);
+	unlink(path);
+	undate(txt);
+	return txt;
+}
+
+START_TEST(file_message_mbox)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *from_mem, *from_file;
+	struct buf want = BUF_INIT;
+	struct pair p;
+
+	pair_init(&p, _i);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/mbox", dir);
+	from_mem = mbox_of(&p.m[0], 1, path);
+	from_file = mbox_of(&p.m[1], 1, path);
+	ck_assert_int_eq(buf_adds(&want, "From t@example.org \n"), 0);
+	stored_form(p.text.data, p.text.len, 1, &want);
+	same_text(from_mem, want.data, want.len);
+	same_text(from_file, want.data, want.len);
+	ck_assert_ptr_nonnull(strstr(from_file, "\n>>>From the middle\n"));
+	ck_assert_ptr_nonnull(strstr(from_file, "\n12345678\n"));
+	ck_assert_ptr_null(strstr(from_file, "JUNK"));
+	free(from_mem);
+	free(from_file);
+	/* both kinds in one delivery */
+	from_mem = mbox_of(p.m, 2, path);
+	same_text(from_mem + want.len, want.data, want.len);
+	from_mem[want.len] = '\0';
+	same_text(from_mem, want.data, want.len);
+	free(from_mem);
+	buf_free(&want);
+	pair_free(&p);
+	rm_rf(dir);
+}
+END_TEST
+
+/* The only file in md/new, read and removed. */
+static char *
+maildir_take(const char *md)
+{
+	char p[400], *txt = NULL;
+	struct dirent *de;
+	DIR *d;
+	int files = 0;
+
+	snprintf(p, sizeof p, "%s/new", md);
+	d = opendir(p);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		files++;
+		snprintf(p, sizeof p, "%s/new/%s", md, de->d_name);
+		txt = slurp(p);
+		unlink(p);
+	}
+	closedir(d);
+	ck_assert_int_eq(files, 1);
+	return txt;
+}
+
+START_TEST(file_message_maildir)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", md[64], *got;
+	struct buf want = BUF_INIT;
+	struct config cfg;
+	struct err e = {0};
+	struct pair p;
+	int i;
+
+	pair_init(&p, _i);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(md, sizeof md, "%s/Mail", dir);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_MAILDIR;
+	cfg.deliver_path = md;
+	stored_form(p.text.data, p.text.len, 0, &want);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(deliver(&cfg, &p.m[i], 1, NULL, &e) == 0, "%s", e.msg);
+		ck_assert_int_eq(p.m[i].status, DELIVERY_ACCEPTED);
+		got = maildir_take(md);
+		same_text(got, want.data, want.len);
+		ck_assert_ptr_nonnull(strstr(got, "\nFrom the start of a chunk\n"));
+		free(got);
+	}
+	buf_free(&want);
+	pair_free(&p);
+	rm_rf(dir);
+}
+END_TEST
+
+START_TEST(file_message_stdout)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *got;
+	struct buf want = BUF_INIT;
+	struct config cfg;
+	struct err e = {0};
+	struct pair p;
+	int fd, saved;
+
+	pair_init(&p, 1);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out", dir);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_STDOUT;
+	/* this test runs in its own process: stdout may go to a file */
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 1), 1);
+	close(fd);
+	ck_assert_int_eq(deliver(&cfg, p.m, 2, NULL, &e), 0);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	ck_assert_int_eq(p.m[0].status, DELIVERY_ACCEPTED);
+	ck_assert_int_eq(p.m[1].status, DELIVERY_ACCEPTED);
+	got = slurp(path);
+	ck_assert_ptr_nonnull(got);
+	undate(got);
+	ck_assert_int_eq(buf_adds(&want, "From t@example.org \n"), 0);
+	stored_form(p.text.data, p.text.len, 1, &want);
+	same_text(got + want.len, want.data, want.len);
+	got[want.len] = '\0';
+	same_text(got, want.data, want.len);
+	free(got);
+	buf_free(&want);
+	pair_free(&p);
+	rm_rf(dir);
+}
+END_TEST
+
+START_TEST(file_message_smtp)
+{
+	struct srv s;
+	struct fixture f;
+	struct err e = {0};
+	struct pair p;
+	char *got;
+	int i;
+
+	pair_init(&p, 1);
+	srv_start(&s, NULL);
+	fx_init(&f, &s, "127.0.0.1", 0);
+	for (i = 0; i < 2; i++) {
+		f.m[i].data = p.m[i].data;
+		f.m[i].file = p.m[i].file;
+		f.m[i].len = p.m[i].len;
+	}
+	ck_assert_int_eq(run(&f, 2, &e), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(f.m[i].status == DELIVERY_ACCEPTED, "%s", f.m[i].detail);
+		got = srv_file(&s, i == 0 ? "msg-1.eml" : "msg-2.eml");
+		ck_assert_ptr_nonnull(got);
+		/* byte for byte, dot-stuffing undone by the server */
+		same_text(got, p.text.data, p.text.len);
+		free(got);
+	}
+	fx_free(&f);
+	pair_free(&p);
+	srv_stop(&s);
+}
+END_TEST
+
+/* A file shorter than its len: nothing may pass for the whole message. */
+START_TEST(file_message_short)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[96], md[64], *txt;
+	struct config cfg;
+	struct err e = {0};
+	struct srv s;
+	struct fixture f;
+	struct pair p;
+
+	pair_init(&p, 1);
+	p.m[1].len += 100000;   /* past the file's end, junk included */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&cfg, 0, sizeof cfg);
+
+	/* mbox: what was there stays, nothing is added */
+	snprintf(path, sizeof path, "%s/mbox", dir);
+	cfg.deliver = DELIVER_MBOX;
+	cfg.deliver_path = path;
+	ck_assert_int_eq(deliver(&cfg, p.m, 1, NULL, &e), 0);
+	ck_assert_int_eq(deliver(&cfg, p.m, 2, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ")
+	    == e.msg, "%s", e.msg);
+	ck_assert_int_eq(p.m[0].status, DELIVERY_PENDING);
+	txt = slurp(path);
+	ck_assert_int_eq(count(txt, "\nFrom t@example.org "), 0);
+	ck_assert(strncmp(txt, "From t@example.org ", 19) == 0);
+	free(txt);
+
+	/* maildir: no file in new/ or tmp/ */
+	snprintf(md, sizeof md, "%s/Mail", dir);
+	cfg.deliver = DELIVER_MAILDIR;
+	cfg.deliver_path = md;
+	ck_assert_int_eq(deliver(&cfg, &p.m[1], 1, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	snprintf(path, sizeof path, "%s/new", md);
+	ck_assert_int_eq(rmdir(path), 0);
+	snprintf(path, sizeof path, "%s/tmp", md);
+	ck_assert_int_eq(rmdir(path), 0);
+
+	/* SMTP: the connection is cut, the server keeps nothing */
+	srv_start(&s, NULL);
+	fx_init(&f, &s, "127.0.0.1", 0);
+	f.m[0].data = NULL;
+	f.m[0].file = p.f;
+	f.m[0].len = p.m[1].len;
+	ck_assert_int_eq(run(&f, 1, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ")
+	    == e.msg, "%s", e.msg);
+	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
+	ck_assert_ptr_null(srv_file(&s, "msg-1.eml"));
+	fx_free(&f);
+	/* after one that went through: that one counts, this one waits */
+	fx_init(&f, &s, "127.0.0.1", 0);
+	f.m[1].data = NULL;
+	f.m[1].file = p.f;
+	f.m[1].len = p.m[1].len;
+	ck_assert_int_eq(run(&f, 2, &e), 0);
+	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
+	ck_assert_int_eq(f.m[1].status, DELIVERY_TEMPFAIL);
+	ck_assert_msg(strstr(f.m[1].detail, "cannot read the message: its file ends")
+	    == f.m[1].detail, "%s", f.m[1].detail);
+	txt = srv_file(&s, "msg-1.eml");
+	ck_assert_str_eq(txt, f.m[0].data);
+	free(txt);
+	ck_assert_ptr_null(srv_file(&s, "msg-2.eml"));
+	fx_free(&f);
+	srv_stop(&s);
+	pair_free(&p);
+	rm_rf(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -781,6 +1189,11 @@ main(void)
 	tcase_add_test(tc, smtp_never_greets);
 	tcase_add_test(tf, mbox_appends_mboxrd);
 	tcase_add_test(tf, maildir_new_file);
+	tcase_add_loop_test(tf, file_message_mbox, 0, 2);
+	tcase_add_loop_test(tf, file_message_maildir, 0, 2);
+	tcase_add_test(tf, file_message_stdout);
+	tcase_add_test(tc, file_message_smtp);
+	tcase_add_test(tc, file_message_short);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tf);
 	sr = srunner_create(s);

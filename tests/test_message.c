@@ -1,10 +1,15 @@
 /* Unit tests for src/message.c */
 #include <check.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "message.h"
+
+#define CHUNK (64 * 1024)  /* message.c reads and writes in such steps */
 
 /* Longest line of s (CRLF-separated), and whether every LF has its CR. */
 static size_t
@@ -204,6 +209,355 @@ START_TEST(build_refuses_bad_input)
 }
 END_TEST
 
+/* ---- streaming: message_write == message_build, byte for byte ---- */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint32_t
+rnd(struct rng *r, uint32_t n)
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return (uint32_t)(r->s >> 32) % n;
+}
+
+/* Text up to offset `at`, padded so the next bytes land exactly there. */
+static void
+pad_to(struct buf *b, size_t at)
+{
+	while (b->len + 1 < at)
+		ck_assert_int_eq(buf_addc(b, b->len % 61 == 60 ? '\n' : 'p'), 0);
+	if (b->len < at)
+		ck_assert_int_eq(buf_addc(b, '\n'), 0);
+}
+
+/* What QP cares about at a line start or end, in random order. */
+static void
+random_lines(struct rng *r, struct buf *b, size_t upto)
+{
+	static const char *const pieces[] = {
+		"From ", "From", ".", "..", "=", " ", "\t", "\r", "\r\n", "\n",
+		"\xc3\xa9", "\xff", "F", "Fro", "x", "abc def", "<p>", "\0",
+	};
+	size_t k;
+
+	while (b->len < upto) {
+		k = rnd(r, sizeof pieces / sizeof pieces[0]);
+		ck_assert_int_eq(buf_add(b, pieces[k], k == 17 ? 1 : strlen(pieces[k])), 0);
+		if (rnd(r, 8) == 0)
+			for (k = rnd(r, 120); k > 0; k--)
+				ck_assert_int_eq(buf_addc(b, (char)('a' + rnd(r, 26))), 0);
+	}
+}
+
+/*
+ * A part built to hit the read boundaries (multiples of CHUNK): at each
+ * of the first five, one of a CRLF, "From ", a space or tab before its
+ * line end, "=", "." or CR CR LF, placed across the boundary or right at
+ * it; then a line of 2.5 chunks; random lines around them.
+ */
+static void
+adversarial_part(struct rng *r, struct buf *b, int final_lf)
+{
+	static const char *const at_edge[] = {
+		"\r\n", "From you\n", " \r\n", "\t\n", "=\r\n", ".\n", "\r\r\n",
+	};
+	size_t i, k, edge;
+
+	for (i = 1; i <= 5; i++) {
+		ck_assert_uint_lt(b->len, i * CHUNK - 3000);
+		random_lines(r, b, i * CHUNK - 3000);
+		k = rnd(r, sizeof at_edge / sizeof at_edge[0]);
+		edge = i * CHUNK - rnd(r, (uint32_t)strlen(at_edge[k]));
+		pad_to(b, edge - 1);
+		ck_assert_int_eq(buf_addc(b, 'y'), 0);  /* no line start here */
+		ck_assert_int_eq(buf_adds(b, at_edge[k]), 0);
+	}
+	/* a line of 2.5 chunks, with a space before its CRLF */
+	for (k = 0; k < CHUNK * 5 / 2; k++)
+		ck_assert_int_eq(buf_addc(b, k % 77 == 0 ? '.' : 'L'), 0);
+	ck_assert_int_eq(buf_adds(b, " \r\n.\nFrom x\n"), 0);
+	random_lines(r, b, b->len + rnd(r, 5000));
+	while (b->len > 0 && b->data[b->len - 1] == '\n' && !final_lf)
+		b->len--;
+	if (final_lf)
+		ck_assert_int_eq(buf_addc(b, '\n'), 0);
+}
+
+/* A FILE holding junk then s, positioned at s: parts start at the offset. */
+static FILE *
+part_file(const struct buf *s)
+{
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs("junk before the part\n", f), 0);
+	ck_assert_uint_eq(fwrite(s->data, 1, s->len, f), s->len);
+	ck_assert_int_eq(fflush(f), 0);
+	ck_assert_int_eq(fseek(f, 21, SEEK_SET), 0);
+	return f;
+}
+
+/* The same text in place of every occurrence of the random one. */
+static void
+blank_out(char *s, size_t n, const char *what, size_t wl)
+{
+	char *p = s;
+
+	ck_assert_uint_gt(wl, 0);
+	while ((p = memmem(p, n - (size_t)(p - s), what, wl)) != NULL) {
+		memset(p, 'R', wl);
+		p += wl;
+	}
+}
+
+/* Message-ID and boundary, the two random draws, made constant. */
+static void
+normalise(struct buf *b, const char *mid)
+{
+	char bnd[64];
+	const char *p = strstr(b->data, "boundary=\"");
+
+	ck_assert_ptr_nonnull(p);
+	p += strlen("boundary=\"");
+	ck_assert_uint_lt(strcspn(p, "\""), sizeof bnd);
+	snprintf(bnd, sizeof bnd, "%.*s", (int)strcspn(p, "\""), p);
+	blank_out(b->data, b->len, mid, strlen(mid));
+	blank_out(b->data, b->len, bnd, strlen(bnd));
+}
+
+/* message_write's whole output, read back from the memory stream. */
+static void
+write_to_buf(const struct message_spec *m, struct buf *out, char *mid, size_t size)
+{
+	struct err e = {0};
+	char *text = NULL;
+	size_t len = 0, written = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(message_write(m, f, &written, mid, size, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_eq(written, len);
+	ck_assert_int_eq(buf_add(out, text, len), 0);
+	free(text);
+}
+
+/* The part after the header line "Content-Type: type..." in msg. */
+static const char *
+part_body(const struct buf *msg, const char *type, size_t *n)
+{
+	const char *p = strstr(msg->data, type), *end;
+
+	ck_assert_ptr_nonnull(p);
+	p = strstr(p, "\r\n\r\n");
+	ck_assert_ptr_nonnull(p);
+	p += 4;
+	end = memmem(p, msg->len - (size_t)(p - msg->data), "\r\n--=_tidings_", 14);
+	ck_assert_ptr_nonnull(end);
+	*n = (size_t)(end - p);
+	return p;
+}
+
+static void
+check_part_is_whole_encoding(const struct buf *msg, const char *type,
+                             const struct buf *part)
+{
+	struct buf whole = BUF_INIT;
+	const char *p;
+	size_t n;
+
+	ck_assert_int_eq(message_qp_encode(part->data, part->len, &whole), 0);
+	p = part_body(msg, type, &n);
+	ck_assert_uint_eq(n, whole.len);
+	ck_assert(memcmp(p, whole.data, n) == 0);
+	buf_free(&whole);
+}
+
+START_TEST(stream_equals_build)
+{
+	static char *to[] = {"a@example.org"};
+	struct message_spec m = {
+		.from = "Tidings <tidings@example.org>", .to = to, .nto = 1,
+		.subject = "Big", .date = 1700000000, .list_id = "l.example.org",
+	};
+	struct buf text = BUF_INIT, html = BUF_INIT, built = BUF_INIT;
+	struct buf streamed = BUF_INIT, mixed = BUF_INIT;
+	struct rng r = {0x9e3779b97f4a7c15ull + (uint64_t)_i};
+	struct err e = {0};
+	char mid[128], mid2[128], mid3[128];
+	FILE *tf, *hf;
+
+	adversarial_part(&r, &text, _i % 2);
+	adversarial_part(&r, &html, !(_i % 2));
+	m.text = text.data;
+	m.text_len = text.len;
+	m.html = html.data;
+	m.html_len = html.len;
+	ck_assert_int_eq(message_build(&m, &built, mid, sizeof mid, &e), 0);
+	/* the pieces message.c cuts encode as the whole part would */
+	check_part_is_whole_encoding(&built, "Content-Type: text/plain", &text);
+	check_part_is_whole_encoding(&built, "Content-Type: text/html", &html);
+
+	tf = part_file(&text);
+	hf = part_file(&html);
+	m.text_file = tf;
+	m.html_file = hf;
+	m.text = m.html = "ignored";
+	write_to_buf(&m, &streamed, mid2, sizeof mid2);
+	/* one part from memory, one from a file, still streamed */
+	ck_assert_int_eq(fseek(hf, 21, SEEK_SET), 0);
+	m.text = text.data;
+	m.text_file = NULL;
+	write_to_buf(&m, &mixed, mid3, sizeof mid3);
+
+	normalise(&built, mid);
+	normalise(&streamed, mid2);
+	normalise(&mixed, mid3);
+	ck_assert_uint_eq(streamed.len, built.len);
+	ck_assert(memcmp(streamed.data, built.data, built.len) == 0);
+	ck_assert_uint_eq(mixed.len, built.len);
+	ck_assert(memcmp(mixed.data, built.data, built.len) == 0);
+	fclose(tf);
+	fclose(hf);
+	buf_free(&text);
+	buf_free(&html);
+	buf_free(&built);
+	buf_free(&streamed);
+	buf_free(&mixed);
+}
+END_TEST
+
+/* FILE parts through message_build too: the same bytes as memory parts. */
+START_TEST(build_from_files)
+{
+	static char *to[] = {"a@example.org"};
+	struct message_spec m = {
+		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
+		.text = "From here\n. \r\nend ", .text_len = 18,
+		.html = "", .html_len = 0,
+	};
+	struct buf text = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	struct err e = {0};
+	char mid[128], mid2[128];
+	FILE *f;
+
+	ck_assert_int_eq(buf_add(&text, m.text, m.text_len), 0);
+	ck_assert_int_eq(message_build(&m, &a, mid, sizeof mid, &e), 0);
+	f = part_file(&text);
+	m.text_file = f;
+	ck_assert_int_eq(message_build(&m, &b, mid2, sizeof mid2, &e), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "\r\n\r\n=46rom here\r\n=2E=20\r\nend=20\r\n--"));
+	normalise(&a, mid);
+	normalise(&b, mid2);
+	ck_assert_str_eq(a.data, b.data);
+	fclose(f);
+	buf_free(&text);
+	buf_free(&a);
+	buf_free(&b);
+}
+END_TEST
+
+/* 20 MB of digest text, one line of 1 MB among them, read from a file. */
+START_TEST(stream_large_part)
+{
+	static char *to[] = {"a@example.org"};
+	struct message_spec m = {
+		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
+		.html = "<p>x</p>", .html_len = 8,
+	};
+	struct buf text = BUF_INIT, out = BUF_INIT;
+	struct err e = {0};
+	char mid[128], line[160];
+	size_t written, i = 0, n;
+	FILE *tf, *of;
+	int bare;
+
+	while (text.len < 20 * 1024 * 1024) {
+		n = (size_t)snprintf(line, sizeof line, "%s item %zu: caf\xc3\xa9 = "
+		    "https://example.org/%zu/a-rather-long-path-to-an-article \n",
+		    i % 7 == 0 ? "From" : "*", i, i);
+		ck_assert_int_eq(buf_add(&text, line, n), 0);
+		if (++i == 1000)
+			for (n = 0; n < 1024 * 1024; n++)
+				ck_assert_int_eq(buf_addc(&text, n % 100 == 99 ? ' ' : 'w'), 0);
+	}
+	tf = part_file(&text);
+	m.text_file = tf;
+	of = tmpfile();
+	ck_assert_ptr_nonnull(of);
+	ck_assert_msg(message_write(&m, of, &written, mid, sizeof mid, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(fseeko(of, 0, SEEK_END), 0);
+	ck_assert_uint_eq((size_t)ftello(of), written);
+	rewind(of);
+	ck_assert_int_eq(buf_grow(&out, written), 0);
+	ck_assert_uint_eq(fread(out.data, 1, written, of), written);
+	out.len = written;
+	out.data[written] = '\0';
+	ck_assert_uint_le(longest_line(out.data, &bare), 78);
+	ck_assert_int_eq(bare, 0);
+	check_part_is_whole_encoding(&out, "Content-Type: text/plain", &text);
+	ck_assert_ptr_nonnull(strstr(out.data + written - 200, "\r\n\r\n<p>x</p>\r\n--=_tidings_"));
+	fclose(tf);
+	fclose(of);
+	buf_free(&text);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(stream_errors)
+{
+	static char *to[] = {"a@example.org"};
+	struct message_spec m = {
+		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
+		.text = "x\n", .text_len = 2,
+	};
+	struct err e = {0};
+	char mid[128], path[] = "/tmp/tmsg.XXXXXX";
+	size_t written = 99;
+	FILE *full, *wronly;
+	int fd;
+
+	full = fopen("/dev/full", "w");
+	ck_assert_ptr_nonnull(full);
+	ck_assert_int_eq(message_write(&m, full, &written, mid, sizeof mid, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	ck_assert_str_eq(e.msg, "cannot write the message: No space left on device");
+	fclose(full);
+
+	/* a part that cannot be read */
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	wronly = fopen(path, "w");
+	ck_assert_ptr_nonnull(wronly);
+	m.html_file = wronly;
+	full = tmpfile();
+	ck_assert_int_eq(message_write(&m, full, &written, mid, sizeof mid, &e), -1);
+	ck_assert_int_eq(e.code, EX_IOERR);
+	ck_assert_str_eq(e.msg, "cannot read a message part: Bad file descriptor");
+	/* the headers and the text part may be out, never more than was written */
+	ck_assert_int_eq(fflush(full), 0);
+	ck_assert_uint_eq((size_t)ftello(full), written);
+	fclose(full);
+	fclose(wronly);
+	unlink(path);
+
+	/* a bad header: nothing written at all */
+	m.html_file = NULL;
+	m.list_id = "a b";
+	full = tmpfile();
+	ck_assert_int_eq(message_write(&m, full, &written, mid, sizeof mid, &e), -1);
+	ck_assert_int_eq(e.code, EX_DATAERR);
+	ck_assert_uint_eq(written, 0);
+	ck_assert_int_eq(ftello(full), 0);
+	fclose(full);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -218,6 +572,11 @@ main(void)
 	tcase_add_test(tc, header_encoded_words);
 	tcase_add_test(tc, build_whole_message);
 	tcase_add_test(tc, build_refuses_bad_input);
+	tcase_add_loop_test(tc, stream_equals_build, 0, 4);
+	tcase_add_test(tc, build_from_files);
+	tcase_add_test(tc, stream_large_part);
+	tcase_add_test(tc, stream_errors);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
