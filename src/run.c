@@ -412,8 +412,10 @@ note_present_items(struct run *r, struct err *e)
 struct sub_run {
 	const struct sub_conf *sub;
 	struct picks picks;
-	struct buf message;           /* empty: no digest */
-	struct buf html;              /* preview --html: the HTML part */
+	FILE *message;                /* a temporary file; NULL: no digest */
+	size_t message_len;
+	FILE *html;                   /* preview --html: the HTML part */
+	size_t html_len;
 	char message_id[256];
 	char *const *rcpt;
 	size_t nrcpt;
@@ -434,19 +436,11 @@ list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
 		snprintf(out + n, size - n, ".%.*s", (int)strcspn(at + 1, ">\" "), at + 1);
 }
 
-/* Interim: the parts read back whole, until message_write streams them. */
+/* The message goes to a temporary file as it is encoded: a digest can be huge. */
 static int
-slurp(FILE *fp, size_t n, struct buf *b)
-{
-	return buf_grow(b, n + 1) < 0 || (n > 0 && fread(b->data, 1, n, fp) != n) ? -1 :
-	       (b->len = n, b->data[n] = '\0', 0);
-}
-
-static int
-build_message(struct run *r, struct sub_run *sr, const struct digest_output *d, struct err *e)
+build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct err *e)
 {
 	char lid[256];
-	struct buf text = BUF_INIT, html = BUF_INIT;
 	struct message_spec m = {
 		.from = r->cfg.from,
 		.to = sr->rcpt,
@@ -455,22 +449,25 @@ build_message(struct run *r, struct sub_run *sr, const struct digest_output *d, 
 		.date = r->now,
 		.list_id = lid,
 		.list_unsubscribe = sr->sub->list_unsubscribe,
+		.text_file = d->text,
+		.html_file = d->html,
 	};
-	int rc;
 
-	if (slurp(d->text, d->text_len, &text) < 0 || slurp(d->html, d->html_len, &html) < 0) {
-		buf_free(&text);
-		buf_free(&html);
-		return err_oom(e);
-	}
-	m.text = text.data, m.text_len = text.len, m.html = html.data, m.html_len = html.len;
 	list_id(r, sr->sub, lid, sizeof lid);
-	rc = message_build(&m, &sr->message, sr->message_id, sizeof sr->message_id, e);
-	if (rc == 0 && r->mode.preview)
-		sr->html = html, memset(&html, 0, sizeof html);
-	buf_free(&text);
-	buf_free(&html);
-	return rc;
+	if ((sr->message = temp_file("digest", e)) == NULL)
+		return -1;
+	if (message_write(&m, sr->message, &sr->message_len, sr->message_id,
+	                  sizeof sr->message_id, e) < 0) {
+		fclose(sr->message);
+		sr->message = NULL;
+		return -1;
+	}
+	if (r->mode.preview) {  /* --html writes the HTML part out */
+		sr->html = d->html;
+		sr->html_len = d->html_len;
+		d->html = NULL;
+	}
+	return 0;
 }
 
 static int
@@ -505,14 +502,14 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 static int
 write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
 {
-	const struct buf *b = r->cli->html_out ? &sr->html : &sr->message;
 	const char *path = r->cli->html_out ? r->cli->html_out : "stdout";
 	FILE *fp = r->cli->html_out ? fopen(path, "w") : stdout;
 	int bad;
 
 	if (fp == NULL)
 		return err_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
-	bad = fwrite(buf_str(b), 1, b->len, fp) != b->len;
+	bad = r->cli->html_out ? file_copy(sr->html, sr->html_len, fp) != 0
+	                       : file_copy(sr->message, sr->message_len, fp) != 0;
 	bad |= fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0;
 	if (bad)
 		return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
@@ -558,16 +555,18 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 		            : err_oom(e);
 	}
 	for (size_t i = 0; i < nsubs; i++)
-		if (subs[i].message.len)
-			msgs[n++] = (struct outmsg){subs[i].message.data, subs[i].message.len, from,
-			                            subs[i].rcpt, subs[i].nrcpt, DELIVERY_PENDING,
-			                            DELIVERY_PENDING, ""};
+		if (subs[i].message != NULL)
+			msgs[n++] = (struct outmsg){.len = subs[i].message_len,
+			                            .file = subs[i].message,
+			                            .envelope_from = from,
+			                            .rcpt = subs[i].rcpt,
+			                            .nrcpt = subs[i].nrcpt};
 	if (!r->mode.deliver)
 		cfg.deliver = DELIVER_STDOUT;  /* --dry-run: mbox on stdout */
 	if (n)
 		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
 	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
-		if (subs[i].message.len) {
+		if (subs[i].message != NULL) {
 			report_delivery(r, &subs[i], &msgs[k]);
 			k++;
 		}
@@ -609,7 +608,7 @@ touch_if_read(struct run *r, const struct sub_conf *sub)
 static int
 items_pending(const struct sub_run *sr)
 {
-	return (sr->message.len && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
+	return (sr->message != NULL && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
 }
 
 /*
@@ -678,7 +677,7 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
 		if (build_digest(r, sr, e) < 0)
 			return -1;
-		if (r->mode.preview && sr->message.len)
+		if (r->mode.preview && sr->message != NULL)
 			break;
 	}
 	return 0;
@@ -689,8 +688,10 @@ free_subs(struct sub_run *subs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		picks_free(&subs[i].picks);
-		buf_free(&subs[i].message);
-		buf_free(&subs[i].html);
+		if (subs[i].message != NULL)
+			fclose(subs[i].message);
+		if (subs[i].html != NULL)
+			fclose(subs[i].html);
 	}
 	free(subs);
 }
@@ -706,7 +707,7 @@ pipeline(struct run *r, struct err *e)
 		return -1;
 	rc = make_digests(r, &subs, &nsubs, e);
 	if (rc == 0 && r->mode.preview) {
-		if (nsubs && subs[nsubs - 1].message.len)
+		if (nsubs && subs[nsubs - 1].message != NULL)
 			rc = write_preview(r, &subs[nsubs - 1], e);
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");

@@ -518,15 +518,18 @@ def test_connection_lost_after_first_digest_records_just_that_one(t):
 
 def test_mbox_write_failure_leaves_no_half_message_and_loses_nothing(t):
     """Appending to the mbox fails midway (file size limit): exit 74, the mbox
-    cut back to its old size, nothing recorded; the next run delivers."""
+    cut back to its old size, nothing recorded; the next run delivers.  The
+    first digest is large (a hundred items) so the limit leaves room for the
+    run's temporary files and the state, not for a second digest in the mbox."""
     import resource
-    t.serve("/feed.xml", feed_xml(range(1, 3)))
+    old_items = list(range(1000, 1100))
+    t.serve("/feed.xml", feed_xml(list(range(1, 3)) + old_items))
     t.config({"f": t.http.url("/feed.xml")}, {"all": {}})
     t.run("run")
     old = read_bytes(t.mbox_path)
     old_state = state_items(t)
-    t.serve("/feed.xml", feed_xml(range(1, 6)))
-    cap = len(old) + 200     # room for the state file, not for a digest
+    t.serve("/feed.xml", feed_xml(list(range(1, 6)) + old_items))
+    cap = len(old) + 200
 
     def limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
