@@ -179,12 +179,17 @@ item_base(const struct item *it, const struct feed_conf *fc)
 }
 
 /*
- * Rendered item content lives in a spool file, not in memory: a run with
- * sixty thousand new items renders a hundred megabytes of it.  The cache
- * keeps where each item's pieces are.  Links are stored NUL-separated.
+ * Item content lives in a spool file, not in memory: a run with sixty
+ * thousand new items reads two hundred megabytes of it.  An item is either
+ * rendered there already, or its raw content is stashed there to be
+ * rendered if a digest shows it in full.  The cache keeps where each
+ * item's pieces are.  Links are stored NUL-separated.
  */
 struct rendered {
 	const struct item *item;   /* NULL: empty slot */
+	int done;                  /* rendered; else raw_off/raw_len hold the content */
+	off_t raw_off;
+	size_t raw_len;
 	off_t html_off;
 	off_t text_off;            /* links follow the text */
 	size_t html_len;
@@ -199,7 +204,8 @@ struct render_cache {
 	FILE *spool;
 	off_t end;                 /* bytes written to the spool */
 	int unflushed;             /* written since the last fflush: pread would miss it */
-	struct buf html, text;     /* one item's rendering, reused */
+	int broken;                /* a write failed: offsets past it are not to be trusted */
+	struct buf raw, html, text;  /* one item's content and rendering, reused */
 	struct strv links;
 };
 
@@ -223,6 +229,7 @@ render_cache_free(struct render_cache *c)
 		return;
 	if (c->spool != NULL)
 		fclose(c->spool);
+	buf_free(&c->raw);
 	buf_free(&c->html);
 	buf_free(&c->text);
 	strv_free(&c->links);
@@ -262,8 +269,11 @@ cache_grow(struct render_cache *c)
 static int
 spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
 {
-	if (n > 0 && fwrite(p, 1, n, c->spool) != n)
-		return err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+	if (c->broken || (n > 0 && fwrite(p, 1, n, c->spool) != n)) {
+		c->broken = 1;
+		return err_set(e, EX_IOERR, "temporary file for rendered items: %s",
+		               errno ? strerror(errno) : "write failed");
+	}
 	c->end += (off_t)n;
 	c->unflushed = 1;
 	return 0;
@@ -291,42 +301,115 @@ spool_item(struct render_cache *c, struct rendered *r, struct err *e)
 	return 0;
 }
 
+/* The item's slot, made if it had none. */
+static struct rendered *
+slot_for(struct render_cache *c, const struct item *it, struct err *e)
+{
+	struct rendered *r;
+
+	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0) {
+		err_oom(e);
+		return NULL;
+	}
+	if ((r = cache_slot(c, it))->item == NULL) {
+		memset(r, 0, sizeof *r);
+		r->item = it;
+		c->n++;
+	}
+	return r;
+}
+
+static const char *
+raw_content(const struct item *it)
+{
+	return it->content ? it->content : it->summary ? it->summary : "";
+}
+
+static int
+render_into(struct render_cache *c, struct rendered *r, const char *html, size_t len,
+            const struct item *it, const struct feed_conf *fc, struct err *e)
+{
+	buf_reset(&c->html);
+	buf_reset(&c->text);
+	strv_free(&c->links);
+	if (html_render(html, len, item_base(it, fc), TEXT_WIDTH, 1, &c->html, &c->text, &c->links,
+	                e) < 0 ||
+	    spool_item(c, r, e) < 0)
+		return -1;
+	r->done = 1;
+	return 0;
+}
+
 int
 digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
                  struct err *e)
 {
-	const char *html = it->content ? it->content : it->summary ? it->summary : "";
-	struct rendered *r;
+	struct rendered *r = slot_for(c, it, e);
+	const char *html = raw_content(it);
 
-	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0)
-		return err_oom(e);
-	if ((r = cache_slot(c, it))->item == it)
-		return 0;
-	buf_reset(&c->html);
-	buf_reset(&c->text);
-	strv_free(&c->links);
-	if (html_render(html, strlen(html), item_base(it, fc), TEXT_WIDTH, 1, &c->html, &c->text,
-	                &c->links, e) < 0 ||
-	    spool_item(c, r, e) < 0)
+	if (r == NULL)
 		return -1;
-	r->item = it;
-	c->n++;
+	return r->done ? 0 : render_into(c, r, html, strlen(html), it, fc, e);
+}
+
+int
+digest_stash(struct render_cache *c, const struct item *it, struct err *e)
+{
+	struct rendered *r = slot_for(c, it, e);
+	const char *html = raw_content(it);
+	off_t at = c->end;
+
+	if (r == NULL)
+		return -1;
+	if (r->done || r->raw_len > 0)
+		return 0;
+	if (spool_add(c, html, strlen(html), e) < 0)
+		return -1;
+	r->raw_off = at;
+	r->raw_len = strlen(html);
 	return 0;
 }
 
-/* The item's content as spooled: rendered now if it was not before. */
+static int
+spool_flush(struct render_cache *c, struct err *e)
+{
+	if (c->unflushed && fflush(c->spool) != 0)
+		return err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+	c->unflushed = 0;
+	return 0;
+}
+
+/* Render a stashed item from its content in the spool. */
+static int
+render_stashed(struct render_cache *c, struct rendered *r, const struct feed_conf *fc,
+               struct err *e)
+{
+	buf_reset(&c->raw);
+	if (spool_flush(c, e) < 0)
+		return -1;
+	if (buf_grow(&c->raw, r->raw_len) < 0)
+		return err_oom(e);
+	if (pread(fileno(c->spool), c->raw.data, r->raw_len, r->raw_off) != (ssize_t)r->raw_len)
+		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
+	c->raw.len = r->raw_len;
+	c->raw.data[c->raw.len] = '\0';
+	return render_into(c, r, c->raw.data, c->raw.len, r->item, fc, e);
+}
+
+/* The item's content as spooled, rendered now if it was not before. */
 static const struct rendered *
 rendered_item(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
               struct err *e)
 {
-	if (digest_prerender(c, it, fc, e) < 0)
+	struct rendered *r = slot_for(c, it, e);
+
+	if (r == NULL)
 		return NULL;
-	if (c->unflushed && fflush(c->spool) != 0) {
-		err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+	if (!r->done && r->raw_len > 0 && render_stashed(c, r, fc, e) < 0)
 		return NULL;
-	}
-	c->unflushed = 0;
-	return cache_slot(c, it);
+	if (!r->done && digest_prerender(c, it, fc, e) < 0)
+		return NULL;
+	return spool_flush(c, e) < 0 ? NULL : r;
 }
 
 static int

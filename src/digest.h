@@ -30,12 +30,14 @@ struct render_cache;
 int render_cache_new(struct render_cache **out, struct err *e);
 void render_cache_free(struct render_cache *c);
 /*
- * Render the item's content into the cache now, so the caller may free
- * the item's content and summary (its other fields must stay).  An item
- * not rendered beforehand is rendered when its digest needs it.
+ * Hand the item's content (else its summary) to the cache, so the caller
+ * may free both (its other fields must stay): prerender renders it now,
+ * stash only stores it, to be rendered if a digest shows the item in
+ * full.  An item given to neither is rendered from its fields when needed.
  */
 int digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
                      struct err *e);
+int digest_stash(struct render_cache *c, const struct item *it, struct err *e);
 
 /* Compile every subscription's templates (text, HTML, subject), once. */
 int digest_templates_load(const struct config *cfg, struct digest_templates **out, struct err *e);

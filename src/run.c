@@ -245,35 +245,101 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 	report_poll(r, fr->src->conf, rep, msg, res);
 }
 
+/* An item's place in a digest's feed group: newest first, undated last. */
+struct by_date {
+	time_t t;
+	int has_date;
+	size_t i;
+};
+
 static int
-may_be_shown(const struct run *r, const struct feed_run *fr, const struct item *it)
+cmp_newest_first(const void *pa, const void *pb)
+{
+	const struct by_date *a = pa, *b = pb;
+
+	if (a->has_date != b->has_date)
+		return a->has_date ? -1 : 1;
+	return a->t < b->t ? 1 : a->t > b->t ? -1 : 0;
+}
+
+enum need { NEED_NOTHING, NEED_CONTENT, NEED_RENDERED };
+
+/* For one subscription: mark the items it may show, the first few of them as shown in full. */
+static void
+mark_sub(const struct run *r, const struct sub_conf *sub, const struct feed_run *fr,
+         unsigned char *need, struct by_date *order)
 {
 	struct select_params p = {r->mode.select, r->now, r->cli->since};
+	const struct feed *f = &fr->parsed;
+	size_t n = 0, full;
 
-	for (size_t s = 0; s < r->cfg.nsubs; s++)
-		if (r->sub_selected[s] &&
-		    select_may_show(&r->cfg.subs[s], it, fr->src->conf, r->st, &p))
-			return 1;
-	return 0;
+	for (size_t i = 0; i < f->nitems; i++) {
+		if (!select_may_show(sub, &f->items[i], fr->src->conf, r->st, &p))
+			continue;
+		order[n++] = (struct by_date){f->items[i].published, f->items[i].has_date, i};
+		if (need[i] == NEED_NOTHING)
+			need[i] = NEED_CONTENT;
+	}
+	full = sub->full_items_per_feed <= 0 ? n : (size_t)sub->full_items_per_feed;
+	if (full < n)
+		qsort(order, n, sizeof *order, cmp_newest_first);
+	for (size_t k = 0; k < n && k < full; k++)
+		need[order[k].i] = NEED_RENDERED;
+}
+
+/*
+ * What the digests may need of each item: nothing (no subscription may
+ * show it), its content (it may be shown), or its rendering (it will
+ * likely be shown in full: among the first full-items-per-feed of a
+ * subscription, newest first).  Rendering is the costly part, and it runs
+ * here on the parse thread; a cap or a duplicate can still bring another
+ * item into full view, and that one is rendered from its stashed content.
+ */
+static unsigned char *
+plan_items(const struct run *r, const struct feed_run *fr)
+{
+	size_t n = fr->parsed.nitems;
+	unsigned char *need = calloc(n + 1, 1);
+	struct by_date *order = calloc(n + 1, sizeof *order);
+
+	if (need != NULL && order != NULL && r->mode.select != SELECT_ALL)
+		for (size_t s = 0; s < r->cfg.nsubs; s++)
+			if (r->sub_selected[s])
+				mark_sub(r, &r->cfg.subs[s], fr, need, order);
+	free(order);
+	if (order == NULL) {
+		free(need);
+		return NULL;
+	}
+	return need;
 }
 
 /*
  * A feed's items stay until the digests are made, but their content, the
- * bulk of a feed, need not: what a digest may show is rendered into the
- * render cache's file now, and the rest was never going to be shown.
+ * bulk of a feed, moves to the render cache's file: memory holds only
+ * what selection and the templates' item lines need.
  */
 static void
 keep_what_digests_need(struct run *r, struct feed_run *fr)
 {
 	struct feed *f = &fr->parsed;
+	unsigned char *need = plan_items(r, fr);
 	struct err e = {0};
 
+	if (need == NULL) {
+		say(r, "feed %s: out of memory: its items stay in memory", fr->src->conf->name);
+		return;
+	}
 	for (size_t i = 0; i < f->nitems; i++) {
 		struct item *it = &f->items[i];
+		int rc = 0;
 
-		if (r->mode.select != SELECT_ALL && may_be_shown(r, fr, it) &&
-		    digest_prerender(r->cache, it, fr->src->conf, &e) < 0) {
-			/* Kept: the digest renders it again and fails with the cause. */
+		if (need[i] == NEED_RENDERED)
+			rc = digest_prerender(r->cache, it, fr->src->conf, &e);
+		else if (need[i] == NEED_CONTENT)
+			rc = digest_stash(r->cache, it, &e);
+		if (rc < 0) {
+			/* Kept: the digest renders it from here, or fails with the cause. */
 			say(r, "feed %s: %s", fr->src->conf->name, e.msg);
 			continue;
 		}
@@ -281,6 +347,7 @@ keep_what_digests_need(struct run *r, struct feed_run *fr)
 		free(it->summary);
 		it->content = it->summary = NULL;
 	}
+	free(need);
 }
 
 static void
