@@ -187,15 +187,17 @@ item_base(const struct item *it, const struct feed_conf *fc)
  */
 struct rendered {
 	const struct item *item;   /* NULL: empty slot */
-	int done;                  /* rendered; else raw_off/raw_len hold the content */
-	off_t raw_off;
-	size_t raw_len;
-	off_t html_off;
-	off_t text_off;            /* links follow the text */
-	size_t html_len;
-	size_t text_len;
-	size_t links_len;
+	off_t off;                 /* rendered: HTML, text, links; else the raw content */
+	uint32_t len;              /* rendered: the HTML's length; else the raw content's */
+	uint32_t text_len;
+	uint32_t links_len;
+	uint32_t done;             /* rendered */
 };
+
+/* Slots are 32 bytes: a run of 60,000 items keeps 130,000 of them. */
+#define LEN_MAX UINT32_MAX
+#define text_off(r) ((r)->off + (off_t)(r)->len)
+#define links_off(r) (text_off(r) + (off_t)(r)->text_len)
 
 struct render_cache {
 	struct rendered *slot;
@@ -282,12 +284,13 @@ spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
 static int
 spool_item(struct render_cache *c, struct rendered *r, struct err *e)
 {
-	r->html_off = c->end;
-	r->html_len = c->html.len;
+	if (c->html.len > LEN_MAX || c->text.len > LEN_MAX)
+		return err_set(e, EX_DATAERR, "an item over 4 GB");
+	r->off = c->end;
+	r->len = (uint32_t)c->html.len;
 	if (spool_add(c, c->html.data, c->html.len, e) < 0)
 		return -1;
-	r->text_off = c->end;
-	r->text_len = c->text.len;
+	r->text_len = (uint32_t)c->text.len;
 	if (spool_add(c, c->text.data, c->text.len, e) < 0)
 		return -1;
 	r->links_len = 0;
@@ -296,7 +299,9 @@ spool_item(struct render_cache *c, struct rendered *r, struct err *e)
 
 		if (spool_add(c, c->links.v[i], n, e) < 0)
 			return -1;
-		r->links_len += n;
+		if (n > LEN_MAX - r->links_len)
+			return err_set(e, EX_DATAERR, "an item with over 4 GB of links");
+		r->links_len += (uint32_t)n;
 	}
 	return 0;
 }
@@ -329,13 +334,17 @@ static int
 render_into(struct render_cache *c, struct rendered *r, const char *html, size_t len,
             const struct item *it, const struct feed_conf *fc, struct err *e)
 {
+	struct rendered before = *r;
+
 	buf_reset(&c->html);
 	buf_reset(&c->text);
 	strv_free(&c->links);
 	if (html_render(html, len, item_base(it, fc), TEXT_WIDTH, 1, &c->html, &c->text, &c->links,
 	                e) < 0 ||
-	    spool_item(c, r, e) < 0)
+	    spool_item(c, r, e) < 0) {
+		*r = before;  /* a stashed item stays stashed */
 		return -1;
+	}
 	r->done = 1;
 	return 0;
 }
@@ -361,12 +370,16 @@ digest_stash(struct render_cache *c, const struct item *it, struct err *e)
 
 	if (r == NULL)
 		return -1;
-	if (r->done || r->raw_len > 0)
+	size_t len = strlen(html);
+
+	if (r->done || r->len > 0)
 		return 0;
-	if (spool_add(c, html, strlen(html), e) < 0)
+	if (len > LEN_MAX)
+		return err_set(e, EX_DATAERR, "an item over 4 GB");
+	if (spool_add(c, html, len, e) < 0)
 		return -1;
-	r->raw_off = at;
-	r->raw_len = strlen(html);
+	r->off = at;
+	r->len = (uint32_t)len;
 	return 0;
 }
 
@@ -387,11 +400,11 @@ render_stashed(struct render_cache *c, struct rendered *r, const struct feed_con
 	buf_reset(&c->raw);
 	if (spool_flush(c, e) < 0)
 		return -1;
-	if (buf_grow(&c->raw, r->raw_len) < 0)
+	if (buf_grow(&c->raw, r->len) < 0)
 		return err_oom(e);
-	if (pread(fileno(c->spool), c->raw.data, r->raw_len, r->raw_off) != (ssize_t)r->raw_len)
+	if (pread(fileno(c->spool), c->raw.data, r->len, r->off) != (ssize_t)r->len)
 		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
-	c->raw.len = r->raw_len;
+	c->raw.len = r->len;
 	c->raw.data[c->raw.len] = '\0';
 	return render_into(c, r, c->raw.data, c->raw.len, r->item, fc, e);
 }
@@ -405,7 +418,7 @@ rendered_item(struct render_cache *c, const struct item *it, const struct feed_c
 
 	if (r == NULL)
 		return NULL;
-	if (!r->done && r->raw_len > 0 && render_stashed(c, r, fc, e) < 0)
+	if (!r->done && r->len > 0 && render_stashed(c, r, fc, e) < 0)
 		return NULL;
 	if (!r->done && digest_prerender(c, it, fc, e) < 0)
 		return NULL;
@@ -426,7 +439,7 @@ links_value(struct tval *m, const struct render_cache *c, const struct rendered 
 		return err_oom(e);
 	}
 	if (r->links_len > 0 &&
-	    pread(fileno(c->spool), all, r->links_len, r->text_off + (off_t)r->text_len) !=
+	    pread(fileno(c->spool), all, r->links_len, links_off(r)) !=
 	        (ssize_t)r->links_len) {
 		free(all);
 		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
@@ -455,8 +468,8 @@ item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
 		return -1;
 	/* Flags, because a Mustache section cannot ask whether a list is empty. */
 	if (tv_set_bool(m, "has_text", r->text_len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_file(fd, r->html_off, r->html_len)) < 0 ||
-	    tv_set(m, "text", tv_str_file(fd, r->text_off, r->text_len)) < 0)
+	    tv_set(m, "html", tv_str_file(fd, r->off, r->len)) < 0 ||
+	    tv_set(m, "text", tv_str_file(fd, text_off(r), r->text_len)) < 0)
 		return err_oom(e);
 	return 0;
 }
