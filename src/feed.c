@@ -118,6 +118,18 @@ entity_lookup(const char *name)
 	return e ? e->cp : -1;
 }
 
+/* Append n bytes to b: buf_add without a call when they fit, as they nearly always do. */
+static inline int
+put(struct buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n)
+		return buf_add(b, s, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 /* Append code point cp as UTF-8; surrogates and out-of-range become U+FFFD. */
 static int
 put_utf8(struct buf *b, unsigned long cp)
@@ -146,7 +158,7 @@ put_utf8(struct buf *b, unsigned long cp)
 		s[3] = (unsigned char)(0x80 | (cp & 0x3F));
 		n = 4;
 	}
-	return buf_add(b, s, n);
+	return put(b, (const char *)s, n);
 }
 
 /* windows-1252 0x80-0x9F; the five holes read as latin-1 (C1 controls). */
@@ -160,6 +172,49 @@ static unsigned long
 cp1252(unsigned char c)
 {
 	return c >= 0x80 && c < 0xA0 ? cp1252_high[c - 0x80] : c;
+}
+
+/*
+ * Eight bytes at a time: the scans below look at a word and find the
+ * first byte of interest in it, rather than testing byte by byte.  Each
+ * mask has the high bit of every byte that matches, exactly (no carries
+ * from one byte into the next), so the lowest set bit is the first match.
+ */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The word at p with its first byte in the low bits, whatever the host. */
+static inline uint64_t
+load_le64(const void *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
+/* Index of the first byte flagged in mask m (not 0). */
+static inline size_t
+first_flagged(uint64_t m)
+{
+	return (size_t)__builtin_ctzll(m) / 8;
+}
+
+/* Bytes of x that are zero. */
+static inline uint64_t
+zero_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/* Bytes of x below 0x20 (control bytes). */
+static inline uint64_t
+control_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + 0x60 * ONES) | x) & HIGHS;
 }
 
 /* ---- step 1: decode to UTF-8 ---- */
@@ -178,17 +233,16 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 	size_t i = 0, done = 0, k;
 
 	while (i < n) {
-		uint64_t word;
-
-		/* ASCII eight bytes at a time */
+		/* ASCII eight bytes at a time, then straight to the first other byte */
 		if (i + 8 <= n) {
-			memcpy(&word, p + i, 8);
-			if ((word & 0x8080808080808080ULL) == 0) {
+			uint64_t high = load_le64(p + i) & HIGHS;
+
+			if (high == 0) {
 				i += 8;
 				continue;
 			}
-		}
-		if (p[i] < 0x80) {
+			i += first_flagged(high);
+		} else if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
@@ -382,7 +436,7 @@ put_charref(struct buf *b, unsigned cp)
 	while ((cp /= 10) > 0);
 	*--q = '#';
 	*--q = '&';
-	return buf_add(b, q, (size_t)(s + sizeof s - q));
+	return put(b, q, (size_t)(s + sizeof s - q));
 }
 
 /*
@@ -401,7 +455,7 @@ mend_amp(const char *p, size_t n, struct buf *out, int *err)
 	int cp = -1;
 
 	if ((k = charref_len(p, n)) > 0) {
-		*err |= buf_add(out, p, k);
+		*err |= put(out, p, k);
 		return k;
 	}
 	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
@@ -422,7 +476,7 @@ mend_amp(const char *p, size_t n, struct buf *out, int *err)
 			return i + 1;
 	}
 	/* bare '&' or an unknown entity: keep its text */
-	*err |= buf_add(out, "&#38;", 5);
+	*err |= put(out, "&#38;", 5);
 	return 1;
 }
 
@@ -435,30 +489,32 @@ static const unsigned char stop[256] = {
 };
 /* clang-format on */
 
+/* Where the next forbidden control byte is in [p+i, p+n), or n. */
+static size_t
+next_control(const char *p, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8)
+		for (uint64_t m = control_bytes(load_le64(p + i)); m; m &= m - 1)
+			if (stop[(unsigned char)p[i + first_flagged(m)]] == 1)
+				return i + first_flagged(m);
+	for (; i < n; i++)
+		if (stop[(unsigned char)p[i]] == 1)
+			return i;
+	return n;
+}
+
 /* Copy [p, p+n) dropping forbidden control bytes. */
 static int
 copy_clean(const char *p, size_t n, struct buf *out)
 {
-	size_t start = 0, i = 0;
-	uint64_t x;
+	size_t start = 0, i;
 	int err = 0;
 
-	while (i < n) {
-		/* eight bytes at a time while none is below 0x20 */
-		if (i + 8 <= n) {
-			memcpy(&x, p + i, 8);
-			if (((x - 0x2020202020202020ULL) & ~x & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (stop[(unsigned char)p[i]] == 1) {
-			err |= buf_add(out, p + start, i - start);
-			start = i + 1;
-		}
-		i++;
+	while ((i = next_control(p, start, n)) < n) {
+		err |= put(out, p + start, i - start);
+		start = i + 1;
 	}
-	return err | buf_add(out, p + start, n - start);
+	return err | put(out, p + start, n - start);
 }
 
 /* Where the three-byte terminator term starts in [p, p+n), or NULL. */
@@ -486,6 +542,36 @@ copy_until(const char *p, size_t n, const char *term, struct buf *out, int *err)
 	return k;
 }
 
+/* Whether the mender must look at p[i]: '&', "<!" (CDATA, comments), a forbidden byte. */
+static inline int
+is_stop(const char *p, size_t i, size_t n)
+{
+	unsigned char c = (unsigned char)p[i];
+
+	if (c == '<')
+		return i + 1 < n && p[i + 1] == '!';
+	return stop[c] != 0;
+}
+
+/* The first i <= k < end where the mender must stop, or end. */
+static size_t
+next_stop(const char *p, size_t i, size_t end, size_t n)
+{
+	for (; i + 8 <= end; i += 8) {
+		uint64_t x = load_le64(p + i);
+		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('&' * ONES)) |
+		             zero_bytes(x ^ ('<' * ONES));
+
+		for (; m; m &= m - 1)
+			if (is_stop(p, i + first_flagged(m), n))
+				return i + first_flagged(m);
+	}
+	for (; i < end; i++)
+		if (is_stop(p, i, n))
+			return i;
+	return end;
+}
+
 /*
  * The mender works through the whole document a piece at a time, so the
  * parser gets it in chunks and no second copy of a large feed exists.
@@ -508,16 +594,8 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 		size_t end = n - i > limit ? i + limit : n;
 		unsigned char c;
 
-		for (; i < end; i++) {
-			c = (unsigned char)p[i];
-			if (!stop[c])
-				continue;
-			/* only "<!" starts something to look at (CDATA, comments) */
-			if (c == '<' && (i + 1 >= n || p[i + 1] != '!'))
-				continue;
-			break;
-		}
-		err |= buf_add(out, p + done, i - done);
+		i = next_stop(p, i, end, n);
+		err |= put(out, p + done, i - done);
 		done = i;
 		if (i == end) {
 			if (out->len >= limit)
@@ -534,7 +612,7 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 		} else if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
 			i += copy_until(p + i, n - i, "-->", out, &err);
 		} else {
-			err |= buf_addc(out, '<');
+			err |= put(out, "<", 1);
 			i++;
 		}
 		done = i;
