@@ -440,6 +440,32 @@ put_charref(struct buf *b, unsigned cp)
 }
 
 /*
+ * The character a named reference at p ("&amp;", "&eacute;") stands for,
+ * with its length in *len; -1 when it is not one (a bare '&', an unknown name).
+ */
+static int
+named_ref(const char *p, size_t n, size_t *len)
+{
+	static const struct entity xml5[] = {
+	    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+	};
+	char name[33];
+	size_t i = 1;
+
+	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
+		i++;
+	if (i == 1 || i >= n || p[i] != ';' || !is_name_start((unsigned char)p[1]))
+		return -1;
+	memcpy(name, p + 1, i - 1);
+	name[i - 1] = '\0';
+	*len = i + 1;
+	for (size_t k = 0; k < NELEM(xml5); k++)
+		if (strcmp(name, xml5[k].name) == 0)
+			return xml5[k].cp;
+	return entity_lookup(name);
+}
+
+/*
  * Rewrite the reference (or bare '&') at p; returns the bytes consumed.
  * A named character that cannot be markup is written as UTF-8 directly;
  * the rest become character references, which libxml2 never drops.
@@ -447,33 +473,20 @@ put_charref(struct buf *b, unsigned cp)
 static size_t
 mend_amp(const char *p, size_t n, struct buf *out, int *err)
 {
-	static const struct entity xml5[] = {
-	    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
-	};
-	char name[33];
-	size_t i = 1, k;
-	int cp = -1;
+	size_t k;
+	int cp;
 
 	if ((k = charref_len(p, n)) > 0) {
 		*err |= put(out, p, k);
 		return k;
 	}
-	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
-		i++;
-	if (i > 1 && i < n && p[i] == ';' && is_name_start((unsigned char)p[1])) {
-		memcpy(name, p + 1, i - 1);
-		name[i - 1] = '\0';
-		for (k = 0; k < 5 && cp < 0; k++)
-			if (strcmp(name, xml5[k].name) == 0)
-				cp = xml5[k].cp;
-		if (cp < 0)
-			cp = entity_lookup(name);
-		if (cp >= 0x80)
-			*err |= put_utf8(out, (unsigned long)cp);
-		else if (cp >= 0)
-			*err |= put_charref(out, (unsigned)cp);
-		if (cp >= 0)
-			return i + 1;
+	if ((cp = named_ref(p, n, &k)) >= 0x80) {
+		*err |= put_utf8(out, (unsigned long)cp);
+		return k;
+	}
+	if (cp >= 0) {
+		*err |= put_charref(out, (unsigned)cp);
+		return k;
 	}
 	/* bare '&' or an unknown entity: keep its text */
 	*err |= put(out, "&#38;", 5);
@@ -575,16 +588,34 @@ next_stop(const char *p, size_t i, size_t end, size_t n)
 /*
  * The mender works through the whole document a piece at a time, so the
  * parser gets it in chunks and no second copy of a large feed exists.
+ *
+ * Text inside elements is where libxml2 2.9 is slow: every reference is a
+ * round of its own (a lookup, a parse, a callback), and once a run of text
+ * has met a non-ASCII character it reads the rest one character at a time.
+ * A CDATA section costs it a few instructions a byte.  So while the mender
+ * can tell where it is (it follows tags, and stops following at the first
+ * piece of markup it does not model: from there on it only mends), a run
+ * of text that holds references or non-ASCII goes out as CDATA with its
+ * references decoded.  The parser reports the same characters either way.
+ * What would read differently stays out of the section: ']' (so "]]>"
+ * cannot form; a "]]>" in the text, an error after which libxml2 drops
+ * part of the text, becomes "]]&#62;" and reads as written), CR (text
+ * turns it into LF, CDATA does not), references to LF and CR (a literal
+ * LF would move the line numbers of later errors) and to what is not an
+ * XML character, and U+FFFE/U+FFFF (an error in text, fatal in CDATA).
  */
 struct mender {
 	const char *p;
 	size_t n;
 	size_t i;
+	int depth; /* elements open, as far as the mender can tell */
+	int lost;  /* met markup it does not model: only mend from here on */
+	int cdata; /* inside a CDATA section it opened */
 };
 
-/* Append mended text to out until it holds about limit bytes; 0 at the end. */
+/* The old way: mend to the end of the document (or the limit); 0 at the end. */
 static int
-mend_some(struct mender *m, struct buf *out, size_t limit)
+mend_only(struct mender *m, struct buf *out, size_t limit)
 {
 	const char *p = m->p;
 	size_t n = m->n, i = m->i, done = i;
@@ -620,7 +651,318 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 			break;
 	}
 	m->i = i;
-	return err ? -1 : i < n;
+	return err;
+}
+
+/* Mend [from, to), which holds no '<' (a tag, a PI, a DOCTYPE, text outside the root). */
+static int
+mend_range(const char *p, size_t from, size_t to, struct buf *out)
+{
+	size_t i = from, done = from;
+	int err = 0;
+
+	while ((i = next_stop(p, i, to, to)) < to) {
+		err |= put(out, p + done, i - done);
+		if (p[i] == '&')
+			i += mend_amp(p + i, to - i, out, &err);
+		else
+			i++; /* a forbidden control byte */
+		done = i;
+	}
+	return err | put(out, p + done, to - done);
+}
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
+is_tag_name(int c, int first)
+{
+	return isalpha(c) || c == '_' || c == ':' || (!first && (isdigit(c) || c == '-' || c == '.'));
+}
+
+/*
+ * The end (just past '>') of the start or end tag at p[i] == '<', if it is
+ * one the mender can follow (ASCII names, quoted attribute values without
+ * '<', spaces between them), else 0.  *open is what it does to the depth.
+ */
+static size_t
+tag_end(const char *p, size_t i, size_t n, int *open)
+{
+	int end = i + 1 < n && p[i + 1] == '/';
+	const char *q;
+
+	i += 1 + end;
+	for (size_t k = i; i < n && is_tag_name((unsigned char)p[i], i == k); i++)
+		;
+	if (i == n || !is_tag_name((unsigned char)p[i - 1], 0))
+		return 0;
+	for (;;) {
+		size_t sp = i;
+
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i < n && p[i] == '>') {
+			*open = end ? -1 : 1;
+			return i + 1;
+		}
+		if (!end && n - i >= 2 && p[i] == '/' && p[i + 1] == '>') {
+			*open = 0;
+			return i + 2;
+		}
+		if (end || i == sp || i == n || !is_tag_name((unsigned char)p[i], 1))
+			return 0;
+		while (i < n && is_tag_name((unsigned char)p[i], 0))
+			i++;
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i == n || p[i++] != '=')
+			return 0;
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i == n || (p[i] != '"' && p[i] != '\''))
+			return 0;
+		q = memchr(p + i + 1, p[i], n - i - 1);
+		if (q == NULL || memchr(p + i, '<', (size_t)(q - p) - i) != NULL)
+			return 0;
+		i = (size_t)(q - p) + 1;
+	}
+}
+
+/* The end of a DOCTYPE without an internal subset at p[i], else 0. */
+static size_t
+doctype_end(const char *p, size_t i, size_t n)
+{
+	char quote = 0;
+
+	for (i += 9; i < n; i++) {
+		if (quote) {
+			quote = p[i] == quote ? 0 : quote;
+		} else if (p[i] == '"' || p[i] == '\'') {
+			quote = p[i];
+		} else if (p[i] == '>') {
+			return i + 1;
+		} else if (p[i] == '[' || p[i] == '<') {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The end of the processing instruction at p[i], if it holds no '<', else 0. */
+static size_t
+pi_end(const char *p, size_t i, size_t n)
+{
+	const char *q = memmem(p + i + 2, n - i - 2, "?>", 2);
+
+	if (q == NULL || memchr(p + i + 1, '<', (size_t)(q - p) - i - 1) != NULL)
+		return 0;
+	return (size_t)(q - p) + 2;
+}
+
+/* The markup at p[i] == '<': copied (mended), followed, or the mender is lost. */
+static int
+mend_markup(struct mender *m, struct buf *out)
+{
+	const char *p = m->p;
+	size_t n = m->n, i = m->i, e = 0;
+	int err = 0, open = 0;
+
+	if (n - i >= 9 && memcmp(p + i, "<![CDATA[", 9) == 0) {
+		m->i += copy_until(p + i, n - i, "]]>", out, &err);
+		return err;
+	}
+	if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+		m->i += copy_until(p + i, n - i, "-->", out, &err);
+		return err;
+	}
+	if (n - i >= 9 && memcmp(p + i, "<!DOCTYPE", 9) == 0 && m->depth == 0)
+		e = doctype_end(p, i, n);
+	else if (n - i >= 2 && p[i + 1] == '?')
+		e = pi_end(p, i, n);
+	else if (n - i >= 2 && p[i + 1] != '!')
+		e = tag_end(p, i, n, &open);
+	if (e == 0) {
+		m->lost = 1;
+		return 0;
+	}
+	if (open > 0 || m->depth > 0)
+		m->depth += open;
+	m->i = e;
+	return mend_range(p, i, e, out);
+}
+
+static int
+open_cdata(struct mender *m, struct buf *out)
+{
+	if (m->cdata)
+		return 0;
+	m->cdata = 1;
+	return put(out, "<![CDATA[", 9);
+}
+
+static int
+close_cdata(struct mender *m, struct buf *out)
+{
+	if (!m->cdata)
+		return 0;
+	m->cdata = 0;
+	return put(out, "]]>", 3);
+}
+
+/*
+ * Where the text from p[i] needs a look: '<', '&', ']', CR, forbidden
+ * controls, and non-ASCII (outside a section) or 0xEF (inside: U+FFFx).
+ */
+static size_t
+next_in_text(const char *p, size_t i, size_t n, int cdata)
+{
+	uint64_t eight = cdata ? 0 : HIGHS;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = load_le64(p + i);
+		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('<' * ONES)) |
+		             zero_bytes(x ^ ('&' * ONES)) | zero_bytes(x ^ (']' * ONES)) |
+		             (x & eight) | (cdata ? zero_bytes(x ^ (0xEF * ONES)) : 0);
+
+		for (; m; m &= m - 1) {
+			unsigned char c = (unsigned char)p[i + first_flagged(m)];
+
+			if (c != '\t' && c != '\n')
+				return i + first_flagged(m);
+		}
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '<' || c == '&' || c == ']' || (c < 0x20 && c != '\t' && c != '\n') ||
+		    (c >= 0x80 && (!cdata || c == 0xEF)))
+			return i;
+	}
+	return n;
+}
+
+/* The value of the character reference at p, k bytes long; 0x110000 if too large. */
+static unsigned long
+charref_value(const char *p, size_t k)
+{
+	int hex = p[2] == 'x' || p[2] == 'X';
+	unsigned long v = 0;
+
+	for (size_t i = 2 + (size_t)hex; i + 1 < k && v < 0x110000; i++) {
+		int c = (unsigned char)p[i];
+
+		v = v * (hex ? 16 : 10) +
+		    (unsigned long)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	return v < 0x110000 ? v : 0x110000;
+}
+
+/* A character CDATA carries as the parser would read it from a reference. */
+static int
+cdata_safe(unsigned long cp)
+{
+	return (cp == '\t' || cp >= 0x20) && cp != ']' && (cp < 0xD800 || cp >= 0xE000) &&
+	       cp != 0xFFFE && cp != 0xFFFF && cp < 0x110000;
+}
+
+/* The reference (or bare '&') at p inside text; returns the bytes consumed. */
+static size_t
+text_ref(struct mender *m, const char *p, size_t n, struct buf *out, int *err)
+{
+	unsigned long v;
+	size_t k;
+	int cp;
+
+	if ((k = charref_len(p, n)) > 0) {
+		if (cdata_safe(v = charref_value(p, k))) {
+			*err |= open_cdata(m, out);
+			*err |= put_utf8(out, v);
+		} else {
+			*err |= close_cdata(m, out);
+			*err |= put(out, p, k);
+		}
+		return k;
+	}
+	*err |= open_cdata(m, out);
+	if ((cp = named_ref(p, n, &k)) >= 0) {
+		*err |= put_utf8(out, (unsigned long)cp);
+		return k;
+	}
+	*err |= put(out, "&", 1); /* bare '&' or an unknown entity: keep its text */
+	return 1;
+}
+
+/* Text inside an element, up to the next '<' (or the limit). */
+static int
+mend_text(struct mender *m, struct buf *out, size_t limit)
+{
+	const unsigned char *u = (const unsigned char *)m->p;
+	const char *p = m->p;
+	size_t n = m->n, i = m->i, j, k;
+	int err = 0;
+
+	while (i < n && out->len < limit && !err) {
+		j = next_in_text(p, i, n, m->cdata);
+		err |= put(out, p + i, j - i);
+		if ((i = j) == n || p[i] == '<')
+			break;
+		if (p[i] == '&') {
+			i += text_ref(m, p + i, n - i, out, &err);
+		} else if (u[i] >= 0x80) {
+			k = utf8_len(u + i, n - i);
+			if (k == 0 || (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE))
+				err |= close_cdata(m, out);
+			else
+				err |= open_cdata(m, out);
+			k = k ? k : 1;
+			err |= put(out, p + i, k);
+			i += k;
+		} else if (stop[u[i]] == 1) {
+			i++; /* a forbidden control byte */
+		} else if (n - i >= 3 && memcmp(p + i, "]]>", 3) == 0) {
+			/* an error in text, after which libxml2 may drop the text before it */
+			err |= close_cdata(m, out);
+			err |= put(out, "]]&#62;", 7);
+			i += 3;
+		} else {
+			err |= close_cdata(m, out); /* ']' or CR */
+			err |= put(out, p + i++, 1);
+		}
+	}
+	m->i = i;
+	return err;
+}
+
+/* Append mended text to out until it holds about limit bytes; 0 at the end. */
+static int
+mend_some(struct mender *m, struct buf *out, size_t limit)
+{
+	int err = 0;
+
+	while (m->i < m->n && out->len < limit && !err) {
+		if (m->lost) {
+			err |= mend_only(m, out, limit);
+		} else if (m->p[m->i] == '<') {
+			err |= close_cdata(m, out);
+			err |= mend_markup(m, out);
+		} else if (m->depth > 0) {
+			err |= mend_text(m, out, limit);
+		} else {
+			/* before or after the root: mend as far as the next '<' */
+			const char *lt = memchr(m->p + m->i, '<', m->n - m->i);
+			size_t e = lt ? (size_t)(lt - m->p) : m->n;
+
+			err |= mend_range(m->p, m->i, e, out);
+			m->i = e;
+		}
+	}
+	/* each chunk ends outside any section the mender opened */
+	err |= close_cdata(m, out);
+	return err ? -1 : m->i < m->n;
 }
 
 /* ---- step 3: the SAX2 walk ---- */
@@ -1702,6 +2044,7 @@ static xmlSAXHandler sax_handler = {
     .startElementNs = on_start,
     .endElementNs = on_end,
     .characters = on_text,
+    .ignorableWhitespace = on_text, /* the same callback: libxml2 skips its blank test */
     .cdataBlock = on_text,
     .serror = on_error,
 };
@@ -2276,9 +2619,9 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 			feed_free(out);
 		return rc;
 	}
+	memset(&m, 0, sizeof m);
 	m.p = doc;
 	m.n = n;
-	m.i = 0;
 	while (m.i < n && isspace((unsigned char)doc[m.i]))
 		m.i++; /* blank lines before the XML declaration */
 	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
