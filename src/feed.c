@@ -452,6 +452,15 @@ named_ref(const char *p, size_t n, size_t *len)
 	char name[33];
 	size_t i = 1;
 
+	/* the escaped markup of a description: no copy, no search */
+	if (n >= 4 && p[2] == 't' && p[3] == ';' && (p[1] == 'l' || p[1] == 'g')) {
+		*len = 4;
+		return p[1] == 'l' ? '<' : '>';
+	}
+	if (n >= 5 && memcmp(p + 1, "amp;", 4) == 0) {
+		*len = 5;
+		return '&';
+	}
 	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
 		i++;
 	if (i == 1 || i >= n || p[i] != ';' || !is_name_start((unsigned char)p[1]))
@@ -678,10 +687,26 @@ is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int
+/* ASCII name characters: 1 may start a name, 2 may only follow. */
+/* clang-format off */
+static const unsigned char name_char[256] = {
+	['-'] = 2, ['.'] = 2, ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+	['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2, [':'] = 1, ['_'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+/* clang-format on */
+
+static inline int
 is_tag_name(int c, int first)
 {
-	return isalpha(c) || c == '_' || c == ':' || (!first && (isdigit(c) || c == '-' || c == '.'));
+	return name_char[c] == 1 || (!first && name_char[c] == 2);
 }
 
 /*
