@@ -663,7 +663,7 @@ mend_only(struct mender *m, struct buf *out, size_t limit)
 	return err;
 }
 
-/* Mend [from, to), which holds no '<' (a tag, a PI, a DOCTYPE, text outside the root). */
+/* Mend [from, to): a tag, a PI, a DOCTYPE, text outside the root. */
 static int
 mend_range(const char *p, size_t from, size_t to, struct buf *out)
 {
@@ -674,6 +674,8 @@ mend_range(const char *p, size_t from, size_t to, struct buf *out)
 		err |= put(out, p + done, i - done);
 		if (p[i] == '&')
 			i += mend_amp(p + i, to - i, out, &err);
+		else if (p[i] == '<')
+			err |= put(out, p + i++, 1); /* the "<!" of a DOCTYPE */
 		else
 			i++; /* a forbidden control byte */
 		done = i;
