@@ -599,27 +599,42 @@ next_stop(const char *p, size_t i, size_t end, size_t n)
  * parser gets it in chunks and no second copy of a large feed exists.
  *
  * Text inside elements is where libxml2 2.9 is slow: every reference is a
- * round of its own (a lookup, a parse, a callback), and once a run of text
- * has met a non-ASCII character it reads the rest one character at a time.
- * A CDATA section costs it a few instructions a byte.  So while the mender
- * can tell where it is (it follows tags, and stops following at the first
- * piece of markup it does not model: from there on it only mends), a run
- * of text that holds references or non-ASCII goes out as CDATA with its
- * references decoded.  The parser reports the same characters either way.
- * What would read differently stays out of the section: ']' (so "]]>"
- * cannot form; a "]]>" in the text, an error after which libxml2 drops
- * part of the text, becomes "]]&#62;" and reads as written), CR (text
- * turns it into LF, CDATA does not), references to LF and CR (a literal
- * LF would move the line numbers of later errors) and to what is not an
- * XML character, and U+FFFE/U+FFFF (an error in text, fatal in CDATA).
+ * round of its own (a lookup, a parse, a callback), once a run of text has
+ * met a non-ASCII character it reads the rest one character at a time, and
+ * even CDATA costs it some 25 instructions a byte.  So while the mender can
+ * tell where it is (it follows tags, and stops following at the first piece
+ * of markup it does not model: from there on it only mends), a run of text
+ * that holds references or non-ASCII does not go to libxml2 at all: the
+ * mender decodes it into a side buffer and puts a marker in its place, a
+ * processing instruction <?tidingsNONCE ID?> (the nonce is per document, so
+ * a feed cannot forge one), and the walker reads the text when libxml2
+ * reports the marker: the same characters, at the same place.  The marker
+ * holds as many newlines as the text, so libxml2's line numbers stay right.
+ * The mender does what libxml2 would do to such text: CR LF and CR become
+ * LF, references are decoded.  What would read differently stays with
+ * libxml2: references to what is not an XML character and U+FFFE/U+FFFF
+ * (errors it reports and drops).  A "]]>" in text, an error after which
+ * libxml2 may drop the text before it, is kept as text.  CDATA sections
+ * inside elements join the text around them (libxml2 keeps their CR).
  */
+struct span {
+	size_t off, len;
+};
+
 struct mender {
 	const char *p;
 	size_t n;
 	size_t i;
-	int depth; /* elements open, as far as the mender can tell */
-	int lost;  /* met markup it does not model: only mend from here on */
-	int cdata; /* inside a CDATA section it opened */
+	int depth;         /* elements open, as far as the mender can tell */
+	int lost;          /* met markup it does not model: only mend from here on */
+	int gathering;     /* text is going to the side buffer */
+	size_t start;      /* where the text being gathered starts in side */
+	size_t lines;      /* newlines in it */
+	struct buf side;   /* text of markers the walker has not read yet */
+	struct span *span; /* each marker's text in side, by marker id */
+	size_t nspan, cap_span;
+	size_t next;     /* the first marker the walker has not read */
+	char target[32]; /* the markers' PI target */
 };
 
 /* The old way: mend to the end of the document (or the limit); 0 at the end. */
@@ -822,38 +837,69 @@ mend_markup(struct mender *m, struct buf *out)
 	return mend_range(p, i, e, out);
 }
 
-static int
-open_cdata(struct mender *m, struct buf *out)
+/* From here on, text goes to the side buffer. */
+static void
+gather(struct mender *m)
 {
-	if (m->cdata)
-		return 0;
-	m->cdata = 1;
-	return put(out, "<![CDATA[", 9);
+	if (m->gathering)
+		return;
+	m->gathering = 1;
+	m->start = m->side.len;
+	m->lines = 0;
 }
 
+/* End the text being gathered: its marker goes out. */
 static int
-close_cdata(struct mender *m, struct buf *out)
+release(struct mender *m, struct buf *out)
 {
-	if (!m->cdata)
+	char s[32];
+	int err, k;
+
+	if (!m->gathering)
 		return 0;
-	m->cdata = 0;
-	return put(out, "]]>", 3);
+	m->gathering = 0;
+	if (m->nspan == m->cap_span) {
+		size_t cap = m->cap_span ? m->cap_span * 2 : 64;
+		struct span *v = realloc(m->span, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		m->span = v;
+		m->cap_span = cap;
+	}
+	m->span[m->nspan].off = m->start;
+	m->span[m->nspan].len = m->side.len - m->start;
+	k = snprintf(s, sizeof s, "<?%s %zu", m->target, m->nspan++);
+	err = put(out, s, (size_t)k);
+	for (size_t i = 0; i < m->lines; i++)
+		err |= put(out, "\n", 1);
+	return err | put(out, "?>", 2);
+}
+
+/* Literal text for the side buffer; its newlines count. */
+static int
+gather_text(struct mender *m, const char *s, size_t n)
+{
+	for (const char *q = s, *end = s + n; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		m->lines++;
+	return put(&m->side, s, n);
 }
 
 /*
- * Where the text from p[i] needs a look: '<', '&', ']', CR, forbidden
- * controls, and non-ASCII (outside a section) or 0xEF (inside: U+FFFx).
+ * Where the text from p[i] needs a look: '<', '&', CR, forbidden controls,
+ * ']' (when not gathering) and non-ASCII (when gathering, only 0xEF: U+FFFx).
  */
 static size_t
-next_in_text(const char *p, size_t i, size_t n, int cdata)
+next_in_text(const char *p, size_t i, size_t n, int gathering)
 {
-	uint64_t eight = cdata ? 0 : HIGHS;
+	uint64_t eight = gathering ? 0 : HIGHS;
+	uint64_t bracket = gathering ? 0 : ']' * ONES;
 
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x = load_le64(p + i);
 		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('<' * ONES)) |
-		             zero_bytes(x ^ ('&' * ONES)) | zero_bytes(x ^ (']' * ONES)) |
-		             (x & eight) | (cdata ? zero_bytes(x ^ (0xEF * ONES)) : 0);
+		             zero_bytes(x ^ ('&' * ONES)) | (x & eight) |
+		             (gathering ? zero_bytes(x ^ (0xEF * ONES)) : zero_bytes(x ^ bracket));
 
 		for (; m; m &= m - 1) {
 			unsigned char c = (unsigned char)p[i + first_flagged(m)];
@@ -865,8 +911,8 @@ next_in_text(const char *p, size_t i, size_t n, int cdata)
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (c == '<' || c == '&' || c == ']' || (c < 0x20 && c != '\t' && c != '\n') ||
-		    (c >= 0x80 && (!cdata || c == 0xEF)))
+		if (c == '<' || c == '&' || (c < 0x20 && c != '\t' && c != '\n') ||
+		    (!gathering && (c == ']' || c >= 0x80)) || (gathering && c == 0xEF))
 			return i;
 	}
 	return n;
@@ -888,12 +934,12 @@ charref_value(const char *p, size_t k)
 	return v < 0x110000 ? v : 0x110000;
 }
 
-/* A character CDATA carries as the parser would read it from a reference. */
+/* Whether libxml2 reads a reference to cp as that character (else: an error, dropped). */
 static int
-cdata_safe(unsigned long cp)
+is_xml_char(unsigned long cp)
 {
-	return (cp == '\t' || cp >= 0x20) && cp != ']' && (cp < 0xD800 || cp >= 0xE000) &&
-	       cp != 0xFFFE && cp != 0xFFFF && cp < 0x110000;
+	return (cp == '\t' || cp == '\n' || cp == '\r' || cp >= 0x20) &&
+	       (cp < 0xD800 || cp >= 0xE000) && cp != 0xFFFE && cp != 0xFFFF && cp < 0x110000;
 }
 
 /* The reference (or bare '&') at p inside text; returns the bytes consumed. */
@@ -905,22 +951,29 @@ text_ref(struct mender *m, const char *p, size_t n, struct buf *out, int *err)
 	int cp;
 
 	if ((k = charref_len(p, n)) > 0) {
-		if (cdata_safe(v = charref_value(p, k))) {
-			*err |= open_cdata(m, out);
-			*err |= put_utf8(out, v);
+		if (is_xml_char(v = charref_value(p, k))) {
+			gather(m);
+			*err |= put_utf8(&m->side, v); /* a reference to LF is not a line */
 		} else {
-			*err |= close_cdata(m, out);
+			*err |= release(m, out);
 			*err |= put(out, p, k);
 		}
 		return k;
 	}
-	*err |= open_cdata(m, out);
+	gather(m);
 	if ((cp = named_ref(p, n, &k)) >= 0) {
-		*err |= put_utf8(out, (unsigned long)cp);
+		*err |= put_utf8(&m->side, (unsigned long)cp);
 		return k;
 	}
-	*err |= put(out, "&", 1); /* bare '&' or an unknown entity: keep its text */
+	*err |= put(&m->side, "&", 1); /* bare '&' or an unknown entity: keep its text */
 	return 1;
+}
+
+/* How much the mender has made of this chunk: markers and their text. */
+static size_t
+made(const struct mender *m, const struct buf *out)
+{
+	return out->len + m->side.len;
 }
 
 /* Text inside an element, up to the next '<' (or the limit). */
@@ -932,36 +985,77 @@ mend_text(struct mender *m, struct buf *out, size_t limit)
 	size_t n = m->n, i = m->i, j, k;
 	int err = 0;
 
-	while (i < n && out->len < limit && !err) {
-		j = next_in_text(p, i, n, m->cdata);
-		err |= put(out, p + i, j - i);
+	while (i < n && made(m, out) < limit && !err) {
+		j = next_in_text(p, i, n, m->gathering);
+		err |= m->gathering ? gather_text(m, p + i, j - i) : put(out, p + i, j - i);
 		if ((i = j) == n || p[i] == '<')
 			break;
 		if (p[i] == '&') {
 			i += text_ref(m, p + i, n - i, out, &err);
 		} else if (u[i] >= 0x80) {
 			k = utf8_len(u + i, n - i);
-			if (k == 0 || (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE))
-				err |= close_cdata(m, out);
-			else
-				err |= open_cdata(m, out);
-			k = k ? k : 1;
-			err |= put(out, p + i, k);
+			if (k == 0 || (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)) {
+				k = k ? k : 1;
+				err |= release(m, out);
+				err |= put(out, p + i, k);
+			} else {
+				gather(m);
+				err |= put(&m->side, p + i, k);
+			}
 			i += k;
 		} else if (stop[u[i]] == 1) {
 			i++; /* a forbidden control byte */
+		} else if (p[i] == '\r') {
+			/* as libxml2 reads text: CR LF and CR are LF (and only an LF is a line) */
+			gather(m);
+			k = i + 1 < n && p[i + 1] == '\n';
+			m->lines += k;
+			err |= put(&m->side, "\n", 1);
+			i += 1 + k;
 		} else if (n - i >= 3 && memcmp(p + i, "]]>", 3) == 0) {
-			/* an error in text, after which libxml2 may drop the text before it */
-			err |= close_cdata(m, out);
-			err |= put(out, "]]&#62;", 7);
+			gather(m);
+			err |= put(&m->side, "]]>", 3);
 			i += 3;
 		} else {
-			err |= close_cdata(m, out); /* ']' or CR */
-			err |= put(out, p + i++, 1);
+			err |= put(out, p + i++, 1); /* ']' */
 		}
 	}
 	m->i = i;
 	return err;
+}
+
+/* Whether [p, p+n) holds U+FFFE or U+FFFF. */
+static int
+has_nonchar(const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	for (; (p = memchr(p, 0xEF, (size_t)(end - p))) != NULL; p++)
+		if (end - p >= 3 && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] >= 0xBE)
+			return 1;
+	return 0;
+}
+
+/*
+ * A CDATA section at m->i inside an element joins the text being gathered
+ * (libxml2 reads it as it is written, CR included); 0 when it is not one,
+ * is not closed, or holds what libxml2 would stop at.
+ */
+static int
+gather_cdata(struct mender *m, int *err)
+{
+	const char *p = m->p + m->i, *e;
+	size_t n = m->n - m->i;
+
+	if (m->depth == 0 || n < 12 || memcmp(p, "<![CDATA[", 9) != 0 ||
+	    (e = find3(p + 9, n - 9, "]]>")) == NULL || has_nonchar(p + 9, (size_t)(e - p) - 9))
+		return 0;
+	gather(m);
+	for (const char *q = p + 9; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		m->lines++;
+	*err |= copy_clean(p + 9, (size_t)(e - p) - 9, &m->side);
+	m->i += (size_t)(e - p) + 3;
+	return 1;
 }
 
 /* Append mended text to out until it holds about limit bytes; 0 at the end. */
@@ -970,11 +1064,13 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 {
 	int err = 0;
 
-	while (m->i < m->n && out->len < limit && !err) {
+	while (m->i < m->n && made(m, out) < limit && !err) {
 		if (m->lost) {
 			err |= mend_only(m, out, limit);
+		} else if (m->p[m->i] == '<' && gather_cdata(m, &err)) {
+			continue;
 		} else if (m->p[m->i] == '<') {
-			err |= close_cdata(m, out);
+			err |= release(m, out);
 			err |= mend_markup(m, out);
 		} else if (m->depth > 0) {
 			err |= mend_text(m, out, limit);
@@ -987,9 +1083,30 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 			m->i = e;
 		}
 	}
-	/* each chunk ends outside any section the mender opened */
-	err |= close_cdata(m, out);
+	/* each chunk ends with the markers of all its text */
+	err |= release(m, out);
 	return err ? -1 : m->i < m->n;
+}
+
+/* Drop the side text the walker has read (between chunks: nothing is being gathered). */
+static void
+side_trim(struct mender *m)
+{
+	size_t from = m->next < m->nspan ? m->span[m->next].off : m->side.len;
+
+	if (from == 0)
+		return;
+	memmove(m->side.data, m->side.data + from, m->side.len - from);
+	m->side.len -= from;
+	for (size_t i = m->next; i < m->nspan; i++)
+		m->span[i].off -= from;
+}
+
+static void
+mender_free(struct mender *m)
+{
+	buf_free(&m->side);
+	free(m->span);
 }
 
 /* ---- step 3: the SAX2 walk ---- */
@@ -1110,6 +1227,7 @@ struct draft {
 
 struct walk {
 	xmlParserCtxtPtr ctxt;
+	struct mender *m; /* its side buffer holds the text of markers */
 	struct feed *f;
 	struct err *e;
 	int failed; /* not a feed, or out of memory: stop */
@@ -2048,6 +2166,24 @@ on_text(void *ctx, const xmlChar *s, int n)
 		text_append(w, (const char *)s, (size_t)n, w->cap_kind == K_XHTML);
 }
 
+/* A marker of the mender: its text, read as libxml2 would have read it. */
+static void
+on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	struct walk *w = ctx;
+	struct mender *m = w->m;
+	unsigned long id;
+	char *end;
+
+	if (data == NULL || strcmp((const char *)target, m->target) != 0)
+		return;
+	id = strtoul((const char *)data, &end, 10);
+	if (end == (const char *)data || id < m->next || id >= m->nspan)
+		return;
+	m->next = id + 1;
+	on_text(w, (const xmlChar *)m->side.data + m->span[id].off, (int)m->span[id].len);
+}
+
 static void
 on_error(void *ctx, xmlErrorPtr err)
 {
@@ -2073,6 +2209,7 @@ static xmlSAXHandler sax_handler = {
     .characters = on_text,
     .ignorableWhitespace = on_text, /* the same callback: libxml2 skips its blank test */
     .cdataBlock = on_text,
+    .processingInstruction = on_pi,
     .serror = on_error,
 };
 
@@ -2125,6 +2262,7 @@ sax_run(struct walk *w, struct mender *m)
 			break;
 		}
 		xmlParseChunk(w->ctxt, chunk.data ? chunk.data : "", (int)chunk.len, !more);
+		side_trim(m);
 	} while (more && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
 	if (more > 0 && !w->failed)
 		xmlParseChunk(w->ctxt, NULL, 0, 1);
@@ -2176,6 +2314,7 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char
 		return err_oom(e);
 	w->f = f;
 	w->e = e;
+	w->m = m;
 	w->chan = -1;
 	w->stack[0].base = (char *)url;
 	w->ctxt = xmlCreatePushParserCtxt(&sax_handler, w, NULL, 0, NULL);
@@ -2649,9 +2788,17 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 	memset(&m, 0, sizeof m);
 	m.p = doc;
 	m.n = n;
+	{
+		/* a nonce a feed cannot guess: where this parse's data and mender live */
+		uintptr_t seed[3] = {(uintptr_t)&m, (uintptr_t)doc, (uintptr_t)n};
+
+		snprintf(m.target, sizeof m.target, "tidings%016llx",
+		         (unsigned long long)hash64(seed, sizeof seed));
+	}
 	while (m.i < n && isspace((unsigned char)doc[m.i]))
 		m.i++; /* blank lines before the XML declaration */
 	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
+	mender_free(&m);
 	buf_free(&dec);
 	if (rc == 0 && *warn && (out->warning = str_dup(warn)) == NULL)
 		rc = err_oom(e);
