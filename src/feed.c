@@ -246,6 +246,11 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 			i++;
 			continue;
 		}
+		/* two-byte sequences (Latin accents) without a call */
+		if (!all1252 && p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+			i += 2;
+			continue;
+		}
 		if (!all1252 && (k = utf8_len(p + i, n - i)) > 0) {
 			i += k;
 			continue;
