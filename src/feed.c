@@ -639,6 +639,7 @@ struct mender {
 	struct span *span; /* each marker's text in side, by marker id */
 	size_t nspan, cap_span;
 	size_t next;     /* the first marker the walker has not read */
+	size_t side0;    /* side.len when this chunk began */
 	char target[32]; /* the markers' PI target */
 };
 
@@ -974,11 +975,14 @@ text_ref(struct mender *m, const char *p, size_t n, struct buf *out, int *err)
 	return 1;
 }
 
-/* How much the mender has made of this chunk: markers and their text. */
+/*
+ * How much the mender has made of this chunk: markers and their text
+ * (not text libxml2 has yet to reach, so that every chunk moves on).
+ */
 static size_t
 made(const struct mender *m, const struct buf *out)
 {
-	return out->len + m->side.len;
+	return out->len + m->side.len - m->side0;
 }
 
 /* Text inside an element, up to the next '<' (or the limit). */
@@ -1069,6 +1073,7 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 {
 	int err = 0;
 
+	m->side0 = m->side.len;
 	while (m->i < m->n && made(m, out) < limit && !err) {
 		if (m->lost) {
 			err |= mend_only(m, out, limit);
@@ -1105,6 +1110,21 @@ side_trim(struct mender *m)
 	m->side.len -= from;
 	for (size_t i = m->next; i < m->nspan; i++)
 		m->span[i].off -= from;
+}
+
+static void
+mender_init(struct mender *m, const char *doc, size_t n)
+{
+	/* a nonce a feed cannot guess: where this parse's data and mender live */
+	uintptr_t seed[3] = {(uintptr_t)m, (uintptr_t)doc, (uintptr_t)n};
+
+	memset(m, 0, sizeof *m);
+	m->p = doc;
+	m->n = n;
+	snprintf(m->target, sizeof m->target, "tidings%016llx",
+	         (unsigned long long)hash64(seed, sizeof seed));
+	while (m->i < n && isspace((unsigned char)doc[m->i]))
+		m->i++; /* blank lines before the XML declaration */
 }
 
 static void
@@ -2186,7 +2206,8 @@ on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 	if (end == (const char *)data || id < m->next || id >= m->nspan)
 		return;
 	m->next = id + 1;
-	on_text(w, (const xmlChar *)m->side.data + m->span[id].off, (int)m->span[id].len);
+	if (m->span[id].len > 0)
+		on_text(w, (const xmlChar *)m->side.data + m->span[id].off, (int)m->span[id].len);
 }
 
 static void
@@ -2790,18 +2811,7 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 			feed_free(out);
 		return rc;
 	}
-	memset(&m, 0, sizeof m);
-	m.p = doc;
-	m.n = n;
-	{
-		/* a nonce a feed cannot guess: where this parse's data and mender live */
-		uintptr_t seed[3] = {(uintptr_t)&m, (uintptr_t)doc, (uintptr_t)n};
-
-		snprintf(m.target, sizeof m.target, "tidings%016llx",
-		         (unsigned long long)hash64(seed, sizeof seed));
-	}
-	while (m.i < n && isspace((unsigned char)doc[m.i]))
-		m.i++; /* blank lines before the XML declaration */
+	mender_init(&m, doc, n);
 	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
 	mender_free(&m);
 	buf_free(&dec);

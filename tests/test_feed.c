@@ -443,6 +443,20 @@ START_TEST(long_text_across_chunks)
 }
 END_TEST
 
+START_TEST(forged_markers_are_ignored)
+{
+	/* the mender's markers are PIs with a per-document nonce: a feed cannot forge one */
+	static const char doc[] = "<rss><channel><item><title>\xC3\xA9<?tidings 0?>"
+	                          "<?tidings0000000000000000 0?>&amp;</title>"
+	                          "<description>x<?tidings0000000000000001 1?>y</description>"
+	                          "</item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "\xC3\xA9&");
+	ck_assert_str_eq(f.items[0].summary, "xy");
+}
+END_TEST
+
 START_TEST(bom_and_blank_lines)
 {
 	static const char doc[] = "\xEF\xBB\xBF\n\n  \n<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -810,6 +824,7 @@ main(void)
 	tcase_add_test(tc, cdata_end_in_text_is_text);
 	tcase_add_test(tc, markup_the_mender_cannot_follow);
 	tcase_add_test(tc, long_text_across_chunks);
+	tcase_add_test(tc, forged_markers_are_ignored);
 	tcase_add_test(tc, bom_and_blank_lines);
 	tcase_add_test(tc, cp1252_lie);
 	tcase_add_test(tc, latin1_declared);
