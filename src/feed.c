@@ -247,7 +247,8 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 			continue;
 		}
 		/* two-byte sequences (Latin accents) without a call */
-		if (!all1252 && p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+		if (!all1252 && p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < n &&
+		    (p[i + 1] & 0xC0) == 0x80) {
 			i += 2;
 			continue;
 		}
@@ -586,8 +587,8 @@ next_stop(const char *p, size_t i, size_t end, size_t n)
 {
 	for (; i + 8 <= end; i += 8) {
 		uint64_t x = load_le64(p + i);
-		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('&' * ONES)) |
-		             zero_bytes(x ^ ('<' * ONES));
+		uint64_t m =
+		    control_bytes(x) | zero_bytes(x ^ ('&' * ONES)) | zero_bytes(x ^ ('<' * ONES));
 
 		for (; m; m &= m - 1)
 			if (is_stop(p, i + first_flagged(m), n))
@@ -1003,7 +1004,8 @@ mend_text(struct mender *m, struct buf *out, size_t limit)
 			i += text_ref(m, p + i, n - i, out, &err);
 		} else if (u[i] >= 0x80) {
 			k = utf8_len(u + i, n - i);
-			if (k == 0 || (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)) {
+			if (k == 0 ||
+			    (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)) {
 				k = k ? k : 1;
 				err |= release(m, out);
 				err |= put(out, p + i, k);

@@ -364,7 +364,8 @@ START_TEST(text_reads_the_same_as_cdata)
 	ck_assert_uint_eq(f.nitems, 2);
 	ck_assert_str_eq(f.items[0].title, "caf\xC3\xA9 ]]> x y z w");
 	/* CR LF and a lone CR read as LF; the invalid reference and U+FFFE are dropped */
-	ck_assert_str_eq(f.items[0].summary, "<p>na\xC3\xAFve</p>\n \xF0\x9F\x98\x80 a]]b \"q\"<b>  tuv\n");
+	ck_assert_str_eq(f.items[0].summary,
+	                 "<p>na\xC3\xAFve</p>\n \xF0\x9F\x98\x80 a]]b \"q\"<b>  tuv\n");
 	/* a reference to LF does not count as a line: the first error is on line 4 */
 	ck_assert_ptr_nonnull(f.warning);
 	ck_assert_ptr_nonnull(strstr(f.warning, "line 4:"));
@@ -397,9 +398,11 @@ END_TEST
 
 START_TEST(markup_the_mender_cannot_follow)
 {
-	/* an unquoted attribute, an internal subset: from there it only mends */
+	/* an unquoted attribute, an internal subset, a PI holding a "<": from there the
+	 * mender only mends; a DOCTYPE without a subset it follows */
 	static const char *const docs[] = {
-	    "<rss><channel><item x=1><title>a &amp; b &nbsp;\xC3\xA9</title></item></channel></rss>",
+	    "<rss><channel><item x=1><title>a &amp; b "
+	    "&nbsp;\xC3\xA9</title></item></channel></rss>",
 	    "<!DOCTYPE rss [<!ENTITY x \"<b>y</b>\">]><rss><channel><item>"
 	    "<title>a &amp; b &nbsp;\xC3\xA9</title></item></channel></rss>",
 	    "<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" "
