@@ -118,6 +118,18 @@ entity_lookup(const char *name)
 	return e ? e->cp : -1;
 }
 
+/* Append n bytes to b: buf_add without a call when they fit, as they nearly always do. */
+static inline int
+put(struct buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n)
+		return buf_add(b, s, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 /* Append code point cp as UTF-8; surrogates and out-of-range become U+FFFD. */
 static int
 put_utf8(struct buf *b, unsigned long cp)
@@ -146,7 +158,7 @@ put_utf8(struct buf *b, unsigned long cp)
 		s[3] = (unsigned char)(0x80 | (cp & 0x3F));
 		n = 4;
 	}
-	return buf_add(b, s, n);
+	return put(b, (const char *)s, n);
 }
 
 /* windows-1252 0x80-0x9F; the five holes read as latin-1 (C1 controls). */
@@ -160,6 +172,49 @@ static unsigned long
 cp1252(unsigned char c)
 {
 	return c >= 0x80 && c < 0xA0 ? cp1252_high[c - 0x80] : c;
+}
+
+/*
+ * Eight bytes at a time: the scans below look at a word and find the
+ * first byte of interest in it, rather than testing byte by byte.  Each
+ * mask has the high bit of every byte that matches, exactly (no carries
+ * from one byte into the next), so the lowest set bit is the first match.
+ */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The word at p with its first byte in the low bits, whatever the host. */
+static inline uint64_t
+load_le64(const void *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
+/* Index of the first byte flagged in mask m (not 0). */
+static inline size_t
+first_flagged(uint64_t m)
+{
+	return (size_t)__builtin_ctzll(m) / 8;
+}
+
+/* Bytes of x that are zero. */
+static inline uint64_t
+zero_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/* Bytes of x below 0x20 (control bytes). */
+static inline uint64_t
+control_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + 0x60 * ONES) | x) & HIGHS;
 }
 
 /* ---- step 1: decode to UTF-8 ---- */
@@ -178,18 +233,23 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 	size_t i = 0, done = 0, k;
 
 	while (i < n) {
-		uint64_t word;
-
-		/* ASCII eight bytes at a time */
+		/* ASCII eight bytes at a time, then straight to the first other byte */
 		if (i + 8 <= n) {
-			memcpy(&word, p + i, 8);
-			if ((word & 0x8080808080808080ULL) == 0) {
+			uint64_t high = load_le64(p + i) & HIGHS;
+
+			if (high == 0) {
 				i += 8;
 				continue;
 			}
-		}
-		if (p[i] < 0x80) {
+			i += first_flagged(high);
+		} else if (p[i] < 0x80) {
 			i++;
+			continue;
+		}
+		/* two-byte sequences (Latin accents) without a call */
+		if (!all1252 && p[i] >= 0xC2 && p[i] <= 0xDF && i + 1 < n &&
+		    (p[i + 1] & 0xC0) == 0x80) {
+			i += 2;
 			continue;
 		}
 		if (!all1252 && (k = utf8_len(p + i, n - i)) > 0) {
@@ -382,7 +442,42 @@ put_charref(struct buf *b, unsigned cp)
 	while ((cp /= 10) > 0);
 	*--q = '#';
 	*--q = '&';
-	return buf_add(b, q, (size_t)(s + sizeof s - q));
+	return put(b, q, (size_t)(s + sizeof s - q));
+}
+
+/*
+ * The character a named reference at p ("&amp;", "&eacute;") stands for,
+ * with its length in *len; -1 when it is not one (a bare '&', an unknown name).
+ */
+static int
+named_ref(const char *p, size_t n, size_t *len)
+{
+	static const struct entity xml5[] = {
+	    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
+	};
+	char name[33];
+	size_t i = 1;
+
+	/* the escaped markup of a description: no copy, no search */
+	if (n >= 4 && p[2] == 't' && p[3] == ';' && (p[1] == 'l' || p[1] == 'g')) {
+		*len = 4;
+		return p[1] == 'l' ? '<' : '>';
+	}
+	if (n >= 5 && memcmp(p + 1, "amp;", 4) == 0) {
+		*len = 5;
+		return '&';
+	}
+	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
+		i++;
+	if (i == 1 || i >= n || p[i] != ';' || !is_name_start((unsigned char)p[1]))
+		return -1;
+	memcpy(name, p + 1, i - 1);
+	name[i - 1] = '\0';
+	*len = i + 1;
+	for (size_t k = 0; k < NELEM(xml5); k++)
+		if (strcmp(name, xml5[k].name) == 0)
+			return xml5[k].cp;
+	return entity_lookup(name);
 }
 
 /*
@@ -393,36 +488,23 @@ put_charref(struct buf *b, unsigned cp)
 static size_t
 mend_amp(const char *p, size_t n, struct buf *out, int *err)
 {
-	static const struct entity xml5[] = {
-	    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
-	};
-	char name[33];
-	size_t i = 1, k;
-	int cp = -1;
+	size_t k;
+	int cp;
 
 	if ((k = charref_len(p, n)) > 0) {
-		*err |= buf_add(out, p, k);
+		*err |= put(out, p, k);
 		return k;
 	}
-	while (i < n && i <= 32 && (isalnum((unsigned char)p[i]) || (i > 1 && p[i] == '_')))
-		i++;
-	if (i > 1 && i < n && p[i] == ';' && is_name_start((unsigned char)p[1])) {
-		memcpy(name, p + 1, i - 1);
-		name[i - 1] = '\0';
-		for (k = 0; k < 5 && cp < 0; k++)
-			if (strcmp(name, xml5[k].name) == 0)
-				cp = xml5[k].cp;
-		if (cp < 0)
-			cp = entity_lookup(name);
-		if (cp >= 0x80)
-			*err |= put_utf8(out, (unsigned long)cp);
-		else if (cp >= 0)
-			*err |= put_charref(out, (unsigned)cp);
-		if (cp >= 0)
-			return i + 1;
+	if ((cp = named_ref(p, n, &k)) >= 0x80) {
+		*err |= put_utf8(out, (unsigned long)cp);
+		return k;
+	}
+	if (cp >= 0) {
+		*err |= put_charref(out, (unsigned)cp);
+		return k;
 	}
 	/* bare '&' or an unknown entity: keep its text */
-	*err |= buf_add(out, "&#38;", 5);
+	*err |= put(out, "&#38;", 5);
 	return 1;
 }
 
@@ -435,30 +517,32 @@ static const unsigned char stop[256] = {
 };
 /* clang-format on */
 
+/* Where the next forbidden control byte is in [p+i, p+n), or n. */
+static size_t
+next_control(const char *p, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8)
+		for (uint64_t m = control_bytes(load_le64(p + i)); m; m &= m - 1)
+			if (stop[(unsigned char)p[i + first_flagged(m)]] == 1)
+				return i + first_flagged(m);
+	for (; i < n; i++)
+		if (stop[(unsigned char)p[i]] == 1)
+			return i;
+	return n;
+}
+
 /* Copy [p, p+n) dropping forbidden control bytes. */
 static int
 copy_clean(const char *p, size_t n, struct buf *out)
 {
-	size_t start = 0, i = 0;
-	uint64_t x;
+	size_t start = 0, i;
 	int err = 0;
 
-	while (i < n) {
-		/* eight bytes at a time while none is below 0x20 */
-		if (i + 8 <= n) {
-			memcpy(&x, p + i, 8);
-			if (((x - 0x2020202020202020ULL) & ~x & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (stop[(unsigned char)p[i]] == 1) {
-			err |= buf_add(out, p + start, i - start);
-			start = i + 1;
-		}
-		i++;
+	while ((i = next_control(p, start, n)) < n) {
+		err |= put(out, p + start, i - start);
+		start = i + 1;
 	}
-	return err | buf_add(out, p + start, n - start);
+	return err | put(out, p + start, n - start);
 }
 
 /* Where the three-byte terminator term starts in [p, p+n), or NULL. */
@@ -486,19 +570,83 @@ copy_until(const char *p, size_t n, const char *term, struct buf *out, int *err)
 	return k;
 }
 
+/* Whether the mender must look at p[i]: '&', "<!" (CDATA, comments), a forbidden byte. */
+static inline int
+is_stop(const char *p, size_t i, size_t n)
+{
+	unsigned char c = (unsigned char)p[i];
+
+	if (c == '<')
+		return i + 1 < n && p[i + 1] == '!';
+	return stop[c] != 0;
+}
+
+/* The first i <= k < end where the mender must stop, or end. */
+static size_t
+next_stop(const char *p, size_t i, size_t end, size_t n)
+{
+	for (; i + 8 <= end; i += 8) {
+		uint64_t x = load_le64(p + i);
+		uint64_t m =
+		    control_bytes(x) | zero_bytes(x ^ ('&' * ONES)) | zero_bytes(x ^ ('<' * ONES));
+
+		for (; m; m &= m - 1)
+			if (is_stop(p, i + first_flagged(m), n))
+				return i + first_flagged(m);
+	}
+	for (; i < end; i++)
+		if (is_stop(p, i, n))
+			return i;
+	return end;
+}
+
 /*
  * The mender works through the whole document a piece at a time, so the
  * parser gets it in chunks and no second copy of a large feed exists.
+ *
+ * Text inside elements is where libxml2 2.9 is slow: every reference is a
+ * round of its own (a lookup, a parse, a callback), once a run of text has
+ * met a non-ASCII character it reads the rest one character at a time, and
+ * even CDATA costs it some 25 instructions a byte.  So while the mender can
+ * tell where it is (it follows tags, and stops following at the first piece
+ * of markup it does not model: from there on it only mends), a run of text
+ * that holds references or non-ASCII does not go to libxml2 at all: the
+ * mender decodes it into a side buffer and puts a marker in its place, a
+ * processing instruction <?tidingsNONCE ID?> (the nonce is per document, so
+ * a feed cannot forge one), and the walker reads the text when libxml2
+ * reports the marker: the same characters, at the same place.  The marker
+ * holds as many newlines as the text, so libxml2's line numbers stay right.
+ * The mender does what libxml2 would do to such text: CR LF and CR become
+ * LF, references are decoded.  What would read differently stays with
+ * libxml2: references to what is not an XML character and U+FFFE/U+FFFF
+ * (errors it reports and drops).  A "]]>" in text, an error after which
+ * libxml2 may drop the text before it, is kept as text.  CDATA sections
+ * inside elements join the text around them (libxml2 keeps their CR).
  */
+struct span {
+	size_t off, len;
+};
+
 struct mender {
 	const char *p;
 	size_t n;
 	size_t i;
+	int depth;         /* elements open, as far as the mender can tell */
+	int lost;          /* met markup it does not model: only mend from here on */
+	int gathering;     /* text is going to the side buffer */
+	size_t start;      /* where the text being gathered starts in side */
+	size_t lines;      /* newlines in it */
+	struct buf side;   /* text of markers the walker has not read yet */
+	struct span *span; /* each marker's text in side, by marker id */
+	size_t nspan, cap_span;
+	size_t next;     /* the first marker the walker has not read */
+	size_t side0;    /* side.len when this chunk began */
+	char target[32]; /* the markers' PI target */
 };
 
-/* Append mended text to out until it holds about limit bytes; 0 at the end. */
+/* The old way: mend to the end of the document (or the limit); 0 at the end. */
 static int
-mend_some(struct mender *m, struct buf *out, size_t limit)
+mend_only(struct mender *m, struct buf *out, size_t limit)
 {
 	const char *p = m->p;
 	size_t n = m->n, i = m->i, done = i;
@@ -508,16 +656,8 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 		size_t end = n - i > limit ? i + limit : n;
 		unsigned char c;
 
-		for (; i < end; i++) {
-			c = (unsigned char)p[i];
-			if (!stop[c])
-				continue;
-			/* only "<!" starts something to look at (CDATA, comments) */
-			if (c == '<' && (i + 1 >= n || p[i + 1] != '!'))
-				continue;
-			break;
-		}
-		err |= buf_add(out, p + done, i - done);
+		i = next_stop(p, i, end, n);
+		err |= put(out, p + done, i - done);
 		done = i;
 		if (i == end) {
 			if (out->len >= limit)
@@ -534,7 +674,7 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 		} else if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
 			i += copy_until(p + i, n - i, "-->", out, &err);
 		} else {
-			err |= buf_addc(out, '<');
+			err |= put(out, "<", 1);
 			i++;
 		}
 		done = i;
@@ -542,7 +682,458 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 			break;
 	}
 	m->i = i;
-	return err ? -1 : i < n;
+	return err;
+}
+
+/* Mend [from, to): a tag, a PI, a DOCTYPE, text outside the root. */
+static int
+mend_range(const char *p, size_t from, size_t to, struct buf *out)
+{
+	size_t i = from, done = from;
+	int err = 0;
+
+	while ((i = next_stop(p, i, to, to)) < to) {
+		err |= put(out, p + done, i - done);
+		if (p[i] == '&')
+			i += mend_amp(p + i, to - i, out, &err);
+		else if (p[i] == '<')
+			err |= put(out, p + i++, 1); /* the "<!" of a DOCTYPE */
+		else
+			i++; /* a forbidden control byte */
+		done = i;
+	}
+	return err | put(out, p + done, to - done);
+}
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* ASCII name characters: 1 may start a name, 2 may only follow. */
+/* clang-format off */
+static const unsigned char name_char[256] = {
+	['-'] = 2, ['.'] = 2, ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+	['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2, [':'] = 1, ['_'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+/* clang-format on */
+
+static inline int
+is_tag_name(int c, int first)
+{
+	return name_char[c] == 1 || (!first && name_char[c] == 2);
+}
+
+/*
+ * The end (just past '>') of the start or end tag at p[i] == '<', if it is
+ * one the mender can follow (ASCII names, quoted attribute values without
+ * '<', spaces between them), else 0.  *open is what it does to the depth.
+ */
+static size_t
+tag_end(const char *p, size_t i, size_t n, int *open)
+{
+	int end = i + 1 < n && p[i + 1] == '/';
+	const char *q;
+
+	i += 1 + end;
+	for (size_t k = i; i < n && is_tag_name((unsigned char)p[i], i == k); i++)
+		;
+	if (i == n || !is_tag_name((unsigned char)p[i - 1], 0))
+		return 0;
+	for (;;) {
+		size_t sp = i;
+
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i < n && p[i] == '>') {
+			*open = end ? -1 : 1;
+			return i + 1;
+		}
+		if (!end && n - i >= 2 && p[i] == '/' && p[i + 1] == '>') {
+			*open = 0;
+			return i + 2;
+		}
+		if (end || i == sp || i == n || !is_tag_name((unsigned char)p[i], 1))
+			return 0;
+		while (i < n && is_tag_name((unsigned char)p[i], 0))
+			i++;
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i == n || p[i++] != '=')
+			return 0;
+		while (i < n && is_space((unsigned char)p[i]))
+			i++;
+		if (i == n || (p[i] != '"' && p[i] != '\''))
+			return 0;
+		q = memchr(p + i + 1, p[i], n - i - 1);
+		if (q == NULL || memchr(p + i, '<', (size_t)(q - p) - i) != NULL)
+			return 0;
+		i = (size_t)(q - p) + 1;
+	}
+}
+
+/* The end of a DOCTYPE without an internal subset at p[i], else 0. */
+static size_t
+doctype_end(const char *p, size_t i, size_t n)
+{
+	char quote = 0;
+
+	for (i += 9; i < n; i++) {
+		if (quote) {
+			quote = p[i] == quote ? 0 : quote;
+		} else if (p[i] == '"' || p[i] == '\'') {
+			quote = p[i];
+		} else if (p[i] == '>') {
+			return i + 1;
+		} else if (p[i] == '[' || p[i] == '<') {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The end of the processing instruction at p[i], if it holds no '<', else 0. */
+static size_t
+pi_end(const char *p, size_t i, size_t n)
+{
+	const char *q = memmem(p + i + 2, n - i - 2, "?>", 2);
+
+	if (q == NULL || memchr(p + i + 1, '<', (size_t)(q - p) - i - 1) != NULL)
+		return 0;
+	return (size_t)(q - p) + 2;
+}
+
+/* The markup at p[i] == '<': copied (mended), followed, or the mender is lost. */
+static int
+mend_markup(struct mender *m, struct buf *out)
+{
+	const char *p = m->p;
+	size_t n = m->n, i = m->i, e = 0;
+	int err = 0, open = 0;
+
+	if (n - i >= 9 && memcmp(p + i, "<![CDATA[", 9) == 0) {
+		m->i += copy_until(p + i, n - i, "]]>", out, &err);
+		return err;
+	}
+	if (n - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+		m->i += copy_until(p + i, n - i, "-->", out, &err);
+		return err;
+	}
+	if (n - i >= 9 && memcmp(p + i, "<!DOCTYPE", 9) == 0 && m->depth == 0)
+		e = doctype_end(p, i, n);
+	else if (n - i >= 2 && p[i + 1] == '?')
+		e = pi_end(p, i, n);
+	else if (n - i >= 2 && p[i + 1] != '!')
+		e = tag_end(p, i, n, &open);
+	if (e == 0) {
+		m->lost = 1;
+		return 0;
+	}
+	if (open > 0 || m->depth > 0)
+		m->depth += open;
+	m->i = e;
+	return mend_range(p, i, e, out);
+}
+
+/* From here on, text goes to the side buffer. */
+static void
+gather(struct mender *m)
+{
+	if (m->gathering)
+		return;
+	m->gathering = 1;
+	m->start = m->side.len;
+	m->lines = 0;
+}
+
+/* End the text being gathered: its marker goes out. */
+static int
+release(struct mender *m, struct buf *out)
+{
+	char s[32];
+	int err, k;
+
+	if (!m->gathering)
+		return 0;
+	m->gathering = 0;
+	if (m->nspan == m->cap_span) {
+		size_t cap = m->cap_span ? m->cap_span * 2 : 64;
+		struct span *v = realloc(m->span, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		m->span = v;
+		m->cap_span = cap;
+	}
+	m->span[m->nspan].off = m->start;
+	m->span[m->nspan].len = m->side.len - m->start;
+	k = snprintf(s, sizeof s, "<?%s %zu", m->target, m->nspan++);
+	err = put(out, s, (size_t)k);
+	for (size_t i = 0; i < m->lines; i++)
+		err |= put(out, "\n", 1);
+	return err | put(out, "?>", 2);
+}
+
+/* Literal text for the side buffer; its newlines count. */
+static int
+gather_text(struct mender *m, const char *s, size_t n)
+{
+	for (const char *q = s, *end = s + n; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		m->lines++;
+	return put(&m->side, s, n);
+}
+
+/*
+ * Where the text from p[i] needs a look: '<', '&', CR, forbidden controls,
+ * ']' (when not gathering) and non-ASCII (when gathering, only 0xEF: U+FFFx).
+ */
+static size_t
+next_in_text(const char *p, size_t i, size_t n, int gathering)
+{
+	uint64_t eight = gathering ? 0 : HIGHS;
+	uint64_t bracket = gathering ? 0 : ']' * ONES;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x = load_le64(p + i);
+		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('<' * ONES)) |
+		             zero_bytes(x ^ ('&' * ONES)) | (x & eight) |
+		             (gathering ? zero_bytes(x ^ (0xEF * ONES)) : zero_bytes(x ^ bracket));
+
+		for (; m; m &= m - 1) {
+			unsigned char c = (unsigned char)p[i + first_flagged(m)];
+
+			if (c != '\t' && c != '\n')
+				return i + first_flagged(m);
+		}
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '<' || c == '&' || (c < 0x20 && c != '\t' && c != '\n') ||
+		    (!gathering && (c == ']' || c >= 0x80)) || (gathering && c == 0xEF))
+			return i;
+	}
+	return n;
+}
+
+/* The value of the character reference at p, k bytes long; 0x110000 if too large. */
+static unsigned long
+charref_value(const char *p, size_t k)
+{
+	int hex = p[2] == 'x' || p[2] == 'X';
+	unsigned long v = 0;
+
+	for (size_t i = 2 + (size_t)hex; i + 1 < k && v < 0x110000; i++) {
+		int c = (unsigned char)p[i];
+
+		v = v * (hex ? 16 : 10) +
+		    (unsigned long)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	return v < 0x110000 ? v : 0x110000;
+}
+
+/* Whether libxml2 reads a reference to cp as that character (else: an error, dropped). */
+static int
+is_xml_char(unsigned long cp)
+{
+	return (cp == '\t' || cp == '\n' || cp == '\r' || cp >= 0x20) &&
+	       (cp < 0xD800 || cp >= 0xE000) && cp != 0xFFFE && cp != 0xFFFF && cp < 0x110000;
+}
+
+/* The reference (or bare '&') at p inside text; returns the bytes consumed. */
+static size_t
+text_ref(struct mender *m, const char *p, size_t n, struct buf *out, int *err)
+{
+	unsigned long v;
+	size_t k;
+	int cp;
+
+	if ((k = charref_len(p, n)) > 0) {
+		if (is_xml_char(v = charref_value(p, k))) {
+			gather(m);
+			*err |= put_utf8(&m->side, v); /* a reference to LF is not a line */
+		} else {
+			*err |= release(m, out);
+			*err |= put(out, p, k);
+		}
+		return k;
+	}
+	gather(m);
+	if ((cp = named_ref(p, n, &k)) >= 0) {
+		*err |= put_utf8(&m->side, (unsigned long)cp);
+		return k;
+	}
+	*err |= put(&m->side, "&", 1); /* bare '&' or an unknown entity: keep its text */
+	return 1;
+}
+
+/*
+ * How much the mender has made of this chunk: markers and their text
+ * (not text libxml2 has yet to reach, so that every chunk moves on).
+ */
+static size_t
+made(const struct mender *m, const struct buf *out)
+{
+	return out->len + m->side.len - m->side0;
+}
+
+/* Text inside an element, up to the next '<' (or the limit). */
+static int
+mend_text(struct mender *m, struct buf *out, size_t limit)
+{
+	const unsigned char *u = (const unsigned char *)m->p;
+	const char *p = m->p;
+	size_t n = m->n, i = m->i, j, k;
+	int err = 0;
+
+	while (i < n && made(m, out) < limit && !err) {
+		j = next_in_text(p, i, n, m->gathering);
+		err |= m->gathering ? gather_text(m, p + i, j - i) : put(out, p + i, j - i);
+		if ((i = j) == n || p[i] == '<')
+			break;
+		if (p[i] == '&') {
+			i += text_ref(m, p + i, n - i, out, &err);
+		} else if (u[i] >= 0x80) {
+			k = utf8_len(u + i, n - i);
+			if (k == 0 ||
+			    (k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)) {
+				k = k ? k : 1;
+				err |= release(m, out);
+				err |= put(out, p + i, k);
+			} else {
+				gather(m);
+				err |= put(&m->side, p + i, k);
+			}
+			i += k;
+		} else if (stop[u[i]] == 1) {
+			i++; /* a forbidden control byte */
+		} else if (p[i] == '\r') {
+			/* as libxml2 reads text: CR LF and CR are LF (and only an LF is a line) */
+			gather(m);
+			k = i + 1 < n && p[i + 1] == '\n';
+			m->lines += k;
+			err |= put(&m->side, "\n", 1);
+			i += 1 + k;
+		} else if (n - i >= 3 && memcmp(p + i, "]]>", 3) == 0) {
+			gather(m);
+			err |= put(&m->side, "]]>", 3);
+			i += 3;
+		} else {
+			err |= put(out, p + i++, 1); /* ']' */
+		}
+	}
+	m->i = i;
+	return err;
+}
+
+/* Whether [p, p+n) holds U+FFFE or U+FFFF. */
+static int
+has_nonchar(const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	for (; (p = memchr(p, 0xEF, (size_t)(end - p))) != NULL; p++)
+		if (end - p >= 3 && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] >= 0xBE)
+			return 1;
+	return 0;
+}
+
+/*
+ * A CDATA section at m->i inside an element joins the text being gathered
+ * (libxml2 reads it as it is written, CR included); 0 when it is not one,
+ * is not closed, or holds what libxml2 would stop at.
+ */
+static int
+gather_cdata(struct mender *m, int *err)
+{
+	const char *p = m->p + m->i, *e;
+	size_t n = m->n - m->i;
+
+	if (m->depth == 0 || n < 12 || memcmp(p, "<![CDATA[", 9) != 0 ||
+	    (e = find3(p + 9, n - 9, "]]>")) == NULL || has_nonchar(p + 9, (size_t)(e - p) - 9))
+		return 0;
+	gather(m);
+	for (const char *q = p + 9; (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+		m->lines++;
+	*err |= copy_clean(p + 9, (size_t)(e - p) - 9, &m->side);
+	m->i += (size_t)(e - p) + 3;
+	return 1;
+}
+
+/* Append mended text to out until it holds about limit bytes; 0 at the end. */
+static int
+mend_some(struct mender *m, struct buf *out, size_t limit)
+{
+	int err = 0;
+
+	m->side0 = m->side.len;
+	while (m->i < m->n && made(m, out) < limit && !err) {
+		if (m->lost) {
+			err |= mend_only(m, out, limit);
+		} else if (m->p[m->i] == '<' && gather_cdata(m, &err)) {
+			continue;
+		} else if (m->p[m->i] == '<') {
+			err |= release(m, out);
+			err |= mend_markup(m, out);
+		} else if (m->depth > 0) {
+			err |= mend_text(m, out, limit);
+		} else {
+			/* before or after the root: mend as far as the next '<' */
+			const char *lt = memchr(m->p + m->i, '<', m->n - m->i);
+			size_t e = lt ? (size_t)(lt - m->p) : m->n;
+
+			err |= mend_range(m->p, m->i, e, out);
+			m->i = e;
+		}
+	}
+	/* each chunk ends with the markers of all its text */
+	err |= release(m, out);
+	return err ? -1 : m->i < m->n;
+}
+
+/* Drop the side text the walker has read (between chunks: nothing is being gathered). */
+static void
+side_trim(struct mender *m)
+{
+	size_t from = m->next < m->nspan ? m->span[m->next].off : m->side.len;
+
+	if (from == 0)
+		return;
+	memmove(m->side.data, m->side.data + from, m->side.len - from);
+	m->side.len -= from;
+	for (size_t i = m->next; i < m->nspan; i++)
+		m->span[i].off -= from;
+}
+
+static void
+mender_init(struct mender *m, const char *doc, size_t n)
+{
+	/* a nonce a feed cannot guess: where this parse's data and mender live */
+	uintptr_t seed[3] = {(uintptr_t)m, (uintptr_t)doc, (uintptr_t)n};
+
+	memset(m, 0, sizeof *m);
+	m->p = doc;
+	m->n = n;
+	snprintf(m->target, sizeof m->target, "tidings%016llx",
+	         (unsigned long long)hash64(seed, sizeof seed));
+	while (m->i < n && isspace((unsigned char)doc[m->i]))
+		m->i++; /* blank lines before the XML declaration */
+}
+
+static void
+mender_free(struct mender *m)
+{
+	buf_free(&m->side);
+	free(m->span);
 }
 
 /* ---- step 3: the SAX2 walk ---- */
@@ -663,6 +1254,7 @@ struct draft {
 
 struct walk {
 	xmlParserCtxtPtr ctxt;
+	struct mender *m; /* its side buffer holds the text of markers */
 	struct feed *f;
 	struct err *e;
 	int failed; /* not a feed, or out of memory: stop */
@@ -1601,6 +2193,25 @@ on_text(void *ctx, const xmlChar *s, int n)
 		text_append(w, (const char *)s, (size_t)n, w->cap_kind == K_XHTML);
 }
 
+/* A marker of the mender: its text, read as libxml2 would have read it. */
+static void
+on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	struct walk *w = ctx;
+	struct mender *m = w->m;
+	unsigned long id;
+	char *end;
+
+	if (data == NULL || strcmp((const char *)target, m->target) != 0)
+		return;
+	id = strtoul((const char *)data, &end, 10);
+	if (end == (const char *)data || id < m->next || id >= m->nspan)
+		return;
+	m->next = id + 1;
+	if (m->span[id].len > 0)
+		on_text(w, (const xmlChar *)m->side.data + m->span[id].off, (int)m->span[id].len);
+}
+
 static void
 on_error(void *ctx, xmlErrorPtr err)
 {
@@ -1624,7 +2235,9 @@ static xmlSAXHandler sax_handler = {
     .startElementNs = on_start,
     .endElementNs = on_end,
     .characters = on_text,
+    .ignorableWhitespace = on_text, /* the same callback: libxml2 skips its blank test */
     .cdataBlock = on_text,
+    .processingInstruction = on_pi,
     .serror = on_error,
 };
 
@@ -1677,6 +2290,7 @@ sax_run(struct walk *w, struct mender *m)
 			break;
 		}
 		xmlParseChunk(w->ctxt, chunk.data ? chunk.data : "", (int)chunk.len, !more);
+		side_trim(m);
 	} while (more && !w->failed && w->ctxt->instate != XML_PARSER_EOF);
 	if (more > 0 && !w->failed)
 		xmlParseChunk(w->ctxt, NULL, 0, 1);
@@ -1728,6 +2342,7 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char
 		return err_oom(e);
 	w->f = f;
 	w->e = e;
+	w->m = m;
 	w->chan = -1;
 	w->stack[0].base = (char *)url;
 	w->ctxt = xmlCreatePushParserCtxt(&sax_handler, w, NULL, 0, NULL);
@@ -2198,12 +2813,9 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 			feed_free(out);
 		return rc;
 	}
-	m.p = doc;
-	m.n = n;
-	m.i = 0;
-	while (m.i < n && isspace((unsigned char)doc[m.i]))
-		m.i++; /* blank lines before the XML declaration */
+	mender_init(&m, doc, n);
 	rc = sax_parse(&m, url, out, e, warn, sizeof warn);
+	mender_free(&m);
 	buf_free(&dec);
 	if (rc == 0 && *warn && (out->warning = str_dup(warn)) == NULL)
 		rc = err_oom(e);

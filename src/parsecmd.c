@@ -130,6 +130,22 @@ json_str(FILE *out, const char *s)
 	putc('"', out);
 }
 
+/* label and then n in decimal, without printf's format parsing (once per item). */
+static void
+put_number(FILE *out, const char *label, long long n)
+{
+	char s[24], *q = s + sizeof s;
+	unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (n < 0)
+		*--q = '-';
+	fputs(label, out);
+	fwrite(q, 1, (size_t)(s + sizeof s - q), out);
+}
+
 static void
 print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 {
@@ -152,7 +168,7 @@ print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 		fputs(", \"link\": ", out);
 		json_str(out, it->link);
 		if (it->has_date)
-			fprintf(out, ", \"published\": %lld", (long long)it->published);
+			put_number(out, ", \"published\": ", (long long)it->published);
 		else
 			fputs(", \"published\": null", out);
 		fputs(", \"categories\": [", out);

@@ -346,6 +346,120 @@ START_TEST(entities_survive_after_an_error)
 }
 END_TEST
 
+/*
+ * Text with references or non-ASCII reaches libxml2 as CDATA; these are
+ * the characters that must not read differently there.
+ */
+START_TEST(text_reads_the_same_as_cdata)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel>\n"
+	    "<item><title a='x>y' b=\"&amp;\">caf&eacute; ]&#93;&gt; x&#10;y&#13;z&#9;w</title>\n"
+	    "<description>&lt;p&gt;na&#xEF;ve&lt;/p&gt;\r\n &#x1F600; a]]b <?pi x?>&quot;q&quot;"
+	    "<![CDATA[<b>]]> <!-- c --> t&#xFFFE;u\xEF\xBF\xBEv\r</description></item>\n"
+	    "<item><title>x</b></title></item>\n"
+	    "</channel></rss>\n";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].title, "caf\xC3\xA9 ]]> x y z w");
+	/* CR LF and a lone CR read as LF; the invalid reference and U+FFFE are dropped */
+	ck_assert_str_eq(f.items[0].summary,
+	                 "<p>na\xC3\xAFve</p>\n \xF0\x9F\x98\x80 a]]b \"q\"<b>  tuv\n");
+	/* a reference to LF does not count as a line: the first error is on line 4 */
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_ptr_nonnull(strstr(f.warning, "line 4:"));
+}
+END_TEST
+
+START_TEST(references_to_cr_and_tab_are_kept)
+{
+	static const char doc[] = "<rss><channel><item><description>\xC3\xA9&#13;&#9;&#x0D;\r\n"
+	                          "&#10;&#93;</description></item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].summary, "\xC3\xA9\r\t\r\n\n]");
+	ck_assert_ptr_null(f.warning);
+}
+END_TEST
+
+START_TEST(cdata_end_in_text_is_text)
+{
+	/* libxml2 calls it an error and drops the text before it in the run */
+	static const char doc[] = "<rss><channel><item><title>a ]]> b</title>"
+	                          "<description>\xC3\xA9 ]]&gt; ]]> c</description></item>"
+	                          "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "a ]]> b");
+	ck_assert_str_eq(f.items[0].summary, "\xC3\xA9 ]]> ]]> c");
+}
+END_TEST
+
+START_TEST(markup_the_mender_cannot_follow)
+{
+	/* an unquoted attribute, an internal subset, a PI holding a "<": from there the
+	 * mender only mends; a DOCTYPE without a subset it follows */
+	static const char *const docs[] = {
+	    "<rss><channel><item x=1><title>a &amp; b "
+	    "&nbsp;\xC3\xA9</title></item></channel></rss>",
+	    "<!DOCTYPE rss [<!ENTITY x \"<b>y</b>\">]><rss><channel><item>"
+	    "<title>a &amp; b &nbsp;\xC3\xA9</title></item></channel></rss>",
+	    "<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" "
+	    "\"http://my.netscape.com/publish/formats/rss-0.91.dtd\">\n<rss version=\"0.91\">"
+	    "<channel><item><title>a &amp; b &nbsp;\xC3\xA9</title></item></channel></rss>",
+	    "<?xml-stylesheet href=\"a.xsl?x=1&y=2\"?><rss><channel><item><?pi <b>?>"
+	    "<title>a &amp; b &nbsp;\xC3\xA9</title></item></channel></rss>",
+	};
+
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		ck_assert_int_eq(parse(docs[i], NULL), 0);
+		ck_assert_uint_eq(f.nitems, 1);
+		ck_assert_str_eq(f.items[0].title, "a & b \xC2\xA0\xC3\xA9");
+		feed_free(&f);
+	}
+}
+END_TEST
+
+START_TEST(long_text_across_chunks)
+{
+	/* 700 KB of text the mender wraps: its sections close at each chunk's end */
+	size_t n = 100000, len;
+	char *doc = malloc(n * 7 + 200), *want = malloc(n * 3 + 1), *d = doc;
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_ptr_nonnull(want);
+	d += sprintf(d, "<rss><channel><item><description>");
+	for (size_t i = 0; i < n; i++) {
+		memcpy(d, "\xC3\xA9&amp;", 7);
+		d += 7;
+		memcpy(want + i * 3, "\xC3\xA9&", 3);
+	}
+	want[n * 3] = '\0';
+	d += sprintf(d, "</description></item></channel></rss>");
+	len = (size_t)(d - doc);
+	ck_assert_int_eq(feed_parse(doc, len, NULL, &f, &e), 0);
+	ck_assert_str_eq(f.items[0].summary, want);
+	ck_assert_ptr_null(f.warning);
+	free(doc);
+	free(want);
+}
+END_TEST
+
+START_TEST(forged_markers_are_ignored)
+{
+	/* the mender's markers are PIs with a per-document nonce: a feed cannot forge one */
+	static const char doc[] = "<rss><channel><item><title>\xC3\xA9<?tidings 0?>"
+	                          "<?tidings0000000000000000 0?>&amp;</title>"
+	                          "<description>x<?tidings0000000000000001 1?>y</description>"
+	                          "</item></channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_str_eq(f.items[0].title, "\xC3\xA9&");
+	ck_assert_str_eq(f.items[0].summary, "xy");
+}
+END_TEST
+
 START_TEST(bom_and_blank_lines)
 {
 	static const char doc[] = "\xEF\xBB\xBF\n\n  \n<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -708,6 +822,12 @@ main(void)
 	tcase_add_test(tc, ids_are_not_resolved);
 	tcase_add_test(tc, entities_survive);
 	tcase_add_test(tc, entities_survive_after_an_error);
+	tcase_add_test(tc, text_reads_the_same_as_cdata);
+	tcase_add_test(tc, references_to_cr_and_tab_are_kept);
+	tcase_add_test(tc, cdata_end_in_text_is_text);
+	tcase_add_test(tc, markup_the_mender_cannot_follow);
+	tcase_add_test(tc, long_text_across_chunks);
+	tcase_add_test(tc, forged_markers_are_ignored);
 	tcase_add_test(tc, bom_and_blank_lines);
 	tcase_add_test(tc, cp1252_lie);
 	tcase_add_test(tc, latin1_declared);
