@@ -1529,24 +1529,42 @@ add_enclosure(struct draft *d, char *url, char *type, char *length)
 	return 0;
 }
 
+void
+item_release(struct item *it, unsigned parts)
+{
+	if (parts & ITEM_CONTENT) {
+		free(it->content);
+		free(it->summary);
+		it->content = it->summary = NULL;
+	}
+	if (parts & ITEM_SHOWN) {
+		free(it->title);
+		free(it->link);
+		free(it->author);
+		free(it->base);
+		it->title = it->link = it->author = it->base = NULL;
+		for (size_t i = 0; i < it->nenclosures; i++) {
+			free(it->enclosures[i].url);
+			free(it->enclosures[i].type);
+		}
+		free(it->enclosures);
+		it->enclosures = NULL;
+		it->nenclosures = 0;
+	}
+	if (parts & ITEM_TAGS) {
+		for (size_t i = 0; i < it->ntags; i++)
+			free(it->tags[i]);
+		free(it->tags);
+		it->tags = NULL;
+		it->ntags = 0;
+	}
+}
+
 static void
 item_free(struct item *it)
 {
+	item_release(it, ITEM_CONTENT | ITEM_SHOWN | ITEM_TAGS);
 	free(it->id);
-	free(it->title);
-	free(it->link);
-	free(it->author);
-	free(it->content);
-	free(it->summary);
-	free(it->base);
-	for (size_t i = 0; i < it->ntags; i++)
-		free(it->tags[i]);
-	free(it->tags);
-	for (size_t i = 0; i < it->nenclosures; i++) {
-		free(it->enclosures[i].url);
-		free(it->enclosures[i].type);
-	}
-	free(it->enclosures);
 }
 
 static void
@@ -2262,6 +2280,16 @@ close_open(struct walk *w)
 		}
 }
 
+/* The items array grew by doubling: give back the spare room, kept for the whole run. */
+static void
+fit_items(struct feed *f)
+{
+	struct item *v;
+
+	if (f->nitems > 0 && (v = realloc(f->items, f->nitems * sizeof *v)) != NULL)
+		f->items = v;
+}
+
 /* Drop slots never filled (only after a failure). */
 static void
 compact(struct feed *f)
@@ -2821,6 +2849,8 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 		rc = err_oom(e);
 	if (rc < 0)
 		feed_free(out);
+	else
+		fit_items(out);
 	return rc;
 }
 

@@ -55,4 +55,13 @@ struct feed {
 int feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e);
 void feed_free(struct feed *f);
 
+/*
+ * Free parts of a parsed item its user no longer needs (a big run keeps
+ * tens of thousands of items): the content and summary; what only a
+ * digest shows (title, link, author, base, enclosures: NULL after, title
+ * too); the tags.  The id and the date always stay.
+ */
+enum item_part { ITEM_CONTENT = 1, ITEM_SHOWN = 2, ITEM_TAGS = 4 };
+void item_release(struct item *it, unsigned parts);
+
 #endif

@@ -343,9 +343,8 @@ keep_what_digests_need(struct run *r, struct feed_run *fr)
 			say(r, "feed %s: %s", fr->src->conf->name, e.msg);
 			continue;
 		}
-		free(it->content);
-		free(it->summary);
-		it->content = it->summary = NULL;
+		/* Never shown: selection needs only its id, date and tags. */
+		item_release(it, need[i] == NEED_NOTHING ? ITEM_CONTENT | ITEM_SHOWN : ITEM_CONTENT);
 	}
 	free(need);
 }
@@ -763,6 +762,20 @@ free_subs(struct sub_run *subs, size_t n)
 	free(subs);
 }
 
+/* The digests are written: recording needs no more of an item than its id. */
+static void
+keep_what_recording_needs(struct run *r)
+{
+	render_cache_free(r->cache);
+	r->cache = NULL;
+	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
+		struct feed *fd = r->feeds[f].src->feed != NULL ? &r->feeds[f].parsed : NULL;
+
+		for (size_t i = 0; fd != NULL && i < fd->nitems; i++)
+			item_release(&fd->items[i], ITEM_CONTENT | ITEM_SHOWN | ITEM_TAGS);
+	}
+}
+
 static int
 pipeline(struct run *r, struct err *e)
 {
@@ -773,6 +786,8 @@ pipeline(struct run *r, struct err *e)
 	if (fetch_feeds(r, e) < 0)
 		return -1;
 	rc = make_digests(r, &subs, &nsubs, e);
+	if (rc == 0)
+		keep_what_recording_needs(r);
 	if (rc == 0 && r->mode.preview) {
 		if (nsubs && subs[nsubs - 1].message != NULL)
 			rc = write_preview(r, &subs[nsubs - 1], e);
