@@ -1537,12 +1537,15 @@ item_release(struct item *it, unsigned parts)
 		free(it->summary);
 		it->content = it->summary = NULL;
 	}
+	if (parts & (ITEM_SHOWN | ITEM_BASE)) {
+		free(it->base);
+		it->base = NULL;
+	}
 	if (parts & ITEM_SHOWN) {
 		free(it->title);
 		free(it->link);
 		free(it->author);
-		free(it->base);
-		it->title = it->link = it->author = it->base = NULL;
+		it->title = it->link = it->author = NULL;
 		for (size_t i = 0; i < it->nenclosures; i++) {
 			free(it->enclosures[i].url);
 			free(it->enclosures[i].type);

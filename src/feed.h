@@ -59,9 +59,10 @@ void feed_free(struct feed *f);
  * Free parts of a parsed item its user no longer needs (a big run keeps
  * tens of thousands of items): the content and summary; what only a
  * digest shows (title, link, author, base, enclosures: NULL after, title
- * too); the tags.  The id and the date always stay.
+ * too); the tags; the base alone (once the content is rendered).  The id
+ * and the date always stay.
  */
-enum item_part { ITEM_CONTENT = 1, ITEM_SHOWN = 2, ITEM_TAGS = 4 };
+enum item_part { ITEM_CONTENT = 1, ITEM_SHOWN = 2, ITEM_TAGS = 4, ITEM_BASE = 8 };
 void item_release(struct item *it, unsigned parts);
 
 #endif

@@ -2,6 +2,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +267,13 @@ cmp_newest_first(const void *pa, const void *pb)
 
 enum need { NEED_NOTHING, NEED_CONTENT, NEED_RENDERED };
 
+/* Once the item is planned for: what it can let go (never shown: all but id, date, tags). */
+static const unsigned no_longer_needed[] = {
+	[NEED_NOTHING] = ITEM_CONTENT | ITEM_SHOWN,
+	[NEED_CONTENT] = ITEM_CONTENT,                /* stashed; its base renders it later */
+	[NEED_RENDERED] = ITEM_CONTENT | ITEM_BASE,
+};
+
 /* For one subscription: mark the items it may show, the first few of them as shown in full. */
 static void
 mark_sub(const struct run *r, const struct sub_conf *sub, const struct feed_run *fr,
@@ -343,8 +353,7 @@ keep_what_digests_need(struct run *r, struct feed_run *fr)
 			say(r, "feed %s: %s", fr->src->conf->name, e.msg);
 			continue;
 		}
-		/* Never shown: selection needs only its id, date and tags. */
-		item_release(it, need[i] == NEED_NOTHING ? ITEM_CONTENT | ITEM_SHOWN : ITEM_CONTENT);
+		item_release(it, no_longer_needed[need[i]]);
 	}
 	free(need);
 }
@@ -439,8 +448,11 @@ fetch_feeds(struct run *r, struct err *e)
 			request_for(r, &r->feeds[f], &reqs[n++]);
 	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
 	r->nrequests = n;
-	/* Parse on a second thread while the rest download; it alone touches r meanwhile. */
-	rc = n ? handoff_start(&h, opt.parallel < 8 ? (size_t)opt.parallel : 8, on_fetched, r, e) : 0;
+	/*
+	 * Parse on a second thread while the rest download; it alone touches r
+	 * meanwhile.  Two waiting bodies keep it busy; more would only cost memory.
+	 */
+	rc = n ? handoff_start(&h, 2, on_fetched, r, e) : 0;
 	if (rc == 0 && n)
 		rc = fetch_all(reqs, n, &opt, handoff_result, h, e);
 	handoff_finish(h);
@@ -774,6 +786,10 @@ keep_what_recording_needs(struct run *r)
 		for (size_t i = 0; fd != NULL && i < fd->nitems; i++)
 			item_release(&fd->items[i], ITEM_CONTENT | ITEM_SHOWN | ITEM_TAGS);
 	}
+#ifdef __GLIBC__
+	/* Hand the freed pages back before recording allocates its own: peak memory is the point. */
+	malloc_trim(0);
+#endif
 }
 
 static int
