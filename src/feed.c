@@ -1529,6 +1529,15 @@ add_enclosure(struct draft *d, char *url, char *type, char *length)
 	return 0;
 }
 
+/* A packed item's strings belong to its feed's pack: let go of them, do not free them. */
+static void
+drop(char **p, int packed)
+{
+	if (!packed)
+		free(*p);
+	*p = NULL;
+}
+
 void
 item_release(struct item *it, unsigned parts)
 {
@@ -1537,15 +1546,12 @@ item_release(struct item *it, unsigned parts)
 		free(it->summary);
 		it->content = it->summary = NULL;
 	}
-	if (parts & (ITEM_SHOWN | ITEM_BASE)) {
-		free(it->base);
-		it->base = NULL;
-	}
+	if (parts & (ITEM_SHOWN | ITEM_BASE))
+		drop(&it->base, it->packed);
 	if (parts & ITEM_SHOWN) {
-		free(it->title);
-		free(it->link);
-		free(it->author);
-		it->title = it->link = it->author = NULL;
+		drop(&it->title, it->packed);
+		drop(&it->link, it->packed);
+		drop(&it->author, it->packed);
 		for (size_t i = 0; i < it->nenclosures; i++) {
 			free(it->enclosures[i].url);
 			free(it->enclosures[i].type);
@@ -1555,9 +1561,10 @@ item_release(struct item *it, unsigned parts)
 		it->nenclosures = 0;
 	}
 	if (parts & ITEM_TAGS) {
-		for (size_t i = 0; i < it->ntags; i++)
+		for (size_t i = 0; !it->packed && i < it->ntags; i++)
 			free(it->tags[i]);
-		free(it->tags);
+		if (!it->packed)
+			free(it->tags);
 		it->tags = NULL;
 		it->ntags = 0;
 	}
@@ -1567,7 +1574,84 @@ static void
 item_free(struct item *it)
 {
 	item_release(it, ITEM_CONTENT | ITEM_SHOWN | ITEM_TAGS);
-	free(it->id);
+	drop(&it->id, it->packed);
+}
+
+/* ---- packing ---- */
+
+static size_t
+str_room(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static size_t
+item_room(const struct item *it)
+{
+	size_t n = it->ntags * sizeof *it->tags;
+
+	n += str_room(it->id) + str_room(it->title) + str_room(it->link) + str_room(it->author) +
+	     str_room(it->base);
+	for (size_t i = 0; i < it->ntags; i++)
+		n += str_room(it->tags[i]);
+	return n;
+}
+
+/* Copy *p to the pack at *at and free the original. */
+static void
+move_str(char **p, char **at)
+{
+	size_t n = str_room(*p);
+
+	if (*p == NULL)
+		return;
+	memcpy(*at, *p, n);
+	free(*p);
+	*p = *at;
+	*at += n;
+}
+
+static void
+pack_item(struct item *it, char ***arrays, char **strings)
+{
+	if (it->ntags > 0) {
+		char **tags = *arrays;
+
+		memcpy(tags, it->tags, it->ntags * sizeof *tags);
+		free(it->tags);
+		it->tags = tags;
+		*arrays += it->ntags;
+		for (size_t i = 0; i < it->ntags; i++)
+			move_str(&it->tags[i], strings);
+	}
+	move_str(&it->id, strings);
+	move_str(&it->title, strings);
+	move_str(&it->link, strings);
+	move_str(&it->author, strings);
+	move_str(&it->base, strings);
+	it->packed = 1;
+}
+
+int
+feed_pack(struct feed *f)
+{
+	size_t room = 0, ntags = 0;
+	char **arrays, *strings;
+
+	if (f->pack != NULL)
+		return 0;
+	for (size_t i = 0; i < f->nitems; i++) {
+		room += item_room(&f->items[i]);
+		ntags += f->items[i].ntags;
+	}
+	if (room == 0 || (f->pack = malloc(room)) == NULL)
+		return room == 0 ? 0 : -1;
+	/* The tag arrays first, where pointers are aligned; then the strings. */
+	arrays = (char **)(void *)f->pack;
+	strings = f->pack + ntags * sizeof *arrays;
+	for (size_t i = 0; i < f->nitems; i++)
+		pack_item(&f->items[i], &arrays, &strings);
+	return 0;
 }
 
 static void
@@ -2865,6 +2949,7 @@ feed_free(struct feed *f)
 	for (size_t i = 0; i < f->nitems; i++)
 		item_free(&f->items[i]);
 	free(f->items);
+	free(f->pack);
 	free(f->format);
 	free(f->title);
 	free(f->link);

@@ -30,6 +30,7 @@ struct item {
 	char *base;        /* URL that relative references in content resolve against; or NULL */
 	time_t published;  /* published, else updated */
 	int has_date;      /* 0: published is meaningless */
+	int packed;        /* its strings (not content, summary, enclosures) are in the feed's pack */
 	char **tags;       /* categories, trimmed, duplicates removed */
 	size_t ntags;
 	struct enclosure *enclosures;
@@ -44,6 +45,7 @@ struct feed {
 	char *warning;     /* non-fatal problem met while parsing, or NULL */
 	struct item *items;
 	size_t nitems;
+	char *pack;        /* feed_pack: the items' strings in one block, or NULL */
 };
 
 /*
@@ -64,5 +66,14 @@ void feed_free(struct feed *f);
  */
 enum item_part { ITEM_CONTENT = 1, ITEM_SHOWN = 2, ITEM_TAGS = 4, ITEM_BASE = 8 };
 void item_release(struct item *it, unsigned parts);
+
+/*
+ * Move the strings the items still have (id, title, link, author, base,
+ * tags) into one block: tens of thousands of small allocations become
+ * one, which saves their bookkeeping and the holes that freed content
+ * leaves between them.  Released parts of packed items are not given
+ * back.  -1 when out of memory (the feed is unchanged).
+ */
+int feed_pack(struct feed *f);
 
 #endif

@@ -356,6 +356,8 @@ keep_what_digests_need(struct run *r, struct feed_run *fr)
 		item_release(it, no_longer_needed[need[i]]);
 	}
 	free(need);
+	if (feed_pack(f) < 0)
+		say(r, "feed %s: out of memory: its items stay unpacked", fr->src->conf->name);
 }
 
 static void

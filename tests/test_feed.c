@@ -705,6 +705,66 @@ START_TEST(nested_items_are_items)
 }
 END_TEST
 
+/* Items keep their strings after packing, release parts without freeing them, and free cleanly. */
+START_TEST(pack_and_release)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096], **ids, **titles, **first_tags;
+	size_t n, nitems;
+	FILE *fp =
+	    fopen(TOP_SRCDIR "/tests/data/corpus/feeds/seed__inodes-tag-bulletproof.xml", "rb");
+
+	ck_assert_ptr_nonnull(fp);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(fp);
+	ck_assert_int_eq(feed_parse(b.data, b.len, "http://inodes.org/tag/bulletproof/feed/", &f, &e), 0);
+	buf_free(&b);
+	nitems = f.nitems;
+	ids = calloc(nitems, sizeof *ids);
+	titles = calloc(nitems, sizeof *titles);
+	first_tags = calloc(nitems, sizeof *first_tags);
+	for (size_t i = 0; i < nitems; i++) {
+		ids[i] = strdup(f.items[i].id);
+		titles[i] = strdup(f.items[i].title);
+		first_tags[i] = f.items[i].ntags ? strdup(f.items[i].tags[0]) : NULL;
+	}
+	/* The content goes first, as a run does; then everything is packed. */
+	item_release(&f.items[0], ITEM_CONTENT);
+	ck_assert_ptr_null(f.items[0].content);
+	ck_assert_ptr_null(f.items[0].summary);
+	ck_assert_int_eq(feed_pack(&f), 0);
+	ck_assert_ptr_nonnull(f.pack);
+	for (size_t i = 0; i < nitems; i++) {
+		ck_assert(f.items[i].packed);
+		ck_assert_str_eq(f.items[i].id, ids[i]);
+		ck_assert_str_eq(f.items[i].title, titles[i]);
+		if (first_tags[i] != NULL)
+			ck_assert_str_eq(f.items[i].tags[0], first_tags[i]);
+	}
+	ck_assert(has_tag(&f.items[0], "networking") && has_tag(&f.items[0], "cisco"));
+	ck_assert_str_eq(f.items[0].link, "http://inodes.org/2008/12/16/mac-os-x-l2tp-vpn-to-cisco-ios/");
+	ck_assert_int_eq(feed_pack(&f), 0);  /* twice is once */
+	/* Released parts of packed items are let go, not freed (ASan would say). */
+	item_release(&f.items[1], ITEM_SHOWN | ITEM_TAGS | ITEM_CONTENT);
+	ck_assert_ptr_null(f.items[1].title);
+	ck_assert_ptr_null(f.items[1].tags);
+	ck_assert_uint_eq(f.items[1].ntags, 0);
+	ck_assert_str_eq(f.items[1].id, ids[1]);
+	item_release(&f.items[2], ITEM_BASE);
+	ck_assert_ptr_null(f.items[2].base);
+	ck_assert_str_eq(f.items[2].title, titles[2]);
+	for (size_t i = 0; i < nitems; i++) {
+		free(ids[i]);
+		free(titles[i]);
+		free(first_tags[i]);
+	}
+	free(ids);
+	free(titles);
+	free(first_tags);
+}
+END_TEST
+
 START_TEST(seed_feed)
 {
 	struct buf b = BUF_INIT;
@@ -843,6 +903,7 @@ main(void)
 	tcase_add_test(tc, deep_nesting_is_bounded);
 	tcase_add_test(tc, nested_items_are_items);
 	tcase_add_test(tc, seed_feed);
+	tcase_add_test(tc, pack_and_release);
 	tcase_add_test(tc, json_feed);
 	tcase_add_test(tc, json_not_a_feed);
 	suite_add_tcase(s, tc);
