@@ -481,6 +481,22 @@ qp_literal(const unsigned char *p, size_t i, size_t n, size_t col)
 	return p[i] != '.' || (col != 0 && col + 1 <= QP_LINE - 1);
 }
 
+/*
+ * Bytes qp_literal() always lets stand for themselves: printable ASCII but
+ * '=', and but 'F' and '.', which depend on what follows or where they are.
+ */
+static const unsigned char qp_plain[256] = {
+#define P4(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1
+#define P16(c) P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
+	[33] = 1, [34] = 1, [35] = 1, [36] = 1, [37] = 1, [38] = 1, [39] = 1, [40] = 1, [41] = 1,
+	[42] = 1, [43] = 1, [44] = 1, [45] = 1, [47] = 1, P4(48), P4(52), [56] = 1, [57] = 1,
+	[58] = 1, [59] = 1, [60] = 1, [62] = 1, [63] = 1, P4(64), [68] = 1, [69] = 1, [71] = 1,
+	P4(72), P4(76), P16(80), P16(96), P4(112), P4(116), P4(120), [124] = 1, [125] = 1,
+	[126] = 1,
+#undef P16
+#undef P4
+};
+
 int
 message_qp_encode(const char *s, size_t n, struct buf *out)
 {
@@ -495,6 +511,18 @@ message_qp_encode(const char *s, size_t n, struct buf *out)
 		return -1;
 	w = out->data + out->len;
 	for (size_t i = 0; i < n; i++) {
+		size_t run = 0, room = QP_LINE - 1 - col;
+
+		/* Most bytes stand for themselves wherever they are: copy them a run at a time. */
+		while (run < room && i + run < n && qp_plain[p[i + run]])
+			run++;
+		if (run > 0) {
+			memcpy(w, p + i, run);
+			w += run;
+			col += run;
+			i += run - 1;
+			continue;
+		}
 		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
 			i += p[i] == '\r';
 			*w++ = '\r';
