@@ -163,7 +163,7 @@ tags_value(const struct item *it)
 	struct buf b = BUF_INIT;
 
 	for (size_t i = 0; i < it->ntags; i++)
-		if (buf_printf(&b, "%s%s", i ? ", " : "", it->tags[i]) < 0) {
+		if (buf_adds(&b, i ? ", " : "") < 0 || buf_adds(&b, it->tags[i]) < 0) {
 			buf_free(&b);
 			return NULL;
 		}
