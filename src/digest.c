@@ -1,6 +1,7 @@
 #include "digest.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,13 @@ struct render_cache {
 	off_t end;                 /* bytes written to the spool */
 	int unflushed;             /* written since the last fflush: pread would miss it */
 	int broken;                /* a write failed: offsets past it are not to be trusted */
-	struct buf raw, html, text;  /* one item's content and rendering, reused */
+	struct buf raw;            /* a stashed item's content, read back */
+	pthread_mutex_t lock;      /* parse threads prerender and stash at once */
+};
+
+/* One item's rendering, before it goes to the spool. */
+struct rendering {
+	struct buf html, text;
 	struct strv links;
 };
 
@@ -219,6 +226,7 @@ render_cache_new(struct render_cache **out, struct err *e)
 	*out = c;
 	if (c == NULL)
 		return err_oom(e);
+	pthread_mutex_init(&c->lock, NULL);
 	if ((c->spool = temp_file("rendered items", e)) == NULL)
 		return -1;
 	return 0;
@@ -232,9 +240,7 @@ render_cache_free(struct render_cache *c)
 	if (c->spool != NULL)
 		fclose(c->spool);
 	buf_free(&c->raw);
-	buf_free(&c->html);
-	buf_free(&c->text);
-	strv_free(&c->links);
+	pthread_mutex_destroy(&c->lock);
 	free(c->slot);
 	free(c);
 }
@@ -282,22 +288,22 @@ spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
 }
 
 static int
-spool_item(struct render_cache *c, struct rendered *r, struct err *e)
+spool_item(struct render_cache *c, struct rendered *r, const struct rendering *g, struct err *e)
 {
-	if (c->html.len > LEN_MAX || c->text.len > LEN_MAX)
+	if (g->html.len > LEN_MAX || g->text.len > LEN_MAX)
 		return err_set(e, EX_DATAERR, "an item over 4 GB");
 	r->off = c->end;
-	r->len = (uint32_t)c->html.len;
-	if (spool_add(c, c->html.data, c->html.len, e) < 0)
+	r->len = (uint32_t)g->html.len;
+	if (spool_add(c, g->html.data, g->html.len, e) < 0)
 		return -1;
-	r->text_len = (uint32_t)c->text.len;
-	if (spool_add(c, c->text.data, c->text.len, e) < 0)
+	r->text_len = (uint32_t)g->text.len;
+	if (spool_add(c, g->text.data, g->text.len, e) < 0)
 		return -1;
 	r->links_len = 0;
-	for (size_t i = 0; i < c->links.n; i++) {
-		size_t n = strlen(c->links.v[i]) + 1;
+	for (size_t i = 0; i < g->links.n; i++) {
+		size_t n = strlen(g->links.v[i]) + 1;
 
-		if (spool_add(c, c->links.v[i], n, e) < 0)
+		if (spool_add(c, g->links.v[i], n, e) < 0)
 			return -1;
 		if (n > LEN_MAX - r->links_len)
 			return err_set(e, EX_DATAERR, "an item with over 4 GB of links");
@@ -310,8 +316,10 @@ spool_item(struct render_cache *c, struct rendered *r, struct err *e)
 static struct rendered *
 slot_for(struct render_cache *c, const struct item *it, struct err *e)
 {
-	struct rendered *r;
+	struct rendered *r = c->cap > 0 ? cache_slot(c, it) : NULL;
 
+	if (r != NULL && r->item == it)
+		return r;
 	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0) {
 		err_oom(e);
 		return NULL;
@@ -330,48 +338,82 @@ raw_content(const struct item *it)
 	return it->content ? it->content : it->summary ? it->summary : "";
 }
 
-static int
-render_into(struct render_cache *c, struct rendered *r, const char *html, size_t len,
-            const struct item *it, const struct feed_conf *fc, struct err *e)
+static void
+rendering_free(struct rendering *g)
 {
-	struct rendered before = *r;
+	buf_free(&g->html);
+	buf_free(&g->text);
+	strv_free(&g->links);
+}
 
-	buf_reset(&c->html);
-	buf_reset(&c->text);
-	strv_free(&c->links);
-	if (html_render(html, len, item_base(it, fc), TEXT_WIDTH, 1, &c->html, &c->text, &c->links,
-	                e) < 0 ||
-	    spool_item(c, r, e) < 0) {
-		*r = before;  /* a stashed item stays stashed */
+/* The costly part, outside the lock: sanitise and turn into text. */
+static int
+render(struct rendering *g, const char *html, size_t len, const struct item *it,
+       const struct feed_conf *fc, struct err *e)
+{
+	memset(g, 0, sizeof *g);
+	if (html_render(html, len, item_base(it, fc), TEXT_WIDTH, 1, &g->html, &g->text, &g->links,
+	                e) < 0) {
+		rendering_free(g);
+		return -1;
+	}
+	return 0;
+}
+
+/* Into the spool, the lock held (a stashed item stays stashed on failure). */
+static int
+commit(struct render_cache *c, const struct item *it, const struct rendering *g, struct err *e)
+{
+	struct rendered *r = slot_for(c, it, e), before;
+
+	if (r == NULL)
+		return -1;
+	if (r->done)
+		return 0;
+	before = *r;
+	if (spool_item(c, r, g, e) < 0) {
+		*r = before;
 		return -1;
 	}
 	r->done = 1;
 	return 0;
 }
 
+static int
+prerender_from(struct render_cache *c, const struct item *it, const char *html, size_t len,
+               const struct feed_conf *fc, struct err *e)
+{
+	struct rendering g;
+	int rc;
+
+	if (render(&g, html, len, it, fc, e) < 0)
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	rc = commit(c, it, &g, e);
+	pthread_mutex_unlock(&c->lock);
+	rendering_free(&g);
+	return rc;
+}
+
 int
 digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
                  struct err *e)
 {
-	struct rendered *r = slot_for(c, it, e);
 	const char *html = raw_content(it);
 
-	if (r == NULL)
-		return -1;
-	return r->done ? 0 : render_into(c, r, html, strlen(html), it, fc, e);
+	return prerender_from(c, it, html, strlen(html), fc, e);
 }
 
-int
-digest_stash(struct render_cache *c, const struct item *it, struct err *e)
+static int
+stash(struct render_cache *c, const struct item *it, struct err *e)
 {
 	struct rendered *r = slot_for(c, it, e);
 	const char *html = raw_content(it);
+	size_t len = strlen(html);
 	off_t at = c->end;
 
 	if (r == NULL)
 		return -1;
-	size_t len = strlen(html);
-
 	if (r->done || r->len > 0)
 		return 0;
 	if (len > LEN_MAX)
@@ -381,6 +423,17 @@ digest_stash(struct render_cache *c, const struct item *it, struct err *e)
 	r->off = at;
 	r->len = (uint32_t)len;
 	return 0;
+}
+
+int
+digest_stash(struct render_cache *c, const struct item *it, struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = stash(c, it, e);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 static int
@@ -406,7 +459,7 @@ render_stashed(struct render_cache *c, struct rendered *r, const struct feed_con
 		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
 	c->raw.len = r->len;
 	c->raw.data[c->raw.len] = '\0';
-	return render_into(c, r, c->raw.data, c->raw.len, r->item, fc, e);
+	return prerender_from(c, r->item, c->raw.data, c->raw.len, fc, e);
 }
 
 /* The item's content as spooled, rendered now if it was not before. */
@@ -422,7 +475,8 @@ rendered_item(struct render_cache *c, const struct item *it, const struct feed_c
 		return NULL;
 	if (!r->done && digest_prerender(c, it, fc, e) < 0)
 		return NULL;
-	return spool_flush(c, e) < 0 ? NULL : r;
+	/* Looked up again: rendering may have moved the slots. */
+	return spool_flush(c, e) < 0 ? NULL : cache_slot(c, it);
 }
 
 static int

@@ -34,6 +34,8 @@ void render_cache_free(struct render_cache *c);
  * may free both (its other fields must stay): prerender renders it now,
  * stash only stores it, to be rendered if a digest shows the item in
  * full.  An item given to neither is rendered from its fields when needed.
+ * Both may be called from several threads at once; digest_render from
+ * one thread, once they are done.
  */
 int digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
                      struct err *e);

@@ -16,7 +16,8 @@ struct handoff {
 	struct job *ring;
 	size_t depth, head, count;
 	int closing;
-	pthread_t worker;
+	pthread_t *workers;
+	size_t nworkers;
 	fetch_done_fn done;
 	void *arg;
 };
@@ -57,13 +58,40 @@ work(void *p)
 	return NULL;
 }
 
+static void
+handoff_free(struct handoff *h)
+{
+	pthread_cond_destroy(&h->changed);
+	pthread_mutex_destroy(&h->lock);
+	free(h->workers);
+	free(h->ring);
+	free(h);
+}
+
+/* Stop the workers once the queue is empty, and wait for them. */
+static void
+stop_workers(struct handoff *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->closing = 1;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+	for (size_t i = 0; i < h->nworkers; i++)
+		pthread_join(h->workers[i], NULL);
+}
+
 int
-handoff_start(struct handoff **out, size_t depth, fetch_done_fn done, void *arg, struct err *e)
+handoff_start(struct handoff **out, size_t depth, size_t nworkers, fetch_done_fn done, void *arg,
+              struct err *e)
 {
 	struct handoff *h = calloc(1, sizeof *h);
 
 	*out = NULL;
-	if (h == NULL || depth == 0 || (h->ring = calloc(depth, sizeof *h->ring)) == NULL) {
+	if (h == NULL || depth == 0 || nworkers == 0 ||
+	    (h->ring = calloc(depth, sizeof *h->ring)) == NULL ||
+	    (h->workers = calloc(nworkers, sizeof *h->workers)) == NULL) {
+		if (h != NULL)
+			free(h->ring);
 		free(h);
 		return err_oom(e);
 	}
@@ -72,14 +100,14 @@ handoff_start(struct handoff **out, size_t depth, fetch_done_fn done, void *arg,
 	h->arg = arg;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->changed, NULL);
-	if (pthread_create(&h->worker, NULL, work, h) != 0) {
-		pthread_cond_destroy(&h->changed);
-		pthread_mutex_destroy(&h->lock);
-		free(h->ring);
-		free(h);
+	for (; h->nworkers < nworkers; h->nworkers++)
+		if (pthread_create(&h->workers[h->nworkers], NULL, work, h) != 0)
+			break;
+	if (h->nworkers == 0) {
+		handoff_free(h);
 		return err_set(e, EX_OSERR, "cannot start a thread to parse feeds");
 	}
-	*out = h;
+	*out = h;  /* fewer threads than asked for still do the work */
 	return 0;
 }
 
@@ -104,13 +132,6 @@ handoff_finish(struct handoff *h)
 {
 	if (h == NULL)
 		return;
-	pthread_mutex_lock(&h->lock);
-	h->closing = 1;
-	pthread_cond_broadcast(&h->changed);
-	pthread_mutex_unlock(&h->lock);
-	pthread_join(h->worker, NULL);
-	pthread_cond_destroy(&h->changed);
-	pthread_mutex_destroy(&h->lock);
-	free(h->ring);
-	free(h);
+	stop_workers(h);
+	handoff_free(h);
 }

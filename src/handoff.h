@@ -1,13 +1,13 @@
 /*
- * handoff: run fetch's done() callbacks on a second thread, so that
- * parsing and rendering one feed overlap the downloads of the others.
+ * handoff: run fetch's done() callbacks on worker threads, so that
+ * parsing and rendering feeds overlap the downloads of the others.
  *
  * handoff_result() is the fetch_done_fn to give fetch_all(): it moves the
  * result (body, validators) into a queue of at most `depth` results and
- * returns; the worker hands each to done() in arrival order.  When the
- * queue is full the fetching thread waits, so memory stays bounded.
- * done() runs only on the worker: what it touches needs no lock as long
- * as the fetching thread leaves it alone until handoff_finish() returns.
+ * returns; the workers take them in arrival order and hand each to done().
+ * When the queue is full the fetching thread waits, so memory stays
+ * bounded.  done() runs on up to nworkers threads at once (in order when
+ * there is one): what it shares between calls it must lock.
  */
 #ifndef TIDINGS_HANDOFF_H
 #define TIDINGS_HANDOFF_H
@@ -19,8 +19,8 @@
 
 struct handoff;
 
-int handoff_start(struct handoff **out, size_t depth, fetch_done_fn done, void *arg,
-                  struct err *e);
+int handoff_start(struct handoff **out, size_t depth, size_t nworkers, fetch_done_fn done,
+                  void *arg, struct err *e);
 void handoff_result(const struct fetch_request *req, struct fetch_result *res, void *handoff);
 /* Let the worker finish the queue, then stop it and free everything. */
 void handoff_finish(struct handoff *h);

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -63,15 +64,18 @@ struct run {
 	int progress;             /* stderr is a terminal: keep a live count there */
 	size_t nrequests;
 	size_t nfetched;
+	pthread_mutex_t guard;    /* parse threads: the state, the counts */
 };
 
 /* One line on stderr, "tidings: " first. */
 static void
 vline(const char *fmt, va_list ap)
 {
+	flockfile(stderr);  /* parse threads talk too: whole lines */
 	fputs("tidings: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 /* Problems: one line each, always. */
@@ -106,12 +110,14 @@ progress(const struct run *r, const char *fmt, ...)
 
 	if (!r->progress)
 		return;
+	flockfile(stderr);
 	fputs("\r\033[K", stderr);
-	if (fmt == NULL)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+	}
+	funlockfile(stderr);
 }
 
 /* Keep the worst status: temporary failures (75) outrank success, hard ones outrank both. */
@@ -333,9 +339,12 @@ static void
 keep_what_digests_need(struct run *r, struct feed_run *fr)
 {
 	struct feed *f = &fr->parsed;
-	unsigned char *need = plan_items(r, fr);
+	unsigned char *need;
 	struct err e = {0};
 
+	pthread_mutex_lock(&r->guard);  /* the state is read here and written by other threads */
+	need = plan_items(r, fr);
+	pthread_mutex_unlock(&r->guard);
 	if (need == NULL) {
 		say(r, "feed %s: out of memory: its items stay in memory", fr->src->conf->name);
 		return;
@@ -389,11 +398,13 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 		parse_body(r, fr, res);
 	else if (res->outcome == FETCH_NOT_MODIFIED)
 		say(r, "feed %s: not modified", fr->src->conf->name);
+	pthread_mutex_lock(&r->guard);
 	if (r->mode.record)
 		update_feed_state(r, fr, res);
 	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
 		complain("feed %s: %s", fr->src->conf->name, res->error);
 	progress(r, "tidings: %zu/%zu feeds fetched", ++r->nfetched, r->nrequests);
+	pthread_mutex_unlock(&r->guard);
 }
 
 static int
@@ -427,6 +438,14 @@ request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 	}
 }
 
+static size_t
+parse_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
+}
+
 static int
 fetch_feeds(struct run *r, struct err *e)
 {
@@ -451,10 +470,11 @@ fetch_feeds(struct run *r, struct err *e)
 	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
 	r->nrequests = n;
 	/*
-	 * Parse on a second thread while the rest download; it alone touches r
-	 * meanwhile.  Two waiting bodies keep it busy; more would only cost memory.
+	 * Parse on other threads while the rest download, one per processor:
+	 * parsing and rendering cost more than downloading.  A few waiting
+	 * bodies keep them busy; more would only cost memory.
 	 */
-	rc = n ? handoff_start(&h, 2, on_fetched, r, e) : 0;
+	rc = n ? handoff_start(&h, parse_threads() + 1, parse_threads(), on_fetched, r, e) : 0;
 	if (rc == 0 && n)
 		rc = fetch_all(reqs, n, &opt, handoff_result, h, e);
 	handoff_finish(h);
@@ -849,9 +869,11 @@ execute(const struct cli *c, struct mode mode)
 	struct run r = {.cli = c, .mode = mode};
 	struct err e = {0};
 
+	pthread_mutex_init(&r.guard, NULL);
 	if (setup(&r, &e) < 0 || pipeline(&r, &e) < 0)
 		fail(&r, &e);
 	teardown(&r);
+	pthread_mutex_destroy(&r.guard);
 	return r.status;
 }
 

@@ -14,20 +14,27 @@ struct seen {
 	size_t calls;
 	size_t bytes;
 	int slow;                  /* sleep in done(): the queue fills up */
+	pthread_mutex_t lock;      /* several workers call done() at once */
+	unsigned char *times;      /* per request: how many times done() saw it */
 };
 
 static void
 done(const struct fetch_request *req, struct fetch_result *res, void *arg)
 {
 	struct seen *s = arg;
+	size_t i = (size_t)(long)req->userdata;
 
-	s->on_other_thread &= !pthread_equal(pthread_self(), s->fetcher);
-	s->order_ok &= (size_t)(long)req->userdata == s->calls;
-	s->bytes += res->len;
 	ck_assert_str_eq(res->etag, "\"e\"");
-	s->calls++;
 	if (s->slow)
 		usleep(2000);
+	pthread_mutex_lock(&s->lock);
+	s->on_other_thread &= !pthread_equal(pthread_self(), s->fetcher);
+	s->order_ok &= i == s->calls;
+	s->bytes += res->len;
+	s->calls++;
+	if (s->times != NULL)
+		s->times[i]++;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* What fetch_all does: fill a result, call back, free what is left in it. */
@@ -54,12 +61,12 @@ static void
 run(int slow, size_t depth, size_t n)
 {
 	struct fetch_request *reqs = calloc(n, sizeof *reqs);
-	struct seen s = {pthread_self(), 1, 1, 0, 0, slow};
+	struct seen s = {pthread_self(), 1, 1, 0, 0, slow, PTHREAD_MUTEX_INITIALIZER, NULL};
 	struct handoff *h;
 	struct err e = {0};
 
 	ck_assert_ptr_nonnull(reqs);
-	ck_assert_int_eq(handoff_start(&h, depth, done, &s, &e), 0);
+	ck_assert_int_eq(handoff_start(&h, depth, 1, done, &s, &e), 0);
 	for (size_t i = 0; i < n; i++) {
 		reqs[i].userdata = (void *)(long)i;
 		fetch_like(h, &reqs[i]);
@@ -85,17 +92,45 @@ START_TEST(a_full_queue_makes_the_fetcher_wait)
 }
 END_TEST
 
+/* Three workers: every result reaches done() exactly once, none on the fetcher. */
+START_TEST(several_workers_see_each_result_once)
+{
+	size_t n = 2000;
+	struct fetch_request *reqs = calloc(n, sizeof *reqs);
+	struct seen s = {pthread_self(), 1, 1, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, calloc(n, 1)};
+	struct handoff *h;
+	struct err e = {0};
+
+	ck_assert_ptr_nonnull(reqs);
+	ck_assert_ptr_nonnull(s.times);
+	ck_assert_int_eq(handoff_start(&h, 4, 3, done, &s, &e), 0);
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].userdata = (void *)(long)i;
+		fetch_like(h, &reqs[i]);
+	}
+	handoff_finish(h);
+	ck_assert_uint_eq(s.calls, n);
+	ck_assert_uint_eq(s.bytes, 6 * n);
+	ck_assert(s.on_other_thread);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(s.times[i], 1);
+	free(s.times);
+	free(reqs);
+}
+END_TEST
+
 START_TEST(finish_without_results)
 {
 	struct handoff *h;
-	struct seen s = {pthread_self(), 1, 1, 0, 0, 0};
+	struct seen s = {pthread_self(), 1, 1, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, NULL};
 	struct err e = {0};
 
-	ck_assert_int_eq(handoff_start(&h, 4, done, &s, &e), 0);
+	ck_assert_int_eq(handoff_start(&h, 4, 2, done, &s, &e), 0);
 	handoff_finish(h);
 	ck_assert_uint_eq(s.calls, 0);
 	handoff_finish(NULL);
-	ck_assert_int_eq(handoff_start(&h, 0, done, &s, &e), -1);
+	ck_assert_int_eq(handoff_start(&h, 0, 1, done, &s, &e), -1);
+	ck_assert_int_eq(handoff_start(&h, 4, 0, done, &s, &e), -1);
 }
 END_TEST
 
@@ -109,6 +144,7 @@ main(void)
 
 	tcase_add_test(tc, results_arrive_in_order_on_the_worker);
 	tcase_add_test(tc, a_full_queue_makes_the_fetcher_wait);
+	tcase_add_test(tc, several_workers_see_each_result_once);
 	tcase_add_test(tc, finish_without_results);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

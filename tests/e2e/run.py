@@ -190,6 +190,55 @@ def test_catch_up_records_everything_and_sends_nothing(t):
     assert len(msgs) == 1 and titles_in(msgs[0]) == {"vpn"}
 
 
+def numbered_feed(feed, numbers):
+    """RSS with items feed-N, dated N days into 2026, each with its own body."""
+    items = "".join(
+        f"<item><title>item {feed}-{n}</title><link>http://example.org/{feed}/{n}</link>"
+        f"<guid>urn:{feed}:{n}</guid>"
+        f"<pubDate>{n:02d} Jan 2026 10:00:00 +0000</pubDate>"
+        f"<description>&lt;p&gt;Body of {feed}-{n}, &lt;a href=\"/{feed}/{n}/more\"&gt;more"
+        f"&lt;/a&gt;.&lt;/p&gt;</description></item>"
+        for n in sorted(numbers, reverse=True))
+    return (f"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{feed}</title>"
+            f"<link>http://example.org/{feed}/</link>{items}</channel></rss>").encode()
+
+
+def test_many_feeds_parsed_at_once_lose_and_repeat_nothing(t):
+    """Forty feeds, parsed by several threads as they arrive: every item is
+    in the digest once, in full, with its body and its link, in both parts."""
+    feeds = {f"f{i:02d}": t.serve(f"/f{i:02d}.xml", numbered_feed(f"f{i:02d}", range(1, 6)))
+             for i in range(40)}
+    t.config(feeds, {"all": {"max-items": "0"}})
+    t.run("run")
+    msgs = t.mbox()
+    assert len(msgs) == 1
+    text, html = parts(msgs[0])
+    for name in feeds:
+        for n in range(1, 6):
+            body = f"Body of {name}-{n},"
+            assert text.count(body) == 1 and html.count(body) == 1, (body, text.count(body))
+            assert f"/{name}/{n}/more" in text, (name, n)  # its link reference
+    assert len(t.state_lines()) >= 200
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
+def test_item_shown_in_full_after_the_cap_is_rendered_from_its_stash(t):
+    """Only the newest items of a feed are rendered while it is parsed; a cap
+    that keeps the oldest brings others into full view, and they must come
+    with their bodies all the same."""
+    url = t.serve("/feed.xml", numbered_feed("x", range(1, 7)))
+    t.config({"x": url}, {"all": {"max-items": "3", "full-items-per-feed": "2"}})
+    t.run("run")
+    text, html = parts(t.mbox()[0])
+    # The three oldest, newest first: 3 and 2 in full, 1 as a title line only.
+    for n in (3, 2):
+        assert f"Body of x-{n}," in text and f"Body of x-{n}," in html, n
+    assert "Body of x-1," not in text and "item x-1" in text
+    for n in (4, 5, 6):
+        assert f"item x-{n}" not in text
+
+
 def test_unknown_subscription_is_a_usage_error(t):
     url = t.serve("/feed.xml", seed_bytes())
     t.config({"inodes": url}, {"all": {}})
