@@ -597,6 +597,23 @@ def test_accepted_digest_whose_state_cannot_be_written_is_sent_again(t):
     assert len(t.smtp.messages()) == 3
 
 
+def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
+    """Rendered items and digests go through $TMPDIR: when it cannot be
+    written, one line names it, nothing is sent or recorded, and the next
+    run with room delivers everything."""
+    url = setup_feed(t)
+    t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=tls_smtp(t))
+    missing = os.path.join(t.dir, "no-such-dir")
+    r = t.run("run", expect=73, env={"TMPDIR": missing})
+    assert re.fullmatch(rf"tidings: {re.escape(missing)}: cannot make a temporary file for "
+                        r"the rendered items: No such file or directory\n", r.err), r.err
+    assert t.smtp.messages() == []
+    assert recorded(t) == set()
+    t.run("run")
+    got = t.smtp.messages()
+    assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {1, 2, 3, 4, 5}
+
+
 def test_stale_temp_file_of_a_crashed_save_is_removed(t):
     t.serve("/feed.xml", feed_xml(range(1, 3)))
     t.config({"f": t.http.url("/feed.xml")}, {"all": {}})
