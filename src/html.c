@@ -7,7 +7,6 @@
 #include <sysexits.h>
 
 #include <libxml/HTMLparser.h>
-#include <libxml/HTMLtree.h>
 #include <libxml/uri.h>
 
 /* Deeper element nesting than this is dropped: no stack runs out on garbage. */
@@ -24,9 +23,17 @@ enum {
 	F_LIST = 1 << 4,        /* ul, ol */
 	F_QUOTE = 1 << 5,       /* blockquote */
 	F_PRE = 1 << 6,         /* pre */
+	/* How libxml2's htmlNodeDump writes a kept element (its htmlElemDesc;
+	 * tests/test_html.c checks these against the libxml2 in use). */
+	F_LX = 1 << 8,          /* known to htmlTagLookup */
+	F_LXBLOCK = 1 << 9,     /* not inline: newlines around it */
+	F_LXVOID = 1 << 10,     /* empty: no end tag */
+	F_LXNOEND = 1 << 11,    /* saveEndTag: no end tag when it has no children */
 	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
 	 * inside them: unwrapped (the element goes, what follows stays). */
 	F_VOID = 0,
+	LX_I = F_LX,
+	LX_B = F_LX | F_LXBLOCK,
 };
 
 /* Sorted by name for bsearch.  Elements not listed are unwrapped. */
@@ -34,31 +41,31 @@ static const struct elem {
 	const char *name;
 	int flags;
 } elems[] = {
-	{"a", F_KEEP},
-	{"abbr", F_KEEP},
+	{"a", F_KEEP | LX_I},
+	{"abbr", F_KEEP | LX_I},
 	{"address", F_BLOCK},
 	{"applet", F_DROP},
 	{"article", F_BLOCK},
 	{"aside", F_BLOCK},
 	{"audio", F_DROP},
-	{"b", F_KEEP},
+	{"b", F_KEEP | LX_I},
 	{"base", F_DROP},
-	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE},
-	{"br", F_KEEP},
+	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE | LX_B},
+	{"br", F_KEEP | LX_I | F_LXVOID},
 	{"button", F_DROP},
 	{"canvas", F_DROP},
-	{"caption", F_KEEP | F_LINE},
+	{"caption", F_KEEP | F_LINE | LX_B},
 	{"center", F_BLOCK},
-	{"cite", F_KEEP},
-	{"code", F_KEEP},
-	{"dd", F_KEEP | F_LINE},
-	{"del", F_KEEP},
+	{"cite", F_KEEP | LX_I},
+	{"code", F_KEEP | LX_I},
+	{"dd", F_KEEP | F_LINE | LX_B},
+	{"del", F_KEEP | LX_I},
 	{"details", F_BLOCK},
 	{"dialog", F_DROP},
-	{"div", F_KEEP | F_BLOCK},
-	{"dl", F_KEEP | F_BLOCK},
-	{"dt", F_KEEP | F_LINE},
-	{"em", F_KEEP},
+	{"div", F_KEEP | F_BLOCK | LX_B},
+	{"dl", F_KEEP | F_BLOCK | LX_B},
+	{"dt", F_KEEP | F_LINE | LX_B},
+	{"em", F_KEEP | LX_I},
 	{"embed", F_VOID},
 	{"figcaption", F_KEEP | F_LINE},
 	{"figure", F_KEEP | F_BLOCK},
@@ -66,22 +73,22 @@ static const struct elem {
 	{"form", F_DROP},
 	{"frame", F_DROP},
 	{"frameset", F_DROP},
-	{"h1", F_KEEP | F_BLOCK},
-	{"h2", F_KEEP | F_BLOCK},
-	{"h3", F_KEEP | F_BLOCK},
-	{"h4", F_KEEP | F_BLOCK},
-	{"h5", F_KEEP | F_BLOCK},
-	{"h6", F_KEEP | F_BLOCK},
+	{"h1", F_KEEP | F_BLOCK | LX_B},
+	{"h2", F_KEEP | F_BLOCK | LX_B},
+	{"h3", F_KEEP | F_BLOCK | LX_B},
+	{"h4", F_KEEP | F_BLOCK | LX_B},
+	{"h5", F_KEEP | F_BLOCK | LX_B},
+	{"h6", F_KEEP | F_BLOCK | LX_B},
 	{"head", F_DROP},
 	{"header", F_BLOCK},
-	{"hr", F_KEEP | F_BLOCK},
-	{"i", F_KEEP},
+	{"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
+	{"i", F_KEEP | LX_I},
 	{"iframe", F_DROP},
-	{"img", F_KEEP},
+	{"img", F_KEEP | LX_I | F_LXVOID},
 	{"input", F_DROP},
-	{"ins", F_KEEP},
-	{"kbd", F_KEEP},
-	{"li", F_KEEP | F_LINE},
+	{"ins", F_KEEP | LX_I},
+	{"kbd", F_KEEP | LX_I},
+	{"li", F_KEEP | F_LINE | LX_B | F_LXNOEND},
 	{"link", F_DROP},
 	{"main", F_BLOCK},
 	{"math", F_DROP},
@@ -91,38 +98,38 @@ static const struct elem {
 	{"noframes", F_DROP},
 	{"noscript", F_DROP},
 	{"object", F_DROP},
-	{"ol", F_KEEP | F_BLOCK | F_LIST},
+	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B},
 	{"option", F_DROP},
-	{"p", F_KEEP | F_BLOCK},
+	{"p", F_KEEP | F_BLOCK | LX_B},
 	{"param", F_DROP},
-	{"pre", F_KEEP | F_BLOCK | F_PRE},
-	{"q", F_KEEP},
-	{"s", F_KEEP},
+	{"pre", F_KEEP | F_BLOCK | F_PRE | LX_B},
+	{"q", F_KEEP | LX_I},
+	{"s", F_KEEP | LX_I},
 	{"script", F_DROP},
 	{"section", F_BLOCK},
 	{"select", F_DROP},
-	{"small", F_KEEP},
+	{"small", F_KEEP | LX_I},
 	{"source", F_VOID},
-	{"span", F_KEEP},
-	{"strong", F_KEEP},
+	{"span", F_KEEP | LX_I},
+	{"strong", F_KEEP | LX_I},
 	{"style", F_DROP},
-	{"sub", F_KEEP},
+	{"sub", F_KEEP | LX_I},
 	{"summary", F_LINE},
-	{"sup", F_KEEP},
+	{"sup", F_KEEP | LX_I},
 	{"svg", F_DROP},
-	{"table", F_KEEP | F_BLOCK},
-	{"tbody", F_KEEP},
-	{"td", F_KEEP | F_LINE},
+	{"table", F_KEEP | F_BLOCK | LX_B},
+	{"tbody", F_KEEP | LX_B},
+	{"td", F_KEEP | F_LINE | LX_B},
 	{"template", F_DROP},
 	{"textarea", F_DROP},
-	{"tfoot", F_KEEP},
-	{"th", F_KEEP | F_LINE},
-	{"thead", F_KEEP},
+	{"tfoot", F_KEEP | LX_B},
+	{"th", F_KEEP | F_LINE | LX_B},
+	{"thead", F_KEEP | LX_B},
 	{"title", F_DROP},
-	{"tr", F_KEEP | F_LINE},
+	{"tr", F_KEEP | F_LINE | LX_B},
 	{"track", F_VOID},
-	{"u", F_KEEP},
-	{"ul", F_KEEP | F_BLOCK | F_LIST},
+	{"u", F_KEEP | LX_I},
+	{"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
 	{"video", F_DROP},
 };
 
@@ -581,28 +588,237 @@ san_children(xmlNodePtr parent, const char *base, int depth)
 	}
 }
 
+/* ---- serialising ---- */
+
+/*
+ * The sanitised body written as libxml2 2.9's htmlNodeDump writes it (the
+ * output is compared byte for byte with it), without its per-node lookups
+ * and copies.  The tree holds only kept elements and text by now.
+ */
+struct ser {
+	struct buf *out;
+	int oom;
+};
+
+static void
+ser_add(struct ser *s, const char *p, size_t n)
+{
+	if (buf_add(s->out, p, n) < 0)
+		s->oom = 1;
+}
+
+/*
+ * Per byte, what xmlEncodeEntitiesReentrant does in an HTML document:
+ * copy (0), escape (1: <, >, &) or drop (2: control characters other than
+ * tab, newline and carriage return).
+ */
+static const unsigned char esc_class[256] = {
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+};
+
+/*
+ * Text escaped as libxml2 does; in an attribute (attr) it also keeps
+ * "<!--...-->" and "&{...}" as they are.
+ */
+static void
+ser_escape(struct ser *s, const char *p, int attr)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	for (;;) {
+		const unsigned char *run = u;
+		const char *end;
+
+		while (esc_class[*u] == 0 && *u != '\0')
+			u++;
+		if (u > run)
+			ser_add(s, (const char *)run, u - run);
+		if (*u == '\0')
+			return;
+		if (attr && *u == '<' && u[1] == '!' && u[2] == '-' && u[3] == '-' &&
+		    (end = strstr((const char *)u, "-->")) != NULL) {
+			ser_add(s, (const char *)u, end + 3 - (const char *)u);
+			u = (const unsigned char *)end + 3;
+			continue;
+		}
+		if (attr && *u == '&' && u[1] == '{' && (end = strchr((const char *)u, '}')) != NULL) {
+			ser_add(s, (const char *)u, end + 1 - (const char *)u);
+			u = (const unsigned char *)end + 1;
+			continue;
+		}
+		if (*u == '<')
+			ser_add(s, "&lt;", 4);
+		else if (*u == '>')
+			ser_add(s, "&gt;", 4);
+		else if (*u == '&')
+			ser_add(s, "&amp;", 5);
+		u++;
+	}
+}
+
+/* Bytes xmlURIEscapeStr leaves alone in href and src (unreserved and "@/:=?;#%&,+<>"). */
+static int
+uri_keep(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-_.!~*'()@/:=?;#%&,+<>", c) != NULL);
+}
+
+/* An attribute value quoted as xmlBufWriteQuotedString does. */
+static void
+ser_quoted(struct ser *s, const char *v, size_t n)
+{
+	const char *q = memchr(v, '"', n);
+
+	if (q == NULL || memchr(v, '\'', n) == NULL) {
+		ser_add(s, q == NULL ? "\"" : "'", 1);
+		ser_add(s, v, n);
+		ser_add(s, q == NULL ? "\"" : "'", 1);
+		return;
+	}
+	ser_add(s, "\"", 1);
+	for (const char *p = v, *end = v + n; p < end; p = q + 1) {
+		if ((q = memchr(p, '"', end - p)) == NULL)
+			q = end;
+		ser_add(s, p, q - p);
+		if (q < end)
+			ser_add(s, "&quot;", 6);
+	}
+	ser_add(s, "\"", 1);
+}
+
+static void
+ser_attr(struct ser *s, const xmlAttr *a, struct buf *tmp)
+{
+	const char *name = (const char *)a->name;
+	size_t start;
+
+	ser_add(s, " ", 1);
+	ser_add(s, name, strlen(name));
+	if (a->children == NULL)
+		return;
+	buf_reset(tmp);
+	{
+		struct ser t = {tmp, 0};
+
+		for (const xmlNode *c = a->children; c != NULL; c = c->next)
+			if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+			    c->content != NULL)
+				ser_escape(&t, (const char *)c->content, 1);
+		if (t.oom || buf_add(tmp, "", 0) < 0) {
+			s->oom = 1;
+			return;
+		}
+	}
+	ser_add(s, "=", 1);
+	if (strcmp(name, "href") != 0 && strcmp(name, "src") != 0) {
+		ser_quoted(s, tmp->data, tmp->len);
+		return;
+	}
+	/* URLs: leading blanks skipped, then escaped as xmlURIEscapeStr does. */
+	start = tmp->len;
+	for (size_t i = strspn(tmp->data, " \t\n\r"); i < start; i++) {
+		unsigned char c = tmp->data[i];
+		char hex[3];
+
+		if (uri_keep(c)) {
+			if (buf_addc(tmp, c) < 0)
+				s->oom = 1;
+			continue;
+		}
+		hex[0] = '%';
+		hex[1] = "0123456789ABCDEF"[c >> 4];
+		hex[2] = "0123456789ABCDEF"[c & 15];
+		if (buf_add(tmp, hex, 3) < 0)
+			s->oom = 1;
+	}
+	if (!s->oom)
+		ser_quoted(s, tmp->data + start, tmp->len - start);
+}
+
+/* libxml2's formatting: a newline after a block element followed by one. */
+static int
+ser_nl_after(const xmlNode *n, int flags)
+{
+	return (flags & F_LXBLOCK) && n->next != NULL && n->next->type != XML_TEXT_NODE &&
+	       n->next->type != XML_ENTITY_REF_NODE && n->parent != NULL &&
+	       n->parent->name != NULL && n->parent->name[0] != 'p';
+}
+
+/* ... and inside one whose children are not a lone node or text-bounded. */
+static int
+ser_nl_inside(const xmlNode *n, const xmlNode *edge, int flags)
+{
+	return (flags & F_LXBLOCK) && edge->type != XML_TEXT_NODE &&
+	       edge->type != XML_ENTITY_REF_NODE && n->children != n->last && n->name[0] != 'p';
+}
+
+static void
+ser_node(struct ser *s, const xmlNode *n, struct buf *tmp)
+{
+	const char *name = (const char *)n->name;
+	size_t nlen;
+	int flags;
+
+	if (n->type == XML_TEXT_NODE) {
+		if (n->content != NULL)
+			ser_escape(s, (const char *)n->content, 0);
+		return;
+	}
+	if (n->type != XML_ELEMENT_NODE)
+		return;
+	flags = elem_flags(n);
+	nlen = strlen(name);
+	ser_add(s, "<", 1);
+	ser_add(s, name, nlen);
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+		ser_attr(s, a, tmp);
+	if (flags & F_LXVOID) {
+		ser_add(s, ">", 1);
+	} else if (n->children == NULL) {
+		if (flags & F_LXNOEND) {
+			ser_add(s, ">", 1);
+		} else {
+			ser_add(s, "></", 3);
+			ser_add(s, name, nlen);
+			ser_add(s, ">", 1);
+		}
+	} else {
+		ser_add(s, ">", 1);
+		if (ser_nl_inside(n, n->children, flags))
+			ser_add(s, "\n", 1);
+		for (const xmlNode *c = n->children; c != NULL && !s->oom; c = c->next)
+			ser_node(s, c, tmp);
+		if (ser_nl_inside(n, n->last, flags))
+			ser_add(s, "\n", 1);
+		ser_add(s, "</", 2);
+		ser_add(s, name, nlen);
+		ser_add(s, ">", 1);
+	}
+	if (ser_nl_after(n, flags))
+		ser_add(s, "\n", 1);
+}
+
 /* Sanitise the body of doc in place and append it, serialised, to out. */
 static int
 sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
-	xmlBufferPtr xb;
-	int r = 0;
+	struct buf tmp = BUF_INIT;
+	struct ser s = {out, 0};
 
 	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
 	if (body == NULL)
 		return 0;
 	san_children(body, base, 0);
-	if ((xb = xmlBufferCreate()) == NULL)
-		return err_oom(e);
-	for (xmlNodePtr c = body->children; c != NULL && r == 0; c = c->next)
-		if (htmlNodeDump(xb, doc, c) < 0)
-			r = err_oom(e);
-	if (r == 0 && buf_add(out, xmlBufferContent(xb), xmlBufferLength(xb)) < 0)
-		r = err_oom(e);
-	xmlBufferFree(xb);
-	return r;
+	for (xmlNodePtr c = body->children; c != NULL && !s.oom; c = c->next)
+		ser_node(&s, c, &tmp);
+	buf_free(&tmp);
+	return s.oom ? err_oom(e) : 0;
 }
 
 int
