@@ -29,6 +29,14 @@ enum {
 	F_LXBLOCK = 1 << 9,     /* not inline: newlines around it */
 	F_LXVOID = 1 << 10,     /* empty: no end tag */
 	F_LXNOEND = 1 << 11,    /* saveEndTag: no end tag when it has no children */
+	/* The elements the code treats one by one. */
+	F_A = 1 << 12,
+	F_IMG = 1 << 13,
+	F_BR = 1 << 14,
+	F_LI = 1 << 15,
+	F_OL = 1 << 16,
+	F_CELL = 1 << 17,       /* td, th */
+	F_TABLE = 1 << 18,
 	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
 	 * inside them: unwrapped (the element goes, what follows stays). */
 	F_VOID = 0,
@@ -41,7 +49,7 @@ static const struct elem {
 	const char *name;
 	int flags;
 } elems[] = {
-	{"a", F_KEEP | LX_I},
+	{"a", F_KEEP | LX_I | F_A},
 	{"abbr", F_KEEP | LX_I},
 	{"address", F_BLOCK},
 	{"applet", F_DROP},
@@ -51,7 +59,7 @@ static const struct elem {
 	{"b", F_KEEP | LX_I},
 	{"base", F_DROP},
 	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE | LX_B},
-	{"br", F_KEEP | LX_I | F_LXVOID},
+	{"br", F_KEEP | LX_I | F_LXVOID | F_BR},
 	{"button", F_DROP},
 	{"canvas", F_DROP},
 	{"caption", F_KEEP | F_LINE | LX_B},
@@ -84,11 +92,11 @@ static const struct elem {
 	{"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
 	{"i", F_KEEP | LX_I},
 	{"iframe", F_DROP},
-	{"img", F_KEEP | LX_I | F_LXVOID},
+	{"img", F_KEEP | LX_I | F_LXVOID | F_IMG},
 	{"input", F_DROP},
 	{"ins", F_KEEP | LX_I},
 	{"kbd", F_KEEP | LX_I},
-	{"li", F_KEEP | F_LINE | LX_B | F_LXNOEND},
+	{"li", F_KEEP | F_LINE | LX_B | F_LXNOEND | F_LI},
 	{"link", F_DROP},
 	{"main", F_BLOCK},
 	{"math", F_DROP},
@@ -98,7 +106,7 @@ static const struct elem {
 	{"noframes", F_DROP},
 	{"noscript", F_DROP},
 	{"object", F_DROP},
-	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B},
+	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B | F_OL},
 	{"option", F_DROP},
 	{"p", F_KEEP | F_BLOCK | LX_B},
 	{"param", F_DROP},
@@ -117,13 +125,13 @@ static const struct elem {
 	{"summary", F_LINE},
 	{"sup", F_KEEP | LX_I},
 	{"svg", F_DROP},
-	{"table", F_KEEP | F_BLOCK | LX_B},
+	{"table", F_KEEP | F_BLOCK | LX_B | F_TABLE},
 	{"tbody", F_KEEP | LX_B},
-	{"td", F_KEEP | F_LINE | LX_B},
+	{"td", F_KEEP | F_LINE | LX_B | F_CELL},
 	{"template", F_DROP},
 	{"textarea", F_DROP},
 	{"tfoot", F_KEEP | LX_B},
-	{"th", F_KEEP | F_LINE | LX_B},
+	{"th", F_KEEP | F_LINE | LX_B | F_CELL},
 	{"thead", F_KEEP | LX_B},
 	{"title", F_DROP},
 	{"tr", F_KEEP | F_LINE | LX_B},
@@ -131,10 +139,6 @@ static const struct elem {
 	{"u", F_KEEP | LX_I},
 	{"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
 	{"video", F_DROP},
-};
-
-static const char *const keep_attrs[] = {
-	"alt", "colspan", "height", "href", "rowspan", "src", "title", "width",
 };
 
 /*
@@ -156,21 +160,30 @@ static const char *const trackers[] = {
 	"www.google-analytics.com",
 };
 
-static int
-elem_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct elem *)e)->name);
-}
-
+/* The element's flags: a binary search, most steps decided by the first byte. */
 static int
 elem_flags(const xmlNode *n)
 {
-	const struct elem *el;
+	const unsigned char *k = n->name;
+	size_t lo = 0, hi = sizeof elems / sizeof elems[0];
 
-	if (n->name == NULL)
+	if (k == NULL)
 		return 0;
-	el = bsearch(n->name, elems, sizeof elems / sizeof elems[0], sizeof elems[0], elem_cmp);
-	return el != NULL ? el->flags : 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const unsigned char *e = (const unsigned char *)elems[mid].name;
+		int d = k[0] - e[0];
+
+		if (d == 0 && k[0] != '\0')
+			d = strcmp((const char *)k + 1, (const char *)e + 1);
+		if (d == 0)
+			return elems[mid].flags;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
 }
 
 static int
@@ -282,6 +295,26 @@ is_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Bytes url_prepare escapes: space, non-ASCII and "<>\^`{|} (1), or drops: controls (2). */
+static const unsigned char url_class[256] = {
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 2,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /*
  * Prepare a URL from HTML for xmlBuildURI: control characters and white
  * space are removed (browsers ignore tabs and newlines inside URLs, which is
@@ -290,30 +323,30 @@ is_hex(char c)
 static char *
 url_prepare(const char *raw)
 {
-	struct buf b = BUF_INIT;
 	size_t n = strlen(raw);
+	char *out, *w;
 
 	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
 		n--;
 	while (n > 0 && (unsigned char)*raw <= ' ')
 		raw++, n--;
+	if (n > (SIZE_MAX - 1) / 3 || (w = out = malloc(3 * n + 1)) == NULL)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = raw[i];
-		int r;
+		unsigned char c = raw[i], k = url_class[c];
 
-		if (c < ' ' || c == 0x7f)
+		if (k == 2)
 			continue;
-		if (c == ' ' || c >= 0x80 || strchr("\"<>\\^`{|}", c) != NULL ||
-		    (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))))
-			r = buf_printf(&b, "%%%02X", c);
-		else
-			r = buf_addc(&b, c);
-		if (r < 0) {
-			buf_free(&b);
-			return NULL;
+		if (k == 1 || (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2])))) {
+			*w++ = '%';
+			*w++ = "0123456789ABCDEF"[c >> 4];
+			*w++ = "0123456789ABCDEF"[c & 15];
+		} else {
+			*w++ = c;
 		}
 	}
-	return buf_steal(&b);
+	*w = '\0';
+	return out;
 }
 
 /* The scheme if it is one we allow ("http", "https", "mailto"), else NULL. */
@@ -364,25 +397,25 @@ strip_utm(char *u)
 }
 
 /*
- * An absolute URL safe for mail: raw resolved against base, only http, https
- * and mailto, utm_* gone.  NULL when the URL is not allowed.  Caller frees.
+ * An absolute URL safe for mail: raw resolved against pbase (a base made
+ * ready by url_prepare; NULL or "" for none), only http, https and mailto,
+ * utm_* gone.  NULL when the URL is not allowed.  Caller frees.
  */
 static char *
-url_clean(const char *raw, const char *base)
+url_clean_prepared(const char *raw, const char *pbase)
 {
-	char *u = url_prepare(raw), *b = NULL, *r;
+	char *u = url_prepare(raw), *r;
 	const char *scheme;
 
 	if (u == NULL)
 		return NULL;
-	if (base != NULL && *base != '\0' && (b = url_prepare(base)) != NULL && *b != '\0') {
-		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)b);
+	if (pbase != NULL && *pbase != '\0') {
+		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)pbase);
 
 		free(u);
 		u = x != NULL ? str_dup((const char *)x) : NULL;
 		xmlFree(x);
 	}
-	free(b);
 	if (u == NULL || (scheme = url_scheme(u)) == NULL)
 		goto bad;
 	r = u + strlen(scheme) + 1;
@@ -398,6 +431,16 @@ url_clean(const char *raw, const char *base)
 bad:
 	free(u);
 	return NULL;
+}
+
+static char *
+url_clean(const char *raw, const char *base)
+{
+	char *b = base != NULL && *base != '\0' ? url_prepare(base) : NULL;
+	char *u = url_clean_prepared(raw, b);
+
+	free(b);
+	return u;
 }
 
 static int
@@ -433,6 +476,128 @@ tracker_host(const char *url)
 	return 0;
 }
 
+/* ---- one document's URLs ---- */
+
+/*
+ * The URLs of one document: its base made ready once, and each link's and
+ * image's URL cleaned once for both parts.  A node's cleaned URL is kept in
+ * its _private (url_none when it has none), the strings here.
+ */
+struct urls {
+	const char *base;
+	char *pbase;            /* url_prepare(base), or NULL */
+	int ready;              /* pbase is set */
+	char **v;
+	size_t n, cap;
+};
+
+static const char url_none[] = "";
+
+static void
+urls_free(struct urls *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->v[i]);
+	free(u->v);
+	free(u->pbase);
+}
+
+/*
+ * An attribute's value as xmlGetProp gives it ("" when it has none), but
+ * without a copy when it is one text node; *tofree is the copy otherwise.
+ */
+static const char *
+attr_value(const xmlAttr *a, xmlChar **tofree)
+{
+	const xmlNode *c = a->children;
+
+	*tofree = NULL;
+	if (c == NULL)
+		return "";
+	if (c->next == NULL && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE))
+		return c->content != NULL ? (const char *)c->content : "";
+	*tofree = xmlNodeListGetString(a->doc, a->children, 1);
+	return *tofree != NULL ? (const char *)*tofree : "";
+}
+
+/* The value of n's attribute name, or NULL if it has none (see attr_value). */
+static const char *
+prop(const xmlNode *n, const char *name, xmlChar **tofree)
+{
+	*tofree = NULL;
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+		if (strcmp((const char *)a->name, name) == 0)
+			return attr_value(a, tofree);
+	return NULL;
+}
+
+/* A 0 or 1 pixel wide or high image (as written, "1px" too) is a tracker. */
+static int
+img_pixel(const xmlNode *n)
+{
+	static const char *const dims[] = {"width", "height"};
+	int bad = 0;
+
+	for (size_t i = 0; i < 2 && !bad; i++) {
+		xmlChar *tofree;
+		const char *s = prop(n, dims[i], &tofree);
+
+		if (s != NULL) {
+			while (*s == ' ')
+				s++;
+			bad = *s >= '0' && *s <= '9' && strtol(s, NULL, 10) <= 1;
+		}
+		xmlFree(tofree);
+	}
+	return bad;
+}
+
+/*
+ * The cleaned URL of an a (its href) or an img (where the image may be
+ * shown from, in either part: http(s) only, never a pixel or a tracker),
+ * or NULL.  Owned by u.
+ */
+static const char *
+node_url(struct urls *u, xmlNodePtr n, int img)
+{
+	xmlChar *tofree = NULL;
+	const char *raw;
+	char *url = NULL;
+
+	if (n->_private != NULL)
+		return n->_private != url_none ? n->_private : NULL;
+	if (!u->ready) {
+		u->pbase = u->base != NULL && *u->base != '\0' ? url_prepare(u->base) : NULL;
+		u->ready = 1;
+	}
+	if (img) {
+		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
+		    (url = url_clean_prepared(raw, u->pbase)) != NULL &&
+		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
+			free(url);
+			url = NULL;
+		}
+	} else if ((raw = prop(n, "href", &tofree)) != NULL) {
+		url = url_clean_prepared(raw, u->pbase);
+	}
+	xmlFree(tofree);
+	if (url != NULL && u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		char **v = realloc(u->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			free(url);
+			return NULL;
+		}
+		u->v = v;
+		u->cap = cap;
+	}
+	if (url != NULL)
+		u->v[u->n++] = url;
+	n->_private = url != NULL ? url : (void *)url_none;
+	return url;
+}
+
 /* ---- sanitising ---- */
 
 static void
@@ -453,92 +618,58 @@ digits(const char *s)
 	return 1;
 }
 
+enum { A_DROP, A_KEEP, A_URL, A_SIZE, A_SPAN };
+
+/* What becomes of an attribute, by name. */
+static int
+attr_kind(const char *name)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} kinds[] = {
+		{"alt", A_KEEP}, {"colspan", A_SPAN}, {"height", A_SIZE}, {"href", A_URL},
+		{"rowspan", A_SPAN}, {"src", A_URL}, {"title", A_KEEP}, {"width", A_SIZE},
+	};
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (name[0] == kinds[i].name[0] && strcmp(name, kinds[i].name) == 0)
+			return kinds[i].kind;
+	return A_DROP;
+}
+
 /*
- * 1 if the attribute may stay.  URLs are not kept in place: the first
- * usable href or src is cleaned into *url and set again afterwards.
+ * 1 if the attribute may stay.  URLs are not kept in place: the node's
+ * cleaned URL is set again afterwards.
  */
 static int
-attr_ok(xmlNodePtr n, xmlAttrPtr a, const char *base, char **url)
+attr_ok(int flags, xmlAttrPtr a)
 {
-	const char *name = (const char *)a->name;
-	int img = is_elem(n, "img"), cell = is_elem(n, "td") || is_elem(n, "th");
-	xmlChar *v;
-	int keep = 0;
+	xmlChar *tofree;
+	int kind, keep;
 
 	if (a->ns != NULL)
 		return 0;
-	for (size_t i = 0; i < sizeof keep_attrs / sizeof keep_attrs[0]; i++)
-		if (strcmp(name, keep_attrs[i]) == 0)
-			keep = 1;
-	if (!keep)
-		return 0;
-	if (strcmp(name, "alt") == 0 || strcmp(name, "title") == 0)
+	kind = attr_kind((const char *)a->name);
+	if (kind == A_KEEP)
 		return 1;
-	if ((v = xmlNodeGetContent((xmlNodePtr)a)) == NULL)
+	if (kind == A_DROP || kind == A_URL)
 		return 0;
-	keep = 0;
-	if (strcmp(name, "href") == 0 || strcmp(name, "src") == 0) {
-		if ((strcmp(name, "href") == 0 ? is_elem(n, "a") : img) && *url == NULL)
-			*url = url_clean((const char *)v, base);
-	} else if (strcmp(name, "width") == 0 || strcmp(name, "height") == 0) {
-		keep = (img || cell || is_elem(n, "table")) && digits((const char *)v);
-	} else {
-		keep = cell && digits((const char *)v);
-	}
-	xmlFree(v);
+	if (!(flags & (kind == A_SIZE ? F_IMG | F_CELL | F_TABLE : F_CELL)))
+		return 0;
+	keep = digits(attr_value(a, &tofree));
+	xmlFree(tofree);
 	return keep;
 }
 
-/* A 0 or 1 pixel wide or high image (as written, "1px" too) is a tracker. */
-static int
-img_pixel(xmlNodePtr n)
-{
-	static const char *const dims[] = {"width", "height"};
-	int bad = 0;
-
-	for (size_t i = 0; i < 2 && !bad; i++) {
-		xmlChar *v = xmlGetProp(n, (const xmlChar *)dims[i]);
-		const char *s = (const char *)v;
-
-		if (s != NULL) {
-			while (*s == ' ')
-				s++;
-			bad = *s >= '0' && *s <= '9' && strtol(s, NULL, 10) <= 1;
-		}
-		xmlFree(v);
-	}
-	return bad;
-}
-
-/*
- * Where an image may be shown from, in either part: http(s) only, never a
- * pixel or a tracker.  NULL if nowhere.  Caller frees.
- */
-static char *
-img_url(xmlNodePtr n, const char *base)
-{
-	xmlChar *src;
-	char *url;
-
-	if (img_pixel(n) || (src = xmlGetProp(n, (const xmlChar *)"src")) == NULL)
-		return NULL;
-	url = url_clean((const char *)src, base);
-	xmlFree(src);
-	if (url != NULL && (str_has_prefix(url, "mailto:") || tracker_host(url))) {
-		free(url);
-		url = NULL;
-	}
-	return url;
-}
-
-static void san_children(xmlNodePtr parent, const char *base, int depth);
+static void san_children(xmlNodePtr parent, struct urls *u, int depth);
 
 static void
-san_node(xmlNodePtr n, const char *base, int depth)
+san_node(xmlNodePtr n, struct urls *u, int depth)
 {
 	xmlAttrPtr a, next;
-	char *url = NULL;
-	int flags, img;
+	const char *url = NULL;
+	int flags;
 
 	if (n->type == XML_TEXT_NODE)
 		return;
@@ -547,7 +678,7 @@ san_node(xmlNodePtr n, const char *base, int depth)
 		drop(n);
 		return;
 	}
-	san_children(n, base, depth + 1);
+	san_children(n, u, depth + 1);
 	if (!(flags & F_KEEP)) {
 		/* Unknown element: keep its (already clean) children in its place. */
 		while (n->children != NULL) {
@@ -559,32 +690,33 @@ san_node(xmlNodePtr n, const char *base, int depth)
 		drop(n);
 		return;
 	}
-	img = is_elem(n, "img");
-	if (img && (url = img_url(n, base)) == NULL) {
+	if (flags & (F_IMG | F_A))
+		url = node_url(u, n, flags & F_IMG);
+	if ((flags & F_IMG) && url == NULL) {
 		drop(n);
 		return;
 	}
 	for (a = n->properties; a != NULL; a = next) {
 		next = a->next;
-		if (!attr_ok(n, a, base, &url))
+		if (!attr_ok(flags, a))
 			xmlRemoveProp(a);
 	}
 	if (url != NULL) {
-		xmlSetProp(n, (const xmlChar *)(img ? "src" : "href"), (const xmlChar *)url);
-		if (img)
+		xmlSetProp(n, (const xmlChar *)(flags & F_IMG ? "src" : "href"),
+		           (const xmlChar *)url);
+		if (flags & F_IMG)
 			xmlSetProp(n, (const xmlChar *)"style", (const xmlChar *)IMG_STYLE);
 	}
-	free(url);
 }
 
 static void
-san_children(xmlNodePtr parent, const char *base, int depth)
+san_children(xmlNodePtr parent, struct urls *u, int depth)
 {
 	xmlNodePtr c, next;
 
 	for (c = parent->children; c != NULL; c = next) {
 		next = c->next;
-		san_node(c, base, depth);
+		san_node(c, u, depth);
 	}
 }
 
@@ -804,7 +936,7 @@ ser_node(struct ser *s, const xmlNode *n, struct buf *tmp)
 
 /* Sanitise the body of doc in place and append it, serialised, to out. */
 static int
-sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
+sanitize_doc(htmlDocPtr doc, struct urls *u, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
 	struct buf tmp = BUF_INIT;
@@ -814,7 +946,7 @@ sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
 		return err_oom(e);
 	if (body == NULL)
 		return 0;
-	san_children(body, base, 0);
+	san_children(body, u, 0);
 	for (xmlNodePtr c = body->children; c != NULL && !s.oom; c = c->next)
 		ser_node(&s, c, &tmp);
 	buf_free(&tmp);
@@ -824,13 +956,15 @@ sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
 int
 html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
 {
+	struct urls u = {base, NULL, 0, NULL, 0, 0};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = sanitize_doc(doc, base, out, e);
+	r = sanitize_doc(doc, &u, out, e);
 	xmlFreeDoc(doc);
+	urls_free(&u);
 	return r;
 }
 
@@ -970,7 +1104,7 @@ struct tx {
 	char marker[16];        /* list marker for the next line */
 	int list[MAX_LISTS];    /* per open list: next number, or 0 for ul */
 	int nlist;
-	const char *base;
+	struct urls *urls;
 	int width;
 	struct strv *links;
 	size_t links0;
@@ -978,7 +1112,7 @@ struct tx {
 	int in_link;
 	int link_broken;        /* the link's paragraph was flushed inside it */
 	size_t link_start;
-	char *link_url;
+	const char *link_url;
 	int oom;
 };
 
@@ -1100,11 +1234,13 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (buf_adds(b, (const char *)c->content) < 0)
 				t->oom = 1;
-		} else if (is_elem(c, "br")) {
-			if (buf_addc(b, '\n') < 0)
+		} else if (c->type == XML_ELEMENT_NODE) {
+			int flags = elem_flags(c);
+
+			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
-		} else if (c->type == XML_ELEMENT_NODE && !(elem_flags(c) & F_DROP)) {
-			pre_text(t, b, c, depth + 1);
+			else if (!(flags & (F_BR | F_DROP)))
+				pre_text(t, b, c, depth + 1);
 		}
 	}
 }
@@ -1186,24 +1322,26 @@ tx_ref(struct tx *t, const char *url)
 static void
 tx_image(struct tx *t, xmlNodePtr n)
 {
-	xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
-	int has_alt = alt != NULL && !str_empty((const char *)alt);
-	char *url = img_url(n, t->base), *mark;
+	xmlChar *tofree;
+	const char *alt = prop(n, "alt", &tofree);
+	int has_alt = alt != NULL && !str_empty(alt);
+	const char *url = node_url(t->urls, n, 1);
 
 	if (url != NULL || has_alt) {
-		mark = has_alt ? str_printf("[image: %s]", (const char *)alt) : str_dup("[image]");
 		t->space = 1;
-		if (mark == NULL)
-			t->oom = 1;
-		else
-			tx_text(t, mark);
-		free(mark);
+		/* Piece by piece is the same as "[image: ALT]" at once. */
+		if (has_alt) {
+			tx_text(t, "[image: ");
+			tx_text(t, alt);
+			tx_text(t, "]");
+		} else {
+			tx_text(t, "[image]");
+		}
 		if (url != NULL && !t->in_link)
 			tx_ref(t, url);
 		t->space = 1;
 	}
-	free(url);
-	xmlFree(alt);
+	xmlFree(tofree);
 }
 
 static void
@@ -1258,20 +1396,21 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 {
 	int flags = elem_flags(n);
 	size_t old = t->indent.len;
-	xmlChar *v;
+	xmlChar *tofree;
+	const char *v;
 
 	if (flags & F_DROP)
 		return;
-	if (is_elem(n, "br")) {
+	if (flags & F_BR) {
 		tx_add(t, "\n", 1);
 		t->space = 0;
 		return;
 	}
-	if (is_elem(n, "img")) {
+	if (flags & F_IMG) {
 		tx_image(t, n);
 		return;
 	}
-	if (is_elem(n, "li")) {
+	if (flags & F_LI) {
 		tx_list_item(t, n, depth);
 		return;
 	}
@@ -1280,10 +1419,9 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 		t->blank = 1;
 		return;
 	}
-	if (is_elem(n, "a") && !t->in_link) {
-		v = xmlGetProp(n, (const xmlChar *)"href");
-		free(t->link_url);
-		t->link_url = v != NULL ? url_clean((const char *)v, t->base) : NULL;
+	if ((flags & F_A) && !t->in_link) {
+		v = prop(n, "href", &tofree);
+		t->link_url = node_url(t->urls, n, 0);
 		if (t->link_url != NULL) {
 			t->in_link = 1;
 			t->link_broken = 0;
@@ -1291,8 +1429,8 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 		}
 		tx_children(t, n, depth + 1);
 		if (t->link_url != NULL && t->in_link)
-			tx_link_end(t, (const char *)v);
-		xmlFree(v);
+			tx_link_end(t, v);
+		xmlFree(tofree);
 		return;
 	}
 	if (flags & (F_BLOCK | F_LINE)) {
@@ -1309,7 +1447,7 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 	}
 	if (flags & F_LIST) {
 		if (t->nlist < MAX_LISTS)
-			t->list[t->nlist] = is_elem(n, "ol") ? 1 : 0;
+			t->list[t->nlist] = flags & F_OL ? 1 : 0;
 		t->nlist++;
 	}
 	tx_children(t, n, depth + 1);
@@ -1338,7 +1476,7 @@ tx_children(struct tx *t, xmlNodePtr n, int depth)
 }
 
 static int
-text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf *out,
+text_doc(htmlDocPtr doc, struct urls *u, int width, int first_ref, struct buf *out,
          struct strv *links, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
@@ -1346,7 +1484,7 @@ text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf 
 
 	memset(&t, 0, sizeof t);
 	t.l.out = out;
-	t.base = base;
+	t.urls = u;
 	t.width = width;
 	t.links = links;
 	t.links0 = links->n;
@@ -1359,7 +1497,6 @@ text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf 
 	}
 	buf_free(&t.para);
 	buf_free(&t.indent);
-	free(t.link_url);
 	if (t.oom || t.l.oom)
 		return err_oom(e);
 	return 0;
@@ -1369,13 +1506,15 @@ int
 html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
              struct buf *out, struct strv *links, struct err *e)
 {
+	struct urls u = {base, NULL, 0, NULL, 0, 0};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = text_doc(doc, base, width, first_ref, out, links, e);
+	r = text_doc(doc, &u, width, first_ref, out, links, e);
 	xmlFreeDoc(doc);
+	urls_free(&u);
 	return r;
 }
 
@@ -1383,16 +1522,18 @@ int
 html_render(const char *html, size_t len, const char *base, int width, int first_ref,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
+	struct urls u = {base, NULL, 0, NULL, 0, 0};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	/* The text first: sanitising changes the tree. */
-	r = text_doc(doc, base, width, first_ref, text_out, links, e);
+	/* The text first: sanitising changes the tree.  Both share u's URLs. */
+	r = text_doc(doc, &u, width, first_ref, text_out, links, e);
 	if (r == 0)
-		r = sanitize_doc(doc, base, html_out, e);
+		r = sanitize_doc(doc, &u, html_out, e);
 	xmlFreeDoc(doc);
+	urls_free(&u);
 	return r;
 }
 
