@@ -99,6 +99,8 @@ HAND = [
     '<a href="https:">e</a><a href="https:///x">t</a><a href="mailto:">m</a><a href="http:x">h</a>',
     '<a href="java\nscript:alert(1)">j</a><a href="\x01http://x.org/">c</a>',
     '<a href="http://x.org/\xc3\xa9?\xc3\xa9#\xc3\xa9">u8</a><a href="http://x.org/a\\b^c`d{e|f}g">bs</a>',
+    '<p>a\x00b\xc3\xa9\x00</p><p>0123456789abc\x00defghijklmnopqrstuvwxyz\xff0123456789</p>',
+    '0123456789abcdef\xc3\xa90123456789abcdef\xe2\x82\xac\xf0\x9f\x98\x800123456789\xc3',
     '',
     ' ',
     'plain text only',

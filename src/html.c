@@ -201,6 +201,31 @@ utf8_char(const unsigned char *s, size_t n)
 	return s[0] != 0 ? utf8_len(s, n) : 0;
 }
 
+/* How many bytes from s on are valid UTF-8 without NULs: ASCII 8 at a time. */
+static size_t
+utf8_valid_prefix(const unsigned char *u, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0, k;
+
+	while (i < n) {
+		uint64_t v;
+
+		if (n - i >= 8) {
+			memcpy(&v, u + i, 8);
+			/* No byte with the high bit set, and none zero. */
+			if (((v | ((v - ones) & ~v)) & highs) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((k = utf8_char(u + i, n - i)) == 0)
+			break;
+		i += k;
+	}
+	return i;
+}
+
 /*
  * libxml2 passes invalid UTF-8 through unchanged: give it a copy where each
  * bad byte is U+FFFD and NULs are gone.  NULL when s is fine as it is.
@@ -210,10 +235,8 @@ utf8_fixed(const char *s, size_t n, size_t *outn, int *oom)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	struct buf b = BUF_INIT;
-	size_t i = 0, k;
+	size_t i = utf8_valid_prefix(u, n), k;
 
-	while (i < n && (k = utf8_char(u + i, n - i)) > 0)
-		i += k;
 	if (i == n)
 		return NULL;
 	if (buf_add(&b, s, i) < 0)
@@ -990,44 +1013,64 @@ put_line(struct lines *l, const char *prefix, size_t plen, const char *s, size_t
 		l->oom = 1;
 }
 
+/* Start a line (not empty) with its prefix; its text follows. */
+static void
+line_start(struct lines *l, const char *prefix, size_t plen)
+{
+	l->last_empty = 0;
+	if ((l->n++ > 0 && buf_addc(l->out, '\n') < 0) || buf_add(l->out, prefix, plen) < 0)
+		l->oom = 1;
+}
+
 /*
  * Greedy word wrap of one line of text (words split at spaces) into lines
  * of at most width columns, prefixed with first and then rest.  A word
- * longer than the width stays whole on a line of its own.
+ * longer than the width stays whole on a line of its own.  Written
+ * straight to the output, word by word.
  */
 static void
-wrap(struct lines *l, const char *s, size_t n, const char *first, const char *rest, int width)
+wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, const char *rest,
+     size_t rlen, int width)
 {
-	struct buf line = BUF_INIT;
-	const char *pre = first;
-	size_t col = cols(first, strlen(first)), i = 0;
+	const char *pre = first, *end = s + n, *run = s, *prev = s;
+	size_t plen = flen, col = cols(first, flen);
 	int words = 0;
 
-	while (i < n) {
-		size_t w, wc;
+	/* Words one space apart are written as one run of the input. */
+	while (s < end) {
+		const char *w;
+		size_t wc = 0;
 
-		while (i < n && s[i] == ' ')
-			i++;
-		if (i == n)
+		while (s < end && *s == ' ')
+			s++;
+		if (s == end)
 			break;
-		for (w = i; w < n && s[w] != ' '; w++)
-			;
-		wc = cols(s + i, w - i);
+		for (w = s; w < end && *w != ' '; w++)
+			wc += ((unsigned char)*w & 0xc0) != 0x80;
 		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
-			put_line(l, pre, strlen(pre), buf_str(&line), line.len);
-			buf_reset(&line);
+			if (buf_add(l->out, run, prev - run) < 0)
+				l->oom = 1;
 			pre = rest;
-			col = cols(rest, strlen(rest));
+			plen = rlen;
+			col = cols(rest, rlen);
 			words = 0;
 		}
-		if ((words > 0 && buf_addc(&line, ' ') < 0) || buf_add(&line, s + i, w - i) < 0)
-			l->oom = 1;
+		if (words == 0) {
+			line_start(l, pre, plen);
+			run = s;
+		} else if (s != prev + 1) {
+			if (buf_add(l->out, run, prev - run) < 0 || buf_addc(l->out, ' ') < 0)
+				l->oom = 1;
+			run = s;
+		}
 		col += wc + (words > 0);
 		words++;
-		i = w;
+		s = prev = w;
 	}
-	put_line(l, pre, strlen(pre), buf_str(&line), line.len);
-	buf_free(&line);
+	if (words == 0)
+		put_line(l, pre, plen, "", 0);
+	else if (buf_add(l->out, run, prev - run) < 0)
+		l->oom = 1;
 }
 
 /* The quote marks and indentation a wrapped line repeats, and a list marker. */
@@ -1076,7 +1119,8 @@ text_wrap(const char *text, int width, struct buf *out)
 			if (first == NULL || rest == NULL)
 				l.oom = 1;
 			else
-				wrap(&l, s + plen + mlen, k - plen - mlen, first, rest, width);
+				wrap(&l, s + plen + mlen, k - plen - mlen, first, strlen(first), rest,
+				     strlen(rest), width);
 			free(first);
 			free(rest);
 		}
@@ -1098,6 +1142,7 @@ text_wrap(const char *text, int width, struct buf *out)
 struct tx {
 	struct lines l;
 	struct buf para;        /* inline text of the paragraph being built */
+	struct buf first;       /* the prefix of a paragraph's first line */
 	int space;              /* a space is due before the next word */
 	int blank;              /* a blank line is due before the next paragraph */
 	struct buf indent;      /* "> " per quote, spaces per list level */
@@ -1123,42 +1168,73 @@ tx_add(struct tx *t, const char *s, size_t n)
 		t->oom = 1;
 }
 
+/* Inline text: a word, after a space if one is due and the paragraph has begun. */
+static void
+tx_word(struct tx *t, const char *s, size_t n)
+{
+	if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
+		tx_add(t, " ", 1);
+	t->space = 0;
+	tx_add(t, s, n);
+}
+
+/* Bytes that end a word in tx_text: white space (1), 0xc2 (2, NBSP's lead byte), NUL (3). */
+static const unsigned char word_end[256] = {
+	3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0,
+	[' '] = 1, [0xc2] = 2,
+};
+
 /* Inline text: white space (NBSP included) collapses to one space. */
 static void
 tx_text(struct tx *t, const char *s)
 {
-	while (*s) {
-		size_t n = strcspn(s, " \t\n\r\f\xc2");
+	const unsigned char *u = (const unsigned char *)s;
 
-		if (n > 0) {
-			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
-				tx_add(t, " ", 1);
-			t->space = 0;
-			tx_add(t, s, n);
-			s += n;
-		} else if ((unsigned char)*s == 0xc2 && (unsigned char)s[1] != 0xa0) {
-			/* Some other two-byte character. */
-			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
-				tx_add(t, " ", 1);
-			t->space = 0;
-			tx_add(t, s, s[1] ? 2 : 1);
-			s += s[1] ? 2 : 1;
+	while (*u) {
+		const unsigned char *w = u;
+
+		/*
+		 * A run of words one space apart is added as it is: the
+		 * same as word by word.  0xc2 starts a character unless it
+		 * is NBSP (or the last byte).
+		 */
+		for (;;) {
+			if (word_end[*w] == 0)
+				w++;
+			else if (*w == 0xc2 && w[1] != 0xa0 && w[1] != '\0')
+				w += 2;
+			else if (*w == ' ' && w > u && word_end[w[1]] == 0)
+				w += 2;
+			else
+				break;
+		}
+		if (w > u) {
+			tx_word(t, (const char *)u, w - u);
+			u = w;
+		} else if (*u == 0xc2 && u[1] != 0xa0) {
+			/* A lone lead byte at the end. */
+			tx_word(t, (const char *)u, 1);
+			u++;
 		} else {
 			t->space = 1;
-			s += (unsigned char)*s == 0xc2 ? 2 : 1;
+			u += *u == 0xc2 ? 2 : 1;
 		}
 	}
 }
 
 /* The indentation with the list marker in place of its end, for a first line. */
-static char *
-first_prefix(struct tx *t)
+static void
+first_prefix(struct tx *t, struct buf *b)
 {
 	size_t ml = strlen(t->marker), il = t->indent.len;
 
-	if (ml == 0 || ml > il)
-		return str_ndup(buf_str(&t->indent), il);
-	return str_printf("%.*s%s", (int)(il - ml), buf_str(&t->indent), t->marker);
+	buf_reset(b);
+	if (ml == 0 || ml > il) {
+		if (buf_add(b, buf_str(&t->indent), il) < 0)
+			t->oom = 1;
+	} else if (buf_add(b, buf_str(&t->indent), il - ml) < 0 || buf_add(b, t->marker, ml) < 0) {
+		t->oom = 1;
+	}
 }
 
 static void
@@ -1173,9 +1249,8 @@ tx_emit_blank(struct tx *t)
 static void
 tx_flush(struct tx *t)
 {
-	const char *s = buf_str(&t->para);
-	size_t n = t->para.len;
-	char *first;
+	const char *s = buf_str(&t->para), *first;
+	size_t n = t->para.len, flen;
 	int newlines = 0;
 
 	t->space = 0;
@@ -1190,28 +1265,25 @@ tx_flush(struct tx *t)
 		return;
 	}
 	tx_emit_blank(t);
-	if ((first = first_prefix(t)) == NULL) {
-		t->oom = 1;
+	first_prefix(t, &t->first);
+	if (t->oom)
 		return;
-	}
+	first = buf_str(&t->first);
+	flen = t->first.len;
 	t->marker[0] = '\0';
 	while (n > 0) {
-		size_t k = strcspn(s, "\n");
+		const char *nl = memchr(s, '\n', n);
+		size_t k = nl != NULL ? (size_t)(nl - s) : n;
 
-		if (k > n)
-			k = n;
 		if (k == 0) {
 			/* At most one empty line from a run of <br>. */
 			if (newlines++ == 0)
 				put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
 		} else {
-			wrap(&t->l, s, k, first, buf_str(&t->indent), t->width);
+			wrap(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len, t->width);
 			newlines = 0;
-			free(first);
-			if ((first = str_dup(buf_str(&t->indent))) == NULL) {
-				t->oom = 1;
-				return;
-			}
+			first = buf_str(&t->indent);
+			flen = t->indent.len;
 		}
 		s += k;
 		n -= k;
@@ -1220,7 +1292,6 @@ tx_flush(struct tx *t)
 			n--;
 		}
 	}
-	free(first);
 	buf_reset(&t->para);
 }
 
@@ -1496,6 +1567,7 @@ text_doc(htmlDocPtr doc, struct urls *u, int width, int first_ref, struct buf *o
 		tx_flush(&t);
 	}
 	buf_free(&t.para);
+	buf_free(&t.first);
 	buf_free(&t.indent);
 	if (t.oom || t.l.oom)
 		return err_oom(e);
