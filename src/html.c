@@ -724,12 +724,8 @@ san_node(xmlNodePtr n, struct urls *u, int depth)
 		if (!attr_ok(flags, a))
 			xmlRemoveProp(a);
 	}
-	if (url != NULL) {
-		xmlSetProp(n, (const xmlChar *)(flags & F_IMG ? "src" : "href"),
-		           (const xmlChar *)url);
-		if (flags & F_IMG)
-			xmlSetProp(n, (const xmlChar *)"style", (const xmlChar *)IMG_STYLE);
-	}
+	/* The cleaned URL stays in n->_private: ser_node writes it (and an
+	 * image's style) after the attributes kept, as xmlSetProp would. */
 }
 
 static void
@@ -753,6 +749,8 @@ san_children(xmlNodePtr parent, struct urls *u, int depth)
 struct ser {
 	struct buf *out;
 	int oom;
+	struct buf val;         /* an attribute value, escaped */
+	struct buf url;         /* ... and escaped as a URL */
 };
 
 static void
@@ -814,13 +812,15 @@ ser_escape(struct ser *s, const char *p, int attr)
 	}
 }
 
-/* Bytes xmlURIEscapeStr leaves alone in href and src (unreserved and "@/:=?;#%&,+<>"). */
-static int
-uri_keep(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("-_.!~*'()@/:=?;#%&,+<>", c) != NULL);
-}
+/* Bytes xmlURIEscapeStr leaves alone in href and src: unreserved and "@/:=?;#%&,+<>". */
+static const unsigned char uri_keep[256] = {
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['-'] = 1, ['_'] = 1, ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1, ['\''] = 1, ['('] = 1,
+	[')'] = 1, ['@'] = 1, ['/'] = 1, [':'] = 1, ['='] = 1, ['?'] = 1, [';'] = 1, ['#'] = 1,
+	['%'] = 1, ['&'] = 1, [','] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1,
+};
 
 /* An attribute value quoted as xmlBufWriteQuotedString does. */
 static void
@@ -845,53 +845,80 @@ ser_quoted(struct ser *s, const char *v, size_t n)
 	ser_add(s, "\"", 1);
 }
 
+/* " name=VALUE", the value escaped already in s->val. */
 static void
-ser_attr(struct ser *s, const xmlAttr *a, struct buf *tmp)
+ser_value(struct ser *s, const char *name)
 {
-	const char *name = (const char *)a->name;
-	size_t start;
+	struct buf *v = &s->val, *u = &s->url;
+	const unsigned char *p, *end;
 
+	if (buf_add(v, "", 0) < 0) {
+		s->oom = 1;
+		return;
+	}
 	ser_add(s, " ", 1);
 	ser_add(s, name, strlen(name));
-	if (a->children == NULL)
-		return;
-	buf_reset(tmp);
-	{
-		struct ser t = {tmp, 0};
-
-		for (const xmlNode *c = a->children; c != NULL; c = c->next)
-			if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-			    c->content != NULL)
-				ser_escape(&t, (const char *)c->content, 1);
-		if (t.oom || buf_add(tmp, "", 0) < 0) {
-			s->oom = 1;
-			return;
-		}
-	}
 	ser_add(s, "=", 1);
 	if (strcmp(name, "href") != 0 && strcmp(name, "src") != 0) {
-		ser_quoted(s, tmp->data, tmp->len);
+		ser_quoted(s, v->data, v->len);
 		return;
 	}
 	/* URLs: leading blanks skipped, then escaped as xmlURIEscapeStr does. */
-	start = tmp->len;
-	for (size_t i = strspn(tmp->data, " \t\n\r"); i < start; i++) {
-		unsigned char c = tmp->data[i];
-		char hex[3];
+	buf_reset(u);
+	p = (const unsigned char *)v->data + strspn(v->data, " \t\n\r");
+	end = (const unsigned char *)v->data + v->len;
+	while (p < end) {
+		const unsigned char *run = p;
+		char hex[3] = {'%', 0, 0};
 
-		if (uri_keep(c)) {
-			if (buf_addc(tmp, c) < 0)
-				s->oom = 1;
-			continue;
-		}
-		hex[0] = '%';
-		hex[1] = "0123456789ABCDEF"[c >> 4];
-		hex[2] = "0123456789ABCDEF"[c & 15];
-		if (buf_add(tmp, hex, 3) < 0)
+		while (p < end && uri_keep[*p])
+			p++;
+		if (p > run && buf_add(u, run, p - run) < 0)
 			s->oom = 1;
+		if (p == end)
+			break;
+		hex[1] = "0123456789ABCDEF"[*p >> 4];
+		hex[2] = "0123456789ABCDEF"[*p & 15];
+		if (buf_add(u, hex, 3) < 0)
+			s->oom = 1;
+		p++;
 	}
 	if (!s->oom)
-		ser_quoted(s, tmp->data + start, tmp->len - start);
+		ser_quoted(s, u->len > 0 ? u->data : "", u->len);
+}
+
+static void
+ser_attr(struct ser *s, const xmlAttr *a)
+{
+	struct ser v = {.out = &s->val};
+
+	if (a->children == NULL) {
+		ser_add(s, " ", 1);
+		ser_add(s, (const char *)a->name, strlen((const char *)a->name));
+		return;
+	}
+	buf_reset(&s->val);
+	for (const xmlNode *c = a->children; c != NULL; c = c->next)
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content != NULL)
+			ser_escape(&v, (const char *)c->content, 1);
+	s->oom |= v.oom;
+	ser_value(s, (const char *)a->name);
+}
+
+/*
+ * An attribute the sanitiser adds (as xmlSetProp would: one text node, at
+ * the end): the cleaned URL of an a or img, and an image's style.
+ */
+static void
+ser_attr_str(struct ser *s, const char *name, const char *value)
+{
+	struct ser v = {.out = &s->val};
+
+	buf_reset(&s->val);
+	ser_escape(&v, value, 1);
+	s->oom |= v.oom;
+	ser_value(s, name);
 }
 
 /* libxml2's formatting: a newline after a block element followed by one. */
@@ -912,7 +939,7 @@ ser_nl_inside(const xmlNode *n, const xmlNode *edge, int flags)
 }
 
 static void
-ser_node(struct ser *s, const xmlNode *n, struct buf *tmp)
+ser_node(struct ser *s, const xmlNode *n)
 {
 	const char *name = (const char *)n->name;
 	size_t nlen;
@@ -930,7 +957,12 @@ ser_node(struct ser *s, const xmlNode *n, struct buf *tmp)
 	ser_add(s, "<", 1);
 	ser_add(s, name, nlen);
 	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
-		ser_attr(s, a, tmp);
+		ser_attr(s, a);
+	if ((flags & (F_A | F_IMG)) && n->_private != NULL && n->_private != url_none) {
+		ser_attr_str(s, flags & F_IMG ? "src" : "href", n->_private);
+		if (flags & F_IMG)
+			ser_attr_str(s, "style", IMG_STYLE);
+	}
 	if (flags & F_LXVOID) {
 		ser_add(s, ">", 1);
 	} else if (n->children == NULL) {
@@ -946,7 +978,7 @@ ser_node(struct ser *s, const xmlNode *n, struct buf *tmp)
 		if (ser_nl_inside(n, n->children, flags))
 			ser_add(s, "\n", 1);
 		for (const xmlNode *c = n->children; c != NULL && !s->oom; c = c->next)
-			ser_node(s, c, tmp);
+			ser_node(s, c);
 		if (ser_nl_inside(n, n->last, flags))
 			ser_add(s, "\n", 1);
 		ser_add(s, "</", 2);
@@ -962,8 +994,7 @@ static int
 sanitize_doc(htmlDocPtr doc, struct urls *u, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
-	struct buf tmp = BUF_INIT;
-	struct ser s = {out, 0};
+	struct ser s = {.out = out};
 
 	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
@@ -971,8 +1002,9 @@ sanitize_doc(htmlDocPtr doc, struct urls *u, struct buf *out, struct err *e)
 		return 0;
 	san_children(body, u, 0);
 	for (xmlNodePtr c = body->children; c != NULL && !s.oom; c = c->next)
-		ser_node(&s, c, &tmp);
-	buf_free(&tmp);
+		ser_node(&s, c);
+	buf_free(&s.val);
+	buf_free(&s.url);
 	return s.oom ? err_oom(e) : 0;
 }
 
