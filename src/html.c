@@ -160,7 +160,7 @@ static const char *const trackers[] = {
 	"www.google-analytics.com",
 };
 
-/* The element's flags: a binary search, most steps decided by the first byte. */
+/* The element's flags: a binary search over short names, compared inline. */
 static int
 elem_flags(const xmlNode *n)
 {
@@ -172,10 +172,12 @@ elem_flags(const xmlNode *n)
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const unsigned char *e = (const unsigned char *)elems[mid].name;
-		int d = k[0] - e[0];
+		size_t i = 0;
+		int d;
 
-		if (d == 0 && k[0] != '\0')
-			d = strcmp((const char *)k + 1, (const char *)e + 1);
+		while (k[i] == e[i] && k[i] != '\0')
+			i++;
+		d = k[i] - e[i];
 		if (d == 0)
 			return elems[mid].flags;
 		if (d < 0)
@@ -190,6 +192,21 @@ static int
 is_elem(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/*
+ * buf_add with the common case (it fits) inline: the renderers append a few
+ * bytes at a time, millions of times in a big run.
+ */
+static inline int
+add(struct buf *b, const char *p, size_t n)
+{
+	if (b->data == NULL || b->cap - b->len <= n)
+		return buf_add(b, p, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 /* ---- UTF-8 ---- */
@@ -666,7 +683,7 @@ attr_kind(const char *name)
  * cleaned URL is set again afterwards.
  */
 static int
-attr_ok(int flags, xmlAttrPtr a)
+attr_ok(int flags, const xmlAttr *a)
 {
 	xmlChar *tofree;
 	int kind, keep;
@@ -690,7 +707,6 @@ static void san_children(xmlNodePtr parent, struct urls *u, int depth);
 static void
 san_node(xmlNodePtr n, struct urls *u, int depth)
 {
-	xmlAttrPtr a, next;
 	const char *url = NULL;
 	int flags;
 
@@ -719,13 +735,9 @@ san_node(xmlNodePtr n, struct urls *u, int depth)
 		drop(n);
 		return;
 	}
-	for (a = n->properties; a != NULL; a = next) {
-		next = a->next;
-		if (!attr_ok(flags, a))
-			xmlRemoveProp(a);
-	}
-	/* The cleaned URL stays in n->_private: ser_node writes it (and an
-	 * image's style) after the attributes kept, as xmlSetProp would. */
+	/* Attributes are left as they are: ser_node writes those attr_ok
+	 * allows, then the cleaned URL kept in n->_private (and an image's
+	 * style), where xmlSetProp would have put them. */
 }
 
 static void
@@ -756,7 +768,7 @@ struct ser {
 static void
 ser_add(struct ser *s, const char *p, size_t n)
 {
-	if (buf_add(s->out, p, n) < 0)
+	if (add(s->out, p, n) < 0)
 		s->oom = 1;
 }
 
@@ -957,7 +969,8 @@ ser_node(struct ser *s, const xmlNode *n)
 	ser_add(s, "<", 1);
 	ser_add(s, name, nlen);
 	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
-		ser_attr(s, a);
+		if (attr_ok(flags, a))
+			ser_attr(s, a);
 	if ((flags & (F_A | F_IMG)) && n->_private != NULL && n->_private != url_none) {
 		ser_attr_str(s, flags & F_IMG ? "src" : "href", n->_private);
 		if (flags & F_IMG)
@@ -1196,7 +1209,7 @@ struct tx {
 static void
 tx_add(struct tx *t, const char *s, size_t n)
 {
-	if (buf_add(&t->para, s, n) < 0)
+	if (add(&t->para, s, n) < 0)
 		t->oom = 1;
 }
 
@@ -1402,8 +1415,8 @@ same_url(const char *text, const char *url, const char *href)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32];
-	size_t idx;
+	char ref[32], *p = ref + sizeof ref;
+	size_t idx, num;
 
 	for (idx = t->links0; idx < t->links->n; idx++)
 		if (strcmp(t->links->v[idx], url) == 0)
@@ -1412,9 +1425,15 @@ tx_ref(struct tx *t, const char *url)
 		t->oom = 1;
 		return;
 	}
-	snprintf(ref, sizeof ref, "[%zu]", (size_t)t->first_ref + idx - t->links0);
+	num = (size_t)t->first_ref + idx - t->links0;
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = '0' + num % 10;
+	while ((num /= 10) > 0);
+	*--p = '[';
 	t->space = t->para.len > 0;
-	tx_text(t, ref);
+	tx_text(t, p);
 }
 
 /*
@@ -1484,7 +1503,7 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 	else
 		strcpy(t->marker, "- ");
 	ml = strlen(t->marker);
-	if (t->indent.len < MAX_INDENT && buf_printf(&t->indent, "%*s", (int)ml, "") < 0)
+	if (t->indent.len < MAX_INDENT && add(&t->indent, "                ", ml) < 0)
 		t->oom = 1;
 	tx_children(t, n, depth + 1);
 	tx_flush(t);
