@@ -209,6 +209,49 @@ add(struct buf *b, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Scanning 8 bytes at a time (on little-endian machines; elsewhere the
+ * byte loops after these do it all).  below() sets the high bit of the
+ * first byte of v less than c (c <= 128), equal() of the first byte equal
+ * to c; bytes after the first may be marked wrongly, so only the lowest
+ * mark counts.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t
+load8(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t
+below(uint64_t v, unsigned c)
+{
+	return (v - ONES * c) & ~v & HIGHS;
+}
+
+static inline uint64_t
+equal(uint64_t v, unsigned char c)
+{
+	return below(v ^ (ONES * c), 1);
+}
+
+/* The number of marked bytes in m (high bits only). */
+static inline unsigned
+marks(uint64_t m)
+{
+	return (unsigned)(((m >> 7) * ONES) >> 56);
+}
+
 /* ---- UTF-8 ---- */
 
 /* A valid character that is not NUL (NULs are dropped), or 0. */
@@ -791,17 +834,30 @@ static const unsigned char esc_class[256] = {
 static void
 ser_escape(struct ser *s, const char *p, int attr)
 {
-	const unsigned char *u = (const unsigned char *)p;
+	const unsigned char *u = (const unsigned char *)p, *stop = u + strlen(p);
 
 	for (;;) {
 		const unsigned char *run = u;
 		const char *end;
 
-		while (esc_class[*u] == 0 && *u != '\0')
+		for (;;) {
+			while (SWAR && stop - u >= 8) {
+				uint64_t v = load8(u), m = below(v, 0x20) | equal(v, '<') |
+				                           equal(v, '>') | equal(v, '&');
+
+				if (m != 0) {
+					u += __builtin_ctzll(m) / 8;
+					break;
+				}
+				u += 8;
+			}
+			if (u == stop || esc_class[*u] != 0)
+				break;
 			u++;
+		}
 		if (u > run)
 			ser_add(s, (const char *)run, u - run);
-		if (*u == '\0')
+		if (u == stop)
 			return;
 		if (attr && *u == '<' && u[1] == '!' && u[2] == '-' && u[3] == '-' &&
 		    (end = strstr((const char *)u, "-->")) != NULL) {
@@ -1090,8 +1146,22 @@ wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, c
 			s++;
 		if (s == end)
 			break;
-		for (w = s; w < end && *w != ' '; w++)
+		for (w = s; SWAR && end - w >= 8; w += 8) {
+			uint64_t v = load8(w), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
+
+			if (sp != 0) {
+				/* The word ends in these 8 bytes. */
+				unsigned k = __builtin_ctzll(sp) / 8;
+
+				wc += k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
+				w += k;
+				goto counted;
+			}
+			wc += 8 - marks(cont);
+		}
+		for (; w < end && *w != ' '; w++)
 			wc += ((unsigned char)*w & 0xc0) != 0x80;
+counted:
 		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
 			if (buf_add(l->out, run, prev - run) < 0)
 				l->oom = 1;
