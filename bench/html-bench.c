@@ -21,7 +21,9 @@
  *   /tmp/html-bench -d feeds/... > before.txt     (diff with after.txt)
  *   valgrind --tool=callgrind /tmp/html-bench -n 1 feeds/...
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,8 +11,9 @@
 
 /* Deeper element nesting than this is dropped: no stack runs out on garbage. */
 #define MAX_DEPTH 200
+/* NODEFDTD: no DTD node, which nothing here reads. */
 #define PARSE_OPTS (HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | \
-                    HTML_PARSE_RECOVER)
+                    HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD)
 #define IMG_STYLE "max-width:100%;height:auto"
 
 enum {
