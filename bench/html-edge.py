@@ -101,6 +101,12 @@ HAND = [
     '<a href="http://x.org/\xc3\xa9?\xc3\xa9#\xc3\xa9">u8</a><a href="http://x.org/a\\b^c`d{e|f}g">bs</a>',
     '<p>a\x00b\xc3\xa9\x00</p><p>0123456789abc\x00defghijklmnopqrstuvwxyz\xff0123456789</p>',
     '0123456789abcdef\xc3\xa90123456789abcdef\xe2\x82\xac\xf0\x9f\x98\x800123456789\xc3',
+    ''.join('<a href="%s">u</a><img src="%s">' % (u, u) for u in [
+        "http://x.org:/a", "http://x.org:x/", "http://1.2.3.4/", "http://1.2.3.4x/",
+        "http://x.org/a#b#c", "http://x.org/a[1]", "http://u@x.org/", "http://u:p@x.org:1/",
+        "http://x.org/%41%4a", "http://x.org/%4", "http://x.org:99999999/", "http://x!y.org/",
+        "http://x.org/a#[b]", "http://-x-/", "http://x.org/a?b?c#d?e/f", "//x.org/p",
+        "HTTPS://X.ORG:443", "http://x.org?", "http://x.org#", "http://x.org/;p=1?q#f"]),
     '',
     ' ',
     'plain text only',

@@ -481,6 +481,80 @@ strip_utm(char *u)
 }
 
 /*
+ * What RFC 3986 (and libxml2's parser of it, uri.c) allows in a path (1),
+ * and also in a query or fragment (2: "?"): unreserved, sub-delims, ":",
+ * "@" and "/".  '%' is checked apart; '[', ']' and '#' are left out.
+ */
+static const unsigned char uri_pchar[256] = {
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1,
+	['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1,
+	['@'] = 1, ['/'] = 1, ['?'] = 2,
+};
+
+/* Bytes taken in a host name here: letters, digits, "-", ".", "_" and "~". */
+static int
+host_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/*
+ * 1 if u (prepared) is an http(s) URL of the plainest shape, which
+ * xmlBuildURI surely parses as absolute and so returns unchanged: then it
+ * need not be asked.  Anything unusual (user info, a host starting with a
+ * digit, an empty or long port, brackets, a second "#") says 0 and goes to
+ * xmlBuildURI as before.
+ */
+static int
+url_plain_absolute(const char *u)
+{
+	const unsigned char *p = (const unsigned char *)u;
+	int in_query = 0, in_frag = 0;
+	size_t k;
+
+	if (strncasecmp(u, "http://", 7) == 0)
+		p += 7;
+	else if (strncasecmp(u, "https://", 8) == 0)
+		p += 8;
+	else
+		return 0;
+	if (*p >= '0' && *p <= '9')
+		return 0;
+	for (k = 0; host_char(p[k]); k++)
+		;
+	if (k == 0)
+		return 0;
+	p += k;
+	if (*p == ':') {
+		for (k = 1; p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (k == 1 || k > 6)
+			return 0;
+		p += k;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p == '#' && !in_frag) {
+			in_frag = 1;
+		} else if (*p == '?' && !in_query) {
+			in_query = 1;
+		} else if (*p == '%') {
+			if (!is_hex(p[1]) || !is_hex(p[2]))
+				return 0;
+			p += 2;
+		} else if (uri_pchar[*p] == 0 || (uri_pchar[*p] == 2 && !(in_query || in_frag))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
  * An absolute URL safe for mail: raw resolved against pbase (a base made
  * ready by url_prepare; NULL or "" for none), only http, https and mailto,
  * utm_* gone.  NULL when the URL is not allowed.  Caller frees.
@@ -493,7 +567,7 @@ url_clean_prepared(const char *raw, const char *pbase)
 
 	if (u == NULL)
 		return NULL;
-	if (pbase != NULL && *pbase != '\0') {
+	if (pbase != NULL && *pbase != '\0' && !url_plain_absolute(u)) {
 		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)pbase);
 
 		free(u);

@@ -8,6 +8,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/HTMLtree.h>
+#include <libxml/uri.h>
 
 #include "html.h"
 
@@ -504,6 +505,37 @@ START_TEST(clean_url)
 }
 END_TEST
 
+/*
+ * Plain absolute URLs skip xmlBuildURI: for these (unchanged by the
+ * cleaning otherwise) the result must be what xmlBuildURI gives.
+ */
+START_TEST(clean_url_matches_libxml2)
+{
+	static const char *const urls[] = {
+		"http://x.org/a", "http://x.org:8080/a?b=c#d", "http://x.org:/a", "http://x.org:x/",
+		"http://1.2.3.4/", "http://1.2.3.4x/", "http://x.org/a#b#c", "http://x.org/a[1]",
+		"http://[::1]/x", "http://u@x.org/", "http://u:p@x.org:1/", "http://x.org/%41%4a",
+		"https://x.org?q", "http://x.org#f", "http://x.org/a?b?c#d?e/f",
+		"http://x.org/!$&'()*+,;=:@", "http://x_y.org/~u/", "http://x.org:99999999/",
+		"http://x.org:123456/", "http://x.org/a#", "http://x.org?a=1", "http://x!y.org/",
+		"http://x.org/a#[b]", "https://EX.ORG/P", "http://-x-/",
+	};
+
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		xmlChar *x = xmlBuildURI((const xmlChar *)urls[i], (const xmlChar *)BASE);
+		char *ours = html_clean_url(urls[i], BASE);
+
+		if (x == NULL)
+			ck_assert_msg(ours == NULL, "%s: %s, libxml2 NULL", urls[i], ours);
+		else
+			ck_assert_msg(ours != NULL && strcmp(ours, (const char *)x) == 0,
+			              "%s: %s, libxml2 %s", urls[i], ours, (const char *)x);
+		free(ours);
+		xmlFree(x);
+	}
+}
+END_TEST
+
 START_TEST(wrap_plain_text)
 {
 	struct buf out = BUF_INIT;
@@ -550,6 +582,7 @@ main(void)
 	tcase_add_test(tc, render_matches_separate_calls);
 	tcase_add_test(tc, serialiser_matches_libxml2);
 	tcase_add_test(tc, clean_url);
+	tcase_add_test(tc, clean_url_matches_libxml2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
