@@ -636,23 +636,42 @@ tracker_host(const char *url)
 
 /* ---- one document's URLs ---- */
 
+#define ELCACHE 32
+
 /*
- * The URLs of one document: its base made ready once, and each link's and
- * image's URL cleaned once for both parts.  A node's cleaned URL is kept in
- * its _private (url_none when it has none), the strings here.
+ * What the two renderings of one document share.  Its base made ready
+ * once, and each link's and image's URL cleaned once for both parts: a
+ * node's cleaned URL is kept in its _private (url_none when it has none),
+ * the strings here.  And element flags by name: the names are interned in
+ * the document's dictionary, so a pointer stands for a name.
  */
-struct urls {
+struct doc {
 	const char *base;
 	char *pbase;            /* url_prepare(base), or NULL */
 	int ready;              /* pbase is set */
 	char **v;
 	size_t n, cap;
+	const xmlChar *el_name[ELCACHE];
+	int el_flags[ELCACHE];
 };
+
+/* elem_flags through the document's cache (a NULL name has flags 0, as there). */
+static int
+doc_flags(struct doc *d, const xmlNode *n)
+{
+	size_t h = ((uintptr_t)n->name >> 3 ^ (uintptr_t)n->name >> 8) % ELCACHE;
+
+	if (d->el_name[h] != n->name) {
+		d->el_name[h] = n->name;
+		d->el_flags[h] = elem_flags(n);
+	}
+	return d->el_flags[h];
+}
 
 static const char url_none[] = "";
 
 static void
-urls_free(struct urls *u)
+doc_free(struct doc *u)
 {
 	for (size_t i = 0; i < u->n; i++)
 		free(u->v[i]);
@@ -716,7 +735,7 @@ img_pixel(const xmlNode *n)
  * or NULL.  Owned by u.
  */
 static const char *
-node_url(struct urls *u, xmlNodePtr n, int img)
+node_url(struct doc *u, xmlNodePtr n, int img)
 {
 	xmlChar *tofree = NULL;
 	const char *raw;
@@ -820,10 +839,10 @@ attr_ok(int flags, const xmlAttr *a)
 	return keep;
 }
 
-static void san_children(xmlNodePtr parent, struct urls *u, int depth);
+static void san_children(xmlNodePtr parent, struct doc *u, int depth);
 
 static void
-san_node(xmlNodePtr n, struct urls *u, int depth)
+san_node(xmlNodePtr n, struct doc *u, int depth)
 {
 	const char *url = NULL;
 	int flags;
@@ -831,7 +850,7 @@ san_node(xmlNodePtr n, struct urls *u, int depth)
 	if (n->type == XML_TEXT_NODE)
 		return;
 	if (n->type != XML_ELEMENT_NODE || depth > MAX_DEPTH ||
-	    ((flags = elem_flags(n)) & F_DROP)) {
+	    ((flags = doc_flags(u, n)) & F_DROP)) {
 		drop(n);
 		return;
 	}
@@ -859,7 +878,7 @@ san_node(xmlNodePtr n, struct urls *u, int depth)
 }
 
 static void
-san_children(xmlNodePtr parent, struct urls *u, int depth)
+san_children(xmlNodePtr parent, struct doc *u, int depth)
 {
 	xmlNodePtr c, next;
 
@@ -878,12 +897,13 @@ san_children(xmlNodePtr parent, struct urls *u, int depth)
  */
 struct ser {
 	struct buf *out;
+	struct doc *doc;
 	int oom;
 	struct buf val;         /* an attribute value, escaped */
 	struct buf url;         /* ... and escaped as a URL */
 };
 
-static void
+static inline void
 ser_add(struct ser *s, const char *p, size_t n)
 {
 	if (add(s->out, p, n) < 0)
@@ -1095,7 +1115,7 @@ ser_node(struct ser *s, const xmlNode *n)
 	}
 	if (n->type != XML_ELEMENT_NODE)
 		return;
-	flags = elem_flags(n);
+	flags = doc_flags(s->doc, n);
 	nlen = strlen(name);
 	ser_add(s, "<", 1);
 	ser_add(s, name, nlen);
@@ -1135,10 +1155,10 @@ ser_node(struct ser *s, const xmlNode *n)
 
 /* Sanitise the body of doc in place and append it, serialised, to out. */
 static int
-sanitize_doc(htmlDocPtr doc, struct urls *u, struct buf *out, struct err *e)
+sanitize_doc(htmlDocPtr doc, struct doc *u, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
-	struct ser s = {.out = out};
+	struct ser s = {.out = out, .doc = u};
 
 	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
@@ -1155,7 +1175,7 @@ sanitize_doc(htmlDocPtr doc, struct urls *u, struct buf *out, struct err *e)
 int
 html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
 {
-	struct urls u = {base, NULL, 0, NULL, 0, 0};
+	struct doc u = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
@@ -1163,7 +1183,7 @@ html_sanitize(const char *html, size_t len, const char *base, struct buf *out, s
 		return -1;
 	r = sanitize_doc(doc, &u, out, e);
 	xmlFreeDoc(doc);
-	urls_free(&u);
+	doc_free(&u);
 	return r;
 }
 
@@ -1339,7 +1359,7 @@ struct tx {
 	char marker[16];        /* list marker for the next line */
 	int list[MAX_LISTS];    /* per open list: next number, or 0 for ul */
 	int nlist;
-	struct urls *urls;
+	struct doc *doc;
 	int width;
 	struct strv *links;
 	size_t links0;
@@ -1496,7 +1516,7 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 			if (buf_adds(b, (const char *)c->content) < 0)
 				t->oom = 1;
 		} else if (c->type == XML_ELEMENT_NODE) {
-			int flags = elem_flags(c);
+			int flags = doc_flags(t->doc, c);
 
 			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
@@ -1592,7 +1612,7 @@ tx_image(struct tx *t, xmlNodePtr n)
 	xmlChar *tofree;
 	const char *alt = prop(n, "alt", &tofree);
 	int has_alt = alt != NULL && !str_empty(alt);
-	const char *url = node_url(t->urls, n, 1);
+	const char *url = node_url(t->doc, n, 1);
 
 	if (url != NULL || has_alt) {
 		t->space = 1;
@@ -1661,7 +1681,7 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 static void
 tx_elem(struct tx *t, xmlNodePtr n, int depth)
 {
-	int flags = elem_flags(n);
+	int flags = doc_flags(t->doc, n);
 	size_t old = t->indent.len;
 	xmlChar *tofree;
 	const char *v;
@@ -1688,7 +1708,7 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 	}
 	if ((flags & F_A) && !t->in_link) {
 		v = prop(n, "href", &tofree);
-		t->link_url = node_url(t->urls, n, 0);
+		t->link_url = node_url(t->doc, n, 0);
 		if (t->link_url != NULL) {
 			t->in_link = 1;
 			t->link_broken = 0;
@@ -1743,7 +1763,7 @@ tx_children(struct tx *t, xmlNodePtr n, int depth)
 }
 
 static int
-text_doc(htmlDocPtr doc, struct urls *u, int width, int first_ref, struct buf *out,
+text_doc(htmlDocPtr doc, struct doc *u, int width, int first_ref, struct buf *out,
          struct strv *links, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
@@ -1751,7 +1771,7 @@ text_doc(htmlDocPtr doc, struct urls *u, int width, int first_ref, struct buf *o
 
 	memset(&t, 0, sizeof t);
 	t.l.out = out;
-	t.urls = u;
+	t.doc = u;
 	t.width = width;
 	t.links = links;
 	t.links0 = links->n;
@@ -1774,7 +1794,7 @@ int
 html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
              struct buf *out, struct strv *links, struct err *e)
 {
-	struct urls u = {base, NULL, 0, NULL, 0, 0};
+	struct doc u = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
@@ -1782,7 +1802,7 @@ html_to_text(const char *html, size_t len, const char *base, int width, int firs
 		return -1;
 	r = text_doc(doc, &u, width, first_ref, out, links, e);
 	xmlFreeDoc(doc);
-	urls_free(&u);
+	doc_free(&u);
 	return r;
 }
 
@@ -1790,7 +1810,7 @@ int
 html_render(const char *html, size_t len, const char *base, int width, int first_ref,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
-	struct urls u = {base, NULL, 0, NULL, 0, 0};
+	struct doc u = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
@@ -1801,7 +1821,7 @@ html_render(const char *html, size_t len, const char *base, int width, int first
 	if (r == 0)
 		r = sanitize_doc(doc, &u, html_out, e);
 	xmlFreeDoc(doc);
-	urls_free(&u);
+	doc_free(&u);
 	return r;
 }
 
