@@ -9,7 +9,8 @@
  * (base: the item's base, else its link, else the feed's file:// URL; width
  * 72; references from 1).  -d dumps, once, the html and text parts and the
  * links of each item, and also the results of html_sanitize, html_to_text
- * (width 40, references from 7, no base) and html_clean_url of the item
+ * (width 40, references from 7, no base), text_wrap of that text part
+ * (width 20) and of the raw HTML (width 30) and html_clean_url of the item
  * link, so that a diff of two dumps shows any change.  -x adds the HTML
  * snippets of a file (raw bytes, separated by lines "%%", made by
  * bench/html-edge.py), each rendered with base BASE and with none.
@@ -81,6 +82,15 @@ render_html(const char *html, size_t len, const char *base, const char *link, in
 		r = html_to_text(html, len, NULL, 40, 7, &t, &links, &e);
 		printf("--to_text %d\n%s\n", r, buf_str(&t));
 		dump_links("links2", &links, 0);
+		/* text_wrap over text with quotes, lists and long lines, and over raw HTML. */
+		buf_reset(&h);
+		text_wrap(buf_str(&t), 20, &h);
+		printf("--wrap20\n%s\n", buf_str(&h));
+		buf_reset(&h);
+		u = str_ndup(html, len);
+		text_wrap(u != NULL ? u : "", 30, &h);
+		free(u);
+		printf("--wrap30\n%s\n", buf_str(&h));
 		u = link ? html_clean_url(link, base) : NULL;
 		printf("--clean %s\n", u ? u : "(null)");
 		free(u);

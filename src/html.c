@@ -1225,8 +1225,8 @@ line_start(struct lines *l, const char *prefix, size_t plen)
  * straight to the output, word by word.
  */
 static void
-wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, const char *rest,
-     size_t rlen, int width)
+wrap_words(struct lines *l, const char *s, size_t n, const char *first, size_t flen,
+           const char *rest, size_t rlen, int width)
 {
 	const char *pre = first, *end = s + n, *run = s, *prev = s;
 	size_t plen = flen, col = cols(first, flen);
@@ -1281,6 +1281,91 @@ counted:
 		put_line(l, pre, plen, "", 0);
 	else if (buf_add(l->out, run, prev - run) < 0)
 		l->oom = 1;
+}
+
+/* The exact 0x80 mark of every space byte in v (no false marks). */
+static inline uint64_t
+spaces(uint64_t v)
+{
+	uint64_t x = v ^ (ONES * ' ');
+
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/*
+ * Where the (avail + 1)th character from s starts (end if there are not
+ * that many), or NULL if two spaces in a row come before it.
+ */
+static const char *
+fit(const char *s, const char *end, size_t avail)
+{
+	uint64_t prev = 0;      /* 0x80: the byte before is a space */
+	size_t c = 0;
+
+	for (; SWAR && end - s >= 8; s += 8) {
+		uint64_t v = load8(s), sp = spaces(v);
+		size_t k = 8 - marks(v & ~(v << 1) & HIGHS);
+
+		if (c + k > avail)
+			break;
+		if ((sp & ((sp << 8) | prev)) != 0)
+			return NULL;
+		prev = sp >> 56;
+		c += k;
+	}
+	for (; s < end; s++) {
+		int sp = *s == ' ';
+
+		if (sp && prev)
+			return NULL;
+		prev = sp;
+		if (((unsigned char)*s & 0xc0) != 0x80 && c++ == avail)
+			return s;
+	}
+	return end;
+}
+
+/*
+ * Greedy word wrap as wrap_words does it, for the usual text of words one
+ * space apart: then a line is a run of the input, up to the last space
+ * before the first character that does not fit.  At anything else (spaces
+ * at the ends, two in a row) wrap_words carries on from the line start.
+ */
+static void
+wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, const char *rest,
+     size_t rlen, int width)
+{
+	const char *end = s + n, *pre = first;
+	size_t plen = flen;
+
+	if (width > 0 && n > 0 && s[0] != ' ' && end[-1] != ' ') {
+		while (s < end) {
+			size_t pc = cols(pre, plen);
+			size_t avail = pc < (size_t)width ? (size_t)width - pc : 0;
+			const char *q = fit(s, end, avail), *r;
+
+			if (q == NULL)
+				break;
+			if (q == end)
+				r = end;
+			else if (*q == ' ')
+				r = q;
+			else if ((r = memrchr(s, ' ', q - s)) == NULL &&
+			         (r = memchr(q, ' ', end - q)) == NULL)
+				r = end;        /* one word longer than the line */
+			line_start(l, pre, plen);
+			if (add(l->out, s, r - s) < 0)
+				l->oom = 1;
+			pre = rest;
+			plen = rlen;
+			if (r == end)
+				return;
+			s = r + 1;
+			if (*s == ' ')
+				break;
+		}
+	}
+	wrap_words(l, s, end - s, pre, plen, rest, rlen, width);
 }
 
 /* The quote marks and indentation a wrapped line repeats, and a list marker. */
