@@ -562,6 +562,56 @@ START_TEST(wrap_plain_text)
 }
 END_TEST
 
+/*
+ * Words one space apart take wrap's fast path, more spaces its word loop:
+ * both must wrap the same, whatever the widths, prefixes and characters.
+ */
+START_TEST(wrap_fast_path_matches_word_loop)
+{
+	static const char *const words[] = {
+		"a", "bb", "ccc", "dddd", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "x\xf0\x9f\x98\x80y",
+		"http://example.org/a-rather-long-url/that/does/not/fit/anywhere", "w0rd", "-",
+	};
+	static const char *const prefixes[] = {"", "> ", "> > > ", "- ", "12. "};
+	unsigned seed = 1;
+
+	for (int round = 0; round < 400; round++) {
+		struct buf one = BUF_INIT, more = BUF_INIT, out1 = BUF_INIT, out2 = BUF_INIT;
+		const char *pre = prefixes[round % 5];
+		int n = 1 + round % 37, width = 1 + round % 41, cols = 0;
+
+		buf_adds(&one, pre);
+		buf_adds(&more, pre);
+		for (int i = 0; i < n; i++) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = words[(seed >> 16) % (sizeof words / sizeof words[0])];
+			if (i > 0) {
+				buf_adds(&one, " ");
+				buf_adds(&more, (seed >> 8) % 5 == 0 ? "   " : " ");
+			}
+			buf_adds(&one, w);
+			buf_adds(&more, w);
+		}
+		ck_assert_int_eq(text_wrap(buf_str(&one), width, &out1), 0);
+		ck_assert_int_eq(text_wrap(buf_str(&more), width, &out2), 0);
+		/* A line that fits is kept as it is (spaces and all): only longer ones. */
+		for (const char *p = one.data; *p; p++)
+			cols += ((unsigned char)*p & 0xc0) != 0x80;
+		if (cols <= width)
+			ck_assert_str_eq(buf_str(&out1), buf_str(&one));
+		else
+			ck_assert_msg(strcmp(buf_str(&out1), buf_str(&out2)) == 0,
+			              "width %d:\n%s\n--\n%s", width, buf_str(&out1), buf_str(&out2));
+		buf_free(&one);
+		buf_free(&more);
+		buf_free(&out1);
+		buf_free(&out2);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -579,6 +629,7 @@ main(void)
 	tcase_add_test(tc, text_links);
 	tcase_add_test(tc, text_wraps_never_breaking_urls);
 	tcase_add_test(tc, wrap_plain_text);
+	tcase_add_test(tc, wrap_fast_path_matches_word_loop);
 	tcase_add_test(tc, render_matches_separate_calls);
 	tcase_add_test(tc, serialiser_matches_libxml2);
 	tcase_add_test(tc, clean_url);
