@@ -266,16 +266,14 @@ utf8_char(const unsigned char *s, size_t n)
 static size_t
 utf8_valid_prefix(const unsigned char *u, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 	size_t i = 0, k;
 
 	while (i < n) {
-		uint64_t v;
+		if (SWAR && n - i >= 8) {
+			uint64_t v = load8(u + i);
 
-		if (n - i >= 8) {
-			memcpy(&v, u + i, 8);
 			/* No byte with the high bit set, and none zero. */
-			if (((v | ((v - ones) & ~v)) & highs) == 0) {
+			if (((v & HIGHS) | below(v, 1)) == 0) {
 				i += 8;
 				continue;
 			}
@@ -651,6 +649,7 @@ struct doc {
 	int ready;              /* pbase is set */
 	char **v;
 	size_t n, cap;
+	int oom;
 	const xmlChar *el_name[ELCACHE];
 	int el_flags[ELCACHE];
 };
@@ -671,12 +670,12 @@ doc_flags(struct doc *d, const xmlNode *n)
 static const char url_none[] = "";
 
 static void
-doc_free(struct doc *u)
+doc_free(struct doc *d)
 {
-	for (size_t i = 0; i < u->n; i++)
-		free(u->v[i]);
-	free(u->v);
-	free(u->pbase);
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	free(d->pbase);
 }
 
 /*
@@ -732,10 +731,10 @@ img_pixel(const xmlNode *n)
 /*
  * The cleaned URL of an a (its href) or an img (where the image may be
  * shown from, in either part: http(s) only, never a pixel or a tracker),
- * or NULL.  Owned by u.
+ * or NULL.  Owned by d.
  */
 static const char *
-node_url(struct doc *u, xmlNodePtr n, int img)
+node_url(struct doc *d, xmlNodePtr n, int img)
 {
 	xmlChar *tofree = NULL;
 	const char *raw;
@@ -743,34 +742,35 @@ node_url(struct doc *u, xmlNodePtr n, int img)
 
 	if (n->_private != NULL)
 		return n->_private != url_none ? n->_private : NULL;
-	if (!u->ready) {
-		u->pbase = u->base != NULL && *u->base != '\0' ? url_prepare(u->base) : NULL;
-		u->ready = 1;
+	if (!d->ready) {
+		d->pbase = d->base != NULL && *d->base != '\0' ? url_prepare(d->base) : NULL;
+		d->ready = 1;
 	}
 	if (img) {
 		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
-		    (url = url_clean_prepared(raw, u->pbase)) != NULL &&
+		    (url = url_clean_prepared(raw, d->pbase)) != NULL &&
 		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
 			free(url);
 			url = NULL;
 		}
 	} else if ((raw = prop(n, "href", &tofree)) != NULL) {
-		url = url_clean_prepared(raw, u->pbase);
+		url = url_clean_prepared(raw, d->pbase);
 	}
 	xmlFree(tofree);
-	if (url != NULL && u->n == u->cap) {
-		size_t cap = u->cap ? 2 * u->cap : 16;
-		char **v = realloc(u->v, cap * sizeof *v);
+	if (url != NULL && d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		char **v = realloc(d->v, cap * sizeof *v);
 
 		if (v == NULL) {
 			free(url);
+			d->oom = 1;
 			return NULL;
 		}
-		u->v = v;
-		u->cap = cap;
+		d->v = v;
+		d->cap = cap;
 	}
 	if (url != NULL)
-		u->v[u->n++] = url;
+		d->v[d->n++] = url;
 	n->_private = url != NULL ? url : (void *)url_none;
 	return url;
 }
@@ -817,7 +817,7 @@ attr_kind(const char *name)
 
 /*
  * 1 if the attribute may stay.  URLs are not kept in place: the node's
- * cleaned URL is set again afterwards.
+ * cleaned URL is written after the others (ser_node).
  */
 static int
 attr_ok(int flags, const xmlAttr *a)
@@ -839,10 +839,10 @@ attr_ok(int flags, const xmlAttr *a)
 	return keep;
 }
 
-static void san_children(xmlNodePtr parent, struct doc *u, int depth);
+static void san_children(xmlNodePtr parent, struct doc *d, int depth);
 
 static void
-san_node(xmlNodePtr n, struct doc *u, int depth)
+san_node(xmlNodePtr n, struct doc *d, int depth)
 {
 	const char *url = NULL;
 	int flags;
@@ -850,11 +850,11 @@ san_node(xmlNodePtr n, struct doc *u, int depth)
 	if (n->type == XML_TEXT_NODE)
 		return;
 	if (n->type != XML_ELEMENT_NODE || depth > MAX_DEPTH ||
-	    ((flags = doc_flags(u, n)) & F_DROP)) {
+	    ((flags = doc_flags(d, n)) & F_DROP)) {
 		drop(n);
 		return;
 	}
-	san_children(n, u, depth + 1);
+	san_children(n, d, depth + 1);
 	if (!(flags & F_KEEP)) {
 		/* Unknown element: keep its (already clean) children in its place. */
 		while (n->children != NULL) {
@@ -867,7 +867,7 @@ san_node(xmlNodePtr n, struct doc *u, int depth)
 		return;
 	}
 	if (flags & (F_IMG | F_A))
-		url = node_url(u, n, flags & F_IMG);
+		url = node_url(d, n, flags & F_IMG);
 	if ((flags & F_IMG) && url == NULL) {
 		drop(n);
 		return;
@@ -878,13 +878,13 @@ san_node(xmlNodePtr n, struct doc *u, int depth)
 }
 
 static void
-san_children(xmlNodePtr parent, struct doc *u, int depth)
+san_children(xmlNodePtr parent, struct doc *d, int depth)
 {
 	xmlNodePtr c, next;
 
 	for (c = parent->children; c != NULL; c = next) {
 		next = c->next;
-		san_node(c, u, depth);
+		san_node(c, d, depth);
 	}
 }
 
@@ -1155,35 +1155,35 @@ ser_node(struct ser *s, const xmlNode *n)
 
 /* Sanitise the body of doc in place and append it, serialised, to out. */
 static int
-sanitize_doc(htmlDocPtr doc, struct doc *u, struct buf *out, struct err *e)
+sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
-	struct ser s = {.out = out, .doc = u};
+	struct ser s = {.out = out, .doc = d};
 
 	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
 	if (body == NULL)
 		return 0;
-	san_children(body, u, 0);
+	san_children(body, d, 0);
 	for (xmlNodePtr c = body->children; c != NULL && !s.oom; c = c->next)
 		ser_node(&s, c);
 	buf_free(&s.val);
 	buf_free(&s.url);
-	return s.oom ? err_oom(e) : 0;
+	return s.oom || d->oom ? err_oom(e) : 0;
 }
 
 int
 html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
 {
-	struct doc u = {.base = base};
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = sanitize_doc(doc, &u, out, e);
+	r = sanitize_doc(doc, &d, out, e);
 	xmlFreeDoc(doc);
-	doc_free(&u);
+	doc_free(&d);
 	return r;
 }
 
@@ -1218,6 +1218,30 @@ line_start(struct lines *l, const char *prefix, size_t plen)
 		l->oom = 1;
 }
 
+/* Where the word at s ends (the next space, or end), and its columns in *wc. */
+static const char *
+word_span(const char *s, const char *end, size_t *wc)
+{
+	size_t c = 0;
+
+	for (; SWAR && end - s >= 8; s += 8) {
+		uint64_t v = load8(s), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
+
+		if (sp != 0) {
+			/* The word ends in these 8 bytes. */
+			unsigned k = __builtin_ctzll(sp) / 8;
+
+			*wc = c + k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
+			return s + k;
+		}
+		c += 8 - marks(cont);
+	}
+	for (; s < end && *s != ' '; s++)
+		c += ((unsigned char)*s & 0xc0) != 0x80;
+	*wc = c;
+	return s;
+}
+
 /*
  * Greedy word wrap of one line of text (words split at spaces) into lines
  * of at most width columns, prefixed with first and then rest.  A word
@@ -1235,28 +1259,13 @@ wrap_words(struct lines *l, const char *s, size_t n, const char *first, size_t f
 	/* Words one space apart are written as one run of the input. */
 	while (s < end) {
 		const char *w;
-		size_t wc = 0;
+		size_t wc;
 
 		while (s < end && *s == ' ')
 			s++;
 		if (s == end)
 			break;
-		for (w = s; SWAR && end - w >= 8; w += 8) {
-			uint64_t v = load8(w), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
-
-			if (sp != 0) {
-				/* The word ends in these 8 bytes. */
-				unsigned k = __builtin_ctzll(sp) / 8;
-
-				wc += k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
-				w += k;
-				goto counted;
-			}
-			wc += 8 - marks(cont);
-		}
-		for (; w < end && *w != ' '; w++)
-			wc += ((unsigned char)*w & 0xc0) != 0x80;
-counted:
+		w = word_span(s, end, &wc);
 		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
 			if (buf_add(l->out, run, prev - run) < 0)
 				l->oom = 1;
@@ -1848,7 +1857,7 @@ tx_children(struct tx *t, xmlNodePtr n, int depth)
 }
 
 static int
-text_doc(htmlDocPtr doc, struct doc *u, int width, int first_ref, struct buf *out,
+text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *out,
          struct strv *links, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
@@ -1856,7 +1865,7 @@ text_doc(htmlDocPtr doc, struct doc *u, int width, int first_ref, struct buf *ou
 
 	memset(&t, 0, sizeof t);
 	t.l.out = out;
-	t.doc = u;
+	t.doc = d;
 	t.width = width;
 	t.links = links;
 	t.links0 = links->n;
@@ -1870,7 +1879,7 @@ text_doc(htmlDocPtr doc, struct doc *u, int width, int first_ref, struct buf *ou
 	buf_free(&t.para);
 	buf_free(&t.first);
 	buf_free(&t.indent);
-	if (t.oom || t.l.oom)
+	if (t.oom || t.l.oom || d->oom)
 		return err_oom(e);
 	return 0;
 }
@@ -1879,15 +1888,15 @@ int
 html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
              struct buf *out, struct strv *links, struct err *e)
 {
-	struct doc u = {.base = base};
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = text_doc(doc, &u, width, first_ref, out, links, e);
+	r = text_doc(doc, &d, width, first_ref, out, links, e);
 	xmlFreeDoc(doc);
-	doc_free(&u);
+	doc_free(&d);
 	return r;
 }
 
@@ -1895,18 +1904,18 @@ int
 html_render(const char *html, size_t len, const char *base, int width, int first_ref,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
-	struct doc u = {.base = base};
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
 	/* The text first: sanitising changes the tree.  Both share u's URLs. */
-	r = text_doc(doc, &u, width, first_ref, text_out, links, e);
+	r = text_doc(doc, &d, width, first_ref, text_out, links, e);
 	if (r == 0)
-		r = sanitize_doc(doc, &u, html_out, e);
+		r = sanitize_doc(doc, &d, html_out, e);
 	xmlFreeDoc(doc);
-	doc_free(&u);
+	doc_free(&d);
 	return r;
 }
 
