@@ -634,7 +634,7 @@ tracker_host(const char *url)
 
 /* ---- one document's URLs ---- */
 
-#define ELCACHE 32
+#define ELCACHE 64      /* 1 << 6: the top 6 bits of the hash */
 
 /*
  * What the two renderings of one document share.  Its base made ready
@@ -658,7 +658,8 @@ struct doc {
 static int
 doc_flags(struct doc *d, const xmlNode *n)
 {
-	size_t h = ((uintptr_t)n->name >> 3 ^ (uintptr_t)n->name >> 8) % ELCACHE;
+	/* Names a few bytes apart in the dictionary's pool must spread: multiply. */
+	size_t h = (size_t)(((uint64_t)(uintptr_t)n->name * 0x9e3779b97f4a7c15ULL) >> 58);
 
 	if (d->el_name[h] != n->name) {
 		d->el_name[h] = n->name;
