@@ -7,13 +7,13 @@
 #include <sysexits.h>
 
 #include <libxml/HTMLparser.h>
-#include <libxml/HTMLtree.h>
 #include <libxml/uri.h>
 
 /* Deeper element nesting than this is dropped: no stack runs out on garbage. */
 #define MAX_DEPTH 200
+/* NODEFDTD: no DTD node, which nothing here reads. */
 #define PARSE_OPTS (HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | \
-                    HTML_PARSE_RECOVER)
+                    HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD)
 #define IMG_STYLE "max-width:100%;height:auto"
 
 enum {
@@ -24,9 +24,25 @@ enum {
 	F_LIST = 1 << 4,        /* ul, ol */
 	F_QUOTE = 1 << 5,       /* blockquote */
 	F_PRE = 1 << 6,         /* pre */
+	/* How libxml2's htmlNodeDump writes a kept element (its htmlElemDesc;
+	 * tests/test_html.c checks these against the libxml2 in use). */
+	F_LX = 1 << 8,          /* known to htmlTagLookup */
+	F_LXBLOCK = 1 << 9,     /* not inline: newlines around it */
+	F_LXVOID = 1 << 10,     /* empty: no end tag */
+	F_LXNOEND = 1 << 11,    /* saveEndTag: no end tag when it has no children */
+	/* The elements the code treats one by one. */
+	F_A = 1 << 12,
+	F_IMG = 1 << 13,
+	F_BR = 1 << 14,
+	F_LI = 1 << 15,
+	F_OL = 1 << 16,
+	F_CELL = 1 << 17,       /* td, th */
+	F_TABLE = 1 << 18,
 	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
 	 * inside them: unwrapped (the element goes, what follows stays). */
 	F_VOID = 0,
+	LX_I = F_LX,
+	LX_B = F_LX | F_LXBLOCK,
 };
 
 /* Sorted by name for bsearch.  Elements not listed are unwrapped. */
@@ -34,31 +50,31 @@ static const struct elem {
 	const char *name;
 	int flags;
 } elems[] = {
-	{"a", F_KEEP},
-	{"abbr", F_KEEP},
+	{"a", F_KEEP | LX_I | F_A},
+	{"abbr", F_KEEP | LX_I},
 	{"address", F_BLOCK},
 	{"applet", F_DROP},
 	{"article", F_BLOCK},
 	{"aside", F_BLOCK},
 	{"audio", F_DROP},
-	{"b", F_KEEP},
+	{"b", F_KEEP | LX_I},
 	{"base", F_DROP},
-	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE},
-	{"br", F_KEEP},
+	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE | LX_B},
+	{"br", F_KEEP | LX_I | F_LXVOID | F_BR},
 	{"button", F_DROP},
 	{"canvas", F_DROP},
-	{"caption", F_KEEP | F_LINE},
+	{"caption", F_KEEP | F_LINE | LX_B},
 	{"center", F_BLOCK},
-	{"cite", F_KEEP},
-	{"code", F_KEEP},
-	{"dd", F_KEEP | F_LINE},
-	{"del", F_KEEP},
+	{"cite", F_KEEP | LX_I},
+	{"code", F_KEEP | LX_I},
+	{"dd", F_KEEP | F_LINE | LX_B},
+	{"del", F_KEEP | LX_I},
 	{"details", F_BLOCK},
 	{"dialog", F_DROP},
-	{"div", F_KEEP | F_BLOCK},
-	{"dl", F_KEEP | F_BLOCK},
-	{"dt", F_KEEP | F_LINE},
-	{"em", F_KEEP},
+	{"div", F_KEEP | F_BLOCK | LX_B},
+	{"dl", F_KEEP | F_BLOCK | LX_B},
+	{"dt", F_KEEP | F_LINE | LX_B},
+	{"em", F_KEEP | LX_I},
 	{"embed", F_VOID},
 	{"figcaption", F_KEEP | F_LINE},
 	{"figure", F_KEEP | F_BLOCK},
@@ -66,22 +82,22 @@ static const struct elem {
 	{"form", F_DROP},
 	{"frame", F_DROP},
 	{"frameset", F_DROP},
-	{"h1", F_KEEP | F_BLOCK},
-	{"h2", F_KEEP | F_BLOCK},
-	{"h3", F_KEEP | F_BLOCK},
-	{"h4", F_KEEP | F_BLOCK},
-	{"h5", F_KEEP | F_BLOCK},
-	{"h6", F_KEEP | F_BLOCK},
+	{"h1", F_KEEP | F_BLOCK | LX_B},
+	{"h2", F_KEEP | F_BLOCK | LX_B},
+	{"h3", F_KEEP | F_BLOCK | LX_B},
+	{"h4", F_KEEP | F_BLOCK | LX_B},
+	{"h5", F_KEEP | F_BLOCK | LX_B},
+	{"h6", F_KEEP | F_BLOCK | LX_B},
 	{"head", F_DROP},
 	{"header", F_BLOCK},
-	{"hr", F_KEEP | F_BLOCK},
-	{"i", F_KEEP},
+	{"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
+	{"i", F_KEEP | LX_I},
 	{"iframe", F_DROP},
-	{"img", F_KEEP},
+	{"img", F_KEEP | LX_I | F_LXVOID | F_IMG},
 	{"input", F_DROP},
-	{"ins", F_KEEP},
-	{"kbd", F_KEEP},
-	{"li", F_KEEP | F_LINE},
+	{"ins", F_KEEP | LX_I},
+	{"kbd", F_KEEP | LX_I},
+	{"li", F_KEEP | F_LINE | LX_B | F_LXNOEND | F_LI},
 	{"link", F_DROP},
 	{"main", F_BLOCK},
 	{"math", F_DROP},
@@ -91,43 +107,39 @@ static const struct elem {
 	{"noframes", F_DROP},
 	{"noscript", F_DROP},
 	{"object", F_DROP},
-	{"ol", F_KEEP | F_BLOCK | F_LIST},
+	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B | F_OL},
 	{"option", F_DROP},
-	{"p", F_KEEP | F_BLOCK},
+	{"p", F_KEEP | F_BLOCK | LX_B},
 	{"param", F_DROP},
-	{"pre", F_KEEP | F_BLOCK | F_PRE},
-	{"q", F_KEEP},
-	{"s", F_KEEP},
+	{"pre", F_KEEP | F_BLOCK | F_PRE | LX_B},
+	{"q", F_KEEP | LX_I},
+	{"s", F_KEEP | LX_I},
 	{"script", F_DROP},
 	{"section", F_BLOCK},
 	{"select", F_DROP},
-	{"small", F_KEEP},
+	{"small", F_KEEP | LX_I},
 	{"source", F_VOID},
-	{"span", F_KEEP},
-	{"strong", F_KEEP},
+	{"span", F_KEEP | LX_I},
+	{"strong", F_KEEP | LX_I},
 	{"style", F_DROP},
-	{"sub", F_KEEP},
+	{"sub", F_KEEP | LX_I},
 	{"summary", F_LINE},
-	{"sup", F_KEEP},
+	{"sup", F_KEEP | LX_I},
 	{"svg", F_DROP},
-	{"table", F_KEEP | F_BLOCK},
-	{"tbody", F_KEEP},
-	{"td", F_KEEP | F_LINE},
+	{"table", F_KEEP | F_BLOCK | LX_B | F_TABLE},
+	{"tbody", F_KEEP | LX_B},
+	{"td", F_KEEP | F_LINE | LX_B | F_CELL},
 	{"template", F_DROP},
 	{"textarea", F_DROP},
-	{"tfoot", F_KEEP},
-	{"th", F_KEEP | F_LINE},
-	{"thead", F_KEEP},
+	{"tfoot", F_KEEP | LX_B},
+	{"th", F_KEEP | F_LINE | LX_B | F_CELL},
+	{"thead", F_KEEP | LX_B},
 	{"title", F_DROP},
-	{"tr", F_KEEP | F_LINE},
+	{"tr", F_KEEP | F_LINE | LX_B},
 	{"track", F_VOID},
-	{"u", F_KEEP},
-	{"ul", F_KEEP | F_BLOCK | F_LIST},
+	{"u", F_KEEP | LX_I},
+	{"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
 	{"video", F_DROP},
-};
-
-static const char *const keep_attrs[] = {
-	"alt", "colspan", "height", "href", "rowspan", "src", "title", "width",
 };
 
 /*
@@ -149,27 +161,96 @@ static const char *const trackers[] = {
 	"www.google-analytics.com",
 };
 
-static int
-elem_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct elem *)e)->name);
-}
-
+/* The element's flags: a binary search over short names, compared inline. */
 static int
 elem_flags(const xmlNode *n)
 {
-	const struct elem *el;
+	const unsigned char *k = n->name;
+	size_t lo = 0, hi = sizeof elems / sizeof elems[0];
 
-	if (n->name == NULL)
+	if (k == NULL)
 		return 0;
-	el = bsearch(n->name, elems, sizeof elems / sizeof elems[0], sizeof elems[0], elem_cmp);
-	return el != NULL ? el->flags : 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const unsigned char *e = (const unsigned char *)elems[mid].name;
+		size_t i = 0;
+		int d;
+
+		while (k[i] == e[i] && k[i] != '\0')
+			i++;
+		d = k[i] - e[i];
+		if (d == 0)
+			return elems[mid].flags;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
 }
 
 static int
 is_elem(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/*
+ * buf_add with the common case (it fits) inline: the renderers append a few
+ * bytes at a time, millions of times in a big run.
+ */
+static inline int
+add(struct buf *b, const char *p, size_t n)
+{
+	if (b->data == NULL || b->cap - b->len <= n)
+		return buf_add(b, p, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * Scanning 8 bytes at a time (on little-endian machines; elsewhere the
+ * byte loops after these do it all).  below() sets the high bit of the
+ * first byte of v less than c (c <= 128), equal() of the first byte equal
+ * to c; bytes after the first may be marked wrongly, so only the lowest
+ * mark counts.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t
+load8(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t
+below(uint64_t v, unsigned c)
+{
+	return (v - ONES * c) & ~v & HIGHS;
+}
+
+static inline uint64_t
+equal(uint64_t v, unsigned char c)
+{
+	return below(v ^ (ONES * c), 1);
+}
+
+/* The number of marked bytes in m (high bits only). */
+static inline unsigned
+marks(uint64_t m)
+{
+	return (unsigned)(((m >> 7) * ONES) >> 56);
 }
 
 /* ---- UTF-8 ---- */
@@ -181,6 +262,29 @@ utf8_char(const unsigned char *s, size_t n)
 	return s[0] != 0 ? utf8_len(s, n) : 0;
 }
 
+/* How many bytes from s on are valid UTF-8 without NULs: ASCII 8 at a time. */
+static size_t
+utf8_valid_prefix(const unsigned char *u, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (SWAR && n - i >= 8) {
+			uint64_t v = load8(u + i);
+
+			/* No byte with the high bit set, and none zero. */
+			if (((v & HIGHS) | below(v, 1)) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((k = utf8_char(u + i, n - i)) == 0)
+			break;
+		i += k;
+	}
+	return i;
+}
+
 /*
  * libxml2 passes invalid UTF-8 through unchanged: give it a copy where each
  * bad byte is U+FFFD and NULs are gone.  NULL when s is fine as it is.
@@ -190,10 +294,8 @@ utf8_fixed(const char *s, size_t n, size_t *outn, int *oom)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	struct buf b = BUF_INIT;
-	size_t i = 0, k;
+	size_t i = utf8_valid_prefix(u, n), k;
 
-	while (i < n && (k = utf8_char(u + i, n - i)) > 0)
-		i += k;
 	if (i == n)
 		return NULL;
 	if (buf_add(&b, s, i) < 0)
@@ -275,6 +377,26 @@ is_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* Bytes url_prepare escapes: space, non-ASCII and "<>\^`{|} (1), or drops: controls (2). */
+static const unsigned char url_class[256] = {
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 2,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /*
  * Prepare a URL from HTML for xmlBuildURI: control characters and white
  * space are removed (browsers ignore tabs and newlines inside URLs, which is
@@ -283,30 +405,30 @@ is_hex(char c)
 static char *
 url_prepare(const char *raw)
 {
-	struct buf b = BUF_INIT;
 	size_t n = strlen(raw);
+	char *out, *w;
 
 	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
 		n--;
 	while (n > 0 && (unsigned char)*raw <= ' ')
 		raw++, n--;
+	if (n > (SIZE_MAX - 1) / 3 || (w = out = malloc(3 * n + 1)) == NULL)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = raw[i];
-		int r;
+		unsigned char c = raw[i], k = url_class[c];
 
-		if (c < ' ' || c == 0x7f)
+		if (k == 2)
 			continue;
-		if (c == ' ' || c >= 0x80 || strchr("\"<>\\^`{|}", c) != NULL ||
-		    (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))))
-			r = buf_printf(&b, "%%%02X", c);
-		else
-			r = buf_addc(&b, c);
-		if (r < 0) {
-			buf_free(&b);
-			return NULL;
+		if (k == 1 || (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2])))) {
+			*w++ = '%';
+			*w++ = "0123456789ABCDEF"[c >> 4];
+			*w++ = "0123456789ABCDEF"[c & 15];
+		} else {
+			*w++ = c;
 		}
 	}
-	return buf_steal(&b);
+	*w = '\0';
+	return out;
 }
 
 /* The scheme if it is one we allow ("http", "https", "mailto"), else NULL. */
@@ -357,25 +479,99 @@ strip_utm(char *u)
 }
 
 /*
- * An absolute URL safe for mail: raw resolved against base, only http, https
- * and mailto, utm_* gone.  NULL when the URL is not allowed.  Caller frees.
+ * What RFC 3986 (and libxml2's parser of it, uri.c) allows in a path (1),
+ * and also in a query or fragment (2: "?"): unreserved, sub-delims, ":",
+ * "@" and "/".  '%' is checked apart; '[', ']' and '#' are left out.
+ */
+static const unsigned char uri_pchar[256] = {
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1,
+	['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1,
+	['@'] = 1, ['/'] = 1, ['?'] = 2,
+};
+
+/* Bytes taken in a host name here: letters, digits, "-", ".", "_" and "~". */
+static int
+host_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/*
+ * 1 if u (prepared) is an http(s) URL of the plainest shape, which
+ * xmlBuildURI surely parses as absolute and so returns unchanged: then it
+ * need not be asked.  Anything unusual (user info, a host starting with a
+ * digit, an empty or long port, brackets, a second "#") says 0 and goes to
+ * xmlBuildURI as before.
+ */
+static int
+url_plain_absolute(const char *u)
+{
+	const unsigned char *p = (const unsigned char *)u;
+	int in_query = 0, in_frag = 0;
+	size_t k;
+
+	if (strncasecmp(u, "http://", 7) == 0)
+		p += 7;
+	else if (strncasecmp(u, "https://", 8) == 0)
+		p += 8;
+	else
+		return 0;
+	if (*p >= '0' && *p <= '9')
+		return 0;
+	for (k = 0; host_char(p[k]); k++)
+		;
+	if (k == 0)
+		return 0;
+	p += k;
+	if (*p == ':') {
+		for (k = 1; p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (k == 1 || k > 6)
+			return 0;
+		p += k;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+		return 0;
+	for (; *p != '\0'; p++) {
+		if (*p == '#' && !in_frag) {
+			in_frag = 1;
+		} else if (*p == '?' && !in_query) {
+			in_query = 1;
+		} else if (*p == '%') {
+			if (!is_hex(p[1]) || !is_hex(p[2]))
+				return 0;
+			p += 2;
+		} else if (uri_pchar[*p] == 0 || (uri_pchar[*p] == 2 && !(in_query || in_frag))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * An absolute URL safe for mail: raw resolved against pbase (a base made
+ * ready by url_prepare; NULL or "" for none), only http, https and mailto,
+ * utm_* gone.  NULL when the URL is not allowed.  Caller frees.
  */
 static char *
-url_clean(const char *raw, const char *base)
+url_clean_prepared(const char *raw, const char *pbase)
 {
-	char *u = url_prepare(raw), *b = NULL, *r;
+	char *u = url_prepare(raw), *r;
 	const char *scheme;
 
 	if (u == NULL)
 		return NULL;
-	if (base != NULL && *base != '\0' && (b = url_prepare(base)) != NULL && *b != '\0') {
-		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)b);
+	if (pbase != NULL && *pbase != '\0' && !url_plain_absolute(u)) {
+		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)pbase);
 
 		free(u);
 		u = x != NULL ? str_dup((const char *)x) : NULL;
 		xmlFree(x);
 	}
-	free(b);
 	if (u == NULL || (scheme = url_scheme(u)) == NULL)
 		goto bad;
 	r = u + strlen(scheme) + 1;
@@ -391,6 +587,16 @@ url_clean(const char *raw, const char *base)
 bad:
 	free(u);
 	return NULL;
+}
+
+static char *
+url_clean(const char *raw, const char *base)
+{
+	char *b = base != NULL && *base != '\0' ? url_prepare(base) : NULL;
+	char *u = url_clean_prepared(raw, b);
+
+	free(b);
+	return u;
 }
 
 static int
@@ -426,6 +632,150 @@ tracker_host(const char *url)
 	return 0;
 }
 
+/* ---- one document's URLs ---- */
+
+#define ELCACHE 64      /* 1 << 6: the top 6 bits of the hash */
+
+/*
+ * What the two renderings of one document share.  Its base made ready
+ * once, and each link's and image's URL cleaned once for both parts: a
+ * node's cleaned URL is kept in its _private (url_none when it has none),
+ * the strings here.  And element flags by name: the names are interned in
+ * the document's dictionary, so a pointer stands for a name.
+ */
+struct doc {
+	const char *base;
+	char *pbase;            /* url_prepare(base), or NULL */
+	int ready;              /* pbase is set */
+	char **v;
+	size_t n, cap;
+	int oom;
+	const xmlChar *el_name[ELCACHE];
+	int el_flags[ELCACHE];
+};
+
+/* elem_flags through the document's cache (a NULL name has flags 0, as there). */
+static int
+doc_flags(struct doc *d, const xmlNode *n)
+{
+	/* Names a few bytes apart in the dictionary's pool must spread: multiply. */
+	size_t h = (size_t)(((uint64_t)(uintptr_t)n->name * 0x9e3779b97f4a7c15ULL) >> 58);
+
+	if (d->el_name[h] != n->name) {
+		d->el_name[h] = n->name;
+		d->el_flags[h] = elem_flags(n);
+	}
+	return d->el_flags[h];
+}
+
+static const char url_none[] = "";
+
+static void
+doc_free(struct doc *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i]);
+	free(d->v);
+	free(d->pbase);
+}
+
+/*
+ * An attribute's value as xmlGetProp gives it ("" when it has none), but
+ * without a copy when it is one text node; *tofree is the copy otherwise.
+ */
+static const char *
+attr_value(const xmlAttr *a, xmlChar **tofree)
+{
+	const xmlNode *c = a->children;
+
+	*tofree = NULL;
+	if (c == NULL)
+		return "";
+	if (c->next == NULL && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE))
+		return c->content != NULL ? (const char *)c->content : "";
+	*tofree = xmlNodeListGetString(a->doc, a->children, 1);
+	return *tofree != NULL ? (const char *)*tofree : "";
+}
+
+/* The value of n's attribute name, or NULL if it has none (see attr_value). */
+static const char *
+prop(const xmlNode *n, const char *name, xmlChar **tofree)
+{
+	*tofree = NULL;
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+		if (strcmp((const char *)a->name, name) == 0)
+			return attr_value(a, tofree);
+	return NULL;
+}
+
+/* A 0 or 1 pixel wide or high image (as written, "1px" too) is a tracker. */
+static int
+img_pixel(const xmlNode *n)
+{
+	static const char *const dims[] = {"width", "height"};
+	int bad = 0;
+
+	for (size_t i = 0; i < 2 && !bad; i++) {
+		xmlChar *tofree;
+		const char *s = prop(n, dims[i], &tofree);
+
+		if (s != NULL) {
+			while (*s == ' ')
+				s++;
+			bad = *s >= '0' && *s <= '9' && strtol(s, NULL, 10) <= 1;
+		}
+		xmlFree(tofree);
+	}
+	return bad;
+}
+
+/*
+ * The cleaned URL of an a (its href) or an img (where the image may be
+ * shown from, in either part: http(s) only, never a pixel or a tracker),
+ * or NULL.  Owned by d.
+ */
+static const char *
+node_url(struct doc *d, xmlNodePtr n, int img)
+{
+	xmlChar *tofree = NULL;
+	const char *raw;
+	char *url = NULL;
+
+	if (n->_private != NULL)
+		return n->_private != url_none ? n->_private : NULL;
+	if (!d->ready) {
+		d->pbase = d->base != NULL && *d->base != '\0' ? url_prepare(d->base) : NULL;
+		d->ready = 1;
+	}
+	if (img) {
+		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
+		    (url = url_clean_prepared(raw, d->pbase)) != NULL &&
+		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
+			free(url);
+			url = NULL;
+		}
+	} else if ((raw = prop(n, "href", &tofree)) != NULL) {
+		url = url_clean_prepared(raw, d->pbase);
+	}
+	xmlFree(tofree);
+	if (url != NULL && d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		char **v = realloc(d->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			free(url);
+			d->oom = 1;
+			return NULL;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	if (url != NULL)
+		d->v[d->n++] = url;
+	n->_private = url != NULL ? url : (void *)url_none;
+	return url;
+}
+
 /* ---- sanitising ---- */
 
 static void
@@ -446,101 +796,66 @@ digits(const char *s)
 	return 1;
 }
 
+enum { A_DROP, A_KEEP, A_URL, A_SIZE, A_SPAN };
+
+/* What becomes of an attribute, by name. */
+static int
+attr_kind(const char *name)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} kinds[] = {
+		{"alt", A_KEEP}, {"colspan", A_SPAN}, {"height", A_SIZE}, {"href", A_URL},
+		{"rowspan", A_SPAN}, {"src", A_URL}, {"title", A_KEEP}, {"width", A_SIZE},
+	};
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (name[0] == kinds[i].name[0] && strcmp(name, kinds[i].name) == 0)
+			return kinds[i].kind;
+	return A_DROP;
+}
+
 /*
- * 1 if the attribute may stay.  URLs are not kept in place: the first
- * usable href or src is cleaned into *url and set again afterwards.
+ * 1 if the attribute may stay.  URLs are not kept in place: the node's
+ * cleaned URL is written after the others (ser_node).
  */
 static int
-attr_ok(xmlNodePtr n, xmlAttrPtr a, const char *base, char **url)
+attr_ok(int flags, const xmlAttr *a)
 {
-	const char *name = (const char *)a->name;
-	int img = is_elem(n, "img"), cell = is_elem(n, "td") || is_elem(n, "th");
-	xmlChar *v;
-	int keep = 0;
+	xmlChar *tofree;
+	int kind, keep;
 
 	if (a->ns != NULL)
 		return 0;
-	for (size_t i = 0; i < sizeof keep_attrs / sizeof keep_attrs[0]; i++)
-		if (strcmp(name, keep_attrs[i]) == 0)
-			keep = 1;
-	if (!keep)
-		return 0;
-	if (strcmp(name, "alt") == 0 || strcmp(name, "title") == 0)
+	kind = attr_kind((const char *)a->name);
+	if (kind == A_KEEP)
 		return 1;
-	if ((v = xmlNodeGetContent((xmlNodePtr)a)) == NULL)
+	if (kind == A_DROP || kind == A_URL)
 		return 0;
-	keep = 0;
-	if (strcmp(name, "href") == 0 || strcmp(name, "src") == 0) {
-		if ((strcmp(name, "href") == 0 ? is_elem(n, "a") : img) && *url == NULL)
-			*url = url_clean((const char *)v, base);
-	} else if (strcmp(name, "width") == 0 || strcmp(name, "height") == 0) {
-		keep = (img || cell || is_elem(n, "table")) && digits((const char *)v);
-	} else {
-		keep = cell && digits((const char *)v);
-	}
-	xmlFree(v);
+	if (!(flags & (kind == A_SIZE ? F_IMG | F_CELL | F_TABLE : F_CELL)))
+		return 0;
+	keep = digits(attr_value(a, &tofree));
+	xmlFree(tofree);
 	return keep;
 }
 
-/* A 0 or 1 pixel wide or high image (as written, "1px" too) is a tracker. */
-static int
-img_pixel(xmlNodePtr n)
-{
-	static const char *const dims[] = {"width", "height"};
-	int bad = 0;
-
-	for (size_t i = 0; i < 2 && !bad; i++) {
-		xmlChar *v = xmlGetProp(n, (const xmlChar *)dims[i]);
-		const char *s = (const char *)v;
-
-		if (s != NULL) {
-			while (*s == ' ')
-				s++;
-			bad = *s >= '0' && *s <= '9' && strtol(s, NULL, 10) <= 1;
-		}
-		xmlFree(v);
-	}
-	return bad;
-}
-
-/*
- * Where an image may be shown from, in either part: http(s) only, never a
- * pixel or a tracker.  NULL if nowhere.  Caller frees.
- */
-static char *
-img_url(xmlNodePtr n, const char *base)
-{
-	xmlChar *src;
-	char *url;
-
-	if (img_pixel(n) || (src = xmlGetProp(n, (const xmlChar *)"src")) == NULL)
-		return NULL;
-	url = url_clean((const char *)src, base);
-	xmlFree(src);
-	if (url != NULL && (str_has_prefix(url, "mailto:") || tracker_host(url))) {
-		free(url);
-		url = NULL;
-	}
-	return url;
-}
-
-static void san_children(xmlNodePtr parent, const char *base, int depth);
+static void san_children(xmlNodePtr parent, struct doc *d, int depth);
 
 static void
-san_node(xmlNodePtr n, const char *base, int depth)
+san_node(xmlNodePtr n, struct doc *d, int depth)
 {
-	xmlAttrPtr a, next;
-	char *url = NULL;
-	int flags, img;
+	const char *url = NULL;
+	int flags;
 
 	if (n->type == XML_TEXT_NODE)
 		return;
 	if (n->type != XML_ELEMENT_NODE || depth > MAX_DEPTH ||
-	    ((flags = elem_flags(n)) & F_DROP)) {
+	    ((flags = doc_flags(d, n)) & F_DROP)) {
 		drop(n);
 		return;
 	}
-	san_children(n, base, depth + 1);
+	san_children(n, d, depth + 1);
 	if (!(flags & F_KEEP)) {
 		/* Unknown element: keep its (already clean) children in its place. */
 		while (n->children != NULL) {
@@ -552,69 +867,324 @@ san_node(xmlNodePtr n, const char *base, int depth)
 		drop(n);
 		return;
 	}
-	img = is_elem(n, "img");
-	if (img && (url = img_url(n, base)) == NULL) {
+	if (flags & (F_IMG | F_A))
+		url = node_url(d, n, flags & F_IMG);
+	if ((flags & F_IMG) && url == NULL) {
 		drop(n);
 		return;
 	}
-	for (a = n->properties; a != NULL; a = next) {
-		next = a->next;
-		if (!attr_ok(n, a, base, &url))
-			xmlRemoveProp(a);
-	}
-	if (url != NULL) {
-		xmlSetProp(n, (const xmlChar *)(img ? "src" : "href"), (const xmlChar *)url);
-		if (img)
-			xmlSetProp(n, (const xmlChar *)"style", (const xmlChar *)IMG_STYLE);
-	}
-	free(url);
+	/* Attributes are left as they are: ser_node writes those attr_ok
+	 * allows, then the cleaned URL kept in n->_private (and an image's
+	 * style), where xmlSetProp would have put them. */
 }
 
 static void
-san_children(xmlNodePtr parent, const char *base, int depth)
+san_children(xmlNodePtr parent, struct doc *d, int depth)
 {
 	xmlNodePtr c, next;
 
 	for (c = parent->children; c != NULL; c = next) {
 		next = c->next;
-		san_node(c, base, depth);
+		san_node(c, d, depth);
 	}
+}
+
+/* ---- serialising ---- */
+
+/*
+ * The sanitised body written as libxml2 2.9's htmlNodeDump writes it (the
+ * output is compared byte for byte with it), without its per-node lookups
+ * and copies.  The tree holds only kept elements and text by now.
+ */
+struct ser {
+	struct buf *out;
+	struct doc *doc;
+	int oom;
+	struct buf val;         /* an attribute value, escaped */
+	struct buf url;         /* ... and escaped as a URL */
+};
+
+static inline void
+ser_add(struct ser *s, const char *p, size_t n)
+{
+	if (add(s->out, p, n) < 0)
+		s->oom = 1;
+}
+
+/*
+ * Per byte, what xmlEncodeEntitiesReentrant does in an HTML document:
+ * copy (0), escape (1: <, >, &) or drop (2: control characters other than
+ * tab, newline and carriage return).
+ */
+static const unsigned char esc_class[256] = {
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+};
+
+/*
+ * Text escaped as libxml2 does; in an attribute (attr) it also keeps
+ * "<!--...-->" and "&{...}" as they are.
+ */
+static void
+ser_escape(struct ser *s, const char *p, int attr)
+{
+	const unsigned char *u = (const unsigned char *)p, *stop = u + strlen(p);
+
+	for (;;) {
+		const unsigned char *run = u;
+		const char *end;
+
+		for (;;) {
+			while (SWAR && stop - u >= 8) {
+				uint64_t v = load8(u), m = below(v, 0x20) | equal(v, '<') |
+				                           equal(v, '>') | equal(v, '&');
+
+				if (m != 0) {
+					u += __builtin_ctzll(m) / 8;
+					break;
+				}
+				u += 8;
+			}
+			if (u == stop || esc_class[*u] != 0)
+				break;
+			u++;
+		}
+		if (u > run)
+			ser_add(s, (const char *)run, u - run);
+		if (u == stop)
+			return;
+		if (attr && *u == '<' && u[1] == '!' && u[2] == '-' && u[3] == '-' &&
+		    (end = strstr((const char *)u, "-->")) != NULL) {
+			ser_add(s, (const char *)u, end + 3 - (const char *)u);
+			u = (const unsigned char *)end + 3;
+			continue;
+		}
+		if (attr && *u == '&' && u[1] == '{' && (end = strchr((const char *)u, '}')) != NULL) {
+			ser_add(s, (const char *)u, end + 1 - (const char *)u);
+			u = (const unsigned char *)end + 1;
+			continue;
+		}
+		if (*u == '<')
+			ser_add(s, "&lt;", 4);
+		else if (*u == '>')
+			ser_add(s, "&gt;", 4);
+		else if (*u == '&')
+			ser_add(s, "&amp;", 5);
+		u++;
+	}
+}
+
+/* Bytes xmlURIEscapeStr leaves alone in href and src: unreserved and "@/:=?;#%&,+<>". */
+static const unsigned char uri_keep[256] = {
+	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['-'] = 1, ['_'] = 1, ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1, ['\''] = 1, ['('] = 1,
+	[')'] = 1, ['@'] = 1, ['/'] = 1, [':'] = 1, ['='] = 1, ['?'] = 1, [';'] = 1, ['#'] = 1,
+	['%'] = 1, ['&'] = 1, [','] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1,
+};
+
+/* An attribute value quoted as xmlBufWriteQuotedString does. */
+static void
+ser_quoted(struct ser *s, const char *v, size_t n)
+{
+	const char *q = memchr(v, '"', n);
+
+	if (q == NULL || memchr(v, '\'', n) == NULL) {
+		ser_add(s, q == NULL ? "\"" : "'", 1);
+		ser_add(s, v, n);
+		ser_add(s, q == NULL ? "\"" : "'", 1);
+		return;
+	}
+	ser_add(s, "\"", 1);
+	for (const char *p = v, *end = v + n; p < end; p = q + 1) {
+		if ((q = memchr(p, '"', end - p)) == NULL)
+			q = end;
+		ser_add(s, p, q - p);
+		if (q < end)
+			ser_add(s, "&quot;", 6);
+	}
+	ser_add(s, "\"", 1);
+}
+
+/* " name=VALUE", the value escaped already in s->val. */
+static void
+ser_value(struct ser *s, const char *name)
+{
+	struct buf *v = &s->val, *u = &s->url;
+	const unsigned char *p, *end;
+
+	if (buf_add(v, "", 0) < 0) {
+		s->oom = 1;
+		return;
+	}
+	ser_add(s, " ", 1);
+	ser_add(s, name, strlen(name));
+	ser_add(s, "=", 1);
+	if (strcmp(name, "href") != 0 && strcmp(name, "src") != 0) {
+		ser_quoted(s, v->data, v->len);
+		return;
+	}
+	/* URLs: leading blanks skipped, then escaped as xmlURIEscapeStr does. */
+	buf_reset(u);
+	p = (const unsigned char *)v->data + strspn(v->data, " \t\n\r");
+	end = (const unsigned char *)v->data + v->len;
+	while (p < end) {
+		const unsigned char *run = p;
+		char hex[3] = {'%', 0, 0};
+
+		while (p < end && uri_keep[*p])
+			p++;
+		if (p > run && buf_add(u, run, p - run) < 0)
+			s->oom = 1;
+		if (p == end)
+			break;
+		hex[1] = "0123456789ABCDEF"[*p >> 4];
+		hex[2] = "0123456789ABCDEF"[*p & 15];
+		if (buf_add(u, hex, 3) < 0)
+			s->oom = 1;
+		p++;
+	}
+	if (!s->oom)
+		ser_quoted(s, u->len > 0 ? u->data : "", u->len);
+}
+
+static void
+ser_attr(struct ser *s, const xmlAttr *a)
+{
+	struct ser v = {.out = &s->val};
+
+	if (a->children == NULL) {
+		ser_add(s, " ", 1);
+		ser_add(s, (const char *)a->name, strlen((const char *)a->name));
+		return;
+	}
+	buf_reset(&s->val);
+	for (const xmlNode *c = a->children; c != NULL; c = c->next)
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content != NULL)
+			ser_escape(&v, (const char *)c->content, 1);
+	s->oom |= v.oom;
+	ser_value(s, (const char *)a->name);
+}
+
+/*
+ * An attribute the sanitiser adds (as xmlSetProp would: one text node, at
+ * the end): the cleaned URL of an a or img, and an image's style.
+ */
+static void
+ser_attr_str(struct ser *s, const char *name, const char *value)
+{
+	struct ser v = {.out = &s->val};
+
+	buf_reset(&s->val);
+	ser_escape(&v, value, 1);
+	s->oom |= v.oom;
+	ser_value(s, name);
+}
+
+/* libxml2's formatting: a newline after a block element followed by one. */
+static int
+ser_nl_after(const xmlNode *n, int flags)
+{
+	return (flags & F_LXBLOCK) && n->next != NULL && n->next->type != XML_TEXT_NODE &&
+	       n->next->type != XML_ENTITY_REF_NODE && n->parent != NULL &&
+	       n->parent->name != NULL && n->parent->name[0] != 'p';
+}
+
+/* ... and inside one whose children are not a lone node or text-bounded. */
+static int
+ser_nl_inside(const xmlNode *n, const xmlNode *edge, int flags)
+{
+	return (flags & F_LXBLOCK) && edge->type != XML_TEXT_NODE &&
+	       edge->type != XML_ENTITY_REF_NODE && n->children != n->last && n->name[0] != 'p';
+}
+
+static void
+ser_node(struct ser *s, const xmlNode *n)
+{
+	const char *name = (const char *)n->name;
+	size_t nlen;
+	int flags;
+
+	if (n->type == XML_TEXT_NODE) {
+		if (n->content != NULL)
+			ser_escape(s, (const char *)n->content, 0);
+		return;
+	}
+	if (n->type != XML_ELEMENT_NODE)
+		return;
+	flags = doc_flags(s->doc, n);
+	nlen = strlen(name);
+	ser_add(s, "<", 1);
+	ser_add(s, name, nlen);
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+		if (attr_ok(flags, a))
+			ser_attr(s, a);
+	if ((flags & (F_A | F_IMG)) && n->_private != NULL && n->_private != url_none) {
+		ser_attr_str(s, flags & F_IMG ? "src" : "href", n->_private);
+		if (flags & F_IMG)
+			ser_attr_str(s, "style", IMG_STYLE);
+	}
+	if (flags & F_LXVOID) {
+		ser_add(s, ">", 1);
+	} else if (n->children == NULL) {
+		if (flags & F_LXNOEND) {
+			ser_add(s, ">", 1);
+		} else {
+			ser_add(s, "></", 3);
+			ser_add(s, name, nlen);
+			ser_add(s, ">", 1);
+		}
+	} else {
+		ser_add(s, ">", 1);
+		if (ser_nl_inside(n, n->children, flags))
+			ser_add(s, "\n", 1);
+		for (const xmlNode *c = n->children; c != NULL && !s->oom; c = c->next)
+			ser_node(s, c);
+		if (ser_nl_inside(n, n->last, flags))
+			ser_add(s, "\n", 1);
+		ser_add(s, "</", 2);
+		ser_add(s, name, nlen);
+		ser_add(s, ">", 1);
+	}
+	if (ser_nl_after(n, flags))
+		ser_add(s, "\n", 1);
 }
 
 /* Sanitise the body of doc in place and append it, serialised, to out. */
 static int
-sanitize_doc(htmlDocPtr doc, const char *base, struct buf *out, struct err *e)
+sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
-	xmlBufferPtr xb;
-	int r = 0;
+	struct ser s = {.out = out, .doc = d};
 
 	if (buf_add(out, "", 0) < 0)
 		return err_oom(e);
 	if (body == NULL)
 		return 0;
-	san_children(body, base, 0);
-	if ((xb = xmlBufferCreate()) == NULL)
-		return err_oom(e);
-	for (xmlNodePtr c = body->children; c != NULL && r == 0; c = c->next)
-		if (htmlNodeDump(xb, doc, c) < 0)
-			r = err_oom(e);
-	if (r == 0 && buf_add(out, xmlBufferContent(xb), xmlBufferLength(xb)) < 0)
-		r = err_oom(e);
-	xmlBufferFree(xb);
-	return r;
+	san_children(body, d, 0);
+	for (xmlNodePtr c = body->children; c != NULL && !s.oom; c = c->next)
+		ser_node(&s, c);
+	buf_free(&s.val);
+	buf_free(&s.url);
+	return s.oom || d->oom ? err_oom(e) : 0;
 }
 
 int
 html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
 {
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = sanitize_doc(doc, base, out, e);
+	r = sanitize_doc(doc, &d, out, e);
 	xmlFreeDoc(doc);
+	doc_free(&d);
 	return r;
 }
 
@@ -640,44 +1210,172 @@ put_line(struct lines *l, const char *prefix, size_t plen, const char *s, size_t
 		l->oom = 1;
 }
 
+/* Start a line (not empty) with its prefix; its text follows. */
+static void
+line_start(struct lines *l, const char *prefix, size_t plen)
+{
+	l->last_empty = 0;
+	if ((l->n++ > 0 && buf_addc(l->out, '\n') < 0) || buf_add(l->out, prefix, plen) < 0)
+		l->oom = 1;
+}
+
+/* Where the word at s ends (the next space, or end), and its columns in *wc. */
+static const char *
+word_span(const char *s, const char *end, size_t *wc)
+{
+	size_t c = 0;
+
+	for (; SWAR && end - s >= 8; s += 8) {
+		uint64_t v = load8(s), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
+
+		if (sp != 0) {
+			/* The word ends in these 8 bytes. */
+			unsigned k = __builtin_ctzll(sp) / 8;
+
+			*wc = c + k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
+			return s + k;
+		}
+		c += 8 - marks(cont);
+	}
+	for (; s < end && *s != ' '; s++)
+		c += ((unsigned char)*s & 0xc0) != 0x80;
+	*wc = c;
+	return s;
+}
+
 /*
  * Greedy word wrap of one line of text (words split at spaces) into lines
  * of at most width columns, prefixed with first and then rest.  A word
- * longer than the width stays whole on a line of its own.
+ * longer than the width stays whole on a line of its own.  Written
+ * straight to the output, word by word.
  */
 static void
-wrap(struct lines *l, const char *s, size_t n, const char *first, const char *rest, int width)
+wrap_words(struct lines *l, const char *s, size_t n, const char *first, size_t flen,
+           const char *rest, size_t rlen, int width)
 {
-	struct buf line = BUF_INIT;
-	const char *pre = first;
-	size_t col = cols(first, strlen(first)), i = 0;
+	const char *pre = first, *end = s + n, *run = s, *prev = s;
+	size_t plen = flen, col = cols(first, flen);
 	int words = 0;
 
-	while (i < n) {
-		size_t w, wc;
+	/* Words one space apart are written as one run of the input. */
+	while (s < end) {
+		const char *w;
+		size_t wc;
 
-		while (i < n && s[i] == ' ')
-			i++;
-		if (i == n)
+		while (s < end && *s == ' ')
+			s++;
+		if (s == end)
 			break;
-		for (w = i; w < n && s[w] != ' '; w++)
-			;
-		wc = cols(s + i, w - i);
+		w = word_span(s, end, &wc);
 		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
-			put_line(l, pre, strlen(pre), buf_str(&line), line.len);
-			buf_reset(&line);
+			if (buf_add(l->out, run, prev - run) < 0)
+				l->oom = 1;
 			pre = rest;
-			col = cols(rest, strlen(rest));
+			plen = rlen;
+			col = cols(rest, rlen);
 			words = 0;
 		}
-		if ((words > 0 && buf_addc(&line, ' ') < 0) || buf_add(&line, s + i, w - i) < 0)
-			l->oom = 1;
+		if (words == 0) {
+			line_start(l, pre, plen);
+			run = s;
+		} else if (s != prev + 1) {
+			if (buf_add(l->out, run, prev - run) < 0 || buf_addc(l->out, ' ') < 0)
+				l->oom = 1;
+			run = s;
+		}
 		col += wc + (words > 0);
 		words++;
-		i = w;
+		s = prev = w;
 	}
-	put_line(l, pre, strlen(pre), buf_str(&line), line.len);
-	buf_free(&line);
+	if (words == 0)
+		put_line(l, pre, plen, "", 0);
+	else if (buf_add(l->out, run, prev - run) < 0)
+		l->oom = 1;
+}
+
+/* The exact 0x80 mark of every space byte in v (no false marks). */
+static inline uint64_t
+spaces(uint64_t v)
+{
+	uint64_t x = v ^ (ONES * ' ');
+
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/*
+ * Where the (avail + 1)th character from s starts (end if there are not
+ * that many), or NULL if two spaces in a row come before it.
+ */
+static const char *
+fit(const char *s, const char *end, size_t avail)
+{
+	uint64_t prev = 0;      /* 0x80: the byte before is a space */
+	size_t c = 0;
+
+	for (; SWAR && end - s >= 8; s += 8) {
+		uint64_t v = load8(s), sp = spaces(v);
+		size_t k = 8 - marks(v & ~(v << 1) & HIGHS);
+
+		if (c + k > avail)
+			break;
+		if ((sp & ((sp << 8) | prev)) != 0)
+			return NULL;
+		prev = sp >> 56;
+		c += k;
+	}
+	for (; s < end; s++) {
+		int sp = *s == ' ';
+
+		if (sp && prev)
+			return NULL;
+		prev = sp;
+		if (((unsigned char)*s & 0xc0) != 0x80 && c++ == avail)
+			return s;
+	}
+	return end;
+}
+
+/*
+ * Greedy word wrap as wrap_words does it, for the usual text of words one
+ * space apart: then a line is a run of the input, up to the last space
+ * before the first character that does not fit.  At anything else (spaces
+ * at the ends, two in a row) wrap_words carries on from the line start.
+ */
+static void
+wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, const char *rest,
+     size_t rlen, int width)
+{
+	const char *end = s + n, *pre = first;
+	size_t plen = flen;
+
+	if (width > 0 && n > 0 && s[0] != ' ' && end[-1] != ' ') {
+		while (s < end) {
+			size_t pc = cols(pre, plen);
+			size_t avail = pc < (size_t)width ? (size_t)width - pc : 0;
+			const char *q = fit(s, end, avail), *r;
+
+			if (q == NULL)
+				break;
+			if (q == end)
+				r = end;
+			else if (*q == ' ')
+				r = q;
+			else if ((r = memrchr(s, ' ', q - s)) == NULL &&
+			         (r = memchr(q, ' ', end - q)) == NULL)
+				r = end;        /* one word longer than the line */
+			line_start(l, pre, plen);
+			if (add(l->out, s, r - s) < 0)
+				l->oom = 1;
+			pre = rest;
+			plen = rlen;
+			if (r == end)
+				return;
+			s = r + 1;
+			if (*s == ' ')
+				break;
+		}
+	}
+	wrap_words(l, s, end - s, pre, plen, rest, rlen, width);
 }
 
 /* The quote marks and indentation a wrapped line repeats, and a list marker. */
@@ -726,7 +1424,8 @@ text_wrap(const char *text, int width, struct buf *out)
 			if (first == NULL || rest == NULL)
 				l.oom = 1;
 			else
-				wrap(&l, s + plen + mlen, k - plen - mlen, first, rest, width);
+				wrap(&l, s + plen + mlen, k - plen - mlen, first, strlen(first), rest,
+				     strlen(rest), width);
 			free(first);
 			free(rest);
 		}
@@ -748,13 +1447,14 @@ text_wrap(const char *text, int width, struct buf *out)
 struct tx {
 	struct lines l;
 	struct buf para;        /* inline text of the paragraph being built */
+	struct buf first;       /* the prefix of a paragraph's first line */
 	int space;              /* a space is due before the next word */
 	int blank;              /* a blank line is due before the next paragraph */
 	struct buf indent;      /* "> " per quote, spaces per list level */
 	char marker[16];        /* list marker for the next line */
 	int list[MAX_LISTS];    /* per open list: next number, or 0 for ul */
 	int nlist;
-	const char *base;
+	struct doc *doc;
 	int width;
 	struct strv *links;
 	size_t links0;
@@ -762,53 +1462,84 @@ struct tx {
 	int in_link;
 	int link_broken;        /* the link's paragraph was flushed inside it */
 	size_t link_start;
-	char *link_url;
+	const char *link_url;
 	int oom;
 };
 
 static void
 tx_add(struct tx *t, const char *s, size_t n)
 {
-	if (buf_add(&t->para, s, n) < 0)
+	if (add(&t->para, s, n) < 0)
 		t->oom = 1;
 }
+
+/* Inline text: a word, after a space if one is due and the paragraph has begun. */
+static void
+tx_word(struct tx *t, const char *s, size_t n)
+{
+	if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
+		tx_add(t, " ", 1);
+	t->space = 0;
+	tx_add(t, s, n);
+}
+
+/* Bytes that end a word in tx_text: white space (1), 0xc2 (2, NBSP's lead byte), NUL (3). */
+static const unsigned char word_end[256] = {
+	3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0,
+	[' '] = 1, [0xc2] = 2,
+};
 
 /* Inline text: white space (NBSP included) collapses to one space. */
 static void
 tx_text(struct tx *t, const char *s)
 {
-	while (*s) {
-		size_t n = strcspn(s, " \t\n\r\f\xc2");
+	const unsigned char *u = (const unsigned char *)s;
 
-		if (n > 0) {
-			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
-				tx_add(t, " ", 1);
-			t->space = 0;
-			tx_add(t, s, n);
-			s += n;
-		} else if ((unsigned char)*s == 0xc2 && (unsigned char)s[1] != 0xa0) {
-			/* Some other two-byte character. */
-			if (t->space && t->para.len > 0 && t->para.data[t->para.len - 1] != '\n')
-				tx_add(t, " ", 1);
-			t->space = 0;
-			tx_add(t, s, s[1] ? 2 : 1);
-			s += s[1] ? 2 : 1;
+	while (*u) {
+		const unsigned char *w = u;
+
+		/*
+		 * A run of words one space apart is added as it is: the
+		 * same as word by word.  0xc2 starts a character unless it
+		 * is NBSP (or the last byte).
+		 */
+		for (;;) {
+			if (word_end[*w] == 0)
+				w++;
+			else if (*w == 0xc2 && w[1] != 0xa0 && w[1] != '\0')
+				w += 2;
+			else if (*w == ' ' && w > u && word_end[w[1]] == 0)
+				w += 2;
+			else
+				break;
+		}
+		if (w > u) {
+			tx_word(t, (const char *)u, w - u);
+			u = w;
+		} else if (*u == 0xc2 && u[1] != 0xa0) {
+			/* A lone lead byte at the end. */
+			tx_word(t, (const char *)u, 1);
+			u++;
 		} else {
 			t->space = 1;
-			s += (unsigned char)*s == 0xc2 ? 2 : 1;
+			u += *u == 0xc2 ? 2 : 1;
 		}
 	}
 }
 
 /* The indentation with the list marker in place of its end, for a first line. */
-static char *
-first_prefix(struct tx *t)
+static void
+first_prefix(struct tx *t, struct buf *b)
 {
 	size_t ml = strlen(t->marker), il = t->indent.len;
 
-	if (ml == 0 || ml > il)
-		return str_ndup(buf_str(&t->indent), il);
-	return str_printf("%.*s%s", (int)(il - ml), buf_str(&t->indent), t->marker);
+	buf_reset(b);
+	if (ml == 0 || ml > il) {
+		if (buf_add(b, buf_str(&t->indent), il) < 0)
+			t->oom = 1;
+	} else if (buf_add(b, buf_str(&t->indent), il - ml) < 0 || buf_add(b, t->marker, ml) < 0) {
+		t->oom = 1;
+	}
 }
 
 static void
@@ -823,9 +1554,8 @@ tx_emit_blank(struct tx *t)
 static void
 tx_flush(struct tx *t)
 {
-	const char *s = buf_str(&t->para);
-	size_t n = t->para.len;
-	char *first;
+	const char *s = buf_str(&t->para), *first;
+	size_t n = t->para.len, flen;
 	int newlines = 0;
 
 	t->space = 0;
@@ -840,28 +1570,25 @@ tx_flush(struct tx *t)
 		return;
 	}
 	tx_emit_blank(t);
-	if ((first = first_prefix(t)) == NULL) {
-		t->oom = 1;
+	first_prefix(t, &t->first);
+	if (t->oom)
 		return;
-	}
+	first = buf_str(&t->first);
+	flen = t->first.len;
 	t->marker[0] = '\0';
 	while (n > 0) {
-		size_t k = strcspn(s, "\n");
+		const char *nl = memchr(s, '\n', n);
+		size_t k = nl != NULL ? (size_t)(nl - s) : n;
 
-		if (k > n)
-			k = n;
 		if (k == 0) {
 			/* At most one empty line from a run of <br>. */
 			if (newlines++ == 0)
 				put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
 		} else {
-			wrap(&t->l, s, k, first, buf_str(&t->indent), t->width);
+			wrap(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len, t->width);
 			newlines = 0;
-			free(first);
-			if ((first = str_dup(buf_str(&t->indent))) == NULL) {
-				t->oom = 1;
-				return;
-			}
+			first = buf_str(&t->indent);
+			flen = t->indent.len;
 		}
 		s += k;
 		n -= k;
@@ -870,7 +1597,6 @@ tx_flush(struct tx *t)
 			n--;
 		}
 	}
-	free(first);
 	buf_reset(&t->para);
 }
 
@@ -884,11 +1610,13 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (buf_adds(b, (const char *)c->content) < 0)
 				t->oom = 1;
-		} else if (is_elem(c, "br")) {
-			if (buf_addc(b, '\n') < 0)
+		} else if (c->type == XML_ELEMENT_NODE) {
+			int flags = doc_flags(t->doc, c);
+
+			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
-		} else if (c->type == XML_ELEMENT_NODE && !(elem_flags(c) & F_DROP)) {
-			pre_text(t, b, c, depth + 1);
+			else if (!(flags & (F_BR | F_DROP)))
+				pre_text(t, b, c, depth + 1);
 		}
 	}
 }
@@ -947,8 +1675,8 @@ same_url(const char *text, const char *url, const char *href)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32];
-	size_t idx;
+	char ref[32], *p = ref + sizeof ref;
+	size_t idx, num;
 
 	for (idx = t->links0; idx < t->links->n; idx++)
 		if (strcmp(t->links->v[idx], url) == 0)
@@ -957,9 +1685,15 @@ tx_ref(struct tx *t, const char *url)
 		t->oom = 1;
 		return;
 	}
-	snprintf(ref, sizeof ref, "[%zu]", (size_t)t->first_ref + idx - t->links0);
+	num = (size_t)t->first_ref + idx - t->links0;
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = '0' + num % 10;
+	while ((num /= 10) > 0);
+	*--p = '[';
 	t->space = t->para.len > 0;
-	tx_text(t, ref);
+	tx_text(t, p);
 }
 
 /*
@@ -970,24 +1704,26 @@ tx_ref(struct tx *t, const char *url)
 static void
 tx_image(struct tx *t, xmlNodePtr n)
 {
-	xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
-	int has_alt = alt != NULL && !str_empty((const char *)alt);
-	char *url = img_url(n, t->base), *mark;
+	xmlChar *tofree;
+	const char *alt = prop(n, "alt", &tofree);
+	int has_alt = alt != NULL && !str_empty(alt);
+	const char *url = node_url(t->doc, n, 1);
 
 	if (url != NULL || has_alt) {
-		mark = has_alt ? str_printf("[image: %s]", (const char *)alt) : str_dup("[image]");
 		t->space = 1;
-		if (mark == NULL)
-			t->oom = 1;
-		else
-			tx_text(t, mark);
-		free(mark);
+		/* Piece by piece is the same as "[image: ALT]" at once. */
+		if (has_alt) {
+			tx_text(t, "[image: ");
+			tx_text(t, alt);
+			tx_text(t, "]");
+		} else {
+			tx_text(t, "[image]");
+		}
 		if (url != NULL && !t->in_link)
 			tx_ref(t, url);
 		t->space = 1;
 	}
-	free(url);
-	xmlFree(alt);
+	xmlFree(tofree);
 }
 
 static void
@@ -1027,7 +1763,7 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 	else
 		strcpy(t->marker, "- ");
 	ml = strlen(t->marker);
-	if (t->indent.len < MAX_INDENT && buf_printf(&t->indent, "%*s", (int)ml, "") < 0)
+	if (t->indent.len < MAX_INDENT && add(&t->indent, "                ", ml) < 0)
 		t->oom = 1;
 	tx_children(t, n, depth + 1);
 	tx_flush(t);
@@ -1040,22 +1776,23 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 static void
 tx_elem(struct tx *t, xmlNodePtr n, int depth)
 {
-	int flags = elem_flags(n);
+	int flags = doc_flags(t->doc, n);
 	size_t old = t->indent.len;
-	xmlChar *v;
+	xmlChar *tofree;
+	const char *v;
 
 	if (flags & F_DROP)
 		return;
-	if (is_elem(n, "br")) {
+	if (flags & F_BR) {
 		tx_add(t, "\n", 1);
 		t->space = 0;
 		return;
 	}
-	if (is_elem(n, "img")) {
+	if (flags & F_IMG) {
 		tx_image(t, n);
 		return;
 	}
-	if (is_elem(n, "li")) {
+	if (flags & F_LI) {
 		tx_list_item(t, n, depth);
 		return;
 	}
@@ -1064,10 +1801,9 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 		t->blank = 1;
 		return;
 	}
-	if (is_elem(n, "a") && !t->in_link) {
-		v = xmlGetProp(n, (const xmlChar *)"href");
-		free(t->link_url);
-		t->link_url = v != NULL ? url_clean((const char *)v, t->base) : NULL;
+	if ((flags & F_A) && !t->in_link) {
+		v = prop(n, "href", &tofree);
+		t->link_url = node_url(t->doc, n, 0);
 		if (t->link_url != NULL) {
 			t->in_link = 1;
 			t->link_broken = 0;
@@ -1075,8 +1811,8 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 		}
 		tx_children(t, n, depth + 1);
 		if (t->link_url != NULL && t->in_link)
-			tx_link_end(t, (const char *)v);
-		xmlFree(v);
+			tx_link_end(t, v);
+		xmlFree(tofree);
 		return;
 	}
 	if (flags & (F_BLOCK | F_LINE)) {
@@ -1093,7 +1829,7 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 	}
 	if (flags & F_LIST) {
 		if (t->nlist < MAX_LISTS)
-			t->list[t->nlist] = is_elem(n, "ol") ? 1 : 0;
+			t->list[t->nlist] = flags & F_OL ? 1 : 0;
 		t->nlist++;
 	}
 	tx_children(t, n, depth + 1);
@@ -1122,7 +1858,7 @@ tx_children(struct tx *t, xmlNodePtr n, int depth)
 }
 
 static int
-text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf *out,
+text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *out,
          struct strv *links, struct err *e)
 {
 	xmlNodePtr body = body_of(doc);
@@ -1130,7 +1866,7 @@ text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf 
 
 	memset(&t, 0, sizeof t);
 	t.l.out = out;
-	t.base = base;
+	t.doc = d;
 	t.width = width;
 	t.links = links;
 	t.links0 = links->n;
@@ -1142,9 +1878,9 @@ text_doc(htmlDocPtr doc, const char *base, int width, int first_ref, struct buf 
 		tx_flush(&t);
 	}
 	buf_free(&t.para);
+	buf_free(&t.first);
 	buf_free(&t.indent);
-	free(t.link_url);
-	if (t.oom || t.l.oom)
+	if (t.oom || t.l.oom || d->oom)
 		return err_oom(e);
 	return 0;
 }
@@ -1153,13 +1889,15 @@ int
 html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
              struct buf *out, struct strv *links, struct err *e)
 {
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	r = text_doc(doc, base, width, first_ref, out, links, e);
+	r = text_doc(doc, &d, width, first_ref, out, links, e);
 	xmlFreeDoc(doc);
+	doc_free(&d);
 	return r;
 }
 
@@ -1167,16 +1905,18 @@ int
 html_render(const char *html, size_t len, const char *base, int width, int first_ref,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
+	struct doc d = {.base = base};
 	int failed, r;
 	htmlDocPtr doc = parse(html, len, e, &failed);
 
 	if (failed)
 		return -1;
-	/* The text first: sanitising changes the tree. */
-	r = text_doc(doc, base, width, first_ref, text_out, links, e);
+	/* The text first: sanitising changes the tree.  Both share u's URLs. */
+	r = text_doc(doc, &d, width, first_ref, text_out, links, e);
 	if (r == 0)
-		r = sanitize_doc(doc, base, html_out, e);
+		r = sanitize_doc(doc, &d, html_out, e);
 	xmlFreeDoc(doc);
+	doc_free(&d);
 	return r;
 }
 

@@ -6,6 +6,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/uri.h>
+
 #include "html.h"
 
 #define BASE "http://ex.org/blog/2024/post.html"
@@ -363,6 +367,82 @@ START_TEST(text_wraps_never_breaking_urls)
 }
 END_TEST
 
+/* What libxml2's own htmlNodeDump writes for the body of html. */
+static char *
+libxml2_dump(const char *html)
+{
+	htmlDocPtr doc = htmlReadMemory(html, (int)strlen(html), NULL, "UTF-8",
+	                                HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	                                HTML_PARSE_NONET | HTML_PARSE_RECOVER);
+	xmlNodePtr body = xmlDocGetRootElement(doc)->children;
+	xmlBufferPtr xb = xmlBufferCreate();
+	char *r;
+
+	while (body != NULL && strcmp((const char *)body->name, "body") != 0)
+		body = body->next;
+	ck_assert_ptr_nonnull(body);
+	for (xmlNodePtr c = body->children; c != NULL; c = c->next)
+		htmlNodeDump(xb, doc, c);
+	r = strdup((const char *)xmlBufferContent(xb));
+	xmlBufferFree(xb);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/*
+ * The sanitiser writes HTML itself: for input it leaves as it is (allowed
+ * elements and attributes, no URLs), byte for byte what htmlNodeDump
+ * writes, for every allowed element in block and inline places.
+ */
+START_TEST(serialiser_matches_libxml2)
+{
+	static const char *const kept[] = {
+		"a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del",
+		"div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+		"h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
+		"span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+		"tr", "u", "ul",
+	};
+	static const char *const shapes[] = {
+		"<div><%1$s%2$s></%1$s><%1$s%2$s>t</%1$s><%1$s%2$s><b>a</b><i>b</i></%1$s><p>x</p></div>",
+		"<%1$s%2$s><div>a</div><div>b</div></%1$s><%1$s%2$s><hr></%1$s><p>t</p><%1$s%2$s>x</%1$s>",
+		"<p>in <%1$s title=\"t\"%2$s>p</%1$s> <%1$s%2$s></%1$s></p><ul><li><%1$s%2$s>l</%1$s></li></ul>",
+		"<table><tr><td><%1$s%2$s><span>s</span><br><em>e</em></%1$s></td></tr></table>",
+		"<pre><%1$s%2$s>a\nb</%1$s><%1$s%2$s><b>c</b><b>d</b></%1$s></pre><%1$s%2$s><p>p</p></%1$s>",
+	};
+	static const char *const texts[] = {
+		"<p title='a \"b\"' alt=\"c 'd' &quot;e&quot;\">q</p><p title=\"&{x}\">b</p>",
+		"<p title=\"&lt;!-- ssi --&gt;\">s</p><p title=\"<!-- raw -->y\">t</p>"
+		"<p title=\"&{open\">u</p><p title>v</p><p title=\"\">w</p>",
+		"<p>ctl \x01\x02\x0b\x1f\x7f cr\r\nlf\ttab &amp;&lt;&gt; \"q\" 'a' caf\xc3\xa9</p>",
+		"<div>\n<p>a</p>\n</div><div><br><br></div><div><hr><hr></div><ol><li><li>x</ol>",
+		"<table width=\"1\"><tr><td colspan=\"2\" rowspan=\"3\" height=\"4\">c</td></tr></table>",
+	};
+	char in[1024];
+
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+			char *ours, *theirs;
+
+			/* An image stays only with a source, and gets the style. */
+			snprintf(in, sizeof in, shapes[k], kept[i], strcmp(kept[i], "img") != 0 ? "" :
+			         " src=\"http://x.org/i.png\" style=\"max-width:100%;height:auto\"");
+			ours = sanitize(in, NULL);
+			theirs = libxml2_dump(in);
+			ck_assert_msg(strcmp(ours, theirs) == 0, "%s:\n%s\n%s", in, ours, theirs);
+			free(ours);
+			free(theirs);
+		}
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		char *ours = sanitize(texts[i], NULL), *theirs = libxml2_dump(texts[i]);
+
+		ck_assert_msg(strcmp(ours, theirs) == 0, "%s:\n%s\n%s", texts[i], ours, theirs);
+		free(ours);
+		free(theirs);
+	}
+}
+END_TEST
+
 /* html_render gives what the two calls give, from one parse. */
 START_TEST(render_matches_separate_calls)
 {
@@ -425,6 +505,37 @@ START_TEST(clean_url)
 }
 END_TEST
 
+/*
+ * Plain absolute URLs skip xmlBuildURI: for these (unchanged by the
+ * cleaning otherwise) the result must be what xmlBuildURI gives.
+ */
+START_TEST(clean_url_matches_libxml2)
+{
+	static const char *const urls[] = {
+		"http://x.org/a", "http://x.org:8080/a?b=c#d", "http://x.org:/a", "http://x.org:x/",
+		"http://1.2.3.4/", "http://1.2.3.4x/", "http://x.org/a#b#c", "http://x.org/a[1]",
+		"http://[::1]/x", "http://u@x.org/", "http://u:p@x.org:1/", "http://x.org/%41%4a",
+		"https://x.org?q", "http://x.org#f", "http://x.org/a?b?c#d?e/f",
+		"http://x.org/!$&'()*+,;=:@", "http://x_y.org/~u/", "http://x.org:99999999/",
+		"http://x.org:123456/", "http://x.org/a#", "http://x.org?a=1", "http://x!y.org/",
+		"http://x.org/a#[b]", "https://EX.ORG/P", "http://-x-/",
+	};
+
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		xmlChar *x = xmlBuildURI((const xmlChar *)urls[i], (const xmlChar *)BASE);
+		char *ours = html_clean_url(urls[i], BASE);
+
+		if (x == NULL)
+			ck_assert_msg(ours == NULL, "%s: %s, libxml2 NULL", urls[i], ours);
+		else
+			ck_assert_msg(ours != NULL && strcmp(ours, (const char *)x) == 0,
+			              "%s: %s, libxml2 %s", urls[i], ours, (const char *)x);
+		free(ours);
+		xmlFree(x);
+	}
+}
+END_TEST
+
 START_TEST(wrap_plain_text)
 {
 	struct buf out = BUF_INIT;
@@ -451,6 +562,56 @@ START_TEST(wrap_plain_text)
 }
 END_TEST
 
+/*
+ * Words one space apart take wrap's fast path, more spaces its word loop:
+ * both must wrap the same, whatever the widths, prefixes and characters.
+ */
+START_TEST(wrap_fast_path_matches_word_loop)
+{
+	static const char *const words[] = {
+		"a", "bb", "ccc", "dddd", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "x\xf0\x9f\x98\x80y",
+		"http://example.org/a-rather-long-url/that/does/not/fit/anywhere", "w0rd", "-",
+	};
+	static const char *const prefixes[] = {"", "> ", "> > > ", "- ", "12. "};
+	unsigned seed = 1;
+
+	for (int round = 0; round < 400; round++) {
+		struct buf one = BUF_INIT, more = BUF_INIT, out1 = BUF_INIT, out2 = BUF_INIT;
+		const char *pre = prefixes[round % 5];
+		int n = 1 + round % 37, width = 1 + round % 41, cols = 0;
+
+		buf_adds(&one, pre);
+		buf_adds(&more, pre);
+		for (int i = 0; i < n; i++) {
+			const char *w;
+
+			seed = seed * 1103515245 + 12345;
+			w = words[(seed >> 16) % (sizeof words / sizeof words[0])];
+			if (i > 0) {
+				buf_adds(&one, " ");
+				buf_adds(&more, (seed >> 8) % 5 == 0 ? "   " : " ");
+			}
+			buf_adds(&one, w);
+			buf_adds(&more, w);
+		}
+		ck_assert_int_eq(text_wrap(buf_str(&one), width, &out1), 0);
+		ck_assert_int_eq(text_wrap(buf_str(&more), width, &out2), 0);
+		/* A line that fits is kept as it is (spaces and all): only longer ones. */
+		for (const char *p = one.data; *p; p++)
+			cols += ((unsigned char)*p & 0xc0) != 0x80;
+		if (cols <= width)
+			ck_assert_str_eq(buf_str(&out1), buf_str(&one));
+		else
+			ck_assert_msg(strcmp(buf_str(&out1), buf_str(&out2)) == 0,
+			              "width %d:\n%s\n--\n%s", width, buf_str(&out1), buf_str(&out2));
+		buf_free(&one);
+		buf_free(&more);
+		buf_free(&out1);
+		buf_free(&out2);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -468,8 +629,11 @@ main(void)
 	tcase_add_test(tc, text_links);
 	tcase_add_test(tc, text_wraps_never_breaking_urls);
 	tcase_add_test(tc, wrap_plain_text);
+	tcase_add_test(tc, wrap_fast_path_matches_word_loop);
 	tcase_add_test(tc, render_matches_separate_calls);
+	tcase_add_test(tc, serialiser_matches_libxml2);
 	tcase_add_test(tc, clean_url);
+	tcase_add_test(tc, clean_url_matches_libxml2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
