@@ -522,6 +522,7 @@ START_TEST(file_strings_and_file_output)
 {
 	/* Several read chunks long, with characters to escape across chunk edges. */
 	size_t big = (200 << 10) + 7, n1, n2, written;
+	struct lazy_probe probe = {0, 0, 0, -1};  /* outlives every render below */
 	char *text = malloc(big);
 	FILE *src, *dst = tmpfile();
 	struct tval *d = tv_map();
@@ -535,8 +536,7 @@ START_TEST(file_strings_and_file_output)
 	ck_assert_int_eq(tv_set(d, "big", tv_str_file(fileno(src), 5, big - 5)), 0);
 	ck_assert_int_eq(tv_set(d, "bigs", tv_strn(text + 5, big - 5)), 0);
 	ck_assert_int_eq(tv_set(d, "nothing", tv_str_file(fileno(src), 0, 0)), 0);
-	ck_assert_int_eq(tv_set(d, "l", tv_lazy_list(3, make_square, &(struct lazy_probe){0, 0, 0, -1},
-	                                             NULL)), 0);
+	ck_assert_int_eq(tv_set(d, "l", tv_lazy_list(3, make_square, &probe, NULL)), 0);
 
 	/* In a buffer, a file-kept string renders as its in-memory twin would. */
 	ck_assert_int_eq(tpl_render_string("{{big}}|{{{big}}}{{#nothing}}X{{/nothing}}", "t", d,
