@@ -33,6 +33,7 @@
 #define MAX_DEPTH 128         /* deeper elements are ignored */
 #define MAX_FIELD (4u << 20)  /* bytes of one captured text */
 #define MAX_ITEMS 100000
+#define MARKER_LINES_MAX 1000000  /* newlines one marker carries (a PI must stay under 10 MB) */
 #define MAX_TAGS  64
 #define MAX_ENCL  16
 #define CHUNK     (256u << 10) /* push-parser chunk */
@@ -637,8 +638,9 @@ struct mender {
 	size_t start;      /* where the text being gathered starts in side */
 	size_t lines;      /* newlines in it */
 	struct buf side;   /* text of markers the walker has not read yet */
-	struct span *span; /* each marker's text in side, by marker id */
-	size_t nspan, cap_span;
+	struct span *span; /* the text in side of markers span_base.. */
+	size_t nspan, cap_span; /* markers made so far (the next id); room in span */
+	size_t span_base;  /* the id of span[0]: markers read are dropped */
 	size_t next;     /* the first marker the walker has not read */
 	size_t side0;    /* side.len when this chunk began */
 	char target[32]; /* the markers' PI target */
@@ -859,13 +861,14 @@ gather(struct mender *m)
 static int
 release(struct mender *m, struct buf *out)
 {
-	char s[32];
+	char s[64];
+	size_t at = m->nspan - m->span_base, lines = m->lines;
 	int err, k;
 
 	if (!m->gathering)
 		return 0;
 	m->gathering = 0;
-	if (m->nspan == m->cap_span) {
+	if (at == m->cap_span) {
 		size_t cap = m->cap_span ? m->cap_span * 2 : 64;
 		struct span *v = realloc(m->span, cap * sizeof *v);
 
@@ -874,11 +877,20 @@ release(struct mender *m, struct buf *out)
 		m->span = v;
 		m->cap_span = cap;
 	}
-	m->span[m->nspan].off = m->start;
-	m->span[m->nspan].len = m->side.len - m->start;
+	m->span[at].off = m->start;
+	m->span[at].len = m->side.len - m->start;
 	k = snprintf(s, sizeof s, "<?%s %zu", m->target, m->nspan++);
+	if (k < 0 || (size_t)k >= sizeof s)
+		return -1;
 	err = put(out, s, (size_t)k);
-	for (size_t i = 0; i < m->lines; i++)
+	/*
+	 * The marker keeps the text's lines, so libxml2's line numbers stay
+	 * true; but a PI over 10 MB is an error to it (no XML_PARSE_HUGE): past
+	 * a million lines in one text, later line numbers run short instead.
+	 */
+	if (lines > MARKER_LINES_MAX)
+		lines = MARKER_LINES_MAX;
+	for (size_t i = 0; i < lines; i++)
 		err |= put(out, "\n", 1);
 	return err | put(out, "?>", 2);
 }
@@ -1104,27 +1116,30 @@ mend_some(struct mender *m, struct buf *out, size_t limit)
 static void
 side_trim(struct mender *m)
 {
-	size_t from = m->next < m->nspan ? m->span[m->next].off : m->side.len;
+	size_t read = m->next - m->span_base, left = m->nspan - m->next;
+	size_t from = left > 0 ? m->span[read].off : m->side.len;
 
+	/* Markers read are gone for good: a feed of a million texts keeps few. */
+	memmove(m->span, m->span + read, left * sizeof *m->span);
+	m->span_base = m->next;
 	if (from == 0)
 		return;
 	memmove(m->side.data, m->side.data + from, m->side.len - from);
 	m->side.len -= from;
-	for (size_t i = m->next; i < m->nspan; i++)
+	for (size_t i = 0; i < left; i++)
 		m->span[i].off -= from;
 }
 
 static void
 mender_init(struct mender *m, const char *doc, size_t n)
 {
-	/* a nonce a feed cannot guess: where this parse's data and mender live */
-	uintptr_t seed[3] = {(uintptr_t)m, (uintptr_t)doc, (uintptr_t)n};
+	char nonce[17];
 
 	memset(m, 0, sizeof *m);
 	m->p = doc;
 	m->n = n;
-	snprintf(m->target, sizeof m->target, "tidings%016llx",
-	         (unsigned long long)hash64(seed, sizeof seed));
+	random_hex(nonce, 8);  /* a feed cannot guess it, so cannot forge a marker */
+	snprintf(m->target, sizeof m->target, "tidings%s", nonce);
 	while (m->i < n && isspace((unsigned char)doc[m->i]))
 		m->i++; /* blank lines before the XML declaration */
 }
@@ -2313,6 +2328,7 @@ on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 	if (end == (const char *)data || id < m->next || id >= m->nspan)
 		return;
 	m->next = id + 1;
+	id -= m->span_base;
 	if (m->span[id].len > 0)
 		on_text(w, (const xmlChar *)m->side.data + m->span[id].off, (int)m->span[id].len);
 }

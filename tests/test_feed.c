@@ -765,6 +765,30 @@ START_TEST(pack_and_release)
 }
 END_TEST
 
+/* Texts the mender moves aside, past 100,000 of them and past a million lines in one. */
+START_TEST(many_and_long_side_texts)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title>"
+	             "<guid>a</guid><description>");
+	for (int i = 0; i < 100010; i++)
+		buf_adds(&b, "\xc3\xa9<b/>");  /* each text with a non-ASCII byte is a marker */
+	buf_adds(&b, "</description></item><item><title>b \xc3\xa9</title><guid>b</guid>"
+	             "<description>x &amp; y");
+	for (int i = 0; i < 1200000; i++)
+		buf_addc(&b, '\n');
+	buf_adds(&b, "end</description></item><item><title>c</title><guid>c</guid></item>"
+	             "</channel></rss>");
+	ck_assert_int_eq(feed_parse(b.data, b.len, NULL, &f, &e), 0);
+	ck_assert_ptr_null(f.warning);
+	ck_assert_uint_eq(f.nitems, 3);
+	ck_assert_str_eq(f.items[1].title, "b \xc3\xa9");
+	ck_assert_str_eq(f.items[2].title, "c");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(seed_feed)
 {
 	struct buf b = BUF_INIT;
@@ -904,6 +928,7 @@ main(void)
 	tcase_add_test(tc, nested_items_are_items);
 	tcase_add_test(tc, seed_feed);
 	tcase_add_test(tc, pack_and_release);
+	tcase_add_test(tc, many_and_long_side_texts);
 	tcase_add_test(tc, json_feed);
 	tcase_add_test(tc, json_not_a_feed);
 	suite_add_tcase(s, tc);
