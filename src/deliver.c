@@ -255,7 +255,7 @@ msg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
 		return (ssize_t)want;
 	}
 	do
-		got = pread(fileno(m->file), buf, want, (off_t)*pos);
+		got = pread(fileno(m->file), buf, want, m->offset + (off_t)*pos);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return err_set(e, EX_IOERR, "cannot read the message: %s",

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "util.h"
@@ -30,7 +31,8 @@ struct outmsg {
 	enum delivery_status status; /* set by deliver() */
 	enum delivery_status refused;/* ACCEPTED, but some recipients refused it: how */
 	char detail[512];            /* the server's words or the error, when not accepted */
-	FILE *file;   /* when data is NULL: the message is the first len bytes of this file (read with pread/fseeko from offset 0; never loaded whole) */
+	FILE *file;   /* when data is NULL: the message is len bytes of this file from offset (read with pread; never loaded whole) */
+	off_t offset;
 };
 
 /*

@@ -207,7 +207,8 @@ struct render_cache {
 	FILE *spool;
 	off_t end;                 /* bytes written to the spool */
 	int unflushed;             /* written since the last fflush: pread would miss it */
-	int broken;                /* a write failed: offsets past it are not to be trusted */
+	int broken;                /* errno of a failed write: the spool is not to be trusted */
+	const char *dir;           /* where the spool is, for errors */
 	struct buf raw;            /* a stashed item's content, read back */
 	pthread_mutex_t lock;      /* parse threads prerender and stash at once */
 };
@@ -227,6 +228,7 @@ render_cache_new(struct render_cache **out, struct err *e)
 	if (c == NULL)
 		return err_oom(e);
 	pthread_mutex_init(&c->lock, NULL);
+	c->dir = temp_dir();
 	if ((c->spool = temp_file("rendered items", e)) == NULL)
 		return -1;
 	return 0;
@@ -277,11 +279,13 @@ cache_grow(struct render_cache *c)
 static int
 spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
 {
-	if (c->broken || (n > 0 && fwrite(p, 1, n, c->spool) != n)) {
-		c->broken = 1;
-		return err_set(e, EX_IOERR, "temporary file for rendered items: %s",
-		               errno ? strerror(errno) : "write failed");
+	if (!c->broken && n > 0 && fwrite(p, 1, n, c->spool) != n) {
+		/* Kept: later calls, other threads' too, must tell the same reason. */
+		c->broken = errno ? errno : EIO;
 	}
+	if (c->broken)
+		return err_set(e, EX_IOERR, "%s: cannot write the rendered items: %s", c->dir,
+		               strerror(c->broken));
 	c->end += (off_t)n;
 	c->unflushed = 1;
 	return 0;
@@ -440,7 +444,8 @@ static int
 spool_flush(struct render_cache *c, struct err *e)
 {
 	if (c->unflushed && fflush(c->spool) != 0)
-		return err_set(e, EX_IOERR, "temporary file for rendered items: %s", strerror(errno));
+		return err_set(e, EX_IOERR, "%s: cannot write the rendered items: %s", c->dir,
+		               strerror(errno));
 	c->unflushed = 0;
 	return 0;
 }
@@ -456,7 +461,7 @@ render_stashed(struct render_cache *c, struct rendered *r, const struct feed_con
 	if (buf_grow(&c->raw, r->len) < 0)
 		return err_oom(e);
 	if (pread(fileno(c->spool), c->raw.data, r->len, r->off) != (ssize_t)r->len)
-		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
+		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
 	c->raw.len = r->len;
 	c->raw.data[c->raw.len] = '\0';
 	return prerender_from(c, r->item, c->raw.data, c->raw.len, fc, e);
@@ -484,7 +489,7 @@ links_value(struct tval *m, const struct render_cache *c, const struct rendered 
             struct err *e)
 {
 	struct tval *list = tv_list();
-	char *all = malloc(r->links_len + 1);
+	char *all = malloc((size_t)r->links_len + 1);
 	long long n = 0;
 	int rc = -1;
 
@@ -496,7 +501,7 @@ links_value(struct tval *m, const struct render_cache *c, const struct rendered 
 	    pread(fileno(c->spool), all, r->links_len, links_off(r)) !=
 	        (ssize_t)r->links_len) {
 		free(all);
-		return err_set(e, EX_IOERR, "temporary file for rendered items: cannot read back");
+		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
 	}
 	for (size_t at = 0; at < r->links_len; at += strlen(all + at) + 1) {
 		struct tval *l = tv_map();
@@ -748,7 +753,8 @@ render_part(struct tpl *t, const struct tval *root, enum escape_mode mode, const
 	if (tpl_render_file(t, root, mode, *fp, len, e) < 0)
 		return -1;
 	if (fflush(*fp) != 0 || fseeko(*fp, 0, SEEK_SET) != 0)
-		return err_set(e, EX_IOERR, "temporary file for the %s: %s", what, strerror(errno));
+		return err_set(e, EX_IOERR, "%s: cannot write the %s: %s", temp_dir(), what,
+		               strerror(errno));
 	return 0;
 }
 

@@ -22,7 +22,7 @@ struct handoff;
 int handoff_start(struct handoff **out, size_t depth, size_t nworkers, fetch_done_fn done,
                   void *arg, struct err *e);
 void handoff_result(const struct fetch_request *req, struct fetch_result *res, void *handoff);
-/* Let the worker finish the queue, then stop it and free everything. */
+/* Let the workers finish the queue, then stop them and free everything. */
 void handoff_finish(struct handoff *h);
 
 #endif

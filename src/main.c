@@ -6,6 +6,7 @@
  * reported in one line with a hint.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,8 @@ main(int argc, char **argv)
 
 	/* Before any second thread: libxml2 2.9 sets itself up on first use, racily. */
 	xmlInitParser();
+	/* Past a file-size limit, a write should fail with EFBIG and be reported, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	rc = parse_options(argc, argv, &c, &seen, &want_help);
 	if (rc >= 0)
 		goto out;

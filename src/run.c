@@ -42,6 +42,8 @@ struct feed_run {
 	struct feed parsed;
 	int wanted;               /* some selected subscription reads it */
 	int unconditional;        /* fetch without validators */
+	char *sent_etag;          /* the validators asked with: copies, since a parse */
+	char *sent_last_modified; /* thread may replace the state's while this waits */
 	char *new_etag;           /* validators to store once its items are safe */
 	char *new_last_modified;
 	time_t prev_last_fetch;   /* restored while its items are pending (interval) */
@@ -56,6 +58,8 @@ struct run {
 	struct state_lock *lock;
 	struct digest_templates *tpl;
 	struct render_cache *cache;
+	FILE *digests;            /* every digest's message, one after the other */
+	off_t digests_end;
 	struct feed_run *feeds;
 	struct source *sources;   /* per feed, contiguous for select */
 	int *sub_selected;        /* per subscription */
@@ -421,7 +425,7 @@ due(struct run *r, const struct feed_run *fr)
 	return 0;
 }
 
-static void
+static int
 request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 {
 	const struct feed_state *fs = state_feed(r->st, fr->src->conf->url, 0);
@@ -432,10 +436,16 @@ request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 	q->insecure = fr->src->conf->insecure;
 	q->allow_file = is_file_url(q->url);
 	q->userdata = fr;
-	if (fs != NULL && !fr->unconditional) {
-		q->etag = fs->etag;
-		q->last_modified = fs->last_modified;
-	}
+	if (fs == NULL || fr->unconditional)
+		return 0;
+	/* Two feeds may share a URL: the first one's result replaces these in the state. */
+	fr->sent_etag = str_dup(fs->etag);
+	fr->sent_last_modified = str_dup(fs->last_modified);
+	if ((fs->etag && !fr->sent_etag) || (fs->last_modified && !fr->sent_last_modified))
+		return -1;
+	q->etag = fr->sent_etag;
+	q->last_modified = fr->sent_last_modified;
+	return 0;
 }
 
 static size_t
@@ -465,8 +475,11 @@ fetch_feeds(struct run *r, struct err *e)
 	if (reqs == NULL)
 		return err_oom(e);
 	for (size_t f = 0; f < r->cfg.nfeeds; f++)
-		if (r->feeds[f].wanted && due(r, &r->feeds[f]))
-			request_for(r, &r->feeds[f], &reqs[n++]);
+		if (r->feeds[f].wanted && due(r, &r->feeds[f]) &&
+		    request_for(r, &r->feeds[f], &reqs[n++]) < 0) {
+			free(reqs);
+			return err_oom(e);
+		}
 	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
 	r->nrequests = n;
 	/*
@@ -512,7 +525,8 @@ note_present_items(struct run *r, struct err *e)
 struct sub_run {
 	const struct sub_conf *sub;
 	struct picks picks;
-	FILE *message;                /* a temporary file; NULL: no digest */
+	int has_message;              /* a digest is in run.digests */
+	off_t message_off;
 	size_t message_len;
 	FILE *html;                   /* preview --html: the HTML part */
 	size_t html_len;
@@ -554,14 +568,17 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	};
 
 	list_id(r, sr->sub, lid, sizeof lid);
-	if ((sr->message = temp_file("digest", e)) == NULL)
+	/* One file for all digests: a thousand subscriptions must not take a thousand descriptors. */
+	if (r->digests == NULL && (r->digests = temp_file("digests", e)) == NULL)
 		return -1;
-	if (message_write(&m, sr->message, &sr->message_len, sr->message_id,
-	                  sizeof sr->message_id, e) < 0) {
-		fclose(sr->message);
-		sr->message = NULL;
-		return -1;
-	}
+	if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0)
+		return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(), strerror(errno));
+	if (message_write(&m, r->digests, &sr->message_len, sr->message_id, sizeof sr->message_id,
+	                  e) < 0)
+		return err_prefix(e, "%s", temp_dir());
+	sr->has_message = 1;
+	sr->message_off = r->digests_end;
+	r->digests_end += (off_t)sr->message_len;
 	if (r->mode.preview) {  /* --html writes the HTML part out */
 		sr->html = d->html;
 		sr->html_len = d->html_len;
@@ -608,8 +625,8 @@ write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
 
 	if (fp == NULL)
 		return err_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
-	bad = r->cli->html_out ? file_copy(sr->html, sr->html_len, fp) != 0
-	                       : file_copy(sr->message, sr->message_len, fp) != 0;
+	bad = r->cli->html_out ? file_copy(sr->html, 0, sr->html_len, fp) != 0
+	                       : file_copy(r->digests, sr->message_off, sr->message_len, fp) != 0;
 	bad |= fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0;
 	if (bad)
 		return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
@@ -655,9 +672,10 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 		            : err_oom(e);
 	}
 	for (size_t i = 0; i < nsubs; i++)
-		if (subs[i].message != NULL)
+		if (subs[i].has_message)
 			msgs[n++] = (struct outmsg){.len = subs[i].message_len,
-			                            .file = subs[i].message,
+			                            .file = r->digests,
+			                            .offset = subs[i].message_off,
 			                            .envelope_from = from,
 			                            .rcpt = subs[i].rcpt,
 			                            .nrcpt = subs[i].nrcpt};
@@ -666,7 +684,7 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 	if (n)
 		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
 	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
-		if (subs[i].message != NULL) {
+		if (subs[i].has_message) {
 			report_delivery(r, &subs[i], &msgs[k]);
 			k++;
 		}
@@ -708,7 +726,7 @@ touch_if_read(struct run *r, const struct sub_conf *sub)
 static int
 items_pending(const struct sub_run *sr)
 {
-	return (sr->message != NULL && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
+	return (sr->has_message && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
 }
 
 /*
@@ -777,7 +795,7 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
 		if (build_digest(r, sr, e) < 0)
 			return -1;
-		if (r->mode.preview && sr->message != NULL)
+		if (r->mode.preview && sr->has_message)
 			break;
 	}
 	return 0;
@@ -788,8 +806,6 @@ free_subs(struct sub_run *subs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		picks_free(&subs[i].picks);
-		if (subs[i].message != NULL)
-			fclose(subs[i].message);
 		if (subs[i].html != NULL)
 			fclose(subs[i].html);
 	}
@@ -827,7 +843,7 @@ pipeline(struct run *r, struct err *e)
 	if (rc == 0)
 		keep_what_recording_needs(r);
 	if (rc == 0 && r->mode.preview) {
-		if (nsubs && subs[nsubs - 1].message != NULL)
+		if (nsubs && subs[nsubs - 1].has_message)
 			rc = write_preview(r, &subs[nsubs - 1], e);
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");
@@ -848,6 +864,8 @@ teardown(struct run *r)
 	for (size_t f = 0; r->feeds && f < r->cfg.nfeeds; f++) {
 		if (r->sources != NULL && r->sources[f].feed != NULL)
 			feed_free(&r->feeds[f].parsed);
+		free(r->feeds[f].sent_etag);
+		free(r->feeds[f].sent_last_modified);
 		free(r->feeds[f].new_etag);
 		free(r->feeds[f].new_last_modified);
 	}
@@ -856,6 +874,8 @@ teardown(struct run *r)
 	free(r->sub_selected);
 	digest_templates_free(r->tpl);
 	render_cache_free(r->cache);
+	if (r->digests != NULL)
+		fclose(r->digests);
 	state_free(r->st);
 	if (r->lock)
 		state_unlock(r->lock);

@@ -429,16 +429,22 @@ hash64_str(const char *s)
 	return hash64(s, strlen(s));
 }
 
+const char *
+temp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "/tmp";
+}
+
 FILE *
 temp_file(const char *what, struct err *e)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = temp_dir();
 	char *path;
 	FILE *fp = NULL;
 	int fd;
 
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
 	if ((path = str_printf("%s/tidings-%s.XXXXXX", dir, what)) == NULL) {
 		err_oom(e);
 		return NULL;
@@ -458,16 +464,16 @@ temp_file(const char *what, struct err *e)
 }
 
 int
-file_copy(FILE *fp, size_t n, FILE *out)
+file_copy(FILE *fp, off_t off, size_t n, FILE *out)
 {
 	char chunk[1 << 16];
-	off_t at = 0;
+	size_t at = 0;
 
 	if (fflush(fp) != 0)
 		return -1;
-	while ((size_t)at < n) {
-		size_t want = n - (size_t)at < sizeof chunk ? n - (size_t)at : sizeof chunk;
-		ssize_t got = pread(fileno(fp), chunk, want, at);
+	while (at < n) {
+		size_t want = n - at < sizeof chunk ? n - at : sizeof chunk;
+		ssize_t got = pread(fileno(fp), chunk, want, off + (off_t)at);
 
 		if (got <= 0) {
 			if (got == 0)
@@ -476,7 +482,7 @@ file_copy(FILE *fp, size_t n, FILE *out)
 		}
 		if (fwrite(chunk, 1, (size_t)got, out) != (size_t)got)
 			return -1;
-		at += got;
+		at += (size_t)got;
 	}
 	return 0;
 }

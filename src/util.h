@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define ERR_MSG_MAX 512
 
@@ -76,8 +77,9 @@ char *path_dir(const char *path);
  * what names it in errors.
  */
 FILE *temp_file(const char *what, struct err *e);
-/* Copy fp's first n bytes (from offset 0) to out.  -1 with errno set. */
-int file_copy(FILE *fp, size_t n, FILE *out);
+const char *temp_dir(void);  /* $TMPDIR, else /tmp */
+/* Copy n bytes of fp from offset off to out.  -1 with errno set. */
+int file_copy(FILE *fp, off_t off, size_t n, FILE *out);
 /* 2 * nbytes random hex digits and a NUL into dst (nbytes <= 32). */
 void random_hex(char *dst, size_t nbytes);
 
