@@ -1120,7 +1120,8 @@ side_trim(struct mender *m)
 	size_t from = left > 0 ? m->span[read].off : m->side.len;
 
 	/* Markers read are gone for good: a feed of a million texts keeps few. */
-	memmove(m->span, m->span + read, left * sizeof *m->span);
+	if (read > 0 && left > 0)
+		memmove(m->span, m->span + read, left * sizeof *m->span);
 	m->span_base = m->next;
 	if (from == 0)
 		return;

@@ -614,6 +614,39 @@ def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
     assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {1, 2, 3, 4, 5}
 
 
+def test_many_subscriptions_need_few_file_descriptors(t):
+    """All digests of a run share one temporary file: 120 subscriptions
+    under a limit of 48 open files all get their digest."""
+    import resource
+    url = setup_feed(t)
+    t.config({"f": url}, {f"s{i}": {} for i in range(120)})
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+    r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=limit)
+    assert r.returncode == 0, r.stderr.decode()
+    msgs = t.mbox()
+    assert len(msgs) == 120 and all(items_in_message(m) == {1, 2, 3, 4, 5} for m in msgs)
+
+
+def test_file_size_limit_is_an_error_line_not_a_kill(t):
+    """Past RLIMIT_FSIZE a write fails (SIGXFSZ is ignored): one line naming
+    the folder and the cause, exit 74, nothing recorded."""
+    import resource
+    t.serve("/feed.xml", feed_xml(range(1, 400)))
+    t.config({"f": t.http.url("/feed.xml")}, {"all": {"max-items": "0"}})
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+    r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=limit)
+    err = r.stderr.decode()
+    assert r.returncode == 74, (r.returncode, err)
+    assert err.count("\n") == 1 and "File too large" in err and "/" in err, err
+    assert recorded(t) == set()
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
 def test_stale_temp_file_of_a_crashed_save_is_removed(t):
     t.serve("/feed.xml", feed_xml(range(1, 3)))
     t.config({"f": t.http.url("/feed.xml")}, {"all": {}})

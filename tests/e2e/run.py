@@ -239,6 +239,23 @@ def test_item_shown_in_full_after_the_cap_is_rendered_from_its_stash(t):
         assert f"item x-{n}" not in text
 
 
+def test_two_feeds_with_one_url_poll_safely(t):
+    """Two feeds may name one URL: each asks with its own validators (one's
+    answer replaces them in the state while the other waits its turn)."""
+    url = t.serve("/feed.xml", seed_bytes())
+    other = t.serve("/other.xml", numbered_feed("o", range(1, 4)))
+    feeds = {"a": url, "c": other, "d": (other, {}), "b": url}
+    t.config(feeds, {"all": {}}, extra="fetch {\n  parallel = 1\n}")
+    t.run("run")
+    heads = headings(parts(t.mbox()[0])[0])
+    assert len(heads) == len(TITLES) + 3, heads   # each item once, though read twice
+    assert {h for h in heads if h.startswith("item o-")} == {"item o-1", "item o-2", "item o-3"}
+    t.serve("/feed.xml", seed_bytes())
+    t.run("run")
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
 def test_unknown_subscription_is_a_usage_error(t):
     url = t.serve("/feed.xml", seed_bytes())
     t.config({"inodes": url}, {"all": {}})
