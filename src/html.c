@@ -634,14 +634,12 @@ tracker_host(const char *url)
 
 /* ---- one document's URLs ---- */
 
-#define ELCACHE 64      /* 1 << 6: the top 6 bits of the hash */
 
 /*
  * What the two renderings of one document share.  Its base made ready
  * once, and each link's and image's URL cleaned once for both parts: a
  * node's cleaned URL is kept in its _private (url_none when it has none),
- * the strings here.  And element flags by name: the names are interned in
- * the document's dictionary, so a pointer stands for a name.
+ * the strings here.
  */
 struct doc {
 	const char *base;
@@ -650,22 +648,17 @@ struct doc {
 	char **v;
 	size_t n, cap;
 	int oom;
-	const xmlChar *el_name[ELCACHE];
-	int el_flags[ELCACHE];
 };
 
-/* elem_flags through the document's cache (a NULL name has flags 0, as there). */
+/*
+ * An element's flags.  (A cache keyed on the name's pointer did not work:
+ * htmlReadMemory gives every element its own copy of its name.)
+ */
 static int
 doc_flags(struct doc *d, const xmlNode *n)
 {
-	/* Names a few bytes apart in the dictionary's pool must spread: multiply. */
-	size_t h = (size_t)(((uint64_t)(uintptr_t)n->name * 0x9e3779b97f4a7c15ULL) >> 58);
-
-	if (d->el_name[h] != n->name) {
-		d->el_name[h] = n->name;
-		d->el_flags[h] = elem_flags(n);
-	}
-	return d->el_flags[h];
+	(void)d;
+	return elem_flags(n);
 }
 
 static const char url_none[] = "";
@@ -934,7 +927,6 @@ ser_escape(struct ser *s, const char *p, int attr)
 
 	for (;;) {
 		const unsigned char *run = u;
-		const char *end;
 
 		for (;;) {
 			while (SWAR && stop - u >= 8) {
@@ -955,17 +947,11 @@ ser_escape(struct ser *s, const char *p, int attr)
 			ser_add(s, (const char *)run, u - run);
 		if (u == stop)
 			return;
-		if (attr && *u == '<' && u[1] == '!' && u[2] == '-' && u[3] == '-' &&
-		    (end = strstr((const char *)u, "-->")) != NULL) {
-			ser_add(s, (const char *)u, end + 3 - (const char *)u);
-			u = (const unsigned char *)end + 3;
-			continue;
-		}
-		if (attr && *u == '&' && u[1] == '{' && (end = strchr((const char *)u, '}')) != NULL) {
-			ser_add(s, (const char *)u, end + 1 - (const char *)u);
-			u = (const unsigned char *)end + 1;
-			continue;
-		}
+		/*
+		 * libxml2's serialiser leaves "<!--...-->" and "&{...}" in attribute
+		 * values as they are (SSI and old JavaScript entities); feed text
+		 * must not reach the mail as markup, so ours escapes them too.
+		 */
 		if (*u == '<')
 			ser_add(s, "&lt;", 4);
 		else if (*u == '>')
