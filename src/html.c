@@ -650,17 +650,6 @@ struct doc {
 	int oom;
 };
 
-/*
- * An element's flags.  (A cache keyed on the name's pointer did not work:
- * htmlReadMemory gives every element its own copy of its name.)
- */
-static int
-doc_flags(struct doc *d, const xmlNode *n)
-{
-	(void)d;
-	return elem_flags(n);
-}
-
 static const char url_none[] = "";
 
 static void
@@ -844,7 +833,7 @@ san_node(xmlNodePtr n, struct doc *d, int depth)
 	if (n->type == XML_TEXT_NODE)
 		return;
 	if (n->type != XML_ELEMENT_NODE || depth > MAX_DEPTH ||
-	    ((flags = doc_flags(d, n)) & F_DROP)) {
+	    ((flags = elem_flags(n)) & F_DROP)) {
 		drop(n);
 		return;
 	}
@@ -1102,7 +1091,7 @@ ser_node(struct ser *s, const xmlNode *n)
 	}
 	if (n->type != XML_ELEMENT_NODE)
 		return;
-	flags = doc_flags(s->doc, n);
+	flags = elem_flags(n);
 	nlen = strlen(name);
 	ser_add(s, "<", 1);
 	ser_add(s, name, nlen);
@@ -1597,7 +1586,7 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 			if (buf_adds(b, (const char *)c->content) < 0)
 				t->oom = 1;
 		} else if (c->type == XML_ELEMENT_NODE) {
-			int flags = doc_flags(t->doc, c);
+			int flags = elem_flags(c);
 
 			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
@@ -1762,7 +1751,7 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 static void
 tx_elem(struct tx *t, xmlNodePtr n, int depth)
 {
-	int flags = doc_flags(t->doc, n);
+	int flags = elem_flags(n);
 	size_t old = t->indent.len;
 	xmlChar *tofree;
 	const char *v;
