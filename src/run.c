@@ -469,7 +469,7 @@ fetch_feeds(struct run *r, struct err *e)
 		.user_agent = r->cfg.fetch.user_agent,
 	};
 	struct handoff *h = NULL;
-	size_t n = 0;
+	size_t n = 0, threads = parse_threads();
 	int rc;
 
 	if (reqs == NULL)
@@ -487,7 +487,7 @@ fetch_feeds(struct run *r, struct err *e)
 	 * parsing and rendering cost more than downloading.  A few waiting
 	 * bodies keep them busy; more would only cost memory.
 	 */
-	rc = n ? handoff_start(&h, parse_threads() + 1, parse_threads(), on_fetched, r, e) : 0;
+	rc = n ? handoff_start(&h, threads + 1, threads, on_fetched, r, e) : 0;
 	if (rc == 0 && n)
 		rc = fetch_all(reqs, n, &opt, handoff_result, h, e);
 	handoff_finish(h);
@@ -525,8 +525,7 @@ note_present_items(struct run *r, struct err *e)
 struct sub_run {
 	const struct sub_conf *sub;
 	struct picks picks;
-	int has_message;              /* a digest is in run.digests */
-	off_t message_off;
+	off_t message_off;            /* its digest in run.digests; 0 bytes: none */
 	size_t message_len;
 	FILE *html;                   /* preview --html: the HTML part */
 	size_t html_len;
@@ -555,6 +554,7 @@ static int
 build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct err *e)
 {
 	char lid[256];
+	size_t len;
 	struct message_spec m = {
 		.from = r->cfg.from,
 		.to = sr->rcpt,
@@ -573,12 +573,11 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 		return -1;
 	if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0)
 		return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(), strerror(errno));
-	if (message_write(&m, r->digests, &sr->message_len, sr->message_id, sizeof sr->message_id,
-	                  e) < 0)
+	if (message_write(&m, r->digests, &len, sr->message_id, sizeof sr->message_id, e) < 0)
 		return err_prefix(e, "%s", temp_dir());
-	sr->has_message = 1;
 	sr->message_off = r->digests_end;
-	r->digests_end += (off_t)sr->message_len;
+	sr->message_len = len;
+	r->digests_end += (off_t)len;
 	if (r->mode.preview) {  /* --html writes the HTML part out */
 		sr->html = d->html;
 		sr->html_len = d->html_len;
@@ -672,7 +671,7 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 		            : err_oom(e);
 	}
 	for (size_t i = 0; i < nsubs; i++)
-		if (subs[i].has_message)
+		if (subs[i].message_len > 0)
 			msgs[n++] = (struct outmsg){.len = subs[i].message_len,
 			                            .file = r->digests,
 			                            .offset = subs[i].message_off,
@@ -684,7 +683,7 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 	if (n)
 		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
 	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
-		if (subs[i].has_message) {
+		if (subs[i].message_len > 0) {
 			report_delivery(r, &subs[i], &msgs[k]);
 			k++;
 		}
@@ -726,7 +725,7 @@ touch_if_read(struct run *r, const struct sub_conf *sub)
 static int
 items_pending(const struct sub_run *sr)
 {
-	return (sr->has_message && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
+	return (sr->message_len > 0 && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
 }
 
 /*
@@ -795,7 +794,7 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
 		if (build_digest(r, sr, e) < 0)
 			return -1;
-		if (r->mode.preview && sr->has_message)
+		if (r->mode.preview && sr->message_len > 0)
 			break;
 	}
 	return 0;
@@ -843,7 +842,7 @@ pipeline(struct run *r, struct err *e)
 	if (rc == 0)
 		keep_what_recording_needs(r);
 	if (rc == 0 && r->mode.preview) {
-		if (nsubs && subs[nsubs - 1].has_message)
+		if (nsubs && subs[nsubs - 1].message_len > 0)
 			rc = write_preview(r, &subs[nsubs - 1], e);
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");
