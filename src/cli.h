@@ -21,6 +21,7 @@ struct cli {
 	time_t since;
 	const char *to;           /* --to */
 	const char *html_out;     /* preview --html FILE */
+	const char *feed;         /* catch-up --feed NAME */
 	struct strv subs;         /* -S (repeatable) and positional SUB */
 	int argc;                 /* operands after the command name */
 	char **argv;

@@ -1182,6 +1182,7 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 	f->parallel = (int)get_int(&x, "parallel", 1, 1000);
 	f->per_host = (int)get_int(&x, "per-host", 1, 1000);
 	f->report_after = (int)get_int(&x, "report-after", 1, 1000000);
+	f->max_pages = (int)get_int(&x, "max-pages", 0, 10000);
 	ms = cfg_getstr(x.sec, "max-size");
 	if (config_parse_size(ms, &f->max_size) < 0 || f->max_size == 0)
 		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
@@ -1527,6 +1528,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                          CFG_STR("max-size", "10M", CFGF_NONE),
 	                          CFG_STR("user-agent", NULL, CFGF_NONE),
 	                          CFG_INT("report-after", 3, CFGF_NONE),
+	                          CFG_INT("max-pages", 50, CFGF_NONE),
 	                          CFG_END()};
 	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
 	                         CFG_INT("port", 587, CFGF_NONE),

@@ -67,6 +67,7 @@ struct fetch_conf {
 	size_t max_size;
 	char *user_agent;
 	int report_after;
+	int max_pages;          /* --since: older pages per feed at most (0: never page) */
 };
 
 enum deliver_kind { DELIVER_SMTP, DELIVER_MBOX, DELIVER_MAILDIR, DELIVER_STDOUT };

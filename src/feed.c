@@ -1207,6 +1207,7 @@ enum field {
 	FL_ATOMCAT,
 	FL_ENCLOSURE,
 	FL_KEYWORDS,
+	FL_GENERATOR,
 };
 
 /* Children of an item (or entry), and of the channel (or feed). */
@@ -1240,6 +1241,7 @@ static const struct fieldname feed_fields[] = {
 	{F_RSS, "lastBuildDate", FL_UPDATED}, {F_RSS, "pubDate", FL_PUBLISHED},
 	{F_DC, "date", FL_UPDATED}, {F_ATOM, "updated", FL_UPDATED},
 	{F_ATOM, "modified", FL_UPDATED},
+	{F_RSS, "generator", FL_GENERATOR}, {F_ATOM, "generator", FL_GENERATOR},
 };
 /* clang-format on */
 
@@ -1925,6 +1927,10 @@ store(struct walk *w, enum field f, char *s, const char *base)
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
 		return set_once(&d->it.author, v);
+	case FL_GENERATOR:
+		if ((v = as_word(s, &nomem)) == NULL)
+			return nomem ? -1 : 0;
+		return set_once(&w->f->generator, v);
 	default: free(s); return 0;
 	}
 }
@@ -2101,7 +2107,11 @@ atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int fe
 
 	if (href == NULL)
 		goto out;
-	if (rel == NULL || strcmp(rel, "alternate") == 0) {
+	if (feed && rel != NULL && (strcmp(rel, "next") == 0 || strcmp(rel, "prev-archive") == 0)) {
+		dst = rel[0] == 'n' ? &w->f->next : &w->f->prev_archive;
+		if (*dst == NULL && (*dst = resolve(href, base)) == NULL)
+			oom(w);
+	} else if (rel == NULL || strcmp(rel, "alternate") == 0) {
 		if (*dst == NULL && (type == NULL || strstr(type, "html") != NULL)) {
 			if ((*dst = resolve(href, base)) == NULL)
 				oom(w);
@@ -2862,7 +2872,8 @@ json_feed(const char *data, size_t len, const char *url, struct feed *f, struct 
 	}
 	if ((f->format = str_dup("json11")) == NULL ||
 	    ((s = jstr(&top, "title")) && (f->title = str_dup(s)) == NULL) ||
-	    ((s = jstr(&top, "home_page_url")) && (f->link = resolve(s, url)) == NULL))
+	    ((s = jstr(&top, "home_page_url")) && (f->link = resolve(s, url)) == NULL) ||
+	    ((s = jstr(&top, "next_url")) && (f->next = resolve(s, url)) == NULL))
 		rc = err_oom(e);
 	if (rc == 0 && items->n > 0) {
 		size_t n = items->n < MAX_ITEMS ? items->n : MAX_ITEMS;
@@ -2971,5 +2982,8 @@ feed_free(struct feed *f)
 	free(f->title);
 	free(f->link);
 	free(f->warning);
+	free(f->next);
+	free(f->prev_archive);
+	free(f->generator);
 	memset(f, 0, sizeof *f);
 }

@@ -46,6 +46,10 @@ struct feed {
 	struct item *items;
 	size_t nitems;
 	char *pack;        /* feed_pack: the items' strings in one block, or NULL */
+	/* Where older items are (history.c pages through them); absolute URLs or NULL. */
+	char *next;        /* RFC 5005 paged feed: atom:link rel="next"; JSON Feed next_url */
+	char *prev_archive; /* RFC 5005 archived feed: atom:link rel="prev-archive" */
+	char *generator;   /* <generator>'s text, or NULL ("WordPress" takes ?paged=N) */
 };
 
 /*

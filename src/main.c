@@ -26,6 +26,7 @@ enum {
 	O_TO = 1 << 4,
 	O_HTML = 1 << 5,
 	O_JSON = 1 << 6,
+	O_FEED = 1 << 7,
 };
 
 struct command {
@@ -48,8 +49,8 @@ static const struct command commands[] = {
     {"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
      "render SUB's next digest to stdout (.eml); sends and records nothing",
      O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
-    {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]...",
-     "record every current item as delivered, send nothing", O_CONFIG | O_SUB, 0, 1},
+    {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]... [--feed NAME]",
+     "record every current item as delivered, send nothing", O_CONFIG | O_SUB | O_FEED, 0, 1},
     {"parse", cmd_parse, "parse [--json] FILE|URL...",
      "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
     {"import-opml", cmd_import_opml, "import-opml FILE",
@@ -68,9 +69,14 @@ static const struct {
      "                            tidings.conf, then " SYSCONFDIR "/tidings.conf)\n"},
     {O_SINCE, "--since",
      "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
-     "                            RFC 3339), ignoring the state and leaving it unchanged\n"},
+     "                            RFC 3339), ignoring the state and leaving it unchanged;\n"
+     "                            older pages are fetched when DATE is older than a feed's\n"
+     "                            oldest item (at most fetch.max-pages per feed)\n"},
     {O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
     {O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
+    {O_FEED, "--feed",
+     "      --feed NAME           catch-up: only this feed, for every subscription reading\n"
+     "                            it (or -S's); other feeds' pending items stay pending\n"},
     {O_DRY, "--dry-run",
      "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
     {O_HTML, "--html", "      --html FILE           write the HTML part to FILE instead\n"},
@@ -81,7 +87,7 @@ static const char common_help[] = "  -v, --verbose             progress on stder
                                   "  -q, --quiet               errors only\n"
                                   "  -h, --help                this help\n";
 
-enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION };
+enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_FEED };
 
 static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'}, {"subscription", required_argument, NULL, 'S'},
@@ -89,7 +95,8 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},        {"since", required_argument, NULL, OPT_SINCE},
     {"to", required_argument, NULL, OPT_TO},  {"html", required_argument, NULL, OPT_HTML},
     {"json", no_argument, NULL, OPT_JSON},    {"version", no_argument, NULL, OPT_VERSION},
-    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    {"help", no_argument, NULL, 'h'},         {"feed", required_argument, NULL, OPT_FEED},
+    {NULL, 0, NULL, 0},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -202,6 +209,10 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 		case OPT_JSON:
 			c->json = 1;
 			*seen |= O_JSON;
+			break;
+		case OPT_FEED:
+			c->feed = optarg;
+			*seen |= O_FEED;
 			break;
 		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
 		case ':':

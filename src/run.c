@@ -21,6 +21,7 @@
 #include "feed.h"
 #include "fetch.h"
 #include "handoff.h"
+#include "history.h"
 #include "message.h"
 #include "polling.h"
 #include "select.h"
@@ -160,7 +161,16 @@ select_subscriptions(struct run *r, struct err *e)
 			               r->cli->subs.v[j], r->cfg.path);
 		r->sub_selected[s - r->cfg.subs] = 1;
 	}
+	if (r->cli->feed != NULL && config_feed(&r->cfg, r->cli->feed) == NULL)
+		return err_set(e, EX_USAGE, "no feed named '%s' in %s", r->cli->feed, r->cfg.path);
 	return 0;
+}
+
+/* catch-up --feed NAME: that feed alone. */
+static int
+feed_selected(const struct run *r, const struct feed_conf *fc)
+{
+	return r->cli->feed == NULL || strcmp(r->cli->feed, fc->name) == 0;
 }
 
 /* Which feeds this run needs, and which must be fetched whole. */
@@ -173,7 +183,7 @@ plan_feeds(struct run *r)
 		fr->src = &r->sources[f];
 		fr->src->conf = &r->cfg.feeds[f];
 		fr->unconditional = !r->mode.conditional;
-		for (size_t s = 0; s < r->cfg.nsubs; s++) {
+		for (size_t s = 0; feed_selected(r, fr->src->conf) && s < r->cfg.nsubs; s++) {
 			if (!r->sub_selected[s] || !select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
 				continue;
 			fr->wanted = 1;
@@ -291,10 +301,11 @@ mark_sub(const struct run *r, const struct sub_conf *sub, const struct feed_run 
 {
 	struct select_params p = {r->mode.select, r->now, r->cli->since};
 	const struct feed *f = &fr->parsed;
+	int first_run = select_first_run(sub, fr->src->conf, r->st, &p);
 	size_t n = 0, full;
 
 	for (size_t i = 0; i < f->nitems; i++) {
-		if (!select_may_show(sub, &f->items[i], fr->src->conf, r->st, &p))
+		if (!select_may_show(sub, &f->items[i], fr->src->conf, r->st, &p, first_run))
 			continue;
 		order[n++] = (struct by_date){f->items[i].published, f->items[i].has_date, i};
 		if (need[i] == NEED_NOTHING)
@@ -456,11 +467,10 @@ parse_threads(void)
 	return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
 }
 
-static int
-fetch_feeds(struct run *r, struct err *e)
+static struct fetch_options
+fetch_options_of(const struct run *r)
 {
-	struct fetch_request *reqs = calloc(r->cfg.nfeeds + 1, sizeof *reqs);
-	struct fetch_options opt = {
+	return (struct fetch_options){
 		.timeout = r->cfg.fetch.timeout,
 		.connect_timeout = r->cfg.fetch.timeout < 10 ? r->cfg.fetch.timeout : 10,
 		.parallel = r->cfg.fetch.parallel,
@@ -468,6 +478,13 @@ fetch_feeds(struct run *r, struct err *e)
 		.max_size = r->cfg.fetch.max_size,
 		.user_agent = r->cfg.fetch.user_agent,
 	};
+}
+
+static int
+fetch_feeds(struct run *r, struct err *e)
+{
+	struct fetch_request *reqs = calloc(r->cfg.nfeeds + 1, sizeof *reqs);
+	struct fetch_options opt = fetch_options_of(r);
 	struct handoff *h = NULL;
 	size_t n = 0, threads = parse_threads();
 	int rc;
@@ -493,6 +510,52 @@ fetch_feeds(struct run *r, struct err *e)
 	handoff_finish(h);
 	progress(r, NULL);
 	free(reqs);
+	return rc;
+}
+
+/* What paging back did, for the user: a gap in the history is a problem. */
+static void
+report_history(const struct run *r, const struct feed_conf *fc, const struct history_feed *hf)
+{
+	if (hf->stop == HISTORY_FAILED)
+		complain("feed %s: older items are missing: %s", fc->name, hf->detail);
+	else if (hf->stop == HISTORY_MAX_PAGES)
+		complain("feed %s: older items are missing: stopped after %zu older pages "
+		         "(fetch.max-pages)",
+		         fc->name, hf->pages);
+	else if (hf->pages > 0)
+		say(r, "feed %s: %zu older pages, %zu more items (%s)", fc->name, hf->pages,
+		    hf->added, history_stop_text(hf->stop));
+}
+
+/* --since reaching past what a feed lists now: its older pages (history.h). */
+static int
+fetch_history(struct run *r, struct err *e)
+{
+	struct fetch_options opt = fetch_options_of(r);
+	struct history_feed *hf;
+	size_t n = 0;
+	int rc;
+
+	if (r->mode.select != SELECT_SINCE || r->cfg.fetch.max_pages == 0)
+		return 0;
+	if ((hf = calloc(r->cfg.nfeeds + 1, sizeof *hf)) == NULL)
+		return err_oom(e);
+	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
+		const struct feed_conf *fc = r->feeds[f].src->conf;
+
+		if (r->feeds[f].src->feed != NULL)
+			hf[n++] = (struct history_feed){.url = fc->url,
+			                                .user_agent = fc->user_agent,
+			                                .insecure = fc->insecure,
+			                                .allow_file = is_file_url(fc->url),
+			                                .feed = &r->feeds[f].parsed};
+	}
+	rc = history_extend(hf, n, r->cli->since, r->cfg.fetch.max_pages, &opt, e);
+	for (size_t f = 0, i = 0; i < n; f++)
+		if (r->feeds[f].src->feed != NULL)
+			report_history(r, r->feeds[f].src->conf, &hf[i++]);
+	free(hf);
 	return rc;
 }
 
@@ -586,6 +649,43 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	return 0;
 }
 
+/* "7d", "36h", "90s": a duration as a config file would say it. */
+static void
+format_duration(time_t secs, char *out, size_t size)
+{
+	static const struct {
+		time_t secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	size_t u = 0;
+
+	while (u + 1 < sizeof units / sizeof units[0] && secs % units[u].secs != 0)
+		u++;
+	snprintf(out, size, "%lld%c", (long long)(secs / units[u].secs), units[u].unit);
+}
+
+/* -v: what the first-run rule kept from the digest, per feed. */
+static void
+report_first_run(const struct run *r, const struct sub_run *sr)
+{
+	char age[32];
+	size_t *old;
+
+	if (r->mode.select != SELECT_NEW || r->cli->verbose == 0 || r->cli->quiet)
+		return;
+	if ((old = calloc(r->cfg.nfeeds + 1, sizeof *old)) == NULL)
+		return;  /* only a progress line lost */
+	for (size_t i = 0; i < sr->picks.n; i++)
+		old[sr->picks.v[i].source] += sr->picks.v[i].kind == PICK_OLD;
+	format_duration(sr->sub->first_run, age, sizeof age);
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		if (old[f] > 0)
+			say(r, "subscription %s, feed %s: first run, %zu items older than %s %s",
+			    sr->sub->name, r->cfg.feeds[f].name, old[f], age,
+			    r->mode.record ? "recorded without sending" : "left out (not recorded)");
+	free(old);
+}
+
 static int
 build_digest(struct run *r, struct sub_run *sr, struct err *e)
 {
@@ -597,6 +697,7 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 
 	if (select_items(sr->sub, r->sources, r->cfg.nfeeds, r->st, &p, &sr->picks, e) < 0)
 		return -1;
+	report_first_run(r, sr);
 	if (sr->picks.held_back)
 		say(r, "subscription %s: %zu more items wait for the next run (max-items)",
 		    sr->sub->name, sr->picks.held_back);
@@ -746,6 +847,10 @@ commit_feed_records(struct run *r, const struct sub_run *subs, size_t nsubs)
 		for (size_t i = 0; safe && i < nsubs; i++)
 			if (items_pending(&subs[i]) && select_sub_reads_feed(subs[i].sub, fr->src->conf))
 				safe = 0;
+		/* -S: the subscriptions left out have not seen its items either. */
+		for (size_t s = 0; safe && s < r->cfg.nsubs; s++)
+			if (!r->sub_selected[s] && select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
+				safe = 0;
 		if (!safe) {
 			fs->last_fetch = fr->prev_last_fetch;
 			continue;
@@ -772,6 +877,33 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 
 /* ---- the pipeline ---- */
 
+/*
+ * preview shows one digest as a message (.eml) when one subscription is
+ * asked for, or only one exists, or --html wants one HTML part; else
+ * every subscription's, as an mbox.
+ */
+static int
+preview_one(const struct run *r)
+{
+	size_t n = 0;
+
+	if (!r->mode.preview)
+		return 0;
+	for (size_t s = 0; s < r->cfg.nsubs; s++)
+		n += r->sub_selected[s] != 0;
+	return n <= 1 || r->cli->html_out != NULL;
+}
+
+/* Has any subscription a digest? */
+static int
+any_digest(const struct sub_run *subs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (subs[i].message_len > 0)
+			return 1;
+	return 0;
+}
+
 static int
 make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 {
@@ -794,7 +926,7 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
 		if (build_digest(r, sr, e) < 0)
 			return -1;
-		if (r->mode.preview && sr->message_len > 0)
+		if (preview_one(r) && sr->message_len > 0)
 			break;
 	}
 	return 0;
@@ -836,16 +968,16 @@ pipeline(struct run *r, struct err *e)
 	size_t nsubs = 0;
 	int rc;
 
-	if (fetch_feeds(r, e) < 0)
+	if (fetch_feeds(r, e) < 0 || fetch_history(r, e) < 0)
 		return -1;
 	rc = make_digests(r, &subs, &nsubs, e);
 	if (rc == 0)
 		keep_what_recording_needs(r);
-	if (rc == 0 && r->mode.preview) {
-		if (nsubs && subs[nsubs - 1].message_len > 0)
-			rc = write_preview(r, &subs[nsubs - 1], e);
-		else if (!r->cli->quiet)
+	if (rc == 0 && r->mode.preview && !any_digest(subs, nsubs)) {
+		if (!r->cli->quiet)
 			complain("nothing new to preview");
+	} else if (rc == 0 && preview_one(r)) {
+		rc = write_preview(r, &subs[nsubs - 1], e);
 	} else if (rc == 0) {
 		/* Even when delivery failed, what was accepted must be recorded. */
 		if (deliver_digests(r, subs, nsubs, e) < 0)

@@ -123,11 +123,17 @@ classify(const struct sub_conf *sub, const struct item *it, const char *feed_url
 }
 
 int
-select_may_show(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc,
-                const struct state *st, const struct select_params *p)
+select_first_run(const struct sub_conf *sub, const struct feed_conf *fc, const struct state *st,
+                 const struct select_params *p)
 {
-	int first_run = p->mode == SELECT_NEW && !state_sub_known(st, sub->name);
+	return p->mode == SELECT_NEW && sub->first_run > 0 &&
+	       !state_pair_known(st, sub->name, fc->url);
+}
 
+int
+select_may_show(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc,
+                const struct state *st, const struct select_params *p, int first_run)
+{
 	if (!select_sub_reads_feed(sub, fc) || !select_tags_match(sub, it, fc))
 		return 0;
 	if (p->mode == SELECT_SINCE && !it->has_date)
@@ -153,13 +159,13 @@ static int
 collect(const struct sub_conf *sub, const struct source *src, size_t nsrc, const struct state *st,
         const struct select_params *p, struct picks *out, struct seen *seen)
 {
-	int first_run = p->mode == SELECT_NEW && !state_sub_known(st, sub->name);
-
 	for (size_t s = 0; s < nsrc; s++) {
 		const struct feed *f = src[s].feed;
+		int first_run;
 
 		if (f == NULL || !select_sub_reads_feed(sub, src[s].conf))
 			continue;
+		first_run = select_first_run(sub, src[s].conf, st, p);
 		for (size_t i = 0; i < f->nitems; i++) {
 			const struct item *it = &f->items[i];
 			const struct item *dup_of = NULL;

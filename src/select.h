@@ -64,11 +64,21 @@ int select_sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc
 int select_tags_match(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc);
 
 /*
+ * Does the first-run rule apply to what sub reads from this feed?  It
+ * does the first time the pair sees items: while the state holds no id
+ * of the feed for sub (a new subscription, a feed added to one, or one
+ * that was down on the subscription's first run).
+ */
+int select_first_run(const struct sub_conf *sub, const struct feed_conf *fc, const struct state *st,
+                     const struct select_params *p);
+
+/*
  * Could sub be shown this item in this run, before duplicates and
  * max-items are weighed?  Lets a run render only what a digest may need.
+ * first_run: select_first_run() of the pair, asked once per feed.
  */
 int select_may_show(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc,
-                    const struct state *st, const struct select_params *p);
+                    const struct state *st, const struct select_params *p, int first_run);
 
 /*
  * Fill out with the picks of sub; the PICK_SHOW ones are sorted for the

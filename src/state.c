@@ -501,6 +501,20 @@ state_sub_touch(struct state *st, const char *sub)
 	return names_intern(&st->subs, sub, NULL) == NONE ? -1 : 0;
 }
 
+int
+state_pair_known(const struct state *st, const char *sub, const char *feed_url)
+{
+	uint32_t s = names_find(&st->subs, sub), f = names_find(&st->feeds, feed_url);
+
+	if (s == NONE || f == NONE)
+		return 0;
+	/* Newest first: a pair that records often is found at once. */
+	for (uint32_t i = feed_at(st, f)->head; i != NONE; i = st->items[i].next)
+		if (st->items[i].sub == s)
+			return 1;
+	return 0;
+}
+
 /* names_find, trying *hint first: a strcmp is cheaper than hashing the name. */
 static uint32_t
 names_find_hint(const struct names *t, const char *s, uint32_t *hint)

@@ -54,6 +54,11 @@ struct feed_state *state_feed(struct state *st, const char *url, int create);
 int state_sub_known(const struct state *st, const char *sub);
 /* Mark sub as known even when it recorded nothing. */
 int state_sub_touch(struct state *st, const char *sub);
+/*
+ * Does the state hold any id of feed_url for sub?  (The first-run rule
+ * is per subscription and feed.)  Walks the feed's records, newest first.
+ */
+int state_pair_known(const struct state *st, const char *sub, const char *feed_url);
 
 /* 1 if (feed_url, id) was delivered to sub, else 0. */
 int state_delivered(const struct state *st, const char *sub, const char *feed_url, const char *id);

@@ -209,9 +209,15 @@ START_TEST(first_run_records_old_items_without_sending)
 	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
 	ck_assert_uint_eq(out.nshow, 3);
 	picks_free(&out);
-	/* Once known, the rule no longer applies. */
+	/* A known subscription is not enough: the rule is per (subscription, feed). */
 	s.first_run = 7 * DAY;
 	ck_assert_int_eq(state_sub_touch(st, "s"), 0);
+	ck_assert_int_eq(state_record(st, "s", "http://x/other", "o", NOW), 0);
+	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
+	ck_assert_uint_eq(out.nshow, 1);
+	picks_free(&out);
+	/* Once the pair holds any id, the rule no longer applies to it. */
+	ck_assert_int_eq(state_record(st, "s", "http://x/a", "long-gone", NOW), 0);
 	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
 	ck_assert_uint_eq(out.nshow, 3);
 	picks_free(&out);

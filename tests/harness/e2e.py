@@ -61,12 +61,16 @@ class Case:
 
     # -- servers --
     def serve(self, path, body, **kw):
+        self.http_server().add(path, body, **kw)
+        return self.http.url(path)
+
+    def http_server(self):
+        """The HTTP harness server (started on first use)."""
         if self.http is None:
             from httpd import Server
             self.http = Server()
             self.http.start()
-        self.http.add(path, body, **kw)
-        return self.http.url(path)
+        return self.http
 
     # -- config --
     def config(self, feeds, subs, deliver=None, extra="", smtp=None):

@@ -22,6 +22,11 @@ the same files and counts into the same statistics, with a self-signed
 certificate for localhost / 127.0.0.1 made at start (needs the openssl
 command); a client must skip verification or trust srv.cert_file.
 
+An in-memory file may be added under a path with a query ("/feed/?paged=2"):
+that request target is served as it is, and another query on the same path
+gets 404, as WordPress answers ?paged=N past its last page.  The requests
+statistic is the log of request targets in the order they arrived.
+
 Files (from memory or under root) are served with a strong ETag and a
 Last-Modified, answer If-None-Match / If-Modified-Since with 304, and are
 gzip-encoded when the client accepts gzip.  Fault endpoints, all under /_/:
@@ -212,7 +217,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             fn = getattr(self, "ep_" + parts[0], None)
             if fn is not None:
                 return fn(parts[1] if len(parts) > 1 else "", q)
-        return self.serve_file(path)
+        return self.serve_file(self.query_target(path))
+
+    def query_target(self, path):
+        """The file key for this request: its target when files were added with queries."""
+        if self.path in self.server.files:
+            return self.path
+        if "?" in self.path and any(k.startswith(path + "?") for k in self.server.files):
+            return self.path    # not there: 404
+        return path
 
     # -- files ---------------------------------------------------------------
     def lookup(self, path):
