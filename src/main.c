@@ -47,7 +47,7 @@ static const struct command commands[] = {
     {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
      O_CONFIG, 0, 0},
     {"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
-     "render SUB's next digest to stdout (.eml); sends and records nothing",
+     "the next digests on stdout (mbox; SUB's alone: .eml); sends, records nothing",
      O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
     {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]... [--feed NAME]",
      "record every current item as delivered, send nothing", O_CONFIG | O_SUB | O_FEED, 0, 1},

@@ -674,7 +674,7 @@ report_first_run(const struct run *r, const struct sub_run *sr)
 	if (r->mode.select != SELECT_NEW || r->cli->verbose == 0 || r->cli->quiet)
 		return;
 	if ((old = calloc(r->cfg.nfeeds + 1, sizeof *old)) == NULL)
-		return;  /* only a progress line lost */
+		return; /* only a progress line lost */
 	for (size_t i = 0; i < sr->picks.n; i++)
 		old[sr->picks.v[i].source] += sr->picks.v[i].kind == PICK_OLD;
 	format_duration(sr->sub->first_run, age, sizeof age);
@@ -682,7 +682,8 @@ report_first_run(const struct run *r, const struct sub_run *sr)
 		if (old[f] > 0)
 			say(r, "subscription %s, feed %s: first run, %zu items older than %s %s",
 			    sr->sub->name, r->cfg.feeds[f].name, old[f], age,
-			    r->mode.record ? "recorded without sending" : "left out (not recorded)");
+			    r->mode.record ? "recorded without sending"
+			                   : "left out (not recorded)");
 	free(old);
 }
 

@@ -56,7 +56,9 @@ int state_sub_known(const struct state *st, const char *sub);
 int state_sub_touch(struct state *st, const char *sub);
 /*
  * Does the state hold any id of feed_url for sub?  (The first-run rule
- * is per subscription and feed.)  Walks the feed's records, newest first.
+ * is per subscription and feed.)  The first call after a change reads
+ * every id once, the others cost a lookup; like state_delivered, not to be
+ * called from two threads at once.
  */
 int state_pair_known(const struct state *st, const char *sub, const char *feed_url);
 

@@ -221,6 +221,11 @@ START_TEST(first_run_records_old_items_without_sending)
 	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
 	ck_assert_uint_eq(out.nshow, 3);
 	picks_free(&out);
+	/* Its ids pruned, the pair starts over. */
+	ck_assert_int_eq(state_feed_seen(st, "http://x/a", NULL, 0, NOW + 100, 10), 0);
+	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
+	ck_assert_uint_eq(out.nshow, 1);
+	picks_free(&out);
 	state_free(st);
 	sub_free(&s);
 }
