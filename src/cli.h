@@ -30,7 +30,7 @@ int cmd_run(const struct cli *c);          /* run.c */
 int cmd_preview(const struct cli *c);      /* run.c */
 int cmd_catch_up(const struct cli *c);     /* run.c */
 int cmd_feeds(const struct cli *c);        /* run.c */
-int cmd_check(const struct cli *c);        /* check.c */
+int cmd_check(const struct cli *c);        /* run.c */
 int cmd_parse(const struct cli *c);        /* parsecmd.c */
 int cmd_import_opml(const struct cli *c);  /* opml.c */
 int cmd_export_opml(const struct cli *c);  /* opml.c */

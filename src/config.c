@@ -32,7 +32,6 @@
 #define KEY_MAX            512
 #define HINT_MAX           96 /* " (did you mean '...'?)", a name of at most 64 */
 #define PASSWORD_MAX       4096
-#define DEFAULT_USER_AGENT "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)"
 
 struct where {     /* where a value was set */
 	char *key; /* "section/title/option#index" */
@@ -1187,8 +1186,11 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
 		    ms);
 	f->user_agent = get_str(&x, "user-agent");
+	/* "tidings/VERSION", and "(+URL)" only when configure was given a home page. */
 	if (f->user_agent == NULL)
-		f->user_agent = str_dup(DEFAULT_USER_AGENT);
+		f->user_agent = PACKAGE_URL[0] ? str_printf("tidings/%s (+%s)", PACKAGE_VERSION,
+		                                            PACKAGE_URL)
+		                               : str_dup("tidings/" PACKAGE_VERSION);
 	else if (strpbrk(f->user_agent, "\r\n"))
 		bad(&x, "user-agent", 0, "user-agent holds a line break");
 }

@@ -246,8 +246,8 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.fetch.parallel, 8);
 	ck_assert_int_eq(cfg.fetch.per_host, 2);
 	ck_assert_uint_eq(cfg.fetch.max_size, 10u * 1024 * 1024);
-	ck_assert_str_eq(cfg.fetch.user_agent,
-	                 "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)");
+	/* No home page in AC_INIT: the version alone, no made-up URL. */
+	ck_assert_str_eq(cfg.fetch.user_agent, "tidings/" PACKAGE_VERSION);
 	ck_assert_int_eq(cfg.fetch.report_after, 3);
 	ck_assert_int_eq(cfg.smtp.port, 587);
 	ck_assert_int_eq(cfg.smtp.tls, TLS_STARTTLS);
