@@ -110,8 +110,9 @@ usage(FILE *out)
 	    "      --version             print the version\n"
 	    "\n'tidings COMMAND --help' shows a command's options; see tidings(1), "
 	    "tidings.conf(5).\n"
-	    "exit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
-	    "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
+	    "exit status: 0 ok, 64 usage, 65 bad data, 66 no input (parse, import-opml), 69 SMTP\n"
+	    "refused, 73 cannot create output, 74 I/O error, 75 temporary failure (retry later),\n"
+	    "78 configuration error (a missing config file too)\n");
 }
 
 static void

@@ -114,6 +114,30 @@ class ConfigErrors(unittest.TestCase):
             self.assertIn('xmlUrl="https://x.example/feed"', r.stdout)
 
 
+class ManPages(unittest.TestCase):
+    """The built man pages name this build's paths, the ones the binary uses."""
+    BUILD = os.environ.get("TOP_BUILDDIR", ".")
+
+    def page(self, name):
+        with open(os.path.join(self.BUILD, "man", name)) as f:
+            return f.read()
+
+    def test_paths_are_the_builds(self):
+        # --help names the system-wide config the binary falls back to.
+        help_text = tidings("--help").stdout
+        sysconf = help_text.split("then ", 1)[1].split("tidings.conf")[0]
+        for name in ("tidings.1", "tidings.conf.5"):
+            text = self.page(name)
+            self.assertIn(sysconf + "tidings.conf", text, name)
+            self.assertNotRegex(text, r"@[A-Z]+@", name)
+        self.assertIn("/share/tidings/digest.txt", self.page("tidings.1"))
+
+    def test_version_is_the_builds(self):
+        version = tidings("--version").stdout.split()[1]
+        for name in ("tidings.1", "tidings.conf.5", "tidings-state.5"):
+            self.assertIn('"tidings %s"' % version, self.page(name), name)
+
+
 class ShippedConfigs(unittest.TestCase):
     """The configs in conf/ pass `check` (the example against the repo's
     templates: installed, it uses the installed ones)."""
