@@ -1171,6 +1171,28 @@ check_address(const struct ctx *x, const char *opt, unsigned idx, const char *v)
 		bad(x, opt, idx, "%s \"%s\": not an email address", opt, v);
 }
 
+/* "" (no proxy) or [SCHEME://]HOST[:PORT] with a scheme libcurl can proxy through. */
+static char *
+get_proxy(const struct ctx *x)
+{
+	static const char *const schemes[] = {"http://", "https://", "socks4://", "socks4a://",
+	                                      "socks5://", "socks5h://"};
+	const char *v = cfg_getstr(x->sec, "proxy");
+	int known = strstr(v ? v : "", "://") == NULL;
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; !known && i < sizeof schemes / sizeof schemes[0]; i++)
+		known = strncasecmp(v, schemes[i], strlen(schemes[i])) == 0;
+	if (!known || v[strcspn(v, " \t\r\n")] != '\0') {
+		bad(x, "proxy", 0,
+		    "proxy \"%s\": a proxy URL (http://HOST:PORT, socks5://HOST:PORT ...) or \"\"",
+		    v);
+		return NULL;
+	}
+	return str_dup(v);
+}
+
 static void
 read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 {
@@ -1193,6 +1215,7 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 		                               : str_dup("tidings/" PACKAGE_VERSION);
 	else if (strpbrk(f->user_agent, "\r\n"))
 		bad(&x, "user-agent", 0, "user-agent holds a line break");
+	f->proxy = get_proxy(&x);
 }
 
 static void
@@ -1374,6 +1397,8 @@ read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 	f->interval = get_duration(&x, "interval");
 	f->user_agent = get_str(&x, "user-agent");
 	f->insecure = cfg_getbool(sec, "insecure");
+	f->proxy = get_proxy(&x);
+	f->active = cfg_getbool(sec, "active");
 }
 
 static void
@@ -1529,6 +1554,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                          CFG_STR("max-size", "10M", CFGF_NONE),
 	                          CFG_STR("user-agent", NULL, CFGF_NONE),
 	                          CFG_INT("report-after", 3, CFGF_NONE),
+	                          CFG_STR("proxy", NULL, CFGF_NONE),
 	                          CFG_END()};
 	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
 	                         CFG_INT("port", 587, CFGF_NONE),
@@ -1547,6 +1573,8 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                         CFG_STR("interval", "0", CFGF_NONE),
 	                         CFG_STR("user-agent", NULL, CFGF_NONE),
 	                         CFG_BOOL("insecure", cfg_false, CFGF_NONE),
+	                         CFG_STR("proxy", NULL, CFGF_NONE),
+	                         CFG_BOOL("active", cfg_true, CFGF_NONE),
 	                         CFG_END()};
 	cfg_opt_t sub_opts[] = {CFG_STR_LIST("to", NULL, CFGF_NONE),
 	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
@@ -1643,6 +1671,7 @@ config_free(struct config *cfg)
 		free(f->title);
 		strv_free(&f->tags);
 		free(f->user_agent);
+		free(f->proxy);
 		free(f->file);
 	}
 	for (size_t i = 0; cfg->subs && i < cfg->nsubs; i++) {
@@ -1667,6 +1696,7 @@ config_free(struct config *cfg)
 	free(cfg->templates_dir);
 	free(cfg->deliver_path);
 	free(cfg->fetch.user_agent);
+	free(cfg->fetch.proxy);
 	free(cfg->smtp.host);
 	free(cfg->smtp.ca_file);
 	free(cfg->smtp.user);

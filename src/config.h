@@ -26,6 +26,8 @@ struct feed_conf {
 	time_t interval;        /* 0: every run */
 	char *user_agent;       /* or NULL: fetch.user_agent */
 	int insecure;
+	char *proxy;            /* or NULL: fetch.proxy; "" for none */
+	int active;             /* 0: paused, neither fetched nor offered; state kept */
 	char *file;             /* where it was defined */
 	int line;
 };
@@ -67,6 +69,7 @@ struct fetch_conf {
 	size_t max_size;
 	char *user_agent;
 	int report_after;
+	char *proxy;            /* or NULL: the environment's; "" for none */
 };
 
 enum deliver_kind { DELIVER_SMTP, DELIVER_MBOX, DELIVER_MAILDIR, DELIVER_STDOUT };
