@@ -166,9 +166,10 @@ confedit_remove(const char *text, size_t len, const char *name, struct buf *out,
 	if ((a == 0 || text[a - 1] == '\n') && (b == len || text[b] == '\n')) {
 		start = a;
 		end = b < len ? b + 1 : b;
-		/* Between blank lines (or last, after one, as `add` puts it): one blank goes too. */
-		if (start >= 1 && (start == 1 || text[start - 2] == '\n') && text[start - 1] == '\n' &&
-		    (end == len || text[end] == '\n'))
+		/* Between blank lines (or last, after one, as `add` puts it): one blank goes too.
+		 */
+		if (start >= 1 && (start == 1 || text[start - 2] == '\n') &&
+		    text[start - 1] == '\n' && (end == len || text[end] == '\n'))
 			start--;
 	}
 	buf_reset(out);
@@ -398,6 +399,20 @@ read_text(const char *path, struct buf *b)
 	return EX_IOERR;
 }
 
+/* What the command line gives goes into the file as one line each: no control characters. */
+static const char *
+bad_operand(const struct feed_spec *spec)
+{
+	const char *const what[] = {"the name", "the URL", "--title", "--tags"};
+	const char *const val[] = {spec->name, spec->url, spec->title, spec->tags};
+
+	for (size_t i = 0; i < sizeof val / sizeof val[0]; i++)
+		for (const char *p = val[i]; p && *p; p++)
+			if (iscntrl((unsigned char)*p))
+				return what[i];
+	return *spec->name == '\0' ? "the name" : NULL;
+}
+
 int
 cmd_add(const struct cli *c)
 {
@@ -407,9 +422,17 @@ cmd_add(const struct cli *c)
 	struct config cfg;
 	struct err e = {0};
 	char *path;
-	int rc = load_current(c, &cfg);
+	const char *bad = bad_operand(&spec);
+	int rc;
 
-	if (rc != EX_OK)
+	if (bad != NULL) {
+		fprintf(stderr,
+		        "tidings: add: %s is empty or holds a control character; nothing "
+		        "changed\n",
+		        bad);
+		return EX_DATAERR;
+	}
+	if ((rc = load_current(c, &cfg)) != EX_OK)
 		return rc;
 	if ((fc = config_feed(&cfg, spec.name)) != NULL) {
 		fprintf(stderr, "tidings: a feed named '%s' is already in %s:%d; nothing changed\n",

@@ -1751,6 +1751,14 @@ config_summary(const struct config *cfg, FILE *out)
 	case DELIVER_MAILDIR: fprintf(out, "deliver: maildir %s\n", cfg->deliver_path); break;
 	case DELIVER_STDOUT: fprintf(out, "deliver: stdout\n"); break;
 	}
+	for (size_t i = 0, n = 0; i < cfg->nfeeds; i++)
+		if (!cfg->feeds[i].active)
+			fprintf(out, "%s%s", n++ ? ", " : "paused (active = false): ", cfg->feeds[i].name);
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (!cfg->feeds[i].active) {
+			fputc('\n', out);
+			break;
+		}
 	for (size_t i = 0; i < cfg->nsubs; i++) {
 		const struct sub_conf *s = &cfg->subs[i];
 
