@@ -65,7 +65,8 @@ static const struct command commands[] = {
     {"remove", cmd_remove, "[-c FILE] remove NAME", "remove a feed's section from the config",
      O_CONFIG, 1, 1},
     {"test-mail", cmd_test_mail, "[-c FILE] test-mail [-S SUB]...",
-     "send a short test message to a subscription's recipients", O_CONFIG | O_SUB, 0, 0},
+     "a test message to the first subscription's recipients (or -S's)", O_CONFIG | O_SUB, 0,
+     0},
 };
 
 static const struct {
@@ -89,8 +90,8 @@ static const struct {
     {O_TITLE, "--title", "      --title T             add: the feed's title\n"},
 };
 
-static const char common_help[] = "  -v, --verbose             progress on stderr\n"
-                                  "  -q, --quiet               errors only\n"
+static const char common_help[] = "  -v, --verbose             a line per feed and per digest on stderr\n"
+                                  "  -q, --quiet               errors only: no feed notices, no progress line\n"
                                   "  -h, --help                this help\n";
 
 enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_TAGS, OPT_TITLE };

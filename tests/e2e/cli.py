@@ -9,7 +9,7 @@ import unittest
 
 TIDINGS = os.environ.get("TIDINGS", "./tidings")
 COMMANDS = ["run", "check", "feeds", "preview", "catch-up", "parse",
-            "import-opml", "export-opml"]
+            "import-opml", "export-opml", "add", "remove", "test-mail"]
 
 
 def tidings(*args, cwd=None):
@@ -68,6 +68,11 @@ class UsageErrors(unittest.TestCase):
         (["-v", "-q", "check"], "-v and -q contradict"),
         (["feeds", "-n"], "--dry-run does not go with 'feeds'"),
         (["import-opml", "-c", "x.conf", "f.opml"], "--config does not go with 'import-opml'"),
+        (["add", "name"], "operands needed"),
+        (["add", "a", "http://x/", "extra"], "unexpected operand 'extra'"),
+        (["remove"], "one operand needed"),
+        (["run", "--tags", "a"], "--tags does not go with 'run'"),
+        (["test-mail", "x"], "unexpected operand 'x'"),
     ]
 
     def test_usage_errors_exit_64_with_one_line(self):
