@@ -1175,8 +1175,8 @@ check_address(const struct ctx *x, const char *opt, unsigned idx, const char *v)
 static char *
 get_proxy(const struct ctx *x)
 {
-	static const char *const schemes[] = {"http://", "https://", "socks4://", "socks4a://",
-	                                      "socks5://", "socks5h://"};
+	static const char *const schemes[] = {"http://",    "https://",  "socks4://",
+	                                      "socks4a://", "socks5://", "socks5h://"};
 	const char *v = cfg_getstr(x->sec, "proxy");
 	int known = strstr(v ? v : "", "://") == NULL;
 
@@ -1210,9 +1210,9 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 	f->user_agent = get_str(&x, "user-agent");
 	/* "tidings/VERSION", and "(+URL)" only when configure was given a home page. */
 	if (f->user_agent == NULL)
-		f->user_agent = PACKAGE_URL[0] ? str_printf("tidings/%s (+%s)", PACKAGE_VERSION,
-		                                            PACKAGE_URL)
-		                               : str_dup("tidings/" PACKAGE_VERSION);
+		f->user_agent = PACKAGE_URL[0]
+		                    ? str_printf("tidings/%s (+%s)", PACKAGE_VERSION, PACKAGE_URL)
+		                    : str_dup("tidings/" PACKAGE_VERSION);
 	else if (strpbrk(f->user_agent, "\r\n"))
 		bad(&x, "user-agent", 0, "user-agent holds a line break");
 	f->proxy = get_proxy(&x);
@@ -1753,7 +1753,8 @@ config_summary(const struct config *cfg, FILE *out)
 	}
 	for (size_t i = 0, n = 0; i < cfg->nfeeds; i++)
 		if (!cfg->feeds[i].active)
-			fprintf(out, "%s%s", n++ ? ", " : "paused (active = false): ", cfg->feeds[i].name);
+			fprintf(out, "%s%s",
+			        n++ ? ", " : "paused (active = false): ", cfg->feeds[i].name);
 	for (size_t i = 0; i < cfg->nfeeds; i++)
 		if (!cfg->feeds[i].active) {
 			fputc('\n', out);

@@ -702,11 +702,12 @@ problems_value(const struct digest_input *in, struct tval *root)
 		if (fs == NULL || !fc->active || !select_sub_reads_feed(in->sub, fc) ||
 		    (fs->failures < in->cfg->fetch.report_after && !fs->gone && !fs->moved_to))
 			continue;
-		/* Gone and moved feeds stay listed until the config is edited: they need a person. */
+		/* Gone and moved feeds stay listed until the config changes: they need a person. */
 		if (fs->gone)
 			error = str_dup("gone (HTTP 410): delete it from the config");
 		else if (fs->failures < in->cfg->fetch.report_after)
-			error = str_printf("moved permanently to %s: update the config", fs->moved_to);
+			error =
+			    str_printf("moved permanently to %s: update the config", fs->moved_to);
 		else
 			error = str_dup(fs->last_error ? fs->last_error : "failing");
 		if (fs->failures > 0 && !fs->gone && fs->first_failure > 0)

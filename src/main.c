@@ -53,20 +53,18 @@ static const struct command commands[] = {
     {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]...",
      "record every current item as delivered, send nothing", O_CONFIG | O_SUB, 0, 1},
     {"parse", cmd_parse, "[-c FILE] parse [--json] FILE|URL|FEED...",
-     "parse feeds and print their items (no state; FEED: a configured feed)",
-     O_CONFIG | O_JSON, 1, -1},
+     "parse feeds and print their items (no state; FEED: a configured feed)", O_CONFIG | O_JSON, 1,
+     -1},
     {"import-opml", cmd_import_opml, "import-opml FILE",
      "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
     {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
      "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
     {"add", cmd_add, "[-c FILE] add NAME URL [--tags a,b] [--title T]",
-     "append a feed section to the config (checked first)", O_CONFIG | O_TAGS | O_TITLE, 2,
-     2},
+     "append a feed section to the config (checked first)", O_CONFIG | O_TAGS | O_TITLE, 2, 2},
     {"remove", cmd_remove, "[-c FILE] remove NAME", "remove a feed's section from the config",
      O_CONFIG, 1, 1},
     {"test-mail", cmd_test_mail, "[-c FILE] test-mail [-S SUB]...",
-     "a test message to the first subscription's recipients (or -S's)", O_CONFIG | O_SUB, 0,
-     0},
+     "a test message to the first subscription's recipients (or -S's)", O_CONFIG | O_SUB, 0, 0},
 };
 
 static const struct {
@@ -90,20 +88,28 @@ static const struct {
     {O_TITLE, "--title", "      --title T             add: the feed's title\n"},
 };
 
-static const char common_help[] = "  -v, --verbose             a line per feed and per digest on stderr\n"
-                                  "  -q, --quiet               errors only: no feed notices, no progress line\n"
-                                  "  -h, --help                this help\n";
+static const char common_help[] =
+    "  -v, --verbose             a line per feed and per digest on stderr\n"
+    "  -q, --quiet               errors only: no feed notices, no progress line\n"
+    "  -h, --help                this help\n";
 
 enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_TAGS, OPT_TITLE };
 
 static const struct option long_options[] = {
-    {"config", required_argument, NULL, 'c'}, {"subscription", required_argument, NULL, 'S'},
-    {"dry-run", no_argument, NULL, 'n'},      {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},        {"since", required_argument, NULL, OPT_SINCE},
-    {"to", required_argument, NULL, OPT_TO},  {"html", required_argument, NULL, OPT_HTML},
-    {"json", no_argument, NULL, OPT_JSON},    {"version", no_argument, NULL, OPT_VERSION},
-    {"help", no_argument, NULL, 'h'},         {"tags", required_argument, NULL, OPT_TAGS},
-    {"title", required_argument, NULL, OPT_TITLE}, {NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"subscription", required_argument, NULL, 'S'},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"to", required_argument, NULL, OPT_TO},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {"tags", required_argument, NULL, OPT_TAGS},
+    {"title", required_argument, NULL, OPT_TITLE},
+    {NULL, 0, NULL, 0},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -192,8 +192,8 @@ print_text(FILE *out, const char *arg, const struct feed *f)
 {
 	char date[40];
 
-	fprintf(out, "%s (%s, %zu item%s) from %s\n", f->title ? f->title : "(untitled)",
-	        f->format, f->nitems, f->nitems == 1 ? "" : "s", arg);
+	fprintf(out, "%s (%s, %zu item%s) from %s\n", f->title ? f->title : "(untitled)", f->format,
+	        f->nitems, f->nitems == 1 ? "" : "s", arg);
 	if (f->warning)
 		fprintf(out, "  warning: %s\n", f->warning);
 	for (size_t i = 0; i < f->nitems; i++) {

@@ -407,7 +407,8 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 	else if (res->outcome == FETCH_NOT_MODIFIED)
 		say(r, "feed %s: not modified", fr->src->conf->name);
 	pthread_mutex_lock(&r->guard);
-	progress(r, NULL);  /* another thread may have drawn it since: a notice starts its own line */
+	/* Another thread may have drawn it since: a notice starts its own line. */
+	progress(r, NULL);
 	if (r->mode.record)
 		update_feed_state(r, fr, res);
 	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
