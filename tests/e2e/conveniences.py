@@ -90,6 +90,21 @@ def test_remove_refuses_unknown_and_explicitly_subscribed_feeds(t):
     assert "1 feed," in t.run("check").out
 
 
+def test_remove_edits_the_included_file_that_defines_the_feed(t):
+    url = t.serve("/feed.xml", seed_bytes())
+    inc = os.path.join(t.dir, "feeds.conf")
+    with open(inc, "w") as fh:
+        fh.write(f"# mine\nfeed keep {{ url = {q(url)} }}\n\nfeed drop {{\n"
+                 f"  url = {q(url + '?d')}  # a }} in a comment\n}}\n")
+    t.config({}, {"all": {}}, extra='include("feeds.conf")')
+    main_before = read_bytes(t.conf_path)
+    r = t.run("remove", "drop")
+    assert r.out == f"feed drop removed from {inc}\n", r.out
+    assert read_bytes(t.conf_path) == main_before
+    assert read_bytes(inc) == f"# mine\nfeed keep {{ url = {q(url)} }}\n".encode()
+    assert "1 feed," in t.run("check").out
+
+
 def test_add_and_remove_refuse_a_broken_config(t):
     t.config({}, {"all": {}}, extra="froom = 1")
     before = read_bytes(t.conf_path)
