@@ -32,7 +32,6 @@
 #define KEY_MAX            512
 #define HINT_MAX           96 /* " (did you mean '...'?)", a name of at most 64 */
 #define PASSWORD_MAX       4096
-#define DEFAULT_USER_AGENT "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)"
 
 struct where {     /* where a value was set */
 	char *key; /* "section/title/option#index" */
@@ -1172,6 +1171,28 @@ check_address(const struct ctx *x, const char *opt, unsigned idx, const char *v)
 		bad(x, opt, idx, "%s \"%s\": not an email address", opt, v);
 }
 
+/* "" (no proxy) or [SCHEME://]HOST[:PORT] with a scheme libcurl can proxy through. */
+static char *
+get_proxy(const struct ctx *x)
+{
+	static const char *const schemes[] = {"http://",    "https://",  "socks4://",
+	                                      "socks4a://", "socks5://", "socks5h://"};
+	const char *v = cfg_getstr(x->sec, "proxy");
+	int known = strstr(v ? v : "", "://") == NULL;
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; !known && i < sizeof schemes / sizeof schemes[0]; i++)
+		known = strncasecmp(v, schemes[i], strlen(schemes[i])) == 0;
+	if (!known || v[strcspn(v, " \t\r\n")] != '\0') {
+		bad(x, "proxy", 0,
+		    "proxy \"%s\": a proxy URL (http://HOST:PORT, socks5://HOST:PORT ...) or \"\"",
+		    v);
+		return NULL;
+	}
+	return str_dup(v);
+}
+
 static void
 read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 {
@@ -1188,10 +1209,14 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
 		    ms);
 	f->user_agent = get_str(&x, "user-agent");
+	/* "tidings/VERSION", and "(+URL)" only when configure was given a home page. */
 	if (f->user_agent == NULL)
-		f->user_agent = str_dup(DEFAULT_USER_AGENT);
+		f->user_agent = PACKAGE_URL[0]
+		                    ? str_printf("tidings/%s (+%s)", PACKAGE_VERSION, PACKAGE_URL)
+		                    : str_dup("tidings/" PACKAGE_VERSION);
 	else if (strpbrk(f->user_agent, "\r\n"))
 		bad(&x, "user-agent", 0, "user-agent holds a line break");
+	f->proxy = get_proxy(&x);
 }
 
 static void
@@ -1373,6 +1398,8 @@ read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 	f->interval = get_duration(&x, "interval");
 	f->user_agent = get_str(&x, "user-agent");
 	f->insecure = cfg_getbool(sec, "insecure");
+	f->proxy = get_proxy(&x);
+	f->active = cfg_getbool(sec, "active");
 }
 
 static void
@@ -1529,6 +1556,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                          CFG_STR("user-agent", NULL, CFGF_NONE),
 	                          CFG_INT("report-after", 3, CFGF_NONE),
 	                          CFG_INT("max-pages", 50, CFGF_NONE),
+	                          CFG_STR("proxy", NULL, CFGF_NONE),
 	                          CFG_END()};
 	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
 	                         CFG_INT("port", 587, CFGF_NONE),
@@ -1547,6 +1575,8 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                         CFG_STR("interval", "0", CFGF_NONE),
 	                         CFG_STR("user-agent", NULL, CFGF_NONE),
 	                         CFG_BOOL("insecure", cfg_false, CFGF_NONE),
+	                         CFG_STR("proxy", NULL, CFGF_NONE),
+	                         CFG_BOOL("active", cfg_true, CFGF_NONE),
 	                         CFG_END()};
 	cfg_opt_t sub_opts[] = {CFG_STR_LIST("to", NULL, CFGF_NONE),
 	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
@@ -1643,6 +1673,7 @@ config_free(struct config *cfg)
 		free(f->title);
 		strv_free(&f->tags);
 		free(f->user_agent);
+		free(f->proxy);
 		free(f->file);
 	}
 	for (size_t i = 0; cfg->subs && i < cfg->nsubs; i++) {
@@ -1667,6 +1698,7 @@ config_free(struct config *cfg)
 	free(cfg->templates_dir);
 	free(cfg->deliver_path);
 	free(cfg->fetch.user_agent);
+	free(cfg->fetch.proxy);
 	free(cfg->smtp.host);
 	free(cfg->smtp.ca_file);
 	free(cfg->smtp.user);
@@ -1721,6 +1753,15 @@ config_summary(const struct config *cfg, FILE *out)
 	case DELIVER_MAILDIR: fprintf(out, "deliver: maildir %s\n", cfg->deliver_path); break;
 	case DELIVER_STDOUT: fprintf(out, "deliver: stdout\n"); break;
 	}
+	for (size_t i = 0, n = 0; i < cfg->nfeeds; i++)
+		if (!cfg->feeds[i].active)
+			fprintf(out, "%s%s",
+			        n++ ? ", " : "paused (active = false): ", cfg->feeds[i].name);
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (!cfg->feeds[i].active) {
+			fputc('\n', out);
+			break;
+		}
 	for (size_t i = 0; i < cfg->nsubs; i++) {
 		const struct sub_conf *s = &cfg->subs[i];
 

@@ -26,6 +26,8 @@ struct feed_conf {
 	time_t interval;        /* 0: every run */
 	char *user_agent;       /* or NULL: fetch.user_agent */
 	int insecure;
+	char *proxy;            /* or NULL: fetch.proxy; "" for none */
+	int active;             /* 0: paused, neither fetched nor offered; state kept */
 	char *file;             /* where it was defined */
 	int line;
 };
@@ -68,6 +70,7 @@ struct fetch_conf {
 	char *user_agent;
 	int report_after;
 	int max_pages;          /* --since: older pages per feed at most (0: never page) */
+	char *proxy;            /* or NULL: the environment's; "" for none */
 };
 
 enum deliver_kind { DELIVER_SMTP, DELIVER_MBOX, DELIVER_MAILDIR, DELIVER_STDOUT };

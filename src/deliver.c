@@ -1,7 +1,7 @@
 /*
  * deliver: SMTP through libesmtp 1.1, or mbox / maildir / stdout files.
  *
- * libesmtp needs working around (see the notes in the design folder):
+ * libesmtp needs working around (docs/design.md, "Delivery", says why):
  *  - we always hand it our own SSL_CTX (its cached one is a use-after-free
  *    on the second session), capped at TLS 1.2 (TLS 1.3 tickets can hang
  *    it), with SNI set from an info callback and the host name or IP

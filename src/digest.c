@@ -158,17 +158,34 @@ digest_templates_free(struct digest_templates *t)
 
 /* ---- the data the templates see ---- */
 
+static int
+item_tag_listed(const struct item *it, const char *tag)
+{
+	for (size_t i = 0; i < it->ntags; i++)
+		if (str_ieq(it->tags[i], tag))
+			return 1;
+	return 0;
+}
+
+/* The tags that route the item: its own, then its feed's configured ones it lacks. */
 static struct tval *
-tags_value(const struct item *it)
+tags_value(const struct item *it, const struct feed_conf *fc)
 {
 	struct buf b = BUF_INIT;
+	int rc = 0;
 
-	for (size_t i = 0; i < it->ntags; i++)
-		if (buf_adds(&b, i ? ", " : "") < 0 || buf_adds(&b, it->tags[i]) < 0) {
-			buf_free(&b);
-			return NULL;
-		}
-	return tv_str_owned(buf_steal(&b));
+	for (size_t i = 0; rc == 0 && i < it->ntags; i++)
+		rc = buf_adds(&b, b.len ? ", " : "") < 0 || buf_adds(&b, it->tags[i]) < 0 ? -1 : 0;
+	for (size_t i = 0; rc == 0 && i < fc->tags.n; i++)
+		if (!item_tag_listed(it, fc->tags.v[i]))
+			rc = buf_adds(&b, b.len ? ", " : "") < 0 || buf_adds(&b, fc->tags.v[i]) < 0
+			         ? -1
+			         : 0;
+	if (rc < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.len ? tv_str_owned(buf_steal(&b)) : tv_null();
 }
 
 static const char *
@@ -571,7 +588,7 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 	    set_link(m, "link", it->link, fc->url) < 0 ||
 	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
-	    tv_set(m, "tags", it->ntags ? tags_value(it) : tv_null()) < 0)
+	    tv_set(m, "tags", tags_value(it, fc)) < 0)
 		goto oom;
 	if (cache != NULL && item_body(m, it, fc, cache, e) < 0) {
 		tv_free(m);
@@ -680,15 +697,28 @@ problems_value(const struct digest_input *in, struct tval *root)
 		struct tval *m;
 		char since[32] = "";
 
-		if (fs == NULL || fs->failures < in->cfg->fetch.report_after ||
-		    !select_sub_reads_feed(in->sub, fc))
+		char *error;
+
+		if (fs == NULL || !fc->active || !select_sub_reads_feed(in->sub, fc) ||
+		    (fs->failures < in->cfg->fetch.report_after && !fs->gone && !fs->moved_to))
 			continue;
-		date_format_local(fs->first_failure, since, sizeof since);
-		if ((m = tv_map()) == NULL || tv_push(list, m) < 0 ||
-		    tv_set_str(m, "feed", fc->name) < 0 ||
-		    tv_set_str(m, "error", fs->last_error ? fs->last_error : "failing") < 0 ||
-		    tv_set_str(m, "since", since) < 0)
+		/* Gone and moved feeds stay listed until the config changes: they need a person. */
+		if (fs->gone)
+			error = str_dup("gone (HTTP 410): delete it from the config");
+		else if (fs->failures < in->cfg->fetch.report_after)
+			error =
+			    str_printf("moved permanently to %s: update the config", fs->moved_to);
+		else
+			error = str_dup(fs->last_error ? fs->last_error : "failing");
+		if (fs->failures > 0 && !fs->gone && fs->first_failure > 0)
+			date_format_local(fs->first_failure, since, sizeof since);
+		if (error == NULL || (m = tv_map()) == NULL || tv_push(list, m) < 0 ||
+		    tv_set_str(m, "feed", fc->name) < 0 || tv_set_str(m, "error", error) < 0 ||
+		    tv_set_str(m, "since", since[0] ? since : NULL) < 0) {
+			free(error);
 			return -1;
+		}
+		free(error);
 		n++;
 	}
 	return tv_set_bool(root, "has_problems", n > 0);
@@ -713,7 +743,9 @@ root_value(const struct digest_input *in, struct err *e)
 	if (in->have_since) {
 		date_format_local(in->since, since, sizeof since);
 		if (tv_set_str(root, "since", since) < 0 ||
-		    (in->picks->undated && tv_set_int(root, "undated", (long long)in->picks->undated) < 0))
+		    (in->picks->undated &&
+		     (tv_set_int(root, "undated", (long long)in->picks->undated) < 0 ||
+		      tv_set_bool(root, "undated_plural", in->picks->undated != 1) < 0)))
 			goto oom;
 	}
 	if (problems_value(in, root) < 0)

@@ -385,10 +385,18 @@ add_validator(struct curl_slist **l, const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * A server silent (or slower than LOW_SPEED_BYTES) this long is given up
+ * before the whole timeout, so a dead one frees its slot early; but never
+ * sooner than the timeout when that is under LOW_SPEED_MAX: a server
+ * may take most of a short timeout to start answering.
+ */
 static long
 low_speed_time(const struct fetch_options *opt)
 {
-	long t = opt->timeout > 0 ? opt->timeout / 2 : LOW_SPEED_MAX;
+	long t = opt->stall_timeout > 0 ? opt->stall_timeout
+	         : opt->timeout > 0     ? opt->timeout
+	                                : LOW_SPEED_MAX;
 
 	if (t < 1)
 		t = 1;
@@ -401,6 +409,7 @@ xfer_setup(struct xfer *x, const struct fetch_options *opt)
 {
 	const struct fetch_request *q = x->req;
 	const char *ua = q->user_agent ? q->user_agent : opt->user_agent;
+	const char *proxy = q->proxy ? q->proxy : opt->proxy;
 	CURLcode rc = CURLE_OK;
 	CURL *h;
 
@@ -437,6 +446,9 @@ xfer_setup(struct xfer *x, const struct fetch_options *opt)
 	rc |= curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, x->low_speed_time);
 	if (ua != NULL)
 		rc |= curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
+	/* Unset, libcurl reads the proxy variables; "" turns them off. */
+	if (proxy != NULL)
+		rc |= curl_easy_setopt(h, CURLOPT_PROXY, proxy);
 	if (x->hdrs != NULL)
 		rc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hdrs);
 	if (q->insecure) {

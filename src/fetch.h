@@ -33,6 +33,10 @@ struct fetch_options {
 	int per_host;            /* transfers at once to one host */
 	size_t max_size;         /* bytes after decompression */
 	const char *user_agent;  /* default User-Agent */
+	long stall_timeout;      /* seconds under 10 bytes/s before giving up; 0: the
+	                            timeout, at most 30 s */
+	const char *proxy;       /* default proxy URL, "" for none; NULL: libcurl's
+	                            (the http_proxy, https_proxy, all_proxy variables) */
 };
 
 struct fetch_request {
@@ -40,6 +44,7 @@ struct fetch_request {
 	const char *etag;           /* validators from the state, or NULL */
 	const char *last_modified;
 	const char *user_agent;     /* per-feed override, or NULL */
+	const char *proxy;          /* per-feed override ("" for none), or NULL */
 	int insecure;               /* skip TLS verification */
 	int allow_file;             /* the config names a file:// URL */
 	void *userdata;             /* the caller's */

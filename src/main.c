@@ -27,6 +27,8 @@ enum {
 	O_HTML = 1 << 5,
 	O_JSON = 1 << 6,
 	O_FEED = 1 << 7,
+	O_TAGS = 1 << 8,
+	O_TITLE = 1 << 9,
 };
 
 struct command {
@@ -51,12 +53,19 @@ static const struct command commands[] = {
      O_CONFIG | O_SUB | O_SINCE | O_TO | O_HTML, 0, 1},
     {"catch-up", cmd_catch_up, "[-c FILE] catch-up [SUB] [-S SUB]... [--feed NAME]",
      "record every current item as delivered, send nothing", O_CONFIG | O_SUB | O_FEED, 0, 1},
-    {"parse", cmd_parse, "parse [--json] FILE|URL...",
-     "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
+    {"parse", cmd_parse, "[-c FILE] parse [--json] FILE|URL|FEED...",
+     "parse feeds and print their items (no state; FEED: a configured feed)", O_CONFIG | O_JSON, 1,
+     -1},
     {"import-opml", cmd_import_opml, "import-opml FILE",
      "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
     {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
      "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
+    {"add", cmd_add, "[-c FILE] add NAME URL [--tags a,b] [--title T]",
+     "append a feed section to the config (checked first)", O_CONFIG | O_TAGS | O_TITLE, 2, 2},
+    {"remove", cmd_remove, "[-c FILE] remove NAME", "remove a feed's section from the config",
+     O_CONFIG, 1, 1},
+    {"test-mail", cmd_test_mail, "[-c FILE] test-mail [-S SUB]...",
+     "a test message to the first subscription's recipients (or -S's)", O_CONFIG | O_SUB, 0, 0},
 };
 
 static const struct {
@@ -81,21 +90,32 @@ static const struct {
      "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
     {O_HTML, "--html", "      --html FILE           write the HTML part to FILE instead\n"},
     {O_JSON, "--json", "      --json                one JSON object per feed per line\n"},
+    {O_TAGS, "--tags", "      --tags a,b            add: the feed's tags\n"},
+    {O_TITLE, "--title", "      --title T             add: the feed's title\n"},
 };
 
-static const char common_help[] = "  -v, --verbose             progress on stderr\n"
-                                  "  -q, --quiet               errors only\n"
-                                  "  -h, --help                this help\n";
+static const char common_help[] =
+    "  -v, --verbose             a line per feed and per digest on stderr\n"
+    "  -q, --quiet               errors only: no feed notices, no progress line\n"
+    "  -h, --help                this help\n";
 
-enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_FEED };
+enum { OPT_SINCE = 256, OPT_TO, OPT_HTML, OPT_JSON, OPT_VERSION, OPT_FEED, OPT_TAGS, OPT_TITLE };
 
 static const struct option long_options[] = {
-    {"config", required_argument, NULL, 'c'}, {"subscription", required_argument, NULL, 'S'},
-    {"dry-run", no_argument, NULL, 'n'},      {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},        {"since", required_argument, NULL, OPT_SINCE},
-    {"to", required_argument, NULL, OPT_TO},  {"html", required_argument, NULL, OPT_HTML},
-    {"json", no_argument, NULL, OPT_JSON},    {"version", no_argument, NULL, OPT_VERSION},
-    {"help", no_argument, NULL, 'h'},         {"feed", required_argument, NULL, OPT_FEED},
+    {"config", required_argument, NULL, 'c'},
+    {"subscription", required_argument, NULL, 'S'},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"to", required_argument, NULL, OPT_TO},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {"feed", required_argument, NULL, OPT_FEED},
+    {"tags", required_argument, NULL, OPT_TAGS},
+    {"title", required_argument, NULL, OPT_TITLE},
     {NULL, 0, NULL, 0},
 };
 
@@ -117,8 +137,9 @@ usage(FILE *out)
 	    "      --version             print the version\n"
 	    "\n'tidings COMMAND --help' shows a command's options; see tidings(1), "
 	    "tidings.conf(5).\n"
-	    "exit status: 0 ok, 64 usage, 65 bad data, 69 SMTP refused, 73 cannot create output,\n"
-	    "74 I/O error, 75 temporary failure (retry later), 78 configuration error\n");
+	    "exit status: 0 ok, 64 usage, 65 bad data, 66 no input (parse, import-opml), 69 SMTP\n"
+	    "refused, 73 cannot create output, 74 I/O error, 75 temporary failure (retry later),\n"
+	    "78 configuration error (a missing config file too)\n");
 }
 
 static void
@@ -213,6 +234,14 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 		case OPT_FEED:
 			c->feed = optarg;
 			*seen |= O_FEED;
+			break;
+		case OPT_TAGS:
+			c->tags = optarg;
+			*seen |= O_TAGS;
+			break;
+		case OPT_TITLE:
+			c->title = optarg;
+			*seen |= O_TITLE;
 			break;
 		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
 		case ':':

@@ -1,8 +1,10 @@
 /*
- * parsecmd: `tidings parse [--json] FILE|URL...`, the parser on its own.
+ * parsecmd: `tidings parse [--json] FILE|URL|FEED...`, the parser on its own.
  *
- * No config and no state: each operand is read from disk (or fetched with
- * one plain GET), parsed and listed.  With --json, one object per feed per
+ * No state: each operand is read from disk (or fetched with one plain
+ * GET), parsed and listed.  An operand that is neither a URL nor an
+ * existing file may name a feed of the configuration (-c, or the default
+ * one), read only then: parsing a file never needs a config.  With --json, one object per feed per
  * line, the shape tests/data/corpus/compare.py documents.
  */
 #include <curl/curl.h>
@@ -14,6 +16,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "config.h"
 #include "date.h"
 #include "feed.h"
 #include "util.h"
@@ -45,7 +48,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 static int
-fetch_url(const char *url, struct buf *b, struct err *e)
+fetch_url(const char *url, const char *proxy, struct buf *b, struct err *e)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *h = curl_easy_init();
@@ -67,6 +70,8 @@ fetch_url(const char *url, struct buf *b, struct err *e)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	if (proxy != NULL)
+		curl_easy_setopt(h, CURLOPT_PROXY, proxy);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
@@ -187,8 +192,8 @@ print_text(FILE *out, const char *arg, const struct feed *f)
 {
 	char date[40];
 
-	fprintf(out, "%s (%s, %zu items) from %s\n", f->title ? f->title : "(untitled)", f->format,
-	        f->nitems, arg);
+	fprintf(out, "%s (%s, %zu item%s) from %s\n", f->title ? f->title : "(untitled)", f->format,
+	        f->nitems, f->nitems == 1 ? "" : "s", arg);
 	if (f->warning)
 		fprintf(out, "  warning: %s\n", f->warning);
 	for (size_t i = 0; i < f->nitems; i++) {
@@ -209,16 +214,16 @@ print_text(FILE *out, const char *arg, const struct feed *f)
 	}
 }
 
-/* One operand; returns its exit status. */
+/* One operand; returns its exit status.  proxy: a configured feed's, or NULL. */
 static int
-parse_one(const struct cli *c, const char *arg)
+parse_one(const struct cli *c, const char *arg, const char *proxy)
 {
 	struct buf body = BUF_INIT;
 	struct err e = {0};
 	struct feed f;
 	int rc = EX_OK;
 
-	if ((is_url(arg) ? fetch_url(arg, &body, &e) : read_file(arg, &body, &e)) < 0 ||
+	if ((is_url(arg) ? fetch_url(arg, proxy, &body, &e) : read_file(arg, &body, &e)) < 0 ||
 	    feed_parse(body.data, body.len, is_url(arg) ? arg : NULL, &f, &e) < 0) {
 		fprintf(stderr, "tidings: %s: %s\n", arg, e.msg);
 		if (c->json)
@@ -237,23 +242,83 @@ parse_one(const struct cli *c, const char *arg)
 	return rc;
 }
 
+/* What operands name: a URL or path each, and the proxy a configured feed uses. */
+struct targets {
+	const char **what;
+	const char **proxy;
+	struct config cfg;
+	int have_cfg;
+};
+
+static int
+names_feed(const char *arg)
+{
+	struct stat st;
+
+	return !is_url(arg) && stat(arg, &st) < 0 && errno == ENOENT;
+}
+
+/*
+ * A missing file may be a feed's name.  Without -c, a config that does not
+ * load leaves the operand a missing file (66), as it was before configs.
+ */
+static int
+resolve(const struct cli *c, struct targets *t, int i)
+{
+	const char *arg = c->argv[i];
+	const struct feed_conf *fc;
+	struct err e = {0};
+
+	t->what[i] = arg;
+	if (!names_feed(arg))
+		return EX_OK;
+	if (!t->have_cfg) {
+		if (config_open(c->config_path, &t->cfg, c->config_path ? stderr : NULL, &e) < 0) {
+			if (c->config_path == NULL)
+				return EX_OK;
+			fprintf(stderr, "tidings: %s\n", e.msg);
+			return e.code ? e.code : EX_CONFIG;
+		}
+		t->have_cfg = 1;
+	}
+	if ((fc = config_feed(&t->cfg, arg)) == NULL || fc->url == NULL)
+		return EX_OK;
+	/* A file: feed is read as a file, the others fetched as its run would (proxy). */
+	t->what[i] = str_has_prefix(fc->url, "file://") ? fc->url + 7 : fc->url;
+	t->proxy[i] = fc->proxy ? fc->proxy : t->cfg.fetch.proxy;
+	return EX_OK;
+}
+
 int
 cmd_parse(const struct cli *c)
 {
 	int status = EX_OK, need_curl = 0;
+	struct targets t = {0};
 
 	if (c->argc < 1) {
-		fprintf(stderr, "usage: tidings parse [--json] FILE|URL...\n");
+		fprintf(stderr, "usage: tidings parse [--json] FILE|URL|FEED...\n");
 		return EX_USAGE;
 	}
+	t.what = calloc((size_t)c->argc, sizeof *t.what);
+	t.proxy = calloc((size_t)c->argc, sizeof *t.proxy);
+	if (t.what == NULL || t.proxy == NULL)
+		status = EX_OSERR;
+	for (int i = 0; status == EX_OK && i < c->argc; i++)
+		status = resolve(c, &t, i);
+	if (status != EX_OK) {
+		if (status == EX_OSERR)
+			fprintf(stderr, "tidings: out of memory\n");
+		goto out;
+	}
 	for (int i = 0; i < c->argc; i++)
-		need_curl |= is_url(c->argv[i]);
+		need_curl |= is_url(t.what[i]);
 	if (need_curl && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "tidings: cannot initialise libcurl\n");
-		return EX_SOFTWARE;
+		status = EX_SOFTWARE;
+		goto out;
 	}
 	for (int i = 0; i < c->argc; i++) {
-		int rc = parse_one(c, c->argv[i]);
+		int rc = parse_one(c, t.what[i], t.proxy[i]);
 
 		if (!c->json && i + 1 < c->argc)
 			putchar('\n');
@@ -264,6 +329,11 @@ cmd_parse(const struct cli *c)
 	if (need_curl)
 		curl_global_cleanup();
 	if (fflush(stdout) != 0)
-		return EX_IOERR;
+		status = EX_IOERR;
+out:
+	if (t.have_cfg)
+		config_free(&t.cfg);
+	free(t.what);
+	free(t.proxy);
 	return status;
 }

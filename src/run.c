@@ -69,6 +69,7 @@ struct run {
 	int progress;             /* stderr is a terminal: keep a live count there */
 	size_t nrequests;
 	size_t nfetched;
+	size_t nfailed;           /* for the live line */
 	pthread_mutex_t guard;    /* parse threads: the state, the counts */
 };
 
@@ -183,6 +184,8 @@ plan_feeds(struct run *r)
 		fr->src = &r->sources[f];
 		fr->src->conf = &r->cfg.feeds[f];
 		fr->unconditional = !r->mode.conditional;
+		if (!fr->src->conf->active)
+			continue;  /* paused: not fetched, its items not offered, its state kept */
 		for (size_t s = 0; feed_selected(r, fr->src->conf) && s < r->cfg.nsubs; s++) {
 			if (!r->sub_selected[s] || !select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
 				continue;
@@ -399,7 +402,8 @@ parse_body(struct run *r, struct feed_run *fr, struct fetch_result *res)
 	keep_what_digests_need(r, fr);
 	if (fr->parsed.warning)
 		say(r, "feed %s: %s", fr->src->conf->name, fr->parsed.warning);
-	say(r, "feed %s: %zu items", fr->src->conf->name, fr->parsed.nitems);
+	say(r, "feed %s: %zu item%s", fr->src->conf->name, fr->parsed.nitems,
+	    fr->parsed.nitems == 1 ? "" : "s");
 }
 
 static void
@@ -414,11 +418,16 @@ on_fetched(const struct fetch_request *req, struct fetch_result *res, void *arg)
 	else if (res->outcome == FETCH_NOT_MODIFIED)
 		say(r, "feed %s: not modified", fr->src->conf->name);
 	pthread_mutex_lock(&r->guard);
+	/* Another thread may have drawn it since: a notice starts its own line. */
+	progress(r, NULL);
 	if (r->mode.record)
 		update_feed_state(r, fr, res);
 	else if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
 		complain("feed %s: %s", fr->src->conf->name, res->error);
-	progress(r, "tidings: %zu/%zu feeds fetched", ++r->nfetched, r->nrequests);
+	if (res->outcome != FETCH_OK && res->outcome != FETCH_NOT_MODIFIED)
+		r->nfailed++;
+	progress(r, "tidings: fetching %zu/%zu feeds, %zu failed", ++r->nfetched, r->nrequests,
+	         r->nfailed);
 	pthread_mutex_unlock(&r->guard);
 }
 
@@ -444,6 +453,7 @@ request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 	memset(q, 0, sizeof *q);
 	q->url = fr->src->conf->url;
 	q->user_agent = fr->src->conf->user_agent;
+	q->proxy = fr->src->conf->proxy;
 	q->insecure = fr->src->conf->insecure;
 	q->allow_file = is_file_url(q->url);
 	q->userdata = fr;
@@ -477,6 +487,7 @@ fetch_options_of(const struct run *r)
 		.per_host = r->cfg.fetch.per_host,
 		.max_size = r->cfg.fetch.max_size,
 		.user_agent = r->cfg.fetch.user_agent,
+		.proxy = r->cfg.fetch.proxy,
 	};
 }
 
@@ -497,8 +508,10 @@ fetch_feeds(struct run *r, struct err *e)
 			free(reqs);
 			return err_oom(e);
 		}
-	say(r, "fetching %zu of %zu feeds", n, r->cfg.nfeeds);
+	say(r, "fetching %zu of %zu feed%s", n, r->cfg.nfeeds, r->cfg.nfeeds == 1 ? "" : "s");
 	r->nrequests = n;
+	if (n)
+		progress(r, "tidings: fetching 0/%zu feeds, 0 failed", n);
 	/*
 	 * Parse on other threads while the rest download, one per processor:
 	 * parsing and rendering cost more than downloading.  A few waiting
@@ -700,8 +713,9 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 		return -1;
 	report_first_run(r, sr);
 	if (sr->picks.held_back)
-		say(r, "subscription %s: %zu more items wait for the next run (max-items)",
-		    sr->sub->name, sr->picks.held_back);
+		say(r, "subscription %s: %zu more item%s wait%s for the next run (max-items)",
+		    sr->sub->name, sr->picks.held_back, sr->picks.held_back == 1 ? "" : "s",
+		    sr->picks.held_back == 1 ? "s" : "");
 	if (sr->picks.nshow == 0 || r->mode.select == SELECT_ALL) {
 		say(r, "subscription %s: nothing new", sr->sub->name);
 		return 0;
@@ -712,8 +726,8 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 	digest_output_free(&d);
 	if (rc < 0)
 		return err_prefix(e, "subscription %s", sr->sub->name);
-	say(r, "subscription %s: digest of %zu items, %s", sr->sub->name, sr->picks.nshow,
-	    sr->message_id);
+	say(r, "subscription %s: digest of %zu item%s, %s", sr->sub->name, sr->picks.nshow,
+	    sr->picks.nshow == 1 ? "" : "s", sr->message_id);
 	return 0;
 }
 
@@ -1095,27 +1109,90 @@ format_when(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "never");
 }
 
-static void
-print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t nids)
-{
-	char last[32], since[32], status[64];
+/* One row of `tidings feeds`, its columns as text. */
+struct feed_row {
+	const char *name;
+	char last[32];
+	char status[80];
+	char items[24];
+	char failures[16];
+	char since[32];
+	const char *url;
+};
 
-	format_when(fs ? fs->last_fetch : 0, last, sizeof last);
-	if (fs == NULL)
-		snprintf(status, sizeof status, "-");
+enum { FEED_COLUMNS = 7 };
+
+static const char *const feed_headings[FEED_COLUMNS] = {
+    "FEED", "LAST FETCH", "STATUS", "ITEMS", "FAILURES", "FAILING SINCE", "URL"};
+
+static void
+feed_row_columns(const struct feed_row *row, const char *col[FEED_COLUMNS])
+{
+	col[0] = row->name;
+	col[1] = row->last;
+	col[2] = row->status;
+	col[3] = row->items;
+	col[4] = row->failures;
+	col[5] = row->since;
+	col[6] = row->url;
+}
+
+static void
+fill_feed_row(struct feed_row *row, const struct feed_conf *fc, const struct feed_state *fs,
+              size_t nids)
+{
+	char *status = row->status;
+	size_t sz = sizeof row->status;
+
+	row->name = fc->name;
+	row->url = fc->url;
+	snprintf(row->items, sizeof row->items, "%zu", nids);
+	snprintf(row->failures, sizeof row->failures, "%d", fs ? fs->failures : 0);
+	format_when(fs ? fs->last_fetch : 0, row->last, sizeof row->last);
+	format_when(fs && fs->failures ? fs->first_failure : 0, row->since, sizeof row->since);
+	if (!(fs && fs->failures))
+		snprintf(row->since, sizeof row->since, "-");
+	if (!fc->active)
+		snprintf(status, sz, "paused");
+	else if (fs == NULL)
+		snprintf(status, sz, "-");
 	else if (fs->gone)
-		snprintf(status, sizeof status, "gone (410)");
+		snprintf(status, sz, "gone (410)");
 	else if (fs->last_error)
-		snprintf(status, sizeof status, "%.60s", fs->last_error);
+		snprintf(status, sz, "%.60s", fs->last_error);
 	else if (fs->moved_to)
-		snprintf(status, sizeof status, "moved: %.50s", fs->moved_to);
+		snprintf(status, sz, "moved: %.50s", fs->moved_to);
 	else if (fs->last_status == 0)
-		snprintf(status, sizeof status, fs->last_fetch ? "ok" : "-");  /* file: URLs */
+		snprintf(status, sz, fs->last_fetch ? "ok" : "-");  /* file: URLs */
 	else
-		snprintf(status, sizeof status, "%ld", fs->last_status);
-	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);
-	printf("%-16s %-17s %-24s %6zu %8d  %-16s %s\n", fc->name, last, status, nids,
-	       fs ? fs->failures : 0, fs && fs->failures ? since : "-", fc->url);
+		snprintf(status, sz, "%ld", fs->last_status);
+}
+
+/* Each column as wide as its widest cell: a long status must not push the rest. */
+static void
+print_feed_table(const struct feed_row *rows, size_t n)
+{
+	static const int right[FEED_COLUMNS] = {0, 0, 0, 1, 1, 0, 0};
+	int width[FEED_COLUMNS];
+	const char *col[FEED_COLUMNS];
+
+	for (int k = 0; k < FEED_COLUMNS; k++)
+		width[k] = (int)strlen(feed_headings[k]);
+	for (size_t i = 0; i < n; i++) {
+		feed_row_columns(&rows[i], col);
+		for (int k = 0; k < FEED_COLUMNS; k++)
+			if ((int)strlen(col[k]) > width[k])
+				width[k] = (int)strlen(col[k]);
+	}
+	for (size_t i = 0; i <= n; i++) {
+		if (i == 0)
+			memcpy(col, feed_headings, sizeof col);
+		else
+			feed_row_columns(&rows[i - 1], col);
+		for (int k = 0; k < FEED_COLUMNS - 1; k++)
+			printf(right[k] ? "%*s  " : "%-*s  ", width[k], col[k]);
+		printf("%s\n", col[FEED_COLUMNS - 1]);
+	}
 }
 
 int
@@ -1123,6 +1200,7 @@ cmd_feeds(const struct cli *c)
 {
 	struct config cfg;
 	struct state *st = NULL;
+	struct feed_row *rows;
 	struct err e = {0};
 	int rc = load_config(c, &cfg);
 
@@ -1133,11 +1211,17 @@ cmd_feeds(const struct cli *c)
 		config_free(&cfg);
 		return e.code;
 	}
-	printf("%-16s %-17s %-24s %6s %8s  %-16s %s\n", "FEED", "LAST FETCH", "STATUS", "ITEMS",
-	       "FAILURES", "FAILING SINCE", "URL");
+	if ((rows = calloc(cfg.nfeeds + 1, sizeof *rows)) == NULL) {
+		complain("out of memory");
+		state_free(st);
+		config_free(&cfg);
+		return EX_OSERR;
+	}
 	for (size_t f = 0; f < cfg.nfeeds; f++)
-		print_feed_row(&cfg.feeds[f], state_feed(st, cfg.feeds[f].url, 0),
-		               state_feed_nids(st, cfg.feeds[f].url));
+		fill_feed_row(&rows[f], &cfg.feeds[f], state_feed(st, cfg.feeds[f].url, 0),
+		              state_feed_nids(st, cfg.feeds[f].url));
+	print_feed_table(rows, cfg.nfeeds);
+	free(rows);
 	state_free(st);
 	config_free(&cfg);
 	return EX_OK;

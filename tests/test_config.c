@@ -246,8 +246,11 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.fetch.parallel, 8);
 	ck_assert_int_eq(cfg.fetch.per_host, 2);
 	ck_assert_uint_eq(cfg.fetch.max_size, 10u * 1024 * 1024);
-	ck_assert_str_eq(cfg.fetch.user_agent,
-	                 "tidings/" PACKAGE_VERSION " (+https://example.org/tidings)");
+	/* No home page in AC_INIT: the version alone, no made-up URL. */
+	ck_assert_str_eq(cfg.fetch.user_agent, "tidings/" PACKAGE_VERSION);
+	ck_assert_ptr_null(cfg.fetch.proxy);
+	ck_assert_ptr_null(cfg.feeds[0].proxy);
+	ck_assert_int_eq(cfg.feeds[0].active, 1);
 	ck_assert_int_eq(cfg.fetch.report_after, 3);
 	ck_assert_int_eq(cfg.smtp.port, 587);
 	ck_assert_int_eq(cfg.smtp.tls, TLS_STARTTLS);
@@ -596,6 +599,40 @@ START_TEST(unreadable_or_huge)
 }
 END_TEST
 
+START_TEST(proxy_and_active)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+
+	ck_assert_int_eq(load(HEAD "fetch { proxy = \"http://127.0.0.1:3128\" }\n"
+	                           "feed a { url = \"https://a.example/\" proxy = \"\" }\n"
+	                           "feed b { url = \"https://b.example/\" active = false\n"
+	                           " proxy = \"socks5h://p:1080\" }\n"
+	                           "feed c { url = \"https://c.example/\" }\n",
+	                      &cfg, &diag, &e),
+	                 0);
+	ck_assert_str_eq(diag, "");
+	ck_assert_str_eq(cfg.fetch.proxy, "http://127.0.0.1:3128");
+	ck_assert_str_eq(cfg.feeds[0].proxy, "");
+	ck_assert_str_eq(cfg.feeds[1].proxy, "socks5h://p:1080");
+	ck_assert_ptr_null(cfg.feeds[2].proxy);
+	ck_assert_int_eq(cfg.feeds[0].active, 1);
+	ck_assert_int_eq(cfg.feeds[1].active, 0);
+	config_free(&cfg);
+	free(diag);
+	diag = NULL;
+	/* Unset: NULL, libcurl's environment. A scheme libcurl cannot proxy through: refused. */
+	ck_assert_int_eq(load(HEAD "feed a { url = \"https://a.example/\"\n"
+	                           " proxy = \"ftp://p:21\" }\nfetch { proxy = \"http://a b\" }\n",
+	                      &cfg, &diag, &e),
+	                 -1);
+	ck_assert_msg(has_line(diag, "t.conf", 5, "proxy \"ftp://p:21\": a proxy URL"), "%s", diag);
+	ck_assert_msg(has_line(diag, "t.conf", 6, "proxy \"http://a b\""), "%s", diag);
+	free(diag);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -609,6 +646,7 @@ main(void)
 	                    (int)(sizeof broken / sizeof broken[0]));
 	tcase_add_test(tc, all_errors_are_reported);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, proxy_and_active);
 	tcase_add_test(tc, values_and_paths);
 	tcase_add_test(tc, password_file_and_secrecy);
 	tcase_add_test(tc, durations_and_sizes);

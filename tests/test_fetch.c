@@ -426,9 +426,10 @@ START_TEST(network_faults)
 	double t0, took;
 	int silent_fd;
 
-	/* The low-speed limit is then 10 bytes/s for 3 / 2 = 1 s; libcurl checks
-	 * the speed once a second, so it fires after 1-2 s, before 3 s. */
+	/* The low-speed limit is 10 bytes/s for 1 s; libcurl checks the speed
+	 * once a second, so it fires after 1-2 s, before 3 s. */
 	o.timeout = 3;
+	o.stall_timeout = 1;
 	add(&b, "http://127.0.0.1:%d/feed", closed_port());
 	add(&b, "http://127.0.0.1:%d/feed", silent_port(&silent_fd));
 	add(&b, "/_/drip?n=10&delay=1");

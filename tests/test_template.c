@@ -396,6 +396,7 @@ START_TEST(shipped_html_template)
 	/* A --since digest says so, and counts the undated items left out. */
 	tv_set_str(d, "since", "2008-10-01");
 	tv_set_int(d, "undated", 2);
+	tv_set_bool(d, "undated_plural", 1);
 	s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
 	has(s, "Everything since 2008-10-01.");
 	has(s, "2 items without a date were left out.");
@@ -403,6 +404,15 @@ START_TEST(shipped_html_template)
 	s = render_shipped("templates/digest.html", d, ESCAPE_HTML);
 	has(s, "everything since 2008-10-01");
 	has(s, "2 items without a date were left out.");
+	free(s);
+	/* One is one item, not "1 items". */
+	tv_set_int(d, "undated", 1);
+	tv_set_bool(d, "undated_plural", 0);
+	s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
+	has(s, "1 item without a date was left out.");
+	free(s);
+	s = render_shipped("templates/digest.html", d, ESCAPE_HTML);
+	has(s, "1 item without a date was left out.");
 	free(s);
 	tv_free(d);
 }

@@ -9,7 +9,7 @@ import unittest
 
 TIDINGS = os.environ.get("TIDINGS", "./tidings")
 COMMANDS = ["run", "check", "feeds", "preview", "catch-up", "parse",
-            "import-opml", "export-opml"]
+            "import-opml", "export-opml", "add", "remove", "test-mail"]
 
 
 def tidings(*args, cwd=None):
@@ -68,6 +68,11 @@ class UsageErrors(unittest.TestCase):
         (["-v", "-q", "check"], "-v and -q contradict"),
         (["feeds", "-n"], "--dry-run does not go with 'feeds'"),
         (["import-opml", "-c", "x.conf", "f.opml"], "--config does not go with 'import-opml'"),
+        (["add", "name"], "operands needed"),
+        (["add", "a", "http://x/", "extra"], "unexpected operand 'extra'"),
+        (["remove"], "one operand needed"),
+        (["run", "--tags", "a"], "--tags does not go with 'run'"),
+        (["test-mail", "x"], "unexpected operand 'x'"),
     ]
 
     def test_usage_errors_exit_64_with_one_line(self):
@@ -112,6 +117,30 @@ class ConfigErrors(unittest.TestCase):
                                text=True, env=env, timeout=20)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn('xmlUrl="https://x.example/feed"', r.stdout)
+
+
+class ManPages(unittest.TestCase):
+    """The built man pages name this build's paths, the ones the binary uses."""
+    BUILD = os.environ.get("TOP_BUILDDIR", ".")
+
+    def page(self, name):
+        with open(os.path.join(self.BUILD, "man", name)) as f:
+            return f.read()
+
+    def test_paths_are_the_builds(self):
+        # --help names the system-wide config the binary falls back to.
+        help_text = tidings("--help").stdout
+        sysconf = help_text.split("then ", 1)[1].split("tidings.conf")[0]
+        for name in ("tidings.1", "tidings.conf.5"):
+            text = self.page(name)
+            self.assertIn(sysconf + "tidings.conf", text, name)
+            self.assertNotRegex(text, r"@[A-Z]+@", name)
+        self.assertIn("/share/tidings/digest.txt", self.page("tidings.1"))
+
+    def test_version_is_the_builds(self):
+        version = tidings("--version").stdout.split()[1]
+        for name in ("tidings.1", "tidings.conf.5", "tidings-state.5"):
+            self.assertIn('"tidings %s"' % version, self.page(name), name)
 
 
 class ShippedConfigs(unittest.TestCase):

@@ -1,4 +1,4 @@
-"""The delivery promises of DESIGN.md ("State file"), held by the real binary:
+"""The delivery promises of docs/design.md ("State file"), held by the real binary:
 runs killed at random instants lose nothing and never leave a partial state;
 one run at a time; a corrupt state stops the run untouched; every kind of
 SMTP failure leaves its items pending for the next good run, which delivers
