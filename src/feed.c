@@ -1332,6 +1332,29 @@ lookup_field(const struct fieldname *t, size_t n, enum fam fam, const xmlChar *n
 	return FL_NONE;
 }
 
+/*
+ * An attribute value as libxml2 hands it to SAX2 without NOENT: each "&"
+ * that came from a character reference (the mender makes "&amp;" one) is
+ * given back as "&#38;", to be re-parsed by a tree builder.  Undo that.
+ */
+static char *
+attr_value(const xmlChar *from, const xmlChar *to)
+{
+	size_t n = (size_t)(to - from), k = 0;
+	const char *s = (const char *)from;
+	char *v = malloc(n + 1);
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[k++] = s[i];
+		if (s[i] == '&' && n - i >= 5 && memcmp(s + i, "&#38;", 5) == 0)
+			i += 4;
+	}
+	v[k] = '\0';
+	return v;
+}
+
 /* Attribute value by local name (and namespace family), copied, or NULL. */
 static char *
 attr(const struct walk *w, int nattr, const xmlChar **a, const char *name, enum fam fam)
@@ -1343,7 +1366,7 @@ attr(const struct walk *w, int nattr, const xmlChar **a, const char *name, enum 
 			continue;
 		if (fam == F_OTHER && a[2] != NULL && *a[2])
 			continue;
-		return str_ndup((const char *)a[3], (size_t)(a[4] - a[3]));
+		return attr_value(a[3], a[4]);
 	}
 	return NULL;
 }
@@ -2005,6 +2028,8 @@ static void
 markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, const xmlChar **a,
              int level)
 {
+	char *v;
+
 	/* the <div> that wraps Atom xhtml content is not part of it */
 	if (w->cap_kind == K_XHTML && level == w->cap_level + 1 && fr->fam == F_XHTML &&
 	    strcmp((const char *)name, "div") == 0) {
@@ -2017,7 +2042,12 @@ markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, c
 		text_append(w, " ", 1, 0);
 		text_append(w, (const char *)a[0], strlen((const char *)a[0]), 0);
 		text_append(w, "=\"", 2, 0);
-		text_append(w, (const char *)a[3], (size_t)(a[4] - a[3]), 1);
+		if ((v = attr_value(a[3], a[4])) == NULL) {
+			oom(w);
+			return;
+		}
+		text_append(w, v, strlen(v), 1);
+		free(v);
 		text_append(w, "\"", 1, 0);
 	}
 	text_append(w, ">", 1, 0);

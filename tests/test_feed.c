@@ -332,6 +332,30 @@ START_TEST(entities_survive)
 }
 END_TEST
 
+/* libxml2 gives SAX2 an attribute's "&" as "&#38;": links, ids made of them, xhtml hrefs */
+START_TEST(ampersands_in_attributes)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>\n"
+	    "<entry><title>a</title><link href=\"http://example.org/post?id=5&amp;lang=en\"/>\n"
+	    "<link rel=\"enclosure\" href=\"http://example.org/a.mp3?x=1&amp;y=2\"/>\n"
+	    "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+	    "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" title=\"&quot;q&quot; &amp;#38;\">x</a>"
+	    "</div></content></entry>\n"
+	    "<entry><title>b</title><link href=\"/p?a=1&b=2\"/></entry></feed>";
+
+	ck_assert_int_eq(parse(doc, "http://example.org/feed"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://example.org/post?id=5&lang=en");
+	ck_assert_str_eq(f.items[0].id, "http://example.org/post?id=5&lang=en");
+	ck_assert_str_eq(f.items[0].enclosures[0].url, "http://example.org/a.mp3?x=1&y=2");
+	ck_assert_str_eq(f.items[0].content,
+	                 "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" "
+	                 "title=\"&quot;q&quot; &amp;#38;\">x</a>");
+	ck_assert_str_eq(f.items[1].link, "http://example.org/p?a=1&b=2");
+}
+END_TEST
+
 START_TEST(entities_survive_after_an_error)
 {
 	/* libxml2 recover drops &amp; and &lt; after its first error */
@@ -905,6 +929,7 @@ main(void)
 	tcase_add_test(tc, atom_entry_document);
 	tcase_add_test(tc, ids_are_not_resolved);
 	tcase_add_test(tc, entities_survive);
+	tcase_add_test(tc, ampersands_in_attributes);
 	tcase_add_test(tc, entities_survive_after_an_error);
 	tcase_add_test(tc, text_reads_the_same_as_cdata);
 	tcase_add_test(tc, references_to_cr_and_tab_are_kept);
