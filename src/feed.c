@@ -36,6 +36,7 @@
 #define MARKER_LINES_MAX 1000000  /* newlines one marker carries (a PI must stay under 10 MB) */
 #define MAX_TAGS  64
 #define MAX_ENCL  16
+#define MAX_LINKS 16
 #define CHUNK     (256u << 10) /* push-parser chunk */
 #define NELEM(a)  (sizeof(a) / sizeof((a)[0]))
 
@@ -1207,6 +1208,11 @@ enum field {
 	FL_ATOMCAT,
 	FL_ENCLOSURE,
 	FL_KEYWORDS,
+	FL_DURATION,
+	FL_THUMBNAIL,
+	FL_ITUNES_IMAGE,
+	FL_MEDIA_GROUP,
+	FL_MEDIA_DESC,
 };
 
 /* Children of an item (or entry), and of the channel (or feed). */
@@ -1232,6 +1238,9 @@ static const struct fieldname item_fields[] = {
 	{F_RSS, "author", FL_AUTHOR}, {F_DC, "creator", FL_AUTHOR},
 	{F_ATOM, "author", FL_AUTHOR_BOX}, {F_RSS, "enclosure", FL_ENCLOSURE},
 	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
+	{F_ITUNES, "duration", FL_DURATION}, {F_MEDIA, "thumbnail", FL_THUMBNAIL},
+	{F_ITUNES, "image", FL_ITUNES_IMAGE}, {F_MEDIA, "group", FL_MEDIA_GROUP},
+	{F_MEDIA, "description", FL_MEDIA_DESC},
 };
 
 static const struct fieldname feed_fields[] = {
@@ -1246,7 +1255,7 @@ static const struct fieldname feed_fields[] = {
 /* How captured text reads. */
 enum kind { K_TEXT, K_HTML, K_XHTML };
 
-enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG };
+enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG, R_MEDIA_GROUP };
 
 struct frame {
 	unsigned char fam;
@@ -1259,6 +1268,7 @@ struct frame {
 struct draft {
 	struct item it;
 	char *guid, *atom_id, *about, *dctitle;
+	char *media_desc, *itunes_image; /* fallbacks for the summary and the thumbnail */
 	int guid_permalink;
 	int have_pub, have_upd;
 	time_t pub, upd;
@@ -1511,6 +1521,32 @@ html_escape(const char *s)
 	return buf_steal(&b);
 }
 
+/*
+ * Plain text (s, owned) as HTML whose line breaks stay (a video's
+ * description is written in lines): escaped, each newline a <br>.
+ */
+static char *
+text_to_html(char *s)
+{
+	char *e = s ? html_escape(s) : NULL, *p;
+	struct buf b = BUF_INIT;
+	int r = 0;
+
+	free(s);
+	if (e == NULL || strchr(e, '\n') == NULL)
+		return e;
+	for (char *at = e; r == 0 && *at; at = p + (*p != '\0')) {
+		p = strchrnul(at, '\n');
+		r = buf_add(&b, at, (size_t)(p - at));
+		if (r == 0 && *p == '\n')
+			r = buf_adds(&b, "<br>\n");
+	}
+	free(e);
+	if (r < 0)
+		buf_free(&b);
+	return r < 0 ? NULL : buf_steal(&b);
+}
+
 static enum kind
 kind_of(const char *type, const char *mode)
 {
@@ -1568,6 +1604,28 @@ add_enclosure(struct draft *d, char *url, char *type, char *length)
 	return 0;
 }
 
+/* Another link of the item; takes url, rel, type and title (which may be NULL). */
+static int
+add_link(struct draft *d, char *url, char *rel, char *type, char *title)
+{
+	struct item_link *v;
+
+	if (url == NULL || *url == '\0' || d->it.nlinks >= MAX_LINKS ||
+	    (rel == NULL && (rel = str_dup("alternate")) == NULL) ||
+	    (v = realloc(d->it.links, (d->it.nlinks + 1) * sizeof *v)) == NULL) {
+		int full = url != NULL && (*url == '\0' || d->it.nlinks >= MAX_LINKS);
+
+		free(url);
+		free(rel);
+		free(type);
+		free(title);
+		return full ? 0 : -1;
+	}
+	d->it.links = v;
+	v[d->it.nlinks++] = (struct item_link){url, rel, type, title};
+	return 0;
+}
+
 /* A packed item's strings belong to its feed's pack: let go of them, do not free them. */
 static void
 drop(char **p, int packed)
@@ -1598,6 +1656,18 @@ item_release(struct item *it, unsigned parts)
 		free(it->enclosures);
 		it->enclosures = NULL;
 		it->nenclosures = 0;
+		for (size_t i = 0; i < it->nlinks; i++) {
+			free(it->links[i].url);
+			free(it->links[i].rel);
+			free(it->links[i].type);
+			free(it->links[i].title);
+		}
+		free(it->links);
+		it->links = NULL;
+		it->nlinks = 0;
+		free(it->duration);
+		free(it->thumbnail);
+		it->duration = it->thumbnail = NULL;
 	}
 	if (parts & ITEM_TAGS) {
 		for (size_t i = 0; !it->packed && i < it->ntags; i++)
@@ -1703,6 +1773,8 @@ draft_free(struct draft *d)
 	free(d->atom_id);
 	free(d->about);
 	free(d->dctitle);
+	free(d->media_desc);
+	free(d->itunes_image);
 	strv_free(&d->tags);
 	free(d);
 }
@@ -1729,6 +1801,14 @@ hash_id(const struct item *it)
 	id = str_printf("sha:%016llx", (unsigned long long)hash64(b.data, b.len));
 	buf_free(&b);
 	return id;
+}
+
+static int
+is_blank(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
 }
 
 /* Make room for an item in document order; it is filled when it ends. */
@@ -1802,6 +1882,15 @@ finish_item(struct walk *w)
 		it->id = hash_id(it);
 	if (it->id == NULL)
 		goto nomem;
+	/* an empty content:encoded is no content: the description stands in */
+	if (it->content != NULL && is_blank(it->content)) {
+		free(it->content);
+		it->content = NULL;
+	}
+	if (it->summary == NULL && d->media_desc != NULL)
+		it->summary = d->media_desc, d->media_desc = NULL;
+	if (it->thumbnail == NULL && d->itunes_image != NULL)
+		it->thumbnail = d->itunes_image, d->itunes_image = NULL;
 	if (it->content == NULL && it->summary != NULL &&
 	    (it->content = str_dup(it->summary)) == NULL)
 		goto nomem;
@@ -1945,9 +2034,18 @@ store(struct walk *w, enum field f, char *s, const char *base)
 	case FL_CATEGORY:
 	case FL_KEYWORDS: return store_tags(d, f, s);
 	case FL_AUTHOR:
+	case FL_DURATION:
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
-		return set_once(&d->it.author, v);
+		return set_once(f == FL_AUTHOR ? &d->it.author : &d->it.duration, v);
+	case FL_MEDIA_DESC:
+		v = trimmed(s);
+		free(s);
+		if (v != NULL && *v == '\0') {
+			free(v);
+			return 0;
+		}
+		return set_once(&d->media_desc, text_to_html(v));
 	default: free(s); return 0;
 	}
 }
@@ -2131,17 +2229,22 @@ atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int fe
 
 	if (href == NULL)
 		goto out;
-	if (rel == NULL || strcmp(rel, "alternate") == 0) {
-		if (*dst == NULL && (type == NULL || strstr(type, "html") != NULL)) {
-			if ((*dst = resolve(href, base)) == NULL)
-				oom(w);
-		}
-	} else if (!feed && strcmp(rel, "enclosure") == 0) {
+	if ((rel == NULL || strcmp(rel, "alternate") == 0) && *dst == NULL &&
+	    (type == NULL || strstr(type, "html") != NULL)) {
+		if ((*dst = resolve(href, base)) == NULL)
+			oom(w);
+	} else if (!feed && rel != NULL && strcmp(rel, "enclosure") == 0) {
 		len = attr(w, nattr, a, "length", F_OTHER);
 		u = resolve(href, base);
 		if (add_enclosure(w->d, u, type, len) < 0)
 			oom(w);
 		type = NULL;
+	} else if (!feed) {
+		/* feedparser keeps every link: so does the item, for the digest to show */
+		if (add_link(w->d, resolve(href, base), rel, type,
+		             attr(w, nattr, a, "title", F_OTHER)) < 0)
+			oom(w);
+		rel = type = NULL;
 	}
 out:
 	free(rel);
@@ -2160,6 +2263,20 @@ rss_enclosure(struct walk *w, int nattr, const xmlChar **a, const char *base)
 	if (add_enclosure(w->d, u, attr(w, nattr, a, "type", F_OTHER),
 	                  attr(w, nattr, a, "length", F_OTHER)) < 0)
 		oom(w);
+}
+
+/* The first URL of its kind (a thumbnail, an image): attribute name, resolved. */
+static void
+media_url(struct walk *w, int nattr, const xmlChar **a, const char *name, const char *base,
+          char **dst)
+{
+	char *url;
+
+	if (*dst != NULL || (url = attr(w, nattr, a, name, F_OTHER)) == NULL)
+		return;
+	if (*url != '\0' && (*dst = resolve(url, base)) == NULL)
+		oom(w);
+	free(url);
 }
 
 /* Returns 1 when the category is in the element's text instead. */
@@ -2229,6 +2346,9 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 		f = FL_CATEGORY;
 		break;
 	case FL_ENCLOSURE: rss_enclosure(w, nattr, a, fr->base); return;
+	case FL_THUMBNAIL: media_url(w, nattr, a, "url", fr->base, &w->d->it.thumbnail); return;
+	case FL_ITUNES_IMAGE: media_url(w, nattr, a, "href", fr->base, &w->d->itunes_image); return;
+	case FL_MEDIA_GROUP: fr->role = R_MEDIA_GROUP; return;
 	case FL_AUTHOR_BOX: fr->role = R_AUTHOR; return;
 	case FL_GUID:
 		perma = attr(w, nattr, a, "isPermaLink", F_OTHER);
@@ -2302,7 +2422,8 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 		}
 		return;
 	}
-	if (level == w->item + 1)
+	if (level == w->item + 1 ||
+	    (level == w->item + 2 && w->stack[level - 1].role == R_MEDIA_GROUP))
 		field_start(w, fr, name, nattr, a, level, 0);
 	else if (level == w->item + 2 && w->stack[level - 1].role == R_AUTHOR &&
 	         fr->fam == F_ATOM && strcmp((const char *)name, "name") == 0)

@@ -356,6 +356,94 @@ START_TEST(ampersands_in_attributes)
 }
 END_TEST
 
+/* A podcast: enclosure, duration, episode image; an empty content:encoded hides nothing */
+START_TEST(podcast_episode)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"\n"
+	    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>P</title>\n"
+	    "<item><title>Ep 1</title><guid>ep1</guid>\n"
+	    "<description>&lt;p&gt;Show notes&lt;/p&gt;</description><content:encoded/>\n"
+	    "<enclosure url=\"/ep1.mp3\" type=\"audio/mpeg\" length=\"31337\"/>\n"
+	    "<itunes:duration> 1:02:03 </itunes:duration>\n"
+	    "<itunes:image href=\"/ep1.jpg\"/></item>\n"
+	    "<item><title>Ep 2</title><guid>ep2</guid><description>notes 2</description>\n"
+	    "<content:encoded><![CDATA[ \n ]]></content:encoded></item>\n"
+	    "</channel></rss>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "https://pod.example/feed"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	it = &f.items[0];
+	ck_assert_str_eq(it->content, "<p>Show notes</p>");
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url, "https://pod.example/ep1.mp3");
+	ck_assert_str_eq(it->enclosures[0].type, "audio/mpeg");
+	ck_assert_int_eq(it->enclosures[0].length, 31337);
+	ck_assert_str_eq(it->duration, "1:02:03");
+	ck_assert_str_eq(it->thumbnail, "https://pod.example/ep1.jpg");
+	ck_assert_str_eq(f.items[1].content, "notes 2");
+	ck_assert_ptr_null(f.items[1].duration);
+}
+END_TEST
+
+/* A YouTube channel feed: the description and thumbnail are in media:group */
+START_TEST(youtube_media_group)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\"\n"
+	    " xmlns:media=\"http://search.yahoo.com/mrss/\"><title>Chan</title>\n"
+	    "<entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Video &amp; more</title>\n"
+	    "<link rel=\"alternate\" href=\"https://www.youtube.com/watch?v=abc\"/>\n"
+	    "<published>2026-11-20T10:00:00+00:00</published>\n"
+	    "<media:group><media:title>Video &amp; more</media:title>\n"
+	    "<media:content url=\"https://www.youtube.com/v/abc?version=3\" type=\"application/x-shockwave-flash\"/>\n"
+	    "<media:thumbnail url=\"https://i1.ytimg.com/vi/abc/hqdefault.jpg\" width=\"480\" height=\"360\"/>\n"
+	    "<media:description>Line one &lt;3\nLine two</media:description>\n"
+	    "</media:group></entry></feed>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	it = &f.items[0];
+	ck_assert_str_eq(it->title, "Video & more");
+	ck_assert_str_eq(it->link, "https://www.youtube.com/watch?v=abc");
+	ck_assert_str_eq(it->thumbnail, "https://i1.ytimg.com/vi/abc/hqdefault.jpg");
+	ck_assert_str_eq(it->summary, "Line one &lt;3<br>\nLine two");
+	ck_assert_str_eq(it->content, it->summary);
+}
+END_TEST
+
+/* Links besides the alternate one: every one is kept, with its rel and title */
+START_TEST(other_links_are_kept)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>\n"
+	    "<entry><id>x</id><title>a</title>\n"
+	    "<link rel=\"alternate\" type=\"application/pdf\" href=\"/a.pdf\"/>\n"
+	    "<link href=\"/a.html\"/>\n"
+	    "<link rel=\"replies\" type=\"text/html\" href=\"/a.html#comments\" title=\"3 comments\"/>\n"
+	    "<link rel=\"related\" href=\"http://other.example/?a=1&amp;b=2\"/>\n"
+	    "<link href=\"/a-de.html\" hreflang=\"de\"/>\n"
+	    "</entry></feed>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "http://e.example/feed"), 0);
+	it = &f.items[0];
+	ck_assert_str_eq(it->link, "http://e.example/a.html");
+	ck_assert_uint_eq(it->nlinks, 4);
+	ck_assert_str_eq(it->links[0].url, "http://e.example/a.pdf");
+	ck_assert_str_eq(it->links[0].rel, "alternate");
+	ck_assert_str_eq(it->links[0].type, "application/pdf");
+	ck_assert_str_eq(it->links[1].url, "http://e.example/a.html#comments");
+	ck_assert_str_eq(it->links[1].rel, "replies");
+	ck_assert_str_eq(it->links[1].title, "3 comments");
+	ck_assert_str_eq(it->links[2].url, "http://other.example/?a=1&b=2");
+	ck_assert_str_eq(it->links[3].url, "http://e.example/a-de.html");
+	ck_assert_ptr_null(it->links[3].title);
+}
+END_TEST
+
 START_TEST(entities_survive_after_an_error)
 {
 	/* libxml2 recover drops &amp; and &lt; after its first error */
@@ -930,6 +1018,9 @@ main(void)
 	tcase_add_test(tc, ids_are_not_resolved);
 	tcase_add_test(tc, entities_survive);
 	tcase_add_test(tc, ampersands_in_attributes);
+	tcase_add_test(tc, podcast_episode);
+	tcase_add_test(tc, youtube_media_group);
+	tcase_add_test(tc, other_links_are_kept);
 	tcase_add_test(tc, entities_survive_after_an_error);
 	tcase_add_test(tc, text_reads_the_same_as_cdata);
 	tcase_add_test(tc, references_to_cr_and_tab_are_kept);

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Podcasts and videos in a digest: each episode's notes and a link to its
+audio (type, size, duration) in both parts, a video's description and
+thumbnail, an item's other links, and links with "&" in Atom attributes."""
+import re
+
+from e2e import main, parse_message, parts
+
+PODCAST = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+     xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Night Shift Radio</title><link>https://pod.example/</link>
+<item><title>Episode 12: Lighthouses</title><guid isPermaLink="false">ep12</guid>
+<pubDate>Tue, 24 Nov 2026 06:00:00 +0000</pubDate>
+<description>&lt;p&gt;Show notes about lighthouse keepers.&lt;/p&gt;</description>
+<content:encoded></content:encoded>
+<enclosure url="https://cdn.pod.example/ep12.mp3?src=rss&amp;x=1" type="audio/mpeg" length="48213504"/>
+<itunes:duration>3723</itunes:duration>
+</item>
+<item><title>Episode 11: Fog</title><guid isPermaLink="false">ep11</guid>
+<pubDate>Tue, 17 Nov 2026 06:00:00 +0000</pubDate>
+<description>Notes about fog horns.</description>
+<content:encoded/>
+<enclosure url="https://cdn.pod.example/ep11.m4a" type="audio/x-m4a" length="1200"/>
+<itunes:duration>12:05</itunes:duration>
+</item>
+</channel></rss>
+"""
+
+YOUTUBE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/"
+      xmlns="http://www.w3.org/2005/Atom">
+ <link rel="self" href="http://www.youtube.com/feeds/videos.xml?channel_id=UCxyz"/>
+ <id>yt:channel:UCxyz</id><title>Bridge Builders</title>
+ <entry>
+  <id>yt:video:vid001</id><yt:videoId>vid001</yt:videoId>
+  <title>Building a rope bridge</title>
+  <link rel="alternate" href="https://www.youtube.com/watch?v=vid001&amp;t=10s"/>
+  <link rel="related" href="https://bridges.example/notes?id=1&amp;lang=en" title="Notes"/>
+  <published>2026-11-20T10:00:00+00:00</published>
+  <media:group>
+   <media:title>Building a rope bridge</media:title>
+   <media:content url="https://www.youtube.com/v/vid001?version=3" type="application/x-shockwave-flash" width="640" height="390"/>
+   <media:thumbnail url="https://i1.ytimg.com/vi/vid001/hqdefault.jpg" width="480" height="360"/>
+   <media:description>We tie the first knots.
+Then we cross the gorge.</media:description>
+  </media:group>
+ </entry>
+</feed>
+"""
+
+
+def preview(t, body):
+    url = t.serve("/feed.xml", body)
+    t.config({"feed": url}, {"all": {"first-run": '"0"'}})
+    r = t.run("preview", "all", env={"TZ": "UTC"})
+    text, html = parts(parse_message(r.stdout))
+    return text.replace("\r\n", "\n"), html.replace("\r\n", "\n")
+
+
+def test_podcast(t):
+    text, html = preview(t, PODCAST)
+    for part in (text, html):
+        assert "lighthouse keepers" in part and "fog horns" in part, part
+        assert "audio/mpeg, 48 MB, 1:02:03" in part, part
+        assert "audio/x-m4a, 1.2 KB, 12:05" in part, part
+    assert "Enclosure: https://cdn.pod.example/ep12.mp3?src=rss&x=1 (audio/mpeg" in text, text
+    assert 'href="https://cdn.pod.example/ep12.mp3?src=rss&amp;x=1"' in html, html
+    assert 'href="https://cdn.pod.example/ep11.m4a"' in html, html
+    assert "#38;" not in text + html
+
+
+def test_youtube(t):
+    text, html = preview(t, YOUTUBE)
+    for part in (text, html):
+        assert "We tie the first knots." in part and "Then we cross the gorge." in part, part
+    assert "Thumbnail: https://i1.ytimg.com/vi/vid001/hqdefault.jpg" in text, text
+    assert '<img src="https://i1.ytimg.com/vi/vid001/hqdefault.jpg"' in html, html
+    assert 'href="https://www.youtube.com/watch?v=vid001&amp;t=10s"' in html, html
+    assert "https://www.youtube.com/watch?v=vid001&t=10s" in text, text
+    assert re.search(r'related: <a href="https://bridges.example/notes\?id=1&amp;lang=en">Notes</a>',
+                     html), html
+    assert "Notes: https://bridges.example/notes?id=1&lang=en" in text, text
+    assert "#38;" not in text + html
+
+
+if __name__ == "__main__":
+    main(globals())
