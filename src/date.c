@@ -63,6 +63,15 @@ digits(const char *p, int n, int *out)
 	return p + k;
 }
 
+/* One or two digits (a month, a day, an hour as W3DTF writers write them). */
+static const char *
+one_or_two(const char *p, int *out)
+{
+	const char *q = digits(p, 2, out);
+
+	return q != NULL ? q : digits(p, 1, out);
+}
+
 static int
 leap(int y)
 {
@@ -218,6 +227,57 @@ clock_time(const char *p, int *h, int *mi, int *s)
 }
 
 /*
+ * A zone name we do not know ("Europe/Berlin", "EST5EDT"): a known name
+ * it starts with, else UTC, as feedparser reads it.  One word, to the end.
+ */
+static const char *
+unknown_zone(const char *p, int *minutes)
+{
+	const char *end = p;
+	size_t n = 0;
+
+	while (isalnum((unsigned char)*end) || (*end != '\0' && strchr("/_+-:", *end) != NULL))
+		end++;
+	if (end == p || !at_end(end))
+		return NULL;
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	*minutes = 0;
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
+		if (n > 1 && strlen(zones[i].name) == n && strncasecmp(p, zones[i].name, n) == 0)
+			*minutes = zones[i].minutes;
+	return end;
+}
+
+/* The rest of a date after its day: [h:mm[:ss] [AM|PM]] [zone], to the end. */
+static int
+time_and_zone(const char *p, int *h, int *mi, int *s, int *off)
+{
+	const char *q;
+
+	if (isdigit((unsigned char)*p)) {
+		if ((p = clock_time(p, h, mi, s)) == NULL)
+			return -1;
+		p = skip_space(p);
+		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
+		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && *h >= 1 &&
+		    *h <= 12) {
+			*h = *h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
+			p = skip_space(p + 2);
+		}
+	}
+	if (*p == '+' || *p == '-')
+		q = numeric_offset(p, off);
+	else if (isalpha((unsigned char)*p))
+		q = named_zone(p, off);
+	else
+		q = p;
+	if ((q == NULL || !at_end(q)) && isalpha((unsigned char)*p))
+		q = unknown_zone(p, off);
+	return q == NULL || !at_end(q) ? -1 : 0;
+}
+
+/*
  * RFC 822/1123/2822: [Wdy[,]] d Mon yy[yy] hh:mm[:ss] [zone].  A missing
  * zone means UTC.
  */
@@ -274,31 +334,53 @@ year:
 	p = skip_space(p);
 	if (*p == ',')
 		p = skip_space(p + 1);
-	if (isdigit((unsigned char)*p)) {
-		if ((p = clock_time(p, &h, &mi, &s)) == NULL)
-			return -1;
-		p = skip_space(p);
-		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
-		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 &&
-		    h <= 12) {
-			h = h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
-			p = skip_space(p + 2);
-		}
-	}
-	if (*p == '+' || *p == '-')
-		q = numeric_offset(p, &off);
-	else if (isalpha((unsigned char)*p))
-		q = named_zone(p, &off);
-	else
-		q = p;
-	if (q == NULL || !at_end(q))
+	if (time_and_zone(p, &h, &mi, &s, &off) < 0)
 		return -1;
 	return make_time(y, mo, d, h, mi, s, off, out);
 }
 
 /*
+ * A date written with slashes, year first (Perforce and many CMSs):
+ * [Wdy, ]YYYY/M/D [h:mm[:ss] [AM|PM]] [zone].
+ */
+static int
+parse_slashed(const char *p, time_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0, off = 0;
+
+	p = skip_space(p);
+	if (isalpha((unsigned char)*p)) {
+		while (isalpha((unsigned char)*p))
+			p++;
+		p = skip_space(*p == ',' ? p + 1 : p);
+	}
+	if ((p = digits(p, 4, &y)) == NULL || *p != '/' || (p = digits(p + 1, 0, &mo)) == NULL ||
+	    *p != '/' || (p = digits(p + 1, 0, &d)) == NULL)
+		return -1;
+	if (time_and_zone(skip_space(p), &h, &mi, &s, &off) < 0)
+		return -1;
+	return make_time(y, mo, d, h, mi, s, off, out);
+}
+
+/* YYYY-DDD, an ordinal date: its month and day. */
+static int
+from_ordinal(int y, int yday, int *mo, int *d)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (yday < 1 || yday > 365 + leap(y))
+		return -1;
+	for (*mo = 1; yday > mdays[*mo - 1] + (*mo == 2 && leap(y)); (*mo)++)
+		yday -= mdays[*mo - 1] + (*mo == 2 && leap(y));
+	*d = yday;
+	return 0;
+}
+
+/*
  * RFC 3339 / ISO 8601: YYYY-MM-DD[(T| )hh:mm[:ss[.frac]]][Z|+hh:mm|+hhmm].
- * Also YYYYMMDD[Thhmmss] and a date alone (midnight UTC).
+ * Also YYYYMMDD[Thhmmss], a date alone (midnight UTC), a year alone,
+ * YYYY-DDD, and W3DTF as written in the wild: one-digit months, days and
+ * hours ("2009-1-12T5:40:14-05:00").
  */
 static int
 parse_iso8601(const char *p, time_t *out)
@@ -311,19 +393,27 @@ parse_iso8601(const char *p, time_t *out)
 		return -1;
 	p = q;
 	basic = *p != '-';
-	if (basic) {
+	if (basic && at_end(p)) {
+		mo = 1; /* a year alone */
+	} else if (basic) {
 		if ((p = digits(p, 2, &mo)) == NULL || (p = digits(p, 2, &d)) == NULL)
 			return -1;
-	} else {
-		if ((p = digits(p + 1, 2, &mo)) == NULL)
+	} else if ((q = digits(p + 1, 3, &d)) != NULL && !isdigit((unsigned char)*q)) {
+		if (from_ordinal(y, d, &mo, &d) < 0)
 			return -1;
-		if (*p == '-' && (p = digits(p + 1, 2, &d)) == NULL)
+		p = q;
+	} else {
+		if ((p = one_or_two(p + 1, &mo)) == NULL)
+			return -1;
+		if (*p == '-' && (p = one_or_two(p + 1, &d)) == NULL)
 			return -1;
 	}
 	if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
 		p++;
-		if ((p = digits(p, 2, &h)) == NULL)
+		if ((q = digits(p, 2, &h)) == NULL && (basic || (q = digits(p, 1, &h)) == NULL ||
+		                                       *q != ':'))
 			return -1;
+		p = q;
 		if (*p == ':')
 			p++;
 		if ((p = digits(p, 2, &mi)) == NULL)
@@ -342,8 +432,10 @@ parse_iso8601(const char *p, time_t *out)
 			p++;
 		else if (*p == '+' || *p == '-')
 			p = numeric_offset(p, &off);
+		else if (isalpha((unsigned char)*p) && ((q = named_zone(p, &off)) == NULL || !at_end(q)))
+			p = unknown_zone(p, &off);
 		else if (isalpha((unsigned char)*p))
-			p = named_zone(p, &off);
+			p = q;
 		if (p == NULL)
 			return -1;
 	}
@@ -362,7 +454,7 @@ date_parse(const char *s, time_t *out)
 	s = skip_space(s);
 	if (*s == '\0' || strlen(s) > 128)
 		return -1;
-	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0)
+	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0 || parse_slashed(s, out) == 0)
 		return 0;
 	t = curl_getdate(s, NULL);
 	if (t == -1)
