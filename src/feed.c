@@ -1258,6 +1258,7 @@ enum kind { K_TEXT, K_HTML, K_XHTML };
 enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG, R_MEDIA_GROUP };
 
 struct frame {
+	const xmlChar *name; /* local name, from libxml2's dictionary */
 	unsigned char fam;
 	unsigned char role;
 	char *base; /* in effect here; owned when own_base */
@@ -1304,6 +1305,21 @@ struct walk {
 	enum kind cap_kind;
 	int cap_markup; /* serialise child elements */
 	struct buf text;
+	/*
+	 * An end tag that does not match the open element: libxml2 closes the
+	 * open element whatever the tag says.  mismatch holds the tag's name
+	 * until the end callback; debt counts elements the walk closed that
+	 * libxml2 still thinks open (their end callbacks are ignored).
+	 */
+	char mismatch[64];
+	int debt;
+	/*
+	 * A feed inside an XHTML page (<html><body><feed ...>): 1 while in the
+	 * page before the feed, 2 after it; skip is the feed's depth, which
+	 * the walk counts as level 0.
+	 */
+	int in_page;
+	int skip;
 	/* first XML error, for the warning */
 	int nerr;
 	int err_line;
@@ -2189,8 +2205,8 @@ root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const x
 		w->f->format = str_dup(atom03 ? "atom03" : "atom10");
 		free(v);
 	} else if (strcasecmp(n, "html") == 0) {
-		err_set(w->e, EX_DATAERR, "not a feed: an HTML page");
-		return -1;
+		w->in_page = 1; /* a feed may be inside: see on_start */
+		return 0;
 	} else {
 		err_set(w->e, EX_DATAERR, "not a feed: an XML document with root <%.40s>", n);
 		return -1;
@@ -2369,6 +2385,16 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 	start_capture(w, f, level, feed, k);
 }
 
+/* The root of a feed, met inside an XHTML page. */
+static int
+is_feed_root(const struct walk *w, const xmlChar *name, const xmlChar *uri)
+{
+	const char *n = (const char *)name;
+
+	return (strcmp(n, "feed") == 0 && fam_of(w, uri) == F_ATOM) || strcmp(n, "rss") == 0 ||
+	       (strcmp(n, "RDF") == 0 && fam_of(w, uri) == F_RDF);
+}
+
 static void
 on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri, int nns,
          const xmlChar **ns, int nattr, int ndef, const xmlChar **a)
@@ -2381,12 +2407,19 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 	(void)nns;
 	(void)ns;
 	(void)ndef;
-	if (w->failed || level >= MAX_DEPTH)
+	if (w->in_page == 1 && level > 0 && is_feed_root(w, name, uri)) {
+		w->in_page = 0;
+		w->skip = level;
+		w->depth -= level;
+		level = 0;
+	}
+	if (w->failed || level >= MAX_DEPTH || (level > 0 && w->in_page))
 		return;
 	fr = &w->stack[level];
+	fr->name = name;
 	fr->role = R_NONE;
 	fr->fam = (unsigned char)fam_of(w, uri);
-	if (level == 0 && root(w, name, uri, nattr, a) < 0) {
+	if (level == 0 && w->f->format == NULL && root(w, name, uri, nattr, a) < 0) {
 		w->failed = 1;
 		xmlStopParser(w->ctxt);
 		return;
@@ -2430,15 +2463,72 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 		start_capture(w, FL_AUTHOR, level, 0, K_TEXT);
 }
 
+/* The innermost open element named name (a local name), or -1. */
+static int
+open_named(const struct walk *w, const char *name)
+{
+	const char *local = strrchr(name, ':');
+
+	local = local ? local + 1 : name;
+	for (int k = (w->depth < MAX_DEPTH ? w->depth : MAX_DEPTH) - 1; k >= 0; k--)
+		if (w->stack[k].name != NULL && strcmp((const char *)w->stack[k].name, local) == 0)
+			return k;
+	return -1;
+}
+
+static void close_top(struct walk *w);
+
+/*
+ * An element ends.  After a mismatched end tag ("<p>a<br></summary>") the
+ * walk closes everything up to the element the tag names, as a browser
+ * would, instead of leaving the summary open to swallow every later entry
+ * (libxml2 closes only the innermost element).
+ */
 static void
 on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct walk *w = ctx;
-	int level = --w->depth;
-	struct frame *fr;
+	int k;
 
 	(void)prefix;
 	(void)uri;
+	if (w->in_page) {
+		w->mismatch[0] = '\0';
+		close_top(w);
+		return;
+	}
+	if (w->mismatch[0] != '\0') {
+		k = open_named(w, w->mismatch);
+		w->mismatch[0] = '\0';
+		if (k >= 0) {
+			w->debt += w->depth - k - 1;
+			while (w->depth > k)
+				close_top(w);
+			return;
+		}
+	} else if (w->debt > 0 && w->depth > 0 && w->depth <= MAX_DEPTH &&
+	           strcmp((const char *)name, (const char *)w->stack[w->depth - 1].name) != 0) {
+		w->debt--; /* an element the walk closed already */
+		return;
+	}
+	close_top(w);
+}
+
+static void
+close_top(struct walk *w)
+{
+	int level = --w->depth;
+	struct frame *fr;
+
+	if (level < 0 || w->in_page) {
+		/* the page around a feed: back to its own depth count */
+		if (level < 0 && w->skip > 0) {
+			w->depth += w->skip;
+			w->skip = 0;
+			w->in_page = 2;
+		}
+		return;
+	}
 	if (w->failed || level >= MAX_DEPTH)
 		return;
 	fr = &w->stack[level];
@@ -2446,7 +2536,7 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 		if (level == w->cap_level)
 			end_capture(w);
 		else if (w->cap_markup && level > w->cap_level)
-			markup_end(w, fr, name);
+			markup_end(w, fr, fr->name);
 	}
 	if (fr->role == R_ITEM && w->d != NULL && level == w->item && finish_item(w) < 0)
 		return;
@@ -2493,6 +2583,8 @@ on_error(void *ctx, xmlErrorPtr err)
 
 	if (err == NULL || err->level < XML_ERR_ERROR)
 		return;
+	if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2 != NULL)
+		snprintf(w->mismatch, sizeof w->mismatch, "%s", err->str2);
 	if (w->nerr++ > 0)
 		return;
 	w->err_line = err->line;
@@ -2637,7 +2729,8 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char
 	sax_run(w, m);
 	open = w->depth;
 	if (w->f->format == NULL && !w->failed) {
-		err_set(e, EX_DATAERR, "not a feed: %s", w->nerr ? "not XML" : "no root element");
+		err_set(e, EX_DATAERR, "not a feed: %s",
+		        w->in_page ? "an HTML page" : w->nerr ? "not XML" : "no root element");
 		w->failed = 1;
 	}
 	close_open(w);
@@ -3063,6 +3156,22 @@ looks_like_html(const char *p, size_t n)
 	return 0;
 }
 
+/* An HTML page that may hold a feed inside (<html><body><feed xmlns=...>): the walk looks. */
+static int
+holds_feed(const char *p, size_t n)
+{
+	static const char *const roots[] = {"<feed", "<rss", "<rdf:RDF"};
+
+	for (size_t i = 0; i < NELEM(roots); i++) {
+		const char *at = memmem(p, n, roots[i], strlen(roots[i]));
+		size_t k = at ? (size_t)(at - p) + strlen(roots[i]) : n;
+
+		if (k < n && (isspace((unsigned char)p[k]) || p[k] == '>'))
+			return 1;
+	}
+	return 0;
+}
+
 int
 feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e)
 {
@@ -3078,7 +3187,7 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 		return err_set(e, EX_DATAERR, "not a feed: empty document");
 	if (len > DOC_MAX)
 		return err_set(e, EX_DATAERR, "not a feed: document over %u MB", DOC_MAX >> 20);
-	if (looks_like_html(p, len - (size_t)(p - data)))
+	if (looks_like_html(p, len - (size_t)(p - data)) && !holds_feed(p, len - (size_t)(p - data)))
 		return err_set(e, EX_DATAERR, "not a feed: an HTML page");
 	json = *p == '{' || *p == '[';
 	if (*p != '<' && (unsigned char)*p < 0x80 && !json)

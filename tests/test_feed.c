@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "util.h"
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
@@ -693,6 +694,69 @@ START_TEST(truncated_keeps_items_before_the_cut)
 }
 END_TEST
 
+/* Unescaped HTML in one entry (a <p> and a <br> never closed) must not swallow the rest */
+START_TEST(mismatched_tags_lose_no_entries)
+{
+	struct buf doc = BUF_INIT;
+
+	buf_adds(&doc, "<?xml version=\"1.0\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	               "<title>T</title>\n");
+	for (int i = 0; i < 25; i++)
+		buf_printf(&doc,
+		           "<entry><id>urn:e%d</id><title>Entry %d</title>"
+		           "<link href=\"http://e.example/%d\"/><summary type=\"html\">%s</summary>"
+		           "</entry>\n",
+		           i, i, i,
+		           i == 4    ? "para <p>one<br> two"
+		           : i == 9  ? "Look at <b>this</i> and <img src='x'> that"
+		                     : "fine &lt;b&gt;text&lt;/b&gt;");
+	buf_adds(&doc, "</feed>\n");
+	ck_assert_int_eq(parse(doc.data, NULL), 0);
+	buf_free(&doc);
+	ck_assert_uint_eq(f.nitems, 25);
+	for (size_t i = 0; i < 25; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "urn:e%zu", i);
+		ck_assert_str_eq(f.items[i].id, want);
+		snprintf(want, sizeof want, "Entry %zu", i);
+		ck_assert_str_eq(f.items[i].title, want);
+	}
+	ck_assert_str_eq(f.items[4].summary, "para <p>one<br> two</p>");
+	ck_assert_str_eq(f.items[5].summary, "fine <b>text</b>");
+	ck_assert_str_eq(f.items[24].link, "http://e.example/24");
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_ptr_nonnull(strstr(f.warning, "tag mismatch"));
+}
+END_TEST
+
+/* A feed inside an XHTML page is read; the page around it is not */
+START_TEST(feed_inside_an_xhtml_page)
+{
+	static const char doc[] =
+	    "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>x</title></head><body>\n"
+	    "<p>My feed:</p>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Wrapped</title>\n"
+	    "<entry><id>urn:1</id><title>One</title><link href=\"/1\"/></entry>\n"
+	    "<entry><id>urn:2</id><title>Two</title><summary>a &amp; b</summary></entry>\n"
+	    "</feed>\n"
+	    "<div><entry><id>urn:3</id><title>Not an entry</title></entry></div>\n"
+	    "</body></html>";
+
+	ck_assert_int_eq(parse(doc, "http://w.example/page"), 0);
+	ck_assert_str_eq(f.format, "atom10");
+	ck_assert_str_eq(f.title, "Wrapped");
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://w.example/1");
+	ck_assert_str_eq(f.items[1].summary, "a &amp; b");
+	feed_free(&f);
+	ck_assert_int_eq(parse("<html><body><p>no feed here, only <feed>ing tips</p></body></html>",
+	                       NULL),
+	                 -1);
+	ck_assert_str_eq(e.msg, "not a feed: an HTML page");
+}
+END_TEST
+
 START_TEST(html_page_is_an_error)
 {
 	ck_assert_int_eq(parse("<!DOCTYPE html>\n<html><head><title>Hi</title></head>"
@@ -1037,6 +1101,8 @@ main(void)
 	tcase_add_test(tc, control_bytes_dropped_in_cdata);
 	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
 	tcase_add_test(tc, html_page_is_an_error);
+	tcase_add_test(tc, mismatched_tags_lose_no_entries);
+	tcase_add_test(tc, feed_inside_an_xhtml_page);
 	tcase_add_test(tc, empty_is_an_error);
 	tcase_add_test(tc, xxe_is_not_expanded);
 	tcase_add_test(tc, billion_laughs_is_bounded);
