@@ -1320,6 +1320,7 @@ struct walk {
 	 */
 	int in_page;
 	int skip;
+	int held; /* items cut short by the end of the document */
 	/* first XML error, for the warning */
 	int nerr;
 	int err_line;
@@ -2606,18 +2607,22 @@ static xmlSAXHandler sax_handler = {
     .serror = on_error,
 };
 
-/* The document ended inside elements: close what is open. */
+/*
+ * The document ended inside elements: close what is open.  An item still
+ * open was cut short (a truncated download): it is held back, not kept,
+ * since its id may come from a cut link and its content is damaged; the
+ * next fetch, whole, delivers it.
+ */
 static void
 close_open(struct walk *w)
 {
 	if (w->cap != FL_NONE && !w->failed)
 		end_capture(w);
-	while (w->d != NULL && !w->failed)
-		finish_item(w);
 	while (w->d != NULL) {
 		struct draft *d = w->d;
 
 		w->d = d->outer;
+		w->held++;
 		draft_free(d);
 	}
 	for (int i = 0; i < w->depth && i < MAX_DEPTH; i++)
@@ -2693,6 +2698,10 @@ sax_finish(struct walk *w, int open, char *warn, size_t wsize)
 	else if (w->nerr)
 		snprintf(warn + k, wsize - k, "%sbroken XML at line %d: %s", k ? "; " : "",
 		         w->err_line, w->err_msg);
+	k = strlen(warn);
+	if (w->held)
+		snprintf(warn + k, wsize - k, "%s%d item%s cut short held back", k ? "; " : "",
+		         w->held, w->held > 1 ? "s" : "");
 	if (f->title == NULL && w->fdctitle != NULL) {
 		f->title = w->fdctitle;
 		w->fdctitle = NULL;

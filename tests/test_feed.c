@@ -685,12 +685,39 @@ START_TEST(truncated_keeps_items_before_the_cut)
 	                          "<item><title>thr";
 
 	ck_assert_int_eq(parse(doc, NULL), 0);
-	ck_assert_uint_eq(f.nitems, 3);
+	ck_assert_uint_eq(f.nitems, 2);
 	ck_assert_str_eq(f.items[0].id, "1");
 	ck_assert_str_eq(f.items[1].id, "2");
-	ck_assert_str_eq(f.items[2].title, "thr");
 	ck_assert_ptr_nonnull(f.warning);
 	ck_assert_ptr_nonnull(strstr(f.warning, "truncated"));
+	ck_assert_ptr_nonnull(strstr(f.warning, "1 item cut short held back"));
+}
+END_TEST
+
+/*
+ * Cut inside item 2 before its guid: item 2 would get an id made from its
+ * cut link, be delivered damaged, then again whole.  It is held back.
+ */
+START_TEST(item_cut_short_is_held_back)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>T</title>\n"
+	    "<item><title>one</title><link>http://e.example/1</link><guid>g1</guid></item>\n"
+	    "<item><title>two</title><link>http://e.example/2-a-long-sl</link>\n"
+	    "<description>&lt;p&gt;half a para";
+	static const char atom[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>\n"
+	    "<entry><id>e1</id><title>one</title></entry>\n"
+	    "<entry><title>two</title><link href=\"http://e.example/2-a-lo";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "g1");
+	ck_assert_ptr_nonnull(strstr(f.warning, "held back"));
+	feed_free(&f);
+	ck_assert_int_eq(parse(atom, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "e1");
 }
 END_TEST
 
@@ -1100,6 +1127,7 @@ main(void)
 	tcase_add_test(tc, garbage_bytes_never_reach_output);
 	tcase_add_test(tc, control_bytes_dropped_in_cdata);
 	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
+	tcase_add_test(tc, item_cut_short_is_held_back);
 	tcase_add_test(tc, html_page_is_an_error);
 	tcase_add_test(tc, mismatched_tags_lose_no_entries);
 	tcase_add_test(tc, feed_inside_an_xhtml_page);
