@@ -2850,7 +2850,8 @@ jp_string(struct jp *p, char **out)
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				p->p += 6;
 			}
-			if (cp == 0 || put_utf8(&b, cp) < 0)
+			/* a NUL would end the string early: dropped, not the whole feed */
+			if (cp != 0 && put_utf8(&b, cp) < 0)
 				goto fail;
 			break;
 		default: buf_addc(&b, p->p[1]); break; /* \" \\ \/ and leniency */
@@ -3004,8 +3005,13 @@ json_attachments(const struct jv *a, const char *url, struct item *it)
 		const char *type = jstr(&a->v[i], "mime_type"), *s = jstr(&a->v[i], "url");
 
 		/* add_enclosure frees what it is given, NULLs included */
+		const struct jv *secs = jget(&a->v[i], "duration_in_seconds", J_NUM);
+
 		r = add_enclosure(&d, s ? resolve(s, url) : NULL, type ? str_dup(type) : NULL,
 		                  size ? str_dup(size->s) : NULL);
+		if (r == 0 && secs != NULL && it->duration == NULL &&
+		    (it->duration = str_dup(secs->s)) == NULL)
+			r = -1;
 	}
 	it->enclosures = d.it.enclosures;
 	it->nenclosures = d.it.nenclosures;
@@ -3068,6 +3074,8 @@ json_item(const struct jv *o, const char *url, struct item *it)
 		return -1;
 	squeeze(it->title);
 	if ((s = jstr(o, "url")) != NULL && *s && (it->link = resolve(s, url)) == NULL)
+		return -1;
+	if ((s = jstr(o, "image")) != NULL && *s && (it->thumbnail = resolve(s, url)) == NULL)
 		return -1;
 	json_date(o, it);
 	if (json_content(o, it) < 0)

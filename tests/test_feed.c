@@ -1071,6 +1071,26 @@ START_TEST(json_feed)
 }
 END_TEST
 
+/* A JSON Feed holding \u0000 loses that character, not the feed; image and duration read */
+START_TEST(json_nul_is_dropped)
+{
+	static const char doc[] =
+	    "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"N\\u0000ul\",\n"
+	    " \"items\": [{\"id\": \"a\\u0000b\", \"title\": \"x\\u0000y\", \"content_text\": \"t\",\n"
+	    "   \"image\": \"/i.jpg\", \"attachments\": [{\"url\": \"/e.mp3\", "
+	    "\"mime_type\": \"audio/mpeg\", \"duration_in_seconds\": 3723}]}]}";
+
+	ck_assert_int_eq(parse(doc, "https://j.example/feed.json"), 0);
+	ck_assert_str_eq(f.title, "Nul");
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "ab");
+	ck_assert_str_eq(f.items[0].title, "xy");
+	ck_assert_str_eq(f.items[0].thumbnail, "https://j.example/i.jpg");
+	ck_assert_str_eq(f.items[0].duration, "3723");
+	ck_assert_str_eq(f.items[0].enclosures[0].url, "https://j.example/e.mp3");
+}
+END_TEST
+
 START_TEST(json_not_a_feed)
 {
 	struct buf b = BUF_INIT;
@@ -1141,6 +1161,7 @@ main(void)
 	tcase_add_test(tc, many_and_long_side_texts);
 	tcase_add_test(tc, json_feed);
 	tcase_add_test(tc, json_not_a_feed);
+	tcase_add_test(tc, json_nul_is_dropped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
