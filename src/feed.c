@@ -1271,6 +1271,7 @@ struct draft {
 	char *guid, *atom_id, *about, *dctitle;
 	char *media_desc, *itunes_image; /* fallbacks for the summary and the thumbnail */
 	int guid_permalink;
+	int link_typed; /* its link came from an Atom link with a type */
 	int have_pub, have_upd;
 	time_t pub, upd;
 	struct strv tags;
@@ -2243,13 +2244,23 @@ atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int fe
 	char *rel = attr(w, nattr, a, "rel", F_OTHER), *href = attr(w, nattr, a, "href", F_OTHER);
 	char *type = attr(w, nattr, a, "type", F_OTHER), *len, *u;
 	char **dst = feed ? &w->f->link : &w->d->it.link;
+	int alt;
 
 	if (href == NULL)
 		goto out;
-	if ((rel == NULL || strcmp(rel, "alternate") == 0) && *dst == NULL &&
-	    (type == NULL || strstr(type, "html") != NULL)) {
+	alt = (rel == NULL || strcmp(rel, "alternate") == 0) &&
+	      (type == NULL || strstr(type, "html") != NULL);
+	if (alt && !feed && w->atom && *dst != NULL && type != NULL && !w->d->link_typed) {
+		/* an alternate that says it is HTML beats an untyped one (so feedparser reads it) */
+		if (add_link(w->d, *dst, NULL, NULL, NULL) < 0)
+			oom(w);
+		*dst = NULL;
+	}
+	if (alt && *dst == NULL) {
 		if ((*dst = resolve(href, base)) == NULL)
 			oom(w);
+		if (!feed)
+			w->d->link_typed = type != NULL;
 	} else if (!feed && rel != NULL && strcmp(rel, "enclosure") == 0) {
 		len = attr(w, nattr, a, "length", F_OTHER);
 		u = resolve(href, base);
