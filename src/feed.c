@@ -2518,8 +2518,10 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 				close_top(w);
 			return;
 		}
-	} else if (w->debt > 0 && w->depth > 0 && w->depth <= MAX_DEPTH &&
-	           strcmp((const char *)name, (const char *)w->stack[w->depth - 1].name) != 0) {
+	} else if (w->debt > 0 &&
+	           (w->depth <= 0 ||
+	            (w->depth <= MAX_DEPTH && w->stack[w->depth - 1].name != NULL &&
+	             strcmp((const char *)name, (const char *)w->stack[w->depth - 1].name) != 0))) {
 		w->debt--; /* an element the walk closed already */
 		return;
 	}
@@ -2529,18 +2531,21 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 static void
 close_top(struct walk *w)
 {
-	int level = --w->depth;
+	int level = w->depth - 1;
 	struct frame *fr;
 
-	if (level < 0 || w->in_page) {
+	if (level < 0) {
 		/* the page around a feed: back to its own depth count */
-		if (level < 0 && w->skip > 0) {
-			w->depth += w->skip;
+		if (w->skip > 0) {
+			w->depth = w->skip - 1;
 			w->skip = 0;
 			w->in_page = 2;
 		}
 		return;
 	}
+	w->depth = level;
+	if (w->in_page)
+		return;
 	if (w->failed || level >= MAX_DEPTH)
 		return;
 	fr = &w->stack[level];

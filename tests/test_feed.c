@@ -754,6 +754,17 @@ START_TEST(mismatched_tags_lose_no_entries)
 	ck_assert_str_eq(f.items[24].link, "http://e.example/24");
 	ck_assert_ptr_nonnull(f.warning);
 	ck_assert_ptr_nonnull(strstr(f.warning, "tag mismatch"));
+	feed_free(&f);
+	/* an end tag naming the root closes everything; libxml2's late ends are absorbed */
+	ck_assert_int_eq(parse("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>a</id>"
+	                       "<summary type=\"html\"><p>x<b>y</feed></entry></summary>"
+	                       "<entry><id>b</id></entry></p></b></x>",
+	                       NULL),
+	                 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].id, "a");
+	ck_assert_str_eq(f.items[0].summary, "<p>x<b>y</b></p>");
+	ck_assert_str_eq(f.items[1].id, "b");
 }
 END_TEST
 
