@@ -444,6 +444,106 @@ parse_iso8601(const char *p, time_t *out)
 	return make_time(y, mo, d, h, mi, s, off, out);
 }
 
+/*
+ * Greek and Hungarian month and weekday names, as feedparser's handlers
+ * know them, with what they stand for: the date is read again with the
+ * English name or the month's number in their place.
+ */
+static const struct {
+	const char *name, *as;
+} foreign_names[] = {
+    {"\u0399\u03b1\u03bd", "Jan"}, {"\u03a6\u03b5\u03b2", "Feb"},
+    {"\u039c\u03ac\u03ce", "Mar"}, {"\u039c\u03b1\u03ce", "Mar"},
+    {"\u0391\u03c0\u03c1", "Apr"}, {"\u039c\u03ac\u03b9", "May"},
+    {"\u039c\u03b1\u03ca", "May"}, {"\u039c\u03b1\u03b9", "May"},
+    {"\u0399\u03bf\u03cd\u03bd", "Jun"}, {"\u0399\u03bf\u03bd", "Jun"},
+    {"\u0399\u03bf\u03cd\u03bb", "Jul"}, {"\u0399\u03bf\u03bb", "Jul"},
+    {"\u0391\u03cd\u03b3", "Aug"}, {"\u0391\u03c5\u03b3", "Aug"},
+    {"\u03a3\u03b5\u03c0", "Sep"}, {"\u039f\u03ba\u03c4", "Oct"},
+    {"\u039d\u03bf\u03ad", "Nov"}, {"\u039d\u03bf\u03b5", "Nov"},
+    {"\u0394\u03b5\u03ba", "Dec"}, {"\u039a\u03c5\u03c1", "Sun"},
+    {"\u0394\u03b5\u03c5", "Mon"}, {"\u03a4\u03c1\u03b9", "Tue"},
+    {"\u03a4\u03b5\u03c4", "Wed"}, {"\u03a0\u03b5\u03bc", "Thu"},
+    {"\u03a0\u03b1\u03c1", "Fri"}, {"\u03a3\u03b1\u03b2", "Sat"},
+    {"janu\u00e1r", "01"}, {"febru\u00e1ri", "02"}, {"m\u00e1rcius", "03"},
+    {"\u00e1prilis", "04"}, {"m\u00e1ujus", "05"}, {"j\u00fanius", "06"},
+    {"j\u00falius", "07"}, {"augusztus", "08"}, {"szeptember", "09"},
+    {"okt\u00f3ber", "10"}, {"november", "11"}, {"december", "12"},
+};
+
+/* s with the Greek and Hungarian names in it translated; 0, or -1 when it has none. */
+static int
+translate_names(const char *s, char *out, size_t size)
+{
+	size_t k = 0;
+	int found = 0;
+
+	while (*s && k + 1 < size) {
+		size_t i, n = 0;
+
+		for (i = 0; i < sizeof foreign_names / sizeof foreign_names[0]; i++)
+			if (strncmp(s, foreign_names[i].name, n = strlen(foreign_names[i].name)) == 0)
+				break;
+		if (i < sizeof foreign_names / sizeof foreign_names[0] &&
+		    k + strlen(foreign_names[i].as) + 1 < size) {
+			k += (size_t)snprintf(out + k, size - k, "%s", foreign_names[i].as);
+			s += n;
+			found = 1;
+		} else {
+			out[k++] = *s++;
+		}
+	}
+	out[k] = '\0';
+	return found && *s == '\0' ? 0 : -1;
+}
+
+/*
+ * Korean blogs (KST, +09:00), as feedparser reads them: OnBlog's
+ * "2004\ub144 05\uc6d4 28\uc77c 01:31:15" and Nate's "2004-05-25 \uc624\ud6c4 11:23:17"
+ * (\uc624\uc804 before noon, \uc624\ud6c4 after).
+ */
+static int
+parse_korean(const char *p, time_t *out)
+{
+	static const char year[] = "\ub144", month[] = "\uc6d4", day[] = "\uc77c";
+	static const char am[] = "\uc624\uc804", pm[] = "\uc624\ud6c4";
+	int y, mo, d, h, mi, s, after_noon = 0;
+
+	if ((p = digits(p, 4, &y)) == NULL)
+		return -1;
+	if (strncmp(p, year, strlen(year)) == 0) {
+		if ((p = digits(skip_space(p + strlen(year)), 0, &mo)) == NULL ||
+		    strncmp(p, month, strlen(month)) != 0 ||
+		    (p = digits(skip_space(p + strlen(month)), 0, &d)) == NULL ||
+		    strncmp(p, day, strlen(day)) != 0)
+			return -1;
+		p = skip_space(p + strlen(day));
+	} else {
+		if (*p != '-' || (p = digits(p + 1, 2, &mo)) == NULL || *p != '-' ||
+		    (p = digits(p + 1, 2, &d)) == NULL)
+			return -1;
+		p = skip_space(p);
+		if (strncmp(p, pm, strlen(pm)) == 0)
+			after_noon = 1;
+		else if (strncmp(p, am, strlen(am)) != 0)
+			return -1;
+		p = skip_space(p + strlen(am));
+	}
+	if ((p = clock_time(p, &h, &mi, &s)) == NULL || !at_end(p))
+		return -1;
+	if (after_noon && h < 12)
+		h += 12;
+	return make_time(y, mo, d, h, mi, s, 9 * 60, out);
+}
+
+static int
+has_non_ascii(const char *s)
+{
+	while (*s && (unsigned char)*s < 0x80)
+		s++;
+	return *s != '\0';
+}
+
 int
 date_parse(const char *s, time_t *out)
 {
@@ -456,6 +556,15 @@ date_parse(const char *s, time_t *out)
 		return -1;
 	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0 || parse_slashed(s, out) == 0)
 		return 0;
+	if (has_non_ascii(s)) {
+		char ascii[160];
+
+		if (parse_korean(s, out) == 0)
+			return 0;
+		if (translate_names(s, ascii, sizeof ascii) == 0 &&
+		    (parse_iso8601(ascii, out) == 0 || parse_rfc822(ascii, out) == 0))
+			return 0;
+	}
 	t = curl_getdate(s, NULL);
 	if (t == -1)
 		return -1;

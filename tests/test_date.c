@@ -88,6 +88,13 @@ static const struct {
     {"Tue, 10 Jan 2020 14:33:00 Europe/Berlin", 1578666780LL},
     {"2020-01-10T14:33:00 Etc/UTC", 1578666780LL},
     {"01 Jan 2004 19:48:21 EST5EDT", 1073004501LL},
+    /* feedparser's Korean, Greek and Hungarian handlers */
+    {"2004\xeb\x85\x84 05\xec\x9b\x94 28\xec\x9d\xbc  01:31:15", 1085675475LL},
+    {"2004-05-25 \xec\x98\xa4\xed\x9b\x84 11:23:17", 1085494997LL},
+    {"2004-05-25 \xec\x98\xa4\xec\xa0\x84 11:23:17", 1085451797LL},
+    {"\xce\x9a\xcf\x85\xcf\x81, 11 \xce\x99\xce\xbf\xcf\x8d\xce\xbb 2004 12:00:00 EST",
+     1089565200LL},
+    {"2004-j\xc3\xbalius-13T9:15-05:00", 1089728100LL},
 };
 
 static const char *const bad[] = {
@@ -109,6 +116,8 @@ static const char *const bad[] = {
     "2020/13/10",
     "2020/1/10 14:33:00 the day after",
     "20/1/10",
+    "2004-j\xc3\xbalember-13T9:15-05:00",
+    "2004\xeb\x85\x84 05\xec\x9b\x94 28\xec\x9d\xbc",
 };
 
 START_TEST(parses_real_forms)
