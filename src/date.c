@@ -410,8 +410,8 @@ parse_iso8601(const char *p, time_t *out)
 	}
 	if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
 		p++;
-		if ((q = digits(p, 2, &h)) == NULL && (basic || (q = digits(p, 1, &h)) == NULL ||
-		                                       *q != ':'))
+		if ((q = digits(p, 2, &h)) == NULL &&
+		    (basic || (q = digits(p, 1, &h)) == NULL || *q != ':'))
 			return -1;
 		p = q;
 		if (*p == ':')
@@ -432,7 +432,8 @@ parse_iso8601(const char *p, time_t *out)
 			p++;
 		else if (*p == '+' || *p == '-')
 			p = numeric_offset(p, &off);
-		else if (isalpha((unsigned char)*p) && ((q = named_zone(p, &off)) == NULL || !at_end(q)))
+		else if (isalpha((unsigned char)*p) &&
+		         ((q = named_zone(p, &off)) == NULL || !at_end(q)))
 			p = unknown_zone(p, &off);
 		else if (isalpha((unsigned char)*p))
 			p = q;
@@ -449,6 +450,7 @@ parse_iso8601(const char *p, time_t *out)
  * know them, with what they stand for: the date is read again with the
  * English name or the month's number in their place.
  */
+/* clang-format off */
 static const struct {
 	const char *name, *as;
 } foreign_names[] = {
@@ -470,6 +472,7 @@ static const struct {
     {"j\u00falius", "07"}, {"augusztus", "08"}, {"szeptember", "09"},
     {"okt\u00f3ber", "10"}, {"november", "11"}, {"december", "12"},
 };
+/* clang-format on */
 
 /* s with the Greek and Hungarian names in it translated; 0, or -1 when it has none. */
 static int
@@ -481,9 +484,11 @@ translate_names(const char *s, char *out, size_t size)
 	while (*s && k + 1 < size) {
 		size_t i, n = 0;
 
-		for (i = 0; i < sizeof foreign_names / sizeof foreign_names[0]; i++)
-			if (strncmp(s, foreign_names[i].name, n = strlen(foreign_names[i].name)) == 0)
+		for (i = 0; i < sizeof foreign_names / sizeof foreign_names[0]; i++) {
+			n = strlen(foreign_names[i].name);
+			if (strncmp(s, foreign_names[i].name, n) == 0)
 				break;
+		}
 		if (i < sizeof foreign_names / sizeof foreign_names[0] &&
 		    k + strlen(foreign_names[i].as) + 1 < size) {
 			k += (size_t)snprintf(out + k, size - k, "%s", foreign_names[i].as);

@@ -602,7 +602,8 @@ enclosure_value(const struct enclosure *en, const char *duration, const char *ba
 	         en->type && (size[0] || dur[0]) ? ", " : "", size, size[0] && dur[0] ? ", " : "",
 	         dur);
 	if (m == NULL || set_link(m, "url", en->url, base) < 0 ||
-	    tv_set_str(m, "type", en->type) < 0 || tv_set_str(m, "size", size[0] ? size : NULL) < 0 ||
+	    tv_set_str(m, "type", en->type) < 0 ||
+	    tv_set_str(m, "size", size[0] ? size : NULL) < 0 ||
 	    tv_set_str(m, "duration", dur[0] ? dur : NULL) < 0 ||
 	    tv_set_str(m, "info", info[0] ? info : NULL) < 0) {
 		tv_free(m);
@@ -635,7 +636,8 @@ media_values(struct tval *m, const struct item *it, const char *base)
 		tv_free(links);
 		return -1;
 	}
-	if (tv_set(m, "other_links", links) < 0 || set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
+	if (tv_set(m, "other_links", links) < 0 ||
+	    set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
 	    tv_set_bool(m, "has_media", it->thumbnail || it->nenclosures || it->nlinks) < 0)
 		return -1;
 	for (size_t i = 0; i < it->nenclosures; i++)

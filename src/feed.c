@@ -2251,7 +2251,7 @@ atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int fe
 	alt = (rel == NULL || strcmp(rel, "alternate") == 0) &&
 	      (type == NULL || strstr(type, "html") != NULL);
 	if (alt && !feed && w->atom && *dst != NULL && type != NULL && !w->d->link_typed) {
-		/* an alternate that says it is HTML beats an untyped one (so feedparser reads it) */
+		/* one that says it is HTML beats an untyped one (as feedparser reads it) */
 		if (add_link(w->d, *dst, NULL, NULL, NULL) < 0)
 			oom(w);
 		*dst = NULL;
@@ -2755,7 +2755,9 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char
 	open = w->depth;
 	if (w->f->format == NULL && !w->failed) {
 		err_set(e, EX_DATAERR, "not a feed: %s",
-		        w->in_page ? "an HTML page" : w->nerr ? "not XML" : "no root element");
+		        w->in_page ? "an HTML page"
+		        : w->nerr  ? "not XML"
+		                   : "no root element");
 		w->failed = 1;
 	}
 	close_open(w);
@@ -3220,7 +3222,8 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 		return err_set(e, EX_DATAERR, "not a feed: empty document");
 	if (len > DOC_MAX)
 		return err_set(e, EX_DATAERR, "not a feed: document over %u MB", DOC_MAX >> 20);
-	if (looks_like_html(p, len - (size_t)(p - data)) && !holds_feed(p, len - (size_t)(p - data)))
+	if (looks_like_html(p, len - (size_t)(p - data)) &&
+	    !holds_feed(p, len - (size_t)(p - data)))
 		return err_set(e, EX_DATAERR, "not a feed: an HTML page");
 	json = *p == '{' || *p == '[';
 	if (*p != '<' && (unsigned char)*p < 0x80 && !json)

@@ -350,9 +350,8 @@ START_TEST(ampersands_in_attributes)
 	ck_assert_str_eq(f.items[0].link, "http://example.org/post?id=5&lang=en");
 	ck_assert_str_eq(f.items[0].id, "http://example.org/post?id=5&lang=en");
 	ck_assert_str_eq(f.items[0].enclosures[0].url, "http://example.org/a.mp3?x=1&y=2");
-	ck_assert_str_eq(f.items[0].content,
-	                 "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" "
-	                 "title=\"&quot;q&quot; &amp;#38;\">x</a>");
+	ck_assert_str_eq(f.items[0].content, "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" "
+	                                     "title=\"&quot;q&quot; &amp;#38;\">x</a>");
 	ck_assert_str_eq(f.items[1].link, "http://example.org/p?a=1&b=2");
 }
 END_TEST
@@ -362,7 +361,8 @@ START_TEST(podcast_episode)
 {
 	static const char doc[] =
 	    "<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"\n"
-	    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>P</title>\n"
+	    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>P</"
+	    "title>\n"
 	    "<item><title>Ep 1</title><guid>ep1</guid>\n"
 	    "<description>&lt;p&gt;Show notes&lt;/p&gt;</description><content:encoded/>\n"
 	    "<enclosure url=\"/ep1.mp3\" type=\"audio/mpeg\" length=\"31337\"/>\n"
@@ -392,14 +392,18 @@ END_TEST
 START_TEST(youtube_media_group)
 {
 	static const char doc[] =
-	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\"\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	    "xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\"\n"
 	    " xmlns:media=\"http://search.yahoo.com/mrss/\"><title>Chan</title>\n"
-	    "<entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Video &amp; more</title>\n"
+	    "<entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Video &amp; "
+	    "more</title>\n"
 	    "<link rel=\"alternate\" href=\"https://www.youtube.com/watch?v=abc\"/>\n"
 	    "<published>2026-11-20T10:00:00+00:00</published>\n"
 	    "<media:group><media:title>Video &amp; more</media:title>\n"
-	    "<media:content url=\"https://www.youtube.com/v/abc?version=3\" type=\"application/x-shockwave-flash\"/>\n"
-	    "<media:thumbnail url=\"https://i1.ytimg.com/vi/abc/hqdefault.jpg\" width=\"480\" height=\"360\"/>\n"
+	    "<media:content url=\"https://www.youtube.com/v/abc?version=3\" "
+	    "type=\"application/x-shockwave-flash\"/>\n"
+	    "<media:thumbnail url=\"https://i1.ytimg.com/vi/abc/hqdefault.jpg\" width=\"480\" "
+	    "height=\"360\"/>\n"
 	    "<media:description>Line one &lt;3\nLine two</media:description>\n"
 	    "</media:group></entry></feed>";
 	const struct item *it;
@@ -423,7 +427,8 @@ START_TEST(other_links_are_kept)
 	    "<entry><id>x</id><title>a</title>\n"
 	    "<link rel=\"alternate\" type=\"application/pdf\" href=\"/a.pdf\"/>\n"
 	    "<link href=\"/a.html\"/>\n"
-	    "<link rel=\"replies\" type=\"text/html\" href=\"/a.html#comments\" title=\"3 comments\"/>\n"
+	    "<link rel=\"replies\" type=\"text/html\" href=\"/a.html#comments\" title=\"3 "
+	    "comments\"/>\n"
 	    "<link rel=\"related\" href=\"http://other.example/?a=1&amp;b=2\"/>\n"
 	    "<link href=\"/a-de.html\" hreflang=\"de\"/>\n"
 	    "</entry></feed>";
@@ -705,10 +710,9 @@ START_TEST(item_cut_short_is_held_back)
 	    "<item><title>one</title><link>http://e.example/1</link><guid>g1</guid></item>\n"
 	    "<item><title>two</title><link>http://e.example/2-a-long-sl</link>\n"
 	    "<description>&lt;p&gt;half a para";
-	static const char atom[] =
-	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>\n"
-	    "<entry><id>e1</id><title>one</title></entry>\n"
-	    "<entry><title>two</title><link href=\"http://e.example/2-a-lo";
+	static const char atom[] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>\n"
+	                           "<entry><id>e1</id><title>one</title></entry>\n"
+	                           "<entry><title>two</title><link href=\"http://e.example/2-a-lo";
 
 	ck_assert_int_eq(parse(doc, NULL), 0);
 	ck_assert_uint_eq(f.nitems, 1);
@@ -734,9 +738,9 @@ START_TEST(mismatched_tags_lose_no_entries)
 		           "<link href=\"http://e.example/%d\"/><summary type=\"html\">%s</summary>"
 		           "</entry>\n",
 		           i, i, i,
-		           i == 4    ? "para <p>one<br> two"
-		           : i == 9  ? "Look at <b>this</i> and <img src='x'> that"
-		                     : "fine &lt;b&gt;text&lt;/b&gt;");
+		           i == 4   ? "para <p>one<br> two"
+		           : i == 9 ? "Look at <b>this</i> and <img src='x'> that"
+		                    : "fine &lt;b&gt;text&lt;/b&gt;");
 	buf_adds(&doc, "</feed>\n");
 	ck_assert_int_eq(parse(doc.data, NULL), 0);
 	buf_free(&doc);
@@ -788,9 +792,8 @@ START_TEST(feed_inside_an_xhtml_page)
 	ck_assert_str_eq(f.items[0].link, "http://w.example/1");
 	ck_assert_str_eq(f.items[1].summary, "a &amp; b");
 	feed_free(&f);
-	ck_assert_int_eq(parse("<html><body><p>no feed here, only <feed>ing tips</p></body></html>",
-	                       NULL),
-	                 -1);
+	ck_assert_int_eq(
+	    parse("<html><body><p>no feed here, only <feed>ing tips</p></body></html>", NULL), -1);
 	ck_assert_str_eq(e.msg, "not a feed: an HTML page");
 }
 END_TEST
@@ -1087,7 +1090,8 @@ START_TEST(json_nul_is_dropped)
 {
 	static const char doc[] =
 	    "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"N\\u0000ul\",\n"
-	    " \"items\": [{\"id\": \"a\\u0000b\", \"title\": \"x\\u0000y\", \"content_text\": \"t\",\n"
+	    " \"items\": [{\"id\": \"a\\u0000b\", \"title\": \"x\\u0000y\", \"content_text\": "
+	    "\"t\",\n"
 	    "   \"image\": \"/i.jpg\", \"attachments\": [{\"url\": \"/e.mp3\", "
 	    "\"mime_type\": \"audio/mpeg\", \"duration_in_seconds\": 3723}]}]}";
 

@@ -440,7 +440,8 @@ START_TEST(legacy_ampersand_ids_match)
 	struct state *st = state_new();
 
 	ck_assert_ptr_nonnull(st);
-	ck_assert_int_eq(state_record(st, "s1", f, "http://e.org/p?id=5&#38;lang=en&#38;x=1", T0), 0);
+	ck_assert_int_eq(state_record(st, "s1", f, "http://e.org/p?id=5&#38;lang=en&#38;x=1", T0),
+	                 0);
 	ck_assert(state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=en&x=1"));
 	ck_assert(state_delivered(st, "s1", f, "http://e.org/p?id=5&#38;lang=en&#38;x=1"));
 	ck_assert(!state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=fr&x=1"));
