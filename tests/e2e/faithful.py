@@ -112,6 +112,28 @@ def test_ids_recorded_with_escaped_ampersands_are_not_resent(t):
     assert len(t.mbox()) == 1, "items recorded under their old ids were sent again"
 
 
+XHTML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Notes</title>
+<entry><id>tag:notes.example,2026:1</id><title>Links inside</title>
+<link href="https://notes.example/1?id=5&amp;lang=en"/>
+<updated>2026-11-20T10:00:00Z</updated>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
+<p>See <a href="https://shop.example/item?a=1&amp;b=2&amp;c=3">the shop</a> and
+<a href="https://other.example/?x=1&amp;y=2">the other</a>.</p></div></content></entry>
+</feed>
+"""
+
+
+def test_xhtml_links_with_ampersands(t):
+    """Two &amp; in an href of type="xhtml" content: the link stays, whole."""
+    text, html = preview(t, XHTML)
+    assert 'href="https://shop.example/item?a=1&amp;b=2&amp;c=3"' in html, html
+    assert 'href="https://other.example/?x=1&amp;y=2"' in html, html
+    assert 'href="https://notes.example/1?id=5&amp;lang=en"' in html, html
+    assert "https://shop.example/item?a=1&b=2&c=3" in text, text
+    assert "#38;" not in text + html
+
+
 WHOLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>News</title><link>https://news.example/</link>
 <item><title>Item one</title><link>https://news.example/one</link><guid>g-one</guid>
