@@ -515,7 +515,7 @@ names_find_hint(const struct names *t, const char *s, uint32_t *hint)
 }
 
 /*
- * Before tidings 0.x fixed it, an id taken from an attribute (an Atom link
+ * Until issue 14 was fixed, an id taken from an attribute (an Atom link
  * standing in for a missing id) had each "&" written "&#38;".  Such an id
  * as recorded then: NULL when id has no "&" (or out of memory).
  */
