@@ -63,6 +63,15 @@ digits(const char *p, int n, int *out)
 	return p + k;
 }
 
+/* One or two digits (a month, a day, an hour as W3DTF writers write them). */
+static const char *
+one_or_two(const char *p, int *out)
+{
+	const char *q = digits(p, 2, out);
+
+	return q != NULL ? q : digits(p, 1, out);
+}
+
 static int
 leap(int y)
 {
@@ -218,6 +227,57 @@ clock_time(const char *p, int *h, int *mi, int *s)
 }
 
 /*
+ * A zone name we do not know ("Europe/Berlin", "EST5EDT"): a known name
+ * it starts with, else UTC, as feedparser reads it.  One word, to the end.
+ */
+static const char *
+unknown_zone(const char *p, int *minutes)
+{
+	const char *end = p;
+	size_t n = 0;
+
+	while (isalnum((unsigned char)*end) || (*end != '\0' && strchr("/_+-:", *end) != NULL))
+		end++;
+	if (end == p || !at_end(end))
+		return NULL;
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	*minutes = 0;
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
+		if (n > 1 && strlen(zones[i].name) == n && strncasecmp(p, zones[i].name, n) == 0)
+			*minutes = zones[i].minutes;
+	return end;
+}
+
+/* The rest of a date after its day: [h:mm[:ss] [AM|PM]] [zone], to the end. */
+static int
+time_and_zone(const char *p, int *h, int *mi, int *s, int *off)
+{
+	const char *q;
+
+	if (isdigit((unsigned char)*p)) {
+		if ((p = clock_time(p, h, mi, s)) == NULL)
+			return -1;
+		p = skip_space(p);
+		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
+		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && *h >= 1 &&
+		    *h <= 12) {
+			*h = *h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
+			p = skip_space(p + 2);
+		}
+	}
+	if (*p == '+' || *p == '-')
+		q = numeric_offset(p, off);
+	else if (isalpha((unsigned char)*p))
+		q = named_zone(p, off);
+	else
+		q = p;
+	if ((q == NULL || !at_end(q)) && isalpha((unsigned char)*p))
+		q = unknown_zone(p, off);
+	return q == NULL || !at_end(q) ? -1 : 0;
+}
+
+/*
  * RFC 822/1123/2822: [Wdy[,]] d Mon yy[yy] hh:mm[:ss] [zone].  A missing
  * zone means UTC.
  */
@@ -274,31 +334,53 @@ year:
 	p = skip_space(p);
 	if (*p == ',')
 		p = skip_space(p + 1);
-	if (isdigit((unsigned char)*p)) {
-		if ((p = clock_time(p, &h, &mi, &s)) == NULL)
-			return -1;
-		p = skip_space(p);
-		if ((p[0] == 'A' || p[0] == 'P' || p[0] == 'a' || p[0] == 'p') &&
-		    (p[1] == 'M' || p[1] == 'm') && !isalpha((unsigned char)p[2]) && h >= 1 &&
-		    h <= 12) {
-			h = h % 12 + ((p[0] == 'P' || p[0] == 'p') ? 12 : 0);
-			p = skip_space(p + 2);
-		}
-	}
-	if (*p == '+' || *p == '-')
-		q = numeric_offset(p, &off);
-	else if (isalpha((unsigned char)*p))
-		q = named_zone(p, &off);
-	else
-		q = p;
-	if (q == NULL || !at_end(q))
+	if (time_and_zone(p, &h, &mi, &s, &off) < 0)
 		return -1;
 	return make_time(y, mo, d, h, mi, s, off, out);
 }
 
 /*
+ * A date written with slashes, year first (Perforce and many CMSs):
+ * [Wdy, ]YYYY/M/D [h:mm[:ss] [AM|PM]] [zone].
+ */
+static int
+parse_slashed(const char *p, time_t *out)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0, off = 0;
+
+	p = skip_space(p);
+	if (isalpha((unsigned char)*p)) {
+		while (isalpha((unsigned char)*p))
+			p++;
+		p = skip_space(*p == ',' ? p + 1 : p);
+	}
+	if ((p = digits(p, 4, &y)) == NULL || *p != '/' || (p = digits(p + 1, 0, &mo)) == NULL ||
+	    *p != '/' || (p = digits(p + 1, 0, &d)) == NULL)
+		return -1;
+	if (time_and_zone(skip_space(p), &h, &mi, &s, &off) < 0)
+		return -1;
+	return make_time(y, mo, d, h, mi, s, off, out);
+}
+
+/* YYYY-DDD, an ordinal date: its month and day. */
+static int
+from_ordinal(int y, int yday, int *mo, int *d)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (yday < 1 || yday > 365 + leap(y))
+		return -1;
+	for (*mo = 1; yday > mdays[*mo - 1] + (*mo == 2 && leap(y)); (*mo)++)
+		yday -= mdays[*mo - 1] + (*mo == 2 && leap(y));
+	*d = yday;
+	return 0;
+}
+
+/*
  * RFC 3339 / ISO 8601: YYYY-MM-DD[(T| )hh:mm[:ss[.frac]]][Z|+hh:mm|+hhmm].
- * Also YYYYMMDD[Thhmmss] and a date alone (midnight UTC).
+ * Also YYYYMMDD[Thhmmss], a date alone (midnight UTC), a year alone,
+ * YYYY-DDD, and W3DTF as written in the wild: one-digit months, days and
+ * hours ("2009-1-12T5:40:14-05:00").
  */
 static int
 parse_iso8601(const char *p, time_t *out)
@@ -311,19 +393,27 @@ parse_iso8601(const char *p, time_t *out)
 		return -1;
 	p = q;
 	basic = *p != '-';
-	if (basic) {
+	if (basic && at_end(p)) {
+		mo = 1; /* a year alone */
+	} else if (basic) {
 		if ((p = digits(p, 2, &mo)) == NULL || (p = digits(p, 2, &d)) == NULL)
 			return -1;
-	} else {
-		if ((p = digits(p + 1, 2, &mo)) == NULL)
+	} else if ((q = digits(p + 1, 3, &d)) != NULL && !isdigit((unsigned char)*q)) {
+		if (from_ordinal(y, d, &mo, &d) < 0)
 			return -1;
-		if (*p == '-' && (p = digits(p + 1, 2, &d)) == NULL)
+		p = q;
+	} else {
+		if ((p = one_or_two(p + 1, &mo)) == NULL)
+			return -1;
+		if (*p == '-' && (p = one_or_two(p + 1, &d)) == NULL)
 			return -1;
 	}
 	if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
 		p++;
-		if ((p = digits(p, 2, &h)) == NULL)
+		if ((q = digits(p, 2, &h)) == NULL &&
+		    (basic || (q = digits(p, 1, &h)) == NULL || *q != ':'))
 			return -1;
+		p = q;
 		if (*p == ':')
 			p++;
 		if ((p = digits(p, 2, &mi)) == NULL)
@@ -342,14 +432,121 @@ parse_iso8601(const char *p, time_t *out)
 			p++;
 		else if (*p == '+' || *p == '-')
 			p = numeric_offset(p, &off);
+		else if (isalpha((unsigned char)*p) &&
+		         ((q = named_zone(p, &off)) == NULL || !at_end(q)))
+			p = unknown_zone(p, &off);
 		else if (isalpha((unsigned char)*p))
-			p = named_zone(p, &off);
+			p = q;
 		if (p == NULL)
 			return -1;
 	}
 	if (!at_end(p))
 		return -1;
 	return make_time(y, mo, d, h, mi, s, off, out);
+}
+
+/*
+ * Greek and Hungarian month and weekday names, as feedparser's handlers
+ * know them, with what they stand for: the date is read again with the
+ * English name or the month's number in their place.
+ */
+/* clang-format off */
+static const struct {
+	const char *name, *as;
+} foreign_names[] = {
+    {"\u0399\u03b1\u03bd", "Jan"}, {"\u03a6\u03b5\u03b2", "Feb"},
+    {"\u039c\u03ac\u03ce", "Mar"}, {"\u039c\u03b1\u03ce", "Mar"},
+    {"\u0391\u03c0\u03c1", "Apr"}, {"\u039c\u03ac\u03b9", "May"},
+    {"\u039c\u03b1\u03ca", "May"}, {"\u039c\u03b1\u03b9", "May"},
+    {"\u0399\u03bf\u03cd\u03bd", "Jun"}, {"\u0399\u03bf\u03bd", "Jun"},
+    {"\u0399\u03bf\u03cd\u03bb", "Jul"}, {"\u0399\u03bf\u03bb", "Jul"},
+    {"\u0391\u03cd\u03b3", "Aug"}, {"\u0391\u03c5\u03b3", "Aug"},
+    {"\u03a3\u03b5\u03c0", "Sep"}, {"\u039f\u03ba\u03c4", "Oct"},
+    {"\u039d\u03bf\u03ad", "Nov"}, {"\u039d\u03bf\u03b5", "Nov"},
+    {"\u0394\u03b5\u03ba", "Dec"}, {"\u039a\u03c5\u03c1", "Sun"},
+    {"\u0394\u03b5\u03c5", "Mon"}, {"\u03a4\u03c1\u03b9", "Tue"},
+    {"\u03a4\u03b5\u03c4", "Wed"}, {"\u03a0\u03b5\u03bc", "Thu"},
+    {"\u03a0\u03b1\u03c1", "Fri"}, {"\u03a3\u03b1\u03b2", "Sat"},
+    {"janu\u00e1r", "01"}, {"febru\u00e1ri", "02"}, {"m\u00e1rcius", "03"},
+    {"\u00e1prilis", "04"}, {"m\u00e1ujus", "05"}, {"j\u00fanius", "06"},
+    {"j\u00falius", "07"}, {"augusztus", "08"}, {"szeptember", "09"},
+    {"okt\u00f3ber", "10"}, {"november", "11"}, {"december", "12"},
+};
+/* clang-format on */
+
+/* s with the Greek and Hungarian names in it translated; 0, or -1 when it has none. */
+static int
+translate_names(const char *s, char *out, size_t size)
+{
+	size_t k = 0;
+	int found = 0;
+
+	while (*s && k + 1 < size) {
+		size_t i, n = 0;
+
+		for (i = 0; i < sizeof foreign_names / sizeof foreign_names[0]; i++) {
+			n = strlen(foreign_names[i].name);
+			if (strncmp(s, foreign_names[i].name, n) == 0)
+				break;
+		}
+		if (i < sizeof foreign_names / sizeof foreign_names[0] &&
+		    k + strlen(foreign_names[i].as) + 1 < size) {
+			k += (size_t)snprintf(out + k, size - k, "%s", foreign_names[i].as);
+			s += n;
+			found = 1;
+		} else {
+			out[k++] = *s++;
+		}
+	}
+	out[k] = '\0';
+	return found && *s == '\0' ? 0 : -1;
+}
+
+/*
+ * Korean blogs (KST, +09:00), as feedparser reads them: OnBlog's
+ * "2004\ub144 05\uc6d4 28\uc77c 01:31:15" and Nate's "2004-05-25 \uc624\ud6c4 11:23:17"
+ * (\uc624\uc804 before noon, \uc624\ud6c4 after).
+ */
+static int
+parse_korean(const char *p, time_t *out)
+{
+	static const char year[] = "\ub144", month[] = "\uc6d4", day[] = "\uc77c";
+	static const char am[] = "\uc624\uc804", pm[] = "\uc624\ud6c4";
+	int y, mo, d, h, mi, s, after_noon = 0;
+
+	if ((p = digits(p, 4, &y)) == NULL)
+		return -1;
+	if (strncmp(p, year, strlen(year)) == 0) {
+		if ((p = digits(skip_space(p + strlen(year)), 0, &mo)) == NULL ||
+		    strncmp(p, month, strlen(month)) != 0 ||
+		    (p = digits(skip_space(p + strlen(month)), 0, &d)) == NULL ||
+		    strncmp(p, day, strlen(day)) != 0)
+			return -1;
+		p = skip_space(p + strlen(day));
+	} else {
+		if (*p != '-' || (p = digits(p + 1, 2, &mo)) == NULL || *p != '-' ||
+		    (p = digits(p + 1, 2, &d)) == NULL)
+			return -1;
+		p = skip_space(p);
+		if (strncmp(p, pm, strlen(pm)) == 0)
+			after_noon = 1;
+		else if (strncmp(p, am, strlen(am)) != 0)
+			return -1;
+		p = skip_space(p + strlen(am));
+	}
+	if ((p = clock_time(p, &h, &mi, &s)) == NULL || !at_end(p))
+		return -1;
+	if (after_noon && h < 12)
+		h += 12;
+	return make_time(y, mo, d, h, mi, s, 9 * 60, out);
+}
+
+static int
+has_non_ascii(const char *s)
+{
+	while (*s && (unsigned char)*s < 0x80)
+		s++;
+	return *s != '\0';
 }
 
 int
@@ -362,8 +559,17 @@ date_parse(const char *s, time_t *out)
 	s = skip_space(s);
 	if (*s == '\0' || strlen(s) > 128)
 		return -1;
-	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0)
+	if (parse_iso8601(s, out) == 0 || parse_rfc822(s, out) == 0 || parse_slashed(s, out) == 0)
 		return 0;
+	if (has_non_ascii(s)) {
+		char ascii[160];
+
+		if (parse_korean(s, out) == 0)
+			return 0;
+		if (translate_names(s, ascii, sizeof ascii) == 0 &&
+		    (parse_iso8601(ascii, out) == 0 || parse_rfc822(ascii, out) == 0))
+			return 0;
+	}
 	t = curl_getdate(s, NULL);
 	if (t == -1)
 		return -1;

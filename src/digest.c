@@ -572,6 +572,102 @@ wrapped(const char *s)
 	return tv_str_owned(buf_steal(&b));
 }
 
+/* An enclosure's length for people: "31 KB", "12.3 MB". */
+static void
+human_size(long long n, char *buf, size_t size)
+{
+	static const char *const unit[] = {"bytes", "KB", "MB", "GB", "TB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof unit / sizeof unit[0])
+		v /= 1000, u++;
+	snprintf(buf, size, u == 0 || v >= 10 ? "%.0f %s" : "%.1f %s", v, unit[u]);
+}
+
+/* itunes:duration as H:MM:SS or M:SS when it is a count of seconds; else as written. */
+static void
+duration_text(const char *d, char *buf, size_t size)
+{
+	char *end;
+	long long s = strtoll(d, &end, 10);
+
+	if (end == d || *end != '\0' || s < 0)
+		snprintf(buf, size, "%s", d);
+	else if (s >= 3600)
+		snprintf(buf, size, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, size, "%lld:%02lld", s / 60, s % 60);
+}
+
+/*
+ * One enclosure: url, type, size, duration (the item's, on its first
+ * enclosure), and info, all of those given joined for a template to show
+ * in parentheses ("audio/mpeg, 31 MB, 1:02:03").
+ */
+static struct tval *
+enclosure_value(const struct enclosure *en, const char *duration, const char *base)
+{
+	struct tval *m = tv_map();
+	char size[32] = "", dur[64] = "", info[256];
+
+	if (en->length > 0)
+		human_size(en->length, size, sizeof size);
+	if (duration != NULL)
+		duration_text(duration, dur, sizeof dur);
+	snprintf(info, sizeof info, "%s%s%s%s%s", en->type ? en->type : "",
+	         en->type && (size[0] || dur[0]) ? ", " : "", size, size[0] && dur[0] ? ", " : "",
+	         dur);
+	if (m == NULL || set_link(m, "url", en->url, base) < 0 ||
+	    tv_set_str(m, "type", en->type) < 0 ||
+	    tv_set_str(m, "size", size[0] ? size : NULL) < 0 ||
+	    tv_set_str(m, "duration", dur[0] ? dur : NULL) < 0 ||
+	    tv_set_str(m, "info", info[0] ? info : NULL) < 0) {
+		tv_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* One of the item's other links: url, rel, title (the rel when it has none). */
+static struct tval *
+other_link_value(const struct item_link *l, const char *base)
+{
+	struct tval *m = tv_map();
+
+	if (m == NULL || set_link(m, "url", l->url, base) < 0 || tv_set_str(m, "rel", l->rel) < 0 ||
+	    tv_set_str(m, "title", l->title ? l->title : l->rel) < 0) {
+		tv_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* What podcasts and videos add: enclosures, thumbnail, other_links; has_media if any. */
+static int
+media_values(struct tval *m, const struct item *it, const char *base)
+{
+	struct tval *encl = tv_list(), *links = tv_list(), *v;
+
+	if (tv_set(m, "enclosures", encl) < 0) {
+		tv_free(links);
+		return -1;
+	}
+	if (tv_set(m, "other_links", links) < 0 ||
+	    set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
+	    tv_set_bool(m, "has_media", it->thumbnail || it->nenclosures || it->nlinks) < 0)
+		return -1;
+	for (size_t i = 0; i < it->nenclosures; i++)
+		if ((v = enclosure_value(&it->enclosures[i], i == 0 ? it->duration : NULL, base)) ==
+		        NULL ||
+		    tv_push(encl, v) < 0)
+			return -1;
+	for (size_t i = 0; i < it->nlinks; i++)
+		if ((v = other_link_value(&it->links[i], base)) == NULL || tv_push(links, v) < 0)
+			return -1;
+	return 0;
+}
+
 static struct tval *
 item_value(const struct item *it, const struct feed_conf *fc, struct render_cache *cache,
            struct err *e)
@@ -588,7 +684,7 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 	    set_link(m, "link", it->link, fc->url) < 0 ||
 	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
-	    tv_set(m, "tags", tags_value(it, fc)) < 0)
+	    tv_set(m, "tags", tags_value(it, fc)) < 0 || media_values(m, it, fc->url) < 0)
 		goto oom;
 	if (cache != NULL && item_body(m, it, fc, cache, e) < 0) {
 		tv_free(m);

@@ -36,6 +36,7 @@
 #define MARKER_LINES_MAX 1000000  /* newlines one marker carries (a PI must stay under 10 MB) */
 #define MAX_TAGS  64
 #define MAX_ENCL  16
+#define MAX_LINKS 16
 #define CHUNK     (256u << 10) /* push-parser chunk */
 #define NELEM(a)  (sizeof(a) / sizeof((a)[0]))
 
@@ -1208,6 +1209,11 @@ enum field {
 	FL_ENCLOSURE,
 	FL_KEYWORDS,
 	FL_GENERATOR,
+	FL_DURATION,
+	FL_THUMBNAIL,
+	FL_ITUNES_IMAGE,
+	FL_MEDIA_GROUP,
+	FL_MEDIA_DESC,
 };
 
 /* Children of an item (or entry), and of the channel (or feed). */
@@ -1233,6 +1239,9 @@ static const struct fieldname item_fields[] = {
 	{F_RSS, "author", FL_AUTHOR}, {F_DC, "creator", FL_AUTHOR},
 	{F_ATOM, "author", FL_AUTHOR_BOX}, {F_RSS, "enclosure", FL_ENCLOSURE},
 	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
+	{F_ITUNES, "duration", FL_DURATION}, {F_MEDIA, "thumbnail", FL_THUMBNAIL},
+	{F_ITUNES, "image", FL_ITUNES_IMAGE}, {F_MEDIA, "group", FL_MEDIA_GROUP},
+	{F_MEDIA, "description", FL_MEDIA_DESC},
 };
 
 static const struct fieldname feed_fields[] = {
@@ -1248,9 +1257,10 @@ static const struct fieldname feed_fields[] = {
 /* How captured text reads. */
 enum kind { K_TEXT, K_HTML, K_XHTML };
 
-enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG };
+enum role { R_NONE, R_CHANNEL, R_ITEM, R_AUTHOR, R_SKIPTAG, R_MEDIA_GROUP };
 
 struct frame {
+	const xmlChar *name; /* local name, from libxml2's dictionary */
 	unsigned char fam;
 	unsigned char role;
 	char *base; /* in effect here; owned when own_base */
@@ -1261,7 +1271,9 @@ struct frame {
 struct draft {
 	struct item it;
 	char *guid, *atom_id, *about, *dctitle;
+	char *media_desc, *itunes_image; /* fallbacks for the summary and the thumbnail */
 	int guid_permalink;
+	int link_typed; /* its link came from an Atom link with a type */
 	int have_pub, have_upd;
 	time_t pub, upd;
 	struct strv tags;
@@ -1296,6 +1308,22 @@ struct walk {
 	enum kind cap_kind;
 	int cap_markup; /* serialise child elements */
 	struct buf text;
+	/*
+	 * An end tag that does not match the open element: libxml2 closes the
+	 * open element whatever the tag says.  mismatch holds the tag's name
+	 * until the end callback; debt counts elements the walk closed that
+	 * libxml2 still thinks open (their end callbacks are ignored).
+	 */
+	char mismatch[64];
+	int debt;
+	/*
+	 * A feed inside an XHTML page (<html><body><feed ...>): 1 while in the
+	 * page before the feed, 2 after it; skip is the feed's depth, which
+	 * the walk counts as level 0.
+	 */
+	int in_page;
+	int skip;
+	int held; /* items cut short by the end of the document */
 	/* first XML error, for the warning */
 	int nerr;
 	int err_line;
@@ -1334,6 +1362,29 @@ lookup_field(const struct fieldname *t, size_t n, enum fam fam, const xmlChar *n
 	return FL_NONE;
 }
 
+/*
+ * An attribute value as libxml2 hands it to SAX2 without NOENT: each "&"
+ * that came from a character reference (the mender makes "&amp;" one) is
+ * given back as "&#38;", to be re-parsed by a tree builder.  Undo that.
+ */
+static char *
+attr_value(const xmlChar *from, const xmlChar *to)
+{
+	size_t n = (size_t)(to - from), k = 0;
+	const char *s = (const char *)from;
+	char *v = malloc(n + 1);
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		v[k++] = s[i];
+		if (s[i] == '&' && n - i >= 5 && memcmp(s + i, "&#38;", 5) == 0)
+			i += 4;
+	}
+	v[k] = '\0';
+	return v;
+}
+
 /* Attribute value by local name (and namespace family), copied, or NULL. */
 static char *
 attr(const struct walk *w, int nattr, const xmlChar **a, const char *name, enum fam fam)
@@ -1345,7 +1396,7 @@ attr(const struct walk *w, int nattr, const xmlChar **a, const char *name, enum 
 			continue;
 		if (fam == F_OTHER && a[2] != NULL && *a[2])
 			continue;
-		return str_ndup((const char *)a[3], (size_t)(a[4] - a[3]));
+		return attr_value(a[3], a[4]);
 	}
 	return NULL;
 }
@@ -1490,6 +1541,32 @@ html_escape(const char *s)
 	return buf_steal(&b);
 }
 
+/*
+ * Plain text (s, owned) as HTML whose line breaks stay (a video's
+ * description is written in lines): escaped, each newline a <br>.
+ */
+static char *
+text_to_html(char *s)
+{
+	char *e = s ? html_escape(s) : NULL, *p;
+	struct buf b = BUF_INIT;
+	int r = 0;
+
+	free(s);
+	if (e == NULL || strchr(e, '\n') == NULL)
+		return e;
+	for (char *at = e; r == 0 && *at; at = p + (*p != '\0')) {
+		p = strchrnul(at, '\n');
+		r = buf_add(&b, at, (size_t)(p - at));
+		if (r == 0 && *p == '\n')
+			r = buf_adds(&b, "<br>\n");
+	}
+	free(e);
+	if (r < 0)
+		buf_free(&b);
+	return r < 0 ? NULL : buf_steal(&b);
+}
+
 static enum kind
 kind_of(const char *type, const char *mode)
 {
@@ -1547,6 +1624,28 @@ add_enclosure(struct draft *d, char *url, char *type, char *length)
 	return 0;
 }
 
+/* Another link of the item; takes url, rel, type and title (which may be NULL). */
+static int
+add_link(struct draft *d, char *url, char *rel, char *type, char *title)
+{
+	struct item_link *v;
+
+	if (url == NULL || *url == '\0' || d->it.nlinks >= MAX_LINKS ||
+	    (rel == NULL && (rel = str_dup("alternate")) == NULL) ||
+	    (v = realloc(d->it.links, (d->it.nlinks + 1) * sizeof *v)) == NULL) {
+		int full = url != NULL && (*url == '\0' || d->it.nlinks >= MAX_LINKS);
+
+		free(url);
+		free(rel);
+		free(type);
+		free(title);
+		return full ? 0 : -1;
+	}
+	d->it.links = v;
+	v[d->it.nlinks++] = (struct item_link){url, rel, type, title};
+	return 0;
+}
+
 /* A packed item's strings belong to its feed's pack: let go of them, do not free them. */
 static void
 drop(char **p, int packed)
@@ -1577,6 +1676,18 @@ item_release(struct item *it, unsigned parts)
 		free(it->enclosures);
 		it->enclosures = NULL;
 		it->nenclosures = 0;
+		for (size_t i = 0; i < it->nlinks; i++) {
+			free(it->links[i].url);
+			free(it->links[i].rel);
+			free(it->links[i].type);
+			free(it->links[i].title);
+		}
+		free(it->links);
+		it->links = NULL;
+		it->nlinks = 0;
+		free(it->duration);
+		free(it->thumbnail);
+		it->duration = it->thumbnail = NULL;
 	}
 	if (parts & ITEM_TAGS) {
 		for (size_t i = 0; !it->packed && i < it->ntags; i++)
@@ -1682,6 +1793,8 @@ draft_free(struct draft *d)
 	free(d->atom_id);
 	free(d->about);
 	free(d->dctitle);
+	free(d->media_desc);
+	free(d->itunes_image);
 	strv_free(&d->tags);
 	free(d);
 }
@@ -1708,6 +1821,14 @@ hash_id(const struct item *it)
 	id = str_printf("sha:%016llx", (unsigned long long)hash64(b.data, b.len));
 	buf_free(&b);
 	return id;
+}
+
+static int
+is_blank(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
 }
 
 /* Make room for an item in document order; it is filled when it ends. */
@@ -1781,6 +1902,15 @@ finish_item(struct walk *w)
 		it->id = hash_id(it);
 	if (it->id == NULL)
 		goto nomem;
+	/* an empty content:encoded is no content: the description stands in */
+	if (it->content != NULL && is_blank(it->content)) {
+		free(it->content);
+		it->content = NULL;
+	}
+	if (it->summary == NULL && d->media_desc != NULL)
+		it->summary = d->media_desc, d->media_desc = NULL;
+	if (it->thumbnail == NULL && d->itunes_image != NULL)
+		it->thumbnail = d->itunes_image, d->itunes_image = NULL;
 	if (it->content == NULL && it->summary != NULL &&
 	    (it->content = str_dup(it->summary)) == NULL)
 		goto nomem;
@@ -1924,13 +2054,22 @@ store(struct walk *w, enum field f, char *s, const char *base)
 	case FL_CATEGORY:
 	case FL_KEYWORDS: return store_tags(d, f, s);
 	case FL_AUTHOR:
+	case FL_DURATION:
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
-		return set_once(&d->it.author, v);
+		return set_once(f == FL_AUTHOR ? &d->it.author : &d->it.duration, v);
 	case FL_GENERATOR:
 		if ((v = as_word(s, &nomem)) == NULL)
 			return nomem ? -1 : 0;
 		return set_once(&w->f->generator, v);
+	case FL_MEDIA_DESC:
+		v = trimmed(s);
+		free(s);
+		if (v != NULL && *v == '\0') {
+			free(v);
+			return 0;
+		}
+		return set_once(&d->media_desc, text_to_html(v));
 	default: free(s); return 0;
 	}
 }
@@ -2011,6 +2150,8 @@ static void
 markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, const xmlChar **a,
              int level)
 {
+	char *v;
+
 	/* the <div> that wraps Atom xhtml content is not part of it */
 	if (w->cap_kind == K_XHTML && level == w->cap_level + 1 && fr->fam == F_XHTML &&
 	    strcmp((const char *)name, "div") == 0) {
@@ -2023,7 +2164,12 @@ markup_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, c
 		text_append(w, " ", 1, 0);
 		text_append(w, (const char *)a[0], strlen((const char *)a[0]), 0);
 		text_append(w, "=\"", 2, 0);
-		text_append(w, (const char *)a[3], (size_t)(a[4] - a[3]), 1);
+		if ((v = attr_value(a[3], a[4])) == NULL) {
+			oom(w);
+			return;
+		}
+		text_append(w, v, strlen(v), 1);
+		free(v);
 		text_append(w, "\"", 1, 0);
 	}
 	text_append(w, ">", 1, 0);
@@ -2067,8 +2213,8 @@ root(struct walk *w, const xmlChar *name, const xmlChar *uri, int nattr, const x
 		w->f->format = str_dup(atom03 ? "atom03" : "atom10");
 		free(v);
 	} else if (strcasecmp(n, "html") == 0) {
-		err_set(w->e, EX_DATAERR, "not a feed: an HTML page");
-		return -1;
+		w->in_page = 1; /* a feed may be inside: see on_start */
+		return 0;
 	} else {
 		err_set(w->e, EX_DATAERR, "not a feed: an XML document with root <%.40s>", n);
 		return -1;
@@ -2104,24 +2250,42 @@ atom_link(struct walk *w, int nattr, const xmlChar **a, const char *base, int fe
 	char *rel = attr(w, nattr, a, "rel", F_OTHER), *href = attr(w, nattr, a, "href", F_OTHER);
 	char *type = attr(w, nattr, a, "type", F_OTHER), *len, *u;
 	char **dst = feed ? &w->f->link : &w->d->it.link;
+	int alt;
 
 	if (href == NULL)
 		goto out;
 	if (feed && rel != NULL && (strcmp(rel, "next") == 0 || strcmp(rel, "prev-archive") == 0)) {
-		dst = rel[0] == 'n' ? &w->f->next : &w->f->prev_archive;
-		if (*dst == NULL && (*dst = resolve(href, base)) == NULL)
+		char **page = rel[0] == 'n' ? &w->f->next : &w->f->prev_archive;
+
+		if (*page == NULL && (*page = resolve(href, base)) == NULL)
 			oom(w);
-	} else if (rel == NULL || strcmp(rel, "alternate") == 0) {
-		if (*dst == NULL && (type == NULL || strstr(type, "html") != NULL)) {
-			if ((*dst = resolve(href, base)) == NULL)
-				oom(w);
-		}
-	} else if (!feed && strcmp(rel, "enclosure") == 0) {
+		goto out;
+	}
+	alt = (rel == NULL || strcmp(rel, "alternate") == 0) &&
+	      (type == NULL || strstr(type, "html") != NULL);
+	if (alt && !feed && w->atom && *dst != NULL && type != NULL && !w->d->link_typed) {
+		/* one that says it is HTML beats an untyped one (as feedparser reads it) */
+		if (add_link(w->d, *dst, NULL, NULL, NULL) < 0)
+			oom(w);
+		*dst = NULL;
+	}
+	if (alt && *dst == NULL) {
+		if ((*dst = resolve(href, base)) == NULL)
+			oom(w);
+		if (!feed)
+			w->d->link_typed = type != NULL;
+	} else if (!feed && rel != NULL && strcmp(rel, "enclosure") == 0) {
 		len = attr(w, nattr, a, "length", F_OTHER);
 		u = resolve(href, base);
 		if (add_enclosure(w->d, u, type, len) < 0)
 			oom(w);
 		type = NULL;
+	} else if (!feed) {
+		/* feedparser keeps every link: so does the item, for the digest to show */
+		if (add_link(w->d, resolve(href, base), rel, type,
+		             attr(w, nattr, a, "title", F_OTHER)) < 0)
+			oom(w);
+		rel = type = NULL;
 	}
 out:
 	free(rel);
@@ -2140,6 +2304,20 @@ rss_enclosure(struct walk *w, int nattr, const xmlChar **a, const char *base)
 	if (add_enclosure(w->d, u, attr(w, nattr, a, "type", F_OTHER),
 	                  attr(w, nattr, a, "length", F_OTHER)) < 0)
 		oom(w);
+}
+
+/* The first URL of its kind (a thumbnail, an image): attribute name, resolved. */
+static void
+media_url(struct walk *w, int nattr, const xmlChar **a, const char *name, const char *base,
+          char **dst)
+{
+	char *url;
+
+	if (*dst != NULL || (url = attr(w, nattr, a, name, F_OTHER)) == NULL)
+		return;
+	if (*url != '\0' && (*dst = resolve(url, base)) == NULL)
+		oom(w);
+	free(url);
 }
 
 /* Returns 1 when the category is in the element's text instead. */
@@ -2209,6 +2387,9 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 		f = FL_CATEGORY;
 		break;
 	case FL_ENCLOSURE: rss_enclosure(w, nattr, a, fr->base); return;
+	case FL_THUMBNAIL: media_url(w, nattr, a, "url", fr->base, &w->d->it.thumbnail); return;
+	case FL_ITUNES_IMAGE: media_url(w, nattr, a, "href", fr->base, &w->d->itunes_image); return;
+	case FL_MEDIA_GROUP: fr->role = R_MEDIA_GROUP; return;
 	case FL_AUTHOR_BOX: fr->role = R_AUTHOR; return;
 	case FL_GUID:
 		perma = attr(w, nattr, a, "isPermaLink", F_OTHER);
@@ -2229,6 +2410,16 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 	start_capture(w, f, level, feed, k);
 }
 
+/* The root of a feed, met inside an XHTML page. */
+static int
+is_feed_root(const struct walk *w, const xmlChar *name, const xmlChar *uri)
+{
+	const char *n = (const char *)name;
+
+	return (strcmp(n, "feed") == 0 && fam_of(w, uri) == F_ATOM) || strcmp(n, "rss") == 0 ||
+	       (strcmp(n, "RDF") == 0 && fam_of(w, uri) == F_RDF);
+}
+
 static void
 on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri, int nns,
          const xmlChar **ns, int nattr, int ndef, const xmlChar **a)
@@ -2241,12 +2432,19 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 	(void)nns;
 	(void)ns;
 	(void)ndef;
-	if (w->failed || level >= MAX_DEPTH)
+	if (w->in_page == 1 && level > 0 && is_feed_root(w, name, uri)) {
+		w->in_page = 0;
+		w->skip = level;
+		w->depth -= level;
+		level = 0;
+	}
+	if (w->failed || level >= MAX_DEPTH || (level > 0 && w->in_page))
 		return;
 	fr = &w->stack[level];
+	fr->name = name;
 	fr->role = R_NONE;
 	fr->fam = (unsigned char)fam_of(w, uri);
-	if (level == 0 && root(w, name, uri, nattr, a) < 0) {
+	if (level == 0 && w->f->format == NULL && root(w, name, uri, nattr, a) < 0) {
 		w->failed = 1;
 		xmlStopParser(w->ctxt);
 		return;
@@ -2282,22 +2480,85 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
 		}
 		return;
 	}
-	if (level == w->item + 1)
+	if (level == w->item + 1 ||
+	    (level == w->item + 2 && w->stack[level - 1].role == R_MEDIA_GROUP))
 		field_start(w, fr, name, nattr, a, level, 0);
 	else if (level == w->item + 2 && w->stack[level - 1].role == R_AUTHOR &&
 	         fr->fam == F_ATOM && strcmp((const char *)name, "name") == 0)
 		start_capture(w, FL_AUTHOR, level, 0, K_TEXT);
 }
 
+/* The innermost open element named name (a local name), or -1. */
+static int
+open_named(const struct walk *w, const char *name)
+{
+	const char *local = strrchr(name, ':');
+
+	local = local ? local + 1 : name;
+	for (int k = (w->depth < MAX_DEPTH ? w->depth : MAX_DEPTH) - 1; k >= 0; k--)
+		if (w->stack[k].name != NULL && strcmp((const char *)w->stack[k].name, local) == 0)
+			return k;
+	return -1;
+}
+
+static void close_top(struct walk *w);
+
+/*
+ * An element ends.  After a mismatched end tag ("<p>a<br></summary>") the
+ * walk closes everything up to the element the tag names, as a browser
+ * would, instead of leaving the summary open to swallow every later entry
+ * (libxml2 closes only the innermost element).
+ */
 static void
 on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct walk *w = ctx;
-	int level = --w->depth;
-	struct frame *fr;
+	int k;
 
 	(void)prefix;
 	(void)uri;
+	if (w->in_page) {
+		w->mismatch[0] = '\0';
+		close_top(w);
+		return;
+	}
+	if (w->mismatch[0] != '\0') {
+		k = open_named(w, w->mismatch);
+		w->mismatch[0] = '\0';
+		if (k >= 0) {
+			w->debt += w->depth - k - 1;
+			while (w->depth > k)
+				close_top(w);
+			return;
+		}
+	} else if (w->debt > 0 &&
+	           (w->depth <= 0 ||
+	            (w->depth <= MAX_DEPTH && w->stack[w->depth - 1].name != NULL &&
+	             strcmp((const char *)name, (const char *)w->stack[w->depth - 1].name) != 0))) {
+		w->debt--; /* an element the walk closed already */
+		return;
+	}
+	close_top(w);
+}
+
+static void
+close_top(struct walk *w)
+{
+	int level = w->depth - 1;
+	struct frame *fr;
+
+	if (level < 0) {
+		/* the page around a feed: back to its own depth count */
+		if (w->skip > 0) {
+			w->depth = w->skip - 1;
+			w->skip = 0;
+			w->in_page = 2;
+		}
+		return;
+	}
+	w->depth = level;
+	if (w->in_page)
+		return;
 	if (w->failed || level >= MAX_DEPTH)
 		return;
 	fr = &w->stack[level];
@@ -2305,7 +2566,7 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 		if (level == w->cap_level)
 			end_capture(w);
 		else if (w->cap_markup && level > w->cap_level)
-			markup_end(w, fr, name);
+			markup_end(w, fr, fr->name);
 	}
 	if (fr->role == R_ITEM && w->d != NULL && level == w->item && finish_item(w) < 0)
 		return;
@@ -2352,6 +2613,8 @@ on_error(void *ctx, xmlErrorPtr err)
 
 	if (err == NULL || err->level < XML_ERR_ERROR)
 		return;
+	if (err->code == XML_ERR_TAG_NAME_MISMATCH && err->str2 != NULL)
+		snprintf(w->mismatch, sizeof w->mismatch, "%s", err->str2);
 	if (w->nerr++ > 0)
 		return;
 	w->err_line = err->line;
@@ -2373,18 +2636,22 @@ static xmlSAXHandler sax_handler = {
     .serror = on_error,
 };
 
-/* The document ended inside elements: close what is open. */
+/*
+ * The document ended inside elements: close what is open.  An item still
+ * open was cut short (a truncated download): it is held back, not kept,
+ * since its id may come from a cut link and its content is damaged; the
+ * next fetch, whole, delivers it.
+ */
 static void
 close_open(struct walk *w)
 {
 	if (w->cap != FL_NONE && !w->failed)
 		end_capture(w);
-	while (w->d != NULL && !w->failed)
-		finish_item(w);
 	while (w->d != NULL) {
 		struct draft *d = w->d;
 
 		w->d = d->outer;
+		w->held++;
 		draft_free(d);
 	}
 	for (int i = 0; i < w->depth && i < MAX_DEPTH; i++)
@@ -2460,6 +2727,10 @@ sax_finish(struct walk *w, int open, char *warn, size_t wsize)
 	else if (w->nerr)
 		snprintf(warn + k, wsize - k, "%sbroken XML at line %d: %s", k ? "; " : "",
 		         w->err_line, w->err_msg);
+	k = strlen(warn);
+	if (w->held)
+		snprintf(warn + k, wsize - k, "%s%d item%s cut short held back", k ? "; " : "",
+		         w->held, w->held > 1 ? "s" : "");
 	if (f->title == NULL && w->fdctitle != NULL) {
 		f->title = w->fdctitle;
 		w->fdctitle = NULL;
@@ -2496,7 +2767,10 @@ sax_parse(struct mender *m, const char *url, struct feed *f, struct err *e, char
 	sax_run(w, m);
 	open = w->depth;
 	if (w->f->format == NULL && !w->failed) {
-		err_set(e, EX_DATAERR, "not a feed: %s", w->nerr ? "not XML" : "no root element");
+		err_set(e, EX_DATAERR, "not a feed: %s",
+		        w->in_page ? "an HTML page"
+		        : w->nerr  ? "not XML"
+		                   : "no root element");
 		w->failed = 1;
 	}
 	close_open(w);
@@ -2607,7 +2881,8 @@ jp_string(struct jp *p, char **out)
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				p->p += 6;
 			}
-			if (cp == 0 || put_utf8(&b, cp) < 0)
+			/* a NUL would end the string early: dropped, not the whole feed */
+			if (cp != 0 && put_utf8(&b, cp) < 0)
 				goto fail;
 			break;
 		default: buf_addc(&b, p->p[1]); break; /* \" \\ \/ and leniency */
@@ -2761,8 +3036,13 @@ json_attachments(const struct jv *a, const char *url, struct item *it)
 		const char *type = jstr(&a->v[i], "mime_type"), *s = jstr(&a->v[i], "url");
 
 		/* add_enclosure frees what it is given, NULLs included */
+		const struct jv *secs = jget(&a->v[i], "duration_in_seconds", J_NUM);
+
 		r = add_enclosure(&d, s ? resolve(s, url) : NULL, type ? str_dup(type) : NULL,
 		                  size ? str_dup(size->s) : NULL);
+		if (r == 0 && secs != NULL && it->duration == NULL &&
+		    (it->duration = str_dup(secs->s)) == NULL)
+			r = -1;
 	}
 	it->enclosures = d.it.enclosures;
 	it->nenclosures = d.it.nenclosures;
@@ -2825,6 +3105,8 @@ json_item(const struct jv *o, const char *url, struct item *it)
 		return -1;
 	squeeze(it->title);
 	if ((s = jstr(o, "url")) != NULL && *s && (it->link = resolve(s, url)) == NULL)
+		return -1;
+	if ((s = jstr(o, "image")) != NULL && *s && (it->thumbnail = resolve(s, url)) == NULL)
 		return -1;
 	json_date(o, it);
 	if (json_content(o, it) < 0)
@@ -2923,6 +3205,22 @@ looks_like_html(const char *p, size_t n)
 	return 0;
 }
 
+/* An HTML page that may hold a feed inside (<html><body><feed xmlns=...>): the walk looks. */
+static int
+holds_feed(const char *p, size_t n)
+{
+	static const char *const roots[] = {"<feed", "<rss", "<rdf:RDF"};
+
+	for (size_t i = 0; i < NELEM(roots); i++) {
+		const char *at = memmem(p, n, roots[i], strlen(roots[i]));
+		size_t k = at ? (size_t)(at - p) + strlen(roots[i]) : n;
+
+		if (k < n && (isspace((unsigned char)p[k]) || p[k] == '>'))
+			return 1;
+	}
+	return 0;
+}
+
 int
 feed_parse(const char *data, size_t len, const char *url, struct feed *out, struct err *e)
 {
@@ -2938,7 +3236,8 @@ feed_parse(const char *data, size_t len, const char *url, struct feed *out, stru
 		return err_set(e, EX_DATAERR, "not a feed: empty document");
 	if (len > DOC_MAX)
 		return err_set(e, EX_DATAERR, "not a feed: document over %u MB", DOC_MAX >> 20);
-	if (looks_like_html(p, len - (size_t)(p - data)))
+	if (looks_like_html(p, len - (size_t)(p - data)) &&
+	    !holds_feed(p, len - (size_t)(p - data)))
 		return err_set(e, EX_DATAERR, "not a feed: an HTML page");
 	json = *p == '{' || *p == '[';
 	if (*p != '<' && (unsigned char)*p < 0x80 && !json)

@@ -20,6 +20,14 @@ struct enclosure {
 	long long length;  /* -1 when unknown */
 };
 
+/* A link of an item besides its link and its enclosures (Atom rel="related", "replies"...). */
+struct item_link {
+	char *url;         /* absolute */
+	char *rel;         /* never NULL ("alternate" when none was given) */
+	char *type;        /* may be NULL */
+	char *title;       /* may be NULL */
+};
+
 struct item {
 	char *id;          /* identity (guid, atom id, rdf:about, link, or a hash); never NULL */
 	char *title;       /* plain text, entities decoded; never NULL ("" if none) */
@@ -30,11 +38,16 @@ struct item {
 	char *base;        /* URL that relative references in content resolve against; or NULL */
 	time_t published;  /* published, else updated */
 	int has_date;      /* 0: published is meaningless */
-	int packed;        /* its strings (not content, summary, enclosures) are in the feed's pack */
+	int packed;        /* its strings (not content, summary, enclosures, duration, thumbnail,
+	                      links) are in the feed's pack */
 	char **tags;       /* categories, trimmed, duplicates removed */
 	size_t ntags;
 	struct enclosure *enclosures;
 	size_t nenclosures;
+	char *duration;    /* itunes:duration as written ("1:02:03", "3723"), or NULL */
+	char *thumbnail;   /* media:thumbnail (else itunes:image) URL, absolute; or NULL */
+	struct item_link *links; /* every other link the item gives */
+	size_t nlinks;
 };
 
 struct feed {
@@ -64,8 +77,8 @@ void feed_free(struct feed *f);
 /*
  * Free parts of a parsed item its user no longer needs (a big run keeps
  * tens of thousands of items): the content and summary; what only a
- * digest shows (title, link, author, base, enclosures: NULL after, title
- * too); the tags; the base alone (once the content is rendered).  The id
+ * digest shows (title, link, author, base, enclosures, duration, thumbnail,
+ * links: NULL after, title too); the tags; the base alone (once the content is rendered).  The id
  * and the date always stay.
  */
 enum item_part { ITEM_CONTENT = 1, ITEM_SHOWN = 2, ITEM_TAGS = 4, ITEM_BASE = 8 };

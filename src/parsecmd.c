@@ -151,6 +151,26 @@ put_number(FILE *out, const char *label, long long n)
 	fwrite(q, 1, (size_t)(s + sizeof s - q), out);
 }
 
+/* Every URL the item gives, as a JSON array's members: its link, enclosures, other links. */
+static void
+print_links(FILE *out, const struct item *it)
+{
+	int n = 0;
+
+	if (it->link) {
+		json_str(out, it->link);
+		n++;
+	}
+	for (size_t j = 0; j < it->nenclosures; j++, n++) {
+		fputs(n ? ", " : "", out);
+		json_str(out, it->enclosures[j].url);
+	}
+	for (size_t j = 0; j < it->nlinks; j++, n++) {
+		fputs(n ? ", " : "", out);
+		json_str(out, it->links[j].url);
+	}
+}
+
 static void
 print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 {
@@ -182,6 +202,8 @@ print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 				fputs(", ", out);
 			json_str(out, it->tags[j]);
 		}
+		fputs("], \"links\": [", out);
+		print_links(out, it);
 		fputs("]}", out);
 	}
 	fputs("]}\n", out);
@@ -204,6 +226,10 @@ print_text(FILE *out, const char *arg, const struct feed *f)
 		fprintf(out, "\n%s  %s\n", date, *it->title ? it->title : "(untitled)");
 		if (it->link)
 			fprintf(out, "    link: %s\n", it->link);
+		for (size_t j = 0; j < it->nenclosures; j++)
+			fprintf(out, "    enclosure: %s\n", it->enclosures[j].url);
+		for (size_t j = 0; j < it->nlinks; j++)
+			fprintf(out, "    %s: %s\n", it->links[j].rel, it->links[j].url);
 		fprintf(out, "    id:   %s\n", it->id);
 		if (it->ntags) {
 			fputs("    tags:", out);

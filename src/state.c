@@ -569,6 +569,30 @@ names_find_hint(const struct names *t, const char *s, uint32_t *hint)
 	return idx;
 }
 
+/*
+ * Until issue 14 was fixed, an id taken from an attribute (an Atom link
+ * standing in for a missing id) had each "&" written "&#38;".  Such an id
+ * as recorded then: NULL when id has no "&" (or out of memory).
+ */
+static char *
+legacy_id(const char *id, size_t len)
+{
+	struct buf b = BUF_INIT;
+	const char *amp;
+	int r = 0;
+
+	if (memchr(id, '&', len) == NULL)
+		return NULL;
+	while ((amp = strchr(id, '&')) != NULL) {
+		r |= buf_add(&b, id, (size_t)(amp - id)) | buf_add(&b, "&#38;", 5);
+		id = amp + 1;
+	}
+	r |= buf_adds(&b, id);
+	if (r < 0)
+		buf_free(&b);
+	return r < 0 ? NULL : b.data;
+}
+
 int
 state_delivered(const struct state *cst, const char *sub, const char *feed_url, const char *id)
 {
@@ -576,11 +600,20 @@ state_delivered(const struct state *cst, const char *sub, const char *feed_url, 
 	struct state *st = (struct state *)cst;
 	uint32_t s, f;
 	size_t len = strlen(id);
+	char *old;
+	int found;
 
 	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE ||
 	    (f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE)
 		return 0;
-	return item_find(st, s, f, id, len, item_hash(s, f, id, len)) != NONE;
+	if (item_find(st, s, f, id, len, item_hash(s, f, id, len)) != NONE)
+		return 1;
+	if ((old = legacy_id(id, len)) == NULL)
+		return 0;
+	len = strlen(old);
+	found = item_find(st, s, f, old, len, item_hash(s, f, old, len)) != NONE;
+	free(old);
+	return found;
 }
 
 int
@@ -651,6 +684,26 @@ idset_has(const struct idset *set, const char *id, size_t len)
 	return 0;
 }
 
+/* Is a recorded id in its legacy form (see legacy_id) among the ids a feed holds now? */
+static int
+idset_has_legacy(const struct idset *set, const char *id, size_t len)
+{
+	char *now;
+	size_t k = 0;
+	int found;
+
+	if (memmem(id, len, "&#38;", 5) == NULL || (now = malloc(len + 1)) == NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		now[k++] = id[i];
+		if (id[i] == '&' && len - i >= 5 && memcmp(id + i, "&#38;", 5) == 0)
+			i += 4;
+	}
+	found = idset_has(set, now, k);
+	free(now);
+	return found;
+}
+
 static void
 idset_free(struct idset *set)
 {
@@ -678,7 +731,8 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 	for (link = &f->head; (idx = *link) != NONE;) {
 		struct item *it = &st->items[idx];
 
-		if (idset_has(&set, item_id(st, it), it->len)) {
+		if (idset_has(&set, item_id(st, it), it->len) ||
+		    idset_has_legacy(&set, item_id(st, it), it->len)) {
 			if (it->last_seen < now)
 				it->last_seen = now;
 		} else if (now - it->last_seen > retention) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "util.h"
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
@@ -332,6 +333,123 @@ START_TEST(entities_survive)
 }
 END_TEST
 
+/* libxml2 gives SAX2 an attribute's "&" as "&#38;": links, ids made of them, xhtml hrefs */
+START_TEST(ampersands_in_attributes)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>\n"
+	    "<entry><title>a</title><link href=\"http://example.org/post?id=5&amp;lang=en\"/>\n"
+	    "<link rel=\"enclosure\" href=\"http://example.org/a.mp3?x=1&amp;y=2\"/>\n"
+	    "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+	    "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" title=\"&quot;q&quot; &amp;#38;\">x</a>"
+	    "</div></content></entry>\n"
+	    "<entry><title>b</title><link href=\"/p?a=1&b=2\"/></entry></feed>";
+
+	ck_assert_int_eq(parse(doc, "http://example.org/feed"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://example.org/post?id=5&lang=en");
+	ck_assert_str_eq(f.items[0].id, "http://example.org/post?id=5&lang=en");
+	ck_assert_str_eq(f.items[0].enclosures[0].url, "http://example.org/a.mp3?x=1&y=2");
+	ck_assert_str_eq(f.items[0].content, "<a href=\"http://x.org/?a=1&amp;b=2&amp;c=3\" "
+	                                     "title=\"&quot;q&quot; &amp;#38;\">x</a>");
+	ck_assert_str_eq(f.items[1].link, "http://example.org/p?a=1&b=2");
+}
+END_TEST
+
+/* A podcast: enclosure, duration, episode image; an empty content:encoded hides nothing */
+START_TEST(podcast_episode)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\" xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"\n"
+	    " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>P</"
+	    "title>\n"
+	    "<item><title>Ep 1</title><guid>ep1</guid>\n"
+	    "<description>&lt;p&gt;Show notes&lt;/p&gt;</description><content:encoded/>\n"
+	    "<enclosure url=\"/ep1.mp3\" type=\"audio/mpeg\" length=\"31337\"/>\n"
+	    "<itunes:duration> 1:02:03 </itunes:duration>\n"
+	    "<itunes:image href=\"/ep1.jpg\"/></item>\n"
+	    "<item><title>Ep 2</title><guid>ep2</guid><description>notes 2</description>\n"
+	    "<content:encoded><![CDATA[ \n ]]></content:encoded></item>\n"
+	    "</channel></rss>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "https://pod.example/feed"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	it = &f.items[0];
+	ck_assert_str_eq(it->content, "<p>Show notes</p>");
+	ck_assert_uint_eq(it->nenclosures, 1);
+	ck_assert_str_eq(it->enclosures[0].url, "https://pod.example/ep1.mp3");
+	ck_assert_str_eq(it->enclosures[0].type, "audio/mpeg");
+	ck_assert_int_eq(it->enclosures[0].length, 31337);
+	ck_assert_str_eq(it->duration, "1:02:03");
+	ck_assert_str_eq(it->thumbnail, "https://pod.example/ep1.jpg");
+	ck_assert_str_eq(f.items[1].content, "notes 2");
+	ck_assert_ptr_null(f.items[1].duration);
+}
+END_TEST
+
+/* A YouTube channel feed: the description and thumbnail are in media:group */
+START_TEST(youtube_media_group)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+	    "xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\"\n"
+	    " xmlns:media=\"http://search.yahoo.com/mrss/\"><title>Chan</title>\n"
+	    "<entry><id>yt:video:abc</id><yt:videoId>abc</yt:videoId><title>Video &amp; "
+	    "more</title>\n"
+	    "<link rel=\"alternate\" href=\"https://www.youtube.com/watch?v=abc\"/>\n"
+	    "<published>2026-11-20T10:00:00+00:00</published>\n"
+	    "<media:group><media:title>Video &amp; more</media:title>\n"
+	    "<media:content url=\"https://www.youtube.com/v/abc?version=3\" "
+	    "type=\"application/x-shockwave-flash\"/>\n"
+	    "<media:thumbnail url=\"https://i1.ytimg.com/vi/abc/hqdefault.jpg\" width=\"480\" "
+	    "height=\"360\"/>\n"
+	    "<media:description>Line one &lt;3\nLine two</media:description>\n"
+	    "</media:group></entry></feed>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	it = &f.items[0];
+	ck_assert_str_eq(it->title, "Video & more");
+	ck_assert_str_eq(it->link, "https://www.youtube.com/watch?v=abc");
+	ck_assert_str_eq(it->thumbnail, "https://i1.ytimg.com/vi/abc/hqdefault.jpg");
+	ck_assert_str_eq(it->summary, "Line one &lt;3<br>\nLine two");
+	ck_assert_str_eq(it->content, it->summary);
+}
+END_TEST
+
+/* Links besides the alternate one: every one is kept, with its rel and title */
+START_TEST(other_links_are_kept)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>\n"
+	    "<entry><id>x</id><title>a</title>\n"
+	    "<link rel=\"alternate\" type=\"application/pdf\" href=\"/a.pdf\"/>\n"
+	    "<link href=\"/a.html\"/>\n"
+	    "<link rel=\"replies\" type=\"text/html\" href=\"/a.html#comments\" title=\"3 "
+	    "comments\"/>\n"
+	    "<link rel=\"related\" href=\"http://other.example/?a=1&amp;b=2\"/>\n"
+	    "<link href=\"/a-de.html\" hreflang=\"de\"/>\n"
+	    "</entry></feed>";
+	const struct item *it;
+
+	ck_assert_int_eq(parse(doc, "http://e.example/feed"), 0);
+	it = &f.items[0];
+	ck_assert_str_eq(it->link, "http://e.example/a.html");
+	ck_assert_uint_eq(it->nlinks, 4);
+	ck_assert_str_eq(it->links[0].url, "http://e.example/a.pdf");
+	ck_assert_str_eq(it->links[0].rel, "alternate");
+	ck_assert_str_eq(it->links[0].type, "application/pdf");
+	ck_assert_str_eq(it->links[1].url, "http://e.example/a.html#comments");
+	ck_assert_str_eq(it->links[1].rel, "replies");
+	ck_assert_str_eq(it->links[1].title, "3 comments");
+	ck_assert_str_eq(it->links[2].url, "http://other.example/?a=1&b=2");
+	ck_assert_str_eq(it->links[3].url, "http://e.example/a-de.html");
+	ck_assert_ptr_null(it->links[3].title);
+}
+END_TEST
+
 START_TEST(entities_survive_after_an_error)
 {
 	/* libxml2 recover drops &amp; and &lt; after its first error */
@@ -572,12 +690,111 @@ START_TEST(truncated_keeps_items_before_the_cut)
 	                          "<item><title>thr";
 
 	ck_assert_int_eq(parse(doc, NULL), 0);
-	ck_assert_uint_eq(f.nitems, 3);
+	ck_assert_uint_eq(f.nitems, 2);
 	ck_assert_str_eq(f.items[0].id, "1");
 	ck_assert_str_eq(f.items[1].id, "2");
-	ck_assert_str_eq(f.items[2].title, "thr");
 	ck_assert_ptr_nonnull(f.warning);
 	ck_assert_ptr_nonnull(strstr(f.warning, "truncated"));
+	ck_assert_ptr_nonnull(strstr(f.warning, "1 item cut short held back"));
+}
+END_TEST
+
+/*
+ * Cut inside item 2 before its guid: item 2 would get an id made from its
+ * cut link, be delivered damaged, then again whole.  It is held back.
+ */
+START_TEST(item_cut_short_is_held_back)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>T</title>\n"
+	    "<item><title>one</title><link>http://e.example/1</link><guid>g1</guid></item>\n"
+	    "<item><title>two</title><link>http://e.example/2-a-long-sl</link>\n"
+	    "<description>&lt;p&gt;half a para";
+	static const char atom[] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>\n"
+	                           "<entry><id>e1</id><title>one</title></entry>\n"
+	                           "<entry><title>two</title><link href=\"http://e.example/2-a-lo";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "g1");
+	ck_assert_ptr_nonnull(strstr(f.warning, "held back"));
+	feed_free(&f);
+	ck_assert_int_eq(parse(atom, NULL), 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "e1");
+}
+END_TEST
+
+/* Unescaped HTML in one entry (a <p> and a <br> never closed) must not swallow the rest */
+START_TEST(mismatched_tags_lose_no_entries)
+{
+	struct buf doc = BUF_INIT;
+
+	buf_adds(&doc, "<?xml version=\"1.0\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+	               "<title>T</title>\n");
+	for (int i = 0; i < 25; i++)
+		buf_printf(&doc,
+		           "<entry><id>urn:e%d</id><title>Entry %d</title>"
+		           "<link href=\"http://e.example/%d\"/><summary type=\"html\">%s</summary>"
+		           "</entry>\n",
+		           i, i, i,
+		           i == 4   ? "para <p>one<br> two"
+		           : i == 9 ? "Look at <b>this</i> and <img src='x'> that"
+		                    : "fine &lt;b&gt;text&lt;/b&gt;");
+	buf_adds(&doc, "</feed>\n");
+	ck_assert_int_eq(parse(doc.data, NULL), 0);
+	buf_free(&doc);
+	ck_assert_uint_eq(f.nitems, 25);
+	for (size_t i = 0; i < 25; i++) {
+		char want[32];
+
+		snprintf(want, sizeof want, "urn:e%zu", i);
+		ck_assert_str_eq(f.items[i].id, want);
+		snprintf(want, sizeof want, "Entry %zu", i);
+		ck_assert_str_eq(f.items[i].title, want);
+	}
+	ck_assert_str_eq(f.items[4].summary, "para <p>one<br> two</p>");
+	ck_assert_str_eq(f.items[5].summary, "fine <b>text</b>");
+	ck_assert_str_eq(f.items[24].link, "http://e.example/24");
+	ck_assert_ptr_nonnull(f.warning);
+	ck_assert_ptr_nonnull(strstr(f.warning, "tag mismatch"));
+	feed_free(&f);
+	/* an end tag naming the root closes everything; libxml2's late ends are absorbed */
+	ck_assert_int_eq(parse("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>a</id>"
+	                       "<summary type=\"html\"><p>x<b>y</feed></entry></summary>"
+	                       "<entry><id>b</id></entry></p></b></x>",
+	                       NULL),
+	                 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].id, "a");
+	ck_assert_str_eq(f.items[0].summary, "<p>x<b>y</b></p>");
+	ck_assert_str_eq(f.items[1].id, "b");
+}
+END_TEST
+
+/* A feed inside an XHTML page is read; the page around it is not */
+START_TEST(feed_inside_an_xhtml_page)
+{
+	static const char doc[] =
+	    "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>x</title></head><body>\n"
+	    "<p>My feed:</p>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Wrapped</title>\n"
+	    "<entry><id>urn:1</id><title>One</title><link href=\"/1\"/></entry>\n"
+	    "<entry><id>urn:2</id><title>Two</title><summary>a &amp; b</summary></entry>\n"
+	    "</feed>\n"
+	    "<div><entry><id>urn:3</id><title>Not an entry</title></entry></div>\n"
+	    "</body></html>";
+
+	ck_assert_int_eq(parse(doc, "http://w.example/page"), 0);
+	ck_assert_str_eq(f.format, "atom10");
+	ck_assert_str_eq(f.title, "Wrapped");
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://w.example/1");
+	ck_assert_str_eq(f.items[1].summary, "a &amp; b");
+	feed_free(&f);
+	ck_assert_int_eq(
+	    parse("<html><body><p>no feed here, only <feed>ing tips</p></body></html>", NULL), -1);
+	ck_assert_str_eq(e.msg, "not a feed: an HTML page");
 }
 END_TEST
 
@@ -868,6 +1085,27 @@ START_TEST(json_feed)
 }
 END_TEST
 
+/* A JSON Feed holding \u0000 loses that character, not the feed; image and duration read */
+START_TEST(json_nul_is_dropped)
+{
+	static const char doc[] =
+	    "{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"N\\u0000ul\",\n"
+	    " \"items\": [{\"id\": \"a\\u0000b\", \"title\": \"x\\u0000y\", \"content_text\": "
+	    "\"t\",\n"
+	    "   \"image\": \"/i.jpg\", \"attachments\": [{\"url\": \"/e.mp3\", "
+	    "\"mime_type\": \"audio/mpeg\", \"duration_in_seconds\": 3723}]}]}";
+
+	ck_assert_int_eq(parse(doc, "https://j.example/feed.json"), 0);
+	ck_assert_str_eq(f.title, "Nul");
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].id, "ab");
+	ck_assert_str_eq(f.items[0].title, "xy");
+	ck_assert_str_eq(f.items[0].thumbnail, "https://j.example/i.jpg");
+	ck_assert_str_eq(f.items[0].duration, "3723");
+	ck_assert_str_eq(f.items[0].enclosures[0].url, "https://j.example/e.mp3");
+}
+END_TEST
+
 START_TEST(json_not_a_feed)
 {
 	struct buf b = BUF_INIT;
@@ -905,6 +1143,10 @@ main(void)
 	tcase_add_test(tc, atom_entry_document);
 	tcase_add_test(tc, ids_are_not_resolved);
 	tcase_add_test(tc, entities_survive);
+	tcase_add_test(tc, ampersands_in_attributes);
+	tcase_add_test(tc, podcast_episode);
+	tcase_add_test(tc, youtube_media_group);
+	tcase_add_test(tc, other_links_are_kept);
 	tcase_add_test(tc, entities_survive_after_an_error);
 	tcase_add_test(tc, text_reads_the_same_as_cdata);
 	tcase_add_test(tc, references_to_cr_and_tab_are_kept);
@@ -920,7 +1162,10 @@ main(void)
 	tcase_add_test(tc, garbage_bytes_never_reach_output);
 	tcase_add_test(tc, control_bytes_dropped_in_cdata);
 	tcase_add_test(tc, truncated_keeps_items_before_the_cut);
+	tcase_add_test(tc, item_cut_short_is_held_back);
 	tcase_add_test(tc, html_page_is_an_error);
+	tcase_add_test(tc, mismatched_tags_lose_no_entries);
+	tcase_add_test(tc, feed_inside_an_xhtml_page);
 	tcase_add_test(tc, empty_is_an_error);
 	tcase_add_test(tc, xxe_is_not_expanded);
 	tcase_add_test(tc, billion_laughs_is_bounded);
@@ -931,6 +1176,7 @@ main(void)
 	tcase_add_test(tc, many_and_long_side_texts);
 	tcase_add_test(tc, json_feed);
 	tcase_add_test(tc, json_not_a_feed);
+	tcase_add_test(tc, json_nul_is_dropped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -427,6 +427,35 @@ START_TEST(save_is_deterministic)
 }
 END_TEST
 
+/*
+ * Ids recorded while an attribute's "&" came out as "&#38;" (an Atom link
+ * standing in for an id) still match the ids the parser gives now, and
+ * stay refreshed while the feed holds them.
+ */
+START_TEST(legacy_ampersand_ids_match)
+{
+	const char *f = "http://127.0.0.1/f.xml";
+	const time_t ret = 90 * DAY;
+	char *present[] = {"http://e.org/p?id=5&lang=en&x=1"};
+	struct state *st = state_new();
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(state_record(st, "s1", f, "http://e.org/p?id=5&#38;lang=en&#38;x=1", T0),
+	                 0);
+	ck_assert(state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=en&x=1"));
+	ck_assert(state_delivered(st, "s1", f, "http://e.org/p?id=5&#38;lang=en&#38;x=1"));
+	ck_assert(!state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=fr&x=1"));
+	ck_assert(!state_delivered(st, "s2", f, "http://e.org/p?id=5&lang=en&x=1"));
+	/* the feed still holds it (in the new form): never forgotten */
+	ck_assert_int_eq(state_feed_seen(st, f, present, 1, T0 + 400 * DAY, ret), 0);
+	ck_assert(state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=en&x=1"));
+	/* gone from the feed for longer than the retention: forgotten as any other */
+	ck_assert_int_eq(state_feed_seen(st, f, NULL, 0, T0 + 400 * DAY + ret + 1, ret), 0);
+	ck_assert(!state_delivered(st, "s1", f, "http://e.org/p?id=5&lang=en&x=1"));
+	state_free(st);
+}
+END_TEST
+
 /* ---------- pruning ---------- */
 
 START_TEST(prune_rules)
@@ -1039,6 +1068,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, times_roundtrip);
 	tcase_add_test(tc, save_is_deterministic);
 	tcase_add_test(tc, prune_rules);
+	tcase_add_test(tc, legacy_ampersand_ids_match);
 	tcase_add_test(tc, prune_many);
 	tcase_add_test(tc, first_run);
 	tcase_add_test(tc, modes_and_folders);
