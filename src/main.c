@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "date.h"
+#include "message.h"
 
 /* Options a command may take (-v, -q and --help go with every command). */
 enum {
@@ -192,6 +193,12 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			*seen |= O_SINCE;
 			break;
 		case OPT_TO:
+			/* Parsed once, here: the envelope gets the address, the To header all of it. */
+			free(c->to_addr);
+			if ((c->to_addr = message_address(optarg)) == NULL || strpbrk(optarg, "\r\n")) {
+				fprintf(stderr, "tidings: --to %s: not an email address\n", optarg);
+				return EX_USAGE;
+			}
 			c->to = optarg;
 			*seen |= O_TO;
 			break;
@@ -284,6 +291,7 @@ main(int argc, char **argv)
 	rc = cmd->fn(&c);
 out:
 	strv_free(&c.subs);
+	free(c.to_addr);
 	if (fflush(stdout) == EOF && rc == EX_OK)
 		rc = EX_IOERR;
 	return rc;
