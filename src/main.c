@@ -70,7 +70,9 @@ static const struct {
     {O_SINCE, "--since",
      "      --since DATE          one-off: every item dated on or after DATE (YYYY-MM-DD or\n"
      "                            RFC 3339), ignoring the state and leaving it unchanged\n"},
-    {O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
+    {O_TO, "--to",
+     "      --to ADDR             with --since or preview: send to ADDR instead (a@b, or\n"
+     "                            'Name <a@b>': the name goes into To:)\n"},
     {O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
     {O_DRY, "--dry-run",
      "  -n, --dry-run             do everything but deliver and record; mbox on stdout\n"},
