@@ -1331,7 +1331,7 @@ static void
 parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char **path)
 {
 	static const struct {
-		const char *word;       /* the whole value, or its prefix when with_path */
+		const char *word; /* the whole value, or its prefix when with_path */
 		int with_path;
 		enum deliver_kind kind;
 	} kinds[] = {
@@ -1343,12 +1343,14 @@ parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char 
 	for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++) {
 		size_t n = strlen(kinds[i].word);
 
-		if (kinds[i].with_path ? strncmp(v, kinds[i].word, n) != 0 : strcmp(v, kinds[i].word) != 0)
+		if (kinds[i].with_path ? strncmp(v, kinds[i].word, n) != 0
+		                       : strcmp(v, kinds[i].word) != 0)
 			continue;
 		*kind = kinds[i].kind;
 		if (kinds[i].with_path &&
 		    (v[n] == '\0' || (*path = path_abs(v + n, where_file(x, "deliver"))) == NULL))
-			bad(x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v, kinds[i].word);
+			bad(x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
+			    kinds[i].word);
 		return;
 	}
 	bad(x, "deliver", 0,
@@ -1501,7 +1503,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	s->deliver = cfg->deliver;
 	if (cfg_getstr(sec, "deliver") != NULL)
 		parse_deliver(&x, cfg_getstr(sec, "deliver"), &s->deliver, &s->deliver_path);
-	else if (cfg->deliver_path != NULL && (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
+	else if (cfg->deliver_path != NULL &&
+	         (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
 		bad(&x, NULL, 0, "out of memory");
 	names = calloc(cfg->nfeeds + 1, sizeof *names);
 	for (size_t i = 0; names && i < cfg->nfeeds; i++)

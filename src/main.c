@@ -195,9 +195,10 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			*seen |= O_SINCE;
 			break;
 		case OPT_TO:
-			/* Parsed once, here: the envelope gets the address, the To header all of it. */
+			/* Parsed once, here: the envelope gets the address, To: all of it. */
 			free(c->to_addr);
-			if ((c->to_addr = message_address(optarg)) == NULL || strpbrk(optarg, "\r\n")) {
+			if ((c->to_addr = message_address(optarg)) == NULL ||
+			    strpbrk(optarg, "\r\n")) {
 				fprintf(stderr, "tidings: --to %s: not an email address\n", optarg);
 				return EX_USAGE;
 			}

@@ -751,8 +751,9 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 	msgs = calloc(total + 1, sizeof *msgs);
 	who = calloc(total + 1, sizeof *who);
 	if (msgs == NULL || who == NULL || done == NULL || from == NULL) {
-		rc = msgs && who && done ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
-		                         : err_oom(e);
+		rc = msgs && who && done
+		         ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
+		         : err_oom(e);
 		goto out;
 	}
 	for (size_t i = 0; i < nsubs; i++) {
@@ -792,7 +793,8 @@ static int
 accepted_by(const struct sub_run *sr, const char *addr)
 {
 	for (size_t k = 0; k < sr->nrcpt; k++)
-		if (sr->rcpts[k].status == DELIVERY_ACCEPTED && strcmp(sr->rcpts[k].addr, addr) == 0)
+		if (sr->rcpts[k].status == DELIVERY_ACCEPTED &&
+		    strcmp(sr->rcpts[k].addr, addr) == 0)
 			return 1;
 	return 0;
 }
@@ -834,7 +836,8 @@ record_picks(struct run *r, const struct sub_run *sr)
 		}
 		for (size_t k = 0; accepted > 0 && k < sr->nrcpt; k++)
 			if (sr->rcpts[k].status == DELIVERY_ACCEPTED &&
-			    state_record_to(r->st, sr->sub->name, sr->rcpts[k].addr, url, id, r->now) < 0)
+			    state_record_to(r->st, sr->sub->name, sr->rcpts[k].addr, url, id,
+			                    r->now) < 0)
 				return -1;
 	}
 	return 0;
@@ -928,17 +931,19 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 	char *const *addrs, *const *mailboxes;
 	size_t nr = recipients(r, sub, &addrs, &mailboxes), first = *n, at = 0;
 	size_t *group = calloc(nr + 1, sizeof *group);
+	/* Only a run tells recipients apart, and only once some have records of their own. */
+	int apart = r->mode.select == SELECT_NEW && state_sub_split(r->st, sub->name);
 
 	if (group == NULL)
 		return err_oom(e);
 	for (size_t k = 0; k < nr; k++) {
-		/* Only a run's selection tells recipients apart; the rest are the subscription's. */
 		struct select_params p = {r->mode.select, r->now, r->cli->since,
-		                          r->mode.select == SELECT_NEW ? addrs[k] : NULL};
+		                          apart ? addrs[k] : NULL};
 		struct picks picks = {0};
 		size_t g = k > 0 && p.rcpt == NULL ? first : *n;
 
-		if (g == *n && select_items(sub, r->sources, r->cfg.nfeeds, r->st, &p, &picks, e) < 0) {
+		if (g == *n &&
+		    select_items(sub, r->sources, r->cfg.nfeeds, r->st, &p, &picks, e) < 0) {
 			picks_free(&picks);
 			free(group);
 			return -1;
@@ -962,7 +967,8 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 	for (size_t k = 0; k < nr; k++) {
 		struct sub_run *sr = &subs[group[k]];
 
-		sr->rcpts[sr->nrcpt++] = (struct rcpt_run){.mailbox = mailboxes[k], .addr = addrs[k]};
+		sr->rcpts[sr->nrcpt++] =
+		    (struct rcpt_run){.mailbox = mailboxes[k], .addr = addrs[k]};
 	}
 	free(group);
 	return 0;
@@ -1050,8 +1056,12 @@ pipeline(struct run *r, struct err *e)
 	if (rc == 0)
 		keep_what_recording_needs(r);
 	if (rc == 0 && r->mode.preview) {
-		if (nsubs && has_digest(&subs[nsubs - 1]))
-			rc = write_preview(r, &subs[nsubs - 1], e);
+		size_t i = 0;
+
+		while (i < nsubs && !has_digest(&subs[i]))
+			i++;
+		if (i < nsubs)
+			rc = write_preview(r, &subs[i], e);
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");
 	} else if (rc == 0) {

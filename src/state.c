@@ -62,6 +62,7 @@ struct name {
 	uint64_t hash;
 	struct feed *feed;      /* feeds only; its fs.url is key */
 	uint32_t sub;           /* subs: NONE for a subscription; for a recipient key, its subscription */
+	uint32_t nrcpt;         /* subs: a subscription's recipient keys */
 };
 
 struct names {
@@ -208,6 +209,7 @@ names_add(struct names *t, const char *s, struct feed *feed)
 	nm->hash = hash64_str(s);
 	nm->feed = feed;
 	nm->sub = NONE;
+	nm->nrcpt = 0;
 	names_place(t, (uint32_t)t->n);
 	return (uint32_t)t->n++;
 }
@@ -572,6 +574,7 @@ rcpt_find(struct state *st, const char *sub, const char *rcpt, int create)
 	k = names_find_hint(&st->subs, key, &st->hint_rcpt);
 	if (k == NONE && create && (k = names_add(&st->subs, key, NULL)) != NONE) {
 		st->subs.v[k].sub = s;
+		st->subs.v[s].nrcpt++;
 		st->nrcpt_keys++;
 	}
 	free(heap);
@@ -579,10 +582,10 @@ rcpt_find(struct state *st, const char *sub, const char *rcpt, int create)
 }
 
 int
-state_delivered_to(const struct state *cst, const char *sub, const char *rcpt,
-                   const char *feed_url, const char *id)
+state_delivered_to(const struct state *cst, const char *sub, const char *rcpt, const char *feed_url,
+                   const char *id)
 {
-	struct state *st = (struct state *)cst;  /* only the hints change */
+	struct state *st = (struct state *)cst; /* only the hints change */
 	uint32_t k, f;
 	size_t len = strlen(id);
 
@@ -593,6 +596,17 @@ state_delivered_to(const struct state *cst, const char *sub, const char *rcpt,
 	    (k = rcpt_find(st, sub, rcpt, 0)) == NONE)
 		return 0;
 	return item_find(st, k, f, id, len, item_hash(k, f, id, len)) != NONE;
+}
+
+int
+state_sub_split(const struct state *cst, const char *sub)
+{
+	struct state *st = (struct state *)cst;  /* only the hints change */
+	uint32_t s;
+
+	if (st->nrcpt_keys == 0 || (s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE)
+		return 0;
+	return st->subs.v[s].nrcpt > 0;
 }
 
 /* Record (feed_url, id) under the subs entry s. */
@@ -1212,9 +1226,8 @@ write_item(struct out *o, const struct state *st, const struct item *it)
 	const struct name *nm = &st->subs.v[it->sub];
 	const char *id = item_id(st, it);
 
-	if (nm->sub != NONE &&
-	    item_find(st, nm->sub, it->feed, id, it->len, item_hash(nm->sub, it->feed, id, it->len)) !=
-	        NONE)
+	if (nm->sub != NONE && item_find(st, nm->sub, it->feed, id, it->len,
+	                                 item_hash(nm->sub, it->feed, id, it->len)) != NONE)
 		return 0;
 	out_raw(o, "item", 4);
 	out_str(o, nm->sub != NONE ? st->subs.v[nm->sub].key : nm->key);

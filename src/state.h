@@ -69,6 +69,8 @@ int state_delivered(const struct state *st, const char *sub, const char *feed_ur
 /* 1 if rcpt (a bare address) of sub has (feed_url, id); rcpt NULL: state_delivered. */
 int state_delivered_to(const struct state *st, const char *sub, const char *rcpt,
                        const char *feed_url, const char *id);
+/* Has any recipient of sub records of their own?  If not, every recipient has the same items. */
+int state_sub_split(const struct state *st, const char *sub);
 /* Record (feed_url, id) as delivered to sub as a whole at now; -1 on OOM. */
 int state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now);
 /* Record it as delivered to rcpt of sub only (rcpt NULL: state_record); -1 on OOM. */

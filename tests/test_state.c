@@ -810,7 +810,10 @@ START_TEST(per_recipient_records)
 	size_t n;
 
 	ck_assert_ptr_nonnull(st);
+	ck_assert(!state_sub_split(st, "s"));
 	ck_assert_int_eq(state_record_to(st, "s", "ann@x.org", f, "x", T0), 0);
+	ck_assert(state_sub_split(st, "s"));
+	ck_assert(!state_sub_split(st, "t"));
 	ck_assert_int_eq(state_record_to(st, "s", NULL, f, "y", T0), 0);
 	ck_assert(state_sub_known(st, "s"));
 	ck_assert(state_delivered_to(st, "s", "ann@x.org", f, "x"));
