@@ -19,7 +19,8 @@ struct cli {
 	int json;                 /* parse --json */
 	int have_since;           /* --since given */
 	time_t since;
-	const char *to;           /* --to */
+	const char *to;           /* --to, as given: the To header */
+	char *to_addr;            /* its bare address: the envelope */
 	const char *html_out;     /* preview --html FILE */
 	const char *feed;         /* catch-up --feed NAME */
 	const char *tags;         /* add --tags a,b */

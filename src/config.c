@@ -21,6 +21,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "message.h"
+
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/tidings"
 #endif
@@ -1263,12 +1265,37 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 	free(path);
 }
 
+/*
+ * Does the global deliver or a subscription's use kind (word: its value)?
+ * *by gets the first subscription that names it itself, or NULL.
+ */
+static int
+delivery_used(cfg_t *root, const struct config *cfg, enum deliver_kind kind, const char *word,
+              cfg_t **by)
+{
+	unsigned ns = cfg_size(root, "subscription");
+	int inherit = ns == 0;
+
+	*by = NULL;
+	for (unsigned i = 0; i < ns; i++) {
+		cfg_t *sec = cfg_getnsec(root, "subscription", i);
+		const char *v = cfg_getstr(sec, "deliver");
+
+		if (v == NULL)
+			inherit = 1;
+		else if (strcmp(v, word) == 0 && *by == NULL)
+			*by = sec;
+	}
+	return (inherit && cfg->deliver == kind) || *by != NULL;
+}
+
 static void
 read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 {
 	struct ctx x = {L, cfg_getsec(root, "smtp"), "smtp", NULL};
 	struct smtp_conf *s = &cfg->smtp;
 	const char *tls = cfg_getstr(x.sec, "tls");
+	cfg_t *by;
 
 	s->host = get_str(&x, "host");
 	s->port = (int)get_int(&x, "port", 1, 65535);
@@ -1300,9 +1327,13 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	if (s->password && s->user == NULL)
 		bad(&x, cfg_getstr(x.sec, "password") ? "password" : "password-file", 0,
 		    "a password without a user: set user too");
-	if (cfg->deliver != DELIVER_SMTP)
+	if (!delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by))
 		return;
-	if (str_empty(s->host)) {
+	if (str_empty(s->host) && cfg->deliver != DELIVER_SMTP) {
+		struct ctx sx = {L, by, "subscription", cfg_title(by)};
+
+		bad(&sx, "deliver", 0, "deliver = \"smtp\" needs smtp { host = \"...\" }");
+	} else if (str_empty(s->host)) {
 		const char *file;
 		int line;
 		char key[KEY_MAX];
@@ -1321,41 +1352,77 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	}
 }
 
+/* A deliver value ("smtp", "mbox:PATH", ...) as the option opt of section x says. */
+static void
+parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char **path)
+{
+	static const struct {
+		const char *word; /* the whole value, or its prefix when with_path */
+		int with_path;
+		enum deliver_kind kind;
+	} kinds[] = {
+	    {"smtp", 0, DELIVER_SMTP},         {"stdout", 0, DELIVER_STDOUT},
+	    {"sendmail", 0, DELIVER_SENDMAIL}, {"mbox:", 1, DELIVER_MBOX},
+	    {"maildir:", 1, DELIVER_MAILDIR},
+	};
+
+	for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i].word);
+
+		if (kinds[i].with_path ? strncmp(v, kinds[i].word, n) != 0
+		                       : strcmp(v, kinds[i].word) != 0)
+			continue;
+		*kind = kinds[i].kind;
+		if (kinds[i].with_path &&
+		    (v[n] == '\0' || (*path = path_abs(v + n, where_file(x, "deliver"))) == NULL))
+			bad(x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
+			    kinds[i].word);
+		return;
+	}
+	bad(x, "deliver", 0,
+	    "deliver = \"%s\": must be smtp, sendmail, mbox:PATH, maildir:PATH or stdout",
+	    v ? v : "");
+}
+
 static void
 read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	static const struct {
-		const char *prefix;
-		enum deliver_kind kind;
-	} kinds[] = {
-	    {"mbox:", DELIVER_MBOX},
-	    {"maildir:", DELIVER_MAILDIR},
-	};
 	struct ctx x = {L, root, "root", NULL};
-	const char *v = cfg_getstr(root, "deliver");
 
-	if (str_eq(v, "smtp")) {
-		cfg->deliver = DELIVER_SMTP;
-		return;
-	}
-	if (str_eq(v, "stdout")) {
-		cfg->deliver = DELIVER_STDOUT;
-		return;
-	}
-	for (size_t i = 0; v && i < sizeof kinds / sizeof kinds[0]; i++) {
-		size_t n = strlen(kinds[i].prefix);
+	parse_deliver(&x, cfg_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path);
+}
 
-		if (strncmp(v, kinds[i].prefix, n) != 0)
-			continue;
-		cfg->deliver = kinds[i].kind;
-		if (v[n] == '\0' ||
-		    (cfg->deliver_path = path_abs(v + n, where_file(&x, "deliver"))) == NULL)
-			bad(&x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
-			    kinds[i].prefix);
+/*
+ * sendmail = "PROGRAM ARGS...": split on blanks, no shell.  Checked only
+ * when something delivers through it: a missing program is named here.
+ */
+static void
+read_sendmail(struct loader *L, cfg_t *root, struct config *cfg)
+{
+	struct ctx x = {L, root, "root", NULL};
+	const char *v = cfg_getstr(root, "sendmail"), *p, *prog;
+	cfg_t *by;
+
+	for (p = v ? v + strspn(v, " \t") : NULL; p && *p; p += strspn(p, " \t")) {
+		size_t n = strcspn(p, " \t");
+		char *word = str_ndup(p, n);
+
+		if (strv_push_owned(&cfg->sendmail, word) < 0) {
+			free(word);
+			bad(&x, NULL, 0, "out of memory");
+			return;
+		}
+		p += n;
+	}
+	if (!delivery_used(root, cfg, DELIVER_SENDMAIL, "sendmail", &by))
+		return;
+	if (cfg->sendmail.n == 0) {
+		bad(&x, "sendmail", 0, "sendmail = \"%s\": names no program", v ? v : "");
 		return;
 	}
-	bad(&x, "deliver", 0, "deliver = \"%s\": must be smtp, mbox:PATH, maildir:PATH or stdout",
-	    v ? v : "");
+	prog = cfg->sendmail.v[0];
+	if (strchr(prog, '/') != NULL && access(prog, X_OK) < 0)
+		bad(&x, "sendmail", 0, "sendmail = \"%s\": %s: %s", v, prog, strerror(errno));
 }
 
 static int
@@ -1420,6 +1487,27 @@ check_template(const struct ctx *x, const char *dir, const char *name)
 	}
 }
 
+/*
+ * Each recipient's bare address, parsed once: the envelope gets it, the
+ * To header the mailbox as written.  A recipient listed twice would get
+ * the digest twice.
+ */
+static void
+read_recipients(const struct ctx *x, struct sub_conf *s)
+{
+	for (size_t i = 0; i < s->to.n; i++) {
+		char *a = message_address(s->to.v[i]);
+
+		if (a == NULL || strpbrk(s->to.v[i], "\r\n") != NULL)
+			bad(x, "to", (unsigned)i, "to \"%s\": not an email address", s->to.v[i]);
+		else if (strv_contains_icase(&s->to_addr, a))
+			bad(x, "to", (unsigned)i, "to \"%s\": %s is listed twice", s->to.v[i], a);
+		else if (strv_push(&s->to_addr, a) < 0)
+			bad(x, NULL, 0, "out of memory");
+		free(a);
+	}
+}
+
 static void
 read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 {
@@ -1439,8 +1527,13 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	if (s->to.n == 0)
 		bad(&x, "to", 0, "subscription '%s' has no recipients: to = {\"you@example.org\"}",
 		    s->name);
-	for (size_t i = 0; i < s->to.n; i++)
-		check_address(&x, "to", (unsigned)i, s->to.v[i]);
+	read_recipients(&x, s);
+	s->deliver = cfg->deliver;
+	if (cfg_getstr(sec, "deliver") != NULL)
+		parse_deliver(&x, cfg_getstr(sec, "deliver"), &s->deliver, &s->deliver_path);
+	else if (cfg->deliver_path != NULL &&
+	         (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
+		bad(&x, NULL, 0, "out of memory");
 	names = calloc(cfg->nfeeds + 1, sizeof *names);
 	for (size_t i = 0; names && i < cfg->nfeeds; i++)
 		names[i] = cfg->feeds[i].name ? cfg->feeds[i].name : "";
@@ -1497,6 +1590,7 @@ build(struct loader *L, cfg_t *root, struct config *cfg)
 	read_globals(L, root, cfg);
 	read_fetch(L, root, &cfg->fetch);
 	read_deliver(L, root, cfg);
+	read_sendmail(L, root, cfg);
 	read_smtp(L, root, cfg);
 	cfg->feeds = calloc(nf ? nf : 1, sizeof *cfg->feeds);
 	cfg->subs = calloc(ns ? ns : 1, sizeof *cfg->subs);
@@ -1588,12 +1682,14 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                        CFG_INT("full-items-per-feed", 10, CFGF_NONE),
 	                        CFG_STR("first-run", "7d", CFGF_NONE),
 	                        CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
+	                        CFG_STR("deliver", NULL, CFGF_NONE),
 	                        CFG_END()};
 	cfg_opt_t opts[] = {CFG_STR("from", NULL, CFGF_NONE),
 	                    CFG_STR("state", NULL, CFGF_NONE),
 	                    CFG_STR("templates", NULL, CFGF_NONE),
 	                    CFG_STR("state-retention", "90d", CFGF_NONE),
 	                    CFG_STR("deliver", "smtp", CFGF_NONE),
+	                    CFG_STR("sendmail", "/usr/sbin/sendmail", CFGF_NONE),
 	                    CFG_FUNC("include", on_include),
 	                    CFG_SEC("fetch", fetch_opts, CFGF_NONE),
 	                    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
@@ -1681,6 +1777,8 @@ config_free(struct config *cfg)
 
 		free(s->name);
 		strv_free(&s->to);
+		strv_free(&s->to_addr);
+		free(s->deliver_path);
 		strv_free(&s->feeds);
 		strv_free(&s->tags);
 		strv_free(&s->exclude_tags);
@@ -1697,6 +1795,7 @@ config_free(struct config *cfg)
 	free(cfg->state_path);
 	free(cfg->templates_dir);
 	free(cfg->deliver_path);
+	strv_free(&cfg->sendmail);
 	free(cfg->fetch.user_agent);
 	free(cfg->fetch.proxy);
 	free(cfg->smtp.host);
@@ -1736,23 +1835,37 @@ print_list(FILE *out, const char *label, const struct strv *v, const char *none)
 		fprintf(out, "%s%s", i ? ", " : "", v->v[i]);
 }
 
-void
-config_summary(const struct config *cfg, FILE *out)
+/* "smtp HOST:PORT (...)", "mbox PATH", ... for check's summary. */
+static void
+print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind, const char *path)
 {
 	static const char *const tls[] = {"starttls", "no TLS"};
 
-	fprintf(out, "%s: %zu feed%s, %zu subscription%s\n", cfg->path, cfg->nfeeds,
-	        cfg->nfeeds == 1 ? "" : "s", cfg->nsubs, cfg->nsubs == 1 ? "" : "s");
-	switch (cfg->deliver) {
+	switch (kind) {
 	case DELIVER_SMTP:
-		fprintf(out, "deliver: smtp %s:%d (%s%s%s)\n", cfg->smtp.host, cfg->smtp.port,
+		fprintf(out, "smtp %s:%d (%s%s%s)", cfg->smtp.host, cfg->smtp.port,
 		        tls[cfg->smtp.tls], cfg->smtp.user ? ", as " : "",
 		        cfg->smtp.user ? cfg->smtp.user : "");
 		break;
-	case DELIVER_MBOX: fprintf(out, "deliver: mbox %s\n", cfg->deliver_path); break;
-	case DELIVER_MAILDIR: fprintf(out, "deliver: maildir %s\n", cfg->deliver_path); break;
-	case DELIVER_STDOUT: fprintf(out, "deliver: stdout\n"); break;
+	case DELIVER_MBOX: fprintf(out, "mbox %s", path); break;
+	case DELIVER_MAILDIR: fprintf(out, "maildir %s", path); break;
+	case DELIVER_STDOUT: fprintf(out, "stdout"); break;
+	case DELIVER_SENDMAIL:
+		fprintf(out, "sendmail");
+		for (size_t i = 0; i < cfg->sendmail.n; i++)
+			fprintf(out, " %s", cfg->sendmail.v[i]);
+		break;
 	}
+}
+
+void
+config_summary(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%s: %zu feed%s, %zu subscription%s\n", cfg->path, cfg->nfeeds,
+	        cfg->nfeeds == 1 ? "" : "s", cfg->nsubs, cfg->nsubs == 1 ? "" : "s");
+	fprintf(out, "deliver: ");
+	print_delivery(out, cfg, cfg->deliver, cfg->deliver_path);
+	fputc('\n', out);
 	for (size_t i = 0, n = 0; i < cfg->nfeeds; i++)
 		if (!cfg->feeds[i].active)
 			fprintf(out, "%s%s",
@@ -1770,7 +1883,12 @@ config_summary(const struct config *cfg, FILE *out)
 		print_list(out, "feeds", &s->feeds, "all");
 		print_list(out, "tags", &s->tags, "all");
 		print_list(out, "exclude-tags", &s->exclude_tags, "none");
-		fprintf(out, "; template %s\n", s->template);
+		fprintf(out, "; template %s", s->template);
+		if (s->deliver != cfg->deliver || !str_eq(s->deliver_path, cfg->deliver_path)) {
+			fprintf(out, "; deliver ");
+			print_delivery(out, cfg, s->deliver, s->deliver_path);
+		}
+		fputc('\n', out);
 	}
 }
 

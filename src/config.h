@@ -32,9 +32,18 @@ struct feed_conf {
 	int line;
 };
 
+enum deliver_kind {
+	DELIVER_SMTP,
+	DELIVER_MBOX,
+	DELIVER_MAILDIR,
+	DELIVER_STDOUT,
+	DELIVER_SENDMAIL,  /* the sendmail program: config.sendmail */
+};
+
 struct sub_conf {
 	char *name;
-	struct strv to;
+	struct strv to;         /* as written: "Name <addr>" or "addr", for the To header */
+	struct strv to_addr;    /* the bare address of each, same order: the envelope */
 	struct strv feeds;      /* empty: every feed */
 	struct strv tags;       /* empty: all */
 	struct strv exclude_tags;
@@ -44,6 +53,8 @@ struct sub_conf {
 	long full_items_per_feed;
 	time_t first_run;       /* seconds; 0: no limit, the first run sends everything */
 	char *list_unsubscribe; /* or NULL */
+	enum deliver_kind deliver;  /* its own deliver, else the global one */
+	char *deliver_path;     /* likewise: mbox file or maildir folder, or NULL */
 	char *file;
 	int line;
 };
@@ -73,8 +84,6 @@ struct fetch_conf {
 	char *proxy;            /* or NULL: the environment's; "" for none */
 };
 
-enum deliver_kind { DELIVER_SMTP, DELIVER_MBOX, DELIVER_MAILDIR, DELIVER_STDOUT };
-
 struct config {
 	char *path;             /* the file read, absolute */
 	char *dir;              /* its folder */
@@ -85,6 +94,7 @@ struct config {
 	struct fetch_conf fetch;
 	enum deliver_kind deliver;
 	char *deliver_path;     /* mbox file or maildir folder */
+	struct strv sendmail;   /* the program, then its arguments (split on blanks) */
 	struct smtp_conf smtp;
 	struct feed_conf *feeds;
 	size_t nfeeds;

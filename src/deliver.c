@@ -16,6 +16,7 @@
  *    session is therefore bounded per command, not as one deadline.
  */
 #include "deliver.h"
+#include "sendmail.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -1203,6 +1204,8 @@ deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 		return deliver_maildir(cfg->deliver_path, msgs, n, e);
 	case DELIVER_STDOUT:
 		return deliver_stdout(msgs, n, e);
+	case DELIVER_SENDMAIL:
+		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, msgs, n, log, e);
 	}
 	return err_set(e, EX_SOFTWARE, "unknown delivery kind");
 }

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "date.h"
+#include "message.h"
 
 /* Options a command may take (-v, -q and --help go with every command). */
 enum {
@@ -81,7 +82,9 @@ static const struct {
      "                            RFC 3339), ignoring the state and leaving it unchanged;\n"
      "                            older pages are fetched when DATE is older than a feed's\n"
      "                            oldest item (at most fetch.max-pages per feed)\n"},
-    {O_TO, "--to", "      --to ADDR             with --since or preview: send to ADDR instead\n"},
+    {O_TO, "--to",
+     "      --to ADDR             with --since or preview: send to ADDR instead (a@b, or\n"
+     "                            'Name <a@b>': the name goes into To:)\n"},
     {O_SUB, "--subscription", "  -S, --subscription NAME   only this subscription (repeatable)\n"},
     {O_FEED, "--feed",
      "      --feed NAME           catch-up: only this feed, for every subscription reading\n"
@@ -220,6 +223,13 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			*seen |= O_SINCE;
 			break;
 		case OPT_TO:
+			/* Parsed once, here: the envelope gets the address, To: all of it. */
+			free(c->to_addr);
+			if ((c->to_addr = message_address(optarg)) == NULL ||
+			    strpbrk(optarg, "\r\n")) {
+				fprintf(stderr, "tidings: --to %s: not an email address\n", optarg);
+				return EX_USAGE;
+			}
 			c->to = optarg;
 			*seen |= O_TO;
 			break;
@@ -324,6 +334,7 @@ main(int argc, char **argv)
 	rc = cmd->fn(&c);
 out:
 	strv_free(&c.subs);
+	free(c.to_addr);
 	if (fflush(stdout) == EOF && rc == EX_OK)
 		rc = EX_IOERR;
 	return rc;

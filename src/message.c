@@ -394,6 +394,9 @@ add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
 
 	if (nto == 0)
 		return err_set(e, EX_DATAERR, "message has no recipient");
+	/* A digest goes to one recipient: as configured, display name and all. */
+	if (nto == 1)
+		return add_mailbox_header("To", to[0], out, e);
 	if (buf_adds(out, "To: ") != 0)
 		return err_oom(e);
 	for (i = 0; i < nto; i++) {

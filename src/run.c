@@ -60,6 +60,7 @@ struct run {
 	struct digest_templates *tpl;
 	struct render_cache *cache;
 	FILE *digests;            /* every digest's message, one after the other */
+	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (make_digests) */
 	off_t digests_end;
 	struct feed_run *feeds;
 	struct source *sources;   /* per feed, contiguous for select */
@@ -302,7 +303,7 @@ static void
 mark_sub(const struct run *r, const struct sub_conf *sub, const struct feed_run *fr,
          unsigned char *need, struct by_date *order)
 {
-	struct select_params p = {r->mode.select, r->now, r->cli->since};
+	struct select_params p = {r->mode.select, r->now, r->cli->since, NULL};
 	const struct feed *f = &fr->parsed;
 	int first_run = select_first_run(sub, fr->src->conf, r->st, &p);
 	size_t n = 0, full;
@@ -598,18 +599,35 @@ note_present_items(struct run *r, struct err *e)
 
 /* ---- digests ---- */
 
+/* One recipient's copy of a digest: To that recipient alone. */
+struct rcpt_run {
+	const char *mailbox;          /* as configured, display name and all: the To header */
+	char *addr;                   /* the bare address: the envelope and the state */
+	off_t message_off;            /* its message in run.digests; 0 bytes: none */
+	size_t message_len;
+	enum delivery_status status;
+};
+
+/*
+ * A digest of one subscription for the recipients who lack the same
+ * items: all of them, unless an earlier run reached only some.  Rendered
+ * once, written once per recipient.
+ */
 struct sub_run {
 	const struct sub_conf *sub;
 	struct picks picks;
-	off_t message_off;            /* its digest in run.digests; 0 bytes: none */
-	size_t message_len;
+	struct rcpt_run *rcpts;
+	size_t nrcpt;
 	FILE *html;                   /* preview --html: the HTML part */
 	size_t html_len;
-	char message_id[256];
-	char *const *rcpt;
-	size_t nrcpt;
-	enum delivery_status status;
+	char message_id[256];         /* the first recipient's, for -v */
 };
+
+static int
+has_digest(const struct sub_run *sr)
+{
+	return sr->nrcpt > 0 && sr->rcpts[0].message_len > 0;
+}
 
 static void
 list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
@@ -625,16 +643,18 @@ list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
 		snprintf(out + n, size - n, ".%.*s", (int)strcspn(at + 1, ">\" "), at + 1);
 }
 
-/* The message goes to a temporary file as it is encoded: a digest can be huge. */
+/*
+ * Each recipient's message goes to a temporary file as it is encoded: a
+ * digest can be huge.  The parts are rendered once and read again for each.
+ */
 static int
 build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct err *e)
 {
-	char lid[256];
+	char lid[256], id[256];
 	size_t len;
 	struct message_spec m = {
 		.from = r->cfg.from,
-		.to = sr->rcpt,
-		.nto = sr->nrcpt,
+		.nto = 1,
 		.subject = buf_str(&d->subject),
 		.date = r->now,
 		.list_id = lid,
@@ -647,13 +667,21 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	/* One file for all digests: a thousand subscriptions must not take a thousand descriptors. */
 	if (r->digests == NULL && (r->digests = temp_file("digests", e)) == NULL)
 		return -1;
-	if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0)
-		return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(), strerror(errno));
-	if (message_write(&m, r->digests, &len, sr->message_id, sizeof sr->message_id, e) < 0)
-		return err_prefix(e, "%s", temp_dir());
-	sr->message_off = r->digests_end;
-	sr->message_len = len;
-	r->digests_end += (off_t)len;
+	for (size_t k = 0; k < sr->nrcpt; k++) {
+		struct rcpt_run *rr = &sr->rcpts[k];
+
+		m.to = (char *const *)&rr->mailbox;
+		if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0 ||
+		    fseeko(d->text, 0, SEEK_SET) != 0 || fseeko(d->html, 0, SEEK_SET) != 0)
+			return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(),
+			               strerror(errno));
+		if (message_write(&m, r->digests, &len, k ? id : sr->message_id,
+		                  k ? sizeof id : sizeof sr->message_id, e) < 0)
+			return err_prefix(e, "%s", temp_dir());
+		rr->message_off = r->digests_end;
+		rr->message_len = len;
+		r->digests_end += (off_t)len;
+	}
 	if (r->mode.preview) {  /* --html writes the HTML part out */
 		sr->html = d->html;
 		sr->html_len = d->html_len;
@@ -700,18 +728,15 @@ report_first_run(const struct run *r, const struct sub_run *sr)
 	free(old);
 }
 
+/* Render sr's picks, selected already, and write each recipient's message. */
 static int
 build_digest(struct run *r, struct sub_run *sr, struct err *e)
 {
-	struct select_params p = {r->mode.select, r->now, r->cli->since};
 	struct digest_input in = {&r->cfg, sr->sub, r->sources, r->cfg.nfeeds, &sr->picks, r->st,
 	                          r->cache, r->now, r->cli->have_since, r->cli->since};
 	struct digest_output d;
 	int rc;
 
-	if (select_items(sr->sub, r->sources, r->cfg.nfeeds, r->st, &p, &sr->picks, e) < 0)
-		return -1;
-	report_first_run(r, sr);
 	if (sr->picks.held_back)
 		say(r, "subscription %s: %zu more item%s wait%s for the next run (max-items)",
 		    sr->sub->name, sr->picks.held_back, sr->picks.held_back == 1 ? "" : "s",
@@ -726,8 +751,9 @@ build_digest(struct run *r, struct sub_run *sr, struct err *e)
 	digest_output_free(&d);
 	if (rc < 0)
 		return err_prefix(e, "subscription %s", sr->sub->name);
-	say(r, "subscription %s: digest of %zu item%s, %s", sr->sub->name, sr->picks.nshow,
-	    sr->picks.nshow == 1 ? "" : "s", sr->message_id);
+	say(r, "subscription %s: digest of %zu item%s for %zu recipient%s, %s", sr->sub->name,
+	    sr->picks.nshow, sr->picks.nshow == 1 ? "" : "s", sr->nrcpt, sr->nrcpt == 1 ? "" : "s",
+	    sr->message_id);
 	return 0;
 }
 
@@ -741,7 +767,8 @@ write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
 	if (fp == NULL)
 		return err_set(e, EX_CANTCREAT, "%s: %s", path, strerror(errno));
 	bad = r->cli->html_out ? file_copy(sr->html, 0, sr->html_len, fp) != 0
-	                       : file_copy(r->digests, sr->message_off, sr->message_len, fp) != 0;
+	                       : file_copy(r->digests, sr->rcpts[0].message_off,
+	                                   sr->rcpts[0].message_len, fp) != 0;
 	bad |= fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0;
 	if (bad)
 		return err_set(e, EX_IOERR, "%s: %s", path, strerror(errno));
@@ -754,16 +781,16 @@ delivery_exit(enum delivery_status s)
 	return s == DELIVERY_TEMPFAIL ? EX_TEMPFAIL : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK;
 }
 
-/*
- * A digest accepted for some recipients and refused for others counts as
- * delivered (its items are recorded: the others got them), but the
- * refusal is reported and sets the exit status.
- */
+/* Each recipient's message stands alone: a refusal holds back only that recipient's items. */
 static void
-report_delivery(struct run *r, struct sub_run *sr, const struct outmsg *m)
+report_delivery(struct run *r, const struct sub_run *sr, struct rcpt_run *rr,
+                const struct outmsg *m)
 {
-	sr->status = m->status;
-	if (m->status != DELIVERY_ACCEPTED)
+	rr->status = m->status;
+	if (m->status != DELIVERY_ACCEPTED && sr->sub->to.n > 1)
+		complain("subscription %s: digest to %s not delivered: %s", sr->sub->name, rr->addr,
+		         m->detail);
+	else if (m->status != DELIVERY_ACCEPTED)
 		complain("subscription %s: digest not delivered: %s", sr->sub->name, m->detail);
 	else if (m->refused != DELIVERY_PENDING)
 		complain("subscription %s: digest delivered, but %s", sr->sub->name, m->detail);
@@ -771,58 +798,163 @@ report_delivery(struct run *r, struct sub_run *sr, const struct outmsg *m)
 	worsen(r, delivery_exit(m->refused));
 }
 
+/* Where a subscription's digests go this run (--dry-run: mbox on stdout). */
+static void
+delivery_of(const struct run *r, const struct sub_run *sr, enum deliver_kind *kind,
+            const char **path)
+{
+	*kind = r->mode.deliver ? sr->sub->deliver : DELIVER_STDOUT;
+	*path = r->mode.deliver ? sr->sub->deliver_path : NULL;
+}
+
+/*
+ * Every message that goes the way of subs[first]'s (same kind, same path),
+ * in one deliver() call: one SMTP session for all of them.  Marks the
+ * subscriptions it took in done.
+ */
+static int
+deliver_batch(struct run *r, struct sub_run *subs, size_t nsubs, size_t first, char *done,
+              struct outmsg *msgs, struct rcpt_run **who, const char *from, struct err *e)
+{
+	struct config cfg = r->cfg;
+	const char *path, *p;
+	enum deliver_kind kind, k;
+	size_t n = 0;
+
+	delivery_of(r, &subs[first], &kind, &path);
+	for (size_t i = first; i < nsubs; i++) {
+		delivery_of(r, &subs[i], &k, &p);
+		if (done[i] || !has_digest(&subs[i]) || k != kind || !str_eq(p, path))
+			continue;
+		done[i] = 1;
+		for (size_t j = 0; j < subs[i].nrcpt; j++) {
+			struct rcpt_run *rr = &subs[i].rcpts[j];
+
+			who[n] = rr;
+			msgs[n++] = (struct outmsg){.len = rr->message_len,
+			                            .file = r->digests,
+			                            .offset = rr->message_off,
+			                            .envelope_from = from,
+			                            .rcpt = &rr->addr,
+			                            .nrcpt = 1};
+		}
+	}
+	cfg.deliver = kind;
+	cfg.deliver_path = (char *)path;
+	if (deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e) < 0)
+		return -1;
+	for (size_t i = 0, k2 = 0; i < nsubs && k2 < n; i++)
+		for (size_t j = 0; j < subs[i].nrcpt && k2 < n; j++)
+			if (&subs[i].rcpts[j] == who[k2]) {
+				report_delivery(r, &subs[i], who[k2], &msgs[k2]);
+				k2++;
+			}
+	return 0;
+}
+
+/* Each batch on its own: a server that is down leaves the mbox subscriptions their digests. */
 static int
 deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 {
-	struct outmsg *msgs = calloc(nsubs + 1, sizeof *msgs);
-	struct config cfg = r->cfg;
-	char *from = message_address(r->cfg.from);
-	size_t n = 0;
+	size_t total = 0;
+	struct outmsg *msgs;
+	struct rcpt_run **who;
+	char *done = calloc(nsubs + 1, 1), *from = message_address(r->cfg.from);
 	int rc = 0;
 
-	if (msgs == NULL || from == NULL) {
-		free(msgs);
-		free(from);
-		return msgs ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
-		            : err_oom(e);
-	}
 	for (size_t i = 0; i < nsubs; i++)
-		if (subs[i].message_len > 0)
-			msgs[n++] = (struct outmsg){.len = subs[i].message_len,
-			                            .file = r->digests,
-			                            .offset = subs[i].message_off,
-			                            .envelope_from = from,
-			                            .rcpt = subs[i].rcpt,
-			                            .nrcpt = subs[i].nrcpt};
-	if (!r->mode.deliver)
-		cfg.deliver = DELIVER_STDOUT;  /* --dry-run: mbox on stdout */
-	if (n)
-		rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
-	for (size_t i = 0, k = 0; rc == 0 && i < nsubs; i++)
-		if (subs[i].message_len > 0) {
-			report_delivery(r, &subs[i], &msgs[k]);
-			k++;
-		}
+		total += subs[i].nrcpt;
+	msgs = calloc(total + 1, sizeof *msgs);
+	who = calloc(total + 1, sizeof *who);
+	if (msgs == NULL || who == NULL || done == NULL || from == NULL) {
+		rc = msgs && who && done
+		         ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
+		         : err_oom(e);
+		goto out;
+	}
+	for (size_t i = 0; i < nsubs; i++) {
+		struct err be = {0};
+
+		if (done[i] || !has_digest(&subs[i]))
+			continue;
+		if (deliver_batch(r, subs, nsubs, i, done, msgs, who, from, &be) < 0)
+			fail(r, &be);
+	}
+out:
 	free(msgs);
+	free(who);
+	free(done);
 	free(from);
 	return rc;
 }
 
 /* ---- record ---- */
 
+/* The recipients of sr's subscription this run writes to: the configured ones, or --to. */
+static size_t
+recipients(const struct run *r, const struct sub_conf *sub, char *const **addrs,
+           char *const **mailboxes)
+{
+	if (r->cli->to != NULL) {
+		*addrs = (char *const *)&r->cli->to_addr;
+		*mailboxes = (char *const *)&r->cli->to;
+		return 1;
+	}
+	*addrs = sub->to_addr.v;
+	*mailboxes = sub->to.v;
+	return sub->to_addr.n;
+}
+
+static int
+accepted_by(const struct sub_run *sr, const char *addr)
+{
+	for (size_t k = 0; k < sr->nrcpt; k++)
+		if (sr->rcpts[k].status == DELIVERY_ACCEPTED &&
+		    strcmp(sr->rcpts[k].addr, addr) == 0)
+			return 1;
+	return 0;
+}
+
+/* Has every recipient of the subscription this item, counting this run's acceptances? */
+static int
+everyone_has(const struct run *r, const struct sub_run *sr, const char *url, const char *id)
+{
+	char *const *addrs, *const *mailboxes;
+	size_t n = recipients(r, sr->sub, &addrs, &mailboxes);
+
+	for (size_t k = 0; k < n; k++)
+		if (!accepted_by(sr, addrs[k]) &&
+		    !state_delivered_to(r->st, sr->sub->name, addrs[k], url, id))
+			return 0;
+	return 1;
+}
+
+/*
+ * An item is recorded for the subscription once every recipient has it,
+ * else for each recipient that accepted it: the others get it next run.
+ * Items the first run passes over are the subscription's at once.
+ */
 static int
 record_picks(struct run *r, const struct sub_run *sr)
 {
-	int sent = sr->status == DELIVERY_ACCEPTED;
+	size_t accepted = 0;
 
+	for (size_t k = 0; k < sr->nrcpt; k++)
+		accepted += sr->rcpts[k].status == DELIVERY_ACCEPTED;
 	for (size_t i = 0; i < sr->picks.n; i++) {
 		const struct pick *p = &sr->picks.v[i];
+		const char *url = r->sources[p->source].conf->url, *id = p->item->id;
 
-		if (p->kind != PICK_OLD && !sent)
+		if (p->kind == PICK_OLD || (accepted > 0 && everyone_has(r, sr, url, id))) {
+			if (state_record(r->st, sr->sub->name, url, id, r->now) < 0)
+				return -1;
 			continue;
-		if (state_record(r->st, sr->sub->name, r->sources[p->source].conf->url, p->item->id,
-		                 r->now) < 0)
-			return -1;
+		}
+		for (size_t k = 0; accepted > 0 && k < sr->nrcpt; k++)
+			if (sr->rcpts[k].status == DELIVERY_ACCEPTED &&
+			    state_record_to(r->st, sr->sub->name, sr->rcpts[k].addr, url, id,
+			                    r->now) < 0)
+				return -1;
 	}
 	return 0;
 }
@@ -841,7 +973,10 @@ touch_if_read(struct run *r, const struct sub_conf *sub)
 static int
 items_pending(const struct sub_run *sr)
 {
-	return (sr->message_len > 0 && sr->status != DELIVERY_ACCEPTED) || sr->picks.held_back > 0;
+	for (size_t k = 0; k < sr->nrcpt; k++)
+		if (sr->rcpts[k].message_len > 0 && sr->rcpts[k].status != DELIVERY_ACCEPTED)
+			return 1;
+	return sr->picks.held_back > 0;
 }
 
 /*
@@ -914,41 +1049,120 @@ static int
 any_digest(const struct sub_run *subs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (subs[i].message_len > 0)
+		if (has_digest(&subs[i]))
 			return 1;
+	return 0;
+}
+
+static int
+same_picks(const struct picks *a, const struct picks *b)
+{
+	if (a->n != b->n || a->held_back != b->held_back)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].item != b->v[i].item || a->v[i].kind != b->v[i].kind ||
+		    a->v[i].source != b->v[i].source)
+			return 0;
+	return 1;
+}
+
+/*
+ * Group sub's recipients by what they lack: one group, with one digest,
+ * unless an earlier run reached only some of them.  The groups go to
+ * subs[*n...], each with its picks and its run of slots.
+ */
+static int
+group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs, size_t *n,
+                 struct rcpt_run *slots, struct err *e)
+{
+	char *const *addrs, *const *mailboxes;
+	size_t nr = recipients(r, sub, &addrs, &mailboxes), first = *n, at = 0;
+	size_t *group = calloc(nr + 1, sizeof *group);
+	/* Only a run tells recipients apart, and only once some have records of their own. */
+	int apart = r->mode.select == SELECT_NEW && state_sub_split(r->st, sub->name);
+
+	if (group == NULL)
+		return err_oom(e);
+	for (size_t k = 0; k < nr; k++) {
+		struct select_params p = {r->mode.select, r->now, r->cli->since,
+		                          apart ? addrs[k] : NULL};
+		struct picks picks = {0};
+		size_t g = k > 0 && p.rcpt == NULL ? first : *n;
+
+		if (g == *n &&
+		    select_items(sub, r->sources, r->cfg.nfeeds, r->st, &p, &picks, e) < 0) {
+			picks_free(&picks);
+			free(group);
+			return -1;
+		}
+		for (size_t i = first; g == *n && i < *n; i++)
+			if (same_picks(&subs[i].picks, &picks))
+				g = i;
+		if (g == *n) {
+			subs[(*n)++] = (struct sub_run){.sub = sub, .picks = picks};
+		} else {
+			picks_free(&picks);
+		}
+		group[k] = g;
+		subs[g].nrcpt++;
+	}
+	for (size_t g = first; g < *n; g++) {
+		subs[g].rcpts = slots + at;
+		at += subs[g].nrcpt;
+		subs[g].nrcpt = 0;
+	}
+	for (size_t k = 0; k < nr; k++) {
+		struct sub_run *sr = &subs[group[k]];
+
+		sr->rcpts[sr->nrcpt++] =
+		    (struct rcpt_run){.mailbox = mailboxes[k], .addr = addrs[k]};
+	}
+	free(group);
 	return 0;
 }
 
 static int
 make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 {
-	struct sub_run *subs = calloc(r->cfg.nsubs + 1, sizeof *subs);
-	size_t n = 0;
+	size_t total = 0, n = 0;
+	struct sub_run *subs;
+	struct rcpt_run *slots;
+	char *const *addrs, *const *mailboxes;
 
-	*out = subs;
+	for (size_t s = 0; s < r->cfg.nsubs; s++)
+		if (r->sub_selected[s])
+			total += recipients(r, &r->cfg.subs[s], &addrs, &mailboxes);
+	*out = subs = calloc(total + 1, sizeof *subs);
 	*nout = 0;
-	if (subs == NULL)
+	/* Every recipient's slot, in one array: the groups point into it. */
+	r->rcpt_slots = slots = calloc(total + 1, sizeof *slots);
+	if (subs == NULL || slots == NULL)
 		return err_oom(e);
 	for (size_t s = 0; s < r->cfg.nsubs; s++) {
-		struct sub_run *sr;
+		size_t first = n;
 
 		if (!r->sub_selected[s])
 			continue;
-		sr = &subs[n++];
-		*nout = n;
-		sr->sub = &r->cfg.subs[s];
-		sr->rcpt = r->cli->to ? (char *const *)&r->cli->to : sr->sub->to.v;
-		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
-		if (build_digest(r, sr, e) < 0)
+		if (group_recipients(r, &r->cfg.subs[s], subs, &n, slots, e) < 0) {
+			*nout = n;
 			return -1;
-		if (preview_one(r) && sr->message_len > 0)
-			break;
+		}
+		*nout = n;
+		slots += recipients(r, &r->cfg.subs[s], &addrs, &mailboxes);
+		if (n > first)
+			report_first_run(r, &subs[first]);
+		for (size_t g = first; g < n; g++) {
+			if (build_digest(r, &subs[g], e) < 0)
+				return -1;
+			if (preview_one(r) && has_digest(&subs[g]))
+				return 0;
+		}
 	}
 	return 0;
 }
 
 static void
-free_subs(struct sub_run *subs, size_t n)
+free_subs(struct run *r, struct sub_run *subs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		picks_free(&subs[i].picks);
@@ -956,6 +1170,8 @@ free_subs(struct sub_run *subs, size_t n)
 			fclose(subs[i].html);
 	}
 	free(subs);
+	free(r->rcpt_slots);
+	r->rcpt_slots = NULL;
 }
 
 /* The digests are written: recording needs no more of an item than its id. */
@@ -995,12 +1211,11 @@ pipeline(struct run *r, struct err *e)
 		rc = write_preview(r, &subs[nsubs - 1], e);
 	} else if (rc == 0) {
 		/* Even when delivery failed, what was accepted must be recorded. */
-		if (deliver_digests(r, subs, nsubs, e) < 0)
-			fail(r, e);
-		if (r->mode.record)
+		rc = deliver_digests(r, subs, nsubs, e);
+		if (rc == 0 && r->mode.record)
 			rc = record(r, subs, nsubs, e);
 	}
-	free_subs(subs, nsubs);
+	free_subs(r, subs, nsubs);
 	return rc;
 }
 

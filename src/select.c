@@ -114,7 +114,7 @@ classify(const struct sub_conf *sub, const struct item *it, const char *feed_url
 	case SELECT_NEW:
 		break;
 	}
-	if (state_delivered(st, sub->name, feed_url, it->id))
+	if (state_delivered_to(st, sub->name, p->rcpt, feed_url, it->id))
 		return -1;
 	if (first_run && sub->first_run > 0 &&
 	    (!it->has_date || it->published < p->now - sub->first_run))

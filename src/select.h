@@ -33,6 +33,7 @@ struct select_params {
 	enum select_mode mode;
 	time_t now;
 	time_t since;
+	const char *rcpt; /* SELECT_NEW: what this bare address still lacks; NULL: the subscription */
 };
 
 enum pick_kind {

@@ -26,7 +26,14 @@
 #include <unistd.h>
 
 #define STATE_MAGIC     "tidings-state "
-#define STATE_VERSION   1
+#define STATE_VERSION   2
+/*
+ * Between a subscription's name and one of its recipients in a recipient
+ * key ("SUB\x1fADDR" in the subs table): neither a subscription name nor
+ * an address can hold it, so the split is unambiguous.
+ */
+#define RCPT_SEP        '\x1f'
+#define KEY_STACK       512
 #define NONE            UINT32_MAX
 #define READ_CHUNK      (1u << 20)
 #define MAX_LINE        (64u << 20)     /* a longer line is garbage, not an id */
@@ -34,6 +41,7 @@
 #define MAX_TIME        253402300799LL  /* 9999-12-31T23:59:59Z */
 #define TMP_SUFFIX      ".tmp."
 #define TMP_XS          "XXXXXX"
+#define STATE_HEADER    "tidings-state 2\n# tidings state: see tidings-state(5)\n"
 
 struct feed {
 	struct feed_state fs;   /* first: callers hold &feed->fs */
@@ -53,6 +61,8 @@ struct name {
 	char *key;
 	uint64_t hash;
 	struct feed *feed;      /* feeds only; its fs.url is key */
+	uint32_t sub;           /* subs: NONE for a subscription; for a recipient key, its subscription */
+	uint32_t nrcpt;         /* subs: a subscription's recipient keys */
 };
 
 struct names {
@@ -73,7 +83,8 @@ struct state {
 	char *arena;
 	size_t alen, acap;
 	/* The last names looked up: callers ask about one feed many times in a row. */
-	uint32_t hint_sub, hint_feed;
+	uint32_t hint_sub, hint_feed, hint_rcpt;
+	size_t nrcpt_keys;      /* recipient keys in subs: none, no per-recipient lookups */
 	/* Which (sub, feed) pairs hold an id, a bit each: built when first asked, dropped on change. */
 	unsigned char *pairs;
 	size_t pairs_subs, pairs_feeds;
@@ -200,6 +211,8 @@ names_add(struct names *t, const char *s, struct feed *feed)
 		return NONE;
 	nm->hash = hash64_str(s);
 	nm->feed = feed;
+	nm->sub = NONE;
+	nm->nrcpt = 0;
 	names_place(t, (uint32_t)t->n);
 	return (uint32_t)t->n++;
 }
@@ -429,7 +442,7 @@ state_new(void)
 	struct state *st = calloc(1, sizeof *st);
 
 	if (st != NULL)
-		st->freelist = NONE;
+		st->freelist = st->hint_rcpt = NONE;
 	return st;
 }
 
@@ -528,9 +541,16 @@ pairs_build(struct state *st)
 		return -1;
 	st->pairs_subs = st->subs.n;
 	st->pairs_feeds = nf;
-	for (size_t i = 0; i < st->nitems; i++)
-		if (st->items[i].feed != NONE)
-			st->pairs[(size_t)st->items[i].sub * nf + st->items[i].feed] = 1;
+	for (size_t i = 0; i < st->nitems; i++) {
+		uint32_t s = st->items[i].sub;
+
+		if (st->items[i].feed == NONE)
+			continue;
+		/* A recipient's own record is a delivery of its subscription too. */
+		if (st->subs.v[s].sub != NONE)
+			s = st->subs.v[s].sub;
+		st->pairs[(size_t)s * nf + st->items[i].feed] = 1;
+	}
 	return 0;
 }
 
@@ -546,7 +566,7 @@ state_pair_known(const struct state *cst, const char *sub, const char *feed_url)
 	if (st->pairs == NULL && pairs_build(st) < 0) {
 		/* Out of memory: the feed's chain, newest first. */
 		for (uint32_t i = feed_at(st, f)->head; i != NONE; i = st->items[i].next)
-			if (st->items[i].sub == s)
+			if (st->items[i].sub == s || st->subs.v[st->items[i].sub].sub == s)
 				return 1;
 		return 0;
 	}
@@ -616,15 +636,81 @@ state_delivered(const struct state *cst, const char *sub, const char *feed_url, 
 	return found;
 }
 
-int
-state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now)
+/*
+ * "SUB\x1fRCPT" into stack (KEY_STACK bytes) or, when longer, a malloc'd
+ * buffer the caller frees: *heap says which.  NULL on OOM.
+ */
+static char *
+rcpt_key(const char *sub, const char *rcpt, char *stack, char **heap)
 {
-	uint32_t s, f, h, idx;
+	size_t ns = strlen(sub), nr = strlen(rcpt);
+	char *k = stack;
+
+	*heap = NULL;
+	if (ns + nr + 2 > KEY_STACK && (k = *heap = malloc(ns + nr + 2)) == NULL)
+		return NULL;
+	memcpy(k, sub, ns);
+	k[ns] = RCPT_SEP;
+	memcpy(k + ns + 1, rcpt, nr + 1);
+	return k;
+}
+
+/* The subs index of rcpt's key under sub (created with create), or NONE. */
+static uint32_t
+rcpt_find(struct state *st, const char *sub, const char *rcpt, int create)
+{
+	char stack[KEY_STACK], *heap, *key;
+	uint32_t s = names_find_hint(&st->subs, sub, &st->hint_sub), k = NONE;
+
+	if (s == NONE && create)
+		s = names_add(&st->subs, sub, NULL);
+	if (s == NONE || (key = rcpt_key(sub, rcpt, stack, &heap)) == NULL)
+		return NONE;
+	k = names_find_hint(&st->subs, key, &st->hint_rcpt);
+	if (k == NONE && create && (k = names_add(&st->subs, key, NULL)) != NONE) {
+		st->subs.v[k].sub = s;
+		st->subs.v[s].nrcpt++;
+		st->nrcpt_keys++;
+	}
+	free(heap);
+	return k;
+}
+
+int
+state_delivered_to(const struct state *cst, const char *sub, const char *rcpt, const char *feed_url,
+                   const char *id)
+{
+	struct state *st = (struct state *)cst; /* only the hints change */
+	uint32_t k, f;
 	size_t len = strlen(id);
 
-	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE &&
-	    (s = names_add(&st->subs, sub, NULL)) == NONE)
-		return -1;
+	if (state_delivered(cst, sub, feed_url, id))
+		return 1;
+	if (rcpt == NULL || st->nrcpt_keys == 0 ||
+	    (f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE ||
+	    (k = rcpt_find(st, sub, rcpt, 0)) == NONE)
+		return 0;
+	return item_find(st, k, f, id, len, item_hash(k, f, id, len)) != NONE;
+}
+
+int
+state_sub_split(const struct state *cst, const char *sub)
+{
+	struct state *st = (struct state *)cst;  /* only the hints change */
+	uint32_t s;
+
+	if (st->nrcpt_keys == 0 || (s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE)
+		return 0;
+	return st->subs.v[s].nrcpt > 0;
+}
+
+/* Record (feed_url, id) under the subs entry s. */
+static int
+record_at(struct state *st, uint32_t s, const char *feed_url, const char *id, time_t now)
+{
+	uint32_t f, h, idx;
+	size_t len = strlen(id);
+
 	if ((f = names_find_hint(&st->feeds, feed_url, &st->hint_feed)) == NONE &&
 	    (f = feed_add(st, feed_url)) == NONE)
 		return -1;
@@ -635,6 +721,30 @@ state_record(struct state *st, const char *sub, const char *feed_url, const char
 		return 0;
 	}
 	return item_add(st, s, f, id, len, h, now, now) == NONE ? -1 : 0;
+}
+
+int
+state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now)
+{
+	uint32_t s;
+
+	if ((s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE &&
+	    (s = names_add(&st->subs, sub, NULL)) == NONE)
+		return -1;
+	return record_at(st, s, feed_url, id, now);
+}
+
+int
+state_record_to(struct state *st, const char *sub, const char *rcpt, const char *feed_url,
+                const char *id, time_t now)
+{
+	uint32_t k;
+
+	if (rcpt == NULL)
+		return state_record(st, sub, feed_url, id, now);
+	if ((k = rcpt_find(st, sub, rcpt, 1)) == NONE)
+		return -1;
+	return record_at(st, k, feed_url, id, now);
 }
 
 /* The ids a feed holds now, as a set to test the feed's chain against. */
@@ -1222,6 +1332,31 @@ write_feed(struct out *o, const struct feed_state *fs)
 	out_eol(o);
 }
 
+/*
+ * An item record; a recipient's record gets a seventh field, and is left
+ * out once the subscription's own record covers it.  1 if written.
+ */
+static int
+write_item(struct out *o, const struct state *st, const struct item *it)
+{
+	const struct name *nm = &st->subs.v[it->sub];
+	const char *id = item_id(st, it);
+
+	if (nm->sub != NONE && item_find(st, nm->sub, it->feed, id, it->len,
+	                                 item_hash(nm->sub, it->feed, id, it->len)) != NONE)
+		return 0;
+	out_raw(o, "item", 4);
+	out_str(o, nm->sub != NONE ? st->subs.v[nm->sub].key : nm->key);
+	out_str(o, st->feeds.v[it->feed].key);
+	out_field(o, id, it->len);
+	out_time(o, it->first_seen);
+	out_time(o, it->last_seen);
+	if (nm->sub != NONE)
+		out_str(o, strchr(nm->key, RCPT_SEP) + 1);
+	out_eol(o);
+	return 1;
+}
+
 static int
 write_state(struct out *o, const struct state *st)
 {
@@ -1230,7 +1365,7 @@ write_state(struct out *o, const struct state *st)
 	uint32_t *feedrank = malloc((st->feeds.n + 1) * sizeof *feedrank);
 	struct sortctx c = {st, subrank, feedrank};
 	uint32_t *items = NULL;
-	size_t i;
+	size_t i, records = st->feeds.n;
 	int rc = -1;
 
 	if (feeds == NULL || subs == NULL || subrank == NULL || feedrank == NULL)
@@ -1241,28 +1376,21 @@ write_state(struct out *o, const struct state *st)
 		subrank[subs[i]] = (uint32_t)i;
 	if ((items = sorted_items(&c)) == NULL)
 		goto done;
-	out_raw(o, STATE_MAGIC "1\n# tidings state: see tidings-state(5)\n",
-	        sizeof STATE_MAGIC "1\n# tidings state: see tidings-state(5)\n" - 1);
+	out_raw(o, STATE_HEADER, sizeof STATE_HEADER - 1);
 	for (i = 0; i < st->feeds.n; i++)
 		write_feed(o, &feed_at(st, feeds[i])->fs);
 	for (i = 0; i < st->subs.n; i++) {
+		if (st->subs.v[subs[i]].sub != NONE)
+			continue;  /* a recipient key: its records name it */
 		out_raw(o, "sub", 3);
 		out_str(o, st->subs.v[subs[i]].key);
 		out_eol(o);
+		records++;
 	}
-	for (i = 0; i < st->live; i++) {
-		const struct item *it = &st->items[items[i]];
-
-		out_raw(o, "item", 4);
-		out_str(o, st->subs.v[it->sub].key);
-		out_str(o, st->feeds.v[it->feed].key);
-		out_field(o, item_id(st, it), it->len);
-		out_time(o, it->first_seen);
-		out_time(o, it->last_seen);
-		out_eol(o);
-	}
+	for (i = 0; i < st->live; i++)
+		records += (size_t)write_item(o, st, &st->items[items[i]]);
 	out_raw(o, "end", 3);
-	out_num(o, (long long)(st->feeds.n + st->subs.n + st->live));
+	out_num(o, (long long)records);
 	out_eol(o);
 	out_flush(o);
 	rc = 0;
@@ -1490,6 +1618,7 @@ struct loader {
 	char last_ts[20];               /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
+	long long version;              /* of the file's format */
 	struct err *e;
 };
 
@@ -1565,9 +1694,10 @@ load_feed(struct loader *l, char **f, size_t *n)
 static int
 load_sub(struct loader *l, char **f, size_t *n)
 {
-	(void)n;
 	if (names_find(&l->st->subs, f[1]) != NONE)
 		return bad(l, "duplicate sub record");
+	if (memchr(f[1], RCPT_SEP, n[1]) != NULL)
+		return bad(l, "bad character (%1F) in a subscription name");
 	return names_add(&l->st->subs, f[1], NULL) == NONE ? err_oom(l->e) : 0;
 }
 
@@ -1593,6 +1723,21 @@ flush_pending(struct loader *l)
 	return 0;
 }
 
+/* The recipient key of rcpt under subscription s, made on first sight. */
+static uint32_t
+load_rcpt(struct loader *l, uint32_t s, const char *rcpt, size_t n)
+{
+	uint32_t k;
+
+	if (l->version < 2)
+		return bad(l, "item record has 7 fields, want 6"), NONE;
+	if (n == 0)
+		return bad(l, "empty recipient"), NONE;
+	if ((k = rcpt_find(l->st, l->st->subs.v[s].key, rcpt, 1)) == NONE)
+		err_oom(l->e);
+	return k;
+}
+
 static int
 load_item(struct loader *l, char **f, size_t *n)
 {
@@ -1605,6 +1750,8 @@ load_item(struct loader *l, char **f, size_t *n)
 		s = l->last_sub = names_find(&st->subs, f[1]);
 	if (s == NONE)
 		return bad(l, "item of a subscription with no sub record");
+	if (l->nf > 6 && !(l->dash & 1u << 6) && (s = load_rcpt(l, s, f[6], n[6])) == NONE)
+		return -1;
 	if (fd == NONE || strcmp(st->feeds.v[fd].key, f[2]) != 0)
 		fd = l->last_feed = names_find(&st->feeds, f[2]);
 	if (fd == NONE)
@@ -1652,7 +1799,7 @@ static const struct {
 	size_t minfields, maxfields;    /* fewer: a field added later, absent */
 	int (*load)(struct loader *, char **, size_t *);
 } record_types[] = {
-	{"item", 6, 6, load_item},
+	{"item", 6, 7, load_item},
 	{"feed", 11, 12, load_feed},
 	{"sub", 2, 2, load_sub},
 	{"end", 2, 2, load_end},
@@ -1722,7 +1869,7 @@ load_header(struct loader *l, const char *line, size_t len)
 
 	if (len < m || memcmp(line, STATE_MAGIC, m) != 0 ||
 	    parse_num(line + m, len - m, INT_MAX, &v) < 0 || v == 0)
-		return bad(l, "not a tidings state file (no \"tidings-state 1\" line)");
+		return bad(l, "not a tidings state file (no \"tidings-state N\" line)");
 	if (v > STATE_VERSION) {
 		snprintf(msg, sizeof msg,
 		         "written by a newer tidings (state format %lld; this tidings reads %d):"
@@ -1730,6 +1877,7 @@ load_header(struct loader *l, const char *line, size_t len)
 		         v, STATE_VERSION);
 		return bad(l, msg);
 	}
+	l->version = v;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * state: what was delivered, to whom, and how each feed last answered.
  *
- * The state file is text ("tidings-state 1" on its first line), loaded into
+ * The state file is text ("tidings-state 2" on its first line), loaded into
  * hash tables, changed in memory during a run and written back once,
  * atomically.  A run holds an exclusive lock on STATE.lock throughout.
  * Nothing touches the disk but state_save.  The format is in
@@ -62,10 +62,27 @@ int state_sub_touch(struct state *st, const char *sub);
  */
 int state_pair_known(const struct state *st, const char *sub, const char *feed_url);
 
-/* 1 if (feed_url, id) was delivered to sub, else 0. */
+/*
+ * Delivery is recorded per subscription or per recipient of one.
+ * A subscription's record (state_record) means every recipient has the
+ * item, including ones added to the subscription later; a recipient's
+ * record (state_record_to) means only that one does, the others still
+ * wait for it (one was refused it for now).  Version 1 files hold only
+ * subscription records.  A recipient's record is dropped at save once its
+ * subscription's record covers the item.
+ */
+/* 1 if (feed_url, id) was delivered to sub as a whole (every recipient), else 0. */
 int state_delivered(const struct state *st, const char *sub, const char *feed_url, const char *id);
-/* Record (feed_url, id) as delivered to sub at now; -1 on OOM. */
+/* 1 if rcpt (a bare address) of sub has (feed_url, id); rcpt NULL: state_delivered. */
+int state_delivered_to(const struct state *st, const char *sub, const char *rcpt,
+                       const char *feed_url, const char *id);
+/* Has any recipient of sub records of their own?  If not, every recipient has the same items. */
+int state_sub_split(const struct state *st, const char *sub);
+/* Record (feed_url, id) as delivered to sub as a whole at now; -1 on OOM. */
 int state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now);
+/* Record it as delivered to rcpt of sub only (rcpt NULL: state_record); -1 on OOM. */
+int state_record_to(struct state *st, const char *sub, const char *rcpt, const char *feed_url,
+                    const char *id, time_t now);
 
 /*
  * The feed at feed_url was parsed at now and holds these ids: they are

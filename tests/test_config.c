@@ -139,7 +139,8 @@ static const struct broken {
     {HEAD "fetch {\n max-size = \"10T\"\n}\n", NULL, 5, "max-size = \"10T\": not a size"},
     {HEAD "smtp {\n tls = \"ssl\"\n}\n", NULL, 5,
      "tls = \"ssl\": must be \"starttls\" or \"none\""},
-    {HEAD "deliver = \"pigeon\"\n", NULL, 4, "must be smtp, mbox:PATH, maildir:PATH or stdout"},
+    {HEAD "deliver = \"pigeon\"\n", NULL, 4,
+     "must be smtp, sendmail, mbox:PATH, maildir:PATH or stdout"},
     {"from = \"a@b.example\"\ntemplates = \"tpl\"\ndeliver = \"smtp\"\n", NULL, 3,
      "deliver = \"smtp\" needs smtp { host"},
     {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"mail.example.org\"\n tls = \"none\"\n}\n", NULL, 7,
@@ -161,6 +162,19 @@ static const struct broken {
     {HEAD "include(\"sub/inc.conf\")\n", "sub/inc.conf", 2,
      "no such option 'urll' (did you mean 'url'?)"},
     {HEAD "deliver = \"mbox:\"\n", NULL, 4, "no path after 'mbox:'"},
+    {HEAD FEED "subscription s {\n to = {\"Ann <a@b.example>\",\n   \"A@b.example\"}\n}\n", NULL,
+     7, "to \"A@b.example\": A@b.example is listed twice"},
+    {HEAD FEED "subscription s {\n to = {\"Ann <ann@b.example> x\"}\n}\n", NULL, 6,
+     "to \"Ann <ann@b.example> x\": not an email address"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n deliver = \"fax\"\n}\n", NULL, 7,
+     "deliver = \"fax\": must be smtp, sendmail,"},
+    {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n deliver = \"smtp\"\n}\n", NULL, 7,
+     "needs smtp { host"},
+    {HEAD "sendmail = \"/nonexistent/sendmail -t\"\n" FEED
+          "subscription s {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n",
+     NULL, 4, "sendmail = \"/nonexistent/sendmail -t\": /nonexistent/sendmail: No such file"},
+    {"from = \"a@b.example\"\ntemplates = \"tpl\"\ndeliver = \"sendmail\"\nsendmail = \" \"\n",
+     NULL, 4, "sendmail = \" \": names no program"},
     {HEAD "smtp {\n host = \"localhost\"\n password = \"x\"\n password-file = \"pw\"\n}\n", NULL, 7,
      "set password or password-file, not both"},
     {HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6, "user is set but neither"},
@@ -367,6 +381,14 @@ START_TEST(values_and_paths)
 	s = config_sub(&cfg, "john");
 	ck_assert_uint_eq(s->to.n, 2);
 	ck_assert_str_eq(s->to.v[1], "J <j@example.org>");
+	/* Parsed once: the envelope's bare addresses, in the same order. */
+	ck_assert_uint_eq(s->to_addr.n, 2);
+	ck_assert_str_eq(s->to_addr.v[0], "john@example.org");
+	ck_assert_str_eq(s->to_addr.v[1], "j@example.org");
+	/* No deliver of its own: the global one. */
+	ck_assert_int_eq(s->deliver, DELIVER_MAILDIR);
+	snprintf(want, sizeof want, "%s/mail", dir);
+	ck_assert_str_eq(s->deliver_path, want);
 	ck_assert_uint_eq(s->feeds.n, 2);
 	ck_assert_str_eq(s->exclude_tags.v[0], "cup");
 	ck_assert_str_eq(s->subject, "news");
@@ -374,6 +396,41 @@ START_TEST(values_and_paths)
 	ck_assert_int_eq(s->full_items_per_feed, 3);
 	ck_assert_int_eq(s->first_run, 0);
 	ck_assert_str_eq(s->list_unsubscribe, "mailto:o@example.org");
+	config_free(&cfg);
+	free(diag);
+}
+END_TEST
+
+/* deliver per subscription overrides the global one; sendmail is split on blanks. */
+START_TEST(deliver_per_subscription)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, want[PATH_MAX * 2];
+	const struct sub_conf *s;
+
+	ck_assert_int_eq(load(HEAD "sendmail = \"  /bin/true  -C /x/rc\t-v \"\n" FEED
+	                      "subscription a {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n"
+	                      "subscription b {\n to = {\"b@b.example\"}\n deliver = \"mbox:b.mbox\"\n}\n"
+	                      "subscription c {\n to = {\"c@b.example\"}\n}\n",
+	                      &cfg, &diag, &e),
+	                 0);
+	ck_assert_str_eq(diag, "");
+	ck_assert_uint_eq(cfg.sendmail.n, 4);
+	ck_assert_str_eq(cfg.sendmail.v[0], "/bin/true");
+	ck_assert_str_eq(cfg.sendmail.v[1], "-C");
+	ck_assert_str_eq(cfg.sendmail.v[2], "/x/rc");
+	ck_assert_str_eq(cfg.sendmail.v[3], "-v");
+	ck_assert_int_eq(cfg.deliver, DELIVER_STDOUT);
+	s = config_sub(&cfg, "a");
+	ck_assert_int_eq(s->deliver, DELIVER_SENDMAIL);
+	s = config_sub(&cfg, "b");
+	ck_assert_int_eq(s->deliver, DELIVER_MBOX);
+	snprintf(want, sizeof want, "%s/b.mbox", dir);
+	ck_assert_str_eq(s->deliver_path, want);
+	s = config_sub(&cfg, "c");
+	ck_assert_int_eq(s->deliver, DELIVER_STDOUT);
+	ck_assert_ptr_null(s->deliver_path);
 	config_free(&cfg);
 	free(diag);
 }
@@ -648,6 +705,7 @@ main(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, proxy_and_active);
 	tcase_add_test(tc, values_and_paths);
+	tcase_add_test(tc, deliver_per_subscription);
 	tcase_add_test(tc, password_file_and_secrecy);
 	tcase_add_test(tc, durations_and_sizes);
 	tcase_add_test(tc, default_path);

@@ -174,6 +174,35 @@ START_TEST(build_whole_message)
 }
 END_TEST
 
+/* One recipient: the To header keeps the display name, quoted or RFC 2047-encoded. */
+START_TEST(to_keeps_display_name)
+{
+	static const struct {
+		const char *to, *want;
+	} cases[] = {
+		{"Ann <ann@example.org>", "\r\nTo: \"Ann\" <ann@example.org>\r\n"},
+		{"\"Doe, J.\" <j@example.org>", "\r\nTo: \"Doe, J.\" <j@example.org>\r\n"},
+		{"Ren\xc3\xa9" "e <r@example.org>", "\r\nTo: =?UTF-8?B?UmVuw6ll?= <r@example.org>\r\n"},
+		{"plain@example.org", "\r\nTo: plain@example.org\r\n"},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *to[] = {(char *)cases[i].to};
+		struct message_spec m = {
+			.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
+			.text = "", .html = "",
+		};
+		struct buf b = BUF_INIT;
+		struct err e = {0};
+		char mid[128];
+
+		ck_assert_int_eq(message_build(&m, &b, mid, sizeof mid, &e), 0);
+		ck_assert_msg(strstr(b.data, cases[i].want) != NULL, "%s", b.data);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 START_TEST(build_refuses_bad_input)
 {
 	static char *bad_to[] = {"\xc3\xbc@example.org"};
@@ -567,6 +596,7 @@ main(void)
 	int failed;
 
 	tcase_add_test(tc, address_extraction);
+	tcase_add_test(tc, to_keeps_display_name);
 	tcase_add_test(tc, qp_encoding);
 	tcase_add_test(tc, header_plain_and_folded);
 	tcase_add_test(tc, header_encoded_words);

@@ -115,7 +115,7 @@ START_TEST(same_item_through_two_feeds_once)
 	struct feed a = {.items = ia, .nitems = 2}, b = {.items = ib, .nitems = 3};
 	struct source src[] = {{&fa, &a}, {&fb, &b}};
 	struct sub_conf s = sub("s", NULL, NULL, 0);
-	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct select_params p = {SELECT_NEW, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -134,6 +134,41 @@ START_TEST(same_item_through_two_feeds_once)
 }
 END_TEST
 
+/* What one recipient lacks: ann has id1, the subscription as a whole has id2. */
+START_TEST(per_recipient_selection)
+{
+	struct feed_conf fa = {.name = "a", .url = "http://x/a"};
+	struct item ia[] = {mk("id1", NULL, 10, no_tags), mk("id2", NULL, 5, no_tags),
+	                    mk("id3", NULL, 1, no_tags)};
+	struct feed a = {.items = ia, .nitems = 3};
+	struct source src[] = {{&fa, &a}};
+	struct sub_conf s = sub("s", NULL, NULL, 0);
+	struct select_params p = {SELECT_NEW, NOW, 0, "ann@example.org"};
+	struct state *st = empty_state();
+	struct picks out;
+	struct err e;
+
+	ck_assert_int_eq(state_record_to(st, "s", "ann@example.org", "http://x/a", "id1", NOW), 0);
+	ck_assert_int_eq(state_record(st, "s", "http://x/a", "id2", NOW), 0);
+	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
+	ck_assert_uint_eq(out.nshow, 1);
+	ck_assert_str_eq(out.v[0].item->id, "id3");
+	picks_free(&out);
+	p.rcpt = "bob@example.org";
+	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
+	ck_assert_uint_eq(out.nshow, 2);
+	ck_assert_str_eq(out.v[0].item->id, "id3");  /* newest first */
+	ck_assert_str_eq(out.v[1].item->id, "id1");
+	picks_free(&out);
+	/* The subscription as a whole: what any recipient may still need. */
+	p.rcpt = NULL;
+	ck_assert(select_may_show(&s, &ia[0], &fa, st, &p));
+	ck_assert(!select_may_show(&s, &ia[1], &fa, st, &p));
+	state_free(st);
+	sub_free(&s);
+}
+END_TEST
+
 START_TEST(an_id_that_is_its_link_is_no_duplicate)
 {
 	struct feed_conf fa = {.name = "a", .url = "http://x/a"};
@@ -142,7 +177,7 @@ START_TEST(an_id_that_is_its_link_is_no_duplicate)
 	struct feed a = {.items = ia, .nitems = 2};
 	struct source src[] = {{&fa, &a}};
 	struct sub_conf s = sub("s", NULL, NULL, 0);
-	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct select_params p = {SELECT_NEW, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -164,7 +199,7 @@ START_TEST(delivered_items_are_not_picked)
 	struct feed a = {.items = ia, .nitems = 2};
 	struct source src[] = {{&fa, &a}};
 	struct sub_conf s = sub("s", NULL, NULL, 0);
-	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct select_params p = {SELECT_NEW, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -193,7 +228,7 @@ START_TEST(first_run_records_old_items_without_sending)
 	struct feed a = {.items = ia, .nitems = 3};
 	struct source src[] = {{&fa, &a}};
 	struct sub_conf s = sub("s", NULL, NULL, 0);
-	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct select_params p = {SELECT_NEW, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -239,7 +274,7 @@ START_TEST(since_takes_dated_items_delivered_or_not)
 	struct feed a = {.items = ia, .nitems = 3};
 	struct source src[] = {{&fa, &a}};
 	struct sub_conf s = sub("s", NULL, NULL, 1);
-	struct select_params p = {SELECT_SINCE, NOW, NOW - 5 * DAY};
+	struct select_params p = {SELECT_SINCE, NOW, NOW - 5 * DAY, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -265,7 +300,7 @@ START_TEST(max_items_sends_the_oldest_and_keeps_the_rest)
 	struct feed a = {.items = ia, .nitems = 3}, b = {.items = ib, .nitems = 3};
 	struct source src[] = {{&fa, &a}, {&fb, &b}};
 	struct sub_conf s = sub("s", NULL, NULL, 2);
-	struct select_params p = {SELECT_NEW, NOW, 0};
+	struct select_params p = {SELECT_NEW, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -291,7 +326,7 @@ START_TEST(catch_up_picks_everything_undelivered)
 	struct feed a = {.items = ia, .nitems = 2};
 	struct source src[] = {{&fa, &a}, {&fa, NULL}};
 	struct sub_conf s = sub("s", NULL, NULL, 1);
-	struct select_params p = {SELECT_ALL, NOW, 0};
+	struct select_params p = {SELECT_ALL, NOW, 0, NULL};
 	struct state *st = empty_state();
 	struct picks out;
 	struct err e;
@@ -318,6 +353,7 @@ main(void)
 
 	tcase_add_test(tc, tags_any_of_and_none_of_case_insensitive);
 	tcase_add_test(tc, same_item_through_two_feeds_once);
+	tcase_add_test(tc, per_recipient_selection);
 	tcase_add_test(tc, an_id_that_is_its_link_is_no_duplicate);
 	tcase_add_test(tc, delivered_items_are_not_picked);
 	tcase_add_test(tc, first_run_records_old_items_without_sending);

@@ -232,7 +232,7 @@ START_TEST(file_is_readable_text)
 	ck_assert_int_eq(state_record(st, "john", "http://127.0.0.1/a", "x\ty\n%", T0), 0);
 	save_ok(st, path);
 	data = slurp(path, &n);
-	ck_assert_msg(strncmp(data, "tidings-state 1\n", 16) == 0, "%s", data);
+	ck_assert_msg(strncmp(data, "tidings-state 2\n", 16) == 0, "%s", data);
 	ck_assert_ptr_nonnull(strstr(data, "\nsub\tjohn\n"));
 	ck_assert_ptr_nonnull(strstr(data, "\nitem\tjohn\thttp://127.0.0.1/a\tx%09y%0A%25\t"
 	                                   "2023-11-14T22:13:20Z\t2023-11-14T22:13:20Z\n"));
@@ -763,11 +763,23 @@ static const struct {
 	{"tidings-state 1\n" FEED "end\t1\n" SUB, 4, "data after the end record"},
 	{"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("y", T) "end\t4\n" "end\t4\n", 7,
 	 "data after the end record"},
-	{"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state 1\" line)"},
+	{"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
 	{"tidings-state one\nend\t0\n", 1,
-	 "not a tidings state file (no \"tidings-state 1\" line)"},
-	{"tidings-state 2\nwhatever\tnew\n", 1,
-	 "written by a newer tidings (state format 2; this tidings reads 1): upgrade tidings"},
+	 "not a tidings state file (no \"tidings-state N\" line)"},
+	{"tidings-state 3\nwhatever\tnew\n", 1,
+	 "written by a newer tidings (state format 3; this tidings reads 2): upgrade tidings"},
+	/* A recipient field is version 2's: in a version 1 file it is garbage. */
+	{"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
+	 "end\t3\n", 4, "item record has 7 fields, want 6"},
+	{"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\t\n"
+	 "end\t3\n", 4, "empty recipient"},
+	{"tidings-state 2\n" FEED "sub\tjo%1Fhn\n" "end\t2\n", 3,
+	 "bad character (%1F) in a subscription name"},
+	{"tidings-state 2\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5,
+	 "duplicate item record"},
+	{"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
+	 "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n" "end\t4\n", 5,
+	 "duplicate item record"},
 };
 
 START_TEST(corrupt_files_refused_untouched)
@@ -809,6 +821,81 @@ START_TEST(good_file_loads)
 	ck_assert(state_delivered(st, "john", "http://127.0.0.1/a", "id2"));
 	ck_assert_str_eq(state_feed(st, "http://127.0.0.1/a", 0)->etag, "\"e\"");
 	ck_assert_int_eq(state_feed(st, "http://127.0.0.1/a", 0)->last_status, 200);
+	state_free(st);
+}
+END_TEST
+
+/*
+ * Per-recipient records: ann has x, bob does not; the subscription as a
+ * whole has y.  A saved state names the recipient in a seventh field, a
+ * reload gives the same answers, and once the subscription's own record
+ * covers x, ann's record goes at the next save.
+ */
+START_TEST(per_recipient_records)
+{
+	const char *f = "http://127.0.0.1/a", *path = tpath("state");
+	struct state *st = state_new(), *st2;
+	char *data;
+	size_t n;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert(!state_sub_split(st, "s"));
+	ck_assert_int_eq(state_record_to(st, "s", "ann@x.org", f, "x", T0), 0);
+	ck_assert(state_sub_split(st, "s"));
+	ck_assert(!state_sub_split(st, "t"));
+	ck_assert_int_eq(state_record_to(st, "s", NULL, f, "y", T0), 0);
+	ck_assert(state_sub_known(st, "s"));
+	ck_assert(state_delivered_to(st, "s", "ann@x.org", f, "x"));
+	ck_assert(!state_delivered_to(st, "s", "bob@x.org", f, "x"));
+	ck_assert(!state_delivered(st, "s", f, "x"));
+	ck_assert(!state_delivered_to(st, "s", NULL, f, "x"));
+	ck_assert(state_delivered_to(st, "s", "bob@x.org", f, "y"));
+	ck_assert(!state_delivered_to(st, "t", "ann@x.org", f, "x"));
+	ck_assert_int_eq(state_save(st, path, &(struct err){0}), 0);
+	data = slurp(path, &n);
+	ck_assert_msg(strstr(data, "tidings-state 2\n") == data, "%s", data);
+	ck_assert_msg(strstr(data, "\nsub\ts\n") != NULL, "%s", data);
+	ck_assert_msg(strstr(data, "\nitem\ts\thttp://127.0.0.1/a\tx\t2023-11-14T22:13:20Z\t"
+	                           "2023-11-14T22:13:20Z\tann@x.org\n") != NULL &&
+	                  strstr(data, "\nend\t4\n") != NULL,
+	              "%s", data);
+	free(data);
+	st2 = load_ok(path);
+	ck_assert(state_delivered_to(st2, "s", "ann@x.org", f, "x"));
+	ck_assert(!state_delivered_to(st2, "s", "bob@x.org", f, "x"));
+	ck_assert(state_delivered_to(st2, "s", "bob@x.org", f, "y"));
+	ck_assert(!state_delivered(st2, "s", f, "x"));
+	/* bob gets x later: the subscription's record now covers ann's. */
+	ck_assert_int_eq(state_record(st2, "s", f, "x", T0 + 1), 0);
+	ck_assert_int_eq(state_save(st2, path, &(struct err){0}), 0);
+	data = slurp(path, &n);
+	ck_assert_msg(strstr(data, "ann@x.org") == NULL && strstr(data, "\nend\t4\n") != NULL,
+	              "%s", data);
+	free(data);
+	state_free(st);
+	state_free(st2);
+}
+END_TEST
+
+/* A version 1 file: its records are the subscription's, so every recipient has them. */
+START_TEST(version_1_counts_for_every_recipient)
+{
+	struct state *st;
+	char *data;
+	size_t n;
+
+	spew(tpath("state"), good, sizeof good - 1);
+	st = load_ok(tpath("state"));
+	ck_assert(state_delivered_to(st, "john", "ann@x.org", "http://127.0.0.1/a", "id2"));
+	ck_assert(state_delivered_to(st, "john", "bob@x.org", "http://127.0.0.1/a", "id\t1"));
+	ck_assert_int_eq(state_save(st, tpath("state"), &(struct err){0}), 0);
+	data = slurp(tpath("state"), &n);
+	/* Written back as version 2, the same records otherwise. */
+	ck_assert_msg(strncmp(data, "tidings-state 2\n", 16) == 0, "%s", data);
+	ck_assert_msg(strstr(data, "item\tjohn\thttp://127.0.0.1/a\tid2\t2023-11-14T22:13:20Z\t"
+	                           "2023-11-15T22:13:20Z\n") != NULL,
+	              "%s", data);
+	free(data);
 	state_free(st);
 }
 END_TEST
@@ -1062,6 +1149,8 @@ main(int argc, char **argv)
 	}
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, roundtrip_hostile);
+	tcase_add_test(tc, per_recipient_records);
+	tcase_add_test(tc, version_1_counts_for_every_recipient);
 	tcase_add_test(tc, file_is_readable_text);
 	tcase_add_test(tc, escapes_everywhere);
 	tcase_add_test(tc, feed_listing);

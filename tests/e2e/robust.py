@@ -140,7 +140,7 @@ def kill_loop(t, iterations, digests, per_iter=2):
         after = read_bytes(t.state_path)
         f = t.run("feeds")   # the state still loads, whatever the instant
         assert f.err == "", f.err
-        assert after is not None and after.startswith(b"tidings-state 1\n"), after
+        assert after is not None and after.startswith(b"tidings-state 2\n"), after
         if after != before:
             # The new file, whole: its end record counts its records.
             lines = after.rstrip(b"\n").split(b"\n")
@@ -240,7 +240,7 @@ def corrupt_cases(good):
         ("bad time", b"\n".join(garbled_time), item + 1),
         ("missing field", b"\n".join(short), item + 1),
         ("NUL byte", b"\n".join(nul), item + 1),
-        ("bad version", b"tidings-state 9" + good[len(b"tidings-state 1"):], 1),
+        ("bad version", b"tidings-state 9" + good[len(b"tidings-state 2"):], 1),
         ("not a state", b"\x00\xff garbage \x01\n", 1),
         ("empty", b"", 1),
     ]

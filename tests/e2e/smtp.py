@@ -47,7 +47,7 @@ def test_digest_over_starttls_and_auth_then_nothing(t):
     t.run("run")
     assert len(t.smtp.messages()) == 1
     state = "\n".join(t.state_lines())
-    assert state.startswith("tidings-state 1")
+    assert state.startswith("tidings-state 2")
     for g in GUIDS:
         assert g in state, g
     assert len(GUIDS) == 9
