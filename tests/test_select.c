@@ -162,8 +162,8 @@ START_TEST(per_recipient_selection)
 	picks_free(&out);
 	/* The subscription as a whole: what any recipient may still need. */
 	p.rcpt = NULL;
-	ck_assert(select_may_show(&s, &ia[0], &fa, st, &p));
-	ck_assert(!select_may_show(&s, &ia[1], &fa, st, &p));
+	ck_assert(select_may_show(&s, &ia[0], &fa, st, &p, select_first_run(&s, &fa, st, &p)));
+	ck_assert(!select_may_show(&s, &ia[1], &fa, st, &p, select_first_run(&s, &fa, st, &p)));
 	state_free(st);
 	sub_free(&s);
 }
