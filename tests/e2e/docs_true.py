@@ -93,7 +93,7 @@ def test_counts_say_one_item(t):
     assert "(rss20, 1 item) from" in r.out, r.out
     r = t.run("run", "-v")
     assert "feed solo: 1 item\n" in r.err, r.err
-    assert "digest of 1 item," in r.err, r.err
+    assert "digest of 1 item for 1 recipient," in r.err, r.err
     assert "1 items" not in r.err + r.out
 
 
