@@ -75,9 +75,13 @@ struct run {
 static void
 vline(const char *fmt, va_list ap)
 {
+	char line[4096];
+
+	/* Feed and server text is quoted here: no control character passes. */
+	vsnprintf(line, sizeof line, fmt, ap);
 	flockfile(stderr);  /* parse threads talk too: whole lines */
 	fputs("tidings: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs_clean(line, stderr);
 	fputc('\n', stderr);
 	funlockfile(stderr);
 }
@@ -981,6 +985,7 @@ print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t n
 	else
 		snprintf(status, sizeof status, "%ld", fs->last_status);
 	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);
+	str_strip_controls(status);     /* a stored error quotes a server */
 	printf("%-16s %-17s %-24s %6zu %8d  %-16s %s\n", fc->name, last, status, nids,
 	       fs ? fs->failures : 0, fs && fs->failures ? since : "-", fc->url);
 }
