@@ -209,6 +209,7 @@ setup(struct run *r, struct err *e)
 		return err_oom(e);
 	if (render_cache_new(&r->cache, e) < 0)
 		return -1;
+	render_cache_log(r->cache, r->cli->verbose && !r->cli->quiet ? stderr : NULL);
 	if (select_subscriptions(r, e) < 0)
 		return -1;
 	plan_feeds(r);
