@@ -1695,11 +1695,19 @@ static int
 maybe_wide(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
-		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
+	while (i < n) {
+		/* ASCII 8 bytes at a time: most text is. */
+		if (SWAR && n - i >= 8 && (load8(u + i) & HIGHS) == 0) {
+			i += 8;
+			continue;
+		}
+		if (u[i] >= 0xe1 && u[i] <= 0xf0 && (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) &&
+		    u[i] != 0xee)
 			return 1;
+		i++;
+	}
 	return 0;
 }
 
