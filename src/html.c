@@ -2057,6 +2057,54 @@ tx_flush(struct tx *t)
 	buf_reset(&t->para);
 }
 
+/*
+ * "[N]", url's number among this item's references (the same for a
+ * repeat), written into ref (32 bytes); NULL when out of memory.
+ */
+static const char *
+ref_mark(struct tx *t, const char *url, char *ref)
+{
+	char *p = ref + 32;
+	size_t idx, num;
+
+	for (idx = t->links0; idx < t->links->n; idx++)
+		if (strcmp(t->links->v[idx], url) == 0)
+			break;
+	if (idx == t->links->n && strv_push(t->links, url) < 0) {
+		t->oom = 1;
+		return NULL;
+	}
+	num = (size_t)t->first_ref + idx - t->links0;
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = '0' + num % 10;
+	while ((num /= 10) > 0);
+	*--p = '[';
+	return p;
+}
+
+static int same_url(const char *text, const char *url, const char *href);
+
+/* A link in a pre keeps its reference, " [N]" after its text, unless that is its URL. */
+static void
+pre_link(struct tx *t, struct buf *b, xmlNodePtr a, size_t start)
+{
+	const char *url = node_url(t->doc, a, 0), *mark;
+	char ref[32], *text;
+
+	if (url == NULL || b->len == start)
+		return;
+	if ((text = str_ndup(b->data + start, b->len - start)) == NULL) {
+		t->oom = 1;
+		return;
+	}
+	if (!same_url(str_trim(text), url, NULL) && (mark = ref_mark(t, url, ref)) != NULL &&
+	    (buf_addc(b, ' ') < 0 || buf_adds(b, mark) < 0))
+		t->oom = 1;
+	free(text);
+}
+
 /* The text of a pre, br as a newline, dropped elements left out. */
 static void
 pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
@@ -2069,11 +2117,14 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 				t->oom = 1;
 		} else if (c->type == XML_ELEMENT_NODE) {
 			int flags = elem_flags(c);
+			size_t start = b->len;
 
 			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
 			else if (!(flags & (F_BR | F_DROP | F_VIDEO)))
 				pre_text(t, b, c, depth + 1);
+			if ((flags & F_A) && !t->in_link)
+				pre_link(t, b, c, start);
 		}
 	}
 }
@@ -2132,23 +2183,11 @@ same_url(const char *text, const char *url, const char *href)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32], *p = ref + sizeof ref;
-	size_t idx, num;
+	char ref[32];
+	const char *p = ref_mark(t, url, ref);
 
-	for (idx = t->links0; idx < t->links->n; idx++)
-		if (strcmp(t->links->v[idx], url) == 0)
-			break;
-	if (idx == t->links->n && strv_push(t->links, url) < 0) {
-		t->oom = 1;
+	if (p == NULL)
 		return;
-	}
-	num = (size_t)t->first_ref + idx - t->links0;
-	*--p = '\0';
-	*--p = ']';
-	do
-		*--p = '0' + num % 10;
-	while ((num /= 10) > 0);
-	*--p = '[';
 	t->space = t->para.len > 0;
 	tx_text(t, p);
 }

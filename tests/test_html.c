@@ -695,6 +695,21 @@ START_TEST(embedded_video_is_a_link)
 }
 END_TEST
 
+/* Every link is a URL in the text part: one in a pre too. */
+START_TEST(links_in_pre_keep_their_reference)
+{
+	struct strv links = STRV_INIT;
+	char *s = to_text("<pre>see <a href=\"/code\">the code</a>\nand <a href=\"http://ex.org/b\">"
+	                  "http://ex.org/b</a> ok</pre><p><a href=\"/code\">again</a></p>", 72, 1, &links);
+
+	ck_assert_str_eq(s, "see the code [1]\nand http://ex.org/b ok\n\nagain [1]");
+	ck_assert_uint_eq(links.n, 1);
+	ck_assert_str_eq(links.v[0], "http://ex.org/code");
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
 /* An item's headings sit below the digest's item title (h3): h1, h2 -> h4, h3 -> h5, rest h6. */
 START_TEST(headings_are_demoted)
 {
@@ -866,6 +881,7 @@ main(void)
 	tcase_add_test(tc, garbage_and_depth);
 	tcase_add_test(tc, embedded_video_is_a_link);
 	tcase_add_test(tc, headings_are_demoted);
+	tcase_add_test(tc, links_in_pre_keep_their_reference);
 	tcase_add_test(tc, table_rows_are_lines);
 	tcase_add_test(tc, cjk_wraps_between_ideographs);
 	tcase_add_test(tc, cut_content_is_told);
