@@ -372,8 +372,7 @@ rendering_free(struct rendering *g)
 
 /* -v: one line naming the feed and the item whose content was cut. */
 static void
-tell_cut(FILE *log, const struct item *it, const struct feed_conf *fc,
-         const struct html_item *hi)
+tell_cut(FILE *log, const struct item *it, const struct feed_conf *fc, const struct html_item *hi)
 {
 	if (log == NULL)
 		return;
@@ -609,7 +608,8 @@ meta_value(const char *date, const struct item *it, const char *sep)
 	if (r == 0 && it->author != NULL && it->author[0] != '\0')
 		r = buf_adds(&b, b.len > 0 ? sep : "") | buf_adds(&b, it->author);
 	for (size_t i = 0; r == 0 && i < it->ntags; i++)
-		r = buf_adds(&b, b.len > 0 ? (i == 0 ? sep : ", ") : "") | buf_adds(&b, it->tags[i]);
+		r = buf_adds(&b, b.len > 0 ? (i == 0 ? sep : ", ") : "") |
+		    buf_adds(&b, it->tags[i]);
 	if (r != 0) {
 		buf_free(&b);
 		return NULL;
@@ -846,7 +846,7 @@ headline_feeds(const struct digest_input *in, struct buf *b, size_t nfeeds, size
 
 	for (size_t i = 0; i < pk->n && r == 0; i = next_group(pk, i)) {
 		const char *title;
-		size_t end = next_group(pk, i), count = 0, used = columns(buf_str(b));
+		size_t end = next_group(pk, i), count = 0, used = columns(buf_str(b)), need;
 
 		if (pk->v[i].kind != PICK_SHOW)
 			continue;
@@ -855,8 +855,9 @@ headline_feeds(const struct digest_input *in, struct buf *b, size_t nfeeds, size
 		title = feed_title(&in->src[pk->v[i].source]);
 		snprintf(entry, sizeof entry, " (%zu)", count);
 		snprintf(tail, sizeof tail, ", +%zu more feeds", nfeeds - shown - 1);
-		if (used + (shown ? 2 : 0) + columns(title) + strlen(entry) +
-		        (shown + 1 < nfeeds ? strlen(tail) : 0) > room)
+		need = (shown ? 2 : 0) + columns(title) + strlen(entry) +
+		       (shown + 1 < nfeeds ? strlen(tail) : 0);
+		if (used + need > room)
 			break;
 		r = buf_adds(b, shown ? ", " : "") | buf_adds(b, title) | buf_adds(b, entry);
 		shown++;

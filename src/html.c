@@ -933,9 +933,9 @@ video_of(struct doc *d, const xmlNode *n, struct video *v)
 {
 	xmlChar *tofree = NULL, *tofree2 = NULL;
 	int is_video = is_elem(n, "video");
-	const char *raw = is_video ? video_src(n, &tofree)
-	                           : is_elem(n, "object") ? prop(n, "data", &tofree)
-	                                                  : prop(n, "src", &tofree);
+	const char *raw = is_video               ? video_src(n, &tofree)
+	                  : is_elem(n, "object") ? prop(n, "data", &tofree)
+	                                         : prop(n, "src", &tofree);
 	char *url;
 
 	doc_ready(d);
@@ -1066,8 +1066,8 @@ san_video(xmlNodePtr n, struct doc *d, int depth)
 			xmlAddPrevSibling(n, c);
 		}
 	}
-	if (!video_of(d, n, &v) || (div = xmlNewDocNode(n->doc, NULL, (const xmlChar *)"div",
-	                                                 NULL)) == NULL) {
+	if (!video_of(d, n, &v) ||
+	    (div = xmlNewDocNode(n->doc, NULL, (const xmlChar *)"div", NULL)) == NULL) {
 		drop(n);
 		return;
 	}
@@ -1661,7 +1661,9 @@ decode(const unsigned char *s, size_t n, size_t *len)
 	case 1: return s[0];
 	case 2: return (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
 	case 3: return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
-	case 4: return (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
+	case 4:
+		return (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 |
+		       (s[3] & 0x3fu);
 	default: return 0xfffd;
 	}
 }
@@ -1674,7 +1676,7 @@ static int
 is_ideographic(unsigned c)
 {
 	return is_wide(c) && !(c >= 0xac00 && c <= 0xd7a3) && !(c >= 0x1100 && c <= 0x115f) &&
-	       !(c >= 0x1f300 && c < 0x20000);      /* nor emoji: "x😀y" is one word */
+	       !(c >= 0x1f300 && c < 0x20000); /* nor emoji: "x😀y" is one word */
 }
 
 /* May a line break between a and b (neither a space)?  Next to an ideograph. */
@@ -1703,8 +1705,8 @@ maybe_wide(const char *s, size_t n)
 			i += 8;
 			continue;
 		}
-		if (u[i] >= 0xe1 && u[i] <= 0xf0 && (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) &&
-		    u[i] != 0xee)
+		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
+		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
 			return 1;
 		i++;
 	}
@@ -1733,7 +1735,7 @@ static void
 wrap_wide(struct lines *l, const char *text, size_t tn, const char *first, size_t flen,
           const char *rest, size_t rlen, int width)
 {
-	struct buf one = BUF_INIT;     /* the words one space apart, as wrap_words has them */
+	struct buf one = BUF_INIT; /* the words one space apart, as wrap_words has them */
 	const unsigned char *u;
 	const char *pre = first, *s;
 	size_t plen = flen, i = 0, n;

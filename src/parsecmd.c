@@ -123,7 +123,7 @@ json_str(FILE *out, const char *s)
 			fputs("\\r", out);
 		else if (c < 0x20 || c == 0x7f)
 			fprintf(out, "\\u%04x", c);
-		else if (ctl_len(p, k) == 2)    /* C1: a terminal acts on it raw */
+		else if (ctl_len(p, k) == 2) /* C1: a terminal acts on it raw */
 			fprintf(out, "\\u%04x", p[1]);
 		else
 			fwrite(p, 1, k, out);

@@ -986,7 +986,7 @@ print_feed_row(const struct feed_conf *fc, const struct feed_state *fs, size_t n
 	else
 		snprintf(status, sizeof status, "%ld", fs->last_status);
 	format_when(fs && fs->failures ? fs->first_failure : 0, since, sizeof since);
-	str_strip_controls(status);     /* a stored error quotes a server */
+	str_strip_controls(status); /* a stored error quotes a server */
 	printf("%-16s %-17s %-24s %6zu %8d  %-16s %s\n", fc->name, last, status, nids,
 	       fs ? fs->failures : 0, fs && fs->failures ? since : "-", fc->url);
 }

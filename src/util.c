@@ -428,8 +428,10 @@ utf8_len(const unsigned char *p, size_t n)
 size_t
 ctl_len(const unsigned char *p, size_t n)
 {
+	if (p[0] == '\t' || p[0] == '\n' || (p[0] == '\r' && n > 1 && p[1] == '\n'))
+		return 0;
 	if (p[0] < 0x20)
-		return p[0] == '\t' || p[0] == '\n' || (p[0] == '\r' && n > 1 && p[1] == '\n') ? 0 : 1;
+		return 1;
 	if (p[0] == 0x7f)
 		return 1;
 	return p[0] == 0xc2 && n > 1 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
