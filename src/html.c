@@ -2504,9 +2504,10 @@ cut_notice(struct doc *d, const char *link, size_t cut, size_t text0, struct buf
 	return s.oom ? -1 : 0;
 }
 
-int
-html_render_item(const char *html, size_t len, const char *base, struct html_item *item,
-                 struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+/* Both renderings from one parse; the cut told at their ends when notice is set. */
+static int
+render_both(const char *html, size_t len, const char *base, struct html_item *item, int notice,
+            struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
 	struct doc d = {.base = base};
 	int failed, r;
@@ -2522,7 +2523,7 @@ html_render_item(const char *html, size_t len, const char *base, struct html_ite
 	r = text_doc(doc, &d, item->width, item->first_ref, text_out, links, e);
 	if (r == 0)
 		r = sanitize_doc(doc, &d, html_out, e);
-	if (r == 0 && item->cut > 0 &&
+	if (r == 0 && notice && item->cut > 0 &&
 	    cut_notice(&d, item->link, item->cut, text0, html_out, text_out) < 0)
 		r = err_oom(e);
 	xmlFreeDoc(doc);
@@ -2531,12 +2532,20 @@ html_render_item(const char *html, size_t len, const char *base, struct html_ite
 }
 
 int
+html_render_item(const char *html, size_t len, const char *base, struct html_item *item,
+                 struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+{
+	return render_both(html, len, base, item, 1, html_out, text_out, links, e);
+}
+
+int
 html_render(const char *html, size_t len, const char *base, int width, int first_ref,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
 	struct html_item item = {.width = width, .first_ref = first_ref};
 
-	return html_render_item(html, len, base, &item, html_out, text_out, links, e);
+	/* As the two calls: what libxml2 parsed, nothing said of the rest. */
+	return render_both(html, len, base, &item, 0, html_out, text_out, links, e);
 }
 
 size_t
