@@ -1700,10 +1700,17 @@ maybe_wide(const char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		/* ASCII 8 bytes at a time: most text is. */
-		if (SWAR && n - i >= 8 && (load8(u + i) & HIGHS) == 0) {
-			i += 8;
-			continue;
+		/*
+		 * 8 bytes at a time with no byte from 0xE1 on (its low 7 bits
+		 * plus 0x1F reach 0x80): ASCII, Latin, Greek, Cyrillic.
+		 */
+		if (SWAR && n - i >= 8) {
+			uint64_t v = load8(u + i);
+
+			if ((((v & ~HIGHS) + ONES * 0x1f) & v & HIGHS) == 0) {
+				i += 8;
+				continue;
+			}
 		}
 		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
 		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
