@@ -381,8 +381,11 @@ tell_cut(FILE *log, const struct item *it, const struct feed_conf *fc, const str
 	fputs_clean(fc->name, log);
 	fputs(": item \"", log);
 	fputs_clean(it->title[0] ? it->title : it->id, log);
-	fprintf(log, "\": %zu KB of its content left out (%s)\n", (hi->cut + 1023) / 1024,
-	        hi->too_deep ? "nested over 256 levels deep" : "over the 1024 KB an item shows");
+	fprintf(log, "\": %zu KB of its content left out (", (hi->cut + 1023) / 1024);
+	if (hi->too_deep)
+		fputs("nested over 256 levels deep)\n", log);
+	else
+		fprintf(log, "over the %u KB an item shows)\n", CONTENT_MAX >> 10);
 	funlockfile(log);
 }
 

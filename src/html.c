@@ -858,7 +858,7 @@ static const struct player {
 static const char *const video_hosts[] = {
 	"archive.org/embed/", "embed.ted.com/", "player.bilibili.com/", "player.twitch.tv/",
 	"rumble.com/embed/", "streamable.com/", "www.facebook.com/plugins/video",
-	"www.tiktok.com/embed/",
+	"www.tiktok.com/embed/", "www.youtube.com/", "www.youtube-nocookie.com/",
 };
 
 /* What an embedded player shows, as a link: "[video]" or "[embed]", and where. */
@@ -894,7 +894,9 @@ video_known(struct doc *d, const char *url, struct video *v)
 		size_t pl = strlen(p->embed), idn;
 		char id[65];
 
-		if (strncasecmp(rest, p->embed, pl) != 0 || (idn = video_id(rest + pl)) == 0)
+		/* A playlist ("videoseries?list=") names no one video. */
+		if (strncasecmp(rest, p->embed, pl) != 0 || (idn = video_id(rest + pl)) == 0 ||
+		    strncmp(rest + pl, "videoseries", idn) == 0)
 			continue;
 		memcpy(id, rest + pl, idn);
 		id[idn] = '\0';
@@ -909,6 +911,26 @@ video_known(struct doc *d, const char *url, struct video *v)
 			return 1;
 		}
 	return 0;
+}
+
+/*
+ * Where a player loads from: src, else what lazy loaders keep until the
+ * page scrolls to it (WordPress and others leave src empty or
+ * "about:blank" then).
+ */
+static const char *
+player_src(const xmlNode *n, xmlChar **tofree)
+{
+	static const char *const names[] = {"src", "data-src", "data-lazy-src"};
+	const char *raw = NULL;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		xmlFree(*tofree);
+		raw = prop(n, names[i], tofree);
+		if (raw != NULL && !str_empty(raw) && strncasecmp(raw, "about:", 6) != 0)
+			return raw;
+	}
+	return NULL;
 }
 
 /* The source of a video element: its src, else its first source's. */
@@ -935,7 +957,7 @@ video_of(struct doc *d, const xmlNode *n, struct video *v)
 	int is_video = is_elem(n, "video");
 	const char *raw = is_video               ? video_src(n, &tofree)
 	                  : is_elem(n, "object") ? prop(n, "data", &tofree)
-	                                         : prop(n, "src", &tofree);
+	                                         : player_src(n, &tofree);
 	char *url;
 
 	doc_ready(d);

@@ -654,6 +654,10 @@ START_TEST(embedded_video_is_a_link)
 		 "https://www.youtube.com/watch?v=XyZ12345678", "https://i.ytimg.com/vi/XyZ12345678/hqdefault.jpg"},
 		{"<video controls poster=\"/p.jpg\"><source src=\"/clip.mp4\" type=\"video/mp4\">No video.</video>",
 		 "http://ex.org/clip.mp4", "http://ex.org/p.jpg"},
+		{"<iframe src=\"about:blank\" data-lazy-src=\"https://www.youtube.com/embed/LazyID_1234\"></iframe>",
+		 "https://www.youtube.com/watch?v=LazyID_1234", "https://i.ytimg.com/vi/LazyID_1234/hqdefault.jpg"},
+		{"<iframe src=\"https://www.youtube.com/embed/videoseries?list=PL123\"></iframe>",
+		 "https://www.youtube.com/embed/videoseries?list=PL123", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
