@@ -1676,7 +1676,7 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
 	                        CFG_STR_LIST("tags", NULL, CFGF_NONE),
 	                        CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
-	                        CFG_STR("subject", "{{count}} new item{{#plural}}s{{/plural}}", CFGF_NONE),
+	                        CFG_STR("subject", "[{{subscription}}] {{headline}}", CFGF_NONE),
 	                        CFG_STR("template", "digest", CFGF_NONE),
 	                        CFG_INT("max-items", 200, CFGF_NONE),
 	                        CFG_INT("full-items-per-feed", 10, CFGF_NONE),

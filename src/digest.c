@@ -13,6 +13,13 @@
 #include "html.h"
 
 #define TEXT_WIDTH 72
+/*
+ * An item's HTML past this is cut (and the cut shown, with a link to the
+ * rest): a megabyte is a short book, and a digest is read in a mail client.
+ */
+#define CONTENT_MAX (1u << 20)
+/* A subject fits one line of a mail client's list. */
+#define SUBJECT_COLUMNS 78
 
 /* Partials live beside the templates, of the same kind: NAME.txt / NAME.html. */
 struct partial_ctx {
@@ -188,10 +195,16 @@ tags_value(const struct item *it, const struct feed_conf *fc)
 	return b.len ? tv_str_owned(buf_steal(&b)) : tv_null();
 }
 
+/*
+ * What relative references in an item resolve against: its xml:base, else
+ * its own link (so "#section" stays on its page), else the feed's URL.
+ * The parser gives the feed's URL as the base when no xml:base is in
+ * effect (feed_parse is given fc->url): that is no xml:base.
+ */
 static const char *
 item_base(const struct item *it, const struct feed_conf *fc)
 {
-	if (it->base != NULL)
+	if (it->base != NULL && !str_eq(it->base, fc->url))
 		return it->base;
 	return it->link != NULL ? it->link : fc->url;
 }
@@ -226,6 +239,7 @@ struct render_cache {
 	int unflushed;             /* written since the last fflush: pread would miss it */
 	int broken;                /* errno of a failed write: the spool is not to be trusted */
 	const char *dir;           /* where the spool is, for errors */
+	FILE *log;                 /* -v: cut items are told here; or NULL */
 	struct buf raw;            /* a stashed item's content, read back */
 	pthread_mutex_t lock;      /* parse threads prerender and stash at once */
 };
@@ -249,6 +263,12 @@ render_cache_new(struct render_cache **out, struct err *e)
 	if ((c->spool = temp_file("rendered items", e)) == NULL)
 		return -1;
 	return 0;
+}
+
+void
+render_cache_log(struct render_cache *c, FILE *log)
+{
+	c->log = log;
 }
 
 void
@@ -367,17 +387,40 @@ rendering_free(struct rendering *g)
 	strv_free(&g->links);
 }
 
+/* -v: one line naming the feed and the item whose content was cut. */
+static void
+tell_cut(FILE *log, const struct item *it, const struct feed_conf *fc, const struct html_item *hi)
+{
+	if (log == NULL)
+		return;
+	flockfile(log);
+	fputs("tidings: feed ", log);
+	fputs_clean(fc->name, log);
+	fputs(": item \"", log);
+	fputs_clean(it->title[0] ? it->title : it->id, log);
+	fprintf(log, "\": %zu KB of its content left out (", (hi->cut + 1023) / 1024);
+	if (hi->too_deep)
+		fputs("nested over 256 levels deep)\n", log);
+	else
+		fprintf(log, "over the %u KB an item shows)\n", CONTENT_MAX >> 10);
+	funlockfile(log);
+}
+
 /* The costly part, outside the lock: sanitise and turn into text. */
 static int
-render(struct rendering *g, const char *html, size_t len, const struct item *it,
-       const struct feed_conf *fc, struct err *e)
+render(struct render_cache *c, struct rendering *g, const char *html, size_t len,
+       const struct item *it, const struct feed_conf *fc, struct err *e)
 {
+	struct html_item hi = {TEXT_WIDTH, 1, it->link, CONTENT_MAX, 0, 0};
+
 	memset(g, 0, sizeof *g);
-	if (html_render(html, len, item_base(it, fc), TEXT_WIDTH, 1, &g->html, &g->text, &g->links,
-	                e) < 0) {
+	if (html_render_item(html, len, item_base(it, fc), &hi, &g->html, &g->text, &g->links, e) <
+	    0) {
 		rendering_free(g);
 		return -1;
 	}
+	if (hi.cut > 0)
+		tell_cut(c->log, it, fc, &hi);
 	return 0;
 }
 
@@ -407,7 +450,7 @@ prerender_from(struct render_cache *c, const struct item *it, const char *html, 
 	struct rendering g;
 	int rc;
 
-	if (render(&g, html, len, it, fc, e) < 0)
+	if (render(c, &g, html, len, it, fc, e) < 0)
 		return -1;
 	pthread_mutex_lock(&c->lock);
 	rc = commit(c, it, &g, e);
@@ -666,6 +709,27 @@ media_values(struct tval *m, const struct item *it, const char *base)
 		if ((v = other_link_value(&it->links[i], base)) == NULL || tv_push(links, v) < 0)
 			return -1;
 	return 0;
+
+/*
+ * The item's date, author and tags on one line, sep between those it has
+ * (an undated item's line does not start with a separator).
+ */
+static struct tval *
+meta_value(const char *date, const struct item *it, const char *sep)
+{
+	struct buf b = BUF_INIT;
+	int r = buf_adds(&b, date);
+
+	if (r == 0 && it->author != NULL && it->author[0] != '\0')
+		r = buf_adds(&b, b.len > 0 ? sep : "") | buf_adds(&b, it->author);
+	for (size_t i = 0; r == 0 && i < it->ntags; i++)
+		r = buf_adds(&b, b.len > 0 ? (i == 0 ? sep : ", ") : "") |
+		    buf_adds(&b, it->tags[i]);
+	if (r != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.len > 0 ? tv_str_owned(buf_steal(&b)) : (buf_free(&b), tv_null());
 }
 
 static struct tval *
@@ -679,6 +743,9 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 		goto oom;
 	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
 		date[0] = '\0';
+	if (tv_set(m, "meta", meta_value(date, it, " | ")) < 0 ||
+	    tv_set(m, "meta_dot", meta_value(date, it, " \xc2\xb7 ")) < 0)
+		goto oom;
 	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
 	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
 	    set_link(m, "link", it->link, fc->url) < 0 ||
@@ -725,18 +792,25 @@ item_list(const struct digest_input *in, const struct pick *first, size_t n, int
 	return tv_lazy_list(n, make_item, ir, free);
 }
 
+/* The configured title, else the feed's own, else the section's name. */
+static const char *
+feed_title(const struct source *s)
+{
+	if (s->conf->title != NULL)
+		return s->conf->title;
+	return s->feed && s->feed->title && s->feed->title[0] ? s->feed->title : s->conf->name;
+}
+
 /* One feed's group: its shown picks are first[0..count), in digest order. */
 static struct tval *
 feed_value(const struct digest_input *in, const struct pick *first, size_t count)
 {
 	const struct source *s = &in->src[first->source];
-	const char *title = s->conf->title;
+	const char *title = feed_title(s);
 	long per_feed = in->sub->full_items_per_feed;
 	size_t full = per_feed <= 0 || count <= (size_t)per_feed ? count : (size_t)per_feed;
 	struct tval *m = tv_map();
 
-	if (title == NULL)
-		title = s->feed && s->feed->title && s->feed->title[0] ? s->feed->title : s->conf->name;
 	if (m == NULL || tv_set_str(m, "title", title) < 0 ||
 	    set_link(m, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url,
 	             s->conf->url) < 0 ||
@@ -820,6 +894,146 @@ problems_value(const struct digest_input *in, struct tval *root)
 	return tv_set_bool(root, "has_problems", n > 0);
 }
 
+static size_t
+columns(const char *s)
+{
+	return text_columns(s, strlen(s));
+}
+
+/*
+ * s, cut to at most room columns: at a space if one is in its last third,
+ * "\xe2\x80\xa6" (an ellipsis) marking the cut.  Feed text is one line here.
+ */
+static int
+add_fitted(struct buf *b, const char *s, size_t room)
+{
+	size_t n = strlen(s), i = 0, c = 0, space = 0, k;
+
+	if (columns(s) <= room)
+		return buf_adds(b, s);
+	while (room > 0 && i < n) {
+		size_t w;
+
+		if ((k = utf8_len((const unsigned char *)s + i, n - i)) == 0)
+			k = 1;
+		if (c + (w = text_columns(s + i, k)) > room - 1)
+			break;
+		if (s[i] == ' ')
+			space = i;
+		c += w;
+		i += k;
+	}
+	if (space > 0 && space * 3 >= i * 2)
+		i = space;
+	while (i > 0 && s[i - 1] == ' ')
+		i--;
+	return room == 0 ? 0 : buf_add(b, s, i) | buf_adds(b, "\xe2\x80\xa6");
+}
+
+/* The shown picks' feed groups: the first pick of each, n of them. */
+static size_t
+next_group(const struct picks *pk, size_t i)
+{
+	size_t j = i;
+
+	while (j < pk->n && pk->v[j].kind == PICK_SHOW && pk->v[j].source == pk->v[i].source)
+		j++;
+	while (j < pk->n && pk->v[j].kind != PICK_SHOW)
+		j++;
+	return j;
+}
+
+/* "FEED — TITLE, +N" for one feed's items, in room columns. */
+static int
+headline_one_feed(struct buf *b, const char *feed, const char *title, size_t more, size_t room)
+{
+	char tail[32];
+	size_t fc = columns(feed), tc;
+
+	snprintf(tail, sizeof tail, ", +%zu", more);
+	tc = more > 0 ? strlen(tail) : 0;
+	room = room > tc ? room - tc : 0;
+	if (fc + 3 + 12 <= room) {
+		if (buf_adds(b, feed) < 0 || buf_adds(b, " \xe2\x80\x94 ") < 0 ||
+		    add_fitted(b, title, room - fc - 3) < 0)
+			return -1;
+	} else if (add_fitted(b, feed, room) < 0) {
+		return -1;
+	}
+	return more > 0 ? buf_adds(b, tail) : 0;
+}
+
+/* "FEED (N), FEED (N), +K more feeds", as many as fit in room columns. */
+static int
+headline_feeds(const struct digest_input *in, struct buf *b, size_t nfeeds, size_t room)
+{
+	const struct picks *pk = in->picks;
+	size_t shown = 0;
+	char entry[32], tail[48];
+	int r = 0;
+
+	for (size_t i = 0; i < pk->n && r == 0; i = next_group(pk, i)) {
+		const char *title;
+		size_t end = next_group(pk, i), count = 0, used = columns(buf_str(b)), need;
+
+		if (pk->v[i].kind != PICK_SHOW)
+			continue;
+		for (size_t j = i; j < end; j++)
+			count += pk->v[j].kind == PICK_SHOW;
+		title = feed_title(&in->src[pk->v[i].source]);
+		snprintf(entry, sizeof entry, " (%zu)", count);
+		snprintf(tail, sizeof tail, ", +%zu more feeds", nfeeds - shown - 1);
+		need = (shown ? 2 : 0) + columns(title) + strlen(entry) +
+		       (shown + 1 < nfeeds ? strlen(tail) : 0);
+		if (used + need > room)
+			break;
+		r = buf_adds(b, shown ? ", " : "") | buf_adds(b, title) | buf_adds(b, entry);
+		shown++;
+	}
+	if (r == 0 && shown < nfeeds)
+		r = buf_printf(b, "%s+%zu %s", shown ? ", " : "", nfeeds - shown,
+		               shown ? "more feeds" : "feeds");
+	return r;
+}
+
+/*
+ * What the digest holds, for its subject (after "[subscription] ") and
+ * heading, within SUBJECT_COLUMNS with that prefix: one item, its title;
+ * one feed, "N new: FEED — FIRST TITLE, +N-1"; several,
+ * "N new: FEED (N), FEED (N), +K more feeds".
+ */
+static struct tval *
+headline_value(const struct digest_input *in)
+{
+	const struct picks *pk = in->picks;
+	size_t first = 0, nfeeds = 0, prefix = columns(in->sub->name) + 3, room;
+	struct buf b = BUF_INIT;
+	const char *title;
+	int r;
+
+	room = prefix + 24 < SUBJECT_COLUMNS ? SUBJECT_COLUMNS - prefix : 24;
+	while (first < pk->n && pk->v[first].kind != PICK_SHOW)
+		first++;
+	for (size_t i = first; i < pk->n; i = next_group(pk, i))
+		nfeeds++;
+	if (first == pk->n)
+		return tv_str("no new items");
+	title = pk->v[first].item->title[0] ? pk->v[first].item->title : "(untitled)";
+	if (pk->nshow == 1)
+		r = add_fitted(&b, title, room);
+	else if ((r = buf_printf(&b, "%zu new: ", pk->nshow)) == 0 && nfeeds == 1)
+		r = headline_one_feed(&b, feed_title(&in->src[pk->v[first].source]), title,
+		                      pk->nshow - 1, room - columns(b.data));
+	else if (r == 0)
+		r = headline_feeds(in, &b, nfeeds, room);
+	if (r != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	str_strip_controls(b.data);
+	return tv_str_owned(buf_steal(&b));
+}
+
 static struct tval *
 root_value(const struct digest_input *in, struct err *e)
 {
@@ -830,6 +1044,7 @@ root_value(const struct digest_input *in, struct err *e)
 		goto oom;
 	date_format_rfc5322(in->now, date, sizeof date);
 	if (tv_set_str(root, "subscription", in->sub->name) < 0 ||
+	    tv_set(root, "headline", headline_value(in)) < 0 ||
 	    tv_set_str(root, "date", date) < 0 ||
 	    tv_set_int(root, "count", (long long)in->picks->nshow) < 0 ||
 	    tv_set_bool(root, "plural", in->picks->nshow != 1) < 0 ||

@@ -30,6 +30,11 @@ struct render_cache;
 int render_cache_new(struct render_cache **out, struct err *e);
 void render_cache_free(struct render_cache *c);
 /*
+ * With -v: an item whose content is cut (over a megabyte of HTML, or
+ * nested too deep) is told on log, one line naming the feed and the item.
+ */
+void render_cache_log(struct render_cache *c, FILE *log);
+/*
  * Hand the item's content (else its summary) to the cache, so the caller
  * may free both (its other fields must stay): prerender renders it now,
  * stash only stores it, to be rendered if a digest shows the item in

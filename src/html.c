@@ -7,10 +7,16 @@
 #include <sysexits.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
 #include <libxml/uri.h>
 
-/* Deeper element nesting than this is dropped: no stack runs out on garbage. */
-#define MAX_DEPTH 200
+/*
+ * Deeper element nesting than this is dropped: no stack runs out on
+ * garbage.  libxml2 stops parsing past 256 levels (parse() says where), so
+ * everything it builds is kept.
+ */
+#define MAX_DEPTH 260
 /* NODEFDTD: no DTD node, which nothing here reads. */
 #define PARSE_OPTS (HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | \
                     HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD)
@@ -38,6 +44,9 @@ enum {
 	F_OL = 1 << 16,
 	F_CELL = 1 << 17,       /* td, th */
 	F_TABLE = 1 << 18,
+	F_ROW = 1 << 19,        /* tr: text, one line with its cells " | " apart */
+	F_VIDEO = 1 << 20,      /* an embedded player: a link to what it plays */
+	F_HEAD = 1 << 21,       /* h1..h6: demoted below the digest's item titles */
 	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
 	 * inside them: unwrapped (the element goes, what follows stays). */
 	F_VOID = 0,
@@ -75,24 +84,24 @@ static const struct elem {
 	{"dl", F_KEEP | F_BLOCK | LX_B},
 	{"dt", F_KEEP | F_LINE | LX_B},
 	{"em", F_KEEP | LX_I},
-	{"embed", F_VOID},
+	{"embed", F_VIDEO},
 	{"figcaption", F_KEEP | F_LINE},
 	{"figure", F_KEEP | F_BLOCK},
 	{"footer", F_BLOCK},
 	{"form", F_DROP},
 	{"frame", F_DROP},
 	{"frameset", F_DROP},
-	{"h1", F_KEEP | F_BLOCK | LX_B},
-	{"h2", F_KEEP | F_BLOCK | LX_B},
-	{"h3", F_KEEP | F_BLOCK | LX_B},
-	{"h4", F_KEEP | F_BLOCK | LX_B},
-	{"h5", F_KEEP | F_BLOCK | LX_B},
-	{"h6", F_KEEP | F_BLOCK | LX_B},
+	{"h1", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+	{"h2", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+	{"h3", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+	{"h4", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+	{"h5", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+	{"h6", F_KEEP | F_BLOCK | LX_B | F_HEAD},
 	{"head", F_DROP},
 	{"header", F_BLOCK},
 	{"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
 	{"i", F_KEEP | LX_I},
-	{"iframe", F_DROP},
+	{"iframe", F_VIDEO},
 	{"img", F_KEEP | LX_I | F_LXVOID | F_IMG},
 	{"input", F_DROP},
 	{"ins", F_KEEP | LX_I},
@@ -106,7 +115,7 @@ static const struct elem {
 	{"noembed", F_DROP},
 	{"noframes", F_DROP},
 	{"noscript", F_DROP},
-	{"object", F_DROP},
+	{"object", F_VIDEO},
 	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B | F_OL},
 	{"option", F_DROP},
 	{"p", F_KEEP | F_BLOCK | LX_B},
@@ -135,11 +144,11 @@ static const struct elem {
 	{"th", F_KEEP | F_LINE | LX_B | F_CELL},
 	{"thead", F_KEEP | LX_B},
 	{"title", F_DROP},
-	{"tr", F_KEEP | F_LINE | LX_B},
+	{"tr", F_KEEP | F_LINE | LX_B | F_ROW},
 	{"track", F_VOID},
 	{"u", F_KEEP | LX_I},
 	{"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
-	{"video", F_DROP},
+	{"video", F_VIDEO},
 };
 
 /*
@@ -330,8 +339,53 @@ cols(const char *s, size_t n)
 	return c;
 }
 
+/*
+ * libxml2 stops parsing an element nested past 256 levels (without
+ * HTML_PARSE_HUGE, which is never used): the rest of the document is lost.
+ * Where that happened is kept (plus one) in the size_t at _private, so the
+ * loss is told, not silent.
+ */
+static void
+start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	htmlParserCtxtPtr c = ctx;
+	const xmlParserInput *in = c->input;
+	size_t at = in != NULL ? in->consumed + (size_t)(in->cur - in->base) : 0;
+	size_t *halted = c->_private;
+
+	xmlSAX2StartElement(ctx, name, atts);
+	if (c->disableSAX && halted != NULL && *halted == 0)
+		*halted = at + 1;
+}
+
+/* htmlReadMemory(s, n, NULL, "UTF-8", PARSE_OPTS), telling where a halt came. */
 static htmlDocPtr
-parse(const char *html, size_t len, struct err *e, int *failed)
+read_html(const char *s, int n, size_t *halted)
+{
+	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(s, n);
+	xmlCharEncodingHandlerPtr utf8 = xmlFindCharEncodingHandler("UTF-8");
+	htmlDocPtr doc;
+
+	if (ctxt == NULL)
+		return NULL;
+	htmlCtxtUseOptions(ctxt, PARSE_OPTS);
+	if (utf8 != NULL) {
+		xmlSwitchToEncoding(ctxt, utf8);
+		if (ctxt->input->encoding != NULL)
+			xmlFree((xmlChar *)ctxt->input->encoding);
+		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+	}
+	ctxt->sax->startElement = start_element;
+	ctxt->_private = halted;
+	htmlParseDocument(ctxt);
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	htmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+static htmlDocPtr
+parse(const char *html, size_t len, struct err *e, int *failed, size_t *halted)
 {
 	size_t fixn = 0;
 	int oom = 0;
@@ -339,6 +393,7 @@ parse(const char *html, size_t len, struct err *e, int *failed)
 	htmlDocPtr doc;
 
 	*failed = 0;
+	*halted = 0;
 	if (len > INT_MAX) {
 		*failed = 1;
 		err_set(e, EX_DATAERR, "HTML too large (%zu bytes)", len);
@@ -352,8 +407,10 @@ parse(const char *html, size_t len, struct err *e, int *failed)
 		err_oom(e);
 		return NULL;
 	}
-	doc = htmlReadMemory(fix ? fix : html, fix ? (int)fixn : (int)len, NULL, "UTF-8",
-	                     PARSE_OPTS);
+	doc = read_html(fix ? fix : html, fix ? (int)fixn : (int)len, halted);
+	/* Where it halted, in the caller's bytes (about: a fixed copy differs a little). */
+	if (*halted > 0 && fix != NULL)
+		*halted = *halted - 1 < len ? *halted : len;
 	free(fix);
 	return doc;
 }
@@ -716,30 +773,10 @@ img_pixel(const xmlNode *n)
  * shown from, in either part: http(s) only, never a pixel or a tracker),
  * or NULL.  Owned by d.
  */
+/* Keep url (may be NULL) with the document's strings; NULL if out of memory. */
 static const char *
-node_url(struct doc *d, xmlNodePtr n, int img)
+doc_keep(struct doc *d, char *url)
 {
-	xmlChar *tofree = NULL;
-	const char *raw;
-	char *url = NULL;
-
-	if (n->_private != NULL)
-		return n->_private != url_none ? n->_private : NULL;
-	if (!d->ready) {
-		d->pbase = d->base != NULL && *d->base != '\0' ? url_prepare(d->base) : NULL;
-		d->ready = 1;
-	}
-	if (img) {
-		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
-		    (url = url_clean_prepared(raw, d->pbase)) != NULL &&
-		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
-			free(url);
-			url = NULL;
-		}
-	} else if ((raw = prop(n, "href", &tofree)) != NULL) {
-		url = url_clean_prepared(raw, d->pbase);
-	}
-	xmlFree(tofree);
 	if (url != NULL && d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 16;
 		char **v = realloc(d->v, cap * sizeof *v);
@@ -754,8 +791,196 @@ node_url(struct doc *d, xmlNodePtr n, int img)
 	}
 	if (url != NULL)
 		d->v[d->n++] = url;
+	return url;
+}
+
+static void
+doc_ready(struct doc *d)
+{
+	if (!d->ready) {
+		d->pbase = d->base != NULL && *d->base != '\0' ? url_prepare(d->base) : NULL;
+		d->ready = 1;
+	}
+}
+
+static const char *
+node_url(struct doc *d, xmlNodePtr n, int img)
+{
+	xmlChar *tofree = NULL;
+	const char *raw;
+	char *url = NULL;
+
+	if (n->_private != NULL)
+		return n->_private != url_none ? n->_private : NULL;
+	doc_ready(d);
+	if (img) {
+		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
+		    (url = url_clean_prepared(raw, d->pbase)) != NULL &&
+		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
+			free(url);
+			url = NULL;
+		}
+	} else if ((raw = prop(n, "href", &tofree)) != NULL) {
+		url = url_clean_prepared(raw, d->pbase);
+	}
+	xmlFree(tofree);
+	url = (char *)doc_keep(d, url);
 	n->_private = url != NULL ? url : (void *)url_none;
 	return url;
+}
+
+/* ---- embedded players ---- */
+
+/*
+ * Players whose embed URL names the video: the page to watch it on (the
+ * ID appended) and a thumbnail ("%s": the ID), or NULL.  Matched after
+ * the scheme, case-insensitively.
+ */
+static const struct player {
+	const char *embed;
+	const char *watch;
+	const char *thumb;
+} players[] = {
+	{"www.youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"m.youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"www.youtube-nocookie.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"youtube-nocookie.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"www.youtube.com/v/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"www.youtube.com/watch?v=", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"youtu.be/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+	{"player.vimeo.com/video/", "https://vimeo.com/", NULL},
+	{"www.dailymotion.com/embed/video/", "https://www.dailymotion.com/video/", "https://www.dailymotion.com/thumbnail/video/%s"},
+	{"geo.dailymotion.com/player.html?video=", "https://www.dailymotion.com/video/", "https://www.dailymotion.com/thumbnail/video/%s"},
+};
+
+/* Hosts that only play video: their embeds are "[video]" as they are. */
+static const char *const video_hosts[] = {
+	"archive.org/embed/", "embed.ted.com/", "player.bilibili.com/", "player.twitch.tv/",
+	"rumble.com/embed/", "streamable.com/", "www.facebook.com/plugins/video",
+	"www.tiktok.com/embed/", "www.youtube.com/", "www.youtube-nocookie.com/",
+};
+
+/* What an embedded player shows, as a link: "[video]" or "[embed]", and where. */
+struct video {
+	const char *label;
+	const char *url;
+	const char *thumb;      /* or NULL */
+};
+
+/* 1 if the video ID at s is one (letters, digits, - and _) ending the path. */
+static size_t
+video_id(const char *s)
+{
+	size_t n = 0;
+
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_')
+		n++;
+	return n > 0 && n <= 64 && strchr("?#&/", s[n]) != NULL ? n : 0;
+}
+
+/* A known player's embed URL made its watch URL and thumbnail; 0 if not known. */
+static int
+video_known(struct doc *d, const char *url, struct video *v)
+{
+	const char *rest = strstr(url, "://");
+
+	if (rest == NULL)
+		return 0;
+	rest += 3;
+	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
+		const struct player *p = &players[i];
+		size_t pl = strlen(p->embed), idn;
+		char id[65];
+
+		/* A playlist ("videoseries?list=") names no one video. */
+		if (strncasecmp(rest, p->embed, pl) != 0 || (idn = video_id(rest + pl)) == 0 ||
+		    strncmp(rest + pl, "videoseries", idn) == 0)
+			continue;
+		memcpy(id, rest + pl, idn);
+		id[idn] = '\0';
+		v->label = "[video]";
+		v->url = doc_keep(d, str_printf("%s%s", p->watch, id));
+		v->thumb = p->thumb != NULL ? doc_keep(d, str_printf(p->thumb, id)) : NULL;
+		return v->url != NULL;
+	}
+	for (size_t i = 0; i < sizeof video_hosts / sizeof video_hosts[0]; i++)
+		if (strncasecmp(rest, video_hosts[i], strlen(video_hosts[i])) == 0) {
+			v->label = "[video]";
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Where a player loads from: src, else what lazy loaders keep until the
+ * page scrolls to it (WordPress and others leave src empty or
+ * "about:blank" then).
+ */
+static const char *
+player_src(const xmlNode *n, xmlChar **tofree)
+{
+	static const char *const names[] = {"src", "data-src", "data-lazy-src"};
+	const char *raw = NULL;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		xmlFree(*tofree);
+		raw = prop(n, names[i], tofree);
+		if (raw != NULL && !str_empty(raw) && strncasecmp(raw, "about:", 6) != 0)
+			return raw;
+	}
+	return NULL;
+}
+
+/* The source of a video element: its src, else its first source's. */
+static const char *
+video_src(const xmlNode *n, xmlChar **tofree)
+{
+	const char *raw = prop(n, "src", tofree);
+
+	for (const xmlNode *c = n->children; raw == NULL && c != NULL; c = c->next)
+		if (is_elem(c, "source"))
+			raw = prop(c, "src", tofree);
+	return raw;
+}
+
+/*
+ * What an iframe, embed, object or video plays, as a link to watch it: 0
+ * if it has no http(s) URL.  Known players' embed URLs become their watch
+ * pages, with a thumbnail where the URL gives one (a video's poster).
+ */
+static int
+video_of(struct doc *d, const xmlNode *n, struct video *v)
+{
+	xmlChar *tofree = NULL, *tofree2 = NULL;
+	int is_video = is_elem(n, "video");
+	const char *raw = is_video               ? video_src(n, &tofree)
+	                  : is_elem(n, "object") ? prop(n, "data", &tofree)
+	                                         : player_src(n, &tofree);
+	char *url;
+
+	doc_ready(d);
+	url = raw != NULL ? url_clean_prepared(raw, d->pbase) : NULL;
+	xmlFree(tofree);
+	*v = (struct video){is_video ? "[video]" : "[embed]", NULL, NULL};
+	if (url == NULL || str_has_prefix(url, "mailto:")) {
+		free(url);
+		return 0;
+	}
+	if ((v->url = doc_keep(d, url)) == NULL)
+		return 0;
+	if (video_known(d, v->url, v))
+		return 1;
+	if (is_video && (raw = prop(n, "poster", &tofree2)) != NULL &&
+	    (url = url_clean_prepared(raw, d->pbase)) != NULL) {
+		if (str_has_prefix(url, "mailto:"))
+			free(url);
+		else
+			v->thumb = doc_keep(d, url);
+	}
+	xmlFree(tofree2);
+	return v->url != NULL;
 }
 
 /* ---- sanitising ---- */
@@ -824,6 +1049,79 @@ attr_ok(int flags, const xmlAttr *a)
 
 static void san_children(xmlNodePtr parent, struct doc *d, int depth);
 
+/* A new element whose cleaned URL (href or src) is url. */
+static xmlNodePtr
+new_linked(xmlNodePtr parent, const char *name, const char *url)
+{
+	xmlNodePtr e = xmlNewDocNode(parent->doc, NULL, (const xmlChar *)name, NULL);
+
+	if (e == NULL)
+		return NULL;
+	e->_private = (void *)url;
+	xmlAddChild(parent, e);
+	return e;
+}
+
+/*
+ * An embedded player becomes what it plays, linked: a thumbnail where one
+ * is known, then "[video] URL" (a div in its place, whose links the
+ * serialiser writes from their _private as it does any).
+ */
+static void
+san_video(xmlNodePtr n, struct doc *d, int depth)
+{
+	struct video v;
+	xmlNodePtr div, a, img;
+	char *text;
+
+	/*
+	 * libxml2 2.9 nests what follows a (void) embed inside it: that stays,
+	 * before the link (after it, a text node would merge with the next one,
+	 * which san_children holds).
+	 */
+	if (is_elem(n, "embed")) {
+		san_children(n, d, depth + 1);
+		while (n->children != NULL) {
+			xmlNodePtr c = n->children;
+
+			xmlUnlinkNode(c);
+			xmlAddPrevSibling(n, c);
+		}
+	}
+	if (!video_of(d, n, &v) ||
+	    (div = xmlNewDocNode(n->doc, NULL, (const xmlChar *)"div", NULL)) == NULL) {
+		drop(n);
+		return;
+	}
+	xmlReplaceNode(n, div);
+	xmlFreeNode(n);
+	if (v.thumb != NULL && (a = new_linked(div, "a", v.url)) != NULL &&
+	    (img = new_linked(a, "img", v.thumb)) != NULL) {
+		xmlNewProp(img, (const xmlChar *)"alt", (const xmlChar *)v.label);
+		xmlAddChild(div, xmlNewDocNode(div->doc, NULL, (const xmlChar *)"br", NULL));
+	}
+	if ((text = str_printf("%s %s", v.label, v.url)) == NULL ||
+	    (a = new_linked(div, "a", v.url)) == NULL)
+		d->oom = 1;
+	else
+		xmlAddChild(a, xmlNewDocText(div->doc, (const xmlChar *)text));
+	free(text);
+}
+
+/*
+ * Headings inside an item sit below the digest's item title (h3 in the
+ * default template): h1 and h2 become h4, h3 h5, the rest h6.
+ */
+static void
+san_heading(xmlNodePtr n)
+{
+	static const char *const demoted[] = {"h4", "h4", "h5", "h6", "h6", "h6"};
+	unsigned level = (unsigned)(n->name[1] - '1');
+
+	if (level < 6)
+		xmlNodeSetName(n, (const xmlChar *)demoted[level]);
+}
+
 static void
 san_node(xmlNodePtr n, struct doc *d, int depth)
 {
@@ -837,7 +1135,13 @@ san_node(xmlNodePtr n, struct doc *d, int depth)
 		drop(n);
 		return;
 	}
+	if (flags & F_VIDEO) {
+		san_video(n, d, depth);
+		return;
+	}
 	san_children(n, d, depth + 1);
+	if (flags & F_HEAD)
+		san_heading(n);
 	if (!(flags & F_KEEP)) {
 		/* Unknown element: keep its (already clean) children in its place. */
 		while (n->children != NULL) {
@@ -1153,7 +1457,8 @@ html_sanitize(const char *html, size_t len, const char *base, struct buf *out, s
 {
 	struct doc d = {.base = base};
 	int failed, r;
-	htmlDocPtr doc = parse(html, len, e, &failed);
+	size_t halted;
+	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
 
 	if (failed)
 		return -1;
@@ -1310,6 +1615,209 @@ fit(const char *s, const char *end, size_t avail)
 	return end;
 }
 
+/* ---- wide characters (CJK): two columns, lines may break between them ---- */
+
+/* East Asian Wide and Fullwidth ranges (UAX #11), the common ones. */
+static const struct range {
+	unsigned lo, hi;
+} wide_ranges[] = {
+	{0x1100, 0x115f}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf},
+	{0x4e00, 0x9fff}, {0xa000, 0xa4cf}, {0xa960, 0xa97f}, {0xac00, 0xd7a3},
+	{0xf900, 0xfaff}, {0xfe10, 0xfe19}, {0xfe30, 0xfe6f}, {0xff00, 0xff60},
+	{0xffe0, 0xffe6}, {0x1f300, 0x1f64f}, {0x1f900, 0x1f9ff}, {0x20000, 0x3fffd},
+};
+
+/*
+ * UAX #14: no break before closing punctuation and small kana (CL, CP,
+ * NS, EX, IS), none after opening punctuation (OP).
+ */
+static const unsigned no_break_before[] = {
+	'!', ')', ',', '.', ':', ';', '?', ']', '}', 0x2019, 0x201d, 0x2026, 0x3001, 0x3002,
+	0x3005, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015, 0x3017, 0x3019, 0x301b, 0x301e,
+	0x301f, 0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308e,
+	0x309b, 0x309c, 0x309d, 0x309e, 0x30a1, 0x30a3, 0x30a5, 0x30a7, 0x30a9, 0x30c3, 0x30e3,
+	0x30e5, 0x30e7, 0x30ee, 0x30f5, 0x30f6, 0x30fb, 0x30fc, 0x30fd, 0x30fe, 0xff01, 0xff09,
+	0xff0c, 0xff0e, 0xff1a, 0xff1b, 0xff1f, 0xff3d, 0xff5d, 0xff60, 0xff61, 0xff63, 0xff64,
+};
+static const unsigned no_break_after[] = {
+	'(', '[', '{', 0x2018, 0x201c, 0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0x3016,
+	0x3018, 0x301a, 0x301d, 0xff08, 0xff3b, 0xff5b, 0xff5f, 0xff62,
+};
+
+static int
+in_list(unsigned c, const unsigned *v, size_t n)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] == c)
+			return 1;
+		if (v[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+is_wide(unsigned c)
+{
+	for (size_t i = 0; i < sizeof wide_ranges / sizeof wide_ranges[0] && c >= wide_ranges[i].lo;
+	     i++)
+		if (c <= wide_ranges[i].hi)
+			return 1;
+	return 0;
+}
+
+/* The character at s (n bytes left) and its length; a bad byte is one U+FFFD. */
+static unsigned
+decode(const unsigned char *s, size_t n, size_t *len)
+{
+	size_t k = utf8_len(s, n);
+
+	*len = k > 0 ? k : 1;
+	switch (k) {
+	case 1: return s[0];
+	case 2: return (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
+	case 3: return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+	case 4:
+		return (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 |
+		       (s[3] & 0x3fu);
+	default: return 0xfffd;
+	}
+}
+
+/*
+ * A wide character lines may break beside: not Hangul, whose words are
+ * space-separated (Korean breaks at spaces, "keep-all" in CSS terms).
+ */
+static int
+is_ideographic(unsigned c)
+{
+	return is_wide(c) && !(c >= 0xac00 && c <= 0xd7a3) && !(c >= 0x1100 && c <= 0x115f) &&
+	       !(c >= 0x1f300 && c < 0x20000); /* nor emoji: "x😀y" is one word */
+}
+
+/* May a line break between a and b (neither a space)?  Next to an ideograph. */
+static int
+break_between(unsigned a, unsigned b)
+{
+	return (is_ideographic(a) || is_ideographic(b)) &&
+	       !in_list(b, no_break_before, sizeof no_break_before / sizeof no_break_before[0]) &&
+	       !in_list(a, no_break_after, sizeof no_break_after / sizeof no_break_after[0]);
+}
+
+/*
+ * Could the line hold a wide character?  Their UTF-8 lead bytes: E1
+ * (Hangul Jamo), E3..ED, EF and F0; E2 only from U+2E80 (second byte BA
+ * on).  Other text (dashes and quotes are E2 80) keeps the fast wrap.
+ */
+static int
+maybe_wide(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		/*
+		 * 8 bytes at a time with no byte from 0xE1 on (its low 7 bits
+		 * plus 0x1F reach 0x80): ASCII, Latin, Greek, Cyrillic.
+		 */
+		if (SWAR && n - i >= 8) {
+			uint64_t v = load8(u + i);
+
+			if ((((v & ~HIGHS) + ONES * 0x1f) & v & HIGHS) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
+		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+/* Columns of n bytes: wide characters take two. */
+static size_t
+cols_wide(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t c = 0, k;
+
+	for (size_t i = 0; i < n; i += k)
+		c += is_wide(decode(u + i, n - i, &k)) ? 2 : 1;
+	return c;
+}
+
+/*
+ * Greedy wrap of a line holding wide characters: breaks at spaces and, by
+ * UAX #14's rules for ideographs, between characters next to a wide one;
+ * wide characters count two columns.  A run with no break longer than the
+ * line stays whole.
+ */
+static void
+wrap_wide(struct lines *l, const char *text, size_t tn, const char *first, size_t flen,
+          const char *rest, size_t rlen, int width)
+{
+	struct buf one = BUF_INIT; /* the words one space apart, as wrap_words has them */
+	const unsigned char *u;
+	const char *pre = first, *s;
+	size_t plen = flen, i = 0, n;
+	int lines = 0;
+
+	for (size_t k = 0; k < tn; k++)
+		if ((text[k] != ' ' || (one.len > 0 && one.data[one.len - 1] != ' ')) &&
+		    buf_addc(&one, text[k]) < 0)
+			l->oom = 1;
+	s = buf_str(&one);
+	n = one.len;
+	u = (const unsigned char *)s;
+
+	while (i < n) {
+		size_t pc = cols_wide(pre, plen), start, col = 0, brk = 0, k, end;
+		size_t avail = width <= 0 ? SIZE_MAX : pc < (size_t)width ? (size_t)width - pc : 0;
+		unsigned prev = ' ';
+
+		while (i < n && u[i] == ' ')
+			i++;
+		if (i == n)
+			break;
+		start = i;
+		for (end = n; i < n; i += k) {
+			unsigned c = decode(u + i, n - i, &k);
+			size_t w = c == ' ' ? 1 : is_wide(c) ? 2 : 1;
+
+			if (i > start && c == ' ' && prev != ' ')
+				brk = i;
+			else if (i > start && c != ' ' && prev != ' ' && break_between(prev, c))
+				brk = i;
+			if (c != ' ' && col + w > avail && brk > start) {
+				end = brk;
+				break;
+			}
+			col += w;
+			prev = c;
+		}
+		i = end;
+		while (end > start && u[end - 1] == ' ')
+			end--;
+		line_start(l, pre, plen);
+		if (add(l->out, s + start, end - start) < 0)
+			l->oom = 1;
+		lines++;
+		pre = rest;
+		plen = rlen;
+	}
+	if (lines == 0)
+		put_line(l, pre, plen, "", 0);
+	buf_free(&one);
+}
+
 /*
  * Greedy word wrap as wrap_words does it, for the usual text of words one
  * space apart: then a line is a run of the input, up to the last space
@@ -1323,6 +1831,10 @@ wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, c
 	const char *end = s + n, *pre = first;
 	size_t plen = flen;
 
+	if (maybe_wide(s, n)) {
+		wrap_wide(l, s, n, first, flen, rest, rlen, width);
+		return;
+	}
 	if (width > 0 && n > 0 && s[0] != ' ' && end[-1] != ' ') {
 		while (s < end) {
 			size_t pc = cols(pre, plen);
@@ -1388,7 +1900,7 @@ text_wrap(const char *text, int width, struct buf *out)
 			k--;
 		while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
 			k--;
-		if (width <= 0 || cols(s, k) <= (size_t)width) {
+		if (width <= 0 || (cols(s, k) <= (size_t)width && !maybe_wide(s, k))) {
 			put_line(&l, "", 0, s, k);
 		} else {
 			char *first, *rest;
@@ -1438,6 +1950,7 @@ struct tx {
 	int link_broken;        /* the link's paragraph was flushed inside it */
 	size_t link_start;
 	const char *link_url;
+	int cells;              /* cells so far in the table row being written */
 	int oom;
 };
 
@@ -1575,6 +2088,54 @@ tx_flush(struct tx *t)
 	buf_reset(&t->para);
 }
 
+/*
+ * "[N]", url's number among this item's references (the same for a
+ * repeat), written into ref (32 bytes); NULL when out of memory.
+ */
+static const char *
+ref_mark(struct tx *t, const char *url, char *ref)
+{
+	char *p = ref + 32;
+	size_t idx, num;
+
+	for (idx = t->links0; idx < t->links->n; idx++)
+		if (strcmp(t->links->v[idx], url) == 0)
+			break;
+	if (idx == t->links->n && strv_push(t->links, url) < 0) {
+		t->oom = 1;
+		return NULL;
+	}
+	num = (size_t)t->first_ref + idx - t->links0;
+	*--p = '\0';
+	*--p = ']';
+	do
+		*--p = '0' + num % 10;
+	while ((num /= 10) > 0);
+	*--p = '[';
+	return p;
+}
+
+static int same_url(const char *text, const char *url, const char *href);
+
+/* A link in a pre keeps its reference, " [N]" after its text, unless that is its URL. */
+static void
+pre_link(struct tx *t, struct buf *b, xmlNodePtr a, size_t start)
+{
+	const char *url = node_url(t->doc, a, 0), *mark;
+	char ref[32], *text;
+
+	if (url == NULL || b->len == start)
+		return;
+	if ((text = str_ndup(b->data + start, b->len - start)) == NULL) {
+		t->oom = 1;
+		return;
+	}
+	if (!same_url(str_trim(text), url, NULL) && (mark = ref_mark(t, url, ref)) != NULL &&
+	    (buf_addc(b, ' ') < 0 || buf_adds(b, mark) < 0))
+		t->oom = 1;
+	free(text);
+}
+
 /* The text of a pre, br as a newline, dropped elements left out. */
 static void
 pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
@@ -1587,11 +2148,14 @@ pre_text(struct tx *t, struct buf *b, xmlNodePtr n, int depth)
 				t->oom = 1;
 		} else if (c->type == XML_ELEMENT_NODE) {
 			int flags = elem_flags(c);
+			size_t start = b->len;
 
 			if ((flags & F_BR) && buf_addc(b, '\n') < 0)
 				t->oom = 1;
-			else if (!(flags & (F_BR | F_DROP)))
+			else if (!(flags & (F_BR | F_DROP | F_VIDEO)))
 				pre_text(t, b, c, depth + 1);
+			if ((flags & F_A) && !t->in_link)
+				pre_link(t, b, c, start);
 		}
 	}
 }
@@ -1650,23 +2214,11 @@ same_url(const char *text, const char *url, const char *href)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32], *p = ref + sizeof ref;
-	size_t idx, num;
+	char ref[32];
+	const char *p = ref_mark(t, url, ref);
 
-	for (idx = t->links0; idx < t->links->n; idx++)
-		if (strcmp(t->links->v[idx], url) == 0)
-			break;
-	if (idx == t->links->n && strv_push(t->links, url) < 0) {
-		t->oom = 1;
+	if (p == NULL)
 		return;
-	}
-	num = (size_t)t->first_ref + idx - t->links0;
-	*--p = '\0';
-	*--p = ']';
-	do
-		*--p = '0' + num % 10;
-	while ((num /= 10) > 0);
-	*--p = '[';
 	t->space = t->para.len > 0;
 	tx_text(t, p);
 }
@@ -1726,6 +2278,36 @@ tx_link_end(struct tx *t, const char *href)
 
 static void tx_children(struct tx *t, xmlNodePtr n, int depth);
 
+/* An embedded player: "[video] URL" as a paragraph of its own. */
+static void
+tx_video(struct tx *t, xmlNodePtr n)
+{
+	struct video v;
+
+	if (!video_of(t->doc, n, &v))
+		return;
+	tx_flush(t);
+	t->blank = 1;
+	tx_text(t, v.label);
+	t->space = 1;
+	tx_text(t, v.url);
+	tx_flush(t);
+	t->blank = 1;
+}
+
+/* A table cell: after the row's first, " | " goes before it, on the row's line. */
+static void
+tx_cell(struct tx *t, xmlNodePtr n, int depth)
+{
+	if (t->cells++ > 0) {
+		t->space = 1;
+		tx_text(t, "|");
+		t->space = 1;
+	}
+	tx_children(t, n, depth + 1);
+	t->space = 1;
+}
+
 static void
 tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 {
@@ -1769,6 +2351,27 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 	}
 	if (flags & F_LI) {
 		tx_list_item(t, n, depth);
+		return;
+	}
+	if (flags & F_VIDEO) {
+		/* What libxml2 nested in a (void) embed comes first, as in san_video. */
+		if (is_elem(n, "embed"))
+			tx_children(t, n, depth + 1);
+		tx_video(t, n);
+		return;
+	}
+	if (flags & F_CELL) {
+		tx_cell(t, n, depth);
+		return;
+	}
+	if (flags & F_ROW) {
+		int cells = t->cells;
+
+		tx_flush(t);
+		t->cells = 0;
+		tx_children(t, n, depth + 1);
+		tx_flush(t);
+		t->cells = cells;
 		return;
 	}
 	if (flags & F_PRE) {
@@ -1866,7 +2469,8 @@ html_to_text(const char *html, size_t len, const char *base, int width, int firs
 {
 	struct doc d = {.base = base};
 	int failed, r;
-	htmlDocPtr doc = parse(html, len, e, &failed);
+	size_t halted;
+	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
 
 	if (failed)
 		return -1;
@@ -1876,23 +2480,107 @@ html_to_text(const char *html, size_t len, const char *base, int width, int firs
 	return r;
 }
 
-int
-html_render(const char *html, size_t len, const char *base, int width, int first_ref,
+/*
+ * Where to cut html to at most max bytes: before the last tag that starts
+ * in the last 8 KB, else at a character's start.
+ */
+static size_t
+cut_point(const char *html, size_t len, size_t max)
+{
+	size_t n = max, low = max > 8192 ? max - 8192 : 0;
+	const char *lt;
+
+	if (len <= max)
+		return len;
+	if ((lt = memrchr(html + low, '<', max - low)) != NULL && lt > html)
+		return (size_t)(lt - html);
+	while (n > 0 && ((unsigned char)html[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/*
+ * "[cut: N KB more at LINK]" after both renderings: the reader sees that
+ * the item goes on, and where.
+ */
+static int
+cut_notice(struct doc *d, const char *link, size_t cut, size_t text0, struct buf *html_out,
+           struct buf *text_out)
+{
+	char *url = link != NULL ? url_clean_prepared(link, d->pbase) : NULL;
+	char kb[64];
+	struct ser s = {.out = html_out, .doc = d};
+
+	snprintf(kb, sizeof kb, "[cut: %zu KB more", (cut + 1023) / 1024);
+	ser_add(&s, "\n<p>", 4);
+	ser_add(&s, kb, strlen(kb));
+	if (url != NULL) {
+		ser_add(&s, " at <a", 6);
+		ser_attr_str(&s, "href", url);
+		ser_add(&s, ">", 1);
+		ser_escape(&s, url, 0);
+		ser_add(&s, "</a>", 4);
+	}
+	ser_add(&s, "]</p>", 5);
+	if (buf_adds(text_out, text_out->len > text0 ? "\n\n" : "") < 0 ||
+	    buf_adds(text_out, kb) < 0 ||
+	    (url != NULL && (buf_adds(text_out, " at ") < 0 || buf_adds(text_out, url) < 0)) ||
+	    buf_addc(text_out, ']') < 0)
+		s.oom = 1;
+	free(url);
+	buf_free(&s.val);
+	buf_free(&s.url);
+	return s.oom ? -1 : 0;
+}
+
+/* Both renderings from one parse; the cut told at their ends when notice is set. */
+static int
+render_both(const char *html, size_t len, const char *base, struct html_item *item, int notice,
             struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
 {
 	struct doc d = {.base = base};
 	int failed, r;
-	htmlDocPtr doc = parse(html, len, e, &failed);
+	size_t n = item->max > 0 ? cut_point(html, len, item->max) : len, halted,
+	       text0 = text_out->len;
+	htmlDocPtr doc = parse(html, n, e, &failed, &halted);
 
 	if (failed)
 		return -1;
-	/* The text first: sanitising changes the tree.  Both share u's URLs. */
-	r = text_doc(doc, &d, width, first_ref, text_out, links, e);
+	item->cut = halted > 0 ? len - (halted - 1) : len - n;
+	item->too_deep = halted > 0;
+	/* The text first: sanitising changes the tree.  Both share d's URLs. */
+	r = text_doc(doc, &d, item->width, item->first_ref, text_out, links, e);
 	if (r == 0)
 		r = sanitize_doc(doc, &d, html_out, e);
+	if (r == 0 && notice && item->cut > 0 &&
+	    cut_notice(&d, item->link, item->cut, text0, html_out, text_out) < 0)
+		r = err_oom(e);
 	xmlFreeDoc(doc);
 	doc_free(&d);
 	return r;
+}
+
+int
+html_render_item(const char *html, size_t len, const char *base, struct html_item *item,
+                 struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+{
+	return render_both(html, len, base, item, 1, html_out, text_out, links, e);
+}
+
+int
+html_render(const char *html, size_t len, const char *base, int width, int first_ref,
+            struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e)
+{
+	struct html_item item = {.width = width, .first_ref = first_ref};
+
+	/* As the two calls: what libxml2 parsed, nothing said of the rest. */
+	return render_both(html, len, base, &item, 0, html_out, text_out, links, e);
+}
+
+size_t
+text_columns(const char *s, size_t n)
+{
+	return cols_wide(s, n);
 }
 
 char *

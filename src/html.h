@@ -34,6 +34,26 @@ int html_render(const char *html, size_t len, const char *base, int width, int f
                 struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e);
 
 /*
+ * An item's content rendered as html_render does, with a bound: the first
+ * max bytes (0: all), cut before a tag.  Content left out, past the bound
+ * or past the 256 levels of nesting libxml2 parses, is told at the end of
+ * both parts as "[cut: N KB more at LINK]" (the link cleaned, left out if
+ * none) and its bytes are put in cut.
+ */
+struct html_item {
+	int width;              /* of the text */
+	int first_ref;          /* the first link's number */
+	const char *link;       /* the item's link, or NULL */
+	size_t max;             /* bytes of HTML rendered at most; 0: no bound */
+	size_t cut;             /* out: bytes left out */
+	int too_deep;           /* out: cut by the nesting, not by max */
+};
+
+int html_render_item(const char *html, size_t len, const char *base, struct html_item *item,
+                     struct buf *html_out, struct buf *text_out, struct strv *links,
+                     struct err *e);
+
+/*
  * The URL as a digest may link it: resolved against base (may be NULL),
  * only http, https and mailto, utm_* parameters removed.  NULL if not
  * allowed.  Caller frees.  For item and feed links put in templates.
@@ -46,5 +66,8 @@ char *html_clean_url(const char *url, const char *base);
  * that prefix (or its indentation) on its continuation lines.
  */
 int text_wrap(const char *text, int width, struct buf *out);
+
+/* Columns n bytes of UTF-8 take in a fixed-width font: wide (CJK) characters two. */
+size_t text_columns(const char *s, size_t n);
 
 #endif

@@ -27,8 +27,8 @@
 static const char hexd[] = "0123456789ABCDEF";
 
 /*
- * Header text made safe: every control character (CR and LF included)
- * becomes a space so nothing can start a new header; invalid UTF-8
+ * Header text made safe: every control character (CR and LF included,
+ * C1 too) becomes a space so nothing can start a new header; invalid UTF-8
  * becomes U+FFFD.  Returns a malloc'd string or NULL.
  */
 static char *
@@ -40,9 +40,9 @@ header_clean(const char *s)
 	int r = 0;
 
 	while (i < n && r == 0) {
-		if (p[i] < 0x20 || p[i] == 0x7f) {
+		if (p[i] < 0x20 || p[i] == 0x7f || ctl_len(p + i, n - i) == 2) {
 			r = buf_addc(&b, ' ');
-			i++;
+			i += p[i] == 0xc2 ? 2 : 1;
 		} else if ((l = utf8_len(p + i, n - i)) == 0) {
 			r = buf_adds(&b, "\xef\xbf\xbd");
 			i++;
@@ -524,6 +524,11 @@ message_qp_encode(const char *s, size_t n, struct buf *out)
 			w += run;
 			col += run;
 			i += run - 1;
+			continue;
+		}
+		/* Control characters from feed text never reach the reader. */
+		if ((tl = ctl_len(p + i, n - i)) > 0) {
+			i += tl - 1;
 			continue;
 		}
 		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {

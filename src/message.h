@@ -47,7 +47,7 @@ int message_write(const struct message_spec *m, FILE *out, size_t *written,
 
 /* RFC 2047 encoding of an unstructured header value, folded; name is the header's name. */
 int message_encode_header(const char *name, const char *value, struct buf *out);
-/* Quoted-printable body encoding with CRLF line ends. */
+/* Quoted-printable body encoding with CRLF line ends; control characters (ctl_len) dropped. */
 int message_qp_encode(const char *s, size_t n, struct buf *out);
 /* The bare address of "Name <addr>" (malloc'd), or NULL if it is no address. */
 char *message_address(const char *mailbox);

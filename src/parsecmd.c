@@ -126,8 +126,10 @@ json_str(FILE *out, const char *s)
 			fputs("\\t", out);
 		else if (c == '\r')
 			fputs("\\r", out);
-		else if (c < 0x20)
+		else if (c < 0x20 || c == 0x7f)
 			fprintf(out, "\\u%04x", c);
+		else if (ctl_len(p, k) == 2) /* C1: a terminal acts on it raw */
+			fprintf(out, "\\u%04x", p[1]);
 		else
 			fwrite(p, 1, k, out);
 		p += k;
@@ -209,32 +211,48 @@ print_json(FILE *out, const char *arg, const struct feed *f, const char *error)
 	fputs("]}\n", out);
 }
 
+/* label, then feed text without control characters (they would drive the terminal). */
+static void
+put_clean(FILE *out, const char *label, const char *s)
+{
+	fputs(label, out);
+	fputs_clean(s, out);
+}
+
 static void
 print_text(FILE *out, const char *arg, const struct feed *f)
 {
 	char date[40];
 
-	fprintf(out, "%s (%s, %zu item%s) from %s\n", f->title ? f->title : "(untitled)", f->format,
-	        f->nitems, f->nitems == 1 ? "" : "s", arg);
-	if (f->warning)
-		fprintf(out, "  warning: %s\n", f->warning);
+	put_clean(out, "", f->title ? f->title : "(untitled)");
+	fprintf(out, " (%s, %zu item%s) from ", f->format, f->nitems, f->nitems == 1 ? "" : "s");
+	put_clean(out, "", arg);
+	putc('\n', out);
+	if (f->warning) {
+		put_clean(out, "  warning: ", f->warning);
+		putc('\n', out);
+	}
 	for (size_t i = 0; i < f->nitems; i++) {
 		const struct item *it = &f->items[i];
 
 		if (!it->has_date || date_format_rfc3339(it->published, date, sizeof date) < 0)
 			snprintf(date, sizeof date, "(no date)");
-		fprintf(out, "\n%s  %s\n", date, *it->title ? it->title : "(untitled)");
+		fprintf(out, "\n%s  ", date);
+		put_clean(out, "", *it->title ? it->title : "(untitled)");
 		if (it->link)
-			fprintf(out, "    link: %s\n", it->link);
+			put_clean(out, "\n    link: ", it->link);
 		for (size_t j = 0; j < it->nenclosures; j++)
-			fprintf(out, "    enclosure: %s\n", it->enclosures[j].url);
-		for (size_t j = 0; j < it->nlinks; j++)
-			fprintf(out, "    %s: %s\n", it->links[j].rel, it->links[j].url);
-		fprintf(out, "    id:   %s\n", it->id);
+			put_clean(out, "\n    enclosure: ", it->enclosures[j].url);
+		for (size_t j = 0; j < it->nlinks; j++) {
+			put_clean(out, "\n    ", it->links[j].rel ? it->links[j].rel : "link");
+			put_clean(out, ": ", it->links[j].url);
+		}
+		put_clean(out, "\n    id:   ", it->id);
+		putc('\n', out);
 		if (it->ntags) {
 			fputs("    tags:", out);
 			for (size_t j = 0; j < it->ntags; j++)
-				fprintf(out, "%s %s", j ? "," : "", it->tags[j]);
+				put_clean(out, j ? ", " : " ", it->tags[j]);
 			putc('\n', out);
 		}
 	}
@@ -251,15 +269,20 @@ parse_one(const struct cli *c, const char *arg, const char *proxy)
 
 	if ((is_url(arg) ? fetch_url(arg, proxy, &body, &e) : read_file(arg, &body, &e)) < 0 ||
 	    feed_parse(body.data, body.len, is_url(arg) ? arg : NULL, &f, &e) < 0) {
-		fprintf(stderr, "tidings: %s: %s\n", arg, e.msg);
+		put_clean(stderr, "tidings: ", arg);
+		put_clean(stderr, ": ", e.msg);
+		putc('\n', stderr);
 		if (c->json)
 			print_json(stdout, arg, NULL, e.msg);
 		buf_free(&body);
 		return e.code ? e.code : EX_DATAERR;
 	}
 	buf_free(&body);
-	if (c->json && f.warning)
-		fprintf(stderr, "tidings: %s: warning: %s\n", arg, f.warning);
+	if (c->json && f.warning) {
+		put_clean(stderr, "tidings: ", arg);
+		put_clean(stderr, ": warning: ", f.warning);
+		putc('\n', stderr);
+	}
 	if (c->json)
 		print_json(stdout, arg, &f, NULL);
 	else

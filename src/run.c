@@ -78,9 +78,13 @@ struct run {
 static void
 vline(const char *fmt, va_list ap)
 {
+	char line[4096];
+
+	/* Feed and server text is quoted here: no control character passes. */
+	vsnprintf(line, sizeof line, fmt, ap);
 	flockfile(stderr);  /* parse threads talk too: whole lines */
 	fputs("tidings: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	fputs_clean(line, stderr);
 	fputc('\n', stderr);
 	funlockfile(stderr);
 }
@@ -219,6 +223,7 @@ setup(struct run *r, struct err *e)
 		return err_oom(e);
 	if (render_cache_new(&r->cache, e) < 0)
 		return -1;
+	render_cache_log(r->cache, r->cli->verbose && !r->cli->quiet ? stderr : NULL);
 	if (select_subscriptions(r, e) < 0)
 		return -1;
 	plan_feeds(r);
@@ -1381,6 +1386,7 @@ fill_feed_row(struct feed_row *row, const struct feed_conf *fc, const struct fee
 		snprintf(status, sz, fs->last_fetch ? "ok" : "-");  /* file: URLs */
 	else
 		snprintf(status, sz, "%ld", fs->last_status);
+	str_strip_controls(status); /* a stored error quotes a server */
 }
 
 /* Each column as wide as its widest cell: a long status must not push the rest. */

@@ -11,6 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * An error line may quote feed or server text: no control character
+ * reaches the terminal, and a newline or tab becomes a space.
+ */
+static void
+err_one_line(struct err *e)
+{
+	str_strip_controls(e->msg);
+	for (char *p = e->msg; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+}
+
 int
 err_set(struct err *e, int code, const char *fmt, ...)
 {
@@ -22,6 +35,7 @@ err_set(struct err *e, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	err_one_line(e);
 	return -1;
 }
 
@@ -46,6 +60,7 @@ err_prefix(struct err *e, const char *fmt, ...)
 	/* Truncation is acceptable: the message is one line for a person. */
 	if (snprintf(e->msg, sizeof e->msg, "%s: %s", head, old) < 0)
 		e->msg[0] = '\0';
+	err_one_line(e);
 	return -1;
 }
 
@@ -406,6 +421,67 @@ utf8_len(const unsigned char *p, size_t n)
 		if ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
 			return 0;
 		return 4;
+	}
+	return 0;
+}
+
+size_t
+ctl_len(const unsigned char *p, size_t n)
+{
+	if (p[0] == '\t' || p[0] == '\n' || (p[0] == '\r' && n > 1 && p[1] == '\n'))
+		return 0;
+	if (p[0] < 0x20)
+		return 1;
+	if (p[0] == 0x7f)
+		return 1;
+	return p[0] == 0xc2 && n > 1 && p[1] >= 0x80 && p[1] <= 0x9f ? 2 : 0;
+}
+
+char *
+str_strip_controls(char *s)
+{
+	unsigned char *r = (unsigned char *)s, *w = r;
+	size_t n = strlen(s), k;
+
+	while (*r != '\0') {
+		if ((k = ctl_len(r, n)) > 0) {
+			r += k;
+			n -= k;
+			continue;
+		}
+		*w++ = *r++;
+		n--;
+	}
+	*w = '\0';
+	return s;
+}
+
+int
+fputs_clean(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		size_t run = 0, k;
+
+		while (run < n && (p[run] >= 0x20 || p[run] == '\t' || p[run] == '\n') &&
+		       p[run] != 0x7f && p[run] != 0xc2)
+			run++;
+		if (run > 0 && fwrite(p, 1, run, f) != run)
+			return EOF;
+		p += run;
+		n -= run;
+		if (n == 0)
+			break;
+		k = ctl_len(p, n);
+		if (k == 0) {
+			if (fputc(*p, f) == EOF)
+				return EOF;
+			k = 1;
+		}
+		p += k;
+		n -= k;
 	}
 	return 0;
 }

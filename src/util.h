@@ -95,6 +95,18 @@ int str_has_prefix(const char *s, const char *prefix);
 /* Length of the valid UTF-8 sequence at p (n bytes left; NUL counts), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);
 
+/*
+ * Control characters never leave tidings: feed text holding ESC or BEL
+ * would drive the reader's terminal.  ctl_len gives the bytes of the
+ * control character at p (n bytes left): C0 but tab, newline and a CR
+ * before a newline; DEL; C1 as UTF-8 (U+0080..U+009F); else 0.
+ * str_strip_controls removes them from s in place and returns s;
+ * fputs_clean writes s without them.
+ */
+size_t ctl_len(const unsigned char *p, size_t n);
+char *str_strip_controls(char *s);
+int fputs_clean(const char *s, FILE *f);
+
 uint64_t hash64(const void *p, size_t n);     /* FNV-1a */
 uint64_t hash64_str(const char *s);
 

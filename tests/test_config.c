@@ -282,7 +282,7 @@ START_TEST(defaults)
 	ck_assert_ptr_null(cfg.feeds[0].title);
 	s = config_sub(&cfg, "me");
 	ck_assert_ptr_nonnull(s);
-	ck_assert_str_eq(s->subject, "{{count}} new item{{#plural}}s{{/plural}}");
+	ck_assert_str_eq(s->subject, "[{{subscription}}] {{headline}}");
 	ck_assert_str_eq(s->template, "digest");
 	ck_assert_int_eq(s->max_items, 200);
 	ck_assert_int_eq(s->full_items_per_feed, 10);

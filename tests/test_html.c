@@ -66,7 +66,8 @@ static const char *const cases[][2] = {
 		{"<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"},
 		{"<p>a<SCRIPT SRC=//evil/x.js></SCRIPT>b</p>", "<p>ab</p>"},
 		{"<style>p{color:red}</style><p>t</p>", "<p>t</p>"},
-		{"<p>x<iframe src=\"http://evil/\">inner</iframe>y</p>", "<p>xy</p>"},
+		{"<p>x<iframe src=\"http://evil/\">inner</iframe>y</p>",
+		 "<p>x<div><a href=\"http://evil/\">[embed] http://evil/</a></div>y</p>"},
 		{"<p>a<svg onload=alert(1)><circle r=1 /></svg>b</p>", "<p>ab</p>"},
 		{"<p>a<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>b</p>", "<p>ab</p>"},
 		{"<img src=\"pic.png\" onerror=\"alert(1)\" alt=\"p\">", "alt=\"p\""},
@@ -202,11 +203,12 @@ START_TEST(sanitize_images_and_output)
 	free(s);
 
 	/* libxml2 2.9 nests what follows a void <embed>/<source> inside it:
-	 * that content must survive, the element itself must not. */
+	 * that content must survive, the element itself must not (an embed
+	 * becomes a link to what it shows). */
 	s = sanitize("<p>a</p><embed src=\"x.swf\"><p>after</p>", BASE);
 	has(s, "after");
-	lacks(s, "embed");
-	lacks(s, "x.swf");
+	lacks(s, "<embed");
+	has(s, "<a href=\"http://ex.org/blog/2024/x.swf\">[embed] http://ex.org/blog/2024/x.swf</a>");
 	free(s);
 	s = sanitize("<picture><source srcset=\"b.webp\"><img src=\"b.png\" alt=\"B\"></picture>", BASE);
 	has(s, "src=\"http://ex.org/blog/2024/b.png\"");
@@ -398,8 +400,7 @@ START_TEST(serialiser_matches_libxml2)
 {
 	static const char *const kept[] = {
 		"a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del",
-		"div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
-		"h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
+		"div", "dl", "dt", "em", "figcaption", "figure", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
 		"span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
 		"tr", "u", "ul",
 	};
@@ -622,8 +623,7 @@ START_TEST(wrap_fast_path_matches_word_loop)
 		ck_assert_int_eq(text_wrap(buf_str(&one), width, &out1), 0);
 		ck_assert_int_eq(text_wrap(buf_str(&more), width, &out2), 0);
 		/* A line that fits is kept as it is (spaces and all): only longer ones. */
-		for (const char *p = one.data; *p; p++)
-			cols += ((unsigned char)*p & 0xc0) != 0x80;
+		cols = (int)text_columns(one.data, one.len);
 		if (cols <= width)
 			ck_assert_str_eq(buf_str(&out1), buf_str(&one));
 		else
@@ -634,6 +634,239 @@ START_TEST(wrap_fast_path_matches_word_loop)
 		buf_free(&out1);
 		buf_free(&out2);
 	}
+}
+END_TEST
+
+/* Embedded players become links to what they play, with a thumbnail where known. */
+START_TEST(embedded_video_is_a_link)
+{
+	static const struct {
+		const char *in, *watch, *thumb;
+	} players[] = {
+		{"<p>watch it here: <iframe width=\"560\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0\" "
+		 "frameborder=\"0\" allowfullscreen></iframe></p>",
+		 "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg"},
+		{"<iframe src=\"//www.youtube-nocookie.com/embed/abc_DEF-123\"></iframe>",
+		 "https://www.youtube.com/watch?v=abc_DEF-123", "https://i.ytimg.com/vi/abc_DEF-123/hqdefault.jpg"},
+		{"<iframe src=\"https://player.vimeo.com/video/76979871?h=8272103f6e\"></iframe>",
+		 "https://vimeo.com/76979871", NULL},
+		{"<object data=\"http://www.youtube.com/v/XyZ12345678\"><param name=movie></object>",
+		 "https://www.youtube.com/watch?v=XyZ12345678", "https://i.ytimg.com/vi/XyZ12345678/hqdefault.jpg"},
+		{"<video controls poster=\"/p.jpg\"><source src=\"/clip.mp4\" type=\"video/mp4\">No video.</video>",
+		 "http://ex.org/clip.mp4", "http://ex.org/p.jpg"},
+		{"<iframe src=\"about:blank\" data-lazy-src=\"https://www.youtube.com/embed/LazyID_1234\"></iframe>",
+		 "https://www.youtube.com/watch?v=LazyID_1234", "https://i.ytimg.com/vi/LazyID_1234/hqdefault.jpg"},
+		{"<iframe src=\"https://www.youtube.com/embed/videoseries?list=PL123\"></iframe>",
+		 "https://www.youtube.com/embed/videoseries?list=PL123", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
+		struct buf h = BUF_INIT, t = BUF_INIT, want = BUF_INIT;
+		struct strv links = STRV_INIT;
+		struct err e = {0};
+		const char *in = players[i].in;
+
+		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 1, &h, &t, &links, &e), 0);
+		buf_printf(&want, "[video] %s", players[i].watch);
+		has(buf_str(&t), want.data);
+		buf_reset(&want);
+		buf_printf(&want, "<a href=\"%s\">[video] %s</a>", players[i].watch, players[i].watch);
+		has(buf_str(&h), want.data);
+		if (players[i].thumb != NULL) {
+			buf_reset(&want);
+			buf_printf(&want, "<a href=\"%s\"><img alt=\"[video]\" src=\"%s\"", players[i].watch,
+			           players[i].thumb);
+			has(buf_str(&h), want.data);
+		} else {
+			lacks(buf_str(&h), "<img");
+		}
+		lacks(buf_str(&h), "<iframe");
+		lacks(buf_str(&h), "<video");
+		lacks(buf_str(&h), "<object");
+		lacks(buf_str(&t), "No video");
+		buf_free(&h);
+		buf_free(&t);
+		buf_free(&want);
+		strv_free(&links);
+	}
+	/* A player with no http(s) source leaves nothing. */
+	{
+		char *s = sanitize("<p>a<iframe src=\"javascript:alert(1)\"></iframe>b</p>", BASE);
+
+		ck_assert_str_eq(s, "<p>ab</p>");
+		free(s);
+	}
+}
+END_TEST
+
+/* Every link is a URL in the text part: one in a pre too. */
+START_TEST(links_in_pre_keep_their_reference)
+{
+	struct strv links = STRV_INIT;
+	char *s = to_text("<pre>see <a href=\"/code\">the code</a>\nand <a href=\"http://ex.org/b\">"
+	                  "http://ex.org/b</a> ok</pre><p><a href=\"/code\">again</a></p>", 72, 1, &links);
+
+	ck_assert_str_eq(s, "see the code [1]\nand http://ex.org/b ok\n\nagain [1]");
+	ck_assert_uint_eq(links.n, 1);
+	ck_assert_str_eq(links.v[0], "http://ex.org/code");
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
+/* An item's headings sit below the digest's item title (h3): h1, h2 -> h4, h3 -> h5, rest h6. */
+START_TEST(headings_are_demoted)
+{
+	char *s = sanitize("<h1>A</h1><h2>B</h2><h3>C</h3><h4>D</h4><h6>F</h6><p>t</p>", BASE);
+
+	ck_assert_str_eq(s, "<h4>A</h4>\n<h4>B</h4>\n<h5>C</h5>\n<h6>D</h6>\n<h6>F</h6>\n<p>t</p>");
+	free(s);
+}
+END_TEST
+
+/* A table row is one line of text, its cells " | " apart; a blank line around the table. */
+START_TEST(table_rows_are_lines)
+{
+	struct strv links = STRV_INIT;
+	char *s = to_text("<p>Times:</p><table><tr><th>When</th><th>What</th></tr>"
+	                  "<tr><td>9:18 am</td><td>New Window</td></tr>"
+	                  "<tr><td>10:02 am</td><td><b>Closed</b> <i>it</i></td></tr></table><p>end</p>",
+	                  72, 1, &links);
+
+	ck_assert_str_eq(s, "Times:\n\nWhen | What\n9:18 am | New Window\n10:02 am | Closed it\n\nend");
+	free(s);
+	strv_free(&links);
+}
+END_TEST
+
+static size_t
+max_columns(const char *s)
+{
+	size_t most = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, "\n"), c = text_columns(s, n);
+
+		most = c > most ? c : most;
+		s += n + (s[n] == '\n');
+	}
+	return most;
+}
+
+/*
+ * CJK text wraps between ideographs at 72 columns (two per ideograph), never
+ * before closing punctuation nor after opening; Korean at spaces.
+ */
+START_TEST(cjk_wraps_between_ideographs)
+{
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct strv links = STRV_INIT;
+	const char *s;
+	char *t;
+
+	buf_adds(&in, "<p>");
+	for (int i = 0; i < 12; i++)
+		buf_adds(&in, "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x81\xaf\xe3\x80\x81"  /* 東京都は、 */
+		              "\xe3\x80\x8c\xe6\x96\xb0\xe8\xa8\x88\xe7\x94\xbb\xe3\x80\x8d"     /* 「新計画」 */
+		              "\xe3\x82\x92\xe7\x99\xba\xe8\xa1\xa8\xe3\x80\x82");                  /* を発表。 */
+	buf_adds(&in, "</p>");
+	t = to_text(in.data, 72, 1, &links);
+	ck_assert_uint_le(max_columns(t), 72);
+	ck_assert_uint_ge(max_columns(t), 70);
+	ck_assert_ptr_nonnull(strchr(t, '\n'));
+	for (s = t; (s = strchr(s, '\n')) != NULL; s++) {
+		/* No line starts with 、 。 」 nor ends with 「. */
+		ck_assert(strncmp(s + 1, "\xe3\x80\x81", 3) != 0 && strncmp(s + 1, "\xe3\x80\x82", 3) != 0 &&
+		          strncmp(s + 1, "\xe3\x80\x8d", 3) != 0);
+		ck_assert(s - t < 3 || strncmp(s - 3, "\xe3\x80\x8c", 3) != 0);
+	}
+	free(t);
+	/* Korean breaks at spaces only; Latin words beside ideographs stay whole. */
+	ck_assert_int_eq(text_wrap("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xeb\xac\xb8\xec\x9e\xa5\xeb\x8f\x84 "
+	                           "\xec\x97\xac\xea\xb8\xb0\xec\x97\x90", 14, &out), 0);
+	ck_assert_str_eq(out.data, "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xeb\xac\xb8\xec\x9e\xa5\xeb\x8f\x84\n"
+	                           "\xec\x97\xac\xea\xb8\xb0\xec\x97\x90");
+	buf_reset(&out);
+	ck_assert_int_eq(text_wrap("abc \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae"
+	                           "\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88 wrapping", 12, &out), 0);
+	ck_assert_str_eq(out.data, "abc \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\n"
+	                           "\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88\nwrapping");
+	buf_free(&in);
+	buf_free(&out);
+	strv_free(&links);
+}
+END_TEST
+
+static size_t
+cut_render(const char *html, size_t len, size_t max, struct buf *h, struct buf *t, int *deep)
+{
+	struct html_item item = {72, 1, "http://ex.org/post?id=5&lang=en", max, 0, 0};
+	struct strv links = STRV_INIT;
+	struct err e = {0};
+
+	ck_assert_int_eq(html_render_item(html, len, BASE, &item, h, t, &links, &e), 0);
+	strv_free(&links);
+	*deep = item.too_deep;
+	return item.cut;
+}
+
+/*
+ * Content past the bound, or nested past libxml2's 256 levels, is cut where
+ * the reader sees it: "[cut: N KB more at LINK]" in both parts.
+ */
+START_TEST(cut_content_is_told)
+{
+	struct buf in = BUF_INIT, h = BUF_INIT, t = BUF_INIT;
+	int deep;
+	size_t cut;
+
+	/* One text run of 5 million characters, and a 6 MB pre. */
+	buf_adds(&in, "<p>first</p><p>");
+	for (int i = 0; i < 500000; i++)
+		buf_adds(&in, "abcdefghij");
+	buf_adds(&in, "</p><pre>");
+	for (int i = 0; i < 100000; i++)
+		buf_adds(&in, "pre text line of sixty characters, give or take a few ok\n");
+	buf_adds(&in, "</pre>");
+	cut = cut_render(in.data, in.len, 1 << 20, &h, &t, &deep);
+	ck_assert_uint_gt(cut, 9 << 20);
+	ck_assert_int_eq(deep, 0);
+	ck_assert_uint_lt(h.len, (1 << 20) + 4096);
+	has(buf_str(&t), "first");
+	has(buf_str(&t), "abcdefghij");
+	ck_assert_ptr_nonnull(strstr(buf_str(&t), "[cut: "));
+	has(buf_str(&t), " KB more at http://ex.org/post?id=5&lang=en]");
+	has(buf_str(&h), " KB more at <a href=\"http://ex.org/post?id=5&amp;lang=en\">"
+	                 "http://ex.org/post?id=5&amp;lang=en</a>]</p>");
+	lacks(buf_str(&h), "/pre>\n<p>[cut");
+	buf_reset(&in);
+	buf_reset(&h);
+	buf_reset(&t);
+	/* Under the bound: nothing cut, no notice. */
+	buf_adds(&in, "<p>short</p>");
+	ck_assert_uint_eq(cut_render(in.data, in.len, 1 << 20, &h, &t, &deep), 0);
+	lacks(buf_str(&t), "[cut");
+	buf_reset(&in);
+	buf_reset(&h);
+	buf_reset(&t);
+	/* 300 levels deep: what libxml2 leaves is told, and what it parsed is all kept. */
+	buf_adds(&in, "<p>start</p>");
+	for (int i = 0; i < 300; i++)
+		buf_printf(&in, "<div>level%d ", i);
+	buf_adds(&in, "deep text");
+	for (int i = 0; i < 300; i++)
+		buf_adds(&in, "</div>");
+	buf_adds(&in, "<p>after</p>");
+	cut = cut_render(in.data, in.len, 1 << 20, &h, &t, &deep);
+	ck_assert_int_eq(deep, 1);
+	ck_assert_uint_gt(cut, 1000);
+	has(buf_str(&t), "level250");
+	has(buf_str(&h), "level250");
+	has(buf_str(&t), "[cut: ");
+	has(buf_str(&h), "<p>[cut: ");
+	buf_free(&in);
+	buf_free(&h);
+	buf_free(&t);
 }
 END_TEST
 
@@ -650,6 +883,12 @@ main(void)
 	tcase_add_test(tc, sanitize_urls);
 	tcase_add_test(tc, sanitize_images_and_output);
 	tcase_add_test(tc, garbage_and_depth);
+	tcase_add_test(tc, embedded_video_is_a_link);
+	tcase_add_test(tc, headings_are_demoted);
+	tcase_add_test(tc, links_in_pre_keep_their_reference);
+	tcase_add_test(tc, table_rows_are_lines);
+	tcase_add_test(tc, cjk_wraps_between_ideographs);
+	tcase_add_test(tc, cut_content_is_told);
 	tcase_add_test(tc, text_blocks);
 	tcase_add_test(tc, text_links);
 	tcase_add_test(tc, text_wraps_never_breaking_urls);

@@ -65,8 +65,12 @@ START_TEST(qp_encoding)
 	ck_assert_int_eq(message_qp_encode("a=b \nc\t\r\nFrom x\n.\nd", 19, &b), 0);
 	ck_assert_str_eq(b.data, "a=3Db=20\r\nc=09\r\n=46rom x\r\n=2E\r\nd");
 	buf_reset(&b);
+	/* A lone CR, ESC, BEL, DEL and C1 (U+009B) are control characters: dropped. */
 	ck_assert_int_eq(message_qp_encode("\xc3\xa9\r", 3, &b), 0);
-	ck_assert_str_eq(b.data, "=C3=A9=0D");
+	ck_assert_str_eq(b.data, "=C3=A9");
+	buf_reset(&b);
+	ck_assert_int_eq(message_qp_encode("a\x1b]0;x\x07" "b\x7f\xc2\x9b" "c\xc2\xa0", 14, &b), 0);
+	ck_assert_str_eq(b.data, "a]0;xbc=C2=A0");
 	buf_reset(&b);
 	memset(line, 'x', sizeof line);
 	ck_assert_int_eq(message_qp_encode(line, sizeof line, &b), 0);

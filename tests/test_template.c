@@ -255,6 +255,7 @@ digest_data(void)
 	struct tval *m = tv_map(), *probs = tv_list(), *pr = tv_map();
 
 	tv_set_str(d, "subscription", "john");
+	tv_set_str(d, "headline", "3 new: John's <Tidbits> \xe2\x80\x94 Hello, +2");
 	tv_set_str(d, "date", "Tue, 04 Nov 2008 10:30:00 +0000");
 	tv_set_int(d, "count", 3);
 	tv_set_bool(d, "plural", 1);
@@ -271,6 +272,8 @@ digest_data(void)
 	tv_set_str(it, "date", "2008-11-04 10:12");
 	tv_set_str(it, "author", "John Ferlito");
 	tv_set_str(it, "tags", "linux, networking");
+	tv_set_str(it, "meta", "2008-11-04 10:12 | John Ferlito | linux, networking");
+	tv_set_str(it, "meta_dot", "2008-11-04 10:12 \xc2\xb7 John Ferlito \xc2\xb7 linux, networking");
 	tv_set_str(it, "html", "<p>Body <b>bold</b> <a href=\"http://x.org/\">x</a></p>");
 	tv_set_str(it, "text", "Body bold x [1]");
 	tv_set_int(ln, "n", 1);
@@ -322,8 +325,10 @@ START_TEST(shipped_text_template)
 	struct tval *d = digest_data();
 	char *s = render_shipped("templates/digest.txt", d, ESCAPE_NONE);
 	const char *line;
+	const char *head = "3 new: John's <Tidbits> \xe2\x80\x94 Hello, +2\njohn: 3 new items, Tue";
 
-	ck_assert_msg(strncmp(s, "john: 3 new items, Tue", 22) == 0, "%s", s);
+	ck_assert_msg(strncmp(s, head, strlen(head)) == 0, "%s", s);
+	has(s, "\n2008-11-04 10:12 | John Ferlito | linux, networking\n");
 	has(s, "Tue, 04 Nov 2008 10:30:00 +0000");
 	has(s, "John's <Tidbits>");
 	has(s, "http://inodes.org/\n");
@@ -367,6 +372,8 @@ START_TEST(shipped_html_template)
 	has(s, "Hello &lt;script&gt;alert(1)&lt;/script&gt;");
 	ck_assert(strstr(s, "<script>") == NULL);
 	has(s, "John&#39;s &lt;Tidbits&gt;");
+	has(s, ">3 new: John&#39;s &lt;Tidbits&gt; \xe2\x80\x94 Hello, +2</h1>");
+	has(s, ">2008-11-04 10:12 \xc2\xb7 John Ferlito \xc2\xb7 linux, networking</p>");
 	has(s, "<p>Body <b>bold</b> <a href=\"http://x.org/\">x</a></p>");
 	has(s, "href=\"http://inodes.org/2008/11/hello\"");
 	has(s, "An older post");

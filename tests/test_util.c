@@ -39,6 +39,29 @@ START_TEST(err_set_formats_and_prefixes)
 }
 END_TEST
 
+/* ESC, BEL, DEL and C1 go; tab, newline, CRLF and other text stay. */
+START_TEST(controls_are_stripped)
+{
+	char s[] = "a\x1b]0;pwned\x07" "b\tc\nd\r\ne\rf\x7f" "g\xc2\x9b" "h\xc2\xa0i\xc3\xa9";
+	char title[] = "\x1b]0;x\x07";
+	struct err e;
+	FILE *f = tmpfile();
+	char got[64] = "";
+
+	ck_assert_str_eq(str_strip_controls(s), "a]0;pwnedb\tc\nd\r\nefgh\xc2\xa0i\xc3\xa9");
+	ck_assert_uint_eq(ctl_len((const unsigned char *)"\xc2\x85", 2), 2);
+	ck_assert_uint_eq(ctl_len((const unsigned char *)"\r", 1), 1);
+	err_set(&e, 1, "feed %s: bad\nline", title);
+	ck_assert_str_eq(e.msg, "feed ]0;x: bad line");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs_clean("x\x1b[2Jy\xc2\x9d" "z\n", f), 0);
+	rewind(f);
+	ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
+	ck_assert_str_eq(got, "x[2Jyz\n");
+	fclose(f);
+}
+END_TEST
+
 START_TEST(strings)
 {
 	char s[] = "  \t hello world \n";
@@ -102,6 +125,7 @@ main(void)
 	tcase_add_test(tc, buf_appends_and_terminates);
 	tcase_add_test(tc, err_set_formats_and_prefixes);
 	tcase_add_test(tc, strings);
+	tcase_add_test(tc, controls_are_stripped);
 	tcase_add_test(tc, files_paths_and_randomness);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

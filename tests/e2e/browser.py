@@ -9,8 +9,10 @@ phone width is an iframe of a wrapper page).  The probe writes what it
 measured into the DOM as JSON (<pre id=tidings-probe-results>), and
 --dump-dom prints it.  Checked: no script, no on* attribute and no
 javascript:/data: URL reached the page, nothing from the digest ran, every
-image is at most the column's width, the column at most 640 px, and no
-element makes the page scroll sideways.
+image is at most the column's width, the column at most 640 px, no
+element makes the page scroll sideways, an embedded YouTube player is a
+"[video]" link to its watch page, and an item's own h1/h2 render smaller
+than the item titles.
 
 Images load from a server of this test on 127.0.0.1 that Chromium uses
 as its HTTP proxy (host names never resolve), so the page lays out with
@@ -64,6 +66,9 @@ HOSTILE = """
 <p>averyveryverylongwordwithoutanybreakopportunityatallaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</p>
 <p>http://example.org/a/very/long/url/without/spaces/that/goes/on/and/on/and/on/and/on/and/on/and/on/and/on</p>
 <embed src="http://evil.example/y.swf" onload="window.tidingsPwned=14">
+<h1>An item heading</h1><p>under it</p><h2>A second heading</h2>
+<p>watch it here: <iframe width="560" height="315"
+  src="https://www.youtube.com/embed/dQw4w9WgXcQ" allowfullscreen></iframe></p>
 """
 
 HOSTILE_ITEM = ("<item><title>Hostile HTML with a title word too long for a phone: "
@@ -126,6 +131,15 @@ window.addEventListener("load", function () {
     }
   }
   r.scrollWidth = document.documentElement.scrollWidth;
+  /* Embedded video: a link "[video] URL"; item headings against item titles. */
+  r.videoLinks = Array.prototype.filter.call(document.links, function (a) {
+    return /^\[video\] /.test(a.textContent); }).map(function (a) {
+      return a.getAttribute("href"); });
+  var size = function (el) { return parseFloat(getComputedStyle(el).fontSize); };
+  r.titleSizes = Array.prototype.map.call(document.querySelectorAll("td > h3"), size);
+  r.itemHeadings = Array.prototype.map.call(
+    document.querySelectorAll("td > div h1, td > div h2, td > div h3, td > div h4, td > div h5, td > div h6"),
+    function (h) { return {text: h.textContent, size: size(h)}; });
   r.ran = window.tidingsPwned === undefined ? null : window.tidingsPwned;
   r.title = document.title;
   var pre = document.createElement("pre");
@@ -272,6 +286,14 @@ def check(results, where, window):
         problems.append(f"elements outside the column: {results['overflow'][:10]}")
     if results["scrollWidth"] > window:
         problems.append(f"the page scrolls sideways: {results['scrollWidth']} px in {window} px")
+    if "https://www.youtube.com/watch?v=dQw4w9WgXcQ" not in results["videoLinks"]:
+        problems.append(f"no [video] link to the embedded video: {results['videoLinks']}")
+    headings = results["itemHeadings"]
+    if len(headings) < 2 or not results["titleSizes"]:
+        problems.append(f"item headings or titles not found: {headings} {results['titleSizes']}")
+    elif any(h["size"] >= min(results["titleSizes"]) for h in headings):
+        problems.append(f"item headings not below the item titles ({min(results['titleSizes'])} px): "
+                        f"{headings}")
     return [f"{where}: {p}" for p in problems]
 
 
@@ -295,7 +317,8 @@ def test_digest_html_in_chromium(t):
     finally:
         proxy.stop()
     print(f"# chromium: {time.monotonic() - started:.1f} s; {WIDE} px: column {wide['column']}, "
-          f"{len(wide['images'])} images; {PHONE} px: column {phone['column']}")
+          f"{len(wide['images'])} images; {PHONE} px: column {phone['column']}; item titles "
+          f"{wide['titleSizes'][:1]} px, item headings {[h['size'] for h in wide['itemHeadings']]} px")
     problems = check(wide, f"{WIDE} px window", WIDE) + check(phone, f"{PHONE} px frame", PHONE)
     # The images really loaded (else their widths prove little), the
     # tracker was never fetched.

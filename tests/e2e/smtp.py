@@ -32,7 +32,9 @@ def test_digest_over_starttls_and_auth_then_nothing(t):
     assert m["tls"] and m["authenticated"], m
     assert m["rcpt_tos"] == ["john@example.org"]
     msg = parse_message(m["data"])
-    assert msg["Subject"] == "9 new items", msg["Subject"]
+    # The default subject names the subscription, the feed and its first item.
+    assert re.fullmatch(r"\[john\] 9 new: John's Tidbits » Bulletproof — .+, \+8",
+                        msg["Subject"]), msg["Subject"]
     for h in ("From", "To", "Date", "Message-ID", "MIME-Version", "List-Id"):
         assert msg[h], h
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -67,7 +69,7 @@ def test_refused_digest_stays_pending_accepted_one_is_recorded(t):
     got = t.smtp.messages()
     assert len(got) == 2, got
     assert got[1]["rcpt_tos"] == ["bad@example.org"]
-    assert parse_message(got[1]["data"])["Subject"] == "9 new items"
+    assert parse_message(got[1]["data"])["Subject"].startswith("[bad] 9 new: ")
 
 
 def test_server_down_loses_nothing(t):

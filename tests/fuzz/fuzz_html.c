@@ -1,6 +1,6 @@
 /*
- * libFuzzer target: html_sanitize, html_to_text, html_render and text_wrap
- * on arbitrary bytes.  Besides crashes it checks that nothing executable
+ * libFuzzer target: html_sanitize, html_to_text, html_render,
+ * html_render_item (cut to half) and text_wrap on arbitrary bytes.  Besides crashes it checks that nothing executable
  * survives the sanitiser (tags and attributes are re-read), that the output
  * is valid UTF-8, and that html_render agrees with the separate calls.
  */
@@ -115,6 +115,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (strcmp(buf_str(&h), buf_str(&h2)) != 0 || strcmp(buf_str(&t), buf_str(&t2)) != 0 ||
 	     links.n != links2.n))
 		__builtin_trap();
+	/* Cut to half: the notice is well-formed and the output still clean. */
+	{
+		struct html_item item = {40, 1, "http://example.org/p?a=1&b=<2>", size / 2, 0, 0};
+
+		buf_reset(&h2);
+		buf_reset(&t2);
+		if (html_render_item((const char *)data, size, base, &item, &h2, &t2, &links2, &e) ==
+		    0) {
+			for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+				if (strcasestr(buf_str(&h2), bad[i]) != NULL)
+					__builtin_trap();
+			check_tags(buf_str(&h2));
+			must_be_utf8((const unsigned char *)buf_str(&h2));
+			must_be_utf8((const unsigned char *)buf_str(&t2));
+			if (item.cut > size || (item.cut > 0 && strstr(buf_str(&t2), "[cut: ") == NULL))
+				__builtin_trap();
+		}
+	}
 	if ((text = malloc(size + 1)) != NULL) {
 		memcpy(text, data, size);
 		text[size] = '\0';
