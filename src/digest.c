@@ -174,21 +174,37 @@ item_tag_listed(const struct item *it, const char *tag)
 	return 0;
 }
 
-/* The tags that route the item: its own, then its feed's configured ones it lacks. */
+static int
+add_tag(struct buf *b, const char *sep, const char *tag)
+{
+	return buf_adds(b, sep) < 0 || buf_adds(b, tag) < 0 ? -1 : 0;
+}
+
+/*
+ * The tags that route the item, ", " between them and lead before the
+ * first: its own, then its feed's configured ones it lacks.
+ */
+static int
+add_tags(struct buf *b, const struct item *it, const struct feed_conf *fc, const char *lead)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->ntags; i++)
+		if (add_tag(b, n++ ? ", " : lead, it->tags[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < fc->tags.n; i++)
+		if (!item_tag_listed(it, fc->tags.v[i]) &&
+		    add_tag(b, n++ ? ", " : lead, fc->tags.v[i]) < 0)
+			return -1;
+	return 0;
+}
+
 static struct tval *
 tags_value(const struct item *it, const struct feed_conf *fc)
 {
 	struct buf b = BUF_INIT;
-	int rc = 0;
 
-	for (size_t i = 0; rc == 0 && i < it->ntags; i++)
-		rc = buf_adds(&b, b.len ? ", " : "") < 0 || buf_adds(&b, it->tags[i]) < 0 ? -1 : 0;
-	for (size_t i = 0; rc == 0 && i < fc->tags.n; i++)
-		if (!item_tag_listed(it, fc->tags.v[i]))
-			rc = buf_adds(&b, b.len ? ", " : "") < 0 || buf_adds(&b, fc->tags.v[i]) < 0
-			         ? -1
-			         : 0;
-	if (rc < 0) {
+	if (add_tags(&b, it, fc, "") < 0) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -709,22 +725,23 @@ media_values(struct tval *m, const struct item *it, const char *base)
 		if ((v = other_link_value(&it->links[i], base)) == NULL || tv_push(links, v) < 0)
 			return -1;
 	return 0;
+}
 
 /*
  * The item's date, author and tags on one line, sep between those it has
  * (an undated item's line does not start with a separator).
  */
 static struct tval *
-meta_value(const char *date, const struct item *it, const char *sep)
+meta_value(const char *date, const struct item *it, const struct feed_conf *fc,
+           const char *sep)
 {
 	struct buf b = BUF_INIT;
 	int r = buf_adds(&b, date);
 
 	if (r == 0 && it->author != NULL && it->author[0] != '\0')
 		r = buf_adds(&b, b.len > 0 ? sep : "") | buf_adds(&b, it->author);
-	for (size_t i = 0; r == 0 && i < it->ntags; i++)
-		r = buf_adds(&b, b.len > 0 ? (i == 0 ? sep : ", ") : "") |
-		    buf_adds(&b, it->tags[i]);
+	if (r == 0)
+		r = add_tags(&b, it, fc, b.len > 0 ? sep : "");
 	if (r != 0) {
 		buf_free(&b);
 		return NULL;
@@ -743,8 +760,8 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 		goto oom;
 	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
 		date[0] = '\0';
-	if (tv_set(m, "meta", meta_value(date, it, " | ")) < 0 ||
-	    tv_set(m, "meta_dot", meta_value(date, it, " \xc2\xb7 ")) < 0)
+	if (tv_set(m, "meta", meta_value(date, it, fc, " | ")) < 0 ||
+	    tv_set(m, "meta_dot", meta_value(date, it, fc, " \xc2\xb7 ")) < 0)
 		goto oom;
 	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
 	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
