@@ -2122,8 +2122,14 @@ text_append(struct walk *w, const char *s, size_t n, int escape)
 {
 	struct buf *b = &w->text;
 
-	if (b->len + n > MAX_FIELD)
+	/* Past the bound the rest is dropped, not the whole run: the digest tells of the cut. */
+	if (b->len >= MAX_FIELD)
 		return;
+	if (b->len + n > MAX_FIELD) {
+		n = MAX_FIELD - b->len;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;  /* not inside a UTF-8 sequence */
+	}
 	if (!escape) {
 		if (buf_add(b, s, n) < 0)
 			oom(w);

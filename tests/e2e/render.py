@@ -171,6 +171,23 @@ def test_cut_content_is_told_in_both_parts_and_under_v(t):
     assert "left out" not in t2.err
 
 
+def test_bodies_past_the_parsers_bound_are_cut_not_dropped(t):
+    # 5 MB of paragraphs, and a 6 MB <pre>: past the parser's 4 MB for one
+    # field.  Each item is kept, starts as written, and its cut is told.
+    para = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing. " * 40 + "</p>\n"
+    body5 = para * (5_000_000 // len(para) + 1)
+    pre6 = "<pre>" + ("x = 1;  // a long program line, kept as it is\n" * (6_000_000 // 46)) + "</pre>"
+    feeds = {"five": feed("Five", item(1, "Five megabytes", body5, link="http://example.org/five")),
+             "six": feed("Six", item(2, "A six megabyte pre", pre6, link="http://example.org/six"))}
+    _, text, html, r = digest(t, feeds, args=("-v", "run"))
+    assert "Lorem ipsum dolor sit amet" in text, text[:2000]
+    assert "x = 1;  // a long program line" in text, text[:2000]
+    assert re.search(r"\[cut: \d+ KB more at http://example.org/five\]", text), text[-2000:]
+    assert re.search(r"\[cut: \d+ KB more at http://example.org/six\]", text), text[-2000:]
+    assert "/pre>" not in text
+    assert len([line for line in r.err.splitlines() if "left out" in line]) == 2, r.err
+
+
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
 JSON_FEED = {
