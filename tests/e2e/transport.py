@@ -143,7 +143,7 @@ def test_ntlm_offered_first_still_works_with_a_password(t):
     want_all(srv, 1)
 
 
-def test_cram_md5_is_never_passed_over_for_ntlm(t):
+def test_login_is_chosen_over_ntlm(t):
     srv, r, auths = auth_run(t, "NTLM LOGIN")
     assert auths == [("LOGIN", True)], auths
 
