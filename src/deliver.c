@@ -20,12 +20,8 @@
 
 #define CHUNK (64 * 1024)  /* message text read, sent or written per step */
 
-static void
-set_detail(struct outmsg *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-set_detail(struct outmsg *m, const char *fmt, ...)
+void
+outmsg_detail(struct outmsg *m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -321,7 +317,7 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 			    "cannot write to stdout: %s", strerror(errno));
 		for (; i < n; i++) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
-			set_detail(&msgs[i], "%s", t == TEXT_READ ? e->msg :
+			outmsg_detail(&msgs[i], "%s", t == TEXT_READ ? e->msg :
 			    "cannot write to stdout");
 		}
 		return 0;
@@ -468,7 +464,7 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 		/* the earlier ones are in: report them, retry the rest */
 		for (; i < n; i++) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
-			set_detail(&msgs[i], "%s", e->msg);
+			outmsg_detail(&msgs[i], "%s", e->msg);
 		}
 	}
 	dest_free(&d);

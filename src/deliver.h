@@ -49,6 +49,10 @@ int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, 
  * FILE's own position alone; the caller has flushed what it wrote.
  * Returns the piece's length, 0 at the end, -1 when m cannot be read.
  */
+/* m->detail, printf-style, cut to its size. */
+void outmsg_detail(struct outmsg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
                      size_t max, struct err *e);
 

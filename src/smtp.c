@@ -39,24 +39,24 @@ struct xfer {
 	struct outmsg *m;
 	struct pool *p;
 	struct curl_slist *rcpts;
-	size_t pos;               /* bytes handed to curl */
+	size_t pos; /* bytes handed to curl */
 	int tries;
-	enum verb verb;           /* the last command sent */
-	int awaiting;             /* it, or the text after 354, has no reply yet */
-	size_t rcpt_at;           /* replies to RCPT so far */
+	enum verb verb; /* the last command sent */
+	int awaiting;   /* it, or the text after 354, has no reply yet */
+	size_t rcpt_at; /* replies to RCPT so far */
 	int rcpt_ok, rcpt_temp, rcpt_refused;
 	char refusals[300];
-	int mail_code;            /* reply to MAIL, 0 before */
+	int mail_code; /* reply to MAIL, 0 before */
 	int last_code;
 	char last_reply[256];
-	char auth_mech[24];       /* the mechanism AUTH named */
-	char auth_reply[256];     /* the failing reply to AUTH */
+	char auth_mech[24];   /* the mechanism AUTH named */
+	char auth_reply[256]; /* the failing reply to AUTH */
 	int auth_ok;
-	char auth_offered[120];   /* the EHLO AUTH line's mechanisms */
-	long long size_limit;     /* EHLO SIZE, 0 when none */
-	int quit;                 /* curl sent QUIT: what follows is not the message's */
-	int saw_ehlo;             /* this transfer opened its session */
-	int no_auth;              /* user set, the session's MAIL came without AUTH */
+	char auth_offered[120]; /* the EHLO AUTH line's mechanisms */
+	long long size_limit;   /* EHLO SIZE, 0 when none */
+	int quit;               /* curl sent QUIT: what follows is not the message's */
+	int saw_ehlo;           /* this transfer opened its session */
+	int no_auth;            /* user set, the session's MAIL came without AUTH */
 	char errbuf[CURL_ERROR_SIZE];
 	struct err read_error;
 };
@@ -70,28 +70,15 @@ struct pool {
 	CURLM *multi;
 	struct xfer *x;
 	size_t n;
-	size_t *queue;            /* messages waiting, a ring of n */
+	size_t *queue; /* messages waiting, a ring of n */
 	size_t head, count;
 	size_t active;
-	size_t sessions;          /* at most this many at once */
-	int stop;                 /* a session failed as a whole: start no more */
-	struct err failure;       /* why */
-	int answered;             /* messages the server gave a verdict on */
+	size_t sessions;    /* at most this many at once */
+	int stop;           /* a session failed as a whole: start no more */
+	struct err failure; /* why */
+	int answered;       /* messages the server gave a verdict on */
 	int warned;
 };
-
-static void
-set_detail(struct outmsg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-set_detail(struct outmsg *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(m->detail, sizeof m->detail, fmt, ap);
-	va_end(ap);
-}
 
 /* Server text for one line of output: no CR, LF or other controls. */
 static void
@@ -157,7 +144,7 @@ verb_of(const char *s, size_t n)
 		const char *word;
 		enum verb v;
 	} verbs[] = {{"EHLO", V_EHLO}, {"HELO", V_EHLO}, {"AUTH", V_AUTH},
-	    {"MAIL", V_MAIL}, {"RCPT", V_RCPT}, {"DATA", V_DATA}};
+	             {"MAIL", V_MAIL}, {"RCPT", V_RCPT}, {"DATA", V_DATA}};
 
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (n >= 4 && strncasecmp(s, verbs[i].word, 4) == 0)
@@ -182,8 +169,8 @@ saw_command(struct xfer *x, const char *s, size_t n)
 	x->verb = verb_of(s, n);
 	x->saw_ehlo |= x->verb == V_EHLO;
 	if (x->verb == V_AUTH && n > 5) {
-		for (k = 0; 5 + k < n && k + 1 < sizeof x->auth_mech &&
-		     s[5 + k] != ' ' && s[5 + k] != '\r';
+		for (k = 0; 5 + k < n && k + 1 < sizeof x->auth_mech && s[5 + k] != ' ' &&
+		            s[5 + k] != '\r';
 		     k++)
 			x->auth_mech[k] = s[5 + k];
 		x->auth_mech[k] = '\0';
@@ -215,7 +202,7 @@ saw_rcpt_reply(struct xfer *x, int code)
 		x->rcpt_refused++;
 		x->rcpt_temp += code / 100 == 4;
 		snprintf(x->refusals + len, sizeof x->refusals - len, "%srefused for %s: %s",
-		    len > 0 ? "; " : "", m->rcpt[x->rcpt_at], x->last_reply);
+		         len > 0 ? "; " : "", m->rcpt[x->rcpt_at], x->last_reply);
 	}
 	x->rcpt_at++;
 }
@@ -244,14 +231,9 @@ saw_reply(struct xfer *x, const char *s, size_t n)
 		else if (code != 334)
 			snprintf(x->auth_reply, sizeof x->auth_reply, "%s", x->last_reply);
 		break;
-	case V_MAIL:
-		x->mail_code = code;
-		break;
-	case V_RCPT:
-		saw_rcpt_reply(x, code);
-		break;
-	default:
-		break;
+	case V_MAIL: x->mail_code = code; break;
+	case V_RCPT: saw_rcpt_reply(x, code); break;
+	default: break;
 	}
 }
 
@@ -341,7 +323,7 @@ xfer_handle(struct pool *p, struct xfer *x, long timeout_ms)
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_USE_SSL,
-	    sc->tls == TLS_STARTTLS ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+	                 sc->tls == TLS_STARTTLS ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, sc->verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, sc->verify ? 2L : 0L);
 	if (sc->ca_file != NULL)
@@ -377,10 +359,16 @@ static const struct {
 static int
 is_tls_error(CURLcode rc)
 {
-	static const CURLcode tls[] = {CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION,
-	    CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-	    CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-	    CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ENGINE_INITFAILED};
+	static const CURLcode tls[] = {CURLE_SSL_CONNECT_ERROR,
+	                               CURLE_PEER_FAILED_VERIFICATION,
+	                               CURLE_SSL_CACERT_BADFILE,
+	                               CURLE_SSL_CERTPROBLEM,
+	                               CURLE_SSL_CIPHER,
+	                               CURLE_SSL_ISSUER_ERROR,
+	                               CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+	                               CURLE_SSL_INVALIDCERTSTATUS,
+	                               CURLE_SSL_SHUTDOWN_FAILED,
+	                               CURLE_SSL_ENGINE_INITFAILED};
 
 	for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
 		if (rc == tls[i])
@@ -389,8 +377,7 @@ is_tls_error(CURLcode rc)
 }
 
 /* The session failed as a whole: no further message is tried. */
-static void
-session_failed(struct pool *p, int code, const char *fmt, ...)
+static void session_failed(struct pool *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -413,19 +400,21 @@ auth_failed(struct pool *p, const struct xfer *x)
 	const char *user = p->sc->user;
 
 	if (x->no_auth)
-		session_failed(p, EX_UNAVAILABLE,
-		    "authentication failed for user %s at %s: server does not offer AUTH",
-		    user, p->where);
+		session_failed(
+		    p, EX_UNAVAILABLE,
+		    "authentication failed for user %s at %s: server does not offer AUTH", user,
+		    p->where);
 	else if (x->auth_mech[0] == '\0')
-		session_failed(p, EX_UNAVAILABLE,
+		session_failed(
+		    p, EX_UNAVAILABLE,
 		    "authentication failed for user %s at %s: the server offers AUTH %s, "
 		    "none of %s",
 		    user, p->where, x->auth_offered[0] ? x->auth_offered : "(none)",
 		    mechanisms[p->sc->auth].names);
 	else
-		session_failed(p, EX_UNAVAILABLE,
-		    "authentication failed for user %s at %s: AUTH %s: %s", user, p->where,
-		    x->auth_mech, x->auth_reply[0] ? x->auth_reply : x->last_reply);
+		session_failed(
+		    p, EX_UNAVAILABLE, "authentication failed for user %s at %s: AUTH %s: %s", user,
+		    p->where, x->auth_mech, x->auth_reply[0] ? x->auth_reply : x->last_reply);
 }
 
 /* Failures that are the session's, not the message's; 1 if rc is one. */
@@ -438,24 +427,25 @@ session_verdict(struct pool *p, struct xfer *x, CURL *h, CURLcode rc)
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 		session_failed(p, EX_TEMPFAIL, "cannot connect to %s: %s", p->where,
-		    oserr != 0 ? strerror((int)oserr) : why);
+		               oserr != 0 ? strerror((int)oserr) : why);
 	} else if (rc == CURLE_PEER_FAILED_VERIFICATION)
 		session_failed(p, EX_UNAVAILABLE,
-		    "TLS with %s failed: certificate verification failed: %s", p->where, why);
+		               "TLS with %s failed: certificate verification failed: %s", p->where,
+		               why);
 	else if (is_tls_error(rc))
 		session_failed(p, EX_UNAVAILABLE, "TLS with %s failed: %s", p->where, why);
 	else if (rc == CURLE_USE_SSL_FAILED)
 		session_failed(p, EX_UNAVAILABLE, "%s does not offer STARTTLS", p->where);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
-		session_failed(p, EX_TEMPFAIL,
+		session_failed(
+		    p, EX_TEMPFAIL,
 		    "%s: timed out: no complete exchange within timeout = %ld s (last: %s)",
 		    p->where, p->sc->timeout, x->last_reply[0] ? x->last_reply : "no reply");
-	else if (rc == CURLE_LOGIN_DENIED || x->no_auth ||
-	    (x->auth_mech[0] != '\0' && !x->auth_ok))
+	else if (rc == CURLE_LOGIN_DENIED || x->no_auth || (x->auth_mech[0] != '\0' && !x->auth_ok))
 		auth_failed(p, x);
 	else if (x->mail_code == 0 && x->last_code != 0 && !x->awaiting)
-		session_failed(p, x->last_code / 100 == 5 ? EX_UNAVAILABLE : EX_TEMPFAIL,
-		    "%s: %s", p->where, x->last_reply);
+		session_failed(p, x->last_code / 100 == 5 ? EX_UNAVAILABLE : EX_TEMPFAIL, "%s: %s",
+		               p->where, x->last_reply);
 	else if (x->awaiting || x->mail_code == 0)
 		session_failed(p, EX_TEMPFAIL, "%s: connection lost (%s)", p->where, why);
 	else
@@ -486,21 +476,21 @@ message_refused(struct pool *p, struct xfer *x)
 
 	m->status = code / 100 == 5 ? DELIVERY_PERMFAIL : DELIVERY_TEMPFAIL;
 	if (x->mail_code / 100 != 2 && x->mail_code != 0 && code == 552 && x->size_limit > 0)
-		set_detail(m, "%s refused the message of %zu bytes: the limit is %lld bytes: %s",
-		    p->where, m->len, x->size_limit, x->last_reply);
+		outmsg_detail(m, "%s refused the message of %zu bytes: the limit is %lld bytes: %s",
+		              p->where, m->len, x->size_limit, x->last_reply);
 	else if (x->mail_code / 100 != 2 && x->mail_code != 0)
-		set_detail(m, "%s refused the sender: %s", p->where, x->last_reply);
+		outmsg_detail(m, "%s refused the sender: %s", p->where, x->last_reply);
 	else if (x->rcpt_refused > 0 && x->rcpt_ok == 0) {
 		m->status = x->rcpt_temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
-		set_detail(m, "%s", x->refusals);
+		outmsg_detail(m, "%s", x->refusals);
 	} else if (code == 552 && x->size_limit > 0)
-		set_detail(m, "%s refused the message of %zu bytes: the limit is %lld bytes: %s",
-		    p->where, m->len, x->size_limit, x->last_reply);
+		outmsg_detail(m, "%s refused the message of %zu bytes: the limit is %lld bytes: %s",
+		              p->where, m->len, x->size_limit, x->last_reply);
 	else if (code >= 400)
-		set_detail(m, "%s refused the message: %s", p->where, x->last_reply);
+		outmsg_detail(m, "%s refused the message: %s", p->where, x->last_reply);
 	else {
 		m->status = DELIVERY_TEMPFAIL;
-		set_detail(m, "%s: connection lost before the message was accepted", p->where);
+		outmsg_detail(m, "%s: connection lost before the message was accepted", p->where);
 	}
 }
 
@@ -527,7 +517,7 @@ finished(struct pool *p, struct xfer *x, CURL *h, CURLcode rc, long new_conns)
 		m->status = DELIVERY_ACCEPTED;
 		if (x->rcpt_refused > 0) {
 			m->refused = x->rcpt_temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
-			set_detail(m, "%s", x->refusals);
+			outmsg_detail(m, "%s", x->refusals);
 		}
 		p->answered++;
 		return;
@@ -535,9 +525,10 @@ finished(struct pool *p, struct xfer *x, CURL *h, CURLcode rc, long new_conns)
 	if (session_ended(x, rc, new_conns)) {
 		x->tries++;
 		if (p->log != NULL)
-			fprintf(p->log, "tidings: smtp %s: the server ended a session (%s): "
-			    "opening another\n", p->where,
-			    x->last_reply[0] ? x->last_reply : "connection closed");
+			fprintf(p->log,
+			        "tidings: smtp %s: the server ended a session (%s): "
+			        "opening another\n",
+			        p->where, x->last_reply[0] ? x->last_reply : "connection closed");
 		requeue(p, (size_t)(x - p->x));
 		return;
 	}
@@ -611,8 +602,7 @@ pump(struct pool *p, struct err *e)
 }
 
 static int
-pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_t n,
-          FILE *log)
+pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *log)
 {
 	char helo[256];
 	int ip6 = strchr(sc->host, ':') != NULL;
@@ -625,10 +615,9 @@ pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_
 	smtp_helo_name(sc, msgs[0].envelope_from, helo, sizeof helo);
 	snprintf(p->where, sizeof p->where, "%s:%d", sc->host, sc->port);
 	snprintf(p->url, sizeof p->url, "%s://%s%s%s:%d/%s",
-	    sc->tls == TLS_IMPLICIT ? "smtps" : "smtp", ip6 ? "[" : "", sc->host,
-	    ip6 ? "]" : "", sc->port, helo);
-	snprintf(p->login_options, sizeof p->login_options, "%s",
-	    mechanisms[sc->auth].options);
+	         sc->tls == TLS_IMPLICIT ? "smtps" : "smtp", ip6 ? "[" : "", sc->host,
+	         ip6 ? "]" : "", sc->port, helo);
+	snprintf(p->login_options, sizeof p->login_options, "%s", mechanisms[sc->auth].options);
 	if ((p->x = calloc(n, sizeof *p->x)) == NULL ||
 	    (p->queue = calloc(n, sizeof *p->queue)) == NULL ||
 	    (p->multi = curl_multi_init()) == NULL)
@@ -651,7 +640,7 @@ pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_
 			requeue(p, i);
 		else {
 			msgs[i].status = DELIVERY_PERMFAIL;
-			set_detail(&msgs[i], "no recipients");
+			outmsg_detail(&msgs[i], "no recipients");
 		}
 	}
 	return 0;
@@ -682,22 +671,22 @@ outcome(struct pool *p, struct outmsg *msgs, size_t n, struct err *e)
 		*e = p->failure;
 		for (size_t i = 0; i < n; i++) {
 			msgs[i].status = DELIVERY_PENDING;
-			set_detail(&msgs[i], "%s", e->msg);
+			outmsg_detail(&msgs[i], "%s", e->msg);
 		}
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (msgs[i].status == DELIVERY_PENDING) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
-			set_detail(&msgs[i], "%s", p->failure.code != 0 ? p->failure.msg :
-			    "not sent: the session ended first");
+			outmsg_detail(&msgs[i], "%s",
+			              p->failure.code != 0 ? p->failure.msg
+			                                   : "not sent: the session ended first");
 		}
 	return 0;
 }
 
 int
-smtp_deliver(const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *log,
-             struct err *e)
+smtp_deliver(const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *log, struct err *e)
 {
 	struct pool p;
 	int r = -1;
@@ -710,10 +699,12 @@ smtp_deliver(const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *lo
 	}
 	if (log != NULL)
 		fprintf(log, "tidings: smtp %s: sending %zu message%s in up to %d session%s\n",
-		    p.where, n, n == 1 ? "" : "s", (int)p.sessions, p.sessions == 1 ? "" : "s");
+		        p.where, n, n == 1 ? "" : "s", (int)p.sessions, p.sessions == 1 ? "" : "s");
 	if (log != NULL && !sc->verify && sc->tls != TLS_NONE)
-		fprintf(log, "tidings: warning: smtp %s: the certificate is not checked "
-		    "(verify = false)\n", p.where);
+		fprintf(log,
+		        "tidings: warning: smtp %s: the certificate is not checked "
+		        "(verify = false)\n",
+		        p.where);
 	if (pump(&p, e) == 0)
 		r = outcome(&p, msgs, n, e);
 out:

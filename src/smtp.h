@@ -25,7 +25,6 @@ int smtp_deliver(const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE
 
 /* The EHLO name: sc->helo, the host's FQDN, the domain of from, or
  * "localhost.localdomain"; dst has size bytes. */
-void smtp_helo_name(const struct smtp_conf *sc, const char *from, char *dst,
-                    size_t size);
+void smtp_helo_name(const struct smtp_conf *sc, const char *from, char *dst, size_t size);
 
 #endif
