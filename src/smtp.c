@@ -39,6 +39,7 @@ struct xfer {
 	struct outmsg *m;
 	struct pool *p;
 	struct curl_slist *rcpts;
+	CURL *h;    /* while in the multi handle */
 	size_t pos; /* bytes handed to curl */
 	int tries;
 	enum verb verb; /* the last command sent */
@@ -159,13 +160,16 @@ saw_command(struct xfer *x, const char *s, size_t n)
 	const struct smtp_conf *sc = x->p->sc;
 	size_t k;
 
-	if (x->quit || (n >= 4 && strncasecmp(s, "QUIT", 4) == 0)) {
-		x->quit = 1; /* curl ending the connection: not this message's story */
+	if (x->quit)
 		return;
-	}
 	x->awaiting = 1;
 	if (x->verb == V_AUTH && x->last_code == 334)
 		return; /* a SASL response line: a secret */
+	if (n >= 4 && strncasecmp(s, "QUIT", 4) == 0) {
+		x->quit = 1; /* curl ending the connection: not this message's story */
+		x->awaiting = 0;
+		return;
+	}
 	x->verb = verb_of(s, n);
 	x->saw_ehlo |= x->verb == V_EHLO;
 	if (x->verb == V_AUTH && n > 5) {
@@ -556,6 +560,7 @@ start_next(struct pool *p)
 		curl_easy_cleanup(h);
 		return -1;
 	}
+	x->h = h;
 	p->head = (p->head + 1) % p->n;
 	p->count--;
 	p->active++;
@@ -579,6 +584,7 @@ collect(struct pool *p)
 		finished(p, x, msg->easy_handle, msg->data.result, conns);
 		curl_multi_remove_handle(p->multi, msg->easy_handle);
 		curl_easy_cleanup(msg->easy_handle);
+		x->h = NULL;
 		p->active--;
 	}
 }
@@ -649,6 +655,11 @@ pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_
 static void
 pool_free(struct pool *p)
 {
+	for (size_t i = 0; p->x != NULL && i < p->n; i++)
+		if (p->x[i].h != NULL) { /* left by an error in the loop */
+			curl_multi_remove_handle(p->multi, p->x[i].h);
+			curl_easy_cleanup(p->x[i].h);
+		}
 	if (p->multi != NULL)
 		curl_multi_cleanup(p->multi);
 	for (size_t i = 0; p->x != NULL && i < p->n; i++)
