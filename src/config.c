@@ -1336,13 +1336,14 @@ helo_ok(const char *h)
 static void
 read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
 {
-	static const char *const auths[] = {"", "plain", "login", "cram-md5", "xoauth2"};
+	/* in the order of enum smtp_auth, from SMTP_AUTH_PLAIN */
+	static const char *const auths[] = {"plain", "login", "cram-md5", "xoauth2"};
 	const char *a = cfg_getstr(x->sec, "auth");
 
 	s->sessions = (int)get_int(x, "sessions", 1, 64);
 	s->auth = SMTP_AUTH_ANY;
 	if (a != NULL)
-		s->auth = (enum smtp_auth)(1 + pick(x, "auth", auths + 1, 4));
+		s->auth = (enum smtp_auth)(SMTP_AUTH_PLAIN + pick(x, "auth", auths, 4));
 	if (a != NULL && s->user == NULL)
 		bad(x, "auth", 0, "auth = \"%s\" needs user too", a);
 	s->helo = get_str(x, "helo");
