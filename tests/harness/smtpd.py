@@ -25,7 +25,8 @@ Options (keyword arguments of SmtpServer in brackets):
   --mode MODE           smtp (default), greet421, nogreet (accepts TCP, never
                         speaks), dropdata (drops the connection mid-DATA),
                         raw (a plain-socket server with the options below),
-                        ehloforever (answers EHLO with 250-x lines forever),
+                        ehloforever (answers EHLO with 250-x lines, 100 a
+                        second, forever),
                         drip (sends its greeting a byte every 2 s) [mode]
   --limit K             raw: 452 4.5.3 to MAIL after K messages in a session
                         (OpenSMTPD's per-session limit) [limit]
@@ -293,8 +294,9 @@ class SmtpServer:
                          if cmd != b"AUTH" else "AUTH " + line.split()[1].decode())
                 if cmd == b"EHLO" and mode == "ehloforever":
                     c.sendall(b"250-localhost\r\n")
-                    while not self._raw_stop:
-                        c.sendall(b"250-x\r\n" * 64)
+                    while not self._raw_stop:    # 100 lines a second, never the last
+                        c.sendall(b"250-x\r\n")
+                        time.sleep(0.01)
                     return
                 if cmd == b"EHLO":
                     c.sendall(self._ehlo_reply())
