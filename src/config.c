@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -1289,26 +1290,134 @@ delivery_used(cfg_t *root, const struct config *cfg, enum deliver_kind kind, con
 	return (inherit && cfg->deliver == kind) || *by != NULL;
 }
 
+/*
+ * password-command: run by /bin/sh -c, its first line is the password (or
+ * the XOAUTH2 bearer token), like msmtp's passwordeval.
+ */
+static void
+run_password_command(const struct ctx *x, struct smtp_conf *s)
+{
+	const char *cmd = cfg_getstr(x->sec, "password-command");
+	char line[PASSWORD_MAX];
+	FILE *fp;
+	int st;
+
+	fflush(NULL);
+	if ((fp = popen(cmd, "r")) == NULL) {
+		bad(x, "password-command", 0, "password-command: cannot run it: %s",
+		    strerror(errno));
+		return;
+	}
+	if (fgets(line, sizeof line, fp) == NULL)
+		line[0] = '\0';
+	while (fgetc(fp) != EOF)
+		; /* let it finish writing */
+	st = pclose(fp);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (st != 0)
+		bad(x, "password-command", 0, "password-command failed (%s %d)",
+		    st > 0 && WIFEXITED(st) ? "exit status" : "signal",
+		    st > 0 && WIFEXITED(st) ? WEXITSTATUS(st) :
+		    st > 0 && WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+	else if (line[0] == '\0')
+		bad(x, "password-command", 0, "password-command printed no password");
+	else if ((s->password = str_dup(line)) == NULL ||
+	         strv_push(&x->L->secrets, line) < 0)
+		bad(x, "password-command", 0, "out of memory");
+	explicit_bzero(line, sizeof line);
+}
+
+/* Where the password comes from: at most one of three options. */
+static void
+read_password(const struct ctx *x, struct smtp_conf *s)
+{
+	static const char *const from[] = {"password", "password-file", "password-command"};
+	const char *set = NULL;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (cfg_getstr(x->sec, from[i]) == NULL)
+			continue;
+		if (set != NULL) {
+			bad(x, from[i], 0, "set only one of password, password-file and "
+			    "password-command (%s is set too)", set);
+			return;
+		}
+		set = from[i];
+	}
+	if (set == NULL)
+		return;
+	if (set == from[0])
+		s->password = get_str(x, "password");
+	else if (set == from[1])
+		read_password_file(x, s);
+	else
+		run_password_command(x, s);
+	if (s->password != NULL && s->user == NULL)
+		bad(x, set, 0, "a password without a user: set user too");
+}
+
+/* A table over an if-chain: the name of each value of an enum option. */
+static int
+pick(const struct ctx *x, const char *opt, const char *const *names, size_t n)
+{
+	const char *v = cfg_getstr(x->sec, opt);
+	char list[200] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (str_eq(v, names[i]))
+			return (int)i;
+	for (size_t i = 0; i < n && len < sizeof list; i++)
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s\"%s\"",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	bad(x, opt, 0, "%s = \"%s\": must be %s", opt, v ? v : "", list);
+	return 0;
+}
+
+/* EHLO names: a host name (letters, digits, '-', '.') or an address literal. */
+static int
+helo_ok(const char *h)
+{
+	if (h[0] == '[')
+		return h[strlen(h) - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF.:") ==
+		    strlen(h) - 2;
+	return *h != '\0' && strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-.") == strlen(h);
+}
+
+static void
+read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
+{
+	/* in the order of enum smtp_auth, from SMTP_AUTH_PLAIN */
+	static const char *const auths[] = {"plain", "login", "cram-md5", "xoauth2"};
+	const char *a = cfg_getstr(x->sec, "auth");
+
+	s->sessions = (int)get_int(x, "sessions", 1, 64);
+	s->auth = SMTP_AUTH_ANY;
+	if (a != NULL)
+		s->auth = (enum smtp_auth)(SMTP_AUTH_PLAIN + pick(x, "auth", auths, 4));
+	if (a != NULL && s->user == NULL)
+		bad(x, "auth", 0, "auth = \"%s\" needs user too", a);
+	s->helo = get_str(x, "helo");
+	if (s->helo != NULL && !helo_ok(s->helo))
+		bad(x, "helo", 0, "helo = \"%s\": not a host name or [address]", s->helo);
+}
+
 static void
 read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 {
 	struct ctx x = {L, cfg_getsec(root, "smtp"), "smtp", NULL};
 	struct smtp_conf *s = &cfg->smtp;
-	const char *tls = cfg_getstr(x.sec, "tls");
+	static const char *const tls[] = {[TLS_STARTTLS] = "starttls", [TLS_NONE] = "none",
+	    [TLS_IMPLICIT] = "implicit"};
 	cfg_t *by;
 
 	s->host = get_str(&x, "host");
-	s->port = (int)get_int(&x, "port", 1, 65535);
-	if (s->port == 465)
-		bad(&x, "port", 0,
-		    "port 465 is implicit TLS (SMTPS), which libesmtp 1.1 "
-		    "cannot do: use port 587 with tls = \"starttls\"");
-	if (str_eq(tls, "starttls"))
-		s->tls = TLS_STARTTLS;
-	else if (str_eq(tls, "none"))
-		s->tls = TLS_NONE;
+	s->tls = (enum tls_mode)pick(&x, "tls", tls, 3);
+	if (cfg_getint(x.sec, "port") == 0)
+		s->port = s->tls == TLS_IMPLICIT ? 465 : 587;
 	else
-		bad(&x, "tls", 0, "tls = \"%s\": must be \"starttls\" or \"none\"", tls ? tls : "");
+		s->port = (int)get_int(&x, "port", 1, 65535);
 	s->verify = cfg_getbool(x.sec, "verify");
 	s->ca_file = get_path(&x, "ca-file");
 	if (s->ca_file && access(s->ca_file, R_OK) < 0)
@@ -1316,17 +1425,12 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	s->user = get_str(&x, "user");
 	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
 	s->timeout = get_int(&x, "timeout", 1, 86400);
-	if (cfg_getstr(x.sec, "password") && cfg_getstr(x.sec, "password-file"))
-		bad(&x, "password-file", 0, "set password or password-file, not both");
-	else if (cfg_getstr(x.sec, "password"))
-		s->password = get_str(&x, "password");
-	else
-		read_password_file(&x, s);
-	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file"))
-		bad(&x, "user", 0, "user is set but neither password nor password-file");
-	if (s->password && s->user == NULL)
-		bad(&x, cfg_getstr(x.sec, "password") ? "password" : "password-file", 0,
-		    "a password without a user: set user too");
+	read_password(&x, s);
+	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file") &&
+	    !cfg_getstr(x.sec, "password-command"))
+		bad(&x, "user", 0, "user is set but none of password, password-file and "
+		    "password-command");
+	read_smtp_extras(&x, s);
 	if (!delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by))
 		return;
 	if (str_empty(s->host) && cfg->deliver != DELIVER_SMTP) {
@@ -1653,13 +1757,17 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	                          CFG_STR("proxy", NULL, CFGF_NONE),
 	                          CFG_END()};
 	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
-	                         CFG_INT("port", 587, CFGF_NONE),
+	                         CFG_INT("port", 0, CFGF_NONE),
 	                         CFG_STR("tls", "starttls", CFGF_NONE),
 	                         CFG_BOOL("verify", cfg_true, CFGF_NONE),
 	                         CFG_STR("ca-file", NULL, CFGF_NONE),
 	                         CFG_STR("user", NULL, CFGF_NONE),
 	                         CFG_STR("password", NULL, CFGF_NONE),
 	                         CFG_STR("password-file", NULL, CFGF_NONE),
+	                         CFG_STR("password-command", NULL, CFGF_NONE),
+	                         CFG_STR("auth", NULL, CFGF_NONE),
+	                         CFG_STR("helo", NULL, CFGF_NONE),
+	                         CFG_INT("sessions", 1, CFGF_NONE),
 	                         CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
 	                         CFG_INT("timeout", 60, CFGF_NONE),
 	                         CFG_END()};
@@ -1801,6 +1909,7 @@ config_free(struct config *cfg)
 	free(cfg->smtp.host);
 	free(cfg->smtp.ca_file);
 	free(cfg->smtp.user);
+	free(cfg->smtp.helo);
 	if (cfg->smtp.password)
 		explicit_bzero(cfg->smtp.password, strlen(cfg->smtp.password));
 	free(cfg->smtp.password);
@@ -1839,7 +1948,7 @@ print_list(FILE *out, const char *label, const struct strv *v, const char *none)
 static void
 print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind, const char *path)
 {
-	static const char *const tls[] = {"starttls", "no TLS"};
+	static const char *const tls[] = {"starttls", "no TLS", "implicit TLS"};
 
 	switch (kind) {
 	case DELIVER_SMTP:

@@ -59,7 +59,16 @@ struct sub_conf {
 	int line;
 };
 
-enum tls_mode { TLS_STARTTLS, TLS_NONE };
+enum tls_mode { TLS_STARTTLS, TLS_NONE, TLS_IMPLICIT };
+
+/* smtp.auth: the SASL mechanism; SMTP_AUTH_ANY lets tidings choose. */
+enum smtp_auth {
+	SMTP_AUTH_ANY,
+	SMTP_AUTH_PLAIN,
+	SMTP_AUTH_LOGIN,
+	SMTP_AUTH_CRAM_MD5,
+	SMTP_AUTH_XOAUTH2,
+};
 
 struct smtp_conf {
 	char *host;
@@ -68,7 +77,11 @@ struct smtp_conf {
 	int verify;
 	char *ca_file;          /* or NULL */
 	char *user;             /* or NULL: no AUTH */
-	char *password;         /* from password or password-file; never printed */
+	char *password;         /* from password, password-file or password-command;
+	                           never printed (with auth = xoauth2: the bearer token) */
+	enum smtp_auth auth;
+	char *helo;             /* or NULL: the host's FQDN, else the From domain */
+	int sessions;           /* parallel SMTP sessions */
 	int allow_plaintext;
 	long timeout;           /* seconds for the whole session */
 };

@@ -1,5 +1,5 @@
 /*
- * deliver: hand finished messages to SMTP (libesmtp), an mbox file, a
+ * deliver: hand finished messages to SMTP (libcurl), an mbox file, a
  * maildir, or stdout.  A message counts as accepted only when the SMTP
  * server answered 2xx after DATA, or the file was written and fsynced.
  * A message is in memory or in a file; either way it is sent or written a
@@ -36,18 +36,24 @@ struct outmsg {
 };
 
 /*
- * SMTP: one connection for all messages, STARTTLS required unless tls =
- * none, AUTH when a user is set (a failed AUTH stops the session before
- * MAIL).  A short probe connect, bounded by smtp.timeout, runs first since
- * libesmtp's connect() has none; after it every wait for the server is
- * bounded by smtp.timeout (there is no single deadline for the session).
- * SIGPIPE is ignored while the session runs.
- *
- * Deliver msgs as cfg says (one SMTP session for all of them). Returns 0
- * when delivery was attempted (each message has its status), -1 when
- * nothing could be (e says why, with EX_UNAVAILABLE, EX_TEMPFAIL,
- * EX_CANTCREAT ...).  log, if not NULL, hears progress (never secrets).
+ * Deliver msgs as cfg says (SMTP: src/smtp.h).  Returns 0 when delivery
+ * was attempted (each message has its status), -1 when nothing could be
+ * (e says why, with EX_UNAVAILABLE, EX_TEMPFAIL, EX_CANTCREAT ...).  log,
+ * if not NULL, hears progress (never secrets).
  */
 int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, struct err *e);
+
+/*
+ * The next piece of m from *pos, at most max bytes: a pointer into
+ * m->data, or into buf (max bytes) read from m->file.  pread leaves the
+ * FILE's own position alone; the caller has flushed what it wrote.
+ * Returns the piece's length, 0 at the end, -1 when m cannot be read.
+ */
+/* m->detail, printf-style, cut to its size. */
+void outmsg_detail(struct outmsg *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
+                     size_t max, struct err *e);
 
 #endif

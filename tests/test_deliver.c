@@ -317,8 +317,8 @@ START_TEST(smtp_cert_for_other_name)
 		ck_assert_int_eq(run(&f, 1, &e), -1);
 		ck_assert_int_eq(e.code, EX_UNAVAILABLE);
 		ck_assert_msg(strstr(e.msg, "TLS with ") == e.msg, "%s", e.msg);
-		ck_assert_msg(strstr(e.msg, "mismatch") != NULL ||
-		    strstr(e.msg, "does not match") != NULL, "%s", e.msg);
+		ck_assert_msg(strstr(e.msg, "certificate verification failed") != NULL &&
+		    strstr(e.msg, "name") != NULL, "%s", e.msg);
 		ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 		fx_free(&f);
 	}
@@ -397,8 +397,9 @@ START_TEST(smtp_auth_wrong_password)
 	f.cfg.smtp.password = "wrong";
 	ck_assert_int_eq(run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_UNAVAILABLE);
-	snprintf(want, sizeof want, "authentication failed for user me at localhost:%d: 535 ",
-	    s.port);
+	/* the mechanism and the server's words */
+	snprintf(want, sizeof want,
+	    "authentication failed for user me at localhost:%d: AUTH PLAIN: 535 ", s.port);
 	ck_assert_msg(strncmp(e.msg, want, strlen(want)) == 0, "%s", e.msg);
 	ck_assert_msg(strstr(e.msg, "Authentication credentials invalid") != NULL,
 	    "%s", e.msg);
@@ -575,16 +576,16 @@ START_TEST(smtp_dropped_after_first)
 
 	srv_start(&s, OPTS("--mode", "dropdata", "--drop-after", "1"));
 	fx_init(&f, &s, "127.0.0.1", 0);
-	/* the first went through, so it must be reported (and recorded) */
+	/* the server ends the session after one message: a new one takes the next */
 	ck_assert_int_eq(run(&f, 2, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
-	ck_assert_int_eq(f.m[1].status, DELIVERY_TEMPFAIL);
-	ck_assert_msg(strstr(f.m[1].detail, "connection lost") != NULL, "%s",
-	    f.m[1].detail);
+	ck_assert_msg(f.m[1].status == DELIVERY_ACCEPTED, "%s", f.m[1].detail);
 	got = srv_file(&s, "msg-1.eml");
 	ck_assert_str_eq(got, f.m[0].data);
 	free(got);
-	ck_assert_ptr_null(srv_file(&s, "msg-2.eml"));
+	got = srv_file(&s, "msg-2.eml");
+	ck_assert_str_eq(got, f.m[1].data);
+	free(got);
 	fx_free(&f);
 	srv_stop(&s);
 }

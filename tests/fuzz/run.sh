@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 CC=${CC:-clang}
 mkdir -p "$build" || exit 73
 
-pkgs="libcurl libxml-2.0 libconfuse libesmtp-1.0 openssl"
+pkgs="libcurl libxml-2.0 libconfuse openssl"
 cflags=$(pkg-config --cflags $pkgs) || exit 69
 libs=$(pkg-config --libs $pkgs) || exit 69
 srcs=$(ls "$top"/src/*.c | grep -v '/main\.c$')

@@ -23,12 +23,26 @@ Options (keyword arguments of SmtpServer in brackets):
   --rcpt ADDR=CODE      answer CODE to RCPT TO:<ADDR> (451, 550) [rcpt]
   --data-code CODE      answer CODE after DATA (451, 554) [data_code]
   --mode MODE           smtp (default), greet421, nogreet (accepts TCP, never
-                        speaks), dropdata (drops the connection mid-DATA) [mode]
+                        speaks), dropdata (drops the connection mid-DATA),
+                        raw (a plain-socket server with the options below),
+                        ehloforever (answers EHLO with 250-x lines, 100 a
+                        second, forever),
+                        drip (sends its greeting a byte every 2 s) [mode]
+  --limit K             raw: 452 4.5.3 to MAIL after K messages in a session
+                        (OpenSMTPD's per-session limit) [limit]
+  --close-after K       raw: close the connection after K messages [close_after]
+  --mechs "M1 M2"       raw: AUTH mechanisms offered, in that order; PLAIN,
+                        LOGIN and XOAUTH2 are checked against --auth (the
+                        bearer token is the password), others fail [mechs]
+  --size-limit N        raw: offer SIZE N; 552 to MAIL with a larger SIZE= [size_limit]
+  --tls13               TLS 1.3 only, with session tickets [tls13]
+  --implicit-tls        TLS from the first byte (port 465 style) [implicit_tls]
   --certs-dir DIR       where the test CA and certificates are made (or
                         reused); default FOLDER/certs.  ca.pem is the CA [certs_dir]
 """
 import argparse
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -38,6 +52,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -67,12 +82,15 @@ def free_port():
 class SmtpServer:
     def __init__(self, folder, starttls=False, cert="server", require_starttls=False,
                  auth=None, auth_required=False, rcpt=None, data_code=None,
-                 mode="smtp", port=None, certs_dir=None, drop_after=0):
+                 mode="smtp", port=None, certs_dir=None, drop_after=0, limit=0,
+                 close_after=0, mechs=None, size_limit=0, tls13=False, implicit_tls=False):
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
         self.opts = dict(starttls=starttls, cert=cert, require_starttls=require_starttls,
                          auth=auth, auth_required=auth_required, rcpt=rcpt or {},
-                         data_code=data_code, mode=mode, drop_after=drop_after)
+                         data_code=data_code, mode=mode, drop_after=drop_after,
+                         limit=limit, close_after=close_after, mechs=mechs,
+                         size_limit=size_limit, tls13=tls13, implicit_tls=implicit_tls)
         self.certs_dir = certs_dir or os.path.join(folder, "certs")
         self.port = port or free_port()
         self.ca = None
@@ -149,7 +167,10 @@ class SmtpServer:
         pem, key = made[self.opts["cert"]]
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(pem, key)
-        ctx.num_tickets = 0     # libesmtp 1.1 can hang on TLS 1.3 tickets
+        if self.opts["tls13"]:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        else:
+            ctx.num_tickets = 0
 
         def sni(sslobj, name, _ctx):
             self.log(event="sni", name=name)
@@ -211,7 +232,9 @@ class SmtpServer:
 
         kw = dict(hostname="127.0.0.1", port=self.port, server_hostname="localhost",
                   ready_timeout=10)
-        if o["starttls"] or o["require_starttls"]:
+        if o["implicit_tls"]:
+            kw["ssl_context"] = self._tls_context()
+        elif o["starttls"] or o["require_starttls"]:
             kw["tls_context"] = self._tls_context()
             kw["require_starttls"] = o["require_starttls"]
         if o["auth"]:
@@ -249,6 +272,13 @@ class SmtpServer:
         self.log(event="connect", session=sess, mode=mode)
         f = c.makefile("rb")
         try:
+            if mode == "drip":
+                for b in b"220 localhost ESMTP slowly\r\n":
+                    if self._raw_stop:
+                        return
+                    c.sendall(bytes([b]))
+                    time.sleep(2)
+                return
             if mode == "nogreet":
                 c.recv(1024)        # wait for the client to give up
                 return
@@ -260,10 +290,23 @@ class SmtpServer:
             for line in f:
                 cmd = line[:4].upper()
                 self.log(event="command", session=sess,
-                         line=line.decode("ascii", "replace").rstrip())
+                         line=line.decode("ascii", "replace").rstrip()
+                         if cmd != b"AUTH" else "AUTH " + line.split()[1].decode())
+                if cmd == b"EHLO" and mode == "ehloforever":
+                    c.sendall(b"250-localhost\r\n")
+                    while not self._raw_stop:    # 100 lines a second, never the last
+                        c.sendall(b"250-x\r\n")
+                        time.sleep(0.01)
+                    return
                 if cmd == b"EHLO":
-                    c.sendall(b"250-localhost\r\n250 8BITMIME\r\n")
-                elif cmd == b"DATA" and self.opts["drop_after"] > accepted:
+                    c.sendall(self._ehlo_reply())
+                elif cmd == b"AUTH":
+                    self._raw_auth(c, f, sess, line)
+                elif cmd == b"MAIL" and self.opts["limit"] and accepted >= self.opts["limit"]:
+                    c.sendall(b"452 4.5.3 Too many messages in this session\r\n")
+                elif cmd == b"MAIL" and self._too_big(line):
+                    c.sendall(b"552 5.3.4 Message size exceeds fixed limit\r\n")
+                elif cmd == b"DATA" and (mode != "dropdata" or self.opts["drop_after"] > accepted):
                     c.sendall(b"354 go ahead\r\n")
                     data = []
                     for dl in f:
@@ -274,6 +317,9 @@ class SmtpServer:
                     self._save(sess, b"".join(data), mail_from, rcpts)
                     rcpts = []
                     c.sendall(b"250 accepted\r\n")
+                    if self.opts["close_after"] and accepted >= self.opts["close_after"]:
+                        self.log(event="closed", session=sess)
+                        return
                 elif cmd == b"DATA":
                     c.sendall(b"354 go ahead\r\n")
                     f.readline()    # one line of the message, then vanish
@@ -296,6 +342,46 @@ class SmtpServer:
             f.close()
             c.close()
 
+    def _ehlo_reply(self):
+        lines = [b"localhost", b"8BITMIME"]
+        if self.opts["size_limit"]:
+            lines.append(b"SIZE %d" % self.opts["size_limit"])
+        if self.opts["mechs"]:
+            lines.append(b"AUTH " + self.opts["mechs"].encode())
+        return b"".join(b"250%s%s\r\n" % (b"-" if i + 1 < len(lines) else b" ", x)
+                        for i, x in enumerate(lines))
+
+    def _too_big(self, line):
+        for word in line.split()[1:]:
+            if word.upper().startswith(b"SIZE="):
+                return self.opts["size_limit"] and int(word[5:]) > self.opts["size_limit"]
+        return False
+
+    def _raw_auth(self, c, f, sess, line):
+        """PLAIN, LOGIN and XOAUTH2 checked against --auth; others refused."""
+        words = line.split()
+        mech = words[1].decode().upper()
+        user, pw = (self.opts["auth"] or ":").split(":", 1)
+
+        def ask(prompt):
+            c.sendall(b"334 " + base64.b64encode(prompt) + b"\r\n")
+            return base64.b64decode(f.readline().strip() or b"")
+        first = base64.b64decode(words[2]) if len(words) > 2 else None
+        if mech == "PLAIN":
+            got = (first if first is not None else ask(b"")).split(b"\0")
+            ok = got[1:] == [user.encode(), pw.encode()]
+        elif mech == "LOGIN":
+            u = first if first is not None else ask(b"Username:")
+            ok = u == user.encode() and ask(b"Password:") == pw.encode()
+        elif mech == "XOAUTH2":
+            got = first if first is not None else ask(b"")
+            ok = got == b"user=%s\x01auth=Bearer %s\x01\x01" % (user.encode(), pw.encode())
+        else:
+            ok = False
+        self.log(event="auth", session=sess, mechanism=mech, ok=ok)
+        c.sendall(b"235 2.7.0 Authentication successful\r\n" if ok else
+                  b"535 5.7.8 Authentication credentials invalid (%s)\r\n" % mech.encode())
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="SMTP test server (127.0.0.1)")
@@ -311,15 +397,24 @@ def main(argv=None):
     ap.add_argument("--rcpt", action="append", default=[])
     ap.add_argument("--data-code", choices=["451", "554"])
     ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--close-after", type=int, default=0)
+    ap.add_argument("--mechs")
+    ap.add_argument("--size-limit", type=int, default=0)
+    ap.add_argument("--tls13", action="store_true")
+    ap.add_argument("--implicit-tls", action="store_true")
     ap.add_argument("--mode", default="smtp",
-                    choices=["smtp", "greet421", "nogreet", "dropdata"])
+                    choices=["smtp", "greet421", "nogreet", "dropdata", "raw",
+                             "ehloforever", "drip"])
     a = ap.parse_args(argv)
     rcpt = dict(r.rsplit("=", 1) for r in a.rcpt)
     srv = SmtpServer(a.dir, starttls=a.starttls, cert=a.cert,
                      require_starttls=a.require_starttls, auth=a.auth,
                      auth_required=a.auth_required, rcpt=rcpt,
                      data_code=a.data_code, mode=a.mode, port=a.port,
-                     certs_dir=a.certs_dir, drop_after=a.drop_after)
+                     certs_dir=a.certs_dir, drop_after=a.drop_after, limit=a.limit,
+                     close_after=a.close_after, mechs=a.mechs, size_limit=a.size_limit,
+                     tls13=a.tls13, implicit_tls=a.implicit_tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
