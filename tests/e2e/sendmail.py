@@ -4,12 +4,13 @@ that fail: what the program does not accept is not recorded."""
 import os
 import re
 
-from e2e import main, parse_message, parts, q, qlist, seed_bytes
+from e2e import items_in, main, parse_message, parts, q, qlist, seed_bytes
 from smtpd import SmtpServer
 
 MSMTP = "/usr/bin/msmtp"
 GUIDS = [g.decode().replace("&amp;", "&")
          for g in re.findall(rb"<guid[^>]*>(.*?)</guid>", seed_bytes())]
+
 
 
 def msmtp_to_harness(t, **kw):
@@ -51,7 +52,7 @@ def test_msmtp_relays_with_the_right_envelope(t):
         ("tidings@example.org", ("bob@example.org",))], got
     for m in got:
         msg = parse_message(m["data"])  # strict: msmtp's CRLF message parses clean
-        assert msg["Subject"] == "9 new items", msg["Subject"]
+        assert items_in(msg["Subject"]) == 9, msg["Subject"]
         assert [a.addr_spec for a in msg["To"].addresses] == m["rcpt_tos"], msg["To"]
         assert b"\r\n" in m["data"] and b"\r\r" not in m["data"] and b"\n\n" not in m["data"]
         text, html = parts(msg)
@@ -95,7 +96,8 @@ def test_failing_program_is_not_recorded(t):
     (name,) = [n for n in os.listdir(t.dir) if n.startswith("got.")]
     with open(os.path.join(t.dir, name), "rb") as fh:
         data = fh.read()
-    assert b"\r" not in data and b"\nSubject: 9 new items\n" in data, data[:300]
+    assert b"\r" not in data and b"\nSubject: " in data, data[:300]
+    assert items_in(parse_message(data.replace(b"\n", b"\r\n"))["Subject"]) == 9
     # A program that takes the message: recorded.
     script(t, "fake-sendmail", "cat >/dev/null")
     t.run("run")

@@ -15,6 +15,7 @@ import email
 import email.policy
 import mailbox
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,13 @@ class Case:
     def state_lines(self):
         with open(self.state_path, encoding="utf-8") as fh:
             return fh.read().splitlines()
+
+
+def items_in(subject):
+    """How many items a default subject announces: "[sub] N new: ..." or "[sub] Title"."""
+    m = re.match(r"\[[^\]]*\] (\d+) new: ", str(subject))
+    assert m or str(subject).startswith("["), subject
+    return int(m.group(1)) if m else 1
 
 
 def parse_message(raw):
