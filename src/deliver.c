@@ -56,6 +56,7 @@ struct sess {
 	unsigned char fd_before[FD_TRACK / 8];
 	char *user, *pass;
 	struct err read_error;          /* the first message that could not be read */
+	int stopped;                    /* an accepted hook said stop: nothing more goes out */
 };
 
 /* What message_cb needs: the message, and the session to stop. */
@@ -63,6 +64,7 @@ struct msgarg {
 	struct sess *ss;
 	struct outmsg *m;
 	int failed;                     /* its text could not be supplied */
+	int notified;                   /* its accepted hook ran */
 };
 
 static void
@@ -390,6 +392,8 @@ tls_warn(struct sess *ss, const char *what)
 		    "verify = false\n", ss->where, what);
 }
 
+static void message_sent(struct sess *ss, smtp_message_t sm);
+
 static void
 event_cb(smtp_session_t s, int ev, void *arg, ...)
 {
@@ -404,6 +408,9 @@ event_cb(smtp_session_t s, int ev, void *arg, ...)
 	switch (ev) {
 	case SMTP_EV_EXTNA_STARTTLS:
 		ss->starttls_missing = 1;
+		break;
+	case SMTP_EV_MESSAGESENT:
+		message_sent(ss, va_arg(ap, smtp_message_t));
 		break;
 	case SMTP_EV_INVALID_PEER_CERTIFICATE:
 		vfy = va_arg(ap, long);
@@ -501,6 +508,26 @@ make_ctx(const struct smtp_conf *sc, struct err *e)
 
 /* ---- statuses ---- */
 
+#define STOPPED_DETAIL "not sent: the message before it could not be recorded"
+
+/* m is accepted: run its hook.  -1: the caller stops delivering. */
+static int
+accepted(struct outmsg *m)
+{
+	m->status = DELIVERY_ACCEPTED;
+	return m->accepted != NULL ? m->accepted(m, m->arg) : 0;
+}
+
+/* After a hook said stop: the messages not sent. */
+static void
+mark_stopped(struct outmsg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].status = DELIVERY_PENDING;
+		set_detail(&msgs[i], "%s", STOPPED_DETAIL);
+	}
+}
+
 struct rcpt_walk {
 	char buf[512];
 	size_t len;
@@ -586,6 +613,28 @@ message_status(const struct sess *ss, smtp_message_t sm, struct outmsg *m)
 	set_detail(m, "%s: connection lost before the message was accepted",
 	    ss->where);
 	return 0;
+}
+
+/*
+ * The server answered the end of DATA: an accepted message's hook runs
+ * now, before the next message goes out.  A hook that says stop cuts the
+ * session.
+ */
+static void
+message_sent(struct sess *ss, smtp_message_t sm)
+{
+	struct msgarg *a = smtp_message_get_application_data(sm);
+
+	if (a == NULL || a->failed || a->notified || ss->stopped)
+		return;
+	message_status(ss, sm, a->m);
+	if (a->m->status != DELIVERY_ACCEPTED)
+		return;
+	a->notified = 1;
+	if (accepted(a->m) != 0) {
+		ss->stopped = 1;
+		kill_connection(ss);
+	}
 }
 
 static int
@@ -681,8 +730,17 @@ collect_cb(smtp_message_t sm, void *arg)
 		set_detail(m, "%s", c->ss->read_error.msg);
 		return;
 	}
+	if (c->ss->stopped && !a->notified) {
+		mark_stopped(m, 1);
+		return;
+	}
 	c->answered += message_status(c->ss, sm, m);
 	c->accepted += m->status == DELIVERY_ACCEPTED;
+	/* no MESSAGESENT event seen for it: the hook runs late rather than never */
+	if (m->status == DELIVERY_ACCEPTED && !a->notified) {
+		a->notified = 1;
+		accepted(m);
+	}
 }
 
 static int
@@ -739,8 +797,8 @@ deliver_smtp(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 	rc = smtp_start_session(s);
 	memset(&c, 0, sizeof c);
 	c.ss = &ss;
-	if (rc != 0 && !ss.starttls_missing && ss.tls_error[0] == '\0' &&
-	    !ss.auth_failed)
+	if ((rc != 0 || ss.stopped) && !ss.starttls_missing &&
+	    ss.tls_error[0] == '\0' && !ss.auth_failed)
 		smtp_enumerate_messages(s, collect_cb, &c);
 	if (c.accepted == 0 && c.answered == 0) {
 		/* nothing went through: the session failed as a whole */
@@ -784,6 +842,7 @@ struct dest {
 	int fd;
 	FILE *fp;                       /* when not NULL, instead of fd */
 	int mbox;                       /* mboxrd: From_ line, ">From " quoting */
+	const char *path;               /* for errors */
 	struct buf out;                 /* converted text not yet written */
 	struct buf line;                /* a line the last piece did not finish */
 	char *rbuf;                     /* CHUNK bytes, for messages in files */
@@ -949,21 +1008,92 @@ file_text(const struct outmsg *m, struct dest *d, struct err *e)
 	return dest_flush(d, 0) != 0 ? TEXT_WRITE : TEXT_OK;
 }
 
-/* Append every message, one at a time: all or none stay in the file. */
+/*
+ * Open an mbox for appending (and reading its end): never blocking (a FIFO would wait for a
+ * reader forever), and only a regular file.
+ */
+static int
+mbox_open(const char *path, struct stat *st, struct err *e)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		/* ENXIO: a FIFO without a reader */
+		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
+		    errno == ENXIO ? "not a regular file" : strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    fcntl(fd, F_SETFL, O_APPEND) != 0) {
+		err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
+		    S_ISREG(st->st_mode) ? strerror(errno) : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * mboxrd ends every message with a blank line; a file that does not (an
+ * editor's last line without its newline) would glue our From_ line onto
+ * its last line, and readers would lose the message.  A failed first
+ * message truncates back to before this ending too.
+ */
+static int
+mbox_ending(int fd, off_t size)
+{
+	char tail[2] = {'\n', '\n'};
+	size_t want = size >= 2 ? 2 : (size_t)size;
+
+	if (size == 0)
+		return 0;
+	if (pread(fd, tail + 2 - want, want, size - (off_t)want) != (ssize_t)want)
+		return -1;
+	if (tail[1] != '\n')
+		return write_all(fd, "\n\n", 2);
+	return tail[0] != '\n' ? write_all(fd, "\n", 1) : 0;
+}
+
+/*
+ * Append one message and fsync it; on failure truncate back to end.
+ * Returns the text result; *end moves past the message when it is in.
+ */
+static enum text_result
+mbox_one(int fd, struct outmsg *m, struct dest *d, off_t *end, struct err *e)
+{
+	enum text_result t = file_text(m, d, e);
+	struct stat st;
+
+	if (t == TEXT_OK && (fsync(fd) != 0 || fstat(fd, &st) != 0))
+		t = TEXT_WRITE;
+	if (t == TEXT_OK) {
+		*end = st.st_size;
+		return t;
+	}
+	if (t == TEXT_WRITE)
+		err_set(e, EX_IOERR, "cannot write mbox %s: %s", d->path, strerror(errno));
+	/* leave no half message behind */
+	if (ftruncate(fd, *end) == 0)
+		fsync(fd);
+	return t;
+}
+
+/*
+ * Append the messages one at a time, each fsynced before the next: a
+ * failure keeps the ones before it and leaves nothing of itself.
+ */
 static int
 deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
 	struct flock fl;
 	struct stat st;
-	enum text_result t;
+	off_t end;
 	size_t i;
 	int fd, r = -1;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path, strerror(errno));
+	if ((fd = mbox_open(path, &st, e)) < 0)
+		return -1;
 	dest_init(&d, fd, NULL, 1);
+	d.path = path;
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -975,25 +1105,30 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		err_set(e, EX_IOERR, "cannot stat mbox %s: %s", path, strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		t = file_text(&msgs[i], &d, e);
-		if (t == TEXT_WRITE)
-			goto write_error;
-		if (t != TEXT_OK)
-			goto undo;
+	end = st.st_size;
+	if (mbox_ending(fd, end) != 0) {
+		err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
+		if (ftruncate(fd, end) == 0)
+			fsync(fd);
+		goto out;
 	}
-	if (fsync(fd) != 0)
-		goto write_error;
-	for (i = 0; i < n; i++)
-		msgs[i].status = DELIVERY_ACCEPTED;
+	for (i = 0; i < n; i++) {
+		if (mbox_one(fd, &msgs[i], &d, &end, e) != TEXT_OK) {
+			if (i == 0)
+				goto out;
+			/* the earlier ones are in: report them, retry the rest */
+			for (; i < n; i++) {
+				msgs[i].status = DELIVERY_TEMPFAIL;
+				set_detail(&msgs[i], "%s", e->msg);
+			}
+			break;
+		}
+		if (accepted(&msgs[i]) != 0) {
+			mark_stopped(msgs + i + 1, n - i - 1);
+			break;
+		}
+	}
 	r = 0;
-	goto out;
-write_error:
-	err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
-undo:
-	/* leave no half message behind */
-	if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) == 0)
-		fsync(fd);
 out:
 	close(fd);
 	dest_free(&d);
@@ -1016,10 +1151,12 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 		t = file_text(&msgs[i], &d, e);
 		if (t == TEXT_OK && fflush(stdout) != 0)
 			t = TEXT_WRITE;
-		if (t == TEXT_OK) {
-			msgs[i].status = DELIVERY_ACCEPTED;
-			continue;
+		if (t == TEXT_OK && accepted(&msgs[i]) != 0) {
+			mark_stopped(msgs + i + 1, n - i - 1);
+			break;
 		}
+		if (t == TEXT_OK)
+			continue;
 		dest_free(&d);
 		if (t == TEXT_NOMEM)
 			return -1;
@@ -1102,6 +1239,7 @@ maildir_write(const char *tmp, struct outmsg *m, struct dest *d, struct err *e)
 	return -1;
 }
 
+/* 0: in; 1: in, but its hook said stop; -1: not in (e says why). */
 static int
 maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 {
@@ -1123,8 +1261,7 @@ maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 		unlink(tmp);
 		goto out;
 	}
-	m->status = DELIVERY_ACCEPTED;
-	r = 0;
+	r = accepted(m) != 0 ? 1 : 0;
 out:
 	free(tmp);
 	free(dst);
@@ -1161,12 +1298,18 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
 	size_t i;
+	int r;
 
 	if (maildir_dirs(dir, e) != 0)
 		return -1;
 	dest_init(&d, -1, NULL, 0);
 	for (i = 0; i < n; i++) {
-		if (maildir_one(dir, &msgs[i], &d, e) == 0)
+		r = maildir_one(dir, &msgs[i], &d, e);
+		if (r > 0) {
+			mark_stopped(msgs + i + 1, n - i - 1);
+			break;
+		}
+		if (r == 0)
 			continue;
 		if (i == 0) {
 			dest_free(&d);

@@ -3,7 +3,8 @@
  * maildir, or stdout.  A message counts as accepted only when the SMTP
  * server answered 2xx after DATA, or the file was written and fsynced.
  * A message is in memory or in a file; either way it is sent or written a
- * chunk at a time, never loaded whole.
+ * chunk at a time, never loaded whole.  Each message is accepted (and its
+ * accepted hook run) before the next one is sent or written.
  */
 #ifndef TIDINGS_DELIVER_H
 #define TIDINGS_DELIVER_H
@@ -33,6 +34,14 @@ struct outmsg {
 	char detail[512];            /* the server's words or the error, when not accepted */
 	FILE *file;   /* when data is NULL: the message is len bytes of this file from offset (read with pread; never loaded whole) */
 	off_t offset;
+	/*
+	 * If not NULL: called once the message is accepted, before the next
+	 * one is sent, so the caller can make that durable (a crash then
+	 * repeats at most the message in flight).  -1 stops delivery: the
+	 * messages not yet sent stay DELIVERY_PENDING, with detail set.
+	 */
+	int (*accepted)(struct outmsg *m, void *arg);
+	void *arg;
 };
 
 /*

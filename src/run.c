@@ -21,6 +21,7 @@
 #include "feed.h"
 #include "fetch.h"
 #include "handoff.h"
+#include "journal.h"
 #include "message.h"
 #include "polling.h"
 #include "select.h"
@@ -56,6 +57,7 @@ struct run {
 	int have_cfg;
 	struct state *st;
 	struct state_lock *lock;
+	struct journal *journal;  /* each accepted digest's records, before the next is sent */
 	struct digest_templates *tpl;
 	struct render_cache *cache;
 	FILE *digests;            /* every digest's message, one after the other */
@@ -195,7 +197,8 @@ setup(struct run *r, struct err *e)
 	r->have_cfg = 1;
 	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
 		return -1;
-	if (state_load(r->cfg.state_path, &r->st, e) < 0)
+	if (state_load(r->cfg.state_path, &r->st, e) < 0 ||
+	    journal_replay(r->cfg.state_path, r->st, e) < 0)
 		return -1;
 	if (digest_templates_load(&r->cfg, &r->tpl, e) < 0)
 		return -1;
@@ -523,6 +526,7 @@ note_present_items(struct run *r, struct err *e)
 /* ---- digests ---- */
 
 struct sub_run {
+	struct run *run;
 	const struct sub_conf *sub;
 	struct picks picks;
 	off_t message_off;            /* its digest in run.digests; 0 bytes: none */
@@ -655,6 +659,8 @@ report_delivery(struct run *r, struct sub_run *sr, const struct outmsg *m)
 	worsen(r, delivery_exit(m->refused));
 }
 
+static int journal_digest(struct outmsg *m, void *arg);
+
 static int
 deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 {
@@ -677,7 +683,9 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 			                            .offset = subs[i].message_off,
 			                            .envelope_from = from,
 			                            .rcpt = subs[i].rcpt,
-			                            .nrcpt = subs[i].nrcpt};
+			                            .nrcpt = subs[i].nrcpt,
+			                            .accepted = r->journal ? journal_digest : NULL,
+			                            .arg = &subs[i]};
 	if (!r->mode.deliver)
 		cfg.deliver = DELIVER_STDOUT;  /* --dry-run: mbox on stdout */
 	if (n)
@@ -694,21 +702,91 @@ deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e
 
 /* ---- record ---- */
 
-static int
-record_picks(struct run *r, const struct sub_run *sr)
-{
-	int sent = sr->status == DELIVERY_ACCEPTED;
+/* Where a subscription's records go: the state, or the journal. */
+typedef int record_fn(void *to, const char *sub, const char *feed_url, const char *id, time_t now);
 
+static int
+to_state(void *st, const char *sub, const char *feed_url, const char *id, time_t now)
+{
+	return state_record(st, sub, feed_url, id, now);
+}
+
+static int
+to_journal(void *j, const char *sub, const char *feed_url, const char *id, time_t now)
+{
+	return journal_add(j, sub, feed_url, id, now);
+}
+
+/* What a subscription's run records: its old picks always, the rest once sent. */
+static int
+sub_records(const struct run *r, const struct sub_run *sr, int sent, record_fn *fn, void *to)
+{
 	for (size_t i = 0; i < sr->picks.n; i++) {
 		const struct pick *p = &sr->picks.v[i];
 
 		if (p->kind != PICK_OLD && !sent)
 			continue;
-		if (state_record(r->st, sr->sub->name, r->sources[p->source].conf->url, p->item->id,
-		                 r->now) < 0)
+		if (fn(to, sr->sub->name, r->sources[p->source].conf->url, p->item->id, r->now) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+record_picks(struct run *r, const struct sub_run *sr)
+{
+	return sub_records(r, sr, sr->status == DELIVERY_ACCEPTED, to_state, r->st);
+}
+
+/*
+ * deliver's hook: the digest was accepted; its records are fsynced to the
+ * journal before the next digest goes out, so a crash repeats at most the
+ * one in flight.  If they cannot be, nothing more is sent.
+ */
+static int
+journal_digest(struct outmsg *m, void *arg)
+{
+	struct sub_run *sr = arg;
+	struct run *r = sr->run;
+	struct err e = {0};
+
+	(void)m;
+	if (sub_records(r, sr, 1, to_journal, r->journal) < 0)
+		err_oom(&e);
+	if (e.code != 0 || journal_commit(r->journal, &e) < 0)
+		return fail(r, &e);
+	return 0;
+}
+
+/* What the journal and the new state may need, generously (escapes can triple a field). */
+static size_t
+room_for_records(const struct run *r, const struct sub_run *subs, size_t nsubs)
+{
+	size_t room = 4096;
+
+	for (size_t i = 0; i < nsubs; i++)
+		for (size_t k = 0; subs[i].message_len > 0 && k < subs[i].picks.n; k++) {
+			const struct pick *p = &subs[i].picks.v[k];
+
+			room += 2 * (3 * (strlen(subs[i].sub->name) + strlen(p->item->id) +
+			                  strlen(r->sources[p->source].conf->url)) + 64);
+		}
+	return room;
+}
+
+/* Before anything is sent: the state can be written, and the journal is open. */
+static int
+prepare_recording(struct run *r, const struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < nsubs && subs[i].message_len == 0; i++)
+		;
+	if (i == nsubs)
+		return 0;  /* nothing to send */
+	if (journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
+		return -1;
+	return journal_open(r->cfg.state_path, &r->journal, e);
 }
 
 /* Its first run is over once any of its feeds was read. */
@@ -765,9 +843,11 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 		if (record_picks(r, &subs[i]) < 0 || touch_if_read(r, subs[i].sub) < 0)
 			return err_oom(e);
 	commit_feed_records(r, subs, nsubs);
-	if (note_present_items(r, e) < 0)
-		return -1;
-	return state_save(r->st, r->cfg.state_path, e);
+	if (note_present_items(r, e) < 0 || state_save(r->st, r->cfg.state_path, e) < 0)
+		return -1;  /* the journal stays: the next load replays it */
+	journal_close(r->journal);
+	r->journal = NULL;
+	return journal_remove(r->cfg.state_path, e);
 }
 
 /* ---- the pipeline ---- */
@@ -789,6 +869,7 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 			continue;
 		sr = &subs[n++];
 		*nout = n;
+		sr->run = r;
 		sr->sub = &r->cfg.subs[s];
 		sr->rcpt = r->cli->to ? (char *const *)&r->cli->to : sr->sub->to.v;
 		sr->nrcpt = r->cli->to ? 1 : sr->sub->to.n;
@@ -846,6 +927,8 @@ pipeline(struct run *r, struct err *e)
 			rc = write_preview(r, &subs[nsubs - 1], e);
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");
+	} else if (rc == 0 && r->mode.record && prepare_recording(r, subs, nsubs, e) < 0) {
+		rc = -1;  /* a state that cannot be saved would send these digests on every run */
 	} else if (rc == 0) {
 		/* Even when delivery failed, what was accepted must be recorded. */
 		if (deliver_digests(r, subs, nsubs, e) < 0)
@@ -875,6 +958,7 @@ teardown(struct run *r)
 	render_cache_free(r->cache);
 	if (r->digests != NULL)
 		fclose(r->digests);
+	journal_close(r->journal);
 	state_free(r->st);
 	if (r->lock)
 		state_unlock(r->lock);
@@ -995,8 +1079,9 @@ cmd_feeds(const struct cli *c)
 
 	if (rc != EX_OK)
 		return rc;
-	if (state_load(cfg.state_path, &st, &e) < 0) {
+	if (state_load(cfg.state_path, &st, &e) < 0 || journal_replay(cfg.state_path, st, &e) < 0) {
 		complain("%s", e.msg);
+		state_free(st);
 		config_free(&cfg);
 		return e.code;
 	}

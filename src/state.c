@@ -1169,8 +1169,8 @@ done:
 /* ---------- files and folders ---------- */
 
 /* mkdir -p of path's parent folder, new folders 0700. */
-static int
-mkdir_parent(const char *path, struct err *e)
+int
+state_mkdir_parent(const char *path, struct err *e)
 {
 	char *dir = str_dup(path), *p;
 
@@ -1259,7 +1259,7 @@ state_save(struct state *st, const char *path, struct err *e)
 	const char *base;
 	int rc = -1;
 
-	if (mkdir_parent(path, e) < 0)
+	if (state_mkdir_parent(path, e) < 0)
 		return -1;
 	if (split_path(path, &dir, &base) < 0 ||
 	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
@@ -1731,7 +1731,7 @@ state_lock(const char *state_path, struct state_lock **out, struct err *e)
 		err_oom(e);
 		goto fail;
 	}
-	if (mkdir_parent(path, e) < 0)
+	if (state_mkdir_parent(path, e) < 0)
 		goto fail;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));

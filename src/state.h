@@ -46,6 +46,8 @@ int state_load(const char *path, struct state **out, struct err *e);
 /* Temp file in the same folder, fsync, rename, fsync of the folder; mode 0600. */
 int state_save(struct state *st, const char *path, struct err *e);
 void state_free(struct state *st);
+/* mkdir -p of the state file's folder (new folders 0700). */
+int state_mkdir_parent(const char *path, struct err *e);
 
 /* The record for url, created if create is set (NULL on OOM or when absent). */
 struct feed_state *state_feed(struct state *st, const char *url, int create);

@@ -24,6 +24,8 @@ Options (keyword arguments of SmtpServer in brackets):
   --data-code CODE      answer CODE after DATA (451, 554) [data_code]
   --mode MODE           smtp (default), greet421, nogreet (accepts TCP, never
                         speaks), dropdata (drops the connection mid-DATA) [mode]
+  --delay SECONDS       wait this long before answering the end of DATA
+                        (the message is saved first) [delay]
   --certs-dir DIR       where the test CA and certificates are made (or
                         reused); default FOLDER/certs.  ca.pem is the CA [certs_dir]
 """
@@ -67,12 +69,13 @@ def free_port():
 class SmtpServer:
     def __init__(self, folder, starttls=False, cert="server", require_starttls=False,
                  auth=None, auth_required=False, rcpt=None, data_code=None,
-                 mode="smtp", port=None, certs_dir=None, drop_after=0):
+                 mode="smtp", port=None, certs_dir=None, drop_after=0, delay=0):
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
         self.opts = dict(starttls=starttls, cert=cert, require_starttls=require_starttls,
                          auth=auth, auth_required=auth_required, rcpt=rcpt or {},
-                         data_code=data_code, mode=mode, drop_after=drop_after)
+                         data_code=data_code, mode=mode, drop_after=drop_after,
+                         delay=delay)
         self.certs_dir = certs_dir or os.path.join(folder, "certs")
         self.port = port or free_port()
         self.ca = None
@@ -195,6 +198,8 @@ class SmtpServer:
                           envelope.mail_from, envelope.rcpt_tos,
                           tls=session.ssl is not None,
                           authenticated=bool(session.authenticated))
+                if o["delay"]:
+                    await asyncio.sleep(o["delay"])
                 return "250 Message accepted for delivery"
 
         def authenticator(server, session, envelope, mechanism, auth_data):
@@ -311,6 +316,7 @@ def main(argv=None):
     ap.add_argument("--rcpt", action="append", default=[])
     ap.add_argument("--data-code", choices=["451", "554"])
     ap.add_argument("--drop-after", type=int, default=0)
+    ap.add_argument("--delay", type=float, default=0)
     ap.add_argument("--mode", default="smtp",
                     choices=["smtp", "greet421", "nogreet", "dropdata"])
     a = ap.parse_args(argv)
@@ -319,7 +325,8 @@ def main(argv=None):
                      require_starttls=a.require_starttls, auth=a.auth,
                      auth_required=a.auth_required, rcpt=rcpt,
                      data_code=a.data_code, mode=a.mode, port=a.port,
-                     certs_dir=a.certs_dir, drop_after=a.drop_after)
+                     certs_dir=a.certs_dir, drop_after=a.drop_after,
+                     delay=a.delay)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
