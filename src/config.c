@@ -90,7 +90,7 @@ static int real_line(const struct loader *L, const char *file, int lib);
 static void
 emit(struct loader *L, const char *file, int line, int warning, const char *msg)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, shown = BUF_INIT;
 	const char *p = msg;
 	size_t i;
 
@@ -105,15 +105,18 @@ emit(struct loader *L, const char *file, int line, int warning, const char *msg)
 			buf_adds(&b, "***");
 			p += strlen(L->secrets.v[i]);
 		} else {
-			/* One line per problem, whatever the value held. */
-			buf_addc(&b, iscntrl((unsigned char)*p) ? '?' : *p);
+			buf_addc(&b, *p);
 			p++;
 		}
 	}
+	/* One line per problem, whatever the value held, and nothing a terminal obeys. */
+	buf_add_printable(&shown, file ? file : L->path);
+	buf_printf(&shown, ":%d: %s", line, warning ? "warning: " : "");
+	buf_add_printable(&shown, buf_str(&b));
 	if (L->diag)
-		fprintf(L->diag, "%s:%d: %s%s\n", file ? file : L->path, line,
-		        warning ? "warning: " : "", buf_str(&b));
+		fprintf(L->diag, "%s\n", buf_str(&shown));
 	buf_free(&b);
+	buf_free(&shown);
 	if (!warning)
 		L->nerr++;
 }
@@ -798,11 +801,28 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 		free(t[i].text);
 }
 
-/* Read and scan one file; -1 (with errno) when it cannot be read. */
+/* The line of the byte at off. */
+static int
+line_at(const char *s, size_t off)
+{
+	int line = 1;
+
+	for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + off - p))) != NULL; p++)
+		line++;
+	return line;
+}
+
+/*
+ * Read and scan one file: 0; 1 when it is no configuration file at all
+ * (too large, or holding a NUL byte: said, and nothing more is to be read:
+ * libconfuse would read /dev/zero forever and NULs in quadratic time);
+ * -1 (with errno) when it cannot be read.
+ */
 static int
 scan_file(struct loader *L, const char *path)
 {
 	struct buf b = BUF_INIT;
+	const char *nul;
 
 	if (buf_read_file(&b, path, CONFIG_MAX_BYTES) < 0) {
 		if (errno != EFBIG) {
@@ -811,8 +831,14 @@ scan_file(struct loader *L, const char *path)
 		}
 		say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
 		    CONFIG_MAX_BYTES);
-		if (b.len > CONFIG_MAX_BYTES)
-			b.len = CONFIG_MAX_BYTES; /* the scanner reads what fits */
+		buf_free(&b);
+		return 1;
+	}
+	if (b.len > 0 && (nul = memchr(b.data, '\0', b.len)) != NULL) {
+		say(L, path, line_at(b.data, (size_t)(nul - b.data)), 0,
+		    "a NUL byte: not a configuration file");
+		buf_free(&b);
+		return 1;
 	}
 	scan_text(L, path, buf_str(&b), b.len);
 	buf_free(&b);
@@ -919,8 +945,11 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 		cfg_error(c, "include(\"%s\"): cannot resolve the path", argv[0]);
 		return 1;
 	}
-	if (active)
-		(void)scan_file(active, path); /* unreadable: libconfuse says so */
+	/* Unreadable: libconfuse says so.  No configuration at all: said, and not read further. */
+	if (active && scan_file(active, path) > 0) {
+		free(path);
+		return 1;
+	}
 	rc = cfg_include(c, opt, 1, (const char **)&path);
 	free(path);
 	return rc;
@@ -1581,7 +1610,15 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	L.path = cfg->path;
 	L.schema = opts;
 	active = &L;
-	if (scan_file(&L, cfg->path) < 0) {
+	rc = scan_file(&L, cfg->path);
+	if (rc > 0) {
+		active = NULL;
+		err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, L.nerr, L.nerr == 1 ? "" : "s");
+		config_free(cfg);
+		loader_free(&L);
+		return -1;
+	}
+	if (rc < 0) {
 		int saved = errno;
 
 		active = NULL;

@@ -410,6 +410,27 @@ utf8_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+int
+buf_add_printable(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		size_t l = utf8_len(p, n);
+		/* C0 and C1 controls, DEL, and what is not UTF-8: a terminal must not see them raw */
+		int raw = l > 1 ? !(p[0] == 0xC2 && p[1] < 0xA0) : l == 1 && *p >= 0x20 && *p != 0x7f;
+
+		if (!raw)
+			l = 1;
+		if ((raw ? buf_add(b, p, l) : buf_printf(b, "\\x%02X", *p)) < 0)
+			return -1;
+		p += l;
+		n -= l;
+	}
+	return 0;
+}
+
 uint64_t
 hash64(const void *p, size_t n)
 {

@@ -94,6 +94,11 @@ int str_has_prefix(const char *s, const char *prefix);
 
 /* Length of the valid UTF-8 sequence at p (n bytes left; NUL counts), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);
+/*
+ * Append s as a terminal may show it: valid UTF-8 stays, but C0 and C1
+ * controls, DEL and bytes that are not UTF-8 become \xNN.  -1 on OOM.
+ */
+int buf_add_printable(struct buf *b, const char *s);
 
 uint64_t hash64(const void *p, size_t n);     /* FNV-1a */
 uint64_t hash64_str(const char *s);

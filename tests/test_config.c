@@ -596,6 +596,59 @@ START_TEST(unreadable_or_huge)
 }
 END_TEST
 
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/*
+ * Hostile files: /dev/zero is refused after its first megabyte (it was
+ * read forever), NUL bytes stop the load at once (libconfuse took
+ * quadratic time on them), and what is echoed is escaped.
+ */
+START_TEST(hostile_files)
+{
+	struct config cfg;
+	struct err e = {0};
+	char path[PATH_MAX * 2], *diag = NULL;
+	size_t len;
+	FILE *fp, *d;
+
+	d = open_memstream(&diag, &len);
+	ck_assert_int_eq(config_load("/dev/zero", &cfg, d, &e), -1);
+	fclose(d);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_str_eq(diag, "/dev/zero:1: larger than 1048576 bytes: not a configuration file\n");
+	free(diag);
+
+	snprintf(path, sizeof path, "%s/t.conf", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(HEAD "\n\n", fp);
+	for (int i = 0; i < 40000; i++)
+		fputc('\0', fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	d = open_memstream(&diag, &len);
+	ck_assert_int_eq(config_load(path, &cfg, d, &e), -1);
+	fclose(d);
+	ck_assert_int_eq(count_lines(diag), 1);
+	ck_assert_msg(has_line(diag, "t.conf", count_lines(HEAD) + 3,
+	                       "a NUL byte: not a configuration file"), "%s", diag);
+	free(diag);
+
+	ck_assert_int_eq(load(HEAD "fr\xffom\x1b[31m\xc2\x9b = 1\n", &cfg, &diag, &e), -1);
+	ck_assert_msg(strstr(diag, "'fr\\xFFom\\x1B[31m\\xC2\\x9B'") != NULL, "%s", diag);
+	ck_assert_ptr_null(strchr(diag, 0x1b));
+	ck_assert_ptr_null(strchr(diag, 0xff));
+	free(diag);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -617,6 +670,7 @@ main(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, many_feeds_keep_their_lines);
 	tcase_add_test(tc, unreadable_or_huge);
+	tcase_add_test(tc, hostile_files);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
