@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "date.h"
+#include "message.h"
 
 /* Options a command may take (-v, -q and --help go with every command). */
 enum {
@@ -26,6 +27,7 @@ enum {
 	O_TO = 1 << 4,
 	O_HTML = 1 << 5,
 	O_JSON = 1 << 6,
+	O_VERSION = 1 << 7,
 };
 
 struct command {
@@ -136,9 +138,24 @@ find_command(const char *name)
 static int
 usage_error(const char *what, const char *arg, const char *cmd)
 {
+	struct buf shown = BUF_INIT;
+
+	if (arg != NULL)
+		buf_add_printable(&shown, arg);
 	fprintf(stderr, "tidings: %s%s%s%s; try 'tidings %s%s--help'\n", what, arg ? " '" : "",
-	        arg ? arg : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
+	        arg ? buf_str(&shown) : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
+	buf_free(&shown);
 	return EX_USAGE;
+}
+
+/* --to takes one address ("Name <a@b>" or a@b): checked before any fetch. */
+static int
+one_address(const char *to)
+{
+	char *a = message_address(to);
+
+	free(a);
+	return a != NULL;
 }
 
 /* The option getopt just refused: "-x" of "-vx", or "--long". */
@@ -203,7 +220,7 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			c->json = 1;
 			*seen |= O_JSON;
 			break;
-		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
+		case OPT_VERSION: *seen |= O_VERSION; break;
 		case ':':
 			return usage_error("option needs a value:", bad_option(argv, shortopt),
 			                   NULL);
@@ -212,6 +229,13 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 	}
 	if (c->verbose && c->quiet)
 		return usage_error("-v and -q contradict each other", NULL, NULL);
+	if (*seen & O_VERSION) {
+		/* --version takes nothing else: "--version run" is a mistake, not a success. */
+		if (optind < argc)
+			return usage_error("unexpected operand", argv[optind], NULL);
+		printf("tidings %s\n", PACKAGE_VERSION);
+		return EX_OK;
+	}
 	return -1;
 }
 
@@ -228,6 +252,8 @@ check_use(const struct command *cmd, struct cli *c, unsigned seen)
 		}
 	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
 		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
+	if ((seen & O_TO) && !one_address(c->to))
+		return usage_error("--to takes one email address, not", c->to, cmd->name);
 	if (c->argc < cmd->min_args)
 		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"
 		                                                            : "operands needed:",

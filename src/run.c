@@ -577,8 +577,12 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 		return -1;
 	if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0)
 		return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(), strerror(errno));
-	if (message_write(&m, r->digests, &len, sr->message_id, sizeof sr->message_id, e) < 0)
-		return err_prefix(e, "%s", temp_dir());
+	if (message_write(&m, r->digests, &len, sr->message_id, sizeof sr->message_id, e) < 0) {
+		/* A file that cannot be written is $TMPDIR's fault; a bad header is the config's. */
+		if (e->code == EX_IOERR)
+			return err_prefix(e, "%s", temp_dir());
+		return err_prefix(e, "%s:%d", sr->sub->file, sr->sub->line);
+	}
 	sr->message_off = r->digests_end;
 	sr->message_len = len;
 	r->digests_end += (off_t)len;

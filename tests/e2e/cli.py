@@ -68,6 +68,9 @@ class UsageErrors(unittest.TestCase):
         (["-v", "-q", "check"], "-v and -q contradict"),
         (["feeds", "-n"], "--dry-run does not go with 'feeds'"),
         (["import-opml", "-c", "x.conf", "f.opml"], "--config does not go with 'import-opml'"),
+        (["--version", "extra"], "unexpected operand 'extra'"),
+        (["preview", "--to", "a@b.c, d@e.f"], "--to takes one email address, not 'a@b.c, d@e.f'"),
+        (["preview", "--to", "a\x1b[2J@b.c"], "--to takes one email address, not 'a\\x1B[2J@b.c'"),
     ]
 
     def test_usage_errors_exit_64_with_one_line(self):
@@ -79,6 +82,20 @@ class UsageErrors(unittest.TestCase):
             self.assertEqual(len(lines), 1, (args, r.stderr))
             self.assertIn(msg, lines[0], args)
             self.assertIn("--help'", lines[0], args)
+
+
+class ParseExit(unittest.TestCase):
+    def test_network_trouble_is_temporary(self):
+        """A server that cannot be reached may be back later: 75, not 66
+        (which stays for a file that is not there)."""
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]   # closed once the with ends: refused
+        r = tidings("parse", f"http://127.0.0.1:{port}/feed.xml")
+        self.assertEqual(r.returncode, 75, r.stderr)
+        r = tidings("parse", "/nonexistent/feed.xml")
+        self.assertEqual(r.returncode, 66, r.stderr)
 
 
 class ConfigErrors(unittest.TestCase):
