@@ -700,15 +700,53 @@ skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
 	*pp = p;
 }
 
+/*
+ * libconfuse's escapes in a double-quoted string: \n and the like, \xHH,
+ * \ooo.  The scanner must read a title as libconfuse does, or its
+ * section is not found and errors point at line 1.  Returns the bytes
+ * the escape after the backslash takes, 0 if it is none of these.
+ */
+static size_t
+dq_escape(const char *p, const char *end, struct buf *out)
+{
+	static const char from[] = "ntrfbeav", to[] = "\n\t\r\f\b\033\a\v";
+	const char *c = strchr(from, *p);
+	unsigned v = 0;
+	size_t n = 0;
+
+	if (*p != '\0' && c != NULL) {
+		buf_addc(out, to[c - from]);
+		return 1;
+	}
+	if (*p == 'x') {
+		while (n < 2 && p + 1 + n < end && isxdigit((unsigned char)p[1 + n]))
+			v = v * 16 + (unsigned)(isdigit((unsigned char)p[1 + n]) ? p[1 + n] - '0' :
+			                       tolower((unsigned char)p[1 + n]) - 'a' + 10), n++;
+		if (n > 0)
+			buf_addc(out, (char)v);
+		return n > 0 ? n + 1 : 0;
+	}
+	while (n < 3 && p + n < end && p[n] >= '0' && p[n] <= '7')
+		v = v * 8 + (unsigned)(p[n++] - '0');
+	if (n > 0)
+		buf_addc(out, (char)v);
+	return n;
+}
+
 static const char *
 scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 {
 	char q = *p++;
+	size_t n;
 
 	while (p < end && *p != q) {
 		if (*p == '\\' && p + 1 < end) {
 			if (p[1] == '\n')
 				newline(S);
+			else if (q == '"' && (n = dq_escape(p + 1, end, out)) > 0)
+				p += n - 1;
+			else if (q == '\'' && p[1] != '\'' && p[1] != '\\')
+				buf_add(out, p, 2);  /* single quotes keep other backslashes */
 			else
 				buf_addc(out, p[1]);
 			p += 2;
@@ -1382,7 +1420,7 @@ read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 	locate(L, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
 	f->file = str_dup(f->file);
 	if (!valid_name(f->name))
-		bad(&x, NULL, 0, "feed: the name must not be empty");
+		bad(&x, NULL, 0, "feed: the name must not be empty nor hold control characters");
 	if (url == NULL)
 		bad(&x, NULL, 0, "feed '%s' has no url", f->name);
 	else if (strncasecmp(url, "file:", 5) == 0) {
@@ -1432,7 +1470,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	locate(L, "subscription", x.title, NULL, 0, (const char **)&s->file, &s->line);
 	s->file = str_dup(s->file);
 	if (!valid_name(s->name))
-		bad(&x, NULL, 0, "subscription: the name must not be empty");
+		bad(&x, NULL, 0,
+		    "subscription: the name must not be empty nor hold control characters");
 	if (get_list(&x, "to", &s->to) < 0 || get_list(&x, "feeds", &s->feeds) < 0 ||
 	    get_list(&x, "tags", &s->tags) < 0 ||
 	    get_list(&x, "exclude-tags", &s->exclude_tags) < 0)

@@ -649,6 +649,29 @@ START_TEST(hostile_files)
 }
 END_TEST
 
+/* A title with escapes is found where it is (it was reported at line 1). */
+START_TEST(escaped_titles_keep_their_line)
+{
+	static const char *const conf[] = {
+	    HEAD "\nsubscription \"a\\nb\" {\n to = {\"x@example.org\"}\n}\n",
+	    HEAD "\nsubscription \"a\\x41\\102\" {\n}\n",
+	    HEAD "\nsubscription 'a\\nb' {\n}\n",
+	};
+	static const char *const want[] = {
+	    "subscription: the name must not be empty nor hold control characters",
+	    "subscription 'aAB' has no recipients",
+	    "subscription 'a\\nb' has no recipients",
+	};
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+
+	ck_assert_int_eq(load(conf[_i], &cfg, &diag, &e), -1);
+	ck_assert_msg(has_line(diag, "t.conf", count_lines(HEAD) + 2, want[_i]), "%s", diag);
+	free(diag);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -671,6 +694,7 @@ main(void)
 	tcase_add_test(tc, many_feeds_keep_their_lines);
 	tcase_add_test(tc, unreadable_or_huge);
 	tcase_add_test(tc, hostile_files);
+	tcase_add_loop_test(tc, escaped_titles_keep_their_line, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
