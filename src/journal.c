@@ -100,18 +100,24 @@ probe_file(int fd, off_t size)
 }
 
 int
-journal_preflight(const char *state_path, size_t room, struct err *e)
+journal_preflight(const char *link_path, size_t room, struct err *e)
 {
 	struct stat st;
 	off_t size = (off_t)room;
-	char *tmp;
+	char *tmp, *state_path;
 	int fd, rc;
 
-	if (state_mkdir_parent(state_path, e) < 0)
+	if (state_target(link_path, &state_path, e) < 0)
 		return err_prefix(e, "the state cannot be saved, nothing was sent");
+	if (state_mkdir_parent(state_path, e) < 0) {
+		free(state_path);
+		return err_prefix(e, "the state cannot be saved, nothing was sent");
+	}
 	if (stat(state_path, &st) == 0)
 		size += st.st_size;
-	if ((tmp = str_printf("%s.tmp.XXXXXX", state_path)) == NULL)
+	tmp = str_printf("%s.tmp.XXXXXX", state_path);
+	free(state_path);
+	if (tmp == NULL)
 		return err_oom(e);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		err_set(e, EX_CANTCREAT,

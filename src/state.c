@@ -1252,15 +1252,33 @@ fsync_dir(const char *dir)
 }
 
 int
-state_save(struct state *st, const char *path, struct err *e)
+state_target(const char *path, char **out, struct err *e)
+{
+	struct stat lst;
+
+	if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
+		return (*out = str_dup(path)) != NULL ? 0 : err_oom(e);
+	if ((*out = realpath(path, NULL)) == NULL)
+		return err_set(e, EX_IOERR, "%s: a symbolic link that leads nowhere: %s", path,
+		               strerror(errno));
+	return 0;
+}
+
+int
+state_save(struct state *st, const char *link_path, struct err *e)
 {
 	struct out o = {.fd = -1};
-	char *dir = NULL, *tmp = NULL;
+	char *dir = NULL, *tmp = NULL, *path;
 	const char *base;
 	int rc = -1;
 
-	if (state_mkdir_parent(path, e) < 0)
+	/* A symlinked state is written where it leads: the link stays a link. */
+	if (state_target(link_path, &path, e) < 0)
 		return -1;
+	if (state_mkdir_parent(path, e) < 0) {
+		free(path);
+		return -1;
+	}
 	if (split_path(path, &dir, &base) < 0 ||
 	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
 	    (o.buf = malloc(OUT_CHUNK)) == NULL) {
@@ -1305,6 +1323,7 @@ done:
 	free(o.buf);
 	free(tmp);
 	free(dir);
+	free(path);
 	return rc;
 }
 

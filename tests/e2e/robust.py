@@ -757,6 +757,32 @@ def test_full_state_file_system_sends_nothing(t):
             subprocess.run(["umount", sdir], check=True)
 
 
+def test_symlinked_state_is_written_through_the_link(t):
+    """A state file that is a symbolic link stays one: the file it leads to
+    is replaced.  A link that leads nowhere sends nothing, with one line."""
+    url = setup_feed(t)
+    real_dir = os.path.join(t.dir, "real")
+    os.mkdir(real_dir)
+    real = os.path.join(real_dir, "state")
+    link = t.state_path
+    os.symlink(real, link)
+    t.config({"f": url}, {"john": {}})
+    r = t.run("run", expect=74)
+    assert re.fullmatch(r"tidings: the state cannot be saved, nothing was sent: "
+                        rf"{re.escape(link)}: a symbolic link that leads nowhere: "
+                        r"No such file or directory\n", r.err), r.err
+    assert t.mbox() == []
+    with open(real, "w") as fh:
+        fh.write("tidings-state 1\nend\t0\n")
+    t.run("run")
+    assert os.path.islink(link) and os.readlink(link) == real
+    assert len(t.mbox()) == 1
+    t.state_path = real
+    assert recorded(t) == {f"urn:rbitem:{n}".encode() for n in ALL}
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+
 def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
     """Rendered items and digests go through $TMPDIR: when it cannot be
     written, one line names it, nothing is sent or recorded, and the next
