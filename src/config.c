@@ -8,6 +8,8 @@
  * the parsed tree so that every problem is reported, each at its file:line.
  */
 #include "config.h"
+#include "deliver.h"
+#include "message.h"
 
 #include <confuse.h>
 #include <ctype.h>
@@ -1327,6 +1329,8 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	s->ca_file = get_path(&x, "ca-file");
 	if (s->ca_file && access(s->ca_file, R_OK) < 0)
 		bad(&x, "ca-file", 0, "ca-file %s: %s", s->ca_file, strerror(errno));
+	else if (s->ca_file && !deliver_ca_file_ok(s->ca_file))
+		bad(&x, "ca-file", 0, "ca-file %s: no PEM certificate in it", s->ca_file);
 	s->user = get_str(&x, "user");
 	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
 	s->timeout = get_int(&x, "timeout", 1, 86400);
@@ -1362,6 +1366,29 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	}
 }
 
+/*
+ * The mbox file or maildir is made by the run, but not the folder it goes
+ * in, unless that is the state's folder (a run makes that one first).
+ */
+static void
+check_deliver_folder(const struct ctx *x, const char *path, const char *state_path)
+{
+	char *dir = path_dir(path), *state_dir = state_path ? path_dir(state_path) : NULL;
+	int made_by_run = str_eq(dir, state_dir);
+	struct stat st;
+
+	free(state_dir);
+	if (dir == NULL || made_by_run) {
+		free(dir);
+		return;
+	}
+	if (stat(dir, &st) != 0)
+		bad(x, "deliver", 0, "deliver: folder %s: %s", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		bad(x, "deliver", 0, "deliver: %s is not a folder", dir);
+	free(dir);
+}
+
 static void
 read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 {
@@ -1393,6 +1420,8 @@ read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 		    (cfg->deliver_path = path_abs(v + n, where_file(&x, "deliver"))) == NULL)
 			bad(&x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
 			    kinds[i].prefix);
+		else
+			check_deliver_folder(&x, cfg->deliver_path, cfg->state_path);
 		return;
 	}
 	bad(&x, "deliver", 0, "deliver = \"%s\": must be smtp, mbox:PATH, maildir:PATH or stdout",
@@ -1501,11 +1530,11 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	s->full_items_per_feed = get_int(&x, "full-items-per-feed", 0, 100000000);
 	s->first_run = get_duration(&x, "first-run");
 	s->list_unsubscribe = get_str(&x, "list-unsubscribe");
-	if (s->list_unsubscribe && (strpbrk(s->list_unsubscribe, "\r\n<>") ||
-	                            (strncmp(s->list_unsubscribe, "mailto:", 7) &&
-	                             strncmp(s->list_unsubscribe, "https://", 8) &&
-	                             strncmp(s->list_unsubscribe, "http://", 7))))
-		bad(&x, "list-unsubscribe", 0, "list-unsubscribe \"%s\": a mailto: or http(s) URL",
+	/* The message writer's own rule: a value it would refuse fails every run. */
+	if (s->list_unsubscribe && !message_list_unsubscribe_ok(s->list_unsubscribe))
+		bad(&x, "list-unsubscribe", 0,
+		    "list-unsubscribe \"%s\": a mailto: or http(s) URL of printable ASCII, "
+		    "without spaces or <>\"\\, (900 characters at most)",
 		    s->list_unsubscribe);
 }
 

@@ -471,6 +471,16 @@ info_cb(const SSL *cssl, int where, int ret)
 		SSL_set_tlsext_host_name(ssl, host);
 }
 
+int
+deliver_ca_file_ok(const char *path)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int ok = ctx != NULL && SSL_CTX_load_verify_locations(ctx, path, NULL) == 1;
+
+	SSL_CTX_free(ctx);
+	return ok;
+}
+
 static SSL_CTX *
 make_ctx(const struct smtp_conf *sc, struct err *e)
 {

@@ -59,4 +59,7 @@ struct outmsg {
  */
 int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, struct err *e);
 
+/* Does path hold a certificate OpenSSL can verify with (as smtp's ca-file)? */
+int deliver_ca_file_ok(const char *path);
+
 #endif

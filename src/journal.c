@@ -108,10 +108,10 @@ journal_preflight(const char *link_path, size_t room, struct err *e)
 	int fd, rc;
 
 	if (state_target(link_path, &state_path, e) < 0)
-		return err_prefix(e, "the state cannot be saved, nothing was sent");
+		return -1;
 	if (state_mkdir_parent(state_path, e) < 0) {
 		free(state_path);
-		return err_prefix(e, "the state cannot be saved, nothing was sent");
+		return -1;
 	}
 	if (stat(state_path, &st) == 0)
 		size += st.st_size;
@@ -120,10 +120,7 @@ journal_preflight(const char *link_path, size_t room, struct err *e)
 	if (tmp == NULL)
 		return err_oom(e);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		err_set(e, EX_CANTCREAT,
-		        "the state cannot be saved, nothing was sent: cannot "
-		        "create %s: %s",
-		        tmp, strerror(errno));
+		err_set(e, EX_CANTCREAT, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -131,10 +128,7 @@ journal_preflight(const char *link_path, size_t room, struct err *e)
 	close(fd);
 	unlink(tmp);
 	if (rc != 0)
-		err_set(e, EX_IOERR,
-		        "the state cannot be saved, nothing was sent: cannot write "
-		        "%s: %s",
-		        tmp, strerror(rc));
+		err_set(e, EX_IOERR, "cannot write %s: %s", tmp, strerror(rc));
 	free(tmp);
 	return rc != 0 ? -1 : 0;
 }

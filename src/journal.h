@@ -28,7 +28,7 @@ struct journal;
  * Prove the state at state_path can be saved with room extra bytes beyond
  * its present size.  -1 with EX_CANTCREAT or EX_IOERR and one line.
  */
-int journal_preflight(const char *state_path, size_t room, struct err *e);
+int journal_preflight(const char *link_path, size_t room, struct err *e);
 
 /*
  * Replay STATE.journal into st, if there is one: each committed group's

@@ -438,6 +438,14 @@ tame(const char *s, const char *extra_bad)
 	return 1;
 }
 
+int
+message_list_unsubscribe_ok(const char *u)
+{
+	return tame(u, "<>\"\\,") && strlen(u) <= 900 &&
+	    (str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
+	    str_has_prefix(u, "http://"));
+}
+
 static int
 add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
 {
@@ -450,9 +458,7 @@ add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
 			return err_oom(e);
 	}
 	if (u != NULL && *u != '\0') {
-		if (!tame(u, "<>\"\\,") || strlen(u) > 900 ||
-		    !(str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
-		    str_has_prefix(u, "http://")))
+		if (!message_list_unsubscribe_ok(u))
 			return err_set(e, EX_DATAERR, "bad List-Unsubscribe: %s", u);
 		if (buf_printf(out, "List-Unsubscribe: <%s>\r\n", u) != 0)
 			return err_oom(e);

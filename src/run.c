@@ -789,7 +789,7 @@ prepare_recording(struct run *r, const struct sub_run *subs, size_t nsubs, struc
 	if (i == nsubs)
 		return 0;  /* nothing to send */
 	if (journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
-		return -1;
+		return err_prefix(e, "the state cannot be saved, nothing was sent");
 	return journal_open(r->cfg.state_path, &r->journal, e);
 }
 
@@ -1035,6 +1035,10 @@ cmd_check(const struct cli *c)
 	if (digest_templates_load(&cfg, &t, &e) < 0) {
 		complain("%s", e.msg);
 		rc = EX_CONFIG;
+	} else if (journal_preflight(cfg.state_path, 0, &e) < 0) {
+		/* Every run would fail to save it (and send nothing). */
+		complain("%s: the state cannot be saved: %s", cfg.path, e.msg);
+		rc = e.code;
 	} else if (!c->quiet) {
 		config_summary(&cfg, stdout);
 	}
