@@ -788,7 +788,9 @@ prepare_recording(struct run *r, const struct sub_run *subs, size_t nsubs, struc
 		;
 	if (i == nsubs)
 		return 0;  /* nothing to send */
-	if (journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
+	/* The check's own temp file, or a save's, left by a crash: we hold the lock. */
+	if (state_remove_temps(r->cfg.state_path, e) < 0 ||
+	    journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
 		return err_prefix(e, "the state cannot be saved, nothing was sent");
 	return journal_open(r->cfg.state_path, &r->journal, e);
 }

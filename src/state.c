@@ -1252,6 +1252,24 @@ fsync_dir(const char *dir)
 }
 
 int
+state_remove_temps(const char *link_path, struct err *e)
+{
+	char *path, *dir;
+	const char *base;
+
+	if (state_target(link_path, &path, e) < 0)
+		return -1;
+	if (split_path(path, &dir, &base) < 0) {
+		free(path);
+		return err_oom(e);
+	}
+	remove_stale_temps(dir, base);
+	free(dir);
+	free(path);
+	return 0;
+}
+
+int
 state_target(const char *path, char **out, struct err *e)
 {
 	struct stat lst;

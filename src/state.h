@@ -48,6 +48,8 @@ int state_save(struct state *st, const char *path, struct err *e);
 void state_free(struct state *st);
 /* Where the state at path is written: path, or where it leads if it is a symbolic link. */
 int state_target(const char *path, char **out, struct err *e);
+/* Remove STATE.tmp.* left by a crash; only the holder of the lock may. */
+int state_remove_temps(const char *path, struct err *e);
 /* mkdir -p of the state file's folder (new folders 0700). */
 int state_mkdir_parent(const char *path, struct err *e);
 

@@ -800,6 +800,48 @@ def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
     assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {1, 2, 3, 4, 5}
 
 
+def test_full_tmpdir_says_no_space(t):
+    """A full $TMPDIR is named with its cause (it once read "cannot read back
+    a rendered item: file too short": a buffered spool write failed later),
+    whichever file it filled: the spool, a rendered part or the message.
+    File-size limits of several sizes stand in for it (they bind root too);
+    as root a small tmpfs of several sizes is also filled."""
+    import resource
+    body = "body text here. " * 500
+    items = "".join(f"<item><title>big {i}</title><link>http://example.org/{i}</link>"
+                    f"<guid>urn:big:{i}</guid><description>{body}</description></item>"
+                    for i in range(20))
+    url = t.serve("/feed.xml", "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+                  "<title>t</title><link>http://example.org/</link><description>d</description>"
+                  + items + "</channel></rss>")
+    t.config({"f": url}, {"john": {}})
+    tmp = os.path.join(t.dir, "tmp")
+    os.mkdir(tmp)
+    cases = [("limit", n) for n in (8000, 30000, 60000, 100000)]
+    if os.geteuid() == 0:
+        cases += [("tmpfs", size) for size in ("96k", "192k", "352k", "512k")]
+    for kind, size in cases:
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        if kind == "tmpfs":
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tidings-tmp", tmp],
+                           check=True)
+        try:
+            r = subprocess.run(cmd(t, "run"), capture_output=True,
+                               env=dict(os.environ, TMPDIR=tmp),
+                               preexec_fn=limit if kind == "limit" else None)
+        finally:
+            if kind == "tmpfs":
+                subprocess.run(["umount", tmp], check=True)
+        err = r.stderr.decode()
+        assert r.returncode == 74, (kind, size, r.returncode, err)
+        assert err.count("\n") == 1, err
+        why = "No space left on device" if kind == "tmpfs" else "File too large"
+        assert err.endswith(f": {why}\n") and "too short" not in err, (kind, size, err)
+        assert t.mbox() == []
+
+
 def test_many_subscriptions_need_few_file_descriptors(t):
     """All digests of a run share one temporary file: 120 subscriptions
     under a limit of 48 open files all get their digest."""
