@@ -702,6 +702,13 @@ skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
 	*pp = p;
 }
 
+static unsigned
+hex_digit(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned)(c - '0')
+	                                 : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+}
+
 /*
  * libconfuse's escapes in a double-quoted string: \n and the like, \xHH,
  * \ooo.  The scanner must read a title as libconfuse does, or its
@@ -721,9 +728,8 @@ dq_escape(const char *p, const char *end, struct buf *out)
 		return 1;
 	}
 	if (*p == 'x') {
-		while (n < 2 && p + 1 + n < end && isxdigit((unsigned char)p[1 + n]))
-			v = v * 16 + (unsigned)(isdigit((unsigned char)p[1 + n]) ? p[1 + n] - '0' :
-			                       tolower((unsigned char)p[1 + n]) - 'a' + 10), n++;
+		for (; n < 2 && p + 1 + n < end && isxdigit((unsigned char)p[1 + n]); n++)
+			v = v * 16 + hex_digit(p[1 + n]);
 		if (n > 0)
 			buf_addc(out, (char)v);
 		return n > 0 ? n + 1 : 0;
@@ -748,7 +754,7 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 			else if (q == '"' && (n = dq_escape(p + 1, end, out)) > 0)
 				p += n - 1;
 			else if (q == '\'' && p[1] != '\'' && p[1] != '\\')
-				buf_add(out, p, 2);  /* single quotes keep other backslashes */
+				buf_add(out, p, 2); /* single quotes keep other backslashes */
 			else
 				buf_addc(out, p[1]);
 			p += 2;

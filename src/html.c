@@ -1470,7 +1470,7 @@ struct tx {
 	struct strv *links;
 	size_t links0;
 	int first_ref;
-	size_t *ref_slot;       /* hash of this item's references: index in links + 1, 0 empty */
+	size_t *ref_slot;       /* this item's references by hash: index in links + 1, or 0 */
 	size_t ref_cap;         /* a power of two, or 0 */
 	int in_link;
 	int link_broken;        /* the link's paragraph was flushed inside it */

@@ -442,8 +442,8 @@ int
 message_list_unsubscribe_ok(const char *u)
 {
 	return tame(u, "<>\"\\,") && strlen(u) <= 900 &&
-	    (str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
-	    str_has_prefix(u, "http://"));
+	       (str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
+	        str_has_prefix(u, "http://"));
 }
 
 static int
@@ -749,10 +749,11 @@ add_headers(const struct message_spec *m, const char *message_id,
 	if (add_mailbox_header("From", m->from, out, e) != 0 ||
 	    add_to_header(m->to, m->nto, out, e) != 0)
 		return -1;
-	if (add_subject(m->subject, out) != 0 ||
-	    add_date(m->date, out) != 0 ||
-	    buf_printf(out, "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n", message_id) != 0)
+	if (add_subject(m->subject, out) != 0 || add_date(m->date, out) != 0 ||
+	    buf_printf(out,
+	               "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
+	               "Auto-Submitted: auto-generated\r\n",
+	               message_id) != 0)
 		return err_oom(e);
 	return add_list_headers(m, out, e);
 }

@@ -578,7 +578,7 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	if (fseeko(r->digests, r->digests_end, SEEK_SET) != 0)
 		return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(), strerror(errno));
 	if (message_write(&m, r->digests, &len, sr->message_id, sizeof sr->message_id, e) < 0) {
-		/* A file that cannot be written is $TMPDIR's fault; a bad header is the config's. */
+		/* An unwritable file is $TMPDIR's fault; a bad header is the config's. */
 		if (e->code == EX_IOERR)
 			return err_prefix(e, "%s", temp_dir());
 		return err_prefix(e, "%s:%d", sr->sub->file, sr->sub->line);
@@ -773,7 +773,8 @@ room_for_records(const struct run *r, const struct sub_run *subs, size_t nsubs)
 			const struct pick *p = &subs[i].picks.v[k];
 
 			room += 2 * (3 * (strlen(subs[i].sub->name) + strlen(p->item->id) +
-			                  strlen(r->sources[p->source].conf->url)) + 64);
+			                  strlen(r->sources[p->source].conf->url)) +
+			             64);
 		}
 	return room;
 }
@@ -787,7 +788,7 @@ prepare_recording(struct run *r, const struct sub_run *subs, size_t nsubs, struc
 	for (i = 0; i < nsubs && subs[i].message_len == 0; i++)
 		;
 	if (i == nsubs)
-		return 0;  /* nothing to send */
+		return 0; /* nothing to send */
 	/* The check's own temp file, or a save's, left by a crash: we hold the lock. */
 	if (state_remove_temps(r->cfg.state_path, e) < 0 ||
 	    journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
@@ -850,7 +851,7 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 			return err_oom(e);
 	commit_feed_records(r, subs, nsubs);
 	if (note_present_items(r, e) < 0 || state_save(r->st, r->cfg.state_path, e) < 0)
-		return -1;  /* the journal stays: the next load replays it */
+		return -1; /* the journal stays: the next load replays it */
 	journal_close(r->journal);
 	r->journal = NULL;
 	return journal_remove(r->cfg.state_path, e);
@@ -934,7 +935,7 @@ pipeline(struct run *r, struct err *e)
 		else if (!r->cli->quiet)
 			complain("nothing new to preview");
 	} else if (rc == 0 && r->mode.record && prepare_recording(r, subs, nsubs, e) < 0) {
-		rc = -1;  /* a state that cannot be saved would send these digests on every run */
+		rc = -1; /* a state that cannot be saved would send these digests on every run */
 	} else if (rc == 0) {
 		/* Even when delivery failed, what was accepted must be recorded. */
 		if (deliver_digests(r, subs, nsubs, e) < 0)

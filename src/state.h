@@ -43,7 +43,10 @@ void state_unlock(struct state_lock *l);
 
 /* A missing file is an empty state; a corrupt one is an error naming file:line (EX_IOERR). */
 int state_load(const char *path, struct state **out, struct err *e);
-/* Temp file in the same folder, fsync, rename, fsync of the folder; mode 0600.  A symbolic link is written through. */
+/*
+ * Temp file in the same folder, fsync, rename, fsync of the folder; mode
+ * 0600.  A symbolic link is written through.
+ */
 int state_save(struct state *st, const char *path, struct err *e);
 void state_free(struct state *st);
 /* Where the state at path is written: path, or where it leads if it is a symbolic link. */

@@ -418,8 +418,10 @@ buf_add_printable(struct buf *b, const char *s)
 
 	while (n > 0) {
 		size_t l = utf8_len(p, n);
-		/* C0 and C1 controls, DEL, and what is not UTF-8: a terminal must not see them raw */
-		int raw = l > 1 ? !(p[0] == 0xC2 && p[1] < 0xA0) : l == 1 && *p >= 0x20 && *p != 0x7f;
+		/* C0 and C1 controls, DEL, and what is not UTF-8: a terminal must not see them raw
+		 */
+		int raw =
+		    l > 1 ? !(p[0] == 0xC2 && p[1] < 0xA0) : l == 1 && *p >= 0x20 && *p != 0x7f;
 
 		if (!raw)
 			l = 1;
