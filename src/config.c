@@ -978,9 +978,18 @@ default_state_path(void)
 }
 
 static int
+already_read(const struct loader *L, const char *path)
+{
+	for (size_t i = 0; i < L->nmaps; i++)
+		if (str_eq(L->maps[i].file, path))
+			return 1;
+	return 0;
+}
+
+static int
 on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 {
-	char *path;
+	char *path, *real;
 	int rc;
 
 	if (argc != 1) {
@@ -989,6 +998,20 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 	}
 	if ((path = path_abs(argv[0], cur_file(c))) == NULL) {
 		cfg_error(c, "include(\"%s\"): cannot resolve the path", argv[0]);
+		return 1;
+	}
+	if ((real = realpath(path, NULL)) != NULL) {
+		free(path);
+		path = real;
+	}
+	/*
+	 * A file read twice is a loop (or its definitions clash anyway): said
+	 * once, here, instead of every error of the loop repeated until
+	 * libconfuse finds the nesting too deep.
+	 */
+	if (active && already_read(active, path)) {
+		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0], path);
+		free(path);
 		return 1;
 	}
 	/* Unreadable: libconfuse says so.  No configuration at all: said, and not read further. */

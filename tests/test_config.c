@@ -672,6 +672,23 @@ START_TEST(escaped_titles_keep_their_line)
 }
 END_TEST
 
+/* An include loop is one line, naming the include that closes it (it was 12, its cause last). */
+START_TEST(include_loop_is_one_line)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, want[PATH_MAX * 2 + 64];
+
+	put("loop.conf", "feed x { url = \"https://x.example/\" }\ninclude(\"t.conf\")\n", 0644);
+	ck_assert_int_eq(load(HEAD "include(\"loop.conf\")\n", &cfg, &diag, &e), -1);
+	ck_assert_int_eq(count_lines(diag), 1);
+	snprintf(want, sizeof want, "include(\"t.conf\"): %s/t.conf is already read (an include loop)",
+	         dir);
+	ck_assert_msg(has_line(diag, "loop.conf", 2, want), "%s", diag);
+	free(diag);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -694,6 +711,7 @@ main(void)
 	tcase_add_test(tc, many_feeds_keep_their_lines);
 	tcase_add_test(tc, unreadable_or_huge);
 	tcase_add_test(tc, hostile_files);
+	tcase_add_test(tc, include_loop_is_one_line);
 	tcase_add_loop_test(tc, escaped_titles_keep_their_line, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
