@@ -43,7 +43,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
      "fetch, send the digests, record them (the default)",
      O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
-    {"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary",
+    {"check", cmd_check, "[-c FILE] check", "validate config and templates, prove the state writable, print a summary",
      O_CONFIG, 0, 0},
     {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
      O_CONFIG, 0, 0},
@@ -55,7 +55,7 @@ static const struct command commands[] = {
     {"parse", cmd_parse, "parse [--json] FILE|URL...",
      "parse feeds and print their items (no config, no state)", O_JSON, 1, -1},
     {"import-opml", cmd_import_opml, "import-opml FILE",
-     "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
+     "print feed sections for an OPML file's http(s) feeds (- for stdin)", 0, 1, 1},
     {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
      "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
 };
