@@ -151,34 +151,30 @@ corrupt(const struct replay *r, const char *why, struct err *e)
 static int
 replay_commit(struct replay *r, struct err *e)
 {
-	for (size_t i = 0; i + 3 < r->group.n; i += 4) {
-		char *end;
-		long long t = strtoll(r->group.v[i + 3], &end, 10);
-
+	for (size_t i = 0; i + 3 < r->group.n; i += 4)
 		if (state_record(r->st, r->group.v[i], r->group.v[i + 1], r->group.v[i + 2],
-		                 (time_t)t) < 0)
+		                 (time_t)strtoll(r->group.v[i + 3], NULL, 10)) < 0)
 			return err_oom(e);
-	}
 	strv_free(&r->group);
 	return 0;
 }
 
+/* "item", SUB, FEED-URL, ID, TIME: TAB-separated, the time in seconds. */
 static int
 replay_item(struct replay *r, char *line, struct err *e)
 {
-	char *f[5];
+	char *f[5], *p = line;
 	size_t n = 0;
 
-	for (char *p = line; n < 5; n++) {
+	for (; n < 5 && p != NULL; n++) {
 		f[n] = p;
-		if ((p = strchr(p, '\t')) == NULL) {
-			n++;
-			break;
-		}
-		*p++ = '\0';
+		if ((p = strchr(p, '\t')) != NULL)
+			*p++ = '\0';
 	}
-	if (n != 5 || strcmp(f[0], "item") != 0)
+	if (n != 5 || p != NULL || strcmp(f[0], "item") != 0)
 		return corrupt(r, "an item record has five fields", e);
+	if (f[4][0] == '\0' || strspn(f[4], "0123456789") != strlen(f[4]))
+		return corrupt(r, "bad time (seconds since 1970)", e);
 	for (size_t i = 1; i < 5; i++) {
 		if (unescape(f[i]) < 0)
 			return corrupt(r, "bad %XX escape", e);

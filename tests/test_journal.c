@@ -107,6 +107,8 @@ START_TEST(corrupt_journal_is_refused)
 	    "tidings-journal 1\nitem\ta\tb\n",
 	    "tidings-journal 1\nitem\ta\tb\t%zz\t1\n",
 	    "tidings-journal 1\nbogus\n",
+	    "tidings-journal 1\nitem\ta\tb\tc\t1\tsix\n",
+	    "tidings-journal 1\nitem\ta\tb\tc\tsoon\n",
 	};
 	struct state *st = state_new();
 	struct err e = {0};
@@ -148,7 +150,7 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, committed_groups_only);
-	tcase_add_loop_test(tc, corrupt_journal_is_refused, 0, 4);
+	tcase_add_loop_test(tc, corrupt_journal_is_refused, 0, 6);
 	tcase_add_test(tc, preflight);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
