@@ -1333,6 +1333,7 @@ main(void)
 	if (system(cmd) != 0)
 		return EXIT_FAILURE;
 	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tf, 30);  /* large texts under sanitizers on a loaded machine */
 	tcase_add_test(tc, smtp_plain);
 	tcase_add_test(tc, smtp_two_messages_one_session);
 	tcase_add_test(tc, smtp_starttls_ok);
