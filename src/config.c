@@ -8,6 +8,8 @@
  * the parsed tree so that every problem is reported, each at its file:line.
  */
 #include "config.h"
+#include "deliver.h"
+#include "message.h"
 
 #include <confuse.h>
 #include <ctype.h>
@@ -92,7 +94,7 @@ static int real_line(const struct loader *L, const char *file, int lib);
 static void
 emit(struct loader *L, const char *file, int line, int warning, const char *msg)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, shown = BUF_INIT;
 	const char *p = msg;
 	size_t i;
 
@@ -107,15 +109,18 @@ emit(struct loader *L, const char *file, int line, int warning, const char *msg)
 			buf_adds(&b, "***");
 			p += strlen(L->secrets.v[i]);
 		} else {
-			/* One line per problem, whatever the value held. */
-			buf_addc(&b, iscntrl((unsigned char)*p) ? '?' : *p);
+			buf_addc(&b, *p);
 			p++;
 		}
 	}
+	/* One line per problem, whatever the value held, and nothing a terminal obeys. */
+	buf_add_printable(&shown, file ? file : L->path);
+	buf_printf(&shown, ":%d: %s", line, warning ? "warning: " : "");
+	buf_add_printable(&shown, buf_str(&b));
 	if (L->diag)
-		fprintf(L->diag, "%s:%d: %s%s\n", file ? file : L->path, line,
-		        warning ? "warning: " : "", buf_str(&b));
+		fprintf(L->diag, "%s\n", buf_str(&shown));
 	buf_free(&b);
+	buf_free(&shown);
 	if (!warning)
 		L->nerr++;
 }
@@ -699,15 +704,59 @@ skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
 	*pp = p;
 }
 
+static unsigned
+hex_digit(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned)(c - '0')
+	                                 : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
+}
+
+/*
+ * libconfuse's escapes in a double-quoted string: \n and the like, \xHH,
+ * \ooo.  The scanner must read a title as libconfuse does, or its
+ * section is not found and errors point at line 1.  Returns the bytes
+ * the escape after the backslash takes, 0 if it is none of these.
+ */
+static size_t
+dq_escape(const char *p, const char *end, struct buf *out)
+{
+	static const char from[] = "ntrfbeav", to[] = "\n\t\r\f\b\033\a\v";
+	const char *c = strchr(from, *p);
+	unsigned v = 0;
+	size_t n = 0;
+
+	if (*p != '\0' && c != NULL) {
+		buf_addc(out, to[c - from]);
+		return 1;
+	}
+	if (*p == 'x') {
+		for (; n < 2 && p + 1 + n < end && isxdigit((unsigned char)p[1 + n]); n++)
+			v = v * 16 + hex_digit(p[1 + n]);
+		if (n > 0)
+			buf_addc(out, (char)v);
+		return n > 0 ? n + 1 : 0;
+	}
+	while (n < 3 && p + n < end && p[n] >= '0' && p[n] <= '7')
+		v = v * 8 + (unsigned)(p[n++] - '0');
+	if (n > 0)
+		buf_addc(out, (char)v);
+	return n;
+}
+
 static const char *
 scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 {
 	char q = *p++;
+	size_t n;
 
 	while (p < end && *p != q) {
 		if (*p == '\\' && p + 1 < end) {
 			if (p[1] == '\n')
 				newline(S);
+			else if (q == '"' && (n = dq_escape(p + 1, end, out)) > 0)
+				p += n - 1;
+			else if (q == '\'' && p[1] != '\'' && p[1] != '\\')
+				buf_add(out, p, 2); /* single quotes keep other backslashes */
 			else
 				buf_addc(out, p[1]);
 			p += 2;
@@ -800,11 +849,28 @@ scan_text(struct loader *L, const char *file, const char *p, size_t len)
 		free(t[i].text);
 }
 
-/* Read and scan one file; -1 (with errno) when it cannot be read. */
+/* The line of the byte at off. */
+static int
+line_at(const char *s, size_t off)
+{
+	int line = 1;
+
+	for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + off - p))) != NULL; p++)
+		line++;
+	return line;
+}
+
+/*
+ * Read and scan one file: 0; 1 when it is no configuration file at all
+ * (too large, or holding a NUL byte: said, and nothing more is to be read:
+ * libconfuse would read /dev/zero forever and NULs in quadratic time);
+ * -1 (with errno) when it cannot be read.
+ */
 static int
 scan_file(struct loader *L, const char *path)
 {
 	struct buf b = BUF_INIT;
+	const char *nul;
 
 	if (buf_read_file(&b, path, CONFIG_MAX_BYTES) < 0) {
 		if (errno != EFBIG) {
@@ -813,8 +879,14 @@ scan_file(struct loader *L, const char *path)
 		}
 		say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
 		    CONFIG_MAX_BYTES);
-		if (b.len > CONFIG_MAX_BYTES)
-			b.len = CONFIG_MAX_BYTES; /* the scanner reads what fits */
+		buf_free(&b);
+		return 1;
+	}
+	if (b.len > 0 && (nul = memchr(b.data, '\0', b.len)) != NULL) {
+		say(L, path, line_at(b.data, (size_t)(nul - b.data)), 0,
+		    "a NUL byte: not a configuration file");
+		buf_free(&b);
+		return 1;
 	}
 	scan_text(L, path, buf_str(&b), b.len);
 	buf_free(&b);
@@ -908,9 +980,18 @@ default_state_path(void)
 }
 
 static int
+already_read(const struct loader *L, const char *path)
+{
+	for (size_t i = 0; i < L->nmaps; i++)
+		if (str_eq(L->maps[i].file, path))
+			return 1;
+	return 0;
+}
+
+static int
 on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 {
-	char *path;
+	char *path, *real;
 	int rc;
 
 	if (argc != 1) {
@@ -921,8 +1002,25 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 		cfg_error(c, "include(\"%s\"): cannot resolve the path", argv[0]);
 		return 1;
 	}
-	if (active)
-		(void)scan_file(active, path); /* unreadable: libconfuse says so */
+	if ((real = realpath(path, NULL)) != NULL) {
+		free(path);
+		path = real;
+	}
+	/*
+	 * A file read twice is a loop (or its definitions clash anyway): said
+	 * once, here, instead of every error of the loop repeated until
+	 * libconfuse finds the nesting too deep.
+	 */
+	if (active && already_read(active, path)) {
+		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0], path);
+		free(path);
+		return 1;
+	}
+	/* Unreadable: libconfuse says so.  No configuration at all: said, and not read further. */
+	if (active && scan_file(active, path) > 0) {
+		free(path);
+		return 1;
+	}
 	rc = cfg_include(c, opt, 1, (const char **)&path);
 	free(path);
 	return rc;
@@ -1422,6 +1520,8 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	s->ca_file = get_path(&x, "ca-file");
 	if (s->ca_file && access(s->ca_file, R_OK) < 0)
 		bad(&x, "ca-file", 0, "ca-file %s: %s", s->ca_file, strerror(errno));
+	else if (s->ca_file && !deliver_ca_file_ok(s->ca_file))
+		bad(&x, "ca-file", 0, "ca-file %s: no PEM certificate in it", s->ca_file);
 	s->user = get_str(&x, "user");
 	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
 	s->timeout = get_int(&x, "timeout", 1, 86400);
@@ -1456,9 +1556,33 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	}
 }
 
+/*
+ * The mbox file or maildir is made by the run, but not the folder it goes
+ * in, unless that is the state's folder (a run makes that one first).
+ */
+static void
+check_deliver_folder(const struct ctx *x, const char *path, const char *state_path)
+{
+	char *dir = path_dir(path), *state_dir = state_path ? path_dir(state_path) : NULL;
+	int made_by_run = str_eq(dir, state_dir);
+	struct stat st;
+
+	free(state_dir);
+	if (dir == NULL || made_by_run) {
+		free(dir);
+		return;
+	}
+	if (stat(dir, &st) != 0)
+		bad(x, "deliver", 0, "deliver: folder %s: %s", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		bad(x, "deliver", 0, "deliver: %s is not a folder", dir);
+	free(dir);
+}
+
 /* A deliver value ("smtp", "mbox:PATH", ...) as the option opt of section x says. */
 static void
-parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char **path)
+parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char **path,
+              const char *state_path)
 {
 	static const struct {
 		const char *word; /* the whole value, or its prefix when with_path */
@@ -1481,6 +1605,8 @@ parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char 
 		    (v[n] == '\0' || (*path = path_abs(v + n, where_file(x, "deliver"))) == NULL))
 			bad(x, "deliver", 0, "deliver = \"%s\": no path after '%s'", v,
 			    kinds[i].word);
+		else if (kinds[i].with_path)
+			check_deliver_folder(x, *path, state_path);
 		return;
 	}
 	bad(x, "deliver", 0,
@@ -1493,7 +1619,8 @@ read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 {
 	struct ctx x = {L, root, "root", NULL};
 
-	parse_deliver(&x, cfg_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path);
+	parse_deliver(&x, cfg_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path,
+	              cfg->state_path);
 }
 
 /*
@@ -1550,7 +1677,7 @@ read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 	locate(L, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
 	f->file = str_dup(f->file);
 	if (!valid_name(f->name))
-		bad(&x, NULL, 0, "feed: the name must not be empty");
+		bad(&x, NULL, 0, "feed: the name must not be empty nor hold control characters");
 	if (url == NULL)
 		bad(&x, NULL, 0, "feed '%s' has no url", f->name);
 	else if (strncasecmp(url, "file:", 5) == 0) {
@@ -1623,7 +1750,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	locate(L, "subscription", x.title, NULL, 0, (const char **)&s->file, &s->line);
 	s->file = str_dup(s->file);
 	if (!valid_name(s->name))
-		bad(&x, NULL, 0, "subscription: the name must not be empty");
+		bad(&x, NULL, 0,
+		    "subscription: the name must not be empty nor hold control characters");
 	if (get_list(&x, "to", &s->to) < 0 || get_list(&x, "feeds", &s->feeds) < 0 ||
 	    get_list(&x, "tags", &s->tags) < 0 ||
 	    get_list(&x, "exclude-tags", &s->exclude_tags) < 0)
@@ -1634,7 +1762,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	read_recipients(&x, s);
 	s->deliver = cfg->deliver;
 	if (cfg_getstr(sec, "deliver") != NULL)
-		parse_deliver(&x, cfg_getstr(sec, "deliver"), &s->deliver, &s->deliver_path);
+		parse_deliver(&x, cfg_getstr(sec, "deliver"), &s->deliver, &s->deliver_path,
+		              cfg->state_path);
 	else if (cfg->deliver_path != NULL &&
 	         (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
 		bad(&x, NULL, 0, "out of memory");
@@ -1658,11 +1787,11 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	s->full_items_per_feed = get_int(&x, "full-items-per-feed", 0, 100000000);
 	s->first_run = get_duration(&x, "first-run");
 	s->list_unsubscribe = get_str(&x, "list-unsubscribe");
-	if (s->list_unsubscribe && (strpbrk(s->list_unsubscribe, "\r\n<>") ||
-	                            (strncmp(s->list_unsubscribe, "mailto:", 7) &&
-	                             strncmp(s->list_unsubscribe, "https://", 8) &&
-	                             strncmp(s->list_unsubscribe, "http://", 7))))
-		bad(&x, "list-unsubscribe", 0, "list-unsubscribe \"%s\": a mailto: or http(s) URL",
+	/* The message writer's own rule: a value it would refuse fails every run. */
+	if (s->list_unsubscribe && !message_list_unsubscribe_ok(s->list_unsubscribe))
+		bad(&x, "list-unsubscribe", 0,
+		    "list-unsubscribe \"%s\": a mailto: or http(s) URL of printable ASCII, "
+		    "without spaces or <>\"\\, (900 characters at most)",
 		    s->list_unsubscribe);
 }
 
@@ -1817,7 +1946,15 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	L.path = cfg->path;
 	L.schema = opts;
 	active = &L;
-	if (scan_file(&L, cfg->path) < 0) {
+	rc = scan_file(&L, cfg->path);
+	if (rc > 0) {
+		active = NULL;
+		err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, L.nerr, L.nerr == 1 ? "" : "s");
+		config_free(cfg);
+		loader_free(&L);
+		return -1;
+	}
+	if (rc < 0) {
 		int saved = errno;
 
 		active = NULL;

@@ -6,6 +6,8 @@
 #include "sendmail.h"
 #include "smtp.h"
 
+#include <openssl/ssl.h>
+
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,22 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 }
 
 /* ---- the message text, a piece at a time, from memory or its file ---- */
+
+int
+outmsg_accepted(struct outmsg *m)
+{
+	m->status = DELIVERY_ACCEPTED;
+	return m->accepted != NULL ? m->accepted(m, m->arg) : 0;
+}
+
+void
+outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].status = DELIVERY_PENDING;
+		outmsg_detail(&msgs[i], "%s", why);
+	}
+}
 
 ssize_t
 outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, size_t max,
@@ -74,6 +92,7 @@ struct dest {
 	int fd;
 	FILE *fp;                       /* when not NULL, instead of fd */
 	int mbox;                       /* mboxrd: From_ line, ">From " quoting */
+	const char *path;               /* for errors */
 	struct buf out;                 /* converted text not yet written */
 	struct buf line;                /* a line the last piece did not finish */
 	char *rbuf;                     /* CHUNK bytes, for messages in files */
@@ -239,21 +258,92 @@ file_text(const struct outmsg *m, struct dest *d, struct err *e)
 	return dest_flush(d, 0) != 0 ? TEXT_WRITE : TEXT_OK;
 }
 
-/* Append every message, one at a time: all or none stay in the file. */
+/*
+ * Open an mbox for appending (and reading its end): never blocking (a FIFO would wait for a
+ * reader forever), and only a regular file.
+ */
+static int
+mbox_open(const char *path, struct stat *st, struct err *e)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		/* ENXIO: a FIFO without a reader */
+		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
+		    errno == ENXIO ? "not a regular file" : strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    fcntl(fd, F_SETFL, O_APPEND) != 0) {
+		err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
+		    S_ISREG(st->st_mode) ? strerror(errno) : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * mboxrd ends every message with a blank line; a file that does not (an
+ * editor's last line without its newline) would glue our From_ line onto
+ * its last line, and readers would lose the message.  A failed first
+ * message truncates back to before this ending too.
+ */
+static int
+mbox_ending(int fd, off_t size)
+{
+	char tail[2] = {'\n', '\n'};
+	size_t want = size >= 2 ? 2 : (size_t)size;
+
+	if (size == 0)
+		return 0;
+	if (pread(fd, tail + 2 - want, want, size - (off_t)want) != (ssize_t)want)
+		return -1;
+	if (tail[1] != '\n')
+		return write_all(fd, "\n\n", 2);
+	return tail[0] != '\n' ? write_all(fd, "\n", 1) : 0;
+}
+
+/*
+ * Append one message and fsync it; on failure truncate back to end.
+ * Returns the text result; *end moves past the message when it is in.
+ */
+static enum text_result
+mbox_one(int fd, struct outmsg *m, struct dest *d, off_t *end, struct err *e)
+{
+	enum text_result t = file_text(m, d, e);
+	struct stat st;
+
+	if (t == TEXT_OK && (fsync(fd) != 0 || fstat(fd, &st) != 0))
+		t = TEXT_WRITE;
+	if (t == TEXT_OK) {
+		*end = st.st_size;
+		return t;
+	}
+	if (t == TEXT_WRITE)
+		err_set(e, EX_IOERR, "cannot write mbox %s: %s", d->path, strerror(errno));
+	/* leave no half message behind */
+	if (ftruncate(fd, *end) == 0)
+		fsync(fd);
+	return t;
+}
+
+/*
+ * Append the messages one at a time, each fsynced before the next: a
+ * failure keeps the ones before it and leaves nothing of itself.
+ */
 static int
 deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
 	struct flock fl;
 	struct stat st;
-	enum text_result t;
+	off_t end;
 	size_t i;
 	int fd, r = -1;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path, strerror(errno));
+	if ((fd = mbox_open(path, &st, e)) < 0)
+		return -1;
 	dest_init(&d, fd, NULL, 1);
+	d.path = path;
 	memset(&fl, 0, sizeof fl);
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -265,25 +355,30 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		err_set(e, EX_IOERR, "cannot stat mbox %s: %s", path, strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		t = file_text(&msgs[i], &d, e);
-		if (t == TEXT_WRITE)
-			goto write_error;
-		if (t != TEXT_OK)
-			goto undo;
+	end = st.st_size;
+	if (mbox_ending(fd, end) != 0) {
+		err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
+		if (ftruncate(fd, end) == 0)
+			fsync(fd);
+		goto out;
 	}
-	if (fsync(fd) != 0)
-		goto write_error;
-	for (i = 0; i < n; i++)
-		msgs[i].status = DELIVERY_ACCEPTED;
+	for (i = 0; i < n; i++) {
+		if (mbox_one(fd, &msgs[i], &d, &end, e) != TEXT_OK) {
+			if (i == 0)
+				goto out;
+			/* the earlier ones are in: report them, retry the rest */
+			for (; i < n; i++) {
+				msgs[i].status = DELIVERY_TEMPFAIL;
+				outmsg_detail(&msgs[i], "%s", e->msg);
+			}
+			break;
+		}
+		if (outmsg_accepted(&msgs[i]) != 0) {
+			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
+			break;
+		}
+	}
 	r = 0;
-	goto out;
-write_error:
-	err_set(e, EX_IOERR, "cannot write mbox %s: %s", path, strerror(errno));
-undo:
-	/* leave no half message behind */
-	if (S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) == 0)
-		fsync(fd);
 out:
 	close(fd);
 	dest_free(&d);
@@ -306,10 +401,12 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 		t = file_text(&msgs[i], &d, e);
 		if (t == TEXT_OK && fflush(stdout) != 0)
 			t = TEXT_WRITE;
-		if (t == TEXT_OK) {
-			msgs[i].status = DELIVERY_ACCEPTED;
-			continue;
+		if (t == TEXT_OK && outmsg_accepted(&msgs[i]) != 0) {
+			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
+			break;
 		}
+		if (t == TEXT_OK)
+			continue;
 		dest_free(&d);
 		if (t == TEXT_NOMEM)
 			return -1;
@@ -392,6 +489,7 @@ maildir_write(const char *tmp, struct outmsg *m, struct dest *d, struct err *e)
 	return -1;
 }
 
+/* 0: in; 1: in, but its hook said stop; -1: not in (e says why). */
 static int
 maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 {
@@ -413,8 +511,7 @@ maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 		unlink(tmp);
 		goto out;
 	}
-	m->status = DELIVERY_ACCEPTED;
-	r = 0;
+	r = outmsg_accepted(m) != 0 ? 1 : 0;
 out:
 	free(tmp);
 	free(dst);
@@ -451,12 +548,18 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
 	size_t i;
+	int r;
 
 	if (maildir_dirs(dir, e) != 0)
 		return -1;
 	dest_init(&d, -1, NULL, 0);
 	for (i = 0; i < n; i++) {
-		if (maildir_one(dir, &msgs[i], &d, e) == 0)
+		r = maildir_one(dir, &msgs[i], &d, e);
+		if (r > 0) {
+			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
+			break;
+		}
+		if (r == 0)
 			continue;
 		if (i == 0) {
 			dest_free(&d);
@@ -497,4 +600,14 @@ deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, msgs, n, log, e);
 	}
 	return err_set(e, EX_SOFTWARE, "unknown delivery kind");
+}
+
+int
+deliver_ca_file_ok(const char *path)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int ok = ctx != NULL && SSL_CTX_load_verify_locations(ctx, path, NULL) == 1;
+
+	SSL_CTX_free(ctx);
+	return ok;
 }

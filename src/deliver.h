@@ -3,7 +3,8 @@
  * maildir, or stdout.  A message counts as accepted only when the SMTP
  * server answered 2xx after DATA, or the file was written and fsynced.
  * A message is in memory or in a file; either way it is sent or written a
- * chunk at a time, never loaded whole.
+ * chunk at a time, never loaded whole.  Each message is accepted (and its
+ * accepted hook run) before the next one is sent or written.
  */
 #ifndef TIDINGS_DELIVER_H
 #define TIDINGS_DELIVER_H
@@ -33,6 +34,14 @@ struct outmsg {
 	char detail[512];            /* the server's words or the error, when not accepted */
 	FILE *file;   /* when data is NULL: the message is len bytes of this file from offset (read with pread; never loaded whole) */
 	off_t offset;
+	/*
+	 * If not NULL: called once the message is accepted, before the next
+	 * one is sent, so the caller can make that durable (a crash then
+	 * repeats at most the message in flight).  -1 stops delivery: the
+	 * messages not yet sent stay DELIVERY_PENDING, with detail set.
+	 */
+	int (*accepted)(struct outmsg *m, void *arg);
+	void *arg;
 };
 
 /*
@@ -49,11 +58,24 @@ int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, 
  * FILE's own position alone; the caller has flushed what it wrote.
  * Returns the piece's length, 0 at the end, -1 when m cannot be read.
  */
+ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
+                     size_t max, struct err *e);
+
 /* m->detail, printf-style, cut to its size. */
 void outmsg_detail(struct outmsg *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
-                     size_t max, struct err *e);
+/*
+ * m was accepted: mark it so and run its accepted hook.  Non-zero: the
+ * hook could not make it durable, and the caller sends nothing more.
+ */
+int outmsg_accepted(struct outmsg *m);
+
+#define OUTMSG_STOPPED "not sent: the message before it could not be recorded"
+/* msgs[0..n) were not sent (why): DELIVERY_PENDING, detail set. */
+void outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why);
+
+/* Does path hold a certificate OpenSSL can verify with (as smtp's ca-file)? */
+int deliver_ca_file_ok(const char *path);
 
 #endif

@@ -516,12 +516,20 @@ digest_stash(struct render_cache *c, const struct item *it, struct err *e)
 	return rc;
 }
 
+/*
+ * Everything written is in the file, or the cause it is not.  A write that
+ * stdio buffered can fail on a later call (or here) and take earlier items'
+ * bytes with it: once broken, nothing read back from the spool is trusted
+ * ("file too short" hid a full $TMPDIR).
+ */
 static int
 spool_flush(struct render_cache *c, struct err *e)
 {
-	if (c->unflushed && fflush(c->spool) != 0)
+	if (!c->broken && c->unflushed && fflush(c->spool) != 0)
+		c->broken = errno ? errno : EIO;
+	if (c->broken)
 		return err_set(e, EX_IOERR, "%s: cannot write the rendered items: %s", c->dir,
-		               strerror(errno));
+		               strerror(c->broken));
 	c->unflushed = 0;
 	return 0;
 }

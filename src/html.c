@@ -340,6 +340,39 @@ cols(const char *s, size_t n)
 }
 
 /*
+ * Tags an item may have.  libxml2's tree costs some 300 bytes a tag: an
+ * item of 100,000 images took 168 MB.  Past this many tags the content is
+ * cut (and says so), which keeps an item's tree near 8 MB.
+ */
+#define TAGS_MAX 25000
+#define CUT_NOTE "[The rest of this item was cut: it has more than 25,000 tags.]"
+
+/* The length of html up to its TAGS_MAX-th tag, or len. */
+static size_t
+within_tag_limit(const char *html, size_t len)
+{
+	const char *p = html, *end = html + len;
+
+	for (size_t n = 0; (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++)
+		if (++n > TAGS_MAX)
+			return (size_t)(p - html);
+	return len;
+}
+
+/* Say where the content was cut, as a last paragraph. */
+static void
+add_cut_note(htmlDocPtr doc)
+{
+	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, body = NULL, p;
+
+	for (xmlNodePtr c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "body"))
+			body = c;
+	if (body != NULL && (p = xmlNewDocNode(doc, NULL, BAD_CAST "p", BAD_CAST CUT_NOTE)) != NULL)
+		xmlAddChild(body, p);
+}
+
+/*
  * libxml2 stops parsing an element nested past 256 levels (without
  * HTML_PARSE_HUGE, which is never used): the rest of the document is lost.
  * Where that happened is kept (plus one) in the size_t at _private, so the
@@ -387,7 +420,7 @@ read_html(const char *s, int n, size_t *halted)
 static htmlDocPtr
 parse(const char *html, size_t len, struct err *e, int *failed, size_t *halted)
 {
-	size_t fixn = 0;
+	size_t fixn = 0, whole = len;
 	int oom = 0;
 	char *fix;
 	htmlDocPtr doc;
@@ -401,6 +434,7 @@ parse(const char *html, size_t len, struct err *e, int *failed, size_t *halted)
 	}
 	if (len == 0)
 		return NULL;
+	len = within_tag_limit(html, len);
 	fix = utf8_fixed(html, len, &fixn, &oom);
 	if (oom) {
 		*failed = 1;
@@ -412,6 +446,8 @@ parse(const char *html, size_t len, struct err *e, int *failed, size_t *halted)
 	if (*halted > 0 && fix != NULL)
 		*halted = *halted - 1 < len ? *halted : len;
 	free(fix);
+	if (len < whole)
+		add_cut_note(doc);
 	return doc;
 }
 
@@ -1946,6 +1982,8 @@ struct tx {
 	struct strv *links;
 	size_t links0;
 	int first_ref;
+	size_t *ref_slot;       /* this item's references by hash: index in links + 1, or 0 */
+	size_t ref_cap;         /* a power of two, or 0 */
 	int in_link;
 	int link_broken;        /* the link's paragraph was flushed inside it */
 	size_t link_start;
@@ -2088,6 +2126,9 @@ tx_flush(struct tx *t)
 	buf_reset(&t->para);
 }
 
+static size_t *ref_slot(const struct tx *t, const char *url);
+static int ref_reserve(struct tx *t);
+
 /*
  * "[N]", url's number among this item's references (the same for a
  * repeat), written into ref (32 bytes); NULL when out of memory.
@@ -2096,14 +2137,22 @@ static const char *
 ref_mark(struct tx *t, const char *url, char *ref)
 {
 	char *p = ref + 32;
-	size_t idx, num;
+	size_t idx, num, *slot;
 
-	for (idx = t->links0; idx < t->links->n; idx++)
-		if (strcmp(t->links->v[idx], url) == 0)
-			break;
-	if (idx == t->links->n && strv_push(t->links, url) < 0) {
+	if (ref_reserve(t) < 0) {
 		t->oom = 1;
 		return NULL;
+	}
+	slot = ref_slot(t, url);
+	if (*slot != 0) {
+		idx = *slot - 1;
+	} else {
+		if (strv_push(t->links, url) < 0) {
+			t->oom = 1;
+			return NULL;
+		}
+		idx = t->links->n - 1;
+		*slot = idx + 1;
 	}
 	num = (size_t)t->first_ref + idx - t->links0;
 	*--p = '\0';
@@ -2210,7 +2259,43 @@ same_url(const char *text, const char *url, const char *href)
 	       (strlen(rest) == tl + 1 && rest[tl] == '/' && strncmp(text, rest, tl) == 0);
 }
 
-/* " [N]": url's number among this item's references, the same for a repeat. */
+/* The slot of url in the reference hash: where it is, or the empty one it would take. */
+static size_t *
+ref_slot(const struct tx *t, const char *url)
+{
+	size_t mask = t->ref_cap - 1, k = (size_t)hash64_str(url) & mask;
+
+	while (t->ref_slot[k] != 0 && strcmp(t->links->v[t->ref_slot[k] - 1], url) != 0)
+		k = (k + 1) & mask;
+	return &t->ref_slot[k];
+}
+
+/* Room for one more reference (half full at most); -1 on OOM. */
+static int
+ref_reserve(struct tx *t)
+{
+	size_t n = t->links->n - t->links0, oldcap = t->ref_cap, *old = t->ref_slot;
+
+	if ((n + 1) * 2 <= t->ref_cap)
+		return 0;
+	t->ref_cap = oldcap ? oldcap * 2 : 64;
+	if ((t->ref_slot = calloc(t->ref_cap, sizeof *t->ref_slot)) == NULL) {
+		t->ref_slot = old;
+		t->ref_cap = oldcap;
+		return -1;
+	}
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i] != 0)
+			*ref_slot(t, t->links->v[old[i] - 1]) = old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * " [N]": url's number among this item's references, the same for a
+ * repeat.  Looked up by hash: an item of 100,000 images made the linear
+ * search quadratic.
+ */
 static void
 tx_ref(struct tx *t, const char *url)
 {
@@ -2458,6 +2543,7 @@ text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *ou
 	buf_free(&t.para);
 	buf_free(&t.first);
 	buf_free(&t.indent);
+	free(t.ref_slot);
 	if (t.oom || t.l.oom || d->oom)
 		return err_oom(e);
 	return 0;

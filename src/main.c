@@ -30,6 +30,7 @@ enum {
 	O_FEED = 1 << 7,
 	O_TAGS = 1 << 8,
 	O_TITLE = 1 << 9,
+	O_VERSION = 1 << 10,
 };
 
 struct command {
@@ -45,7 +46,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
      "fetch, send the digests, record them (the default)",
      O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
-    {"check", cmd_check, "[-c FILE] check", "validate config and templates, print a summary",
+    {"check", cmd_check, "[-c FILE] check", "validate config and templates, prove the state writable, print a summary",
      O_CONFIG, 0, 0},
     {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
      O_CONFIG, 0, 0},
@@ -58,7 +59,7 @@ static const struct command commands[] = {
      "parse feeds and print their items (no state; FEED: a configured feed)", O_CONFIG | O_JSON, 1,
      -1},
     {"import-opml", cmd_import_opml, "import-opml FILE",
-     "print feed sections for an OPML file (- for stdin)", 0, 1, 1},
+     "print feed sections for an OPML file's http(s) feeds (- for stdin)", 0, 1, 1},
     {"export-opml", cmd_export_opml, "[-c FILE] export-opml",
      "print the configured feeds as OPML 2.0", O_CONFIG, 0, 0},
     {"add", cmd_add, "[-c FILE] add NAME URL [--tags a,b] [--title T]",
@@ -167,9 +168,24 @@ find_command(const char *name)
 static int
 usage_error(const char *what, const char *arg, const char *cmd)
 {
+	struct buf shown = BUF_INIT;
+
+	if (arg != NULL)
+		buf_add_printable(&shown, arg);
 	fprintf(stderr, "tidings: %s%s%s%s; try 'tidings %s%s--help'\n", what, arg ? " '" : "",
-	        arg ? arg : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
+	        arg ? buf_str(&shown) : "", arg ? "'" : "", cmd ? cmd : "", cmd ? " " : "");
+	buf_free(&shown);
 	return EX_USAGE;
+}
+
+/* --to takes one address ("Name <a@b>" or a@b): checked before any fetch. */
+static int
+one_address(const char *to)
+{
+	char *a = message_address(to);
+
+	free(a);
+	return a != NULL;
 }
 
 /* The option getopt just refused: "-x" of "-vx", or "--long". */
@@ -253,7 +269,7 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			c->title = optarg;
 			*seen |= O_TITLE;
 			break;
-		case OPT_VERSION: printf("tidings %s\n", PACKAGE_VERSION); return EX_OK;
+		case OPT_VERSION: *seen |= O_VERSION; break;
 		case ':':
 			return usage_error("option needs a value:", bad_option(argv, shortopt),
 			                   NULL);
@@ -262,6 +278,13 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 	}
 	if (c->verbose && c->quiet)
 		return usage_error("-v and -q contradict each other", NULL, NULL);
+	if (*seen & O_VERSION) {
+		/* --version takes nothing else: "--version run" is a mistake, not a success. */
+		if (optind < argc)
+			return usage_error("unexpected operand", argv[optind], NULL);
+		printf("tidings %s\n", PACKAGE_VERSION);
+		return EX_OK;
+	}
 	return -1;
 }
 
@@ -278,6 +301,8 @@ check_use(const struct command *cmd, struct cli *c, unsigned seen)
 		}
 	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
 		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
+	if ((seen & O_TO) && !one_address(c->to))
+		return usage_error("--to takes one email address, not", c->to, cmd->name);
 	if (c->argc < cmd->min_args)
 		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"
 		                                                            : "operands needed:",

@@ -441,6 +441,14 @@ tame(const char *s, const char *extra_bad)
 	return 1;
 }
 
+int
+message_list_unsubscribe_ok(const char *u)
+{
+	return tame(u, "<>\"\\,") && strlen(u) <= 900 &&
+	       (str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
+	        str_has_prefix(u, "http://"));
+}
+
 static int
 add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
 {
@@ -453,9 +461,7 @@ add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
 			return err_oom(e);
 	}
 	if (u != NULL && *u != '\0') {
-		if (!tame(u, "<>\"\\,") || strlen(u) > 900 ||
-		    !(str_has_prefix(u, "mailto:") || str_has_prefix(u, "https://") ||
-		    str_has_prefix(u, "http://")))
+		if (!message_list_unsubscribe_ok(u))
 			return err_set(e, EX_DATAERR, "bad List-Unsubscribe: %s", u);
 		if (buf_printf(out, "List-Unsubscribe: <%s>\r\n", u) != 0)
 			return err_oom(e);
@@ -715,6 +721,35 @@ draw_ids(const struct message_spec *m, char *message_id, size_t message_id_size,
 	return 0;
 }
 
+/* Characters a Subject keeps; a longer one is cut and ends in an ellipsis. */
+#define SUBJECT_MAX 250
+
+/*
+ * A feed title can be megabytes, and a Subject of thousands of folded
+ * lines helps no reader: keep SUBJECT_MAX characters (never half of one).
+ */
+static int
+add_subject(const char *subject, struct buf *out)
+{
+	size_t len = strlen(subject), n = 0, l;
+	char *cut;
+	int r;
+
+	for (size_t chars = 0; n < len && chars < SUBJECT_MAX; chars++) {
+		l = utf8_len((const unsigned char *)subject + n, len - n);
+		n += l > 0 ? l : 1;
+	}
+	if (n == len)
+		return message_encode_header("Subject", subject, out);
+	while (n > 0 && subject[n - 1] == ' ')
+		n--;
+	if ((cut = str_printf("%.*s\xe2\x80\xa6", (int)n, subject)) == NULL)
+		return -1;
+	r = message_encode_header("Subject", cut, out);
+	free(cut);
+	return r;
+}
+
 static int
 add_headers(const struct message_spec *m, const char *message_id,
             struct buf *out, struct err *e)
@@ -722,10 +757,11 @@ add_headers(const struct message_spec *m, const char *message_id,
 	if (add_mailbox_header("From", m->from, out, e) != 0 ||
 	    add_to_header(m->to, m->nto, out, e) != 0)
 		return -1;
-	if (message_encode_header("Subject", m->subject, out) != 0 ||
-	    add_date(m->date, out) != 0 ||
-	    buf_printf(out, "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n", message_id) != 0)
+	if (add_subject(m->subject, out) != 0 || add_date(m->date, out) != 0 ||
+	    buf_printf(out,
+	               "Message-ID: %s\r\nMIME-Version: 1.0\r\n"
+	               "Auto-Submitted: auto-generated\r\n",
+	               message_id) != 0)
 		return err_oom(e);
 	return add_list_headers(m, out, e);
 }

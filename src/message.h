@@ -45,6 +45,9 @@ int message_build(const struct message_spec *m, struct buf *out, char *message_i
 int message_write(const struct message_spec *m, FILE *out, size_t *written,
                   char *message_id, size_t message_id_size, struct err *e);
 
+/* Will the message writer take u as List-Unsubscribe (mailto: or http(s), tame ASCII, <= 900)? */
+int message_list_unsubscribe_ok(const char *u);
+
 /* RFC 2047 encoding of an unstructured header value, folded; name is the header's name. */
 int message_encode_header(const char *name, const char *value, struct buf *out);
 /* Quoted-printable body encoding with CRLF line ends; control characters (ctl_len) dropped. */

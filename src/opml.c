@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -178,6 +179,24 @@ out:
 	free(cat);
 }
 
+/*
+ * An OPML file comes from elsewhere: only http and https feeds are taken
+ * (a javascript: or file: URL would be fetched, or read, as if the user
+ * had written it).  A skipped one is said in a comment, escaped.
+ */
+static int
+feed_url_ok(struct importer *im, const char *url)
+{
+	struct buf shown = BUF_INIT;
+
+	if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0)
+		return 1;
+	buf_add_printable(&shown, url);
+	fprintf(im->out, "# skipped, not an http or https URL: %s\n", buf_str(&shown));
+	buf_free(&shown);
+	return 0;
+}
+
 static void
 walk(struct importer *im, xmlNode *n, struct strv *folders, int depth)
 {
@@ -188,7 +207,8 @@ walk(struct importer *im, xmlNode *n, struct strv *folders, int depth)
 		    !xmlStrEqual(n->name, (const xmlChar *)"outline"))
 			continue;
 		if ((url = attr(n, "xmlUrl")) != NULL) {
-			print_feed(im, n, url, folders);
+			if (feed_url_ok(im, url))
+				print_feed(im, n, url, folders);
 			free(url);
 			continue;
 		}

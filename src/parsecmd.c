@@ -47,6 +47,25 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Network trouble that may pass (exit 75, try again), not a missing input (66). */
+static int
+transient(CURLcode rc)
+{
+	static const CURLcode temporary[] = {
+	    CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
+	    CURLE_COULDNT_CONNECT,      CURLE_OPERATION_TIMEDOUT,
+	    CURLE_SEND_ERROR,           CURLE_RECV_ERROR,
+	    CURLE_GOT_NOTHING,          CURLE_PARTIAL_FILE,
+	    CURLE_SSL_CONNECT_ERROR,    CURLE_HTTP2,
+	    CURLE_HTTP2_STREAM,
+	};
+
+	for (size_t i = 0; i < sizeof temporary / sizeof temporary[0]; i++)
+		if (rc == temporary[i])
+			return 1;
+	return 0;
+}
+
 static int
 fetch_url(const char *url, const char *proxy, struct buf *b, struct err *e)
 {
@@ -78,9 +97,11 @@ fetch_url(const char *url, const char *proxy, struct buf *b, struct err *e)
 	if (rc == CURLE_WRITE_ERROR && b->len + 1 > (size_t)FETCH_MAX / 2)
 		return err_set(e, EX_DATAERR, "larger than %ld MB", FETCH_MAX >> 20);
 	if (rc != CURLE_OK)
-		return err_set(e, EX_NOINPUT, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
+		return err_set(e, transient(rc) ? EX_TEMPFAIL : EX_NOINPUT, "%s",
+		               *errbuf ? errbuf : curl_easy_strerror(rc));
 	if (status >= 400)
-		return err_set(e, EX_NOINPUT, "HTTP status %ld", status);
+		return err_set(e, status >= 500 || status == 429 ? EX_TEMPFAIL : EX_NOINPUT,
+		               "HTTP status %ld", status);
 	return 0;
 }
 
@@ -338,6 +359,13 @@ resolve(const struct cli *c, struct targets *t, int i)
 	return EX_OK;
 }
 
+/* How bad a status is: a missing input, then a failed fetch (try again), then bad data. */
+static int
+rank(int status)
+{
+	return status == EX_OK ? 0 : status == EX_NOINPUT ? 3 : status == EX_TEMPFAIL ? 2 : 1;
+}
+
 int
 cmd_parse(const struct cli *c)
 {
@@ -371,9 +399,9 @@ cmd_parse(const struct cli *c)
 
 		if (!c->json && i + 1 < c->argc)
 			putchar('\n');
-		/* an unreadable input outranks bad data */
-		if (rc == EX_NOINPUT || (rc != EX_OK && status == EX_OK))
-			status = rc == EX_NOINPUT ? EX_NOINPUT : EX_DATAERR;
+		/* an unreadable input outranks a passing failure, which outranks bad data */
+		if (rank(rc) > rank(status))
+			status = rank(rc) == 1 ? EX_DATAERR : rc;
 	}
 	if (need_curl)
 		curl_global_cleanup();

@@ -22,6 +22,7 @@
 #include "fetch.h"
 #include "handoff.h"
 #include "history.h"
+#include "journal.h"
 #include "message.h"
 #include "polling.h"
 #include "select.h"
@@ -57,6 +58,7 @@ struct run {
 	int have_cfg;
 	struct state *st;
 	struct state_lock *lock;
+	struct journal *journal;  /* each accepted digest's records, before the next is sent */
 	struct digest_templates *tpl;
 	struct render_cache *cache;
 	FILE *digests;            /* every digest's message, one after the other */
@@ -213,7 +215,8 @@ setup(struct run *r, struct err *e)
 	r->have_cfg = 1;
 	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
 		return -1;
-	if (state_load(r->cfg.state_path, &r->st, e) < 0)
+	if (state_load(r->cfg.state_path, &r->st, e) < 0 ||
+	    journal_replay(r->cfg.state_path, r->st, e) < 0)
 		return -1;
 	if (digest_templates_load(&r->cfg, &r->tpl, e) < 0)
 		return -1;
@@ -611,6 +614,7 @@ struct rcpt_run {
 	off_t message_off;            /* its message in run.digests; 0 bytes: none */
 	size_t message_len;
 	enum delivery_status status;
+	struct sub_run *sr;           /* whose copy it is */
 };
 
 /*
@@ -619,6 +623,7 @@ struct rcpt_run {
  * once, written once per recipient.
  */
 struct sub_run {
+	struct run *run;
 	const struct sub_conf *sub;
 	struct picks picks;
 	struct rcpt_run *rcpts;
@@ -681,8 +686,12 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 			return err_set(e, EX_IOERR, "%s: cannot write the digests: %s", temp_dir(),
 			               strerror(errno));
 		if (message_write(&m, r->digests, &len, k ? id : sr->message_id,
-		                  k ? sizeof id : sizeof sr->message_id, e) < 0)
-			return err_prefix(e, "%s", temp_dir());
+		                  k ? sizeof id : sizeof sr->message_id, e) < 0) {
+			/* An unwritable file is $TMPDIR's fault; a bad header is the config's. */
+			if (e->code == EX_IOERR)
+				return err_prefix(e, "%s", temp_dir());
+			return err_prefix(e, "%s:%d", sr->sub->file, sr->sub->line);
+		}
 		rr->message_off = r->digests_end;
 		rr->message_len = len;
 		r->digests_end += (off_t)len;
@@ -803,6 +812,8 @@ report_delivery(struct run *r, const struct sub_run *sr, struct rcpt_run *rr,
 	worsen(r, delivery_exit(m->refused));
 }
 
+static int journal_message(struct outmsg *m, void *arg);
+
 /* Where a subscription's digests go this run (--dry-run: mbox on stdout). */
 static void
 delivery_of(const struct run *r, const struct sub_run *sr, enum deliver_kind *kind,
@@ -825,6 +836,7 @@ deliver_batch(struct run *r, struct sub_run *subs, size_t nsubs, size_t first, c
 	const char *path, *p;
 	enum deliver_kind kind, k;
 	size_t n = 0;
+	int rc;
 
 	delivery_of(r, &subs[first], &kind, &path);
 	for (size_t i = first; i < nsubs; i++) {
@@ -841,20 +853,23 @@ deliver_batch(struct run *r, struct sub_run *subs, size_t nsubs, size_t first, c
 			                            .offset = rr->message_off,
 			                            .envelope_from = from,
 			                            .rcpt = &rr->addr,
-			                            .nrcpt = 1};
+			                            .nrcpt = 1,
+			                            .accepted = r->journal ? journal_message : NULL,
+			                            .arg = rr};
 		}
 	}
 	cfg.deliver = kind;
 	cfg.deliver_path = (char *)path;
-	if (deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e) < 0)
-		return -1;
+	rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
+	/* Even when delivery failed as a whole, what was accepted is recorded. */
 	for (size_t i = 0, k2 = 0; i < nsubs && k2 < n; i++)
 		for (size_t j = 0; j < subs[i].nrcpt && k2 < n; j++)
 			if (&subs[i].rcpts[j] == who[k2]) {
-				report_delivery(r, &subs[i], who[k2], &msgs[k2]);
+				if (rc == 0 || msgs[k2].status == DELIVERY_ACCEPTED)
+					report_delivery(r, &subs[i], who[k2], &msgs[k2]);
 				k2++;
 			}
-	return 0;
+	return rc;
 }
 
 /* Each batch on its own: a server that is down leaves the mbox subscriptions their digests. */
@@ -964,6 +979,69 @@ record_picks(struct run *r, const struct sub_run *sr)
 	return 0;
 }
 
+/*
+ * deliver's hook: rr's message was accepted; its records are fsynced to
+ * the journal before the next message goes out, so a crash repeats at
+ * most the one in flight.  They are rr's own (the run's end records for
+ * the subscription once every recipient has an item), and the first
+ * run's passed-over items, which are the subscription's.  If they cannot
+ * be written, nothing more is sent.
+ */
+static int
+journal_message(struct outmsg *m, void *arg)
+{
+	struct rcpt_run *rr = arg;
+	const struct sub_run *sr = rr->sr;
+	struct run *r = sr->run;
+	struct err e = {0};
+	int rc = 0;
+
+	(void)m;
+	for (size_t i = 0; rc == 0 && i < sr->picks.n; i++) {
+		const struct pick *p = &sr->picks.v[i];
+
+		rc = journal_add(r->journal, sr->sub->name, p->kind == PICK_OLD ? NULL : rr->addr,
+		                 r->sources[p->source].conf->url, p->item->id, r->now);
+	}
+	if (rc < 0)
+		err_oom(&e);
+	if (e.code != 0 || journal_commit(r->journal, &e) < 0)
+		return fail(r, &e);
+	return 0;
+}
+
+/* What the journal and the new state may need, generously (escapes can triple a field). */
+static size_t
+room_for_records(const struct run *r, const struct sub_run *subs, size_t nsubs)
+{
+	size_t room = 4096;
+
+	for (size_t i = 0; i < nsubs; i++)
+		for (size_t k = 0; has_digest(&subs[i]) && k < subs[i].picks.n; k++) {
+			const struct pick *p = &subs[i].picks.v[k];
+
+			/* a journal record per recipient, a state record per item */
+			room += (subs[i].nrcpt + 1) *
+			        (3 * (strlen(subs[i].sub->name) + strlen(p->item->id) +
+			              strlen(r->sources[p->source].conf->url) + 320) +
+			         64);
+		}
+	return room;
+}
+
+/* Before anything is sent: the state can be written, and the journal is open. */
+static int
+prepare_recording(struct run *r, const struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	if (!any_digest(subs, nsubs))
+		return 0; /* nothing to send */
+	/* The check's own temp file, or a save's, left by a crash: we hold the lock. */
+	if (state_remove_temps(r->cfg.state_path, e) < 0 ||
+	    journal_preflight(r->cfg.state_path, room_for_records(r, subs, nsubs), e) < 0)
+		return err_prefix(e, "the state cannot be saved, nothing was sent");
+	return journal_open(r->cfg.state_path, &r->journal, e);
+}
+
 /* Its first run is over once any of its feeds was read. */
 static int
 touch_if_read(struct run *r, const struct sub_conf *sub)
@@ -1025,9 +1103,11 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 		if (record_picks(r, &subs[i]) < 0 || touch_if_read(r, subs[i].sub) < 0)
 			return err_oom(e);
 	commit_feed_records(r, subs, nsubs);
-	if (note_present_items(r, e) < 0)
-		return -1;
-	return state_save(r->st, r->cfg.state_path, e);
+	if (note_present_items(r, e) < 0 || state_save(r->st, r->cfg.state_path, e) < 0)
+		return -1; /* the journal stays: the next load replays it */
+	journal_close(r->journal);
+	r->journal = NULL;
+	return journal_remove(r->cfg.state_path, e);
 }
 
 /* ---- the pipeline ---- */
@@ -1104,7 +1184,7 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 			if (same_picks(&subs[i].picks, &picks))
 				g = i;
 		if (g == *n) {
-			subs[(*n)++] = (struct sub_run){.sub = sub, .picks = picks};
+			subs[(*n)++] = (struct sub_run){.run = r, .sub = sub, .picks = picks};
 		} else {
 			picks_free(&picks);
 		}
@@ -1120,7 +1200,7 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 		struct sub_run *sr = &subs[group[k]];
 
 		sr->rcpts[sr->nrcpt++] =
-		    (struct rcpt_run){.mailbox = mailboxes[k], .addr = addrs[k]};
+		    (struct rcpt_run){.mailbox = mailboxes[k], .addr = addrs[k], .sr = sr};
 	}
 	free(group);
 	return 0;
@@ -1214,6 +1294,8 @@ pipeline(struct run *r, struct err *e)
 			complain("nothing new to preview");
 	} else if (rc == 0 && preview_one(r)) {
 		rc = write_preview(r, &subs[nsubs - 1], e);
+	} else if (rc == 0 && r->mode.record && prepare_recording(r, subs, nsubs, e) < 0) {
+		rc = -1; /* a state that cannot be saved would send these digests on every run */
 	} else if (rc == 0) {
 		/* Even when delivery failed, what was accepted must be recorded. */
 		rc = deliver_digests(r, subs, nsubs, e);
@@ -1242,6 +1324,7 @@ teardown(struct run *r)
 	render_cache_free(r->cache);
 	if (r->digests != NULL)
 		fclose(r->digests);
+	journal_close(r->journal);
 	state_free(r->st);
 	if (r->lock)
 		state_unlock(r->lock);
@@ -1314,6 +1397,10 @@ cmd_check(const struct cli *c)
 	if (digest_templates_load(&cfg, &t, &e) < 0) {
 		complain("%s", e.msg);
 		rc = EX_CONFIG;
+	} else if (journal_preflight(cfg.state_path, 0, &e) < 0) {
+		/* Every run would fail to save it (and send nothing). */
+		complain("%s: the state cannot be saved: %s", cfg.path, e.msg);
+		rc = e.code;
 	} else if (!c->quiet) {
 		config_summary(&cfg, stdout);
 	}
@@ -1427,8 +1514,9 @@ cmd_feeds(const struct cli *c)
 
 	if (rc != EX_OK)
 		return rc;
-	if (state_load(cfg.state_path, &st, &e) < 0) {
+	if (state_load(cfg.state_path, &st, &e) < 0 || journal_replay(cfg.state_path, st, &e) < 0) {
 		complain("%s", e.msg);
+		state_free(st);
 		config_free(&cfg);
 		return e.code;
 	}

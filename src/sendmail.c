@@ -312,12 +312,28 @@ sendmail_deliver(char *const *argv, size_t argc, struct outmsg *msgs, size_t n, 
 		return err_set(e, EX_CONFIG, "sendmail: no program configured");
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &old); /* a program that quits early must not kill the run */
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (msgs[i].file != NULL && msgs[i].data == NULL)
 			fflush(msgs[i].file);
-		if ((rc = send_one(argv, argc, &msgs[i], e)) == 0 && log != NULL)
+		if (send_one(argv, argc, &msgs[i], e) < 0) {
+			/* what went before stands: only a first failure is "none could be tried" */
+			if (i == 0) {
+				rc = -1;
+				break;
+			}
+			for (size_t k = i; k < n; k++) {
+				msgs[k].status = DELIVERY_TEMPFAIL;
+				outmsg_detail(&msgs[k], "%s", e->msg);
+			}
+			break;
+		}
+		if (log != NULL)
 			fprintf(log, "tidings: sendmail: message %zu of %zu: %s\n", i + 1, n,
 			        msgs[i].status == DELIVERY_ACCEPTED ? "accepted" : msgs[i].detail);
+		if (msgs[i].status == DELIVERY_ACCEPTED && outmsg_accepted(&msgs[i]) != 0) {
+			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
+			break;
+		}
 	}
 	sigaction(SIGPIPE, &old, NULL);
 	return rc;

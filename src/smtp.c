@@ -78,6 +78,7 @@ struct pool {
 	int stop;           /* a session failed as a whole: start no more */
 	struct err failure; /* why */
 	int answered;       /* messages the server gave a verdict on */
+	int hook_stopped;   /* an accepted hook failed: nothing more is sent */
 	int warned;
 };
 
@@ -518,12 +519,14 @@ finished(struct pool *p, struct xfer *x, CURL *h, CURLcode rc, long new_conns)
 		return;
 	}
 	if (rc == CURLE_OK) {
-		m->status = DELIVERY_ACCEPTED;
 		if (x->rcpt_refused > 0) {
 			m->refused = x->rcpt_temp > 0 ? DELIVERY_TEMPFAIL : DELIVERY_PERMFAIL;
 			outmsg_detail(m, "%s", x->refusals);
 		}
 		p->answered++;
+		/* durable before the next message starts (collect runs before start_next) */
+		if (outmsg_accepted(m) != 0)
+			p->stop = p->hook_stopped = 1;
 		return;
 	}
 	if (session_ended(x, rc, new_conns)) {
@@ -687,7 +690,9 @@ outcome(struct pool *p, struct outmsg *msgs, size_t n, struct err *e)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (msgs[i].status == DELIVERY_PENDING) {
+		if (msgs[i].status == DELIVERY_PENDING && p->hook_stopped) {
+			outmsg_not_sent(&msgs[i], 1, OUTMSG_STOPPED);
+		} else if (msgs[i].status == DELIVERY_PENDING) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
 			outmsg_detail(&msgs[i], "%s",
 			              p->failure.code != 0 ? p->failure.msg

@@ -1406,8 +1406,8 @@ done:
 /* ---------- files and folders ---------- */
 
 /* mkdir -p of path's parent folder, new folders 0700. */
-static int
-mkdir_parent(const char *path, struct err *e)
+int
+state_mkdir_parent(const char *path, struct err *e)
 {
 	char *dir = str_dup(path), *p;
 
@@ -1489,15 +1489,51 @@ fsync_dir(const char *dir)
 }
 
 int
-state_save(struct state *st, const char *path, struct err *e)
+state_remove_temps(const char *link_path, struct err *e)
+{
+	char *path, *dir;
+	const char *base;
+
+	if (state_target(link_path, &path, e) < 0)
+		return -1;
+	if (split_path(path, &dir, &base) < 0) {
+		free(path);
+		return err_oom(e);
+	}
+	remove_stale_temps(dir, base);
+	free(dir);
+	free(path);
+	return 0;
+}
+
+int
+state_target(const char *path, char **out, struct err *e)
+{
+	struct stat lst;
+
+	if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
+		return (*out = str_dup(path)) != NULL ? 0 : err_oom(e);
+	if ((*out = realpath(path, NULL)) == NULL)
+		return err_set(e, EX_IOERR, "%s: a symbolic link that leads nowhere: %s", path,
+		               strerror(errno));
+	return 0;
+}
+
+int
+state_save(struct state *st, const char *link_path, struct err *e)
 {
 	struct out o = {.fd = -1};
-	char *dir = NULL, *tmp = NULL;
+	char *dir = NULL, *tmp = NULL, *path;
 	const char *base;
 	int rc = -1;
 
-	if (mkdir_parent(path, e) < 0)
+	/* A symlinked state is written where it leads: the link stays a link. */
+	if (state_target(link_path, &path, e) < 0)
 		return -1;
+	if (state_mkdir_parent(path, e) < 0) {
+		free(path);
+		return -1;
+	}
 	if (split_path(path, &dir, &base) < 0 ||
 	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
 	    (o.buf = malloc(OUT_CHUNK)) == NULL) {
@@ -1542,6 +1578,7 @@ done:
 	free(o.buf);
 	free(tmp);
 	free(dir);
+	free(path);
 	return rc;
 }
 
@@ -1988,7 +2025,7 @@ state_lock(const char *state_path, struct state_lock **out, struct err *e)
 		err_oom(e);
 		goto fail;
 	}
-	if (mkdir_parent(path, e) < 0)
+	if (state_mkdir_parent(path, e) < 0)
 		goto fail;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));

@@ -43,9 +43,18 @@ void state_unlock(struct state_lock *l);
 
 /* A missing file is an empty state; a corrupt one is an error naming file:line (EX_IOERR). */
 int state_load(const char *path, struct state **out, struct err *e);
-/* Temp file in the same folder, fsync, rename, fsync of the folder; mode 0600. */
+/*
+ * Temp file in the same folder, fsync, rename, fsync of the folder; mode
+ * 0600.  A symbolic link is written through.
+ */
 int state_save(struct state *st, const char *path, struct err *e);
 void state_free(struct state *st);
+/* Where the state at path is written: path, or where it leads if it is a symbolic link. */
+int state_target(const char *path, char **out, struct err *e);
+/* Remove STATE.tmp.* left by a crash; only the holder of the lock may. */
+int state_remove_temps(const char *path, struct err *e);
+/* mkdir -p of the state file's folder (new folders 0700). */
+int state_mkdir_parent(const char *path, struct err *e);
 
 /* The record for url, created if create is set (NULL on OOM or when absent). */
 struct feed_state *state_feed(struct state *st, const char *url, int create);

@@ -486,6 +486,27 @@ fputs_clean(const char *s, FILE *f)
 	return 0;
 }
 
+int
+buf_add_printable(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	while (n > 0) {
+		size_t l = utf8_len(p, n);
+		/* Controls (ctl_len's, and tab and newline too) and what is not UTF-8: escaped. */
+		int raw = l > 0 && ctl_len(p, n) == 0 && *p != '\t' && *p != '\n' && *p != '\r';
+
+		if (!raw)
+			l = 1;
+		if ((raw ? buf_add(b, p, l) : buf_printf(b, "\\x%02X", *p)) < 0)
+			return -1;
+		p += l;
+		n -= l;
+	}
+	return 0;
+}
+
 uint64_t
 hash64(const void *p, size_t n)
 {

@@ -94,6 +94,11 @@ int str_has_prefix(const char *s, const char *prefix);
 
 /* Length of the valid UTF-8 sequence at p (n bytes left; NUL counts), or 0. */
 size_t utf8_len(const unsigned char *p, size_t n);
+/*
+ * Append s as a terminal may show it: valid UTF-8 stays, but C0 and C1
+ * controls, DEL and bytes that are not UTF-8 become \xNN.  -1 on OOM.
+ */
+int buf_add_printable(struct buf *b, const char *s);
 
 /*
  * Control characters never leave tidings: feed text holding ESC or BEL

@@ -694,6 +694,95 @@ START_TEST(proxy_and_active)
 	                 -1);
 	ck_assert_msg(has_line(diag, "t.conf", 5, "proxy \"ftp://p:21\": a proxy URL"), "%s", diag);
 	ck_assert_msg(has_line(diag, "t.conf", 6, "proxy \"http://a b\""), "%s", diag);
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/*
+ * Hostile files: /dev/zero is refused after its first megabyte (it was
+ * read forever), NUL bytes stop the load at once (libconfuse took
+ * quadratic time on them), and what is echoed is escaped.
+ */
+START_TEST(hostile_files)
+{
+	struct config cfg;
+	struct err e = {0};
+	char path[PATH_MAX * 2], *diag = NULL;
+	size_t len;
+	FILE *fp, *d;
+
+	d = open_memstream(&diag, &len);
+	ck_assert_int_eq(config_load("/dev/zero", &cfg, d, &e), -1);
+	fclose(d);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_str_eq(diag, "/dev/zero:1: larger than 1048576 bytes: not a configuration file\n");
+	free(diag);
+
+	snprintf(path, sizeof path, "%s/t.conf", dir);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(HEAD "\n\n", fp);
+	for (int i = 0; i < 40000; i++)
+		fputc('\0', fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	d = open_memstream(&diag, &len);
+	ck_assert_int_eq(config_load(path, &cfg, d, &e), -1);
+	fclose(d);
+	ck_assert_int_eq(count_lines(diag), 1);
+	ck_assert_msg(has_line(diag, "t.conf", count_lines(HEAD) + 3,
+	                       "a NUL byte: not a configuration file"), "%s", diag);
+	free(diag);
+
+	ck_assert_int_eq(load(HEAD "fr\xffom\x1b[31m\xc2\x9b = 1\n", &cfg, &diag, &e), -1);
+	ck_assert_msg(strstr(diag, "'fr\\xFFom\\x1B[31m\\xC2\\x9B'") != NULL, "%s", diag);
+	ck_assert_ptr_null(strchr(diag, 0x1b));
+	ck_assert_ptr_null(strchr(diag, 0xff));
+	free(diag);
+}
+END_TEST
+
+/* A title with escapes is found where it is (it was reported at line 1). */
+START_TEST(escaped_titles_keep_their_line)
+{
+	static const char *const conf[] = {
+	    HEAD "\nsubscription \"a\\nb\" {\n to = {\"x@example.org\"}\n}\n",
+	    HEAD "\nsubscription \"a\\x41\\102\" {\n}\n",
+	    HEAD "\nsubscription 'a\\nb' {\n}\n",
+	};
+	static const char *const want[] = {
+	    "subscription: the name must not be empty nor hold control characters",
+	    "subscription 'aAB' has no recipients",
+	    "subscription 'a\\nb' has no recipients",
+	};
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL;
+
+	ck_assert_int_eq(load(conf[_i], &cfg, &diag, &e), -1);
+	ck_assert_msg(has_line(diag, "t.conf", count_lines(HEAD) + 2, want[_i]), "%s", diag);
+	free(diag);
+}
+END_TEST
+
+/* An include loop is one line, naming the include that closes it (it was 12, its cause last). */
+START_TEST(include_loop_is_one_line)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, want[PATH_MAX * 2 + 64];
+
+	put("loop.conf", "feed x { url = \"https://x.example/\" }\ninclude(\"t.conf\")\n", 0644);
+	ck_assert_int_eq(load(HEAD "include(\"loop.conf\")\n", &cfg, &diag, &e), -1);
+	ck_assert_int_eq(count_lines(diag), 1);
+	snprintf(want, sizeof want, "include(\"t.conf\"): %s/t.conf is already read (an include loop)",
+	         dir);
+	ck_assert_msg(has_line(diag, "loop.conf", 2, want), "%s", diag);
 	free(diag);
 }
 END_TEST
@@ -721,6 +810,9 @@ main(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, many_feeds_keep_their_lines);
 	tcase_add_test(tc, unreadable_or_huge);
+	tcase_add_test(tc, hostile_files);
+	tcase_add_test(tc, include_loop_is_one_line);
+	tcase_add_loop_test(tc, escaped_titles_keep_their_line, 0, 3);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1091,19 +1091,25 @@ START_TEST(file_message_short)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	memset(&cfg, 0, sizeof cfg);
 
-	/* mbox: what was there stays, nothing is added */
+	/* mbox: what was there stays, the one before it stays, nothing of it is added */
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	cfg.deliver = DELIVER_MBOX;
 	cfg.deliver_path = path;
 	ck_assert_int_eq(deliver(&cfg, p.m, 1, NULL, &e), 0);
-	ck_assert_int_eq(deliver(&cfg, p.m, 2, NULL, &e), -1);
+	ck_assert_int_eq(deliver(&cfg, p.m + 1, 1, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_IOERR);
 	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ")
 	    == e.msg, "%s", e.msg);
-	ck_assert_int_eq(p.m[0].status, DELIVERY_PENDING);
+	ck_assert_int_eq(deliver(&cfg, p.m, 2, NULL, &e), 0);
+	ck_assert_int_eq(p.m[0].status, DELIVERY_ACCEPTED);
+	ck_assert_int_eq(p.m[1].status, DELIVERY_TEMPFAIL);
+	ck_assert_msg(strstr(p.m[1].detail, "cannot read the message: its file ends at byte ")
+	    == p.m[1].detail, "%s", p.m[1].detail);
 	txt = slurp(path);
-	ck_assert_int_eq(count(txt, "\nFrom t@example.org "), 0);
+	ck_assert_int_eq(count(txt, "\nFrom t@example.org "), 1);
 	ck_assert(strncmp(txt, "From t@example.org ", 19) == 0);
+	ck_assert_int_eq(strlen(txt) % 2, 0);  /* two whole copies of one message */
+	ck_assert(memcmp(txt, txt + strlen(txt) / 2, 5) == 0);
 	free(txt);
 
 	/* maildir: no file in new/ or tmp/ */
@@ -1151,6 +1157,165 @@ START_TEST(file_message_short)
 }
 END_TEST
 
+/* An mbox whose last line has no newline: it gets one, and the blank line mboxrd wants. */
+START_TEST(mbox_unterminated)
+{
+	static const char *const before[] = {"half a line", "a line\n", "two\n\n", ""};
+	static const char *const after[] = {"half a line\n\nFrom t@", "a line\n\nFrom t@",
+	    "two\n\nFrom t@", "From t@"};
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *txt;
+	struct config cfg;
+	struct outmsg m;
+	char *rcpt[] = {"r@example.org"};
+	struct err e = {0};
+	const char *a = "Subject: one\r\n\r\nbody\r\n";
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/mbox", dir);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_MBOX;
+	cfg.deliver_path = path;
+	memset(&m, 0, sizeof m);
+	m.data = a;
+	m.len = strlen(a);
+	m.envelope_from = "t@example.org";
+	m.rcpt = rcpt;
+	m.nrcpt = 1;
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(before[_i], f);
+	fclose(f);
+	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), 0);
+	ck_assert_int_eq(m.status, DELIVERY_ACCEPTED);
+	txt = slurp(path);
+	ck_assert_msg(strncmp(txt, after[_i], strlen(after[_i])) == 0, "%s", txt);
+	ck_assert_int_eq(count(txt, "\nbody\n\n"), 1);
+	free(txt);
+	rm_rf(dir);
+}
+END_TEST
+
+/* A FIFO (or any file that is not regular) is refused at once, not waited on. */
+START_TEST(mbox_fifo_refused)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64];
+	struct config cfg;
+	struct outmsg m;
+	char *rcpt[] = {"r@example.org"};
+	struct err e = {0};
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_MBOX;
+	cfg.deliver_path = path;
+	memset(&m, 0, sizeof m);
+	m.data = "Subject: x\r\n\r\nx\r\n";
+	m.len = strlen(m.data);
+	m.envelope_from = "t@example.org";
+	m.rcpt = rcpt;
+	m.nrcpt = 1;
+	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_CANTCREAT);
+	ck_assert_msg(strstr(e.msg, "not a regular file") != NULL, "%s", e.msg);
+	cfg.deliver_path = dir;  /* a folder */
+	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), -1);
+	ck_assert_int_eq(m.status, DELIVERY_PENDING);
+	rm_rf(dir);
+}
+END_TEST
+
+/* What the accepted hook saw: how many messages were out when it ran. */
+struct hook_log {
+	const char *path;       /* an mbox to count, or the server's folder */
+	const struct srv *s;
+	int calls;
+	int seen[2];
+	int stop_after;         /* say stop on this call (1-based), 0: never */
+};
+
+static int
+stored_now(const struct hook_log *h)
+{
+	char *txt;
+	int n;
+
+	if (h->s != NULL) {
+		txt = srv_file(h->s, "msg-2.eml");
+		n = txt != NULL ? 2 : (txt = srv_file(h->s, "msg-1.eml")) != NULL ? 1 : 0;
+	} else {
+		txt = slurp(h->path);
+		n = count(txt, "Subject: Digest ");
+	}
+	free(txt);
+	return n;
+}
+
+static int
+hook(struct outmsg *m, void *arg)
+{
+	struct hook_log *h = arg;
+
+	ck_assert_int_eq(m->status, DELIVERY_ACCEPTED);
+	if (h->calls < 2)
+		h->seen[h->calls] = stored_now(h);
+	h->calls++;
+	return h->calls == h->stop_after ? -1 : 0;
+}
+
+/*
+ * Each accepted message is announced before the next goes out (a crash
+ * then repeats at most the one in flight); a hook that says stop keeps
+ * the rest from going out.  Loop: 0 SMTP, 1 mbox; stop or not.
+ */
+START_TEST(accepted_hook_each_message)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64];
+	struct srv s;
+	struct fixture f;
+	struct err e = {0};
+	struct hook_log h;
+	int smtp = _i < 2, stop = _i % 2;
+
+	memset(&h, 0, sizeof h);
+	h.stop_after = stop ? 1 : 0;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/mbox", dir);
+	if (smtp)
+		srv_start(&s, OPTS("--delay", "0.2"));
+	fx_init(&f, smtp ? &s : NULL, "127.0.0.1", 0);
+	if (smtp)
+		h.s = &s;
+	else {
+		f.cfg.deliver = DELIVER_MBOX;
+		f.cfg.deliver_path = path;
+		h.path = path;
+	}
+	for (int i = 0; i < 2; i++) {
+		f.m[i].accepted = hook;
+		f.m[i].arg = &h;
+	}
+	ck_assert_int_eq(run(&f, 2, &e), 0);
+	ck_assert_int_eq(h.calls, stop ? 1 : 2);
+	ck_assert_int_eq(h.seen[0], 1);
+	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
+	if (stop) {
+		ck_assert_int_eq(f.m[1].status, DELIVERY_PENDING);
+		ck_assert_msg(strstr(f.m[1].detail, "not sent") != NULL, "%s", f.m[1].detail);
+		ck_assert_int_eq(stored_now(&h), 1);
+	} else {
+		ck_assert_int_eq(h.seen[1], 2);
+		ck_assert_int_eq(f.m[1].status, DELIVERY_ACCEPTED);
+	}
+	fx_free(&f);
+	if (smtp)
+		srv_stop(&s);
+	rm_rf(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1169,6 +1334,7 @@ main(void)
 	if (system(cmd) != 0)
 		return EXIT_FAILURE;
 	tcase_set_timeout(tc, 30);
+	tcase_set_timeout(tf, 30);  /* large texts under sanitizers on a loaded machine */
 	tcase_add_test(tc, smtp_plain);
 	tcase_add_test(tc, smtp_two_messages_one_session);
 	tcase_add_test(tc, smtp_starttls_ok);
@@ -1195,6 +1361,9 @@ main(void)
 	tcase_add_test(tf, file_message_stdout);
 	tcase_add_test(tc, file_message_smtp);
 	tcase_add_test(tc, file_message_short);
+	tcase_add_loop_test(tf, mbox_unterminated, 0, 4);
+	tcase_add_test(tf, mbox_fifo_refused);
+	tcase_add_loop_test(tc, accepted_hook_each_message, 0, 4);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tf);
 	sr = srunner_create(s);

@@ -204,6 +204,48 @@ START_TEST(to_keeps_display_name)
 		ck_assert_msg(strstr(b.data, cases[i].want) != NULL, "%s", b.data);
 		buf_free(&b);
 	}
+/* A title of a megabyte makes a Subject of 250 characters and an ellipsis, folded. */
+START_TEST(subject_is_capped)
+{
+	static char *to[] = {"b@example.org"};
+	static const char *const words[] = {"word ", "caf\xc3\xa9 ", "\xf0\x9f\x98\x80"};
+	struct message_spec m = {
+		.from = "t@example.org", .to = to, .nto = 1, .date = 0,
+		.text = "text\n", .text_len = 5, .html = "<b>x</b>", .html_len = 8,
+	};
+	struct buf b = BUF_INIT, big = BUF_INIT;
+	struct err e = {0};
+	char mid[128], *subj, *end;
+	int bare, lines = 0;
+
+	while (big.len < 1000000)
+		ck_assert_int_eq(buf_adds(&big, words[_i]), 0);
+	m.subject = big.data;
+	ck_assert_int_eq(message_build(&m, &b, mid, sizeof mid, &e), 0);
+	ck_assert_uint_le(longest_line(b.data, &bare), 78);
+	subj = strstr(b.data, "\r\nSubject: ");
+	ck_assert_ptr_nonnull(subj);
+	end = strstr(subj, "\r\nDate: ");
+	ck_assert_ptr_nonnull(end);
+	for (char *p = subj + 2; p < end; p = strstr(p, "\r\n") + 2)
+		lines++;
+	/* 250 characters (4 bytes each at most): under 2 KB encoded, in lines of 78 */
+	ck_assert_int_le(lines, 30);
+	ck_assert_int_le(end - subj, 2000);
+	/* the last encoded word holds the ellipsis (U+2026, base64 4oCm or QP) */
+	if (_i == 0)
+		ck_assert_msg(strstr(subj, "4oCm?=") != NULL || strstr(subj, "=E2=80=A6") != NULL,
+		    "%.*s", (int)(end - subj), subj);
+	buf_free(&b);
+	/* a subject of exactly 250 characters is kept whole */
+	buf_reset(&big);
+	for (int i = 0; i < 250; i++)
+		ck_assert_int_eq(buf_addc(&big, 'a' + i % 26), 0);
+	m.subject = big.data;
+	ck_assert_int_eq(message_build(&m, &b, mid, sizeof mid, &e), 0);
+	ck_assert_ptr_null(strstr(b.data, "4oCm"));
+	buf_free(&b);
+	buf_free(&big);
 }
 END_TEST
 
@@ -603,6 +645,7 @@ main(void)
 	tcase_add_test(tc, to_keeps_display_name);
 	tcase_add_test(tc, qp_encoding);
 	tcase_add_test(tc, header_plain_and_folded);
+	tcase_add_loop_test(tc, subject_is_capped, 0, 3);
 	tcase_add_test(tc, header_encoded_words);
 	tcase_add_test(tc, build_whole_message);
 	tcase_add_test(tc, build_refuses_bad_input);

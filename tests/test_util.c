@@ -114,6 +114,16 @@ START_TEST(files_paths_and_randomness)
 }
 END_TEST
 
+START_TEST(printable_escapes)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(buf_add_printable(&b, "caf\xc3\xa9 \x1b[2J\x7f\xff\xc2\x85\xc2\xa0\n"), 0);
+	ck_assert_str_eq(buf_str(&b), "caf\xc3\xa9 \\x1B[2J\\x7F\\xFF\\xC2\\x85\xc2\xa0\\x0A");
+	buf_free(&b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -127,6 +137,7 @@ main(void)
 	tcase_add_test(tc, strings);
 	tcase_add_test(tc, controls_are_stripped);
 	tcase_add_test(tc, files_paths_and_randomness);
+	tcase_add_test(tc, printable_escapes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

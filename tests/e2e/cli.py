@@ -73,6 +73,9 @@ class UsageErrors(unittest.TestCase):
         (["remove"], "one operand needed"),
         (["run", "--tags", "a"], "--tags does not go with 'run'"),
         (["test-mail", "x"], "unexpected operand 'x'"),
+        (["--version", "extra"], "unexpected operand 'extra'"),
+        (["preview", "--to", "a@b.c, d@e.f"], "--to takes one email address, not 'a@b.c, d@e.f'"),
+        (["preview", "--to", "a\x1b[2J@b.c"], "--to takes one email address, not 'a\\x1B[2J@b.c'"),
     ]
 
     def test_usage_errors_exit_64_with_one_line(self):
@@ -84,6 +87,85 @@ class UsageErrors(unittest.TestCase):
             self.assertEqual(len(lines), 1, (args, r.stderr))
             self.assertIn(msg, lines[0], args)
             self.assertIn("--help'", lines[0], args)
+
+
+class ParseExit(unittest.TestCase):
+    def test_network_trouble_is_temporary(self):
+        """A server that cannot be reached may be back later: 75, not 66
+        (which stays for a file that is not there)."""
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]   # closed once the with ends: refused
+        r = tidings("parse", f"http://127.0.0.1:{port}/feed.xml")
+        self.assertEqual(r.returncode, 75, r.stderr)
+        r = tidings("parse", "/nonexistent/feed.xml")
+        self.assertEqual(r.returncode, 66, r.stderr)
+
+
+class CheckProvesWhatRunsNeed(unittest.TestCase):
+    """`check` fails, naming file:line, on what would fail every run."""
+    SRC = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+    def conf(self, d, extra, sub_extra=""):
+        path = os.path.join(d, "t.conf")
+        with open(path, "w") as f:
+            f.write('from = "a@example.org"\ntemplates = "%s"\nstate = "%s"\n%s\n'
+                    'feed x { url = "https://x.example/feed" }\n'
+                    'subscription me {\n  to = {"me@example.org"}\n%s}\n'
+                    % (os.path.join(self.SRC, "templates"), os.path.join(d, "st", "state"),
+                       extra, sub_extra))
+        return path
+
+    def fails(self, path, cmd, line, what, code=78):
+        r = tidings("-c", path, cmd)
+        self.assertEqual(r.returncode, code, (cmd, r.stderr))
+        self.assertIn(f"{path}:{line}: {what}", r.stderr, cmd)
+
+    def test_missing_mbox_folder(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = self.conf(d, f'deliver = "mbox:{d}/nowhere/mbox"')
+            for cmd in ("check", "run"):
+                self.fails(path, cmd, 4, f"deliver: folder {d}/nowhere: No such file or directory")
+
+    def test_ca_file_that_is_no_certificate(self):
+        with tempfile.TemporaryDirectory() as d:
+            ca = os.path.join(d, "ca.pem")
+            with open(ca, "w") as f:
+                f.write("not a certificate\n")
+            path = self.conf(d, 'smtp {\n  host = "localhost"\n  ca-file = "%s"\n}' % ca)
+            for cmd in ("check", "run"):
+                self.fails(path, cmd, 6, f"ca-file {ca}: no PEM certificate in it")
+
+    def test_list_unsubscribe_the_message_writer_refuses(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = self.conf(d, 'deliver = "stdout"',
+                             '  list-unsubscribe = "mailto:a@example.org?subject=un subscribe"\n')
+            for cmd in ("check", "run"):
+                self.fails(path, cmd, 8, 'list-unsubscribe "mailto:a@example.org?subject=un')
+
+    def test_state_folder_that_cannot_be_written(self):
+        """As root (which permissions do not stop) the folder is a read-only tmpfs."""
+        with tempfile.TemporaryDirectory() as d:
+            st = os.path.join(d, "st")
+            os.mkdir(st)
+            path = self.conf(d, 'deliver = "stdout"')
+            root = os.geteuid() == 0
+            if root:
+                subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tidings-cli", st],
+                               check=True)
+            else:
+                os.chmod(st, 0o500)
+            try:
+                r = tidings("-c", path, "check")
+            finally:
+                if root:
+                    subprocess.run(["umount", st], check=True)
+                os.chmod(st, 0o700)
+            self.assertEqual(r.returncode, 73, r.stderr)
+            self.assertRegex(r.stderr, rf"^tidings: {path}: the state cannot be saved: cannot "
+                             rf"create {st}/state\.tmp\.\w{{6}}: "
+                             r"(Read-only file system|Permission denied)\n$")
 
 
 class ConfigErrors(unittest.TestCase):

@@ -84,6 +84,32 @@ class Import(unittest.TestCase):
             self.assertEqual(e.returncode, 0, e.stderr)
             self.assertEqual(e.stderr, "")
 
+    def test_only_http_and_https_feeds_are_taken(self):
+        """javascript:, file: and other schemes are skipped, each said in an
+        escaped comment; the output is still a valid config."""
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "x.opml")
+            with open(path, "w") as f:
+                f.write('<opml version="2.0"><body>'
+                        '<outline text="a" xmlUrl="javascript:alert(1)"/>'
+                        '<outline text="b" xmlUrl="file:///etc/passwd"/>'
+                        '<outline text="c" xmlUrl="gopher://x/&#10;feed evil { url = &quot;x&quot; }"/>'
+                        '<outline text="d" xmlUrl="HTTPS://example.org/feed"/>'
+                        '</body></opml>')
+            r = tidings("import-opml", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual([f["url"] for f in sections(r.stdout).values()],
+                             ["HTTPS://example.org/feed"])
+            self.assertIn("# skipped, not an http or https URL: javascript:alert(1)\n", r.stdout)
+            self.assertIn("# skipped, not an http or https URL: file:///etc/passwd\n", r.stdout)
+            self.assertIn("gopher://x/\\x0Afeed evil", r.stdout)
+            conf = os.path.join(d, "t.conf")
+            with open(conf, "w") as f:
+                f.write(HEAD + r.stdout)
+            e = tidings("-c", conf, "export-opml")
+            self.assertEqual(e.returncode, 0, e.stderr)
+            self.assertEqual(e.stdout.count("xmlUrl="), 1, e.stdout)
+
     def test_bad_input(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "x.opml")

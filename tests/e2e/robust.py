@@ -185,6 +185,57 @@ def test_kill_loop_smtp_loses_nothing(t):
                               for m in t.smtp.messages()])
 
 
+def test_kill_loop_repeats_at_most_the_digest_in_flight(t):
+    """Several subscriptions over a slow SMTP server (each DATA answered
+    after 0.15 s): a run killed at any instant repeats at most the one
+    digest it had in flight, since every accepted digest is journaled
+    before the next is sent; and nothing is lost."""
+    subs = [f"s{i}" for i in range(6)]
+    t.smtp = SmtpServer(os.path.join(t.dir, "smtp"), delay=0.15).start()
+    t.config({"f": t.serve("/feed.xml", feed_xml([]))}, {s: {} for s in subs},
+             deliver="smtp", smtp={"host": q("127.0.0.1"), "port": str(t.smtp.port),
+                                   "tls": q("none"), "timeout": "10"})
+    rng = random.Random(SEED)
+    served, nxt = set(range(1, 3)), 3
+    t.serve("/feed.xml", feed_xml(served))
+    t0 = time.monotonic()
+    t.run("run")
+    window = time.monotonic() - t0   # a whole run: six digests in turn
+    assert len(t.smtp.messages()) == len(subs)
+
+    def received():
+        """(sub, items) of every digest so far, in order."""
+        return [(m["rcpt_tos"][0].split("@")[0], items_in_message(parse_message(m["data"])))
+                for m in t.smtp.messages()]
+    killed, deadline = 0, time.monotonic() + 40
+    for i in range(12):
+        if time.monotonic() > deadline:
+            break
+        served.add(nxt)
+        nxt += 1
+        t.serve("/feed.xml", feed_xml(served))
+        p = subprocess.Popen(cmd(t, "run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.2 * window, window))
+        p.send_signal(signal.SIGKILL)
+        out, err = p.communicate(timeout=30)
+        killed += p.returncode == -signal.SIGKILL
+        assert p.returncode in (0, -signal.SIGKILL), (p.returncode, err)
+    for _ in range(3):
+        t.run("run")
+    t.run("run")
+    got = received()
+    seen, repeats = set(), 0
+    for sub, items in got:
+        pairs = {(sub, n) for n in items}
+        repeats += bool(pairs & seen)
+        seen |= pairs
+    want = {(s, n) for s in subs for n in served}
+    assert want <= seen, f"lost: {sorted(want - seen)} (seed {SEED})"
+    print(f"# in-flight kill loop: {killed} killed, {len(got)} digests, {repeats} repeated")
+    assert killed > 0, "no run was killed"
+    assert repeats <= killed, f"{repeats} digests repeated over {killed} kills (seed {SEED})"
+
+
 # ---- 2. one run at a time ----
 
 def test_second_run_exits_75_at_once_while_first_holds_the_lock(t):
@@ -563,12 +614,13 @@ def test_smtp_failure_is_retried_next_run_even_within_the_feed_interval(t):
     assert len(t.smtp.messages()) == 1
 
 
-def test_accepted_digest_whose_state_cannot_be_written_is_sent_again(t):
-    """The server took the digest but the state could not be saved (file size
-    limit): exit 74 naming the temp file, the old state intact, no temp file
-    left; the next run sends the digest again (twice, never lost).  The
-    state is made large (900 old ids) so that the limit, half its
-    size, still lets the run write its small digest to temporary files."""
+def test_state_over_the_file_size_limit_sends_nothing(t):
+    """The state could not be saved (file size limit): before anything is
+    sent the run proves it can, so one line names the file, nothing is sent,
+    the old state is intact and no temp file is left; the next run sends the
+    digest once.  The state is made large (900 old ids) so that the limit,
+    half its size, still lets the run write its small digest to temporary
+    files."""
     import resource
     url = t.serve("/feed.xml", feed_xml(list(range(1, 6)) + list(range(1000, 1900))))
     t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=tls_smtp(t))
@@ -579,21 +631,155 @@ def test_accepted_digest_whose_state_cannot_be_written_is_sent_again(t):
     def limit():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # EFBIG instead of a signal
         resource.setrlimit(resource.RLIMIT_FSIZE, (len(old) // 2, len(old) // 2))
-    r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=limit)
-    err = r.stderr.decode()
-    assert r.returncode == 74, (r.returncode, err)
-    assert re.fullmatch(rf"tidings: cannot write {re.escape(t.state_path)}\.tmp\.\w{{6}}: "
-                        r"File too large\n", err), err
-    assert len(t.smtp.messages()) == 2
-    assert read_bytes(t.state_path) == old
-    assert temps(t) == [], temps(t)
+    for _ in range(3):
+        r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=limit)
+        err = r.stderr.decode()
+        assert r.returncode == 74, (r.returncode, err)
+        assert re.fullmatch(r"tidings: the state cannot be saved, nothing was sent: cannot "
+                            rf"write {re.escape(t.state_path)}\.tmp\.\w{{6}}: "
+                            r"File too large\n", err), err
+        assert len(t.smtp.messages()) == 1
+        assert read_bytes(t.state_path) == old
+        assert temps(t) == [], temps(t)
     t.run("run")
     got = t.smtp.messages()
-    assert len(got) == 3, len(got)
-    assert items_in_message(parse_message(got[2]["data"])) == {6, 7, 8}, \
-        items_in_message(parse_message(got[2]["data"]))
+    assert len(got) == 2, len(got)
+    assert items_in_message(parse_message(got[1]["data"])) == {6, 7, 8}, \
+        items_in_message(parse_message(got[1]["data"]))
     t.run("run")
-    assert len(t.smtp.messages()) == 3
+    assert len(t.smtp.messages()) == 2
+
+
+def as_nobody():
+    """For a root run: drop to nobody, whom permissions do stop."""
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def test_read_only_state_folder_sends_nothing(t):
+    """A state folder the run cannot write to (its lock file still can be):
+    one line, nothing sent, however many runs; writable again, the digest
+    comes once.  Root ignores permissions, so as root the binary runs as
+    nobody (the case folder is handed to nobody)."""
+    url = setup_feed(t)
+    sdir = os.path.join(t.dir, "st")
+    os.mkdir(sdir)
+    t.state_path = os.path.join(sdir, "state")
+    t.smtp = SmtpServer(os.path.join(t.dir, "smtp")).start()
+    t.config({"f": url}, {"john": {}}, deliver="smtp",
+             smtp={"host": q("127.0.0.1"), "port": str(t.smtp.port), "tls": q("none")})
+    root = os.geteuid() == 0
+    if root:
+        for d, _, files in os.walk(t.dir):
+            for n in [d] + [os.path.join(d, f) for f in files]:
+                os.chown(n, 65534, 65534)
+    drop = as_nobody if root else None
+    subprocess.run(cmd(t, "catch-up"), check=True, preexec_fn=drop)
+    t.serve("/feed.xml", feed_xml(range(1, 9)))
+    old = read_bytes(t.state_path)
+    os.chmod(sdir, 0o500)
+    try:
+        for _ in range(3):
+            r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=drop)
+            err = r.stderr.decode()
+            assert r.returncode == 73, (r.returncode, err)
+            assert re.fullmatch(r"tidings: the state cannot be saved, nothing was sent: cannot "
+                                rf"create {re.escape(t.state_path)}\.tmp\.\w{{6}}: "
+                                r"Permission denied\n", err), err
+            assert t.smtp.messages() == []
+    finally:
+        os.chmod(sdir, 0o700)
+    assert read_bytes(t.state_path) == old
+    r = subprocess.run(cmd(t, "run"), capture_output=True, preexec_fn=drop)
+    assert r.returncode == 0, r.stderr
+    got = t.smtp.messages()
+    assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {6, 7, 8}
+    subprocess.run(cmd(t, "run"), check=True, preexec_fn=drop)
+    assert len(t.smtp.messages()) == 1
+
+
+def test_full_state_file_system_sends_nothing(t):
+    """The state's file system is full: one line, nothing sent; with room
+    again the digest comes once.  As root the state lives on a small tmpfs
+    filled up but for one page (the lock file can still be written, the
+    state of 300 ids cannot); otherwise a file-size limit stands in for
+    the full disk."""
+    import resource
+    url = t.serve("/feed.xml", feed_xml(list(range(1, 6)) + list(range(1000, 1300))))
+    sdir = os.path.join(t.dir, "st")
+    os.mkdir(sdir)
+    t.state_path = os.path.join(sdir, "state")
+    t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=tls_smtp(t))
+    root = os.geteuid() == 0
+    if root:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tidings-e2e",
+                        sdir], check=True)
+    try:
+        t.run("catch-up")
+        t.serve("/feed.xml", feed_xml(list(range(1, 9)) + list(range(1000, 1300))))
+        old = read_bytes(t.state_path)
+        filler = os.path.join(sdir, "filler")
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (len(old), len(old)))
+        if root:
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                while os.write(fd, b"x" * 4096) > 0:
+                    pass
+            except OSError:
+                pass
+            os.ftruncate(fd, os.fstat(fd).st_size - 4096)
+            os.close(fd)
+        for _ in range(2):
+            r = subprocess.run(cmd(t, "run"), capture_output=True,
+                               preexec_fn=None if root else limit)
+            err = r.stderr.decode()
+            assert r.returncode == 74, (r.returncode, err)
+            why = "No space left on device" if root else "File too large"
+            assert re.fullmatch(r"tidings: the state cannot be saved, nothing was sent: cannot "
+                                rf"(create|write) {re.escape(t.state_path)}\.tmp\.\w{{6}}: "
+                                rf"{why}\n", err), err
+            assert t.smtp.messages() == []
+            assert read_bytes(t.state_path) == old
+        if root:
+            os.unlink(filler)
+        t.run("run")
+        got = t.smtp.messages()
+        assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {6, 7, 8}
+        t.run("run")
+        assert len(t.smtp.messages()) == 1
+    finally:
+        if root:
+            subprocess.run(["umount", sdir], check=True)
+
+
+def test_symlinked_state_is_written_through_the_link(t):
+    """A state file that is a symbolic link stays one: the file it leads to
+    is replaced.  A link that leads nowhere sends nothing, with one line."""
+    url = setup_feed(t)
+    real_dir = os.path.join(t.dir, "real")
+    os.mkdir(real_dir)
+    real = os.path.join(real_dir, "state")
+    link = t.state_path
+    os.symlink(real, link)
+    t.config({"f": url}, {"john": {}})
+    r = t.run("run", expect=74)
+    assert re.fullmatch(r"tidings: the state cannot be saved, nothing was sent: "
+                        rf"{re.escape(link)}: a symbolic link that leads nowhere: "
+                        r"No such file or directory\n", r.err), r.err
+    assert t.mbox() == []
+    with open(real, "w") as fh:
+        fh.write("tidings-state 1\nend\t0\n")
+    t.run("run")
+    assert os.path.islink(link) and os.readlink(link) == real
+    assert len(t.mbox()) == 1
+    t.state_path = real
+    assert recorded(t) == {f"urn:rbitem:{n}".encode() for n in ALL}
+    t.run("run")
+    assert len(t.mbox()) == 1
 
 
 def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
@@ -611,6 +797,48 @@ def test_no_room_for_temporary_files_stops_the_run_before_sending(t):
     t.run("run")
     got = t.smtp.messages()
     assert len(got) == 1 and items_in_message(parse_message(got[0]["data"])) == {1, 2, 3, 4, 5}
+
+
+def test_full_tmpdir_says_no_space(t):
+    """A full $TMPDIR is named with its cause (it once read "cannot read back
+    a rendered item: file too short": a buffered spool write failed later),
+    whichever file it filled: the spool, a rendered part or the message.
+    File-size limits of several sizes stand in for it (they bind root too);
+    as root a small tmpfs of several sizes is also filled."""
+    import resource
+    body = "body text here. " * 500
+    items = "".join(f"<item><title>big {i}</title><link>http://example.org/{i}</link>"
+                    f"<guid>urn:big:{i}</guid><description>{body}</description></item>"
+                    for i in range(20))
+    url = t.serve("/feed.xml", "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+                  "<title>t</title><link>http://example.org/</link><description>d</description>"
+                  + items + "</channel></rss>")
+    t.config({"f": url}, {"john": {}})
+    tmp = os.path.join(t.dir, "tmp")
+    os.mkdir(tmp)
+    cases = [("limit", n) for n in (8000, 30000, 60000, 100000)]
+    if os.geteuid() == 0:
+        cases += [("tmpfs", size) for size in ("96k", "192k", "352k", "512k")]
+    for kind, size in cases:
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        if kind == "tmpfs":
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tidings-tmp", tmp],
+                           check=True)
+        try:
+            r = subprocess.run(cmd(t, "run"), capture_output=True,
+                               env=dict(os.environ, TMPDIR=tmp),
+                               preexec_fn=limit if kind == "limit" else None)
+        finally:
+            if kind == "tmpfs":
+                subprocess.run(["umount", tmp], check=True)
+        err = r.stderr.decode()
+        assert r.returncode == 74, (kind, size, r.returncode, err)
+        assert err.count("\n") == 1, err
+        why = "No space left on device" if kind == "tmpfs" else "File too large"
+        assert err.endswith(f": {why}\n") and "too short" not in err, (kind, size, err)
+        assert t.mbox() == []
 
 
 def test_many_subscriptions_need_few_file_descriptors(t):

@@ -37,6 +37,8 @@ Options (keyword arguments of SmtpServer in brackets):
   --size-limit N        raw: offer SIZE N; 552 to MAIL with a larger SIZE= [size_limit]
   --tls13               TLS 1.3 only, with session tickets [tls13]
   --implicit-tls        TLS from the first byte (port 465 style) [implicit_tls]
+  --delay SECONDS       wait this long before answering the end of DATA
+                        (the message is saved first) [delay]
   --certs-dir DIR       where the test CA and certificates are made (or
                         reused); default FOLDER/certs.  ca.pem is the CA [certs_dir]
 """
@@ -83,14 +85,16 @@ class SmtpServer:
     def __init__(self, folder, starttls=False, cert="server", require_starttls=False,
                  auth=None, auth_required=False, rcpt=None, data_code=None,
                  mode="smtp", port=None, certs_dir=None, drop_after=0, limit=0,
-                 close_after=0, mechs=None, size_limit=0, tls13=False, implicit_tls=False):
+                 close_after=0, mechs=None, size_limit=0, tls13=False, implicit_tls=False,
+                 delay=0):
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
         self.opts = dict(starttls=starttls, cert=cert, require_starttls=require_starttls,
                          auth=auth, auth_required=auth_required, rcpt=rcpt or {},
                          data_code=data_code, mode=mode, drop_after=drop_after,
                          limit=limit, close_after=close_after, mechs=mechs,
-                         size_limit=size_limit, tls13=tls13, implicit_tls=implicit_tls)
+                         size_limit=size_limit, tls13=tls13, implicit_tls=implicit_tls,
+                         delay=delay)
         self.certs_dir = certs_dir or os.path.join(folder, "certs")
         self.port = port or free_port()
         self.ca = None
@@ -216,6 +220,8 @@ class SmtpServer:
                           envelope.mail_from, envelope.rcpt_tos,
                           tls=session.ssl is not None,
                           authenticated=bool(session.authenticated))
+                if o["delay"]:
+                    await asyncio.sleep(o["delay"])
                 return "250 Message accepted for delivery"
 
         def authenticator(server, session, envelope, mechanism, auth_data):
@@ -403,6 +409,7 @@ def main(argv=None):
     ap.add_argument("--size-limit", type=int, default=0)
     ap.add_argument("--tls13", action="store_true")
     ap.add_argument("--implicit-tls", action="store_true")
+    ap.add_argument("--delay", type=float, default=0)
     ap.add_argument("--mode", default="smtp",
                     choices=["smtp", "greet421", "nogreet", "dropdata", "raw",
                              "ehloforever", "drip"])
@@ -414,7 +421,8 @@ def main(argv=None):
                      data_code=a.data_code, mode=a.mode, port=a.port,
                      certs_dir=a.certs_dir, drop_after=a.drop_after, limit=a.limit,
                      close_after=a.close_after, mechs=a.mechs, size_limit=a.size_limit,
-                     tls13=a.tls13, implicit_tls=a.implicit_tls)
+                     tls13=a.tls13, implicit_tls=a.implicit_tls,
+                     delay=a.delay)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
