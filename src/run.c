@@ -639,6 +639,16 @@ has_digest(const struct sub_run *sr)
 	return sr->nrcpt > 0 && sr->rcpts[0].message_len > 0;
 }
 
+/* Has any subscription a digest? */
+static int
+any_digest(const struct sub_run *subs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (has_digest(&subs[i]))
+			return 1;
+	return 0;
+}
+
 static void
 list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
 {
@@ -1127,16 +1137,6 @@ preview_one(const struct run *r)
 	for (size_t s = 0; s < r->cfg.nsubs; s++)
 		n += r->sub_selected[s] != 0;
 	return n <= 1 || r->cli->html_out != NULL;
-}
-
-/* Has any subscription a digest? */
-static int
-any_digest(const struct sub_run *subs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (has_digest(&subs[i]))
-			return 1;
-	return 0;
 }
 
 static int
