@@ -2082,8 +2082,9 @@ print_list(FILE *out, const char *label, const struct strv *v, const char *none)
 }
 
 /* "smtp HOST:PORT (...)", "mbox PATH", ... for check's summary. */
-static void
-print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind, const char *path)
+void
+config_print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind,
+                      const char *path)
 {
 	static const char *const tls[] = {"starttls", "no TLS", "implicit TLS"};
 
@@ -2110,7 +2111,7 @@ config_summary(const struct config *cfg, FILE *out)
 	fprintf(out, "%s: %zu feed%s, %zu subscription%s\n", cfg->path, cfg->nfeeds,
 	        cfg->nfeeds == 1 ? "" : "s", cfg->nsubs, cfg->nsubs == 1 ? "" : "s");
 	fprintf(out, "deliver: ");
-	print_delivery(out, cfg, cfg->deliver, cfg->deliver_path);
+	config_print_delivery(out, cfg, cfg->deliver, cfg->deliver_path);
 	fputc('\n', out);
 	for (size_t i = 0, n = 0; i < cfg->nfeeds; i++)
 		if (!cfg->feeds[i].active)
@@ -2132,7 +2133,7 @@ config_summary(const struct config *cfg, FILE *out)
 		fprintf(out, "; template %s", s->template);
 		if (s->deliver != cfg->deliver || !str_eq(s->deliver_path, cfg->deliver_path)) {
 			fprintf(out, "; deliver ");
-			print_delivery(out, cfg, s->deliver, s->deliver_path);
+			config_print_delivery(out, cfg, s->deliver, s->deliver_path);
 		}
 		fputc('\n', out);
 	}

@@ -134,5 +134,8 @@ int config_parse_size(const char *s, size_t *out);
 /* For `tidings check`: feed count, delivery, and per subscription its
  * recipients, feeds, tags and exclude-tags.  Never prints the password. */
 void config_summary(const struct config *cfg, FILE *out);
+/* One delivery as a person reads it: "smtp host:587 (starttls, as me)", "mbox PATH", ... */
+void config_print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind,
+                           const char *path);
 
 #endif

@@ -36,6 +36,12 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 /* ---- the message text, a piece at a time, from memory or its file ---- */
 
 int
+delivery_exit(enum delivery_status s)
+{
+	return s == DELIVERY_TEMPFAIL ? EX_TEMPFAIL : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK;
+}
+
+int
 outmsg_accepted(struct outmsg *m)
 {
 	m->status = DELIVERY_ACCEPTED;

@@ -75,6 +75,9 @@ int outmsg_accepted(struct outmsg *m);
 /* msgs[0..n) were not sent (why): DELIVERY_PENDING, detail set. */
 void outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why);
 
+/* The exit status a delivery status makes: 75 to retry, 69 refused, else 0. */
+int delivery_exit(enum delivery_status s);
+
 /* Does path hold a certificate OpenSSL can verify with (as smtp's ca-file)? */
 int deliver_ca_file_ok(const char *path);
 

@@ -799,12 +799,6 @@ write_preview(const struct run *r, const struct sub_run *sr, struct err *e)
 	return 0;
 }
 
-static int
-delivery_exit(enum delivery_status s)
-{
-	return s == DELIVERY_TEMPFAIL ? EX_TEMPFAIL : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK;
-}
-
 /* Each recipient's message stands alone: a refusal holds back only that recipient's items. */
 static void
 report_delivery(struct run *r, const struct sub_run *sr, struct rcpt_run *rr,

@@ -3,9 +3,10 @@
  * configured delivery, to check the SMTP settings (or the mbox/maildir
  * path) before the first digest depends on them.
  *
- * It goes to the recipients of each subscription named with -S, or of the
+ * It goes to each recipient of each subscription named with -S (or of the
  * first subscription when none is named: a test should not mail every
- * reader.  Nothing is fetched and nothing is recorded; the exit status is
+ * reader), one message each, through the subscription's own delivery,
+ * as a run would send a digest.  Nothing is fetched and nothing is recorded; the exit status is
  * the one a run would have for the same delivery (75 to retry, 69 refused).
  */
 #include <stdio.h>
@@ -20,26 +21,30 @@
 #include "message.h"
 #include "util.h"
 
-static const char *const deliver_names[] = {[DELIVER_SMTP] = "smtp",
-                                            [DELIVER_MBOX] = "mbox",
-                                            [DELIVER_MAILDIR] = "maildir",
-                                            [DELIVER_STDOUT] = "stdout"};
-
-/* Where the message went, for the body and for the line on stdout. */
+/* Where sub's messages go, as a person reads it (malloc'd; NULL on OOM). */
 static char *
-describe_delivery(const struct config *cfg)
+describe_delivery(const struct config *cfg, const struct sub_conf *sub)
 {
-	if (cfg->deliver == DELIVER_SMTP)
-		return str_printf("smtp %s:%d", cfg->smtp.host, cfg->smtp.port);
-	if (cfg->deliver == DELIVER_STDOUT)
-		return str_dup("stdout");
-	return str_printf("%s %s", deliver_names[cfg->deliver], cfg->deliver_path);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (fp == NULL)
+		return NULL;
+	config_print_delivery(fp, cfg, sub->deliver, sub->deliver_path);
+	if (fclose(fp) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
+/* The test message to one recipient (mailbox: To, display name and all). */
 static int
-build(const struct config *cfg, const struct sub_conf *sub, const char *via, struct buf *out,
-      struct err *e)
+build(const struct config *cfg, const struct sub_conf *sub, const char *mailbox, const char *via,
+      struct buf *out, struct err *e)
 {
+	char *to[] = {(char *)mailbox};
 	char *text = str_printf("This is a test message from tidings %s, sent with\n"
 	                        "`tidings test-mail` through %s to the recipients of\n"
 	                        "the subscription '%s'.  Nothing was fetched or recorded.\n",
@@ -50,8 +55,8 @@ build(const struct config *cfg, const struct sub_conf *sub, const char *via, str
 	                  : NULL;
 	struct message_spec m = {
 	    .from = cfg->from,
-	    .to = sub->to.v,
-	    .nto = sub->to.n,
+	    .to = to,
+	    .nto = 1,
 	    .subject = "tidings test message",
 	    .date = time(NULL),
 	    .text = text,
@@ -71,14 +76,6 @@ build(const struct config *cfg, const struct sub_conf *sub, const char *via, str
 	free(text);
 	free(html);
 	return rc;
-}
-
-static int
-status_exit(enum delivery_status s)
-{
-	return s == DELIVERY_TEMPFAIL   ? EX_TEMPFAIL
-	       : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE
-	                                : EX_OK;
 }
 
 /* The subscriptions to write to: -S ones, else the first. */
@@ -106,46 +103,69 @@ chosen_subs(const struct cli *c, const struct config *cfg, const struct sub_conf
 	return EX_OK;
 }
 
+/*
+ * One message to one recipient of sub, through sub's own delivery, as a
+ * run would send it (recipients never see each other).  The exit status
+ * it makes.
+ */
 static int
-send_tests(const struct cli *c, const struct config *cfg, const struct sub_conf **subs, size_t n,
-           struct buf *bodies, struct outmsg *msgs, const char *from, const char *via)
+send_one(const struct cli *c, const struct config *cfg, const struct sub_conf *sub, size_t k,
+         const char *from)
 {
+	struct config via_cfg = *cfg;
+	struct buf body = BUF_INIT;
+	struct outmsg m;
 	struct err e = {0};
-	int rc = EX_OK;
+	char *via = describe_delivery(cfg, sub);
+	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		if (build(cfg, subs[i], via, &bodies[i], &e) < 0) {
-			fprintf(stderr, "tidings: %s\n", e.msg);
-			return e.code ? e.code : EX_SOFTWARE;
-		}
-		msgs[i] = (struct outmsg){.data = bodies[i].data,
-		                          .len = bodies[i].len,
-		                          .envelope_from = from,
-		                          .rcpt = subs[i]->to.v,
-		                          .nrcpt = subs[i]->to.n};
-	}
-	if (deliver(cfg, msgs, n, c->verbose ? stderr : NULL, &e) < 0) {
+	if (via == NULL || build(cfg, sub, sub->to.v[k], via, &body, &e) < 0) {
+		if (via == NULL)
+			err_oom(&e);
 		fprintf(stderr, "tidings: %s\n", e.msg);
+		free(via);
+		buf_free(&body);
 		return e.code ? e.code : EX_SOFTWARE;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int s = status_exit(msgs[i].status);
-
-		if (msgs[i].status != DELIVERY_ACCEPTED)
-			fprintf(stderr,
-			        "tidings: subscription %s: test message not delivered: %s\n",
-			        subs[i]->name, msgs[i].detail);
-		else if (msgs[i].refused != DELIVERY_PENDING)
-			fprintf(stderr,
-			        "tidings: subscription %s: test message delivered, but %s\n",
-			        subs[i]->name, msgs[i].detail);
-		else if (!c->quiet && cfg->deliver != DELIVER_STDOUT)
-			printf("subscription %s: test message accepted (%s)\n", subs[i]->name, via);
-		if (s == EX_OK)
-			s = status_exit(msgs[i].refused);
-		if (s != EX_OK && (rc == EX_OK || rc == EX_TEMPFAIL))
-			rc = s;
+	m = (struct outmsg){.data = body.data,
+	                    .len = body.len,
+	                    .envelope_from = from,
+	                    .rcpt = &sub->to_addr.v[k],
+	                    .nrcpt = 1};
+	via_cfg.deliver = sub->deliver;
+	via_cfg.deliver_path = sub->deliver_path;
+	if (deliver(&via_cfg, &m, 1, c->verbose ? stderr : NULL, &e) < 0) {
+		fprintf(stderr, "tidings: %s\n", e.msg);
+		rc = e.code ? e.code : EX_SOFTWARE;
+	} else if (m.status != DELIVERY_ACCEPTED) {
+		fprintf(stderr, "tidings: subscription %s: test message to %s not delivered: %s\n",
+		        sub->name, sub->to_addr.v[k], m.detail);
+		rc = delivery_exit(m.status);
+	} else {
+		if (!c->quiet && sub->deliver != DELIVER_STDOUT)
+			printf("subscription %s: test message to %s accepted (%s)\n", sub->name,
+			       sub->to_addr.v[k], via);
+		rc = EX_OK;
 	}
+	free(via);
+	buf_free(&body);
+	return rc;
+}
+
+/* Every recipient of every chosen subscription: the worst status wins, 75 below the rest. */
+static int
+send_tests(const struct cli *c, const struct config *cfg, const struct sub_conf **subs, size_t n,
+           const char *from)
+{
+	int rc = EX_OK;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < subs[i]->to_addr.n; k++) {
+			int s = send_one(c, cfg, subs[i], k, from);
+
+			if (s != EX_OK && (rc == EX_OK || rc == EX_TEMPFAIL))
+				rc = s;
+		}
 	return rc;
 }
 
@@ -155,9 +175,7 @@ cmd_test_mail(const struct cli *c)
 	struct config cfg;
 	struct err e = {0};
 	const struct sub_conf **subs = NULL;
-	struct buf *bodies = NULL;
-	struct outmsg *msgs = NULL;
-	char *from = NULL, *via = NULL;
+	char *from = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -166,23 +184,15 @@ cmd_test_mail(const struct cli *c)
 		return e.code ? e.code : EX_CONFIG;
 	}
 	subs = calloc(c->subs.n + 1, sizeof *subs);
-	bodies = calloc(c->subs.n + 1, sizeof *bodies);
-	msgs = calloc(c->subs.n + 1, sizeof *msgs);
 	from = message_address(cfg.from);
-	via = describe_delivery(&cfg);
-	if (subs == NULL || bodies == NULL || msgs == NULL || from == NULL || via == NULL) {
+	if (subs == NULL || from == NULL) {
 		fprintf(stderr, "tidings: out of memory\n");
 		rc = EX_OSERR;
 	} else if ((rc = chosen_subs(c, &cfg, subs, &n)) == EX_OK) {
-		rc = send_tests(c, &cfg, subs, n, bodies, msgs, from, via);
+		rc = send_tests(c, &cfg, subs, n, from);
 	}
-	for (size_t i = 0; bodies != NULL && i < n; i++)
-		buf_free(&bodies[i]);
-	free(bodies);
-	free(msgs);
 	free(subs);
 	free(from);
-	free(via);
 	config_free(&cfg);
 	return rc;
 }

@@ -694,6 +694,10 @@ START_TEST(proxy_and_active)
 	                 -1);
 	ck_assert_msg(has_line(diag, "t.conf", 5, "proxy \"ftp://p:21\": a proxy URL"), "%s", diag);
 	ck_assert_msg(has_line(diag, "t.conf", 6, "proxy \"http://a b\""), "%s", diag);
+	free(diag);
+}
+END_TEST
+
 static int
 count_lines(const char *s)
 {

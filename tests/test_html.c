@@ -870,6 +870,9 @@ START_TEST(cut_content_is_told)
 	buf_free(&in);
 	buf_free(&h);
 	buf_free(&t);
+}
+END_TEST
+
 /*
  * One item of 100,000 images: rendering is linear (each reference is
  * looked up by hash, not by scanning the ones before) and small (past

@@ -204,6 +204,9 @@ START_TEST(to_keeps_display_name)
 		ck_assert_msg(strstr(b.data, cases[i].want) != NULL, "%s", b.data);
 		buf_free(&b);
 	}
+}
+END_TEST
+
 /* A title of a megabyte makes a Subject of 250 characters and an ellipsis, folded. */
 START_TEST(subject_is_capped)
 {
