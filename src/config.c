@@ -1425,9 +1425,13 @@ run_password_command(const struct ctx *x, struct smtp_conf *s)
 	explicit_bzero(line, sizeof line);
 }
 
-/* Where the password comes from: at most one of three options. */
+/*
+ * Where the password comes from: at most one of three options.  A
+ * password-command runs only when something delivers over SMTP (used): it
+ * may ask a keyring or a person.
+ */
 static void
-read_password(const struct ctx *x, struct smtp_conf *s)
+read_password(const struct ctx *x, struct smtp_conf *s, int used)
 {
 	static const char *const from[] = {"password", "password-file", "password-command"};
 	const char *set = NULL;
@@ -1448,7 +1452,7 @@ read_password(const struct ctx *x, struct smtp_conf *s)
 		s->password = get_str(x, "password");
 	else if (set == from[1])
 		read_password_file(x, s);
-	else
+	else if (used)
 		run_password_command(x, s);
 	if (s->password != NULL && s->user == NULL)
 		bad(x, set, 0, "a password without a user: set user too");
@@ -1509,6 +1513,7 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	static const char *const tls[] = {[TLS_STARTTLS] = "starttls", [TLS_NONE] = "none",
 	    [TLS_IMPLICIT] = "implicit"};
 	cfg_t *by;
+	int used;
 
 	s->host = get_str(&x, "host");
 	s->tls = (enum tls_mode)pick(&x, "tls", tls, 3);
@@ -1525,13 +1530,14 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	s->user = get_str(&x, "user");
 	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
 	s->timeout = get_int(&x, "timeout", 1, 86400);
-	read_password(&x, s);
+	used = delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by);
+	read_password(&x, s, used);
 	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file") &&
 	    !cfg_getstr(x.sec, "password-command"))
 		bad(&x, "user", 0, "user is set but none of password, password-file and "
 		    "password-command");
 	read_smtp_extras(&x, s);
-	if (!delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by))
+	if (!used)
 		return;
 	if (str_empty(s->host) && cfg->deliver != DELIVER_SMTP) {
 		struct ctx sx = {L, by, "subscription", cfg_title(by)};

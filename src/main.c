@@ -178,16 +178,6 @@ usage_error(const char *what, const char *arg, const char *cmd)
 	return EX_USAGE;
 }
 
-/* --to takes one address ("Name <a@b>" or a@b): checked before any fetch. */
-static int
-one_address(const char *to)
-{
-	char *a = message_address(to);
-
-	free(a);
-	return a != NULL;
-}
-
 /* The option getopt just refused: "-x" of "-vx", or "--long". */
 static const char *
 bad_option(char **argv, char shortopt[3])
@@ -239,14 +229,7 @@ parse_options(int argc, char **argv, struct cli *c, unsigned *seen, int *want_he
 			*seen |= O_SINCE;
 			break;
 		case OPT_TO:
-			/* Parsed once, here: the envelope gets the address, To: all of it. */
-			free(c->to_addr);
-			if ((c->to_addr = message_address(optarg)) == NULL ||
-			    strpbrk(optarg, "\r\n")) {
-				fprintf(stderr, "tidings: --to %s: not an email address\n", optarg);
-				return EX_USAGE;
-			}
-			c->to = optarg;
+			c->to = optarg; /* checked and parsed below, once the command is known */
 			*seen |= O_TO;
 			break;
 		case OPT_HTML:
@@ -301,7 +284,9 @@ check_use(const struct command *cmd, struct cli *c, unsigned seen)
 		}
 	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
 		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
-	if ((seen & O_TO) && !one_address(c->to))
+	/* Parsed once, here: the envelope gets the address, To: all of it. */
+	if ((seen & O_TO) && (strpbrk(c->to, "\r\n") != NULL ||
+	                      (c->to_addr = message_address(c->to)) == NULL))
 		return usage_error("--to takes one email address, not", c->to, cmd->name);
 	if (c->argc < cmd->min_args)
 		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"

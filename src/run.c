@@ -848,7 +848,8 @@ deliver_batch(struct run *r, struct sub_run *subs, size_t nsubs, size_t first, c
 		if (done[i] || !has_digest(&subs[i]) || k != kind || !str_eq(p, path))
 			continue;
 		done[i] = 1;
-		for (size_t j = 0; j < subs[i].nrcpt; j++) {
+		/* preview shows each digest once, not each recipient's copy */
+		for (size_t j = 0; j < (r->mode.preview ? 1 : subs[i].nrcpt); j++) {
 			struct rcpt_run *rr = &subs[i].rcpts[j];
 
 			who[n] = rr;

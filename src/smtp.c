@@ -531,7 +531,14 @@ finished(struct pool *p, struct xfer *x, CURL *h, CURLcode rc, long new_conns)
 	}
 	if (session_ended(x, rc, new_conns)) {
 		x->tries++;
-		if (p->log != NULL)
+		/* Lost after the whole text went out: the server may have kept it. */
+		if (p->log != NULL && x->verb == V_DATA && x->pos >= m->len)
+			fprintf(p->log,
+			        "tidings: smtp %s: the connection was lost after a message was "
+			        "sent, before the server's answer: sending it again in a new "
+			        "session (it may arrive twice)\n",
+			        p->where);
+		else if (p->log != NULL)
 			fprintf(p->log,
 			        "tidings: smtp %s: the server ended a session (%s): "
 			        "opening another\n",

@@ -218,15 +218,19 @@ def test_test_mail_reaches_the_recipients_and_records_nothing(t):
              {"first": {"to": qlist(["a@example.org", "b@example.org"])},
               "second": {}}, deliver="smtp", smtp=smtp)
     r = t.run("test-mail")
-    assert "subscription first: test message accepted" in r.out, r.out
-    got = t.smtp.messages()
-    assert len(got) == 1 and got[0]["rcpt_tos"] == ["a@example.org", "b@example.org"], got
-    msg = parse_message(got[0]["data"])
-    assert msg["Subject"] == "tidings test message"
+    assert "subscription first: test message to a@example.org accepted" in r.out, r.out
+    assert "subscription first: test message to b@example.org accepted" in r.out, r.out
+    # One message each, as a run sends: recipients never see each other.
+    got = sorted(t.smtp.messages(), key=lambda m: m["rcpt_tos"])
+    assert [m["rcpt_tos"] for m in got] == [["a@example.org"], ["b@example.org"]], got
+    for m, me in zip(got, ("a@example.org", "b@example.org")):
+        msg = parse_message(m["data"])
+        assert msg["Subject"] == "tidings test message"
+        assert [a.addr_spec for a in msg["To"].addresses] == [me], msg["To"]
     assert "'first'" in msg.get_body(("plain",)).get_content()
     assert not os.path.exists(t.state_path), "nothing recorded"
     t.run("test-mail", "-S", "second")
-    assert t.smtp.messages()[1]["rcpt_tos"] == ["second@example.org"]
+    assert t.smtp.messages()[2]["rcpt_tos"] == ["second@example.org"]
     r = t.run("test-mail", "-S", "nope", expect=64)
     assert "no subscription named 'nope'" in one_line(r)
 
@@ -237,7 +241,7 @@ def test_test_mail_exit_status_is_the_runs(t):
             "timeout": "20"}
     t.config({}, {"first": {}}, deliver="smtp", smtp=smtp)
     r = t.run("test-mail", expect=75)
-    assert "test message not delivered" in one_line(r), r.err
+    assert "test message to first@example.org not delivered" in one_line(r), r.err
 
 
 def test_test_mail_to_mbox(t):
@@ -245,6 +249,27 @@ def test_test_mail_to_mbox(t):
     t.run("test-mail")
     (msg,) = t.mbox()
     assert msg["To"] == "me@example.org"
+
+
+def test_test_mail_goes_each_subscriptions_way(t):
+    # A subscription's own deliver (here sendmail, the global one SMTP to a
+    # closed port) is the one tested; the envelope gets the bare address and
+    # To: the display name, as a run sends.
+    got = os.path.join(t.dir, "argv")
+    prog = os.path.join(t.dir, "fake-sendmail")
+    with open(prog, "w") as fh:
+        fh.write(f'#!/bin/sh\necho "$@" > "{got}"\ncat > "{got}.msg"\n')
+    os.chmod(prog, 0o755)
+    smtp = {"host": q("127.0.0.1"), "port": "9", "tls": q("none"), "timeout": "5"}
+    t.config({}, {"me": {"to": qlist(["Ann Example <ann@example.org>"]), "deliver": q("sendmail")}},
+             deliver="smtp", smtp=smtp, extra="sendmail = " + q(prog))
+    r = t.run("test-mail")
+    assert "test message to ann@example.org accepted (sendmail " + prog in r.out, r.out
+    with open(got) as fh:
+        assert fh.read().split()[-2:] == ["--", "ann@example.org"]
+    with open(got + ".msg", "rb") as fh:
+        msg = parse_message(fh.read().replace(b"\n", b"\r\n"))
+    assert msg["To"].addresses[0].display_name == "Ann Example", msg["To"]
 
 
 # ---- the progress line ----
