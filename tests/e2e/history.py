@@ -194,9 +194,11 @@ def new_titles(now, before):
 def test_preview_without_subscription_shows_every_subscription(t):
     srv = t.http_server()
     lwn = wordpress(srv, "/lwn", count=3, every=1)
-    t.config({"lwn": lwn.url}, {"s1": {}, "s2": {}, "s3": {"tags": "{\"none-such\"}"}})
+    t.config({"lwn": lwn.url}, {"s1": {"to": "{\"s1@example.org\", \"x1@example.org\"}"},
+                                "s2": {}, "s3": {"tags": "{\"none-such\"}"}})
     r = t.run("preview")
     assert r.out.startswith("From "), r.out[:200]
+    # each digest once, not each recipient's copy of it
     tos = re.findall(r"^To: (\S+)", r.out, re.M)
     assert tos == ["s1@example.org", "s2@example.org"], tos
     r = t.run("preview", "s2")
