@@ -1241,7 +1241,7 @@ static const struct fieldname item_fields[] = {
 	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
 	{F_ITUNES, "duration", FL_DURATION}, {F_MEDIA, "thumbnail", FL_THUMBNAIL},
 	{F_ITUNES, "image", FL_ITUNES_IMAGE}, {F_MEDIA, "group", FL_MEDIA_GROUP},
-	{F_MEDIA, "description", FL_MEDIA_DESC},
+	{F_MEDIA, "description", FL_MEDIA_DESC}, {F_MEDIA, "category", FL_CATEGORY},
 };
 
 static const struct fieldname feed_fields[] = {

@@ -374,6 +374,25 @@ START_TEST(rss_link_with_href)
 }
 END_TEST
 
+/* Flickr's RSS tags its photos in media:category, as feedparser reads it */
+START_TEST(media_category_is_a_tag)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>\n"
+	    "<item><title>Zarro Boogs</title><link>http://flickr.example/p/1</link>\n"
+	    "<media:category scheme=\"urn:flickr:tags\">screenshot firefox rss</media:category>\n"
+	    "<media:group><media:category>in group</media:category></media:group>\n"
+	    "<category>plain</category></item>\n"
+	    "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.items[0].ntags, 3);
+	ck_assert(has_tag(&f.items[0], "screenshot firefox rss"));
+	ck_assert(has_tag(&f.items[0], "in group"));
+	ck_assert(has_tag(&f.items[0], "plain"));
+}
+END_TEST
+
 START_TEST(ids_are_not_resolved)
 {
 	static const char doc[] =
@@ -1225,6 +1244,7 @@ main(void)
 	tcase_add_test(tc, atom_relative_id_is_link);
 	tcase_add_test(tc, rss_link_with_href);
 	tcase_add_test(tc, json_bare_version);
+	tcase_add_test(tc, media_category_is_a_tag);
 	tcase_add_test(tc, hash_id_is_stable);
 	tcase_add_test(tc, rss10_rdf);
 	tcase_add_test(tc, rss09x_link_is_id);
