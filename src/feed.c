@@ -1241,7 +1241,7 @@ static const struct fieldname item_fields[] = {
 	{F_ITUNES, "keywords", FL_KEYWORDS}, {F_MEDIA, "keywords", FL_KEYWORDS},
 	{F_ITUNES, "duration", FL_DURATION}, {F_MEDIA, "thumbnail", FL_THUMBNAIL},
 	{F_ITUNES, "image", FL_ITUNES_IMAGE}, {F_MEDIA, "group", FL_MEDIA_GROUP},
-	{F_MEDIA, "description", FL_MEDIA_DESC},
+	{F_MEDIA, "description", FL_MEDIA_DESC}, {F_MEDIA, "category", FL_CATEGORY},
 };
 
 static const struct fieldname feed_fields[] = {
@@ -1271,6 +1271,7 @@ struct frame {
 struct draft {
 	struct item it;
 	char *guid, *atom_id, *about, *dctitle;
+	char *guid_href, *id_href;       /* the link each stands for, resolved where it stood */
 	char *media_desc, *itunes_image; /* fallbacks for the summary and the thumbnail */
 	int guid_permalink;
 	int link_typed; /* its link came from an Atom link with a type */
@@ -1791,6 +1792,8 @@ draft_free(struct draft *d)
 	item_free(&d->it);
 	free(d->guid);
 	free(d->atom_id);
+	free(d->guid_href);
+	free(d->id_href);
 	free(d->about);
 	free(d->dctitle);
 	free(d->media_desc);
@@ -1886,10 +1889,10 @@ finish_item(struct walk *w)
 		it->published = d->have_pub ? d->pub : d->upd;
 	}
 	/* as feedparser: a permalink guid or an Atom id is the link if there is none */
-	if (it->link == NULL && d->guid != NULL && d->guid_permalink && is_http(d->guid))
-		it->link = str_dup(d->guid);
-	if (it->link == NULL && d->guid == NULL && d->atom_id != NULL && is_http(d->atom_id))
-		it->link = str_dup(d->atom_id);
+	if (it->link == NULL && d->guid_href != NULL)
+		it->link = d->guid_href, d->guid_href = NULL;
+	if (it->link == NULL && d->guid == NULL && d->id_href != NULL)
+		it->link = d->id_href, d->id_href = NULL;
 	if (d->guid && *d->guid)
 		it->id = d->guid, d->guid = NULL;
 	else if (d->atom_id && *d->atom_id)
@@ -2025,6 +2028,52 @@ store_body(struct walk *w, struct draft *d, enum field f, char *s, const char *b
 	return set_once(f == FL_SUMMARY ? &d->it.summary : &d->it.content, s);
 }
 
+/* A scheme other than http(s) (urn:, tag:, mailto:): RFC 3986's scheme syntax. */
+static int
+other_scheme(const char *s)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)*s))
+		return 0;
+	while (isalnum((unsigned char)s[n]) || (s[n] != '\0' && strchr("+-.", s[n]) != NULL))
+		n++;
+	return s[n] == ':' && !is_http(s);
+}
+
+/*
+ * A guid or an Atom id (s, owned); the first one counts.  Unless
+ * isPermaLink="false", it is also the link an item without one has, as
+ * feedparser and RSS 2.0 read it: resolved against the base where it stands.
+ * One in another scheme (urn:, tag:) names no page a reader could open.
+ */
+static int
+store_id(struct draft *d, enum field f, char *s, const char *base)
+{
+	char **id = f == FL_GUID ? &d->guid : &d->atom_id;
+	char *v = trimmed(s), *href;
+
+	free(s);
+	if (v == NULL)
+		return -1;
+	if (*id != NULL) {
+		free(v);
+		return 0;
+	}
+	*id = v;
+	if (*v == '\0' || (f == FL_GUID && !d->guid_permalink))
+		return 0;
+	/* an absolute URL is kept as written, without the cost of resolving it */
+	if ((href = is_http(v) ? str_dup(v) : resolve(v, base)) == NULL)
+		return -1;
+	if (other_scheme(href)) {
+		free(href);
+		return 0;
+	}
+	*(f == FL_GUID ? &d->guid_href : &d->id_href) = href;
+	return 0;
+}
+
 /* Store captured text s (owned) as field f of the item or the feed. */
 static int
 store(struct walk *w, enum field f, char *s, const char *base)
@@ -2043,10 +2092,7 @@ store(struct walk *w, enum field f, char *s, const char *base)
 		free(v);
 		return set_once(d ? &d->it.link : &w->f->link, s);
 	case FL_GUID:
-	case FL_ATOMID:
-		v = trimmed(s);
-		free(s);
-		return set_once(f == FL_GUID ? &d->guid : &d->atom_id, v);
+	case FL_ATOMID: return store_id(d, f, s, base);
 	case FL_SUMMARY:
 	case FL_CONTENT: return store_body(w, d, f, s, base);
 	case FL_PUBLISHED:
@@ -2378,7 +2424,7 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 {
 	enum field f;
 	enum kind k = K_TEXT;
-	char *perma;
+	char *perma, *href;
 
 	if (feed)
 		f = lookup_field(feed_fields, NELEM(feed_fields), fr->fam, name);
@@ -2387,6 +2433,13 @@ field_start(struct walk *w, struct frame *fr, const xmlChar *name, int nattr, co
 	switch (f) {
 	case FL_NONE: return;
 	case FL_ATOMLINK: atom_link(w, nattr, a, fr->base, feed); return;
+	case FL_LINK:
+		/* an RSS <link href=".."/> is read as Atom's, as feedparser reads it */
+		if ((href = attr(w, nattr, a, "href", F_OTHER)) == NULL)
+			break;
+		free(href);
+		atom_link(w, nattr, a, fr->base, feed);
+		return;
 	case FL_ATOMCAT:
 		if (!atom_category(w, nattr, a))
 			return;
@@ -3138,6 +3191,28 @@ json_item(const struct jv *o, const char *url, struct item *it)
 	return it->id ? 0 : -1;
 }
 
+/*
+ * JSON Feed's version is its spec's URL; some feeds (and gofeed's samples)
+ * write it bare, "1.1".  A Blogger GData "1.0" document has no items array.
+ */
+static int
+json_feed_version(const char *v)
+{
+	static const char *const ok[] = {"https://jsonfeed.org/version/",
+	                                 "http://jsonfeed.org/version/"};
+	static const char *const bare[] = {"1", "1.0", "1.1"};
+
+	if (v == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (str_has_prefix(v, ok[i]))
+			return 1;
+	for (size_t i = 0; i < sizeof bare / sizeof *bare; i++)
+		if (strcmp(v, bare[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 json_feed(const char *data, size_t len, const char *url, struct feed *f, struct err *e)
 {
@@ -3154,7 +3229,7 @@ json_feed(const char *data, size_t len, const char *url, struct feed *f, struct 
 	}
 	s = jstr(&top, "version");
 	items = jget(&top, "items", J_ARR);
-	if (s == NULL || !str_has_prefix(s, "https://jsonfeed.org/version/") || items == NULL) {
+	if (!json_feed_version(s) || items == NULL) {
 		jv_free(&top);
 		return err_set(e, EX_DATAERR, "not a feed: JSON, but not a JSON Feed");
 	}

@@ -304,6 +304,95 @@ START_TEST(atom_entry_document)
 }
 END_TEST
 
+/* RSS 2.0: isPermaLink defaults to true, so a guid is a URL, relative ones too */
+START_TEST(guid_resolves_as_link)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel>\n"
+	    "<item><guid>posts/7</guid></item>\n"
+	    "<item xml:base=\"https://cdn.example/a/\"><guid> b </guid></item>\n"
+	    "<item><guid>urn:uuid:42</guid></item>\n"
+	    "<item><guid>tag:example.org,2024:1</guid></item>\n"
+	    "<item><guid isPermaLink=\"false\">posts/8</guid></item>\n"
+	    "<item><guid>posts/9</guid><link>http://blog.example/nine</link></item>\n"
+	    "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, "http://blog.example/feed/"), 0);
+	ck_assert_uint_eq(f.nitems, 6);
+	ck_assert_str_eq(f.items[0].link, "http://blog.example/feed/posts/7");
+	ck_assert_str_eq(f.items[0].id, "posts/7");
+	ck_assert_str_eq(f.items[1].link, "https://cdn.example/a/b");
+	ck_assert_ptr_null(f.items[2].link);
+	ck_assert_str_eq(f.items[2].id, "urn:uuid:42");
+	ck_assert_ptr_null(f.items[3].link);
+	ck_assert_ptr_null(f.items[4].link);
+	ck_assert_str_eq(f.items[5].link, "http://blog.example/nine");
+	feed_free(&f);
+	/* a file has no URL: the guid stays as written, as a relative <link> does */
+	ck_assert_int_eq(
+	    parse("<rss><channel><item><guid>dzpodclean</guid></item></channel></rss>", NULL), 0);
+	ck_assert_str_eq(f.items[0].link, "dzpodclean");
+}
+END_TEST
+
+/* An OPDS navigation entry: a relative Atom id and no alternate link */
+START_TEST(atom_relative_id_is_link)
+{
+	static const char doc[] =
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><id>root.xml</id><title>C</title>\n"
+	    "<entry><title>First</title><id>main.xml</id>"
+	    "<link rel=\"subsection\" href=\"acquisition/main.xml\"/></entry>\n"
+	    "<entry><title>Book</title><id>urn:uuid:135d0478</id></entry>\n"
+	    "</feed>";
+
+	ck_assert_int_eq(parse(doc, "http://cat.example/opds/root.xml"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://cat.example/opds/main.xml");
+	ck_assert_ptr_null(f.items[1].link);
+}
+END_TEST
+
+/* Podlove's RSS writes its links the Atom way, without the Atom namespace */
+START_TEST(rss_link_with_href)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\"><channel><title>Podlove</title>\n"
+	    "<item><title>Fiat Lux</title><link href=\"/podcast/1\"/>\n"
+	    "<guid isPermaLink=\"false\">urn:uuid:3241</guid>\n"
+	    "<link rel=\"enclosure\" type=\"audio/mpeg\" length=\"12345\" "
+	    "href=\"http://pod.example/files/fiatlux.mp3\"/></item>\n"
+	    "<item><title>Text</title><link>http://pod.example/2</link></item>\n"
+	    "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, "http://pod.example/feed"), 0);
+	ck_assert_uint_eq(f.nitems, 2);
+	ck_assert_str_eq(f.items[0].link, "http://pod.example/podcast/1");
+	ck_assert_uint_eq(f.items[0].nenclosures, 1);
+	ck_assert_str_eq(f.items[0].enclosures[0].url, "http://pod.example/files/fiatlux.mp3");
+	ck_assert_int_eq(f.items[0].enclosures[0].length, 12345);
+	ck_assert_str_eq(f.items[1].link, "http://pod.example/2");
+}
+END_TEST
+
+/* Flickr's RSS tags its photos in media:category, as feedparser reads it */
+START_TEST(media_category_is_a_tag)
+{
+	static const char doc[] =
+	    "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>\n"
+	    "<item><title>Zarro Boogs</title><link>http://flickr.example/p/1</link>\n"
+	    "<media:category scheme=\"urn:flickr:tags\">screenshot firefox rss</media:category>\n"
+	    "<media:group><media:category>in group</media:category></media:group>\n"
+	    "<category>plain</category></item>\n"
+	    "</channel></rss>";
+
+	ck_assert_int_eq(parse(doc, NULL), 0);
+	ck_assert_uint_eq(f.items[0].ntags, 3);
+	ck_assert(has_tag(&f.items[0], "screenshot firefox rss"));
+	ck_assert(has_tag(&f.items[0], "in group"));
+	ck_assert(has_tag(&f.items[0], "plain"));
+}
+END_TEST
+
 START_TEST(ids_are_not_resolved)
 {
 	static const char doc[] =
@@ -1106,6 +1195,24 @@ START_TEST(json_nul_is_dropped)
 }
 END_TEST
 
+/* gofeed's samples write JSON Feed's version bare; Blogger's GData JSON is no feed */
+START_TEST(json_bare_version)
+{
+	ck_assert_int_eq(parse("{\"version\": \"1.1\", \"title\": \"t\", \"items\": "
+	                       "[{\"id\": \"1\", \"url\": \"https://j.example/1\"}]}",
+	                       NULL),
+	                 0);
+	ck_assert_uint_eq(f.nitems, 1);
+	ck_assert_str_eq(f.items[0].link, "https://j.example/1");
+	feed_free(&f);
+	ck_assert_int_eq(parse("{\"version\": \"1.0\", \"encoding\": \"UTF-8\", \"feed\": "
+	                       "{\"entry\": [{\"title\": {\"$t\": \"x\"}}]}}",
+	                       NULL),
+	                 -1);
+	ck_assert_str_eq(e.msg, "not a feed: JSON, but not a JSON Feed");
+}
+END_TEST
+
 START_TEST(json_not_a_feed)
 {
 	struct buf b = BUF_INIT;
@@ -1133,6 +1240,11 @@ main(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, rss20_fields);
+	tcase_add_test(tc, guid_resolves_as_link);
+	tcase_add_test(tc, atom_relative_id_is_link);
+	tcase_add_test(tc, rss_link_with_href);
+	tcase_add_test(tc, json_bare_version);
+	tcase_add_test(tc, media_category_is_a_tag);
 	tcase_add_test(tc, hash_id_is_stable);
 	tcase_add_test(tc, rss10_rdf);
 	tcase_add_test(tc, rss09x_link_is_id);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tidings parse --json over tests/data/corpus2 (36 feeds from npm packages
+"""tidings parse --json over tests/data/corpus2 (82 feeds from npm and Debian packages
 the project had never parsed), scored against feedparser's reading of them
 (tests/data/corpus2/reference.jsonl) with tests/data/corpus/compare.py.
 
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-THRESHOLD = 97.8  # of 1250 fields; every field below 100% is in explained.tsv
+THRESHOLD = 99.25  # of 2666 fields; every field below 100% is in explained.tsv
 
 
 def same_url(a, b):
