@@ -93,15 +93,18 @@ srv_start(struct srv *s, const char *const *opts)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	for (tries = 0; tries < 200; tries++) {
+	/* Python starts slowly on a loaded machine: wait as long as it lives,
+	 * up to five minutes (a guard against a hang, not a speed test). */
+	for (tries = 0; tries < 6000; tries++) {
 		if ((txt = slurp(portfile)) != NULL) {
 			s->port = atoi(txt);
 			free(txt);
 			return;
 		}
+		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0, "smtpd.py exited before listening");
 		usleep(50000);
 	}
-	ck_abort_msg("smtpd.py did not start");
+	ck_abort_msg("smtpd.py did not start in five minutes");
 }
 
 static int
@@ -634,7 +637,10 @@ START_TEST(smtp_never_greets)
 	ck_assert_int_eq(run(&f, 1, &e), -1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	ck_assert_msg(secs >= 1.5 && secs < 6, "took %.1f s", secs);
+	/* smtp.timeout bounds the wait for the greeting, which libesmtp would
+	 * otherwise stretch to RFC 5321's five minutes; the upper bound is
+	 * loose so that a loaded machine cannot fail it. */
+	ck_assert_msg(secs >= 1.5 && secs < 60, "took %.1f s", secs);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 	fx_free(&f);
@@ -1333,8 +1339,6 @@ main(void)
 	    TOP_SRCDIR, certs_dir);
 	if (system(cmd) != 0)
 		return EXIT_FAILURE;
-	tcase_set_timeout(tc, 30);
-	tcase_set_timeout(tf, 30);  /* large texts under sanitizers on a loaded machine */
 	tcase_add_test(tc, smtp_plain);
 	tcase_add_test(tc, smtp_two_messages_one_session);
 	tcase_add_test(tc, smtp_starttls_ok);

@@ -288,7 +288,6 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, one_item_subject_is_its_title);
 	tcase_add_test(tc, one_feed_subject_names_feed_and_first_title);
 	tcase_add_test(tc, several_feeds_fit_78_columns);

@@ -223,7 +223,6 @@ main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, wordpress_page_urls);
 	tcase_add_test(tc, page_links_and_generator_are_parsed);
 	tcase_add_test(tc, wants_older_only_while_the_oldest_item_is_after_since);

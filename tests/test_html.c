@@ -925,7 +925,6 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sanitize_hostile);
 	tcase_add_test(tc, sanitize_urls);
 	tcase_add_test(tc, sanitize_images_and_output);

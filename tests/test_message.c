@@ -656,7 +656,6 @@ main(void)
 	tcase_add_test(tc, build_from_files);
 	tcase_add_test(tc, stream_large_part);
 	tcase_add_test(tc, stream_errors);
-	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -242,7 +242,6 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, arguments_and_lf_message);
 	tcase_add_test(tc, file_message_across_chunks);

@@ -1177,7 +1177,6 @@ main(int argc, char **argv)
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tt, setup, teardown);
 	tcase_add_test(tt, atomic_under_sigkill);
-	tcase_set_timeout(tt, 60);
 	suite_add_tcase(s, tt);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -240,21 +240,20 @@ def test_kill_loop_repeats_at_most_the_digest_in_flight(t):
 
 def test_second_run_exits_75_at_once_while_first_holds_the_lock(t):
     t.serve("/feed.xml", feed_xml(range(1, 6)))
-    t.config({"f": t.http.url("/_/slow/3/feed.xml")}, {"all": {}})
+    # The first run holds the lock for 8 s; the second must be done before
+    # it ends (not wait for it), which leaves a loaded machine 8 s to start it.
+    t.config({"f": t.http.url("/_/slow/8/feed.xml")}, {"all": {}})
     lock = t.state_path + ".lock"
     first = subprocess.Popen(cmd(t, "run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        end = time.monotonic() + 2
+        end = time.monotonic() + 60
         while (read_bytes(lock) or b"").strip() != str(first.pid).encode():
             assert time.monotonic() < end and first.poll() is None, "no pid in the lock"
             time.sleep(0.02)
-        t0 = time.monotonic()
         r = t.run("run", expect=75)
-        took = time.monotonic() - t0
-        assert took < 1.0, f"second run took {took:.2f} s"
         assert one_line(r) == f"another tidings run holds {lock} (pid {first.pid})", r.err
-        assert first.poll() is None, "the first run should still be fetching"
-        out, err = first.communicate(timeout=20)
+        assert first.poll() is None, "the second run waited for the first"
+        out, err = first.communicate(timeout=120)
     finally:
         if first.poll() is None:
             first.kill()
@@ -482,11 +481,13 @@ def test_smtp_server_that_never_greets_times_out(t):
     try:
         t.config({"f": url}, {"john": {}}, deliver="smtp", smtp=conf)
         t0 = time.monotonic()
-        r = t.run("run", expect=75, timeout=30)
+        r = t.run("run", expect=75, timeout=120)
         took = time.monotonic() - t0
     finally:
         srv.stop()
-    assert took < 10, f"the run took {took:.1f} s with smtp timeout = 2"
+    # Without smtp.timeout libesmtp would wait five minutes (RFC 5321); the
+    # bound is loose so that a loaded machine cannot fail it.
+    assert took < 60, f"the run took {took:.1f} s with smtp timeout = 2"
     print(f"# never greets, timeout = 2: the run took {took:.1f} s")
     assert one_line(r).startswith(f"127.0.0.1:{srv.port}: timed out: no complete exchange "
                                   "within timeout = 2 s"), r.err
