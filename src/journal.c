@@ -41,45 +41,10 @@ static int
 put_field(struct buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		int rc = *p < 0x20 || *p == 0x7f || *p == '%' ? buf_printf(b, "%%%02X", *p)
-		                                              : buf_addc(b, (char)*p);
+		int rc = pct_escaped(*p) ? buf_printf(b, "%%%02X", *p) : buf_addc(b, (char)*p);
 		if (rc < 0)
 			return -1;
 	}
-	return 0;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode %XX in place; -1 on a bad escape or a NUL. */
-static int
-unescape(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		int hi, lo;
-
-		if (*s != '%') {
-			*out++ = *s;
-			continue;
-		}
-		if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 || (hi | lo) == 0)
-			return -1;
-		*out++ = (char)(hi << 4 | lo);
-		s += 2;
-	}
-	*out = '\0';
 	return 0;
 }
 
@@ -179,7 +144,7 @@ replay_item(struct replay *r, char *line, struct err *e)
 	if (f[5][0] == '\0' || strspn(f[5], "0123456789") != strlen(f[5]))
 		return corrupt(r, "bad time (seconds since 1970)", e);
 	for (size_t i = 1; i < 6; i++) {
-		if (unescape(f[i]) < 0)
+		if (pct_decode(f[i], strlen(f[i])) < 0)
 			return corrupt(r, "bad %XX escape", e);
 		if (strv_push(&r->group, f[i]) < 0)
 			return err_oom(e);

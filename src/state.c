@@ -865,9 +865,7 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 static int
 needs_escape(unsigned char c)
 {
-	static const uint64_t map[4] = {0xffffffffULL | 1ULL << '%', 1ULL << (0x7f - 64), 0, 0};
-
-	return (int)(map[c >> 6] >> (c & 63) & 1);
+	return pct_escaped(c);
 }
 
 #define ONES    0x0101010101010101ULL
@@ -898,44 +896,6 @@ clean_prefix(const char *s, size_t n)
 	while (i < n && !needs_escape((unsigned char)s[i]))
 		i++;
 	return i;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode %XX in place; the new length, or -1 on a bad or NUL escape. */
-static long
-unescape(char *s, size_t n)
-{
-	char *w = s, *r = s, *end = s + n, *pct;
-
-	if ((pct = memchr(s, '%', n)) == NULL)
-		return (long)n;
-	w = r = pct;
-	while (r < end) {
-		if (*r != '%') {
-			*w++ = *r++;
-			continue;
-		}
-		int hi, lo;
-
-		if (end - r < 3 || (hi = hexval((unsigned char)r[1])) < 0 ||
-		    (lo = hexval((unsigned char)r[2])) < 0 || (hi | lo) == 0)
-			return -1;
-		*w++ = (char)(hi << 4 | lo);
-		r += 3;
-	}
-	*w = '\0';
-	return (long)(w - s);
 }
 
 static int64_t
@@ -1869,7 +1829,7 @@ load_line(struct loader *l, char *line, size_t len)
 		if (n[nf] == 1 && f[nf][0] == '-')
 			l->dash |= 1u << nf;
 		if (pct && nf > 0) {
-			if ((k = unescape(f[nf], n[nf])) < 0)
+			if ((k = pct_decode(f[nf], n[nf])) < 0)
 				return bad(l, "bad %XX escape");
 			n[nf] = (size_t)k;
 		}

@@ -583,3 +583,50 @@ file_copy(FILE *fp, off_t off, size_t n, FILE *out)
 	}
 	return 0;
 }
+
+int
+pct_escaped(unsigned char c)
+{
+	static const uint64_t map[4] = {0xffffffffULL | 1ULL << '%', 1ULL << (0x7f - 64), 0, 0};
+
+	return (int)(map[c >> 6] >> (c & 63) & 1);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode %XX in place; the new length, or -1 on a bad or NUL escape. */
+long
+pct_decode(char *s, size_t n)
+{
+	char *w = s, *r = s, *end = s + n, *pct;
+
+	if ((pct = memchr(s, '%', n)) == NULL)
+		return (long)n;
+	w = r = pct;
+	while (r < end) {
+		if (*r != '%') {
+			*w++ = *r++;
+			continue;
+		}
+		int hi, lo;
+
+		if (end - r < 3 || (hi = hexval((unsigned char)r[1])) < 0 ||
+		    (lo = hexval((unsigned char)r[2])) < 0 || (hi | lo) == 0)
+			return -1;
+		*w++ = (char)(hi << 4 | lo);
+		r += 3;
+	}
+	*w = '\0';
+	return (long)(w - s);
+}
+

@@ -115,4 +115,13 @@ int fputs_clean(const char *s, FILE *f);
 uint64_t hash64(const void *p, size_t n);     /* FNV-1a */
 uint64_t hash64_str(const char *s);
 
+/*
+ * The %XX escapes of the state file and its journal: pct_escaped says
+ * whether a byte is written as %XX (controls, DEL and '%'); pct_decode
+ * decodes s (n bytes) in place and returns the new length, or -1 on a bad
+ * escape or one that makes a NUL.
+ */
+int pct_escaped(unsigned char c);
+long pct_decode(char *s, size_t n);
+
 #endif
