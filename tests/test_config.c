@@ -145,10 +145,12 @@ static const struct broken {
      "deliver = \"smtp\" needs smtp { host"},
     {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"mail.example.org\"\n tls = \"none\"\n}\n", NULL, 7,
      "allow-plaintext"},
-    {HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n password-command = \"exit 3\"\n}\n",
-     NULL, 7, "password-command failed (exit status 3)"},
-    {HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n password-command = \"true\"\n}\n",
-     NULL, 7, "password-command printed no password"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"h.example\"\n user = \"me\"\n"
+          " password-command = \"exit 3\"\n}\n",
+     NULL, 8, "password-command failed (exit status 3)"},
+    {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"h.example\"\n user = \"me\"\n"
+          " password-command = \"true\"\n}\n",
+     NULL, 8, "password-command printed no password"},
     {HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n password = \"pw9\"\n auth = \"ntlm\"\n}\n",
      NULL, 8, "auth = \"ntlm\": must be \"plain\", \"login\", \"cram-md5\" or \"xoauth2\""},
     {HEAD "smtp {\n host = \"h.example\"\n helo = \"a b\"\n}\n", NULL, 6,
@@ -201,6 +203,26 @@ static const struct broken {
      "state-retention = \"1x\" # three\nfeed a {\n # four\n url = \"x:y\"\n}\n",
      NULL, 9, "url \"x:y\": only http"},
 };
+
+/* Nothing delivers over SMTP: a password-command is not run (it may ask a person). */
+START_TEST(password_command_only_when_smtp_is_used)
+{
+	struct config cfg;
+	struct err e = {0};
+	char *diag = NULL, text[PATH_MAX * 2 + 256], marker[PATH_MAX + 16];
+
+	snprintf(marker, sizeof marker, "%s/ran", dir);
+	unlink(marker);
+	snprintf(text, sizeof text,
+	         HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n"
+	              " password-command = \"echo pw; touch %s\"\n}\n",
+	         marker);
+	ck_assert_int_eq(load(text, &cfg, &diag, &e), 0);
+	ck_assert_int_eq(access(marker, F_OK), -1);
+	config_free(&cfg);
+	free(diag);
+}
+END_TEST
 
 START_TEST(broken_config_names_file_line)
 {
@@ -800,6 +822,7 @@ main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, password_command_only_when_smtp_is_used);
 	tcase_add_loop_test(tc, broken_config_names_file_line, 0,
 	                    (int)(sizeof broken / sizeof broken[0]));
 	tcase_add_test(tc, all_errors_are_reported);
