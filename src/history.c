@@ -324,6 +324,7 @@ round_of_pages(struct paging *P, struct fetch_request *reqs, const struct fetch_
 		reqs[k++] = (struct fetch_request){
 		    .url = pg->next,
 		    .user_agent = pg->hf->user_agent,
+		    .proxy = pg->hf->proxy,
 		    .insecure = pg->hf->insecure,
 		    .allow_file = pg->hf->allow_file,
 		    .userdata = pg,

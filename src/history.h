@@ -43,6 +43,7 @@ enum history_stop {
 struct history_feed {
 	const char *url;        /* the feed's URL (WordPress pages derive from it) */
 	const char *user_agent; /* per-feed override, or NULL */
+	const char *proxy;      /* per-feed override ("" for none), or NULL */
 	int insecure;
 	int allow_file;
 	struct feed *feed; /* its first page, parsed; older items are appended */

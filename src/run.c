@@ -569,6 +569,7 @@ fetch_history(struct run *r, struct err *e)
 		if (r->feeds[f].src->feed != NULL)
 			hf[n++] = (struct history_feed){.url = fc->url,
 			                                .user_agent = fc->user_agent,
+			                                .proxy = fc->proxy,
 			                                .insecure = fc->insecure,
 			                                .allow_file = is_file_url(fc->url),
 			                                .feed = &r->feeds[f].parsed};

@@ -8,6 +8,7 @@ import re
 import time
 
 from e2e import main, parts, q
+from httpd import Server
 from pages import archive_chain, paged, wordpress
 
 DAY = 86400
@@ -124,6 +125,35 @@ def test_broken_older_page_is_one_error_line(t):
     lines = [l for l in r.err.splitlines() if "older items are missing" in l]
     assert len(lines) == 1 and arch.pages[2] in lines[0] and "not a feed" in lines[0], r.err
     assert set(headings(t.mbox()[0])) == {it.title for it in arch.items[:16]}
+
+
+def test_older_pages_go_the_way_the_feed_goes(t):
+    """A feed's own proxy (and its proxy = "" over fetch.proxy) holds for its older pages."""
+    now = time.time()
+    arch = archive_chain(t.http_server(), "/arch", count=30, every=5, now=now)
+    proxy = Server().start()
+    try:
+        archive_chain(proxy, "/arch", count=30, every=5, now=now)   # the same pages
+        purl = proxy.url("/").rstrip("/")
+        origin = t.http.url("/").rstrip("/")
+
+        def through_proxy():
+            return sorted(r["path"] for r in proxy.stats()["requests"])
+
+        t.config({"arch": (arch.url, {"proxy": q(purl)})}, {"me": {"full-items-per-feed": 0}})
+        t.run("run", "--since", since_arg(1000))
+        assert through_proxy() == sorted(origin + p for p in arch.pages), through_proxy()
+        assert log(t, "/") == [], log(t, "/")
+        assert set(headings(t.mbox()[0])) == arch.titles()
+        # proxy = "": direct, whatever fetch.proxy says.
+        proxy.reset()
+        t.config({"arch": (arch.url, {"proxy": q("")})}, {"me": {"full-items-per-feed": 0}},
+                 extra="fetch {\n  proxy = %s\n}\n" % q(purl))
+        t.run("run", "-n", "--since", since_arg(1000))
+        assert through_proxy() == [], through_proxy()
+        assert log(t, "/") == arch.pages, log(t, "/")
+    finally:
+        proxy.stop()
 
 
 def test_first_run_per_feed_for_an_added_feed_and_one_that_was_down(t):
