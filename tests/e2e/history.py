@@ -215,6 +215,25 @@ def test_catch_up_one_feed_leaves_the_others_pending(t):
     assert "no feed named 'nope'" in r.err, r.err
 
 
+def test_catch_up_of_a_paused_feed_says_there_is_nothing_to_do(t):
+    srv = t.http_server()
+    a = wordpress(srv, "/a", count=3, every=1, repeat_last=False)
+    t.config({"a": a.url}, {"s1": {}})
+    t.run("catch-up")
+    with open(t.state_path, "rb") as fh:
+        state = fh.read()
+    wordpress(srv, "/a", count=5, every=1, repeat_last=False)
+    t.config({"a": (a.url, {"active": "false"})}, {"s1": {}})
+    t.http.reset()
+    r = t.run("catch-up", "--feed", "a")
+    assert r.err.splitlines() == ["tidings: feed a is paused (active = false): "
+                                  "nothing to catch up"], r.err
+    assert t.http.stats()["count"] == {}, t.http.stats()["count"]
+    with open(t.state_path, "rb") as fh:
+        assert fh.read() == state
+    assert t.run("catch-up", "-q", "--feed", "a").err == ""
+
+
 def new_titles(now, before):
     """Titles of now's items whose ids before did not have."""
     ids = {it.id for it in before.items}
