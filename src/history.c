@@ -14,8 +14,8 @@
 
 struct pager {
 	struct history_feed *hf;
-	struct strv urls; /* pages fetched or being fetched */
-	struct strv ids;  /* ids met so far, sorted (every page's, kept or not) */
+	struct strv urls;       /* pages fetched or being fetched */
+	struct history_ids ids; /* ids met so far (every page's, kept or not) */
 	int wordpress;
 	int page_no; /* of the last page read: 1 is the feed itself */
 	char *next;  /* the page to fetch next, or NULL: done */
@@ -82,30 +82,62 @@ history_wordpress_page(const char *url, int n)
 	return str_printf("%.*s%spaged=%d%s", (int)end, url, sep, n, url + end);
 }
 
-/* Add id to the sorted set: 1 if new, 0 if there already, -1 on OOM. */
-static int
-idset_add(struct strv *set, const char *id)
+/* The slot for id (hash h): where it is, or the empty slot it would go in. */
+static size_t
+ids_slot(struct history_ids *s, const char *id, uint64_t h)
 {
-	size_t lo = 0, hi = set->n;
-	char *last;
+	size_t mask = s->cap - 1, i = (size_t)h & mask;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(id, set->v[mid]);
-
-		if (c == 0)
-			return 0;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	for (;; i = (i + 1) & mask) {
+		s->work++;
+		if (s->slot[i].id == NULL ||
+		    (s->slot[i].hash == h && strcmp(s->slot[i].id, id) == 0))
+			return i;
 	}
-	if (strv_push(set, id) < 0)
+}
+
+/* Twice the slots (16 at first), every id moved over.  -1 on OOM. */
+static int
+ids_grow(struct history_ids *s)
+{
+	struct history_ids bigger = {.cap = s->cap ? 2 * s->cap : 16, .n = s->n, .work = s->work};
+
+	if ((bigger.slot = calloc(bigger.cap, sizeof *bigger.slot)) == NULL)
 		return -1;
-	last = set->v[set->n - 1];
-	memmove(&set->v[lo + 1], &set->v[lo], (set->n - 1 - lo) * sizeof *set->v);
-	set->v[lo] = last;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slot[i].id != NULL)
+			bigger.slot[ids_slot(&bigger, s->slot[i].id, s->slot[i].hash)] = s->slot[i];
+	free(s->slot);
+	*s = bigger;
+	return 0;
+}
+
+int
+history_ids_add(struct history_ids *s, const char *id)
+{
+	uint64_t h = hash64_str(id);
+	size_t i;
+
+	/* At most half full: a probe run stays short. */
+	if (2 * (s->n + 1) > s->cap && ids_grow(s) < 0)
+		return -1;
+	i = ids_slot(s, id, h);
+	if (s->slot[i].id != NULL)
+		return 0;
+	if ((s->slot[i].id = str_dup(id)) == NULL)
+		return -1;
+	s->slot[i].hash = h;
+	s->n++;
 	return 1;
+}
+
+void
+history_ids_free(struct history_ids *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->slot[i].id);
+	free(s->slot);
+	memset(s, 0, sizeof *s);
 }
 
 static int
@@ -135,7 +167,7 @@ merge_page(struct pager *pg, struct feed *page, time_t since, size_t *fresh)
 	into->items = v;
 	for (size_t i = 0; i < page->nitems; i++) {
 		struct item *it = &page->items[i];
-		int rc = idset_add(&pg->ids, it->id);
+		int rc = history_ids_add(&pg->ids, it->id);
 
 		if (rc < 0)
 			return -1;
@@ -269,10 +301,11 @@ start(struct pager *pg, struct history_feed *hf, const struct paging *P)
 	hf->detail[0] = '\0';
 	if (strv_push(&pg->urls, hf->url) < 0)
 		return -1;
-	for (size_t i = 0; i < f->nitems; i++)
-		if (idset_add(&pg->ids, f->items[i].id) < 0)
-			return -1;
 	plan_next(pg, f, history_wants_older(f, P->since), 1, P);
+	/* The ids are needed only to merge older pages: most feeds have none to read. */
+	for (size_t i = 0; pg->next != NULL && i < f->nitems; i++)
+		if (history_ids_add(&pg->ids, f->items[i].id) < 0)
+			return -1;
 	return 0;
 }
 
@@ -291,6 +324,7 @@ round_of_pages(struct paging *P, struct fetch_request *reqs, const struct fetch_
 		reqs[k++] = (struct fetch_request){
 		    .url = pg->next,
 		    .user_agent = pg->hf->user_agent,
+		    .proxy = pg->hf->proxy,
 		    .insecure = pg->hf->insecure,
 		    .allow_file = pg->hf->allow_file,
 		    .userdata = pg,
@@ -321,7 +355,7 @@ history_extend(struct history_feed *hf, size_t n, time_t since, int max_pages,
 			fail(&P.pg[i], P.pg[i].next, e->msg);
 		free(P.pg[i].next);
 		strv_free(&P.pg[i].urls);
-		strv_free(&P.pg[i].ids);
+		history_ids_free(&P.pg[i].ids);
 	}
 	free(P.pg);
 	free(reqs);

@@ -24,6 +24,7 @@
 #define TIDINGS_HISTORY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "feed.h"
@@ -42,6 +43,7 @@ enum history_stop {
 struct history_feed {
 	const char *url;        /* the feed's URL (WordPress pages derive from it) */
 	const char *user_agent; /* per-feed override, or NULL */
+	const char *proxy;      /* per-feed override ("" for none), or NULL */
 	int insecure;
 	int allow_file;
 	struct feed *feed; /* its first page, parsed; older items are appended */
@@ -64,6 +66,23 @@ int history_extend(struct history_feed *hf, size_t n, time_t since, int max_page
 const char *history_stop_text(enum history_stop s);
 
 /* The parts, exposed for the tests. */
+
+/* The ids a feed's pages met: a hash set of copies. */
+struct history_id_slot {
+	char *id; /* NULL: empty */
+	uint64_t hash;
+};
+
+struct history_ids {
+	struct history_id_slot *slot;
+	size_t cap; /* slots: 0 or a power of two, never more than half used */
+	size_t n;
+	size_t work; /* slots probed so far, moves included: the cost, for the tests */
+};
+
+/* Add a copy of id: 1 if new, 0 if there already, -1 on OOM. */
+int history_ids_add(struct history_ids *s, const char *id);
+void history_ids_free(struct history_ids *s);
 
 /* Does the page reach past since?  1 if its oldest dated item is on or after it. */
 int history_wants_older(const struct feed *page, time_t since);

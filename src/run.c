@@ -156,6 +156,8 @@ fail(struct run *r, const struct err *e)
 static int
 select_subscriptions(struct run *r, struct err *e)
 {
+	const struct feed_conf *fc = NULL;
+
 	r->sub_selected = calloc(r->cfg.nsubs + 1, sizeof *r->sub_selected);
 	if (r->sub_selected == NULL)
 		return err_oom(e);
@@ -169,8 +171,11 @@ select_subscriptions(struct run *r, struct err *e)
 			               r->cli->subs.v[j], r->cfg.path);
 		r->sub_selected[s - r->cfg.subs] = 1;
 	}
-	if (r->cli->feed != NULL && config_feed(&r->cfg, r->cli->feed) == NULL)
+	if (r->cli->feed != NULL && (fc = config_feed(&r->cfg, r->cli->feed)) == NULL)
 		return err_set(e, EX_USAGE, "no feed named '%s' in %s", r->cli->feed, r->cfg.path);
+	/* Not an error (the user paused it), but a catch-up doing nothing silently misleads. */
+	if (fc != NULL && !fc->active && !r->cli->quiet)
+		complain("feed %s is paused (active = false): nothing to catch up", fc->name);
 	return 0;
 }
 
@@ -569,6 +574,7 @@ fetch_history(struct run *r, struct err *e)
 		if (r->feeds[f].src->feed != NULL)
 			hf[n++] = (struct history_feed){.url = fc->url,
 			                                .user_agent = fc->user_agent,
+			                                .proxy = fc->proxy,
 			                                .insecure = fc->insecure,
 			                                .allow_file = is_file_url(fc->url),
 			                                .feed = &r->feeds[f].parsed};

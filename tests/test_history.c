@@ -193,6 +193,37 @@ START_TEST(pages_back_to_the_date_once_each)
 }
 END_TEST
 
+/* Many ids: each found again, and the work grows with their number, not its square. */
+START_TEST(ids_set_stays_linear)
+{
+	enum { N = 200000 };
+	struct history_ids s = {0};
+	char id[32];
+
+	/* Newest first, as feeds list them. */
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "tag:x.org,2024:%d", N - i);
+		ck_assert_int_eq(history_ids_add(&s, id), 1);
+	}
+	ck_assert_uint_eq(s.n, N);
+	/*
+	 * About 3.5 N here (probes while at most half full, and each id moved
+	 * about once as the table doubles); a sorted array moves ~N*N/2 ids.
+	 */
+	ck_assert_msg(s.work < 4 * (size_t)N, "work %zu for %d ids", s.work, N);
+	for (int i = 0; i < N; i += 997) {
+		snprintf(id, sizeof id, "tag:x.org,2024:%d", N - i);
+		ck_assert_int_eq(history_ids_add(&s, id), 0);
+	}
+	ck_assert_int_eq(history_ids_add(&s, "tag:x.org,2024:0"), 1);
+	ck_assert_int_eq(history_ids_add(&s, ""), 1);
+	ck_assert_int_eq(history_ids_add(&s, ""), 0);
+	ck_assert_uint_eq(s.n, N + 2);
+	history_ids_free(&s);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
 static void
 setup(void)
 {
@@ -227,6 +258,7 @@ main(void)
 	tcase_add_test(tc, page_links_and_generator_are_parsed);
 	tcase_add_test(tc, wants_older_only_while_the_oldest_item_is_after_since);
 	tcase_add_test(tc, pages_back_to_the_date_once_each);
+	tcase_add_test(tc, ids_set_stays_linear);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

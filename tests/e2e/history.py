@@ -8,6 +8,7 @@ import re
 import time
 
 from e2e import main, parts, q
+from httpd import Server
 from pages import archive_chain, paged, wordpress
 
 DAY = 86400
@@ -126,6 +127,35 @@ def test_broken_older_page_is_one_error_line(t):
     assert set(headings(t.mbox()[0])) == {it.title for it in arch.items[:16]}
 
 
+def test_older_pages_go_the_way_the_feed_goes(t):
+    """A feed's own proxy (and its proxy = "" over fetch.proxy) holds for its older pages."""
+    now = time.time()
+    arch = archive_chain(t.http_server(), "/arch", count=30, every=5, now=now)
+    proxy = Server().start()
+    try:
+        archive_chain(proxy, "/arch", count=30, every=5, now=now)   # the same pages
+        purl = proxy.url("/").rstrip("/")
+        origin = t.http.url("/").rstrip("/")
+
+        def through_proxy():
+            return sorted(r["path"] for r in proxy.stats()["requests"])
+
+        t.config({"arch": (arch.url, {"proxy": q(purl)})}, {"me": {"full-items-per-feed": 0}})
+        t.run("run", "--since", since_arg(1000))
+        assert through_proxy() == sorted(origin + p for p in arch.pages), through_proxy()
+        assert log(t, "/") == [], log(t, "/")
+        assert set(headings(t.mbox()[0])) == arch.titles()
+        # proxy = "": direct, whatever fetch.proxy says.
+        proxy.reset()
+        t.config({"arch": (arch.url, {"proxy": q("")})}, {"me": {"full-items-per-feed": 0}},
+                 extra="fetch {\n  proxy = %s\n}\n" % q(purl))
+        t.run("run", "-n", "--since", since_arg(1000))
+        assert through_proxy() == [], through_proxy()
+        assert log(t, "/") == arch.pages, log(t, "/")
+    finally:
+        proxy.stop()
+
+
 def test_first_run_per_feed_for_an_added_feed_and_one_that_was_down(t):
     srv = t.http_server()
     lwn = wordpress(srv, "/lwn", count=8, every=5, repeat_last=False)   # 0.5 .. 35.5 days
@@ -183,6 +213,25 @@ def test_catch_up_one_feed_leaves_the_others_pending(t):
     assert len(t.mbox()) == 2
     r = t.run("catch-up", "--feed", "nope", expect=64)
     assert "no feed named 'nope'" in r.err, r.err
+
+
+def test_catch_up_of_a_paused_feed_says_there_is_nothing_to_do(t):
+    srv = t.http_server()
+    a = wordpress(srv, "/a", count=3, every=1, repeat_last=False)
+    t.config({"a": a.url}, {"s1": {}})
+    t.run("catch-up")
+    with open(t.state_path, "rb") as fh:
+        state = fh.read()
+    wordpress(srv, "/a", count=5, every=1, repeat_last=False)
+    t.config({"a": (a.url, {"active": "false"})}, {"s1": {}})
+    t.http.reset()
+    r = t.run("catch-up", "--feed", "a")
+    assert r.err.splitlines() == ["tidings: feed a is paused (active = false): "
+                                  "nothing to catch up"], r.err
+    assert t.http.stats()["count"] == {}, t.http.stats()["count"]
+    with open(t.state_path, "rb") as fh:
+        assert fh.read() == state
+    assert t.run("catch-up", "-q", "--feed", "a").err == ""
 
 
 def new_titles(now, before):
