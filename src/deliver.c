@@ -603,7 +603,8 @@ deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 	case DELIVER_STDOUT:
 		return deliver_stdout(msgs, n, e);
 	case DELIVER_SENDMAIL:
-		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, msgs, n, log, e);
+		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, cfg->smtp.timeout, msgs, n,
+		                        log, e);
 	}
 	return err_set(e, EX_SOFTWARE, "unknown delivery kind");
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -17,6 +18,9 @@ extern char **environ;
 #define CHUNK        65536
 #define DETAIL_MAX   300 /* of the program's first line */
 #define EXIT_POLL_MS 100 /* after the message: how often to look for the exit */
+
+/* Past the deadline: from SIGTERM to SIGKILL. */
+#define GRACE_MS 2000
 
 /* One program run: the message going in, its first line of stderr coming out. */
 struct child {
@@ -33,6 +37,8 @@ struct child {
 	int broken;    /* it stopped reading before the end */
 	int reaped;
 	int wstatus;
+	long long deadline; /* CLOCK_MONOTONIC milliseconds */
+	int timed_out;
 };
 
 enum delivery_status
@@ -42,8 +48,10 @@ sendmail_status(int wstatus)
 		return DELIVERY_TEMPFAIL; /* killed: nothing says the message is bad */
 	switch (WEXITSTATUS(wstatus)) {
 	case EX_OK: return DELIVERY_ACCEPTED;
-	case EX_TEMPFAIL:
-	case EX_OSERR: return DELIVERY_TEMPFAIL;
+	case EX_NOHOST: /* msmtp: the server's name did not resolve (DNS may be down) */
+	case EX_OSERR:  /* Postfix: a soft local error */
+	case EX_IOERR:  /* msmtp: the network or the connection failed */
+	case EX_TEMPFAIL: return DELIVERY_TEMPFAIL;
 	default: return DELIVERY_PERMFAIL;
 	}
 }
@@ -84,6 +92,15 @@ refill(struct child *c)
 			c->out[c->olen++] = in[i];
 	c->done += used;
 	return 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -158,8 +175,9 @@ reap(struct child *c, int flags)
 {
 	pid_t r;
 
+	/* ECHILD (not with SIGCHLD at its default): gone, so never to be signalled */
 	while (!c->reaped && (r = waitpid(c->pid, &c->wstatus, flags)) != 0) {
-		if (r == c->pid)
+		if (r == c->pid || errno == ECHILD)
 			c->reaped = 1;
 		else if (errno != EINTR)
 			break;
@@ -167,17 +185,24 @@ reap(struct child *c, int flags)
 }
 
 /*
- * The message in, stderr out, until both ends are done.  Once the message
- * is in, the program's exit ends the wait even if something it started
- * still holds its stderr open.
+ * The message in, stderr out, until the program has its message and has
+ * exited, or until its deadline (c->timed_out).  Once the message is in,
+ * the program's exit ends the wait even if something it started still
+ * holds its stderr open.
  */
 static int
 converse(struct child *c)
 {
-	while (c->in >= 0 || (c->err >= 0 && !c->reaped)) {
+	while (c->in >= 0 || !c->reaped) {
 		struct pollfd p[2] = {{c->in, POLLOUT, 0}, {c->err, POLLIN, 0}};
-		int ready = poll(p, 2, c->in >= 0 ? -1 : EXIT_POLL_MS);
+		long long left = c->deadline - now_ms();
+		int ready;
 
+		if (left <= 0) {
+			c->timed_out = 1;
+			return 0;
+		}
+		ready = poll(p, 2, (int)(c->in < 0 && left > EXIT_POLL_MS ? EXIT_POLL_MS : left));
 		if (ready < 0 && errno != EINTR)
 			return -1;
 		if (c->in >= 0 && (p[0].revents & (POLLOUT | POLLERR | POLLHUP)) && feed(c) < 0)
@@ -189,6 +214,27 @@ converse(struct child *c)
 	}
 	drain(c);
 	return 0;
+}
+
+/*
+ * SIGTERM, then SIGKILL if it is still there after a grace; reaped either
+ * way.  0 when it had exited by itself.
+ */
+static int
+terminate(struct child *c)
+{
+	long long give_up = now_ms() + GRACE_MS;
+
+	reap(c, WNOHANG);
+	if (c->reaped)
+		return 0;
+	kill(c->pid, SIGTERM);
+	for (reap(c, WNOHANG); !c->reaped && now_ms() < give_up; reap(c, WNOHANG))
+		poll(NULL, 0, 20);
+	if (!c->reaped)
+		kill(c->pid, SIGKILL); /* not reaped: the pid is still its own */
+	reap(c, 0);
+	return 1;
 }
 
 /* PROGRAM ARGS... -oi -f FROM -- RCPT... NULL (the strings are borrowed). */
@@ -217,7 +263,13 @@ spawn(struct child *c, char **argv, struct err *e)
 	posix_spawn_file_actions_t fa;
 	int in[2] = {-1, -1}, er[2] = {-1, -1}, rc;
 
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+	/*
+	 * Our ends turn non-blocking before the program exists, so that no
+	 * failure here leaves a child running with nobody to reap it; the
+	 * program's ends are other open file descriptions and stay blocking.
+	 */
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0 ||
+	    fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(er[0], F_SETFL, O_NONBLOCK) < 0) {
 		rc = errno;
 		goto fail;
 	}
@@ -234,8 +286,6 @@ spawn(struct child *c, char **argv, struct err *e)
 	close(er[1]);
 	c->in = in[1];
 	c->err = er[0];
-	if (fcntl(c->in, F_SETFL, O_NONBLOCK) < 0 || fcntl(c->err, F_SETFL, O_NONBLOCK) < 0)
-		return err_set(e, EX_OSERR, "sendmail: %s", strerror(errno));
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -266,13 +316,18 @@ verdict(struct child *c, struct outmsg *m, const char *prog)
 	}
 }
 
-/* One message through the program: 0 with its status set, -1 when it could not run. */
+/*
+ * One message through the program, which has timeout seconds for it: 0
+ * with its status set, -1 when it could not run.  A program past its
+ * deadline or fed a broken message is stopped before its input closes, so
+ * that it never takes a truncated message for a whole one.
+ */
 static int
-send_one(char *const *prog, size_t nprog, struct outmsg *m, struct err *e)
+send_one(char *const *prog, size_t nprog, long timeout, struct outmsg *m, struct err *e)
 {
 	struct child *c = calloc(1, sizeof *c);
 	char **argv = command_line(prog, nprog, m);
-	int rc = -1;
+	int rc = -1, why;
 
 	if (c == NULL || argv == NULL) {
 		err_oom(e);
@@ -280,13 +335,19 @@ send_one(char *const *prog, size_t nprog, struct outmsg *m, struct err *e)
 	}
 	c->m = m;
 	c->in = c->err = -1;
+	c->deadline = now_ms() + (long long)timeout * 1000;
 	if (spawn(c, argv, e) < 0)
 		goto out;
 	if (converse(c) < 0) {
-		/* The message file failed us: the program must not take a truncated message. */
-		kill(c->pid, SIGTERM);
+		why = errno;
+		terminate(c);
 		m->status = DELIVERY_TEMPFAIL;
-		set_detail(m, "cannot read the message for %s: %s", prog[0], strerror(errno));
+		set_detail(m, "cannot read the message for %s: %s", prog[0], strerror(why));
+	} else if (c->timed_out && terminate(c)) {
+		m->status = DELIVERY_TEMPFAIL;
+		set_detail(m, "sendmail: %s did not finish within %ld s", prog[0], timeout);
+	} else if (c->timed_out && c->in >= 0) {
+		c->broken = 1; /* it exited just then, with part of the message unwritten */
 	}
 	close_in(c);
 	if (c->err >= 0)
@@ -302,20 +363,23 @@ out:
 }
 
 int
-sendmail_deliver(char *const *argv, size_t argc, struct outmsg *msgs, size_t n, FILE *log,
-                 struct err *e)
+sendmail_deliver(char *const *argv, size_t argc, long timeout, struct outmsg *msgs, size_t n,
+                 FILE *log, struct err *e)
 {
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, dfl = {.sa_handler = SIG_DFL}, old, oldchld;
 	int rc = 0;
 
 	if (argc == 0)
 		return err_set(e, EX_CONFIG, "sendmail: no program configured");
 	sigemptyset(&ign.sa_mask);
+	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGPIPE, &ign, &old); /* a program that quits early must not kill the run */
+	/* an ignored SIGCHLD (inherited through exec) would discard the exit status */
+	sigaction(SIGCHLD, &dfl, &oldchld);
 	for (size_t i = 0; i < n; i++) {
 		if (msgs[i].file != NULL && msgs[i].data == NULL)
 			fflush(msgs[i].file);
-		if (send_one(argv, argc, &msgs[i], e) < 0) {
+		if (send_one(argv, argc, timeout, &msgs[i], e) < 0) {
 			/* what went before stands: only a first failure is "none could be tried" */
 			if (i == 0) {
 				rc = -1;
@@ -335,6 +399,7 @@ sendmail_deliver(char *const *argv, size_t argc, struct outmsg *msgs, size_t n, 
 			break;
 		}
 	}
+	sigaction(SIGCHLD, &oldchld, NULL);
 	sigaction(SIGPIPE, &old, NULL);
 	return rc;
 }

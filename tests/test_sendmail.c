@@ -4,6 +4,7 @@
  * status and standard error are read.
  */
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sendmail.h"
@@ -111,7 +113,7 @@ START_TEST(arguments_and_lf_message)
 	}
 	argv[0] = (char *)prog;
 	argv[1] = "-Cconf";
-	ck_assert_int_eq(sendmail_deliver(argv, 2, &m, 1, NULL, &e), 0);
+	ck_assert_int_eq(sendmail_deliver(argv, 2, 60, &m, 1, NULL, &e), 0);
 	ck_assert_int_eq(m.status, DELIVERY_ACCEPTED);
 	got = slurp(args, NULL);
 	ck_assert_str_eq(got, "-Cconf\n-oi\n-f\ntidings@example.org\n--\nann@example.org\n"
@@ -145,7 +147,7 @@ START_TEST(file_message_across_chunks)
 	m.file = fp;
 	m.offset = 4;
 	m.len = len;
-	ck_assert_int_eq(sendmail_deliver(argv, 1, &m, 1, NULL, &e), 0);
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, &m, 1, NULL, &e), 0);
 	ck_assert_int_eq(m.status, DELIVERY_ACCEPTED);
 	got = slurp(tpath("out"), &n);
 	ck_assert_uint_eq(n, 40000 * 4);
@@ -168,6 +170,11 @@ static const struct {
     {"cat >/dev/null; printf 'no such user\\033[31m\\n' >&2; exit 67", DELIVERY_PERMFAIL,
      "exited with status 67: no such user?[31m"},
     {"cat >/dev/null; exit 69", DELIVERY_PERMFAIL, "exited with status 69"},
+    /* msmtp's codes for a name that does not resolve and a network failure */
+    {"cat >/dev/null; echo 'msmtp: cannot locate host mx' >&2; exit 68", DELIVERY_TEMPFAIL,
+     "exited with status 68: msmtp: cannot locate host mx"},
+    {"cat >/dev/null; exit 74", DELIVERY_TEMPFAIL, "exited with status 74"},
+    {"cat >/dev/null; exit 76", DELIVERY_PERMFAIL, "exited with status 76"},
     {"cat >/dev/null; kill -9 $$", DELIVERY_TEMPFAIL, "was killed by signal 9"},
     /* It quits without reading a megabyte: no SIGPIPE death, and no success. */
     {"exit 0", DELIVERY_TEMPFAIL, "exited before reading the whole message"},
@@ -187,7 +194,7 @@ START_TEST(exit_status_and_stderr)
 	data[big] = '\0';
 	argv[0] = (char *)script("prog", exits[_i].body);
 	m = msg(data);
-	ck_assert_int_eq(sendmail_deliver(argv, 1, &m, 1, NULL, &e), 0);
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, &m, 1, NULL, &e), 0);
 	ck_assert_int_eq(m.status, exits[_i].want);
 	ck_assert_msg(strstr(m.detail, exits[_i].detail) != NULL, "%s", m.detail);
 	ck_assert_msg(strstr(m.detail, "second line") == NULL, "%s", m.detail);
@@ -202,7 +209,7 @@ START_TEST(missing_program)
 	struct outmsg m[2] = {msg("x\r\n"), msg("y\r\n")};
 	struct err e = {0};
 
-	ck_assert_int_eq(sendmail_deliver(argv, 2, m, 2, NULL, &e), -1);
+	ck_assert_int_eq(sendmail_deliver(argv, 2, 60, m, 2, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_CONFIG);
 	ck_assert_str_eq(e.msg, "sendmail = \"/nonexistent/sendmail\": cannot run it: No such file "
 	                        "or directory");
@@ -224,13 +231,82 @@ START_TEST(one_run_per_message)
 	         "echo \"$m\" >> '%s'",
 	         tpath("out"));
 	argv[0] = (char *)script("prog", body);
-	ck_assert_int_eq(sendmail_deliver(argv, 1, m, 3, NULL, &e), 0);
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, m, 3, NULL, &e), 0);
 	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(m[1].status, DELIVERY_TEMPFAIL);
 	ck_assert_int_eq(m[2].status, DELIVERY_ACCEPTED);
 	got = slurp(tpath("out"), NULL);
 	ck_assert_str_eq(got, "first\nthird\n");
 	free(got);
+}
+END_TEST
+
+/* An ignored SIGCHLD, inherited from whoever started tidings, loses no exit status. */
+START_TEST(ignored_sigchld_keeps_the_status)
+{
+	char *argv[1];
+	struct outmsg m = msg("x\r\n");
+	struct err e = {0};
+
+	ck_assert_ptr_ne(signal(SIGCHLD, SIG_IGN), SIG_ERR);
+	argv[0] = (char *)script("prog", "cat >/dev/null; echo later >&2; exit 75");
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, &m, 1, NULL, &e), 0);
+	ck_assert_int_eq(m.status, DELIVERY_TEMPFAIL);
+	ck_assert_msg(strstr(m.detail, "exited with status 75: later") != NULL, "%s", m.detail);
+	ck_assert_ptr_eq(signal(SIGCHLD, SIG_DFL), SIG_IGN); /* put back as it was */
+}
+END_TEST
+
+/*
+ * Programs that never finish, each stuck in another place: the run ends
+ * after the timeout with the program gone (reaped), and the message is to
+ * be tried again.  Each writes its pid first.
+ */
+static const char *const hangs[] = {
+    /* reads nothing of a message larger than the pipe: the write waits */
+    "echo $$ > \"$PIDFILE\"; exec sleep 1000",
+    /* takes the message, closes its stderr, and never exits */
+    "echo $$ > \"$PIDFILE\"; cat >/dev/null; exec 2>&-; exec sleep 1000",
+    /* ignores SIGTERM: only SIGKILL ends it */
+    "echo $$ > \"$PIDFILE\"; trap '' TERM; cat >/dev/null; while :; do sleep 1; done",
+};
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+START_TEST(hung_program_times_out)
+{
+	size_t big = 1u << 20;
+	char *data = malloc(big + 1), *argv[1], want[300], *pid;
+	struct outmsg m;
+	struct err e = {0};
+	double start, took;
+
+	ck_assert_ptr_nonnull(data);
+	memset(data, 'x', big);
+	data[big] = '\0';
+	ck_assert_int_eq(setenv("PIDFILE", tpath("pid"), 1), 0);
+	argv[0] = (char *)script("prog", hangs[_i]);
+	m = msg(data);
+	start = seconds();
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 2, &m, 1, NULL, &e), 0);
+	took = seconds() - start;
+	ck_assert_msg(took >= 1.9 && took < 30, "took %.1f s", took);
+	ck_assert_int_eq(m.status, DELIVERY_TEMPFAIL);
+	snprintf(want, sizeof want, "sendmail: %s did not finish within 2 s", argv[0]);
+	ck_assert_str_eq(m.detail, want);
+	pid = slurp(tpath("pid"), NULL);
+	/* gone, not even a zombie: it was reaped */
+	ck_assert_int_eq(kill((pid_t)atol(pid), 0), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	free(pid);
+	free(data);
 }
 END_TEST
 
@@ -248,6 +324,8 @@ main(void)
 	tcase_add_loop_test(tc, exit_status_and_stderr, 0, sizeof exits / sizeof exits[0]);
 	tcase_add_test(tc, missing_program);
 	tcase_add_test(tc, one_run_per_message);
+	tcase_add_test(tc, ignored_sigchld_keeps_the_status);
+	tcase_add_loop_test(tc, hung_program_times_out, 0, sizeof hangs / sizeof hangs[0]);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,7 @@ relaying to the aiosmtpd harness on 127.0.0.1, and through small scripts
 that fail: what the program does not accept is not recorded."""
 import os
 import re
+import time
 
 from e2e import items_in, main, parse_message, parts, q, qlist, seed_bytes
 from smtpd import SmtpServer
@@ -118,6 +119,31 @@ def test_program_quitting_early_is_no_crash(t):
     assert r.err == ("tidings: subscription ann: digest not delivered: " + prog +
                      " exited before reading the whole message: (it said nothing)\n"), r.err
     assert item_lines(t) == [], t.state_lines()
+
+
+def test_hung_program_is_stopped_after_smtp_timeout(t):
+    # msmtp stuck on a dead server: smtp.timeout bounds each run, and the lock is let go.
+    url = t.serve("/feed.xml", seed_bytes())
+    pidfile = os.path.join(t.dir, "pid")
+    prog = script(t, "stuck", f'echo $$ > "{pidfile}"; cat >/dev/null; exec sleep 1000')
+    t.config({"inodes": url}, {"ann": {}}, deliver="sendmail", smtp={"timeout": 2},
+             extra="sendmail = " + q(prog))
+    start = time.monotonic()
+    r = t.run("run", expect=75, timeout=60)
+    assert time.monotonic() - start < 30
+    assert r.err == ("tidings: subscription ann: digest not delivered: sendmail: " + prog +
+                     " did not finish within 2 s\n"), r.err
+    with open(pidfile) as fh:
+        pid = int(fh.read())
+    try:
+        os.kill(pid, 0)
+        raise AssertionError(f"the program (pid {pid}) still runs")
+    except ProcessLookupError:
+        pass
+    assert item_lines(t) == [], t.state_lines()
+    script(t, "stuck", "cat >/dev/null")
+    t.run("run")
+    assert len(item_lines(t)) == 9
 
 
 def test_missing_program_is_a_clear_error(t):
