@@ -34,7 +34,7 @@ for target in "$top"/tests/fuzz/fuzz_*.c; do
 	echo "== $name: build"
 	# shellcheck disable=SC2086
 	if ! $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPKGDATADIR='"."' \
+		-D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPACKAGE_URL='""' -DPKGDATADIR='"."' \
 		-DSYSCONFDIR='"/etc"' -I "$top/src" $cflags \
 		-o "$bin" "$target" $srcs $libs; then
 		echo "== $name: BUILD FAILED"
