@@ -246,21 +246,6 @@ confedit_add(const char *text, size_t len, const struct feed_spec *spec, struct 
 
 /* ---- the file ---- */
 
-static int
-fsync_dir_of(const char *path)
-{
-	char *dir = path_dir(path);
-	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY) : -1, rc = 0;
-
-	free(dir);
-	if (fd < 0)
-		return 0; /* the rename is done; some systems cannot open a folder */
-	if (fsync(fd) != 0 && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
 /* data, fsynced, in a new file beside path with path's mode; its name in *tmp. */
 static int
 write_beside(const char *path, const char *data, size_t len, char **tmp, struct err *e)
@@ -359,7 +344,7 @@ check_and_replace(const char *path, const struct buf *text, int check)
 		}
 		free(diag);
 	}
-	if (rename(tmp, path) != 0 || fsync_dir_of(path) < 0) {
+	if (rename(tmp, path) != 0 || fsync_dir_of_file(path) < 0) {
 		fprintf(stderr, "tidings: %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);

@@ -436,18 +436,6 @@ mkdir_ok(const char *path)
 	return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 /* time.Ppid_Rrandom.host: unique per delivery (the maildir convention). */
 static void
 maildir_name(char *dst, size_t size)

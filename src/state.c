@@ -1433,21 +1433,6 @@ remove_stale_temps(const char *dir, const char *base)
 	closedir(d);
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	/* Some file systems cannot fsync a folder; the rename is done anyway. */
-	if (rc < 0 && (errno == EINVAL || errno == EROFS))
-		rc = 0;
-	close(fd);
-	return rc;
-}
-
 int
 state_remove_temps(const char *link_path, struct err *e)
 {

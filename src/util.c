@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -630,3 +631,28 @@ pct_decode(char *s, size_t n)
 	return (long)(w - s);
 }
 
+
+int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	/* Some file systems cannot fsync a folder; the rename is done anyway. */
+	if (rc < 0 && (errno == EINVAL || errno == EROFS))
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+int
+fsync_dir_of_file(const char *path)
+{
+	char *dir = path_dir(path);
+	int rc = dir != NULL ? fsync_dir(dir) : -1;
+
+	free(dir);
+	return rc;
+}

@@ -124,4 +124,11 @@ uint64_t hash64_str(const char *s);
 int pct_escaped(unsigned char c);
 long pct_decode(char *s, size_t n);
 
+/*
+ * Make a rename in dir durable: fsync the folder (a file system that
+ * cannot fsync a folder counts as done).  fsync_dir_of_file: path's folder.
+ */
+int fsync_dir(const char *dir);
+int fsync_dir_of_file(const char *path);
+
 #endif
