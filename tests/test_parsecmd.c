@@ -274,7 +274,7 @@ START_TEST(http_failures)
 	    {"/_/status/503", "HTTP status 503", EX_TEMPFAIL},
 	    {"/_/status/429", "HTTP status 429", EX_TEMPFAIL},
 	    {"/page.html", "not a feed: an HTML page", EX_DATAERR},
-	    {"/_/big?size=11000000", "larger than 10 MB", EX_DATAERR},
+	    {"/_/big?size=10500000", "larger than 10 MB", EX_DATAERR},
 	    {"/_/redirect/302?to=file:///etc/passwd", "", EX_NOINPUT},
 	};
 	struct tk_server s;
