@@ -45,10 +45,28 @@ enum {
 	ITEMS_MAX = 100000000, /* max-items and full-items-per-feed */
 };
 
+/*
+ * Sections moved aside while libconfuse parses.  Before it adds a titled
+ * section, libconfuse compares the title with every section of that kind
+ * (cfg_setopt), looking for one to merge with: with 2,000 subscriptions,
+ * two million comparisons, a third of a load.  So each feed and
+ * subscription section, once closed, is moved here, the search sees none,
+ * and all go back in order after the parse.  The search only ever finds a
+ * title used twice, which the scanner has said already: then nothing is
+ * moved aside, and libconfuse merges as it always did.
+ */
+struct aside {
+	cfg_opt_t *opt; /* the root's option the sections go back to */
+	cfg_value_t **v;
+	unsigned n, cap; /* cap: room for n and two more (see aside_restore) */
+};
+
 struct loader {
 	struct confscan scan; /* where things are, and the messages */
 	cfg_t *root;
-	const void *last_val; /* a list's closing brace re-runs the callback */
+	const void *last_val;  /* a list's closing brace re-runs the callback */
+	struct aside aside[2]; /* feeds, subscriptions */
+	int aside_off;         /* out of memory once: leave them all to libconfuse */
 };
 
 /* libconfuse callbacks carry no user pointer, and its lexer is global
@@ -111,6 +129,59 @@ on_value(cfg_t *sec, cfg_opt_t *opt)
 	confscan_where_set(&active->scan, sec->name, sec->title, opt->name, n - 1, file,
 	                   confscan_real_line(&active->scan, file, sec->line));
 	return 0; /* checks run on the whole tree, so that all are reported */
+}
+
+/* Put the sections back before those libconfuse holds: the one just
+ * closed, or one left open by a syntax error (aside.cap has room for two). */
+static void
+aside_restore(struct aside *a)
+{
+	if (a->opt == NULL)
+		return;
+	for (unsigned i = 0; i < a->opt->nvalues; i++)
+		a->v[a->n++] = a->opt->values[i];
+	free(a->opt->values);
+	a->opt->values = a->v;
+	a->opt->nvalues = a->n;
+	*a = (struct aside){.opt = NULL};
+}
+
+static void
+aside_restore_all(struct loader *L)
+{
+	for (size_t i = 0; i < sizeof L->aside / sizeof L->aside[0]; i++)
+		aside_restore(&L->aside[i]);
+}
+
+/* A feed or subscription section is closed: move the sections of its kind aside. */
+static int
+on_section(cfg_t *parent, cfg_opt_t *opt)
+{
+	struct aside *a;
+	unsigned need;
+
+	(void)parent;
+	if (active == NULL || active->scan.dupes > 0 || active->aside_off)
+		return 0; /* a title used twice: libconfuse must find it */
+	a = &active->aside[strcmp(opt->name, "feed") != 0];
+	need = a->n + opt->nvalues + 2;
+	if (need > a->cap) {
+		unsigned cap = need > a->cap * 2 ? need : a->cap * 2;
+		cfg_value_t **v = realloc(a->v, cap * sizeof *v);
+
+		if (v == NULL) { /* all back: slower, the same result */
+			aside_restore(a);
+			active->aside_off = 1;
+			return 0;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->opt = opt;
+	for (unsigned i = 0; i < opt->nvalues; i++)
+		a->v[a->n++] = opt->values[i];
+	opt->nvalues = 0;
+	return 0;
 }
 
 /* --- paths ------------------------------------------------------------ */
@@ -232,6 +303,8 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 		free(path);
 		return 1;
 	}
+	if (active && active->scan.dupes > 0)
+		aside_restore_all(active); /* a title used twice in it: see struct aside */
 	rc = cfg_include(c, opt, 1, (const char **)&path);
 	free(path);
 	return rc;
@@ -1064,7 +1137,9 @@ static void
 watch(cfg_opt_t *opts)
 {
 	for (; opts->name; opts++)
-		if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
+		if (opts->type == CFGT_SEC && (opts->flags & CFGF_MULTI))
+			opts->validcb = on_section;
+		else if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
 			opts->validcb = on_value;
 }
 
@@ -1136,6 +1211,7 @@ parse(struct loader *L, struct schema *sc, struct config *cfg)
 	cfg_set_error_function(cfg_getsec(L->root, "smtp"), on_cfg_error);
 	cfg_set_error_function(cfg_getsec(L->root, "fetch"), on_cfg_error);
 	rc = cfg_parse(L->root, cfg->path);
+	aside_restore_all(L);
 	if (rc == CFG_FILE_ERROR)
 		confscan_say(&L->scan, cfg->path, 1, 0, "cannot read: %s", strerror(errno));
 	else if (rc == CFG_SUCCESS)

@@ -678,6 +678,59 @@ count_lines(const char *s)
 	return n;
 }
 
+/*
+ * Feed and subscription sections are moved aside while libconfuse parses
+ * (its title search is quadratic): they come back in order with their
+ * values, and a title used twice, even in an included file, is still
+ * merged by libconfuse as before (one duplicate message, no second feed).
+ */
+START_TEST(many_sections_keep_order_and_merging)
+{
+	struct config cfg;
+	struct err e = {0};
+	struct buf b = BUF_INIT;
+	char *diag = NULL, want[64];
+
+	buf_adds(&b, HEAD);
+	for (int i = 0; i < 300; i++) {
+		buf_printf(&b, "feed f%03d { url = \"http://a.example/%d\" }\n", i, i);
+		buf_printf(
+		    &b,
+		    "subscription s%03d {\n to = {\"r%d@b.example\"}\n feeds = {\"f%03d\"}\n}\n", i,
+		    i, i);
+	}
+	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), 0);
+	ck_assert_int_eq(cfg.nfeeds, 300);
+	ck_assert_int_eq(cfg.nsubs, 300);
+	for (int i = 0; i < 300; i++) {
+		snprintf(want, sizeof want, "f%03d", i);
+		ck_assert_str_eq(cfg.feeds[i].name, want);
+		ck_assert_str_eq(cfg.subs[i].feeds.v[0], want);
+		snprintf(want, sizeof want, "r%d@b.example", i);
+		ck_assert_str_eq(cfg.subs[i].to.v[0], want);
+		ck_assert_int_eq(cfg.subs[i].line, 4 + 5 * i + 1);
+	}
+	config_free(&cfg);
+	free(diag);
+	diag = NULL;
+	/* Merged: the second block's values replace the first's, whose error goes. */
+	put("sub/dup.conf", "feed f001 {\n url = \"http://b.example/\"\n}\n", 0644);
+	ck_assert_int_eq(load(HEAD
+	                      "feed f000 { url = \"http://a.example/\" }\n"
+	                      "feed f001 {\n url = \"http://a.example/\"\n interval = \"1x\"\n}\n"
+	                      "include(\"sub/dup.conf\")\n",
+	                      &cfg, &diag, &e),
+	                 -1);
+	ck_assert_msg(
+	    has_line(diag, "sub/dup.conf", 1, "duplicate feed name 'f001' (the first is at"), "%s",
+	    diag);
+	ck_assert_ptr_null(strstr(diag, "interval"));
+	ck_assert_str_eq(strrchr(e.msg, ':'), ": 1 error");
+	free(diag);
+	buf_free(&b);
+}
+END_TEST
+
 /* An include loop is one line, naming the include that closes it (it was 12, its cause last). */
 START_TEST(include_loop_is_one_line)
 {
@@ -718,6 +771,7 @@ main(void)
 	tcase_add_test(tc, examples_load);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, include_loop_is_one_line);
+	tcase_add_test(tc, many_sections_keep_order_and_merging);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
