@@ -11,7 +11,7 @@
  * libconfuse parses, confscan_where_set() notes where each value was set;
  * afterwards confscan_locate() gives the file:line to blame for a value.
  * confscan_say() prints one "file:line: message" line, passwords masked.
- * Not thread-safe in the sense that one scan belongs to one load.
+ * One struct confscan per load, nothing global: the scanner is reentrant.
  */
 #ifndef TIDINGS_CONFSCAN_H
 #define TIDINGS_CONFSCAN_H
