@@ -1,13 +1,13 @@
 /*
  * config: read tidings.conf with libconfuse and check it whole.
  *
- * libconfuse parses; we add what it lacks.  A small scanner reads each file
- * first (libconfuse expands an unset ${VAR} to "" silently, merges a second
- * smtp {} block silently, and keeps no line numbers once it is done), then
+ * libconfuse parses; confscan adds what it lacks (a second reading of each
+ * file first, for line numbers, every unknown option and unset ${VAR}),
  * validate callbacks note where every value was set, and the checks run on
  * the parsed tree so that every problem is reported, each at its file:line.
  */
 #include "config.h"
+#include "confscan.h"
 #include "deliver.h"
 #include "message.h"
 
@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,8 +25,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "message.h"
-
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/tidings"
 #endif
@@ -33,181 +32,46 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-#define CONFIG_MAX_BYTES   (1024 * 1024)
-#define KEY_MAX            512
-#define HINT_MAX           96 /* " (did you mean '...'?)", a name of at most 64 */
-#define PASSWORD_MAX       4096
+#define PASSWORD_MAX 4096
 
-struct where {     /* where a value was set */
-	char *key; /* "section/title/option#index" */
-	char *file;
-	int line;
+/* The ranges of the numeric options, as tidings.conf(5) gives them. */
+enum {
+	TIMEOUT_MAX = 86400, /* seconds: a day, for fetch and smtp */
+	PARALLEL_MAX = 1000, /* fetch.parallel and fetch.per-host */
+	REPORT_AFTER_MAX = 1000000,
+	MAX_PAGES_MAX = 10000,
+	SESSIONS_MAX = 64,
+	PORT_MAX = 65535,
+	ITEMS_MAX = 100000000, /* max-items and full-items-per-feed */
 };
 
-struct block { /* where a section starts */
-	char *kind;
-	char *title; /* "" when untitled */
-	char *file;
-	int line;
-};
-
-/* An open-addressing table of indexes into an array (struct where or
- * struct block): a config of thousands of feeds looks values up by key
- * once per value, which a linear search made quadratic. */
-struct hidx {
-	struct hslot {
-		uint64_t hash;
-		size_t i; /* index + 1; 0: empty */
-	} *slot;
-	size_t cap, n; /* cap: 0 or a power of two */
+/*
+ * Sections moved aside while libconfuse parses.  Before it adds a titled
+ * section, libconfuse compares the title with every section of that kind
+ * (cfg_setopt), looking for one to merge with: with 2,000 subscriptions,
+ * two million comparisons, a third of a load.  So each feed and
+ * subscription section, once closed, is moved here, the search sees none,
+ * and all go back in order after the parse.  The search only ever finds a
+ * title used twice, which the scanner has said already: then nothing is
+ * moved aside, and libconfuse merges as it always did.
+ */
+struct aside {
+	cfg_opt_t *opt; /* the root's option the sections go back to */
+	cfg_value_t **v;
+	unsigned n, cap; /* cap: room for n and two more (see aside_restore) */
 };
 
 struct loader {
-	FILE *diag;
+	struct confscan scan; /* where things are, and the messages */
 	cfg_t *root;
-	const char *path;
-	int nerr;
-	struct where *w;
-	size_t nw, capw;
-	struct hidx wi; /* w by key */
-	struct block *b;
-	size_t nb, capb;
-	struct hidx bi; /* b by kind and title */
-	struct strv secrets;  /* passwords seen by the scanner: never printed */
-	const void *last_val; /* a list's closing brace re-runs the callback */
-	cfg_opt_t *schema;    /* the top-level options, for the scanner */
-	struct linemap *maps; /* one per file read */
-	size_t nmaps, capmaps;
+	const void *last_val;  /* a list's closing brace re-runs the callback */
+	struct aside aside[2]; /* feeds, subscriptions */
+	int aside_off;         /* out of memory once: leave them all to libconfuse */
 };
 
 /* libconfuse callbacks carry no user pointer, and its lexer is global
  * anyway: the load in progress is reached through this one pointer. */
 static struct loader *active;
-
-static int where_has(const struct loader *L, const char *key);
-static size_t opt_names(const cfg_opt_t *opts, const char **names);
-static const char *did_you_mean(char *out, const char *name, const char *const *names, size_t n);
-static int real_line(const struct loader *L, const char *file, int lib);
-
-/* --- reporting ------------------------------------------------------- */
-
-static void
-emit(struct loader *L, const char *file, int line, int warning, const char *msg)
-{
-	struct buf b = BUF_INIT, shown = BUF_INIT;
-	const char *p = msg;
-	size_t i;
-
-	while (*p) {
-		for (i = 0; i < L->secrets.n; i++) {
-			size_t n = strlen(L->secrets.v[i]);
-
-			if (n && strncmp(p, L->secrets.v[i], n) == 0)
-				break;
-		}
-		if (i < L->secrets.n) {
-			buf_adds(&b, "***");
-			p += strlen(L->secrets.v[i]);
-		} else {
-			buf_addc(&b, *p);
-			p++;
-		}
-	}
-	/* One line per problem, whatever the value held, and nothing a terminal obeys. */
-	buf_add_printable(&shown, file ? file : L->path);
-	buf_printf(&shown, ":%d: %s", line, warning ? "warning: " : "");
-	buf_add_printable(&shown, buf_str(&b));
-	if (L->diag)
-		fprintf(L->diag, "%s\n", buf_str(&shown));
-	buf_free(&b);
-	buf_free(&shown);
-	if (!warning)
-		L->nerr++;
-}
-
-static void __attribute__((format(printf, 5, 6)))
-say(struct loader *L, const char *file, int line, int warning, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	emit(L, file, line, warning, msg);
-}
-
-/* Optimal string alignment distance: a swap of two letters costs one. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[3][65];
-
-	if (la > 64 || lb > 64)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
-
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1], v = prev[j] + 1;
-
-			if (cur[j - 1] + 1 < v)
-				v = cur[j - 1] + 1;
-			if (prev[j - 1] + cost < v)
-				v = prev[j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    pp[j - 2] + 1 < v)
-				v = pp[j - 2] + 1;
-			cur[j] = v;
-		}
-	}
-	return d[la % 3][lb];
-}
-
-/* The closest of names[] to s, if it is close enough to be a typo. */
-static const char *
-nearest(const char *s, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t len = strlen(s), bestd = len < 6 ? 2 : 3;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = distance(s, names[i]);
-
-		if (d < bestd) {
-			best = names[i];
-			bestd = d;
-		}
-	}
-	return best;
-}
-
-/* " (did you mean 'x'?)" when name looks like a typo of x in names[], else
- * "".  out holds HINT_MAX bytes. */
-static const char *
-did_you_mean(char *out, const char *name, const char *const *names, size_t n)
-{
-	const char *best = nearest(name, names, n);
-
-	if (best == NULL)
-		return "";
-	snprintf(out, HINT_MAX, " (did you mean '%s'?)", best);
-	return out;
-}
-
-/* names[] (64 of them) gets the option names of opts; returns how many. */
-static size_t
-opt_names(const cfg_opt_t *opts, const char **names)
-{
-	size_t n;
-
-	for (n = 0; n < 64 && opts[n].name; n++)
-		names[n] = opts[n].name;
-	return n;
-}
 
 static const char *
 cur_file(cfg_t *c)
@@ -217,14 +81,14 @@ cur_file(cfg_t *c)
 		return c->filename;
 	if (active && active->root && active->root->filename)
 		return active->root->filename;
-	return active ? active->path : "?";
+	return active ? active->scan.path : "?";
 }
 
 static void
 on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 {
-	char msg[ERR_MSG_MAX], key[KEY_MAX], hint[HINT_MAX];
-	const char *name = NULL, *names[64];
+	char msg[ERR_MSG_MAX], hint[CONFSCAN_HINT_MAX];
+	const char *name = NULL, *names[CONFSCAN_NAMES_MAX];
 	int line;
 	va_list cp;
 
@@ -235,661 +99,88 @@ on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 	if (strcmp(fmt, "no such option '%s'") == 0)
 		name = va_arg(cp, const char *);
 	va_end(cp);
-	line = real_line(active, cur_file(c), c ? c->line : 0);
+	line = confscan_real_line(&active->scan, cur_file(c), c ? c->line : 0);
 	if (name) {
 		/* The scanner has named it already, with every other one. */
-		snprintf(key, sizeof key, "?unknown/%d/%s", line, cur_file(c));
-		if (where_has(active, key))
+		if (confscan_unknown_named(&active->scan, cur_file(c), line))
 			return;
 		if (c && c->opts) {
 			size_t l = strlen(msg);
 
 			snprintf(msg + l, sizeof msg - l, "%s",
-			         did_you_mean(hint, name, names, opt_names(c->opts, names)));
+			         confscan_did_you_mean(hint, name, names,
+			                               confscan_opt_names(c->opts, names)));
 		}
 	}
-	emit(active, cur_file(c), line, 0, msg);
-}
-
-/* --- where values were set ------------------------------------------ */
-
-static void
-make_key(char *key, const char *sec, const char *title, const char *opt, unsigned idx)
-{
-	snprintf(key, KEY_MAX, "%s/%s/%s#%u", sec, title ? title : "", opt, idx);
-}
-
-/* The entries of h whose hash is hash, in turn: start with *pos = 0; each
- * call returns an index, or SIZE_MAX when there are no more. */
-static size_t
-hidx_next(const struct hidx *h, uint64_t hash, size_t *pos)
-{
-	size_t mask = h->cap - 1, k;
-
-	if (h->cap == 0)
-		return SIZE_MAX;
-	for (; h->slot[k = (hash + *pos) & mask].i; ++*pos)
-		if (h->slot[k].hash == hash) {
-			++*pos;
-			return h->slot[k].i - 1;
-		}
-	return SIZE_MAX;
-}
-
-static void
-hidx_place(struct hslot *slot, size_t cap, uint64_t hash, size_t i)
-{
-	size_t k = hash & (cap - 1);
-
-	while (slot[k].i)
-		k = (k + 1) & (cap - 1);
-	slot[k].hash = hash;
-	slot[k].i = i + 1;
-}
-
-/* Index entry i under hash; -1 when out of memory. */
-static int
-hidx_add(struct hidx *h, uint64_t hash, size_t i)
-{
-	if ((h->n + 1) * 2 > h->cap) { /* at most half full: probes stay short */
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct hslot *s = calloc(cap, sizeof *s);
-
-		if (s == NULL)
-			return -1;
-		for (size_t k = 0; k < h->cap; k++)
-			if (h->slot[k].i)
-				hidx_place(s, cap, h->slot[k].hash, h->slot[k].i - 1);
-		free(h->slot);
-		h->slot = s;
-		h->cap = cap;
-	}
-	hidx_place(h->slot, h->cap, hash, i);
-	h->n++;
-	return 0;
-}
-
-/* The index of key in L->w, or SIZE_MAX. */
-static size_t
-where_find(const struct loader *L, const char *key)
-{
-	uint64_t hash = hash64_str(key);
-	size_t pos = 0, i;
-
-	while ((i = hidx_next(&L->wi, hash, &pos)) != SIZE_MAX)
-		if (strcmp(L->w[i].key, key) == 0)
-			return i;
-	return SIZE_MAX;
-}
-
-static void
-where_set(struct loader *L, const char *key, const char *file, int line)
-{
-	struct where *w;
-	size_t i = where_find(L, key);
-
-	if (i == SIZE_MAX) {
-		if (L->nw == L->capw) {
-			size_t cap = L->capw ? L->capw * 2 : 64;
-
-			if ((w = realloc(L->w, cap * sizeof *w)) == NULL)
-				return; /* only a line number is lost */
-			L->w = w;
-			L->capw = cap;
-		}
-		i = L->nw;
-		if ((L->w[i].key = str_dup(key)) == NULL)
-			return;
-		if (hidx_add(&L->wi, hash64_str(key), i) < 0) {
-			free(L->w[i].key);
-			return;
-		}
-		L->w[i].file = NULL;
-		L->nw++;
-	}
-	free(L->w[i].file);
-	L->w[i].file = str_dup(file);
-	L->w[i].line = line;
-}
-
-static int
-where_has(const struct loader *L, const char *key)
-{
-	return where_find(L, key) != SIZE_MAX;
-}
-
-static uint64_t
-block_hash(const char *kind, const char *title)
-{
-	return hash64_str(kind) * 1099511628211u ^ hash64_str(title);
-}
-
-static const struct block *
-block_find(const struct loader *L, const char *kind, const char *title)
-{
-	size_t pos = 0, i;
-
-	if (title == NULL)
-		title = "";
-	while ((i = hidx_next(&L->bi, block_hash(kind, title), &pos)) != SIZE_MAX)
-		if (strcmp(L->b[i].kind, kind) == 0 && strcmp(L->b[i].title, title) == 0)
-			return &L->b[i];
-	return NULL;
-}
-
-/* Where to point for a value: where it was set, else its section, else line 1. */
-static void
-locate(const struct loader *L, const char *sec, const char *title, const char *opt, unsigned idx,
-       const char **file, int *line)
-{
-	char key[KEY_MAX];
-	const struct block *b;
-	size_t i;
-
-	if (opt) {
-		make_key(key, sec, title, opt, idx);
-		if ((i = where_find(L, key)) != SIZE_MAX && L->w[i].file) {
-			*file = L->w[i].file;
-			*line = L->w[i].line;
-			return;
-		}
-	}
-	if ((b = block_find(L, sec, title)) != NULL) {
-		*file = b->file;
-		*line = b->line;
-		return;
-	}
-	*file = L->path;
-	*line = 1;
+	confscan_emit(&active->scan, cur_file(c), line, 0, msg);
 }
 
 static int
 on_value(cfg_t *sec, cfg_opt_t *opt)
 {
-	char key[KEY_MAX];
 	unsigned n = cfg_opt_size(opt);
+	const char *file = cur_file(sec);
 
 	if (active == NULL || n == 0 || opt->values == NULL)
 		return 0;
 	if (active->last_val == opt->values[n - 1])
 		return 0;
 	active->last_val = opt->values[n - 1];
-	make_key(key, sec->name, sec->title, opt->name, n - 1);
-	where_set(active, key, cur_file(sec), real_line(active, cur_file(sec), sec->line));
+	confscan_where_set(&active->scan, sec->name, sec->title, opt->name, n - 1, file,
+	                   confscan_real_line(&active->scan, file, sec->line));
 	return 0; /* checks run on the whole tree, so that all are reported */
 }
 
-/* --- the scanner ------------------------------------------------------ */
-
-struct tok {
-	int type; /* 'S' a string, else the punctuation */
-	char *text;
-	int line;
-};
-
+/* Put the sections back before those libconfuse holds: the one just
+ * closed, or one left open by a syntax error (aside.cap has room for two). */
 static void
-check_var(struct loader *L, const char *file, int line, const char *s, size_t n, struct buf *out)
+aside_restore(struct aside *a)
 {
-	char *name = str_ndup(s, n), *colon;
-	const char *v;
-
-	if (name == NULL)
+	if (a->opt == NULL)
 		return;
-	colon = strchr(name, ':');
-	if (colon && colon[1] == '-') {
-		*colon = '\0';
-		v = getenv(name);
-		buf_adds(out, v ? v : colon + 2);
-	} else if ((v = getenv(name)) != NULL) {
-		buf_adds(out, v);
-	} else {
-		say(L, file, line, 0,
-		    "${%s} is not set in the environment "
-		    "(write ${%s:-default} for a fallback)",
-		    name, name);
-	}
-	free(name);
+	for (unsigned i = 0; i < a->opt->nvalues; i++)
+		a->v[a->n++] = a->opt->values[i];
+	free(a->opt->values);
+	a->opt->values = a->v;
+	a->opt->nvalues = a->n;
+	*a = (struct aside){.opt = NULL};
 }
 
 static void
-add_block(struct loader *L, const char *kind, const char *title, const char *file, int line)
+aside_restore_all(struct loader *L)
 {
-	static const char *const known[] = {"feed", "subscription", "smtp", "fetch"};
-	const struct block *old;
-	struct block *nb;
-	size_t i;
-
-	for (i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (strcmp(kind, known[i]) == 0)
-			break;
-	if (i == sizeof known / sizeof known[0])
-		return;
-	if ((old = block_find(L, kind, title)) != NULL) {
-		char at[64 + 4096];
-
-		if (strcmp(old->file, file) == 0)
-			snprintf(at, sizeof at, "line %d", old->line);
-		else
-			snprintf(at, sizeof at, "%s:%d", old->file, old->line);
-		if (*title)
-			say(L, file, line, 0, "duplicate %s name '%s' (the first is at %s)", kind,
-			    title, at);
-		else
-			say(L, file, line, 0,
-			    "a second %s {} block (the first is at %s): "
-			    "keep one, libconfuse would merge them silently",
-			    kind, at);
-		return;
-	}
-	if (L->nb == L->capb) {
-		size_t cap = L->capb ? L->capb * 2 : 32;
-
-		if ((nb = realloc(L->b, cap * sizeof *nb)) == NULL)
-			return;
-		L->b = nb;
-		L->capb = cap;
-	}
-	nb = &L->b[L->nb];
-	nb->kind = str_dup(kind);
-	nb->title = str_dup(title);
-	nb->file = str_dup(file);
-	nb->line = line;
-	if (nb->kind && nb->title && nb->file &&
-	    hidx_add(&L->bi, block_hash(kind, title), L->nb) == 0) {
-		L->nb++;
-	} else {
-		free(nb->kind);
-		free(nb->title);
-		free(nb->file);
-	}
+	for (size_t i = 0; i < sizeof L->aside / sizeof L->aside[0]; i++)
+		aside_restore(&L->aside[i]);
 }
 
-/* The scanner follows libconfuse's grammar just enough to name every
- * unknown option, where libconfuse stops at the first one. */
-enum { G_NAME, G_AFTER_NAME, G_TITLE, G_VALUE, G_LIST, G_ARGS, G_LOST };
-
-#define GRAMMAR_DEPTH 8
-
-struct grammar {
-	int state;
-	int depth;
-	cfg_opt_t *ctx[GRAMMAR_DEPTH]; /* NULL inside an unknown section */
-	cfg_opt_t *opt;                /* the option just named */
-};
-
-static void
-unknown_option(struct loader *L, const char *file, int line, cfg_opt_t *opts, const char *name)
-{
-	const char *names[64];
-	char key[KEY_MAX], hint[HINT_MAX];
-
-	say(L, file, line, 0, "no such option '%s'%s", name,
-	    did_you_mean(hint, name, names, opt_names(opts, names)));
-	snprintf(key, sizeof key, "?unknown/%d/%s", line, file);
-	where_set(L, key, file, line);
-}
-
-static void
-grammar_enter(struct grammar *g)
-{
-	cfg_opt_t *sub = g->opt && g->opt->type == CFGT_SEC ? g->opt->subopts : NULL;
-
-	if (g->depth + 1 >= GRAMMAR_DEPTH) {
-		g->state = G_LOST;
-		return;
-	}
-	g->ctx[++g->depth] = sub;
-	g->state = G_NAME;
-}
-
-static void
-grammar_step(struct loader *L, struct grammar *g, const char *file, int type, const char *text,
-             int line)
-{
-	cfg_opt_t *opts = g->ctx[g->depth];
-
-	switch (g->state) {
-	case G_NAME:
-		if (type == '}' && g->depth > 0) {
-			g->depth--;
-		} else if (type == 'S' && text) {
-			g->opt = NULL;
-			for (size_t i = 0; opts && opts[i].name; i++)
-				if (strcmp(opts[i].name, text) == 0)
-					g->opt = &opts[i];
-			if (opts && g->opt == NULL)
-				unknown_option(L, file, line, opts, text);
-			g->state = G_AFTER_NAME;
-		} else {
-			g->state = G_LOST;
-		}
-		break;
-	case G_AFTER_NAME:
-		if (type == '=' || type == '+')
-			g->state = G_VALUE;
-		else if (type == '(')
-			g->state = G_ARGS;
-		else if (type == '{')
-			grammar_enter(g);
-		else
-			g->state = type == 'S' ? G_TITLE : G_LOST;
-		break;
-	case G_TITLE:
-		if (type == '{')
-			grammar_enter(g);
-		else
-			g->state = G_LOST;
-		break;
-	case G_VALUE: g->state = type == 'S' ? G_NAME : type == '{' ? G_LIST : G_LOST; break;
-	case G_LIST:
-		if (type == '}')
-			g->state = G_NAME;
-		break;
-	case G_ARGS:
-		if (type == ')')
-			g->state = G_NAME;
-		break;
-	default: break; /* lost: libconfuse will say why */
-	}
-}
-
-static void
-push_tok(struct loader *L, struct grammar *g, const char *file, struct tok t[3], int type,
-         char *text, int line)
-{
-	grammar_step(L, g, file, type, text, line);
-	free(t[0].text);
-	t[0] = t[1];
-	t[1] = t[2];
-	t[2].type = type;
-	t[2].text = text;
-	t[2].line = line;
-	if (type == 'S' && t[1].type == '=' && t[0].type == 'S' && t[0].text &&
-	    strcmp(t[0].text, "password") == 0 && text && *text)
-		strv_push(&L->secrets, text);
-}
-
-/* libconfuse 3.3 counts lines wrong: a # or // comment adds two lines, a
- * block comment one.  The scanner keeps, per real line, the number
- * libconfuse will give it, to translate its numbers back. */
-struct linemap {
-	char *file;
-	int *lib; /* lib[real line] */
-	int n, cap;
-};
-
-struct scan {
-	struct loader *L;
-	const char *file;
-	int line; /* the real one */
-	int lib;  /* libconfuse's */
-	struct linemap *map;
-};
-
-static void
-newline(struct scan *S)
-{
-	S->line++;
-	S->lib++;
-	if (S->map == NULL)
-		return;
-	if (S->line >= S->map->cap) {
-		int cap = S->map->cap ? S->map->cap * 2 : 256;
-		int *v = realloc(S->map->lib, (size_t)cap * sizeof *v);
-
-		if (v == NULL)
-			return; /* lines only */
-		S->map->lib = v;
-		S->map->cap = cap;
-	}
-	S->map->lib[S->line] = S->lib;
-	S->map->n = S->line + 1;
-}
-
+/* A feed or subscription section is closed: move the sections of its kind aside. */
 static int
-real_line(const struct loader *L, const char *file, int lib)
+on_section(cfg_t *parent, cfg_opt_t *opt)
 {
-	const struct linemap *m = NULL;
-	int lo = 2, hi, mid;
+	struct aside *a;
+	unsigned need;
 
-	/* A file scanned twice: its last map, the one libconfuse is reading. */
-	for (size_t i = L->nmaps; i-- > 0 && m == NULL;)
-		if (strcmp(L->maps[i].file, file) == 0)
-			m = &L->maps[i];
-	if (m == NULL || m->n < 2)
-		return lib;
-	/* The last real line that libconfuse numbers lib or less (lib[] does not
-	 * decrease), else line 1. */
-	hi = m->n - 1;
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if (m->lib[mid] > lib)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
-	return hi < 2 ? 1 : hi;
-}
+	(void)parent;
+	if (active == NULL || active->scan.dupes > 0 || active->aside_off)
+		return 0; /* a title used twice: libconfuse must find it */
+	a = &active->aside[strcmp(opt->name, "feed") != 0];
+	need = a->n + opt->nvalues + 2;
+	if (need > a->cap) {
+		unsigned cap = need > a->cap * 2 ? need : a->cap * 2;
+		cfg_value_t **v = realloc(a->v, cap * sizeof *v);
 
-static struct linemap *
-new_map(struct loader *L, const char *file)
-{
-	struct linemap *m;
-
-	if (L->nmaps == L->capmaps) {
-		size_t cap = L->capmaps ? L->capmaps * 2 : 8;
-
-		if ((m = realloc(L->maps, cap * sizeof *m)) == NULL)
-			return NULL;
-		L->maps = m;
-		L->capmaps = cap;
-	}
-	m = &L->maps[L->nmaps];
-	memset(m, 0, sizeof *m);
-	if ((m->file = str_dup(file)) == NULL)
-		return NULL;
-	L->nmaps++;
-	return m;
-}
-
-static void
-skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
-{
-	const char *p = *pp;
-
-	check_var(S->L, S->file, S->line, p + 2, (size_t)(close - p - 2), out);
-	for (; p <= close; p++)
-		if (*p == '\n')
-			newline(S);
-	*pp = p;
-}
-
-static unsigned
-hex_digit(char c)
-{
-	return isdigit((unsigned char)c) ? (unsigned)(c - '0')
-	                                 : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
-}
-
-/*
- * libconfuse's escapes in a double-quoted string: \n and the like, \xHH,
- * \ooo.  The scanner must read a title as libconfuse does, or its
- * section is not found and errors point at line 1.  Returns the bytes
- * the escape after the backslash takes, 0 if it is none of these.
- */
-static size_t
-dq_escape(const char *p, const char *end, struct buf *out)
-{
-	static const char from[] = "ntrfbeav", to[] = "\n\t\r\f\b\033\a\v";
-	const char *c = strchr(from, *p);
-	unsigned v = 0;
-	size_t n = 0;
-
-	if (*p != '\0' && c != NULL) {
-		buf_addc(out, to[c - from]);
-		return 1;
-	}
-	if (*p == 'x') {
-		for (; n < 2 && p + 1 + n < end && isxdigit((unsigned char)p[1 + n]); n++)
-			v = v * 16 + hex_digit(p[1 + n]);
-		if (n > 0)
-			buf_addc(out, (char)v);
-		return n > 0 ? n + 1 : 0;
-	}
-	while (n < 3 && p + n < end && p[n] >= '0' && p[n] <= '7')
-		v = v * 8 + (unsigned)(p[n++] - '0');
-	if (n > 0)
-		buf_addc(out, (char)v);
-	return n;
-}
-
-static const char *
-scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
-{
-	char q = *p++;
-	size_t n;
-
-	while (p < end && *p != q) {
-		if (*p == '\\' && p + 1 < end) {
-			if (p[1] == '\n')
-				newline(S);
-			else if (q == '"' && (n = dq_escape(p + 1, end, out)) > 0)
-				p += n - 1;
-			else if (q == '\'' && p[1] != '\'' && p[1] != '\\')
-				buf_add(out, p, 2); /* single quotes keep other backslashes */
-			else
-				buf_addc(out, p[1]);
-			p += 2;
-			continue;
+		if (v == NULL) { /* all back: slower, the same result */
+			aside_restore(a);
+			active->aside_off = 1;
+			return 0;
 		}
-		if (q == '"' && p[0] == '$' && p + 1 < end && p[1] == '{') {
-			const char *close = memchr(p, '}', (size_t)(end - p));
-
-			if (close) {
-				skip_var(S, &p, close, out);
-				continue;
-			}
-		}
-		if (*p == '\n')
-			newline(S);
-		buf_addc(out, *p++);
+		a->v = v;
+		a->cap = cap;
 	}
-	return p < end ? p + 1 : p;
-}
-
-static void
-scan_text(struct loader *L, const char *file, const char *p, size_t len)
-{
-	const char *end = p + len;
-	struct tok t[3] = {{0, NULL, 0}, {0, NULL, 0}, {0, NULL, 0}};
-	struct grammar g = {G_NAME, 0, {L->schema}, NULL};
-	struct scan S = {L, file, 0, 0, new_map(L, file)};
-	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
-
-	newline(&S);
-	while (p < end) {
-		struct buf b = BUF_INIT;
-		int start = S.line;
-
-		if (*p == '\n') {
-			newline(&S);
-			p++;
-		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
-			p++;
-		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
-			while (p < end && *p != '\n')
-				p++;
-			S.lib += 2;
-		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
-			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
-				if (*p == '\n')
-					newline(&S);
-			p = p < end ? p + 2 : p;
-			S.lib += 1;
-		} else if (*p == '"' || *p == '\'') {
-			p = scan_quoted(&S, p, end, &b);
-			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
-		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
-			push_tok(L, &g, file, t, '+', NULL, S.line);
-			p += 2;
-		} else if (strchr("{}()=,", *p)) {
-			if (*p == '{' && depth < GRAMMAR_DEPTH)
-				open_line[depth] = S.line;
-			if (*p == '{' && depth++ == 0 && t[2].type == 'S') {
-				if (t[1].type == 'S' && t[0].type != '=' && t[0].type != '+')
-					add_block(L, t[1].text, t[2].text, file, t[1].line);
-				else
-					add_block(L, t[2].text, "", file, t[2].line);
-			} else if (*p == '}' && depth > 0) {
-				depth--;
-			}
-			push_tok(L, &g, file, t, *p++, NULL, S.line);
-		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
-		           memchr(p, '}', (size_t)(end - p))) {
-			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
-			push_tok(L, &g, file, t, 'S', buf_steal(&b), start);
-		} else {
-			const char *s = p;
-
-			/* libconfuse 3.3's unquoted string stops at a '*' (and so at a block
-			 * comment). */
-			while (p < end && !strchr(" #\"'\t\n\r={}()+,*", *p) &&
-			       !(*p == '/' && p + 1 < end && p[1] == '*'))
-				p++;
-			if (p == s)
-				p++;
-			push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start);
-		}
-		buf_free(&b);
-	}
-	/* libconfuse takes the end of the file for the missing braces. */
-	if (depth > 0)
-		say(L, file, open_line[0], 0, "this '{' is never closed (a '}' is missing)");
-	for (int i = 0; i < 3; i++)
-		free(t[i].text);
-}
-
-/* The line of the byte at off. */
-static int
-line_at(const char *s, size_t off)
-{
-	int line = 1;
-
-	for (const char *p = s; (p = memchr(p, '\n', (size_t)(s + off - p))) != NULL; p++)
-		line++;
-	return line;
-}
-
-/*
- * Read and scan one file: 0; 1 when it is no configuration file at all
- * (too large, or holding a NUL byte: said, and nothing more is to be read:
- * libconfuse would read /dev/zero forever and NULs in quadratic time);
- * -1 (with errno) when it cannot be read.
- */
-static int
-scan_file(struct loader *L, const char *path)
-{
-	struct buf b = BUF_INIT;
-	const char *nul;
-
-	if (buf_read_file(&b, path, CONFIG_MAX_BYTES) < 0) {
-		if (errno != EFBIG) {
-			buf_free(&b);
-			return -1;
-		}
-		say(L, path, 1, 0, "larger than %d bytes: not a configuration file",
-		    CONFIG_MAX_BYTES);
-		buf_free(&b);
-		return 1;
-	}
-	if (b.len > 0 && (nul = memchr(b.data, '\0', b.len)) != NULL) {
-		say(L, path, line_at(b.data, (size_t)(nul - b.data)), 0,
-		    "a NUL byte: not a configuration file");
-		buf_free(&b);
-		return 1;
-	}
-	scan_text(L, path, buf_str(&b), b.len);
-	buf_free(&b);
+	a->opt = opt;
+	for (unsigned i = 0; i < opt->nvalues; i++)
+		a->v[a->n++] = opt->values[i];
+	opt->nvalues = 0;
 	return 0;
 }
 
@@ -932,7 +223,7 @@ path_abs(const char *v, const char *base_file)
 static char *
 abs_config_path(const char *path)
 {
-	char cwd[4096], *r;
+	char cwd[PATH_MAX], *r;
 
 	if ((r = realpath(path, NULL)) != NULL)
 		return r;
@@ -980,15 +271,6 @@ default_state_path(void)
 }
 
 static int
-already_read(const struct loader *L, const char *path)
-{
-	for (size_t i = 0; i < L->nmaps; i++)
-		if (str_eq(L->maps[i].file, path))
-			return 1;
-	return 0;
-}
-
-static int
 on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 {
 	char *path, *real;
@@ -1011,16 +293,18 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 	 * once, here, instead of every error of the loop repeated until
 	 * libconfuse finds the nesting too deep.
 	 */
-	if (active && already_read(active, path)) {
+	if (active && confscan_has_read(&active->scan, path)) {
 		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0], path);
 		free(path);
 		return 1;
 	}
 	/* Unreadable: libconfuse says so.  No configuration at all: said, and not read further. */
-	if (active && scan_file(active, path) > 0) {
+	if (active && confscan_file(&active->scan, path) > 0) {
 		free(path);
 		return 1;
 	}
+	if (active && active->scan.dupes > 0)
+		aside_restore_all(active); /* a title used twice in it: see struct aside */
 	rc = cfg_include(c, opt, 1, (const char **)&path);
 	free(path);
 	return rc;
@@ -1191,8 +475,8 @@ bad(const struct ctx *x, const char *opt, unsigned idx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	locate(x->L, x->kind, x->title, opt, idx, &file, &line);
-	emit(x->L, file, line, 0, msg);
+	confscan_locate(&x->L->scan, x->kind, x->title, opt, idx, &file, &line);
+	confscan_emit(&x->L->scan, file, line, 0, msg);
 }
 
 static const char *
@@ -1201,7 +485,7 @@ where_file(const struct ctx *x, const char *opt)
 	const char *file;
 	int line;
 
-	locate(x->L, x->kind, x->title, opt, 0, &file, &line);
+	confscan_locate(&x->L->scan, x->kind, x->title, opt, 0, &file, &line);
 	return file;
 }
 
@@ -1297,14 +581,14 @@ get_proxy(const struct ctx *x)
 static void
 read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 {
-	struct ctx x = {L, cfg_getsec(root, "fetch"), "fetch", NULL};
+	struct ctx x = {.L = L, .sec = cfg_getsec(root, "fetch"), .kind = "fetch", .title = NULL};
 	const char *ms;
 
-	f->timeout = get_int(&x, "timeout", 1, 86400);
-	f->parallel = (int)get_int(&x, "parallel", 1, 1000);
-	f->per_host = (int)get_int(&x, "per-host", 1, 1000);
-	f->report_after = (int)get_int(&x, "report-after", 1, 1000000);
-	f->max_pages = (int)get_int(&x, "max-pages", 0, 10000);
+	f->timeout = get_int(&x, "timeout", 1, TIMEOUT_MAX);
+	f->parallel = (int)get_int(&x, "parallel", 1, PARALLEL_MAX);
+	f->per_host = (int)get_int(&x, "per-host", 1, PARALLEL_MAX);
+	f->report_after = (int)get_int(&x, "report-after", 1, REPORT_AFTER_MAX);
+	f->max_pages = (int)get_int(&x, "max-pages", 0, MAX_PAGES_MAX);
 	ms = cfg_getstr(x.sec, "max-size");
 	if (config_parse_size(ms, &f->max_size) < 0 || f->max_size == 0)
 		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
@@ -1342,11 +626,12 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 			const char *file;
 			int l;
 
-			locate(x->L, x->kind, x->title, "password-file", 0, &file, &l);
-			say(x->L, file, l, 1,
-			    "password-file %s is readable by others "
-			    "(chmod 600 %s)",
-			    path, path);
+			confscan_locate(&x->L->scan, x->kind, x->title, "password-file", 0, &file,
+			                &l);
+			confscan_say(&x->L->scan, file, l, 1,
+			             "password-file %s is readable by others "
+			             "(chmod 600 %s)",
+			             path, path);
 		}
 		if (fgets(line, sizeof line, fp) == NULL)
 			line[0] = '\0';
@@ -1355,7 +640,7 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 			bad(x, "password-file", 0, "password-file %s: the first line is empty",
 			    path);
 		else if ((s->password = str_dup(line)) == NULL ||
-		         strv_push(&x->L->secrets, line) < 0)
+		         strv_push(&x->L->scan.secrets, line) < 0)
 			bad(x, "password-file", 0, "out of memory");
 		explicit_bzero(line, sizeof line);
 	}
@@ -1415,12 +700,12 @@ run_password_command(const struct ctx *x, struct smtp_conf *s)
 	if (st != 0)
 		bad(x, "password-command", 0, "password-command failed (%s %d)",
 		    st > 0 && WIFEXITED(st) ? "exit status" : "signal",
-		    st > 0 && WIFEXITED(st) ? WEXITSTATUS(st) :
-		    st > 0 && WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+		    st > 0 && WIFEXITED(st)     ? WEXITSTATUS(st)
+		    : st > 0 && WIFSIGNALED(st) ? WTERMSIG(st)
+		                                : -1);
 	else if (line[0] == '\0')
 		bad(x, "password-command", 0, "password-command printed no password");
-	else if ((s->password = str_dup(line)) == NULL ||
-	         strv_push(&x->L->secrets, line) < 0)
+	else if ((s->password = str_dup(line)) == NULL || strv_push(&x->L->scan.secrets, line) < 0)
 		bad(x, "password-command", 0, "out of memory");
 	explicit_bzero(line, sizeof line);
 }
@@ -1440,8 +725,10 @@ read_password(const struct ctx *x, struct smtp_conf *s, int used)
 		if (cfg_getstr(x->sec, from[i]) == NULL)
 			continue;
 		if (set != NULL) {
-			bad(x, from[i], 0, "set only one of password, password-file and "
-			    "password-command (%s is set too)", set);
+			bad(x, from[i], 0,
+			    "set only one of password, password-file and "
+			    "password-command (%s is set too)",
+			    set);
 			return;
 		}
 		set = from[i];
@@ -1494,7 +781,7 @@ read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
 	static const char *const auths[] = {"plain", "login", "cram-md5", "xoauth2"};
 	const char *a = cfg_getstr(x->sec, "auth");
 
-	s->sessions = (int)get_int(x, "sessions", 1, 64);
+	s->sessions = (int)get_int(x, "sessions", 1, SESSIONS_MAX);
 	s->auth = SMTP_AUTH_ANY;
 	if (a != NULL)
 		s->auth = (enum smtp_auth)(SMTP_AUTH_PLAIN + pick(x, "auth", auths, 4));
@@ -1508,10 +795,10 @@ read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
 static void
 read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	struct ctx x = {L, cfg_getsec(root, "smtp"), "smtp", NULL};
+	struct ctx x = {.L = L, .sec = cfg_getsec(root, "smtp"), .kind = "smtp", .title = NULL};
 	struct smtp_conf *s = &cfg->smtp;
-	static const char *const tls[] = {[TLS_STARTTLS] = "starttls", [TLS_NONE] = "none",
-	    [TLS_IMPLICIT] = "implicit"};
+	static const char *const tls[] = {
+	    [TLS_STARTTLS] = "starttls", [TLS_NONE] = "none", [TLS_IMPLICIT] = "implicit"};
 	cfg_t *by;
 	int used;
 
@@ -1520,7 +807,7 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	if (cfg_getint(x.sec, "port") == 0)
 		s->port = s->tls == TLS_IMPLICIT ? 465 : 587;
 	else
-		s->port = (int)get_int(&x, "port", 1, 65535);
+		s->port = (int)get_int(&x, "port", 1, PORT_MAX);
 	s->verify = cfg_getbool(x.sec, "verify");
 	s->ca_file = get_path(&x, "ca-file");
 	if (s->ca_file && access(s->ca_file, R_OK) < 0)
@@ -1529,31 +816,31 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 		bad(&x, "ca-file", 0, "ca-file %s: no PEM certificate in it", s->ca_file);
 	s->user = get_str(&x, "user");
 	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
-	s->timeout = get_int(&x, "timeout", 1, 86400);
+	s->timeout = get_int(&x, "timeout", 1, TIMEOUT_MAX);
 	used = delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by);
 	read_password(&x, s, used);
 	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file") &&
 	    !cfg_getstr(x.sec, "password-command"))
-		bad(&x, "user", 0, "user is set but none of password, password-file and "
+		bad(&x, "user", 0,
+		    "user is set but none of password, password-file and "
 		    "password-command");
 	read_smtp_extras(&x, s);
 	if (!used)
 		return;
 	if (str_empty(s->host) && cfg->deliver != DELIVER_SMTP) {
-		struct ctx sx = {L, by, "subscription", cfg_title(by)};
+		struct ctx sx = {.L = L, .sec = by, .kind = "subscription", .title = cfg_title(by)};
 
 		bad(&sx, "deliver", 0, "deliver = \"smtp\" needs smtp { host = \"...\" }");
 	} else if (str_empty(s->host)) {
 		const char *file;
 		int line;
-		char key[KEY_MAX];
-		int set;
+		int set = confscan_was_set(&L->scan, "root", NULL, "deliver", 0);
 
-		make_key(key, "root", NULL, "deliver", 0);
-		set = where_has(L, key);
-		locate(L, set ? "root" : "smtp", NULL, set ? "deliver" : NULL, 0, &file, &line);
-		say(L, file, line, 0, "deliver = \"smtp\"%s needs smtp { host = \"...\" }",
-		    set ? "" : " (the default)");
+		confscan_locate(&L->scan, set ? "root" : "smtp", NULL, set ? "deliver" : NULL, 0,
+		                &file, &line);
+		confscan_say(&L->scan, file, line, 0,
+		             "deliver = \"smtp\"%s needs smtp { host = \"...\" }",
+		             set ? "" : " (the default)");
 	} else if (s->tls == TLS_NONE && !s->allow_plaintext && !is_loopback(s->host)) {
 		bad(&x, "tls", 0,
 		    "tls = \"none\" to %s would send the password and mail in "
@@ -1623,7 +910,7 @@ parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char 
 static void
 read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	struct ctx x = {L, root, "root", NULL};
+	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
 
 	parse_deliver(&x, cfg_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path,
 	              cfg->state_path);
@@ -1636,7 +923,7 @@ read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
 static void
 read_sendmail(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	struct ctx x = {L, root, "root", NULL};
+	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
 	const char *v = cfg_getstr(root, "sendmail"), *p, *prog;
 	cfg_t *by;
 
@@ -1676,11 +963,11 @@ valid_name(const char *s)
 static void
 read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 {
-	struct ctx x = {L, sec, "feed", cfg_title(sec)};
+	struct ctx x = {.L = L, .sec = sec, .kind = "feed", .title = cfg_title(sec)};
 	const char *url = cfg_getstr(sec, "url"), *why;
 
 	f->name = str_dup(cfg_title(sec));
-	locate(L, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
+	confscan_locate(&L->scan, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
 	f->file = str_dup(f->file);
 	if (!valid_name(f->name))
 		bad(&x, NULL, 0, "feed: the name must not be empty nor hold control characters");
@@ -1748,12 +1035,13 @@ read_recipients(const struct ctx *x, struct sub_conf *s)
 static void
 read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 {
-	struct ctx x = {L, sec, "subscription", cfg_title(sec)};
+	struct ctx x = {.L = L, .sec = sec, .kind = "subscription", .title = cfg_title(sec)};
 	const char **names;
-	char hint[HINT_MAX];
+	char hint[CONFSCAN_HINT_MAX];
 
 	s->name = str_dup(cfg_title(sec));
-	locate(L, "subscription", x.title, NULL, 0, (const char **)&s->file, &s->line);
+	confscan_locate(&L->scan, "subscription", x.title, NULL, 0, (const char **)&s->file,
+	                &s->line);
 	s->file = str_dup(s->file);
 	if (!valid_name(s->name))
 		bad(&x, NULL, 0,
@@ -1781,7 +1069,7 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 			continue;
 		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s", s->name,
 		    s->feeds.v[i],
-		    names ? did_you_mean(hint, s->feeds.v[i], names, cfg->nfeeds) : "");
+		    names ? confscan_did_you_mean(hint, s->feeds.v[i], names, cfg->nfeeds) : "");
 	}
 	free(names);
 	s->subject = get_str(&x, "subject");
@@ -1789,8 +1077,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 		bad(&x, "subject", 0, "subject holds a line break");
 	s->template = get_str(&x, "template");
 	check_template(&x, cfg->templates_dir, s->template);
-	s->max_items = get_int(&x, "max-items", 0, 100000000);
-	s->full_items_per_feed = get_int(&x, "full-items-per-feed", 0, 100000000);
+	s->max_items = get_int(&x, "max-items", 0, ITEMS_MAX);
+	s->full_items_per_feed = get_int(&x, "full-items-per-feed", 0, ITEMS_MAX);
 	s->first_run = get_duration(&x, "first-run");
 	s->list_unsubscribe = get_str(&x, "list-unsubscribe");
 	/* The message writer's own rule: a value it would refuse fails every run. */
@@ -1804,7 +1092,7 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 static void
 read_globals(struct loader *L, cfg_t *root, struct config *cfg)
 {
-	struct ctx x = {L, root, "root", NULL};
+	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
 	const char *from = cfg_getstr(root, "from");
 
 	if (from == NULL)
@@ -1834,7 +1122,7 @@ build(struct loader *L, cfg_t *root, struct config *cfg)
 	cfg->feeds = calloc(nf ? nf : 1, sizeof *cfg->feeds);
 	cfg->subs = calloc(ns ? ns : 1, sizeof *cfg->subs);
 	if (cfg->feeds == NULL || cfg->subs == NULL) {
-		say(L, L->path, 1, 0, "out of memory");
+		confscan_say(&L->scan, L->scan.path, 1, 0, "out of memory");
 		return;
 	}
 	for (unsigned i = 0; i < nf; i++, cfg->nfeeds++)
@@ -1849,160 +1137,130 @@ static void
 watch(cfg_opt_t *opts)
 {
 	for (; opts->name; opts++)
-		if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
+		if (opts->type == CFGT_SEC && (opts->flags & CFGF_MULTI))
+			opts->validcb = on_section;
+		else if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
 			opts->validcb = on_value;
 }
 
+/* The options, as libconfuse wants them: mutable (watch() hooks them),
+ * the sections pointing at their members. */
+struct schema {
+	cfg_opt_t fetch[9], smtp[15], feed[9], sub[12], top[12];
+};
+
 static void
-loader_free(struct loader *L)
+schema_init(struct schema *sc)
 {
-	for (size_t i = 0; i < L->nw; i++) {
-		free(L->w[i].key);
-		free(L->w[i].file);
-	}
-	free(L->w);
-	free(L->wi.slot);
-	for (size_t i = 0; i < L->nb; i++) {
-		free(L->b[i].kind);
-		free(L->b[i].title);
-		free(L->b[i].file);
-	}
-	free(L->b);
-	free(L->bi.slot);
-	for (size_t i = 0; i < L->nmaps; i++) {
-		free(L->maps[i].file);
-		free(L->maps[i].lib);
-	}
-	free(L->maps);
-	for (size_t i = 0; i < L->secrets.n; i++)
-		explicit_bzero(L->secrets.v[i], strlen(L->secrets.v[i]));
-	strv_free(&L->secrets);
+	*sc = (struct schema){
+	    .fetch = {CFG_INT("timeout", 30, CFGF_NONE), CFG_INT("parallel", 8, CFGF_NONE),
+	              CFG_INT("per-host", 2, CFGF_NONE), CFG_STR("max-size", "10M", CFGF_NONE),
+	              CFG_STR("user-agent", NULL, CFGF_NONE), CFG_INT("report-after", 3, CFGF_NONE),
+	              CFG_INT("max-pages", 50, CFGF_NONE), CFG_STR("proxy", NULL, CFGF_NONE),
+	              CFG_END()},
+	    .smtp = {CFG_STR("host", NULL, CFGF_NONE), CFG_INT("port", 0, CFGF_NONE),
+	             CFG_STR("tls", "starttls", CFGF_NONE), CFG_BOOL("verify", cfg_true, CFGF_NONE),
+	             CFG_STR("ca-file", NULL, CFGF_NONE), CFG_STR("user", NULL, CFGF_NONE),
+	             CFG_STR("password", NULL, CFGF_NONE),
+	             CFG_STR("password-file", NULL, CFGF_NONE),
+	             CFG_STR("password-command", NULL, CFGF_NONE), CFG_STR("auth", NULL, CFGF_NONE),
+	             CFG_STR("helo", NULL, CFGF_NONE), CFG_INT("sessions", 1, CFGF_NONE),
+	             CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
+	             CFG_INT("timeout", 60, CFGF_NONE), CFG_END()},
+	    .feed = {CFG_STR("url", NULL, CFGF_NONE), CFG_STR("title", NULL, CFGF_NONE),
+	             CFG_STR_LIST("tags", NULL, CFGF_NONE), CFG_STR("interval", "0", CFGF_NONE),
+	             CFG_STR("user-agent", NULL, CFGF_NONE),
+	             CFG_BOOL("insecure", cfg_false, CFGF_NONE), CFG_STR("proxy", NULL, CFGF_NONE),
+	             CFG_BOOL("active", cfg_true, CFGF_NONE), CFG_END()},
+	    .sub = {CFG_STR_LIST("to", NULL, CFGF_NONE), CFG_STR_LIST("feeds", NULL, CFGF_NONE),
+	            CFG_STR_LIST("tags", NULL, CFGF_NONE),
+	            CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
+	            CFG_STR("subject", "[{{subscription}}] {{headline}}", CFGF_NONE),
+	            CFG_STR("template", "digest", CFGF_NONE), CFG_INT("max-items", 200, CFGF_NONE),
+	            CFG_INT("full-items-per-feed", 10, CFGF_NONE),
+	            CFG_STR("first-run", "7d", CFGF_NONE),
+	            CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
+	            CFG_STR("deliver", NULL, CFGF_NONE), CFG_END()},
+	    .top = {CFG_STR("from", NULL, CFGF_NONE), CFG_STR("state", NULL, CFGF_NONE),
+	            CFG_STR("templates", NULL, CFGF_NONE),
+	            CFG_STR("state-retention", "90d", CFGF_NONE),
+	            CFG_STR("deliver", "smtp", CFGF_NONE),
+	            CFG_STR("sendmail", "/usr/sbin/sendmail", CFGF_NONE),
+	            CFG_FUNC("include", on_include), CFG_SEC("fetch", sc->fetch, CFGF_NONE),
+	            CFG_SEC("smtp", sc->smtp, CFGF_NONE),
+	            CFG_SEC("feed", sc->feed, CFGF_MULTI | CFGF_TITLE),
+	            CFG_SEC("subscription", sc->sub, CFGF_MULTI | CFGF_TITLE), CFG_END()},
+	};
+	watch(sc->fetch);
+	watch(sc->smtp);
+	watch(sc->feed);
+	watch(sc->sub);
+	watch(sc->top);
+}
+
+/* libconfuse parses the scanned file; the tree is checked and built: 0, -1 when out of memory. */
+static int
+parse(struct loader *L, struct schema *sc, struct config *cfg)
+{
+	int rc;
+
+	if ((L->root = cfg_init(sc->top, CFGF_NONE)) == NULL)
+		return -1;
+	cfg_set_error_function(L->root, on_cfg_error);
+	/* The section cfg_init() made already copied the null error function. */
+	cfg_set_error_function(cfg_getsec(L->root, "smtp"), on_cfg_error);
+	cfg_set_error_function(cfg_getsec(L->root, "fetch"), on_cfg_error);
+	rc = cfg_parse(L->root, cfg->path);
+	aside_restore_all(L);
+	if (rc == CFG_FILE_ERROR)
+		confscan_say(&L->scan, cfg->path, 1, 0, "cannot read: %s", strerror(errno));
+	else if (rc == CFG_SUCCESS)
+		build(L, L->root, cfg);
+	else if (L->scan.nerr == 0)
+		confscan_say(&L->scan, cfg->path, 1, 0, "cannot parse");
+	cfg_free(L->root);
+	L->root = NULL;
+	return 0;
+}
+
+/* Scan, parse and check cfg->path: 0, else -1 with e set. */
+static int
+load(struct loader *L, struct schema *sc, struct config *cfg, struct err *e)
+{
+	int rc = confscan_file(&L->scan, cfg->path), n;
+
+	/* Unreadable: one line, in e; the caller prints it (not in diag as well). */
+	if (rc < 0)
+		return err_set(e, EX_CONFIG, "%s: %s", cfg->path, strerror(errno));
+	if (rc == 0 && parse(L, sc, cfg) < 0)
+		return err_oom(e);
+	if ((n = L->scan.nerr) > 0)
+		return err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, n, n == 1 ? "" : "s");
+	return 0;
 }
 
 int
 config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 {
-	cfg_opt_t fetch_opts[] = {CFG_INT("timeout", 30, CFGF_NONE),
-	                          CFG_INT("parallel", 8, CFGF_NONE),
-	                          CFG_INT("per-host", 2, CFGF_NONE),
-	                          CFG_STR("max-size", "10M", CFGF_NONE),
-	                          CFG_STR("user-agent", NULL, CFGF_NONE),
-	                          CFG_INT("report-after", 3, CFGF_NONE),
-	                          CFG_INT("max-pages", 50, CFGF_NONE),
-	                          CFG_STR("proxy", NULL, CFGF_NONE),
-	                          CFG_END()};
-	cfg_opt_t smtp_opts[] = {CFG_STR("host", NULL, CFGF_NONE),
-	                         CFG_INT("port", 0, CFGF_NONE),
-	                         CFG_STR("tls", "starttls", CFGF_NONE),
-	                         CFG_BOOL("verify", cfg_true, CFGF_NONE),
-	                         CFG_STR("ca-file", NULL, CFGF_NONE),
-	                         CFG_STR("user", NULL, CFGF_NONE),
-	                         CFG_STR("password", NULL, CFGF_NONE),
-	                         CFG_STR("password-file", NULL, CFGF_NONE),
-	                         CFG_STR("password-command", NULL, CFGF_NONE),
-	                         CFG_STR("auth", NULL, CFGF_NONE),
-	                         CFG_STR("helo", NULL, CFGF_NONE),
-	                         CFG_INT("sessions", 1, CFGF_NONE),
-	                         CFG_BOOL("allow-plaintext", cfg_false, CFGF_NONE),
-	                         CFG_INT("timeout", 60, CFGF_NONE),
-	                         CFG_END()};
-	cfg_opt_t feed_opts[] = {CFG_STR("url", NULL, CFGF_NONE),
-	                         CFG_STR("title", NULL, CFGF_NONE),
-	                         CFG_STR_LIST("tags", NULL, CFGF_NONE),
-	                         CFG_STR("interval", "0", CFGF_NONE),
-	                         CFG_STR("user-agent", NULL, CFGF_NONE),
-	                         CFG_BOOL("insecure", cfg_false, CFGF_NONE),
-	                         CFG_STR("proxy", NULL, CFGF_NONE),
-	                         CFG_BOOL("active", cfg_true, CFGF_NONE),
-	                         CFG_END()};
-	cfg_opt_t sub_opts[] = {CFG_STR_LIST("to", NULL, CFGF_NONE),
-	                        CFG_STR_LIST("feeds", NULL, CFGF_NONE),
-	                        CFG_STR_LIST("tags", NULL, CFGF_NONE),
-	                        CFG_STR_LIST("exclude-tags", NULL, CFGF_NONE),
-	                        CFG_STR("subject", "[{{subscription}}] {{headline}}", CFGF_NONE),
-	                        CFG_STR("template", "digest", CFGF_NONE),
-	                        CFG_INT("max-items", 200, CFGF_NONE),
-	                        CFG_INT("full-items-per-feed", 10, CFGF_NONE),
-	                        CFG_STR("first-run", "7d", CFGF_NONE),
-	                        CFG_STR("list-unsubscribe", NULL, CFGF_NONE),
-	                        CFG_STR("deliver", NULL, CFGF_NONE),
-	                        CFG_END()};
-	cfg_opt_t opts[] = {CFG_STR("from", NULL, CFGF_NONE),
-	                    CFG_STR("state", NULL, CFGF_NONE),
-	                    CFG_STR("templates", NULL, CFGF_NONE),
-	                    CFG_STR("state-retention", "90d", CFGF_NONE),
-	                    CFG_STR("deliver", "smtp", CFGF_NONE),
-	                    CFG_STR("sendmail", "/usr/sbin/sendmail", CFGF_NONE),
-	                    CFG_FUNC("include", on_include),
-	                    CFG_SEC("fetch", fetch_opts, CFGF_NONE),
-	                    CFG_SEC("smtp", smtp_opts, CFGF_NONE),
-	                    CFG_SEC("feed", feed_opts, CFGF_MULTI | CFGF_TITLE),
-	                    CFG_SEC("subscription", sub_opts, CFGF_MULTI | CFGF_TITLE),
-	                    CFG_END()};
-	struct loader L = {0};
-	cfg_t *root = NULL;
+	struct schema sc;
+	struct loader L = {.root = NULL};
 	int rc;
 
 	memset(cfg, 0, sizeof *cfg);
-	L.diag = diag;
-	if ((cfg->path = abs_config_path(path)) == NULL || (cfg->dir = path_dir(cfg->path)) == NULL) {
+	if ((cfg->path = abs_config_path(path)) == NULL ||
+	    (cfg->dir = path_dir(cfg->path)) == NULL) {
 		config_free(cfg);
 		return err_oom(e);
 	}
-	L.path = cfg->path;
-	L.schema = opts;
+	schema_init(&sc);
+	confscan_init(&L.scan, cfg->path, sc.top, diag);
 	active = &L;
-	rc = scan_file(&L, cfg->path);
-	if (rc > 0) {
-		active = NULL;
-		err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, L.nerr, L.nerr == 1 ? "" : "s");
-		config_free(cfg);
-		loader_free(&L);
-		return -1;
-	}
-	if (rc < 0) {
-		int saved = errno;
-
-		active = NULL;
-		/* One line, in e: the caller prints it (not in diag as well). */
-		err_set(e, EX_CONFIG, "%s: %s", cfg->path, strerror(saved));
-		config_free(cfg);
-		loader_free(&L);
-		return -1;
-	}
-	watch(fetch_opts);
-	watch(smtp_opts);
-	watch(feed_opts);
-	watch(sub_opts);
-	watch(opts);
-	if ((root = cfg_init(opts, CFGF_NONE)) == NULL) {
-		active = NULL;
-		config_free(cfg);
-		loader_free(&L);
-		return err_oom(e);
-	}
-	L.root = root;
-	cfg_set_error_function(root, on_cfg_error);
-	/* The section cfg_init() made already copied the null error function. */
-	cfg_set_error_function(cfg_getsec(root, "smtp"), on_cfg_error);
-	cfg_set_error_function(cfg_getsec(root, "fetch"), on_cfg_error);
-	rc = cfg_parse(root, cfg->path);
-	if (rc == CFG_FILE_ERROR)
-		say(&L, cfg->path, 1, 0, "cannot read: %s", strerror(errno));
-	else if (rc == CFG_SUCCESS)
-		build(&L, root, cfg);
-	else if (L.nerr == 0)
-		say(&L, cfg->path, 1, 0, "cannot parse");
+	rc = load(&L, &sc, cfg, e);
 	active = NULL;
-	cfg_free(root);
-	rc = L.nerr;
-	loader_free(&L);
-	if (rc > 0) {
-		err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, rc, rc == 1 ? "" : "s");
+	confscan_free(&L.scan);
+	if (rc < 0)
 		config_free(cfg);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* --- the rest ------------------------------------------------------------ */

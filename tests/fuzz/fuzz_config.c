@@ -4,7 +4,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
  *       -D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPKGDATADIR='"/nonexistent"'
  * -DSYSCONFDIR='"/etc"' \
- *       tests/fuzz/fuzz_config.c src/config.c src/util.c \
+ *       tests/fuzz/fuzz_config.c src/config.c src/confscan.c src/util.c \
  *       $(pkg-config --cflags --libs libconfuse libcurl) -o fuzz_config
  *   ./fuzz_config -max_total_time=20 conf/
  *

@@ -1,0 +1,96 @@
+/*
+ * confscan: what libconfuse forgets, kept by a second reading of each file.
+ *
+ * libconfuse keeps no line numbers once it is done (and miscounts them
+ * after comments), stops at the first unknown option, expands an unset
+ * ${VAR} to "" and merges a second smtp {} block silently.  So
+ * confscan_file() reads each file before libconfuse does: it names every
+ * unknown option (with a "did you mean"), every unset variable, every
+ * section defined twice and every unclosed brace, notes where each section
+ * starts, and maps libconfuse's line numbers back to real ones.  While
+ * libconfuse parses, confscan_where_set() notes where each value was set;
+ * afterwards confscan_locate() gives the file:line to blame for a value.
+ * confscan_say() prints one "file:line: message" line, passwords masked.
+ * One struct confscan per load, nothing global: the scanner is reentrant.
+ */
+#ifndef TIDINGS_CONFSCAN_H
+#define TIDINGS_CONFSCAN_H
+
+#include <confuse.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+#define CONFSCAN_MAX_BYTES (1024 * 1024) /* a larger file is no configuration */
+#define CONFSCAN_HINT_MAX  96            /* " (did you mean '...'?)", a name of at most 64 */
+#define CONFSCAN_NAMES_MAX 64            /* option names of one section, for the hint */
+
+/* An open-addressing table of indexes into an array: a config of thousands
+ * of feeds looks values up by key once per value, which a linear search
+ * made quadratic. */
+struct confscan_index {
+	struct confscan_slot {
+		uint64_t hash;
+		size_t i; /* index + 1; 0: empty */
+	} * slot;
+	size_t cap, n; /* cap: 0 or a power of two */
+};
+
+/* One load's scan.  Fill diag, path and schema (confscan_init); the rest
+ * is the scanner's. */
+struct confscan {
+	FILE *diag;               /* or NULL: count the problems only */
+	const char *path;         /* the top file: where a problem without a place is */
+	cfg_opt_t *schema;        /* the top-level options */
+	int nerr;                 /* problems said (warnings are not counted) */
+	int dupes;                /* sections defined twice, so far */
+	struct confscan_where *w; /* where each value was set */
+	size_t nw, capw;
+	struct confscan_index wi; /* w by key */
+	struct confscan_block *b; /* where each section starts */
+	size_t nb, capb;
+	struct confscan_index bi;      /* b by kind and title */
+	struct confscan_linemap *maps; /* one per file read */
+	size_t nmaps, capmaps;
+	struct strv secrets; /* passwords seen: never printed */
+};
+
+void confscan_init(struct confscan *S, const char *path, cfg_opt_t *schema, FILE *diag);
+void confscan_free(struct confscan *S);
+
+/* Read and scan one file: 0; 1 when it is no configuration file at all (too
+ * large, or holding a NUL byte: said, and it must not be parsed); -1 (with
+ * errno) when it cannot be read. */
+int confscan_file(struct confscan *S, const char *path);
+/* Was path scanned already (an include loop)? */
+int confscan_has_read(const struct confscan *S, const char *path);
+
+/* Say msg at file:line (file NULL: the top file), passwords masked,
+ * control characters escaped; an error (not a warning) counts in nerr. */
+void confscan_emit(struct confscan *S, const char *file, int line, int warning, const char *msg);
+void confscan_say(struct confscan *S, const char *file, int line, int warning, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The real line of what libconfuse numbers lib in file. */
+int confscan_real_line(const struct confscan *S, const char *file, int lib);
+/* Value idx of option opt in section sec (titled title, or NULL) was set at file:line. */
+void confscan_where_set(struct confscan *S, const char *sec, const char *title, const char *opt,
+                        unsigned idx, const char *file, int line);
+/* Was that value set in a file (not a default)? */
+int confscan_was_set(const struct confscan *S, const char *sec, const char *title, const char *opt,
+                     unsigned idx);
+/* Where to point for a value (opt NULL: for its section): where it was set,
+ * else where its section starts, else line 1 of the top file. */
+void confscan_locate(const struct confscan *S, const char *sec, const char *title, const char *opt,
+                     unsigned idx, const char **file, int *line);
+/* Has the scanner named an unknown option at file:line (libconfuse need not)? */
+int confscan_unknown_named(const struct confscan *S, const char *file, int line);
+
+/* " (did you mean 'x'?)" when name looks like a typo of x in names[], else
+ * "".  out holds CONFSCAN_HINT_MAX bytes. */
+const char *confscan_did_you_mean(char *out, const char *name, const char *const *names, size_t n);
+/* names[] (CONFSCAN_NAMES_MAX of them) gets the option names of opts; returns how many. */
+size_t confscan_opt_names(const cfg_opt_t *opts, const char **names);
+
+#endif
