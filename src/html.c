@@ -11,6 +11,8 @@
 #include <libxml/parserInternals.h>
 #include <libxml/uri.h>
 
+#include "swar.h"
+
 /*
  * Deeper element nesting than this is dropped: no stack runs out on
  * garbage.  libxml2 stops parsing past 256 levels (parse() says where), so
@@ -219,49 +221,6 @@ add(struct buf *b, const char *p, size_t n)
 	return 0;
 }
 
-/*
- * Scanning 8 bytes at a time (on little-endian machines; elsewhere the
- * byte loops after these do it all).  below() sets the high bit of the
- * first byte of v less than c (c <= 128), equal() of the first byte equal
- * to c; bytes after the first may be marked wrongly, so only the lowest
- * mark counts.
- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR 1
-#else
-#define SWAR 0
-#endif
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-static inline uint64_t
-load8(const void *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint64_t
-below(uint64_t v, unsigned c)
-{
-	return (v - ONES * c) & ~v & HIGHS;
-}
-
-static inline uint64_t
-equal(uint64_t v, unsigned char c)
-{
-	return below(v ^ (ONES * c), 1);
-}
-
-/* The number of marked bytes in m (high bits only). */
-static inline unsigned
-marks(uint64_t m)
-{
-	return (unsigned)(((m >> 7) * ONES) >> 56);
-}
-
 /* ---- UTF-8 ---- */
 
 /* A valid character that is not NUL (NULs are dropped), or 0. */
@@ -278,11 +237,11 @@ utf8_valid_prefix(const unsigned char *u, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
-		if (SWAR && n - i >= 8) {
-			uint64_t v = load8(u + i);
+		if (n - i >= 8) {
+			uint64_t v = swar_load(u + i);
 
 			/* No byte with the high bit set, and none zero. */
-			if (((v & HIGHS) | below(v, 1)) == 0) {
+			if ((swar_high(v) | swar_zero(v)) == 0) {
 				i += 8;
 				continue;
 			}
@@ -1258,12 +1217,12 @@ ser_escape(struct ser *s, const char *p, int attr)
 		const unsigned char *run = u;
 
 		for (;;) {
-			while (SWAR && stop - u >= 8) {
-				uint64_t v = load8(u), m = below(v, 0x20) | equal(v, '<') |
-				                           equal(v, '>') | equal(v, '&');
+			while (stop - u >= 8) {
+				uint64_t v = swar_load(u), m = swar_below(v, 0x20) | swar_eq(v, '<') |
+				                               swar_eq(v, '>') | swar_eq(v, '&');
 
 				if (m != 0) {
-					u += __builtin_ctzll(m) / 8;
+					u += swar_first(m);
 					break;
 				}
 				u += 8;
@@ -1541,17 +1500,17 @@ word_span(const char *s, const char *end, size_t *wc)
 {
 	size_t c = 0;
 
-	for (; SWAR && end - s >= 8; s += 8) {
-		uint64_t v = load8(s), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
+	for (; end - s >= 8; s += 8) {
+		uint64_t v = swar_load(s), sp = swar_eq(v, ' '), cont = swar_cont(v);
 
 		if (sp != 0) {
 			/* The word ends in these 8 bytes. */
-			unsigned k = __builtin_ctzll(sp) / 8;
+			size_t k = swar_first(sp);
 
-			*wc = c + k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
+			*wc = c + k - swar_count(swar_head(cont, (unsigned)k));
 			return s + k;
 		}
-		c += 8 - marks(cont);
+		c += 8 - swar_count(cont);
 	}
 	for (; s < end && *s != ' '; s++)
 		c += ((unsigned char)*s & 0xc0) != 0x80;
@@ -1609,15 +1568,6 @@ wrap_words(struct lines *l, const char *s, size_t n, const char *first, size_t f
 		l->oom = 1;
 }
 
-/* The exact 0x80 mark of every space byte in v (no false marks). */
-static inline uint64_t
-spaces(uint64_t v)
-{
-	uint64_t x = v ^ (ONES * ' ');
-
-	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
-}
-
 /*
  * Where the (avail + 1)th character from s starts (end if there are not
  * that many), or NULL if two spaces in a row come before it.
@@ -1628,9 +1578,9 @@ fit(const char *s, const char *end, size_t avail)
 	uint64_t prev = 0;      /* 0x80: the byte before is a space */
 	size_t c = 0;
 
-	for (; SWAR && end - s >= 8; s += 8) {
-		uint64_t v = load8(s), sp = spaces(v);
-		size_t k = 8 - marks(v & ~(v << 1) & HIGHS);
+	for (; end - s >= 8; s += 8) {
+		uint64_t v = swar_load(s), sp = swar_eq(v, ' ');
+		size_t k = 8 - swar_count(swar_cont(v));
 
 		if (c + k > avail)
 			break;
@@ -1758,17 +1708,10 @@ maybe_wide(const char *s, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		/*
-		 * 8 bytes at a time with no byte from 0xE1 on (its low 7 bits
-		 * plus 0x1F reach 0x80): ASCII, Latin, Greek, Cyrillic.
-		 */
-		if (SWAR && n - i >= 8) {
-			uint64_t v = load8(u + i);
-
-			if ((((v & ~HIGHS) + ONES * 0x1f) & v & HIGHS) == 0) {
-				i += 8;
-				continue;
-			}
+		/* 8 bytes at a time with no byte from 0xE1 on: ASCII, Latin, Greek, Cyrillic. */
+		if (n - i >= 8 && swar_at_least(swar_load(u + i), 0xe1) == 0) {
+			i += 8;
+			continue;
 		}
 		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
 		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
