@@ -10,7 +10,7 @@
  * 72; references from 1).  -d dumps, once, the html and text parts and the
  * links of each item, and also the results of html_sanitize, html_to_text
  * (width 40, references from 7, no base), text_wrap of that text part
- * (width 20) and of the raw HTML (width 30) and html_clean_url of the item
+ * (width 20) and of the raw HTML (width 30) and url_clean of the item
  * link, so that a diff of two dumps shows any change.  -x adds the HTML
  * snippets of a file (raw bytes, separated by lines "%%", made by
  * bench/html-edge.py), each rendered with base BASE and with none.
@@ -32,6 +32,7 @@
 
 #include "feed.h"
 #include "html.h"
+#include "url.h"
 #include "util.h"
 
 static char *
@@ -91,7 +92,7 @@ render_html(const char *html, size_t len, const char *base, const char *link, in
 		text_wrap(u != NULL ? u : "", 30, &h);
 		free(u);
 		printf("--wrap30\n%s\n", buf_str(&h));
-		u = link ? html_clean_url(link, base) : NULL;
+		u = url_clean(link, base);
 		printf("--clean %s\n", u ? u : "(null)");
 		free(u);
 	}

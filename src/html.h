@@ -54,13 +54,6 @@ int html_render_item(const char *html, size_t len, const char *base, struct html
                      struct err *e);
 
 /*
- * The URL as a digest may link it: resolved against base (may be NULL),
- * only http, https and mailto, utm_* parameters removed.  NULL if not
- * allowed.  Caller frees.  For item and feed links put in templates.
- */
-char *html_clean_url(const char *url, const char *base);
-
-/*
  * Wrap plain text at width columns, never breaking a word or URL.  Existing
  * line breaks stay; a long line starting with "> " or a list marker keeps
  * that prefix (or its indentation) on its continuation lines.

@@ -506,65 +506,6 @@ START_TEST(render_matches_separate_calls)
 }
 END_TEST
 
-START_TEST(clean_url)
-{
-	static const char *const ok[][3] = {
-		{"http://x.org/a?utm_source=rss&b=1", NULL, "http://x.org/a?b=1"},
-		{"/item/1", "https://x.org/feed/", "https://x.org/item/1"},
-		{" HTTPS://x.org/ ", NULL, "https://x.org/"},
-		{"mailto:a@b.org", "http://x.org/", "mailto:a@b.org"},
-	};
-	static const char *const bad[][2] = {
-		{"javascript:alert(1)", "http://x.org/"}, {"java\tscript:alert(1)", NULL},
-		{"data:text/html,x", NULL}, {"/relative", NULL}, {"ftp://x.org/", NULL},
-		{"http://", NULL}, {"mailto:", NULL}, {"", NULL},
-	};
-	char *u;
-
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-		u = html_clean_url(ok[i][0], ok[i][1]);
-		ck_assert_msg(u != NULL && strcmp(u, ok[i][2]) == 0, "%s -> %s", ok[i][0], u);
-		free(u);
-	}
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		u = html_clean_url(bad[i][0], bad[i][1]);
-		ck_assert_msg(u == NULL, "%s -> %s", bad[i][0], u);
-	}
-	ck_assert_ptr_null(html_clean_url(NULL, NULL));
-}
-END_TEST
-
-/*
- * Plain absolute URLs skip xmlBuildURI: for these (unchanged by the
- * cleaning otherwise) the result must be what xmlBuildURI gives.
- */
-START_TEST(clean_url_matches_libxml2)
-{
-	static const char *const urls[] = {
-		"http://x.org/a", "http://x.org:8080/a?b=c#d", "http://x.org:/a", "http://x.org:x/",
-		"http://1.2.3.4/", "http://1.2.3.4x/", "http://x.org/a#b#c", "http://x.org/a[1]",
-		"http://[::1]/x", "http://u@x.org/", "http://u:p@x.org:1/", "http://x.org/%41%4a",
-		"https://x.org?q", "http://x.org#f", "http://x.org/a?b?c#d?e/f",
-		"http://x.org/!$&'()*+,;=:@", "http://x_y.org/~u/", "http://x.org:99999999/",
-		"http://x.org:123456/", "http://x.org/a#", "http://x.org?a=1", "http://x!y.org/",
-		"http://x.org/a#[b]", "https://EX.ORG/P", "http://-x-/",
-	};
-
-	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-		xmlChar *x = xmlBuildURI((const xmlChar *)urls[i], (const xmlChar *)BASE);
-		char *ours = html_clean_url(urls[i], BASE);
-
-		if (x == NULL)
-			ck_assert_msg(ours == NULL, "%s: %s, libxml2 NULL", urls[i], ours);
-		else
-			ck_assert_msg(ours != NULL && strcmp(ours, (const char *)x) == 0,
-			              "%s: %s, libxml2 %s", urls[i], ours, (const char *)x);
-		free(ours);
-		xmlFree(x);
-	}
-}
-END_TEST
-
 START_TEST(wrap_plain_text)
 {
 	struct buf out = BUF_INIT;
@@ -943,8 +884,6 @@ main(void)
 	tcase_add_test(tc, render_matches_separate_calls);
 	tcase_add_test(tc, serialiser_matches_libxml2);
 	tcase_add_test(tc, attribute_values_are_always_escaped);
-	tcase_add_test(tc, clean_url);
-	tcase_add_test(tc, clean_url_matches_libxml2);
 	tcase_add_test(tc, many_images_stay_small);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

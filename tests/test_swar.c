@@ -113,7 +113,7 @@ START_TEST(masks_are_exact_on_random_words)
 			seed ^= seed << 17;
 			/* Half the bytes from a few values, so that they repeat. */
 			w[i] = (seed & 1) ? (unsigned char)(seed >> 8)
-			                   : "\0 \x1f\x20<&\x7f\x80\xc2\xe1\xff"[(seed >> 8) % 11];
+			                  : "\0 \x1f\x20<&\x7f\x80\xc2\xe1\xff"[(seed >> 8) % 11];
 		}
 		for (unsigned c = 0; c < 256; c += 17)
 			check_word(w, (unsigned char)c);
@@ -144,7 +144,11 @@ START_TEST(first_and_count)
 		ck_assert_uint_eq(swar_first(m), pos);
 		ck_assert_uint_eq(swar_count(m), pos == 7 ? 1 : 2);
 	}
-	memcpy(w, "\x80\xff" "ab\x80" "c\xff\x01", 8);
+	memcpy(w,
+	       "\x80\xff"
+	       "ab\x80"
+	       "c\xff\x01",
+	       8);
 	ck_assert_uint_eq(swar_count(swar_high(swar_load(w))), 4);
 	ck_assert_uint_eq(swar_first(swar_high(swar_load(w))), 0);
 	ck_assert_uint_eq(swar_first(swar_zero(swar_load("abcdefg"))), 7);
