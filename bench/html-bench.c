@@ -33,6 +33,7 @@
 #include "feed.h"
 #include "html.h"
 #include "url.h"
+#include "wrap.h"
 #include "util.h"
 
 static char *

@@ -12,6 +12,7 @@
 #include "date.h"
 #include "html.h"
 #include "url.h"
+#include "wrap.h"
 
 #define TEXT_WIDTH 72
 /*

@@ -53,14 +53,4 @@ int html_render_item(const char *html, size_t len, const char *base, struct html
                      struct buf *html_out, struct buf *text_out, struct strv *links,
                      struct err *e);
 
-/*
- * Wrap plain text at width columns, never breaking a word or URL.  Existing
- * line breaks stay; a long line starting with "> " or a list marker keeps
- * that prefix (or its indentation) on its continuation lines.
- */
-int text_wrap(const char *text, int width, struct buf *out);
-
-/* Columns n bytes of UTF-8 take in a fixed-width font: wide (CJK) characters two. */
-size_t text_columns(const char *s, size_t n);
-
 #endif
