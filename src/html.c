@@ -1156,22 +1156,6 @@ sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 	return s.oom || d->oom ? err_oom(e) : 0;
 }
 
-int
-html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
-{
-	struct doc d = {.base = base};
-	int failed, r;
-	size_t halted;
-	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
-
-	if (failed)
-		return -1;
-	r = sanitize_doc(doc, &d, out, e);
-	xmlFreeDoc(doc);
-	doc_free(&d);
-	return r;
-}
-
 /* ---- HTML to text ---- */
 
 #define MAX_LISTS 32
@@ -1759,23 +1743,6 @@ text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *ou
 	return 0;
 }
 
-int
-html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
-             struct buf *out, struct strv *links, struct err *e)
-{
-	struct doc d = {.base = base};
-	int failed, r;
-	size_t halted;
-	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
-
-	if (failed)
-		return -1;
-	r = text_doc(doc, &d, width, first_ref, out, links, e);
-	xmlFreeDoc(doc);
-	doc_free(&d);
-	return r;
-}
-
 /*
  * Where to cut html to at most max bytes: before the last tag that starts
  * in the last 8 KB, else at a character's start.
@@ -1869,6 +1836,6 @@ html_render(const char *html, size_t len, const char *base, int width, int first
 {
 	struct html_item item = {.width = width, .first_ref = first_ref};
 
-	/* As the two calls: what libxml2 parsed, nothing said of the rest. */
+	/* What libxml2 parsed, nothing said of the rest. */
 	return render_both(html, len, base, &item, 0, html_out, text_out, links, e);
 }

@@ -18,24 +18,32 @@
 
 #define BASE "http://ex.org/blog/2024/post.html"
 
+/* The HTML part html_render gives. */
 static char *
 sanitize(const char *html, const char *base)
 {
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, text = BUF_INIT;
+	struct strv links = STRV_INIT;
 	struct err e = {0};
 
-	ck_assert_msg(html_sanitize(html, strlen(html), base, &out, &e) == 0, "%s", e.msg);
+	ck_assert_msg(html_render(html, strlen(html), base, 72, 1, &out, &text, &links, &e) == 0,
+	              "%s", e.msg);
+	buf_free(&text);
+	strv_free(&links);
 	return buf_steal(&out);
 }
 
+/* The text part html_render gives. */
 static char *
 to_text(const char *html, int width, int first_ref, struct strv *links)
 {
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, part = BUF_INIT;
 	struct err e = {0};
 
-	ck_assert_msg(html_to_text(html, strlen(html), BASE, width, first_ref, &out, links, &e) == 0,
+	ck_assert_msg(html_render(html, strlen(html), BASE, width, first_ref, &part, &out, links,
+	                          &e) == 0,
 	              "%s", e.msg);
+	buf_free(&part);
 	return buf_steal(&out);
 }
 
@@ -223,7 +231,7 @@ END_TEST
 
 START_TEST(garbage_and_depth)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct buf in = BUF_INIT, out = BUF_INIT, text = BUF_INIT;
 	struct strv links = STRV_INIT;
 	struct err e = {0};
 	clock_t t0 = clock();
@@ -231,24 +239,24 @@ START_TEST(garbage_and_depth)
 	for (int i = 0; i < 100000; i++)
 		buf_adds(&in, "<div><a href=x>");
 	buf_adds(&in, "deep");
-	ck_assert_int_eq(html_sanitize(in.data, in.len, BASE, &out, &e), 0);
+	ck_assert_int_eq(html_render(in.data, in.len, BASE, 72, 1, &out, &text, &links, &e), 0);
 	ck_assert(strstr(buf_str(&out), "deep") == NULL || out.len > 0);
-	buf_reset(&out);
-	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
 	buf_reset(&in);
 	buf_reset(&out);
+	buf_reset(&text);
 	for (int i = 0; i < 20000; i++)
 		buf_adds(&in, "<blockquote><ul><li>");
-	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
+	ck_assert_int_eq(html_render(in.data, in.len, BASE, 72, 1, &out, &text, &links, &e), 0);
 	buf_reset(&in);
 	buf_reset(&out);
+	buf_reset(&text);
 	for (int i = 0; i < 3000; i++)
 		buf_printf(&in, "<%c\x01%c>&#%d;<!--", 'a' + i % 26, i & 0xff, i * 7919);
-	ck_assert_int_eq(html_sanitize(in.data, in.len, BASE, &out, &e), 0);
-	ck_assert_int_eq(html_to_text(in.data, in.len, BASE, 72, 1, &out, &links, &e), 0);
+	ck_assert_int_eq(html_render(in.data, in.len, BASE, 72, 1, &out, &text, &links, &e), 0);
 	ck_assert_msg((double)(clock() - t0) / CLOCKS_PER_SEC < 10, "too slow");
 	buf_free(&in);
 	buf_free(&out);
+	buf_free(&text);
 	strv_free(&links);
 }
 END_TEST
@@ -473,8 +481,12 @@ START_TEST(attribute_values_are_always_escaped)
 }
 END_TEST
 
-/* html_render gives what the two calls give, from one parse. */
-START_TEST(render_matches_separate_calls)
+/*
+ * One parse gives both parts: the HTML part is the same whatever the text's
+ * width and numbering (rendering the text first leaves the tree as it
+ * was), and html_render_item without a bound gives what html_render gives.
+ */
+START_TEST(render_parts_are_independent)
 {
 	static const char *const more[] = {
 		"<p>See <a href=\"/a?utm_source=x\">the post</a> and <a href=\"b\">b</a>.</p>"
@@ -486,23 +498,33 @@ START_TEST(render_matches_separate_calls)
 	for (size_t i = 0; i < n + sizeof more / sizeof more[0]; i++) {
 		const char *in = i < n ? cases[i][0] : more[i - n];
 		struct buf h1 = BUF_INIT, t1 = BUF_INIT, h2 = BUF_INIT, t2 = BUF_INIT;
-		struct strv l1 = STRV_INIT, l2 = STRV_INIT;
+		struct buf h3 = BUF_INIT, t3 = BUF_INIT;
+		struct strv l1 = STRV_INIT, l2 = STRV_INIT, l3 = STRV_INIT;
+		struct html_item item = {.width = 72, .first_ref = 3};
 		struct err e = {0};
 
-		ck_assert_int_eq(html_sanitize(in, strlen(in), BASE, &h1, &e), 0);
-		ck_assert_int_eq(html_to_text(in, strlen(in), BASE, 72, 3, &t1, &l1, &e), 0);
-		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 3, &h2, &t2, &l2, &e), 0);
+		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 3, &h1, &t1, &l1, &e), 0);
+		ck_assert_int_eq(html_render(in, strlen(in), BASE, 9, 1, &h2, &t2, &l2, &e), 0);
+		ck_assert_int_eq(html_render_item(in, strlen(in), BASE, &item, &h3, &t3, &l3, &e), 0);
 		ck_assert_str_eq(buf_str(&h1), buf_str(&h2));
-		ck_assert_str_eq(buf_str(&t1), buf_str(&t2));
+		ck_assert_str_eq(buf_str(&h1), buf_str(&h3));
+		ck_assert_str_eq(buf_str(&t1), buf_str(&t3));
 		ck_assert_uint_eq(l1.n, l2.n);
-		for (size_t k = 0; k < l1.n; k++)
+		ck_assert_uint_eq(l1.n, l3.n);
+		for (size_t k = 0; k < l1.n; k++) {
 			ck_assert_str_eq(l1.v[k], l2.v[k]);
+			ck_assert_str_eq(l1.v[k], l3.v[k]);
+		}
+		ck_assert_uint_eq(item.cut, 0);
 		buf_free(&h1);
 		buf_free(&t1);
 		buf_free(&h2);
 		buf_free(&t2);
+		buf_free(&h3);
+		buf_free(&t3);
 		strv_free(&l1);
 		strv_free(&l2);
+		strv_free(&l3);
 	}
 }
 END_TEST
@@ -659,7 +681,8 @@ END_TEST
 static size_t
 cut_render(const char *html, size_t len, size_t max, struct buf *h, struct buf *t, int *deep)
 {
-	struct html_item item = {72, 1, "http://ex.org/post?id=5&lang=en", max, 0, 0};
+	struct html_item item = {
+		.width = 72, .first_ref = 1, .link = "http://ex.org/post?id=5&lang=en", .max = max};
 	struct strv links = STRV_INIT;
 	struct err e = {0};
 
@@ -794,7 +817,7 @@ main(void)
 	tcase_add_test(tc, text_blocks);
 	tcase_add_test(tc, text_links);
 	tcase_add_test(tc, text_wraps_never_breaking_urls);
-	tcase_add_test(tc, render_matches_separate_calls);
+	tcase_add_test(tc, render_parts_are_independent);
 	tcase_add_test(tc, serialiser_matches_libxml2);
 	tcase_add_test(tc, attribute_values_are_always_escaped);
 	tcase_add_test(tc, many_images_stay_small);
