@@ -1312,13 +1312,14 @@ tx_ref(struct tx *t, const char *url)
  * tracking pixel.
  */
 static void
-tx_image(struct tx *t, xmlNodePtr n)
+tx_image(struct tx *t, xmlNodePtr n, int depth)
 {
 	xmlChar *tofree;
 	const char *alt = prop(n, "alt", &tofree);
 	int has_alt = alt != NULL && !str_empty(alt);
 	const char *url = node_url(t->doc, n, 1);
 
+	(void)depth;
 	if (url != NULL || has_alt) {
 		t->space = 1;
 		/* Piece by piece is the same as "[image: ALT]" at once. */
@@ -1361,12 +1362,17 @@ tx_link_end(struct tx *t, const char *href)
 
 static void tx_children(struct tx *t, xmlNodePtr n, int depth);
 
-/* An embedded player: "[video] URL" as a paragraph of its own. */
+/*
+ * An embedded player: "[video] URL" as a paragraph of its own, after what
+ * libxml2 nested in a (void) embed, as in san_video.
+ */
 static void
-tx_video(struct tx *t, xmlNodePtr n)
+tx_video(struct tx *t, xmlNodePtr n, int depth)
 {
 	struct video v;
 
+	if (is_elem(n, "embed"))
+		tx_children(t, n, depth + 1);
 	if (!video_of(t->doc, n, &v))
 		return;
 	tx_flush(t);
@@ -1376,6 +1382,59 @@ tx_video(struct tx *t, xmlNodePtr n)
 	tx_text(t, v.url);
 	tx_flush(t);
 	t->blank = 1;
+}
+
+static void
+tx_br(struct tx *t, xmlNodePtr n, int depth)
+{
+	(void)n;
+	(void)depth;
+	tx_add(t, "\n", 1);
+	t->space = 0;
+}
+
+/* A table row: one line, its cells " | " apart. */
+static void
+tx_row(struct tx *t, xmlNodePtr n, int depth)
+{
+	int cells = t->cells;
+
+	tx_flush(t);
+	t->cells = 0;
+	tx_children(t, n, depth + 1);
+	tx_flush(t);
+	t->cells = cells;
+}
+
+static void
+tx_pre_block(struct tx *t, xmlNodePtr n, int depth)
+{
+	tx_pre(t, n, depth + 1);
+	t->blank = 1;
+}
+
+/* A link: its text, then its reference (see tx_link_end); inside a link, only its text. */
+static void
+tx_link(struct tx *t, xmlNodePtr n, int depth)
+{
+	xmlChar *tofree;
+	const char *href;
+
+	if (t->in_link) {
+		tx_children(t, n, depth + 1);
+		return;
+	}
+	href = prop(n, "href", &tofree);
+	t->link_url = node_url(t->doc, n, 0);
+	if (t->link_url != NULL) {
+		t->in_link = 1;
+		t->link_broken = 0;
+		t->link_start = t->para.len;
+	}
+	tx_children(t, n, depth + 1);
+	if (t->link_url != NULL && t->in_link)
+		tx_link_end(t, href);
+	xmlFree(tofree);
 }
 
 /* A table cell: after the row's first, " | " goes before it, on the row's line. */
@@ -1413,69 +1472,27 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 		t->indent.data[old] = '\0';
 }
 
+/*
+ * Elements written their own way, by the first of their flags found here;
+ * the others are blocks, lines or inline (tx_block).
+ */
+static const struct {
+	int flag;
+	void (*write)(struct tx *t, xmlNodePtr n, int depth);
+} tx_own[] = {
+	{F_BR, tx_br},     {F_IMG, tx_image}, {F_LI, tx_list_item},  {F_VIDEO, tx_video},
+	{F_CELL, tx_cell}, {F_ROW, tx_row},   {F_PRE, tx_pre_block}, {F_A, tx_link},
+};
+
+/*
+ * A block, a line or an inline element: its children, with the gaps,
+ * quote marks and list numbers it makes.
+ */
 static void
-tx_elem(struct tx *t, xmlNodePtr n, int depth)
+tx_block(struct tx *t, xmlNodePtr n, int flags, int depth)
 {
-	int flags = elem_flags(n);
 	size_t old = t->indent.len;
-	xmlChar *tofree;
-	const char *v;
 
-	if (flags & F_DROP)
-		return;
-	if (flags & F_BR) {
-		tx_add(t, "\n", 1);
-		t->space = 0;
-		return;
-	}
-	if (flags & F_IMG) {
-		tx_image(t, n);
-		return;
-	}
-	if (flags & F_LI) {
-		tx_list_item(t, n, depth);
-		return;
-	}
-	if (flags & F_VIDEO) {
-		/* What libxml2 nested in a (void) embed comes first, as in san_video. */
-		if (is_elem(n, "embed"))
-			tx_children(t, n, depth + 1);
-		tx_video(t, n);
-		return;
-	}
-	if (flags & F_CELL) {
-		tx_cell(t, n, depth);
-		return;
-	}
-	if (flags & F_ROW) {
-		int cells = t->cells;
-
-		tx_flush(t);
-		t->cells = 0;
-		tx_children(t, n, depth + 1);
-		tx_flush(t);
-		t->cells = cells;
-		return;
-	}
-	if (flags & F_PRE) {
-		tx_pre(t, n, depth + 1);
-		t->blank = 1;
-		return;
-	}
-	if ((flags & F_A) && !t->in_link) {
-		v = prop(n, "href", &tofree);
-		t->link_url = node_url(t->doc, n, 0);
-		if (t->link_url != NULL) {
-			t->in_link = 1;
-			t->link_broken = 0;
-			t->link_start = t->para.len;
-		}
-		tx_children(t, n, depth + 1);
-		if (t->link_url != NULL && t->in_link)
-			tx_link_end(t, v);
-		xmlFree(tofree);
-		return;
-	}
 	if (flags & (F_BLOCK | F_LINE)) {
 		tx_flush(t);
 		/* A list inside a list item continues it without a gap. */
@@ -1503,6 +1520,21 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 	t->indent.len = old;
 	if (t->indent.data != NULL)
 		t->indent.data[old] = '\0';
+}
+
+static void
+tx_elem(struct tx *t, xmlNodePtr n, int depth)
+{
+	int flags = elem_flags(n);
+
+	if (flags & F_DROP)
+		return;
+	for (size_t i = 0; i < sizeof tx_own / sizeof tx_own[0]; i++)
+		if (flags & tx_own[i].flag) {
+			tx_own[i].write(t, n, depth);
+			return;
+		}
+	tx_block(t, n, flags, depth);
 }
 
 static void
