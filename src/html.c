@@ -18,6 +18,10 @@
  */
 #define MAX_DEPTH 260
 #define IMG_STYLE "max-width:100%;height:auto"
+#define DOC_URLS_MIN 16         /* a document's first room for cleaned URLs */
+#define VIDEO_ID_MAX 64         /* bytes of a player's video ID */
+#define REF_SIZE 32             /* bytes of a "[N]" reference, NUL included */
+#define REF_SLOTS_MIN 64        /* the reference hash's first size (a power of two) */
 
 enum {
 	F_KEEP = 1 << 0,        /* allowed in sanitised HTML */
@@ -286,7 +290,7 @@ static const char *
 doc_keep(struct doc *d, char *url)
 {
 	if (url != NULL && d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 16;
+		size_t cap = d->cap ? 2 * d->cap : DOC_URLS_MIN;
 		char **v = realloc(d->v, cap * sizeof *v);
 
 		if (v == NULL) {
@@ -385,7 +389,7 @@ video_id(const char *s)
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
 	       (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_')
 		n++;
-	return n > 0 && n <= 64 && strchr("?#&/", s[n]) != NULL ? n : 0;
+	return n > 0 && n <= VIDEO_ID_MAX && strchr("?#&/", s[n]) != NULL ? n : 0;
 }
 
 /* A known player's embed URL made its watch URL and thumbnail; 0 if not known. */
@@ -400,7 +404,7 @@ video_known(struct doc *d, const char *url, struct video *v)
 	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
 		const struct player *p = &players[i];
 		size_t pl = strlen(p->embed), idn;
-		char id[65];
+		char id[VIDEO_ID_MAX + 1];
 
 		/* A playlist ("videoseries?list=") names no one video. */
 		if (strncasecmp(rest, p->embed, pl) != 0 || (idn = video_id(rest + pl)) == 0 ||
@@ -471,7 +475,7 @@ video_of(struct doc *d, const xmlNode *n, struct video *v)
 	doc_ready(d);
 	url = raw != NULL ? url_clean_prepared(raw, d->pbase) : NULL;
 	xmlFree(tofree);
-	*v = (struct video){is_video ? "[video]" : "[embed]", NULL, NULL};
+	*v = (struct video){.label = is_video ? "[video]" : "[embed]"};
 	if (url == NULL || str_has_prefix(url, "mailto:")) {
 		free(url);
 		return 0;
@@ -1129,12 +1133,12 @@ static int ref_reserve(struct tx *t);
 
 /*
  * "[N]", url's number among this item's references (the same for a
- * repeat), written into ref (32 bytes); NULL when out of memory.
+ * repeat), written into ref (REF_SIZE bytes); NULL when out of memory.
  */
 static const char *
 ref_mark(struct tx *t, const char *url, char *ref)
 {
-	char *p = ref + 32;
+	char *p = ref + REF_SIZE;
 	size_t idx, num, *slot;
 
 	if (ref_reserve(t) < 0) {
@@ -1169,7 +1173,7 @@ static void
 pre_link(struct tx *t, struct buf *b, xmlNodePtr a, size_t start)
 {
 	const char *url = node_url(t->doc, a, 0), *mark;
-	char ref[32], *text;
+	char ref[REF_SIZE], *text;
 
 	if (url == NULL || b->len == start)
 		return;
@@ -1276,7 +1280,7 @@ ref_reserve(struct tx *t)
 
 	if ((n + 1) * 2 <= t->ref_cap)
 		return 0;
-	t->ref_cap = oldcap ? oldcap * 2 : 64;
+	t->ref_cap = oldcap ? oldcap * 2 : REF_SLOTS_MIN;
 	if ((t->ref_slot = calloc(t->ref_cap, sizeof *t->ref_slot)) == NULL) {
 		t->ref_slot = old;
 		t->ref_cap = oldcap;
@@ -1297,7 +1301,7 @@ ref_reserve(struct tx *t)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32];
+	char ref[REF_SIZE];
 	const char *p = ref_mark(t, url, ref);
 
 	if (p == NULL)

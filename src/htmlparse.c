@@ -206,10 +206,12 @@ htmlparse_body(htmlDocPtr doc)
  * Where to cut html to at most max bytes: before the last tag that starts
  * in the last 8 KB, else at a character's start.
  */
+#define CUT_WINDOW 8192 /* a cut goes before a tag in the bound's last 8 KB */
+
 size_t
 htmlparse_cut_point(const char *html, size_t len, size_t max)
 {
-	size_t n = max, low = max > 8192 ? max - 8192 : 0;
+	size_t n = max, low = max > CUT_WINDOW ? max - CUT_WINDOW : 0;
 	const char *lt;
 
 	if (len <= max)

@@ -245,11 +245,13 @@ url_clean(const char *raw, const char *base)
 	return u;
 }
 
+#define HOST_MAX 256 /* bytes of a host name compared, NUL included */
+
 int
 url_tracker_host(const char *url)
 {
 	const char *h = strstr(url, "://"), *at;
-	char host[256];
+	char host[HOST_MAX];
 	size_t n;
 
 	if (h == NULL)
