@@ -11,7 +11,6 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/HTMLtree.h>
-#include <libxml/uri.h>
 
 #include "html.h"
 #include "wrap.h"
