@@ -8,15 +8,15 @@
  * its summary) is rendered REPEAT times (default 1) as the digest does it
  * (base: the item's base, else its link, else the feed's file:// URL; width
  * 72; references from 1).  -d dumps, once, the html and text parts and the
- * links of each item, and also the results of html_sanitize, html_to_text
- * (width 40, references from 7, no base), text_wrap of that text part
- * (width 20) and of the raw HTML (width 30) and html_clean_url of the item
+ * links of each item, and also html_render's HTML part alone and its text
+ * part alone (width 40, references from 7, no base), text_wrap of that text part
+ * (width 20) and of the raw HTML (width 30) and url_clean of the item
  * link, so that a diff of two dumps shows any change.  -x adds the HTML
  * snippets of a file (raw bytes, separated by lines "%%", made by
  * bench/html-edge.py), each rendered with base BASE and with none.
  * Not built by make:
  *
- *   B=/tmp/build-htmlfast; gcc -O2 -g -std=gnu11 -I src -I $B \
+ *   B=/tmp/build-htmlfast; gcc -D_GNU_SOURCE -O2 -g -std=gnu11 -I src -I $B \
  *     -I /usr/include/libxml2 -o /tmp/html-bench bench/html-bench.c \
  *     src/html.c $B/libtidings.a -lxml2 -lcurl
  *   /tmp/html-bench -d feeds/... > before.txt     (diff with after.txt)
@@ -32,6 +32,8 @@
 
 #include "feed.h"
 #include "html.h"
+#include "url.h"
+#include "wrap.h"
 #include "util.h"
 
 static char *
@@ -65,8 +67,8 @@ dump_links(const char *what, const struct strv *l, size_t from)
 static int
 render_html(const char *html, size_t len, const char *base, const char *link, int dump)
 {
-	struct buf h = BUF_INIT, t = BUF_INIT;
-	struct strv links = STRV_INIT;
+	struct buf h = BUF_INIT, t = BUF_INIT, other = BUF_INIT;
+	struct strv links = STRV_INIT, scratch = STRV_INIT;
 	struct err e;
 	char *u;
 	int r;
@@ -77,9 +79,11 @@ render_html(const char *html, size_t len, const char *base, const char *link, in
 		dump_links("links", &links, 0);
 		buf_reset(&h);
 		buf_reset(&t);
-		r = html_sanitize(html, len, base, &h, &e);
+		/* The HTML part alone, then the text part alone, as before. */
+		r = html_render(html, len, base, 72, 1, &h, &other, &scratch, &e);
 		printf("--sanitize %d\n%s\n", r, buf_str(&h));
-		r = html_to_text(html, len, NULL, 40, 7, &t, &links, &e);
+		buf_reset(&other);
+		r = html_render(html, len, NULL, 40, 7, &other, &t, &links, &e);
 		printf("--to_text %d\n%s\n", r, buf_str(&t));
 		dump_links("links2", &links, 0);
 		/* text_wrap over text with quotes, lists and long lines, and over raw HTML. */
@@ -91,13 +95,15 @@ render_html(const char *html, size_t len, const char *base, const char *link, in
 		text_wrap(u != NULL ? u : "", 30, &h);
 		free(u);
 		printf("--wrap30\n%s\n", buf_str(&h));
-		u = link ? html_clean_url(link, base) : NULL;
+		u = url_clean(link, base);
 		printf("--clean %s\n", u ? u : "(null)");
 		free(u);
 	}
 	buf_free(&h);
 	buf_free(&t);
+	buf_free(&other);
 	strv_free(&links);
+	strv_free(&scratch);
 	return r;
 }
 

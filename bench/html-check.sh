@@ -7,8 +7,8 @@
 # Builds bench/html-bench.c twice, against BASE_COMMIT's src/html.c and
 # against the work tree's (both linked with BUILD_DIR/libtidings.a for the
 # feed parser), dumps every item of the FEEDs and the corner-case snippets
-# of bench/html-edge.py with both (html_render, html_sanitize,
-# html_to_text, text_wrap, html_clean_url: see html-bench.c) and compares
+# of bench/html-edge.py with both (html_render, text_wrap, url_clean:
+# see html-bench.c) and compares
 # the dumps.  With CALLGRIND=1 it then runs both under callgrind and prints
 # the inclusive instruction counts of html_render.  Work files go to
 # $WORK (default /tmp/html-check).  Exit status 1 if the dumps differ.

@@ -11,6 +11,8 @@
 
 #include "date.h"
 #include "html.h"
+#include "url.h"
+#include "wrap.h"
 
 #define TEXT_WIDTH 72
 /*
@@ -621,7 +623,7 @@ item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
 static int
 set_link(struct tval *m, const char *key, const char *url, const char *base)
 {
-	char *clean = url ? html_clean_url(url, base) : NULL;
+	char *clean = url ? url_clean(url, base) : NULL;
 
 	return tv_set(m, key, clean ? tv_str_owned(clean) : tv_null());
 }

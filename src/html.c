@@ -1,26 +1,27 @@
 #include "html.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sysexits.h>
 
 #include <libxml/HTMLparser.h>
-#include <libxml/SAX2.h>
-#include <libxml/parserInternals.h>
-#include <libxml/uri.h>
+
+#include "htmlparse.h"
+#include "swar.h"
+#include "url.h"
+#include "wrap.h"
 
 /*
  * Deeper element nesting than this is dropped: no stack runs out on
- * garbage.  libxml2 stops parsing past 256 levels (parse() says where), so
+ * garbage.  libxml2 stops parsing past 256 levels (htmlparse() says where), so
  * everything it builds is kept.
  */
 #define MAX_DEPTH 260
-/* NODEFDTD: no DTD node, which nothing here reads. */
-#define PARSE_OPTS (HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET | \
-                    HTML_PARSE_RECOVER | HTML_PARSE_NODEFDTD)
 #define IMG_STYLE "max-width:100%;height:auto"
+#define DOC_URLS_MIN 16         /* a document's first room for cleaned URLs */
+#define VIDEO_ID_MAX 64         /* bytes of a player's video ID */
+#define REF_SIZE 32             /* bytes of a "[N]" reference, NUL included */
+#define REF_SLOTS_MIN 64        /* the reference hash's first size (a power of two) */
 
 enum {
 	F_KEEP = 1 << 0,        /* allowed in sanitised HTML */
@@ -151,25 +152,6 @@ static const struct elem {
 	{"video", F_VIDEO},
 };
 
-/*
- * Image hosts that serve only tracking pixels.  A leading dot matches any
- * subdomain.
- */
-static const char *const trackers[] = {
-	".doubleclick.net",
-	".feedsportal.com",
-	".scorecardresearch.com",
-	"feeds.feedburner.com",
-	"feeds.wordpress.com",
-	"feedproxy.google.com",
-	"google-analytics.com",
-	"pixel.quantserve.com",
-	"pixel.wp.com",
-	"ssl.google-analytics.com",
-	"stats.wordpress.com",
-	"www.google-analytics.com",
-};
-
 /* The element's flags: a binary search over short names, compared inline. */
 static int
 elem_flags(const xmlNode *n)
@@ -216,512 +198,6 @@ add(struct buf *b, const char *p, size_t n)
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
-	return 0;
-}
-
-/*
- * Scanning 8 bytes at a time (on little-endian machines; elsewhere the
- * byte loops after these do it all).  below() sets the high bit of the
- * first byte of v less than c (c <= 128), equal() of the first byte equal
- * to c; bytes after the first may be marked wrongly, so only the lowest
- * mark counts.
- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR 1
-#else
-#define SWAR 0
-#endif
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-static inline uint64_t
-load8(const void *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint64_t
-below(uint64_t v, unsigned c)
-{
-	return (v - ONES * c) & ~v & HIGHS;
-}
-
-static inline uint64_t
-equal(uint64_t v, unsigned char c)
-{
-	return below(v ^ (ONES * c), 1);
-}
-
-/* The number of marked bytes in m (high bits only). */
-static inline unsigned
-marks(uint64_t m)
-{
-	return (unsigned)(((m >> 7) * ONES) >> 56);
-}
-
-/* ---- UTF-8 ---- */
-
-/* A valid character that is not NUL (NULs are dropped), or 0. */
-static size_t
-utf8_char(const unsigned char *s, size_t n)
-{
-	return s[0] != 0 ? utf8_len(s, n) : 0;
-}
-
-/* How many bytes from s on are valid UTF-8 without NULs: ASCII 8 at a time. */
-static size_t
-utf8_valid_prefix(const unsigned char *u, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (SWAR && n - i >= 8) {
-			uint64_t v = load8(u + i);
-
-			/* No byte with the high bit set, and none zero. */
-			if (((v & HIGHS) | below(v, 1)) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if ((k = utf8_char(u + i, n - i)) == 0)
-			break;
-		i += k;
-	}
-	return i;
-}
-
-/*
- * libxml2 passes invalid UTF-8 through unchanged: give it a copy where each
- * bad byte is U+FFFD and NULs are gone.  NULL when s is fine as it is.
- */
-static char *
-utf8_fixed(const char *s, size_t n, size_t *outn, int *oom)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	struct buf b = BUF_INIT;
-	size_t i = utf8_valid_prefix(u, n), k;
-
-	if (i == n)
-		return NULL;
-	if (buf_add(&b, s, i) < 0)
-		goto oom;
-	while (i < n) {
-		if ((k = utf8_char(u + i, n - i)) > 0) {
-			if (buf_add(&b, s + i, k) < 0)
-				goto oom;
-			i += k;
-			continue;
-		}
-		if (u[i] != 0 && buf_adds(&b, "\xef\xbf\xbd") < 0)
-			goto oom;
-		i++;
-	}
-	*outn = b.len;
-	return buf_steal(&b);
-oom:
-	buf_free(&b);
-	*oom = 1;
-	return NULL;
-}
-
-/* Columns taken by n bytes of UTF-8 (one per character). */
-static size_t
-cols(const char *s, size_t n)
-{
-	size_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
-}
-
-/*
- * Tags an item may have.  libxml2's tree costs some 300 bytes a tag: an
- * item of 100,000 images took 168 MB.  Past this many tags the content is
- * cut (and says so), which keeps an item's tree near 8 MB.
- */
-#define TAGS_MAX 25000
-#define CUT_NOTE "[The rest of this item was cut: it has more than 25,000 tags.]"
-
-/* The length of html up to its TAGS_MAX-th tag, or len. */
-static size_t
-within_tag_limit(const char *html, size_t len)
-{
-	const char *p = html, *end = html + len;
-
-	for (size_t n = 0; (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++)
-		if (++n > TAGS_MAX)
-			return (size_t)(p - html);
-	return len;
-}
-
-/* Say where the content was cut, as a last paragraph. */
-static void
-add_cut_note(htmlDocPtr doc)
-{
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL, body = NULL, p;
-
-	for (xmlNodePtr c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "body"))
-			body = c;
-	if (body != NULL && (p = xmlNewDocNode(doc, NULL, BAD_CAST "p", BAD_CAST CUT_NOTE)) != NULL)
-		xmlAddChild(body, p);
-}
-
-/*
- * libxml2 stops parsing an element nested past 256 levels (without
- * HTML_PARSE_HUGE, which is never used): the rest of the document is lost.
- * Where that happened is kept (plus one) in the size_t at _private, so the
- * loss is told, not silent.
- */
-static void
-start_element(void *ctx, const xmlChar *name, const xmlChar **atts)
-{
-	htmlParserCtxtPtr c = ctx;
-	const xmlParserInput *in = c->input;
-	size_t at = in != NULL ? in->consumed + (size_t)(in->cur - in->base) : 0;
-	size_t *halted = c->_private;
-
-	xmlSAX2StartElement(ctx, name, atts);
-	if (c->disableSAX && halted != NULL && *halted == 0)
-		*halted = at + 1;
-}
-
-/* htmlReadMemory(s, n, NULL, "UTF-8", PARSE_OPTS), telling where a halt came. */
-static htmlDocPtr
-read_html(const char *s, int n, size_t *halted)
-{
-	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(s, n);
-	xmlCharEncodingHandlerPtr utf8 = xmlFindCharEncodingHandler("UTF-8");
-	htmlDocPtr doc;
-
-	if (ctxt == NULL)
-		return NULL;
-	htmlCtxtUseOptions(ctxt, PARSE_OPTS);
-	if (utf8 != NULL) {
-		xmlSwitchToEncoding(ctxt, utf8);
-		if (ctxt->input->encoding != NULL)
-			xmlFree((xmlChar *)ctxt->input->encoding);
-		ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
-	}
-	ctxt->sax->startElement = start_element;
-	ctxt->_private = halted;
-	htmlParseDocument(ctxt);
-	doc = ctxt->myDoc;
-	ctxt->myDoc = NULL;
-	htmlFreeParserCtxt(ctxt);
-	return doc;
-}
-
-static htmlDocPtr
-parse(const char *html, size_t len, struct err *e, int *failed, size_t *halted)
-{
-	size_t fixn = 0, whole = len;
-	int oom = 0;
-	char *fix;
-	htmlDocPtr doc;
-
-	*failed = 0;
-	*halted = 0;
-	if (len > INT_MAX) {
-		*failed = 1;
-		err_set(e, EX_DATAERR, "HTML too large (%zu bytes)", len);
-		return NULL;
-	}
-	if (len == 0)
-		return NULL;
-	len = within_tag_limit(html, len);
-	fix = utf8_fixed(html, len, &fixn, &oom);
-	if (oom) {
-		*failed = 1;
-		err_oom(e);
-		return NULL;
-	}
-	doc = read_html(fix ? fix : html, fix ? (int)fixn : (int)len, halted);
-	/* Where it halted, in the caller's bytes (about: a fixed copy differs a little). */
-	if (*halted > 0 && fix != NULL)
-		*halted = *halted - 1 < len ? *halted : len;
-	free(fix);
-	if (len < whole)
-		add_cut_note(doc);
-	return doc;
-}
-
-static xmlNodePtr
-body_of(htmlDocPtr doc)
-{
-	xmlNodePtr root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
-
-	for (xmlNodePtr c = root != NULL ? root->children : NULL; c != NULL; c = c->next)
-		if (is_elem(c, "body"))
-			return c;
-	return NULL;
-}
-
-/* ---- URLs ---- */
-
-static int
-is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Bytes url_prepare escapes: space, non-ASCII and "<>\^`{|} (1), or drops: controls (2). */
-static const unsigned char url_class[256] = {
-	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-	1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
-	1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 2,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
-/*
- * Prepare a URL from HTML for xmlBuildURI: control characters and white
- * space are removed (browsers ignore tabs and newlines inside URLs, which is
- * how "jav&#x09;ascript:" works), the rest of the unsafe bytes escaped.
- */
-static char *
-url_prepare(const char *raw)
-{
-	size_t n = strlen(raw);
-	char *out, *w;
-
-	while (n > 0 && (unsigned char)raw[n - 1] <= ' ')
-		n--;
-	while (n > 0 && (unsigned char)*raw <= ' ')
-		raw++, n--;
-	if (n > (SIZE_MAX - 1) / 3 || (w = out = malloc(3 * n + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = raw[i], k = url_class[c];
-
-		if (k == 2)
-			continue;
-		if (k == 1 || (c == '%' && !(i + 2 < n && is_hex(raw[i + 1]) && is_hex(raw[i + 2])))) {
-			*w++ = '%';
-			*w++ = "0123456789ABCDEF"[c >> 4];
-			*w++ = "0123456789ABCDEF"[c & 15];
-		} else {
-			*w++ = c;
-		}
-	}
-	*w = '\0';
-	return out;
-}
-
-/* The scheme if it is one we allow ("http", "https", "mailto"), else NULL. */
-static const char *
-url_scheme(const char *u)
-{
-	static const char *const ok[] = {"http", "https", "mailto"};
-	size_t n = strcspn(u, ":/?#");
-
-	if (u[n] != ':')
-		return NULL;
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		if (strlen(ok[i]) == n && strncasecmp(u, ok[i], n) == 0)
-			return ok[i];
-	return NULL;
-}
-
-/* Drop utm_* parameters from the query, in place. */
-static void
-strip_utm(char *u)
-{
-	char *q = strchr(u, '?'), *frag, *w, *p;
-	size_t fraglen;
-
-	if (q == NULL)
-		return;
-	frag = q + strcspn(q, "#");
-	fraglen = strlen(frag);
-	w = q + 1;
-	for (p = q + 1; p < frag;) {
-		size_t n = strcspn(p, "&#");
-
-		if (p + n > frag)
-			n = frag - p;
-		if (n > 0 && strncasecmp(p, "utm_", 4) != 0) {
-			if (w > q + 1)
-				*w++ = '&';
-			memmove(w, p, n);
-			w += n;
-		}
-		p += n;
-		if (p < frag && *p == '&')
-			p++;
-	}
-	if (w == q + 1)
-		w = q;
-	memmove(w, frag, fraglen + 1);
-}
-
-/*
- * What RFC 3986 (and libxml2's parser of it, uri.c) allows in a path (1),
- * and also in a query or fragment (2: "?"): unreserved, sub-delims, ":",
- * "@" and "/".  '%' is checked apart; '[', ']' and '#' are left out.
- */
-static const unsigned char uri_pchar[256] = {
-	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['!'] = 1, ['$'] = 1, ['&'] = 1, ['\''] = 1,
-	['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, [';'] = 1, ['='] = 1, [':'] = 1,
-	['@'] = 1, ['/'] = 1, ['?'] = 2,
-};
-
-/* Bytes taken in a host name here: letters, digits, "-", ".", "_" and "~". */
-static int
-host_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-/*
- * 1 if u (prepared) is an http(s) URL of the plainest shape, which
- * xmlBuildURI surely parses as absolute and so returns unchanged: then it
- * need not be asked.  Anything unusual (user info, a host starting with a
- * digit, an empty or long port, brackets, a second "#") says 0 and goes to
- * xmlBuildURI as before.
- */
-static int
-url_plain_absolute(const char *u)
-{
-	const unsigned char *p = (const unsigned char *)u;
-	int in_query = 0, in_frag = 0;
-	size_t k;
-
-	if (strncasecmp(u, "http://", 7) == 0)
-		p += 7;
-	else if (strncasecmp(u, "https://", 8) == 0)
-		p += 8;
-	else
-		return 0;
-	if (*p >= '0' && *p <= '9')
-		return 0;
-	for (k = 0; host_char(p[k]); k++)
-		;
-	if (k == 0)
-		return 0;
-	p += k;
-	if (*p == ':') {
-		for (k = 1; p[k] >= '0' && p[k] <= '9'; k++)
-			;
-		if (k == 1 || k > 6)
-			return 0;
-		p += k;
-	}
-	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
-		return 0;
-	for (; *p != '\0'; p++) {
-		if (*p == '#' && !in_frag) {
-			in_frag = 1;
-		} else if (*p == '?' && !in_query) {
-			in_query = 1;
-		} else if (*p == '%') {
-			if (!is_hex(p[1]) || !is_hex(p[2]))
-				return 0;
-			p += 2;
-		} else if (uri_pchar[*p] == 0 || (uri_pchar[*p] == 2 && !(in_query || in_frag))) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/*
- * An absolute URL safe for mail: raw resolved against pbase (a base made
- * ready by url_prepare; NULL or "" for none), only http, https and mailto,
- * utm_* gone.  NULL when the URL is not allowed.  Caller frees.
- */
-static char *
-url_clean_prepared(const char *raw, const char *pbase)
-{
-	char *u = url_prepare(raw), *r;
-	const char *scheme;
-
-	if (u == NULL)
-		return NULL;
-	if (pbase != NULL && *pbase != '\0' && !url_plain_absolute(u)) {
-		xmlChar *x = xmlBuildURI((const xmlChar *)u, (const xmlChar *)pbase);
-
-		free(u);
-		u = x != NULL ? str_dup((const char *)x) : NULL;
-		xmlFree(x);
-	}
-	if (u == NULL || (scheme = url_scheme(u)) == NULL)
-		goto bad;
-	r = u + strlen(scheme) + 1;
-	if (strcmp(scheme, "mailto") != 0) {
-		if (strncmp(r, "//", 2) != 0 || strchr("/?#", r[2]) != NULL)
-			goto bad;
-		strip_utm(u);
-	} else if (*r == '\0') {
-		goto bad;
-	}
-	memcpy(u, scheme, strlen(scheme));      /* lower case */
-	return u;
-bad:
-	free(u);
-	return NULL;
-}
-
-static char *
-url_clean(const char *raw, const char *base)
-{
-	char *b = base != NULL && *base != '\0' ? url_prepare(base) : NULL;
-	char *u = url_clean_prepared(raw, b);
-
-	free(b);
-	return u;
-}
-
-static int
-tracker_host(const char *url)
-{
-	const char *h = strstr(url, "://"), *at;
-	char host[256];
-	size_t n;
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	n = strcspn(h, "/?#");
-	if ((at = memchr(h, '@', n)) != NULL) {
-		n -= at + 1 - h;
-		h = at + 1;
-	}
-	if (n >= sizeof host)
-		return 0;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	host[strcspn(host, ":")] = '\0';
-	n = strlen(host);
-	for (size_t i = 0; i < sizeof trackers / sizeof trackers[0]; i++) {
-		const char *t = trackers[i];
-		size_t tn = strlen(t);
-
-		if (*t == '.' ? (n > tn && strcasecmp(host + n - tn, t) == 0) ||
-		                        strcasecmp(host, t + 1) == 0
-		              : strcasecmp(host, t) == 0)
-			return 1;
-	}
 	return 0;
 }
 
@@ -814,7 +290,7 @@ static const char *
 doc_keep(struct doc *d, char *url)
 {
 	if (url != NULL && d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 16;
+		size_t cap = d->cap ? 2 * d->cap : DOC_URLS_MIN;
 		char **v = realloc(d->v, cap * sizeof *v);
 
 		if (v == NULL) {
@@ -852,7 +328,7 @@ node_url(struct doc *d, xmlNodePtr n, int img)
 	if (img) {
 		if (!img_pixel(n) && (raw = prop(n, "src", &tofree)) != NULL &&
 		    (url = url_clean_prepared(raw, d->pbase)) != NULL &&
-		    (str_has_prefix(url, "mailto:") || tracker_host(url))) {
+		    (str_has_prefix(url, "mailto:") || url_tracker_host(url))) {
 			free(url);
 			url = NULL;
 		}
@@ -913,7 +389,7 @@ video_id(const char *s)
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
 	       (s[n] >= '0' && s[n] <= '9') || s[n] == '-' || s[n] == '_')
 		n++;
-	return n > 0 && n <= 64 && strchr("?#&/", s[n]) != NULL ? n : 0;
+	return n > 0 && n <= VIDEO_ID_MAX && strchr("?#&/", s[n]) != NULL ? n : 0;
 }
 
 /* A known player's embed URL made its watch URL and thumbnail; 0 if not known. */
@@ -928,7 +404,7 @@ video_known(struct doc *d, const char *url, struct video *v)
 	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
 		const struct player *p = &players[i];
 		size_t pl = strlen(p->embed), idn;
-		char id[65];
+		char id[VIDEO_ID_MAX + 1];
 
 		/* A playlist ("videoseries?list=") names no one video. */
 		if (strncasecmp(rest, p->embed, pl) != 0 || (idn = video_id(rest + pl)) == 0 ||
@@ -999,7 +475,7 @@ video_of(struct doc *d, const xmlNode *n, struct video *v)
 	doc_ready(d);
 	url = raw != NULL ? url_clean_prepared(raw, d->pbase) : NULL;
 	xmlFree(tofree);
-	*v = (struct video){is_video ? "[video]" : "[embed]", NULL, NULL};
+	*v = (struct video){.label = is_video ? "[video]" : "[embed]"};
 	if (url == NULL || str_has_prefix(url, "mailto:")) {
 		free(url);
 		return 0;
@@ -1258,12 +734,12 @@ ser_escape(struct ser *s, const char *p, int attr)
 		const unsigned char *run = u;
 
 		for (;;) {
-			while (SWAR && stop - u >= 8) {
-				uint64_t v = load8(u), m = below(v, 0x20) | equal(v, '<') |
-				                           equal(v, '>') | equal(v, '&');
+			while (stop - u >= 8) {
+				uint64_t v = swar_load(u), m = swar_below(v, 0x20) | swar_eq(v, '<') |
+				                               swar_eq(v, '>') | swar_eq(v, '&');
 
 				if (m != 0) {
-					u += __builtin_ctzll(m) / 8;
+					u += swar_first(m);
 					break;
 				}
 				u += 8;
@@ -1473,7 +949,7 @@ ser_node(struct ser *s, const xmlNode *n)
 static int
 sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 {
-	xmlNodePtr body = body_of(doc);
+	xmlNodePtr body = htmlparse_body(doc);
 	struct ser s = {.out = out, .doc = d};
 
 	if (buf_add(out, "", 0) < 0)
@@ -1488,487 +964,13 @@ sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 	return s.oom || d->oom ? err_oom(e) : 0;
 }
 
-int
-html_sanitize(const char *html, size_t len, const char *base, struct buf *out, struct err *e)
-{
-	struct doc d = {.base = base};
-	int failed, r;
-	size_t halted;
-	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
-
-	if (failed)
-		return -1;
-	r = sanitize_doc(doc, &d, out, e);
-	xmlFreeDoc(doc);
-	doc_free(&d);
-	return r;
-}
-
-/* ---- wrapping ---- */
-
-/* Lines joined by "\n"; the first line is not preceded by one. */
-struct lines {
-	struct buf *out;
-	size_t n;
-	int last_empty;         /* the last line written was empty (or only quote marks) */
-	int oom;
-};
-
-static void
-put_line(struct lines *l, const char *prefix, size_t plen, const char *s, size_t n)
-{
-	if (n == 0)
-		while (plen > 0 && prefix[plen - 1] == ' ')
-			plen--;
-	l->last_empty = n == 0;
-	if ((l->n++ > 0 && buf_addc(l->out, '\n') < 0) || buf_add(l->out, prefix, plen) < 0 ||
-	    buf_add(l->out, s, n) < 0)
-		l->oom = 1;
-}
-
-/* Start a line (not empty) with its prefix; its text follows. */
-static void
-line_start(struct lines *l, const char *prefix, size_t plen)
-{
-	l->last_empty = 0;
-	if ((l->n++ > 0 && buf_addc(l->out, '\n') < 0) || buf_add(l->out, prefix, plen) < 0)
-		l->oom = 1;
-}
-
-/* Where the word at s ends (the next space, or end), and its columns in *wc. */
-static const char *
-word_span(const char *s, const char *end, size_t *wc)
-{
-	size_t c = 0;
-
-	for (; SWAR && end - s >= 8; s += 8) {
-		uint64_t v = load8(s), sp = equal(v, ' '), cont = v & ~(v << 1) & HIGHS;
-
-		if (sp != 0) {
-			/* The word ends in these 8 bytes. */
-			unsigned k = __builtin_ctzll(sp) / 8;
-
-			*wc = c + k - marks(cont & (((uint64_t)1 << (8 * k)) - 1));
-			return s + k;
-		}
-		c += 8 - marks(cont);
-	}
-	for (; s < end && *s != ' '; s++)
-		c += ((unsigned char)*s & 0xc0) != 0x80;
-	*wc = c;
-	return s;
-}
-
-/*
- * Greedy word wrap of one line of text (words split at spaces) into lines
- * of at most width columns, prefixed with first and then rest.  A word
- * longer than the width stays whole on a line of its own.  Written
- * straight to the output, word by word.
- */
-static void
-wrap_words(struct lines *l, const char *s, size_t n, const char *first, size_t flen,
-           const char *rest, size_t rlen, int width)
-{
-	const char *pre = first, *end = s + n, *run = s, *prev = s;
-	size_t plen = flen, col = cols(first, flen);
-	int words = 0;
-
-	/* Words one space apart are written as one run of the input. */
-	while (s < end) {
-		const char *w;
-		size_t wc;
-
-		while (s < end && *s == ' ')
-			s++;
-		if (s == end)
-			break;
-		w = word_span(s, end, &wc);
-		if (words > 0 && width > 0 && col + 1 + wc > (size_t)width) {
-			if (buf_add(l->out, run, prev - run) < 0)
-				l->oom = 1;
-			pre = rest;
-			plen = rlen;
-			col = cols(rest, rlen);
-			words = 0;
-		}
-		if (words == 0) {
-			line_start(l, pre, plen);
-			run = s;
-		} else if (s != prev + 1) {
-			if (buf_add(l->out, run, prev - run) < 0 || buf_addc(l->out, ' ') < 0)
-				l->oom = 1;
-			run = s;
-		}
-		col += wc + (words > 0);
-		words++;
-		s = prev = w;
-	}
-	if (words == 0)
-		put_line(l, pre, plen, "", 0);
-	else if (buf_add(l->out, run, prev - run) < 0)
-		l->oom = 1;
-}
-
-/* The exact 0x80 mark of every space byte in v (no false marks). */
-static inline uint64_t
-spaces(uint64_t v)
-{
-	uint64_t x = v ^ (ONES * ' ');
-
-	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
-}
-
-/*
- * Where the (avail + 1)th character from s starts (end if there are not
- * that many), or NULL if two spaces in a row come before it.
- */
-static const char *
-fit(const char *s, const char *end, size_t avail)
-{
-	uint64_t prev = 0;      /* 0x80: the byte before is a space */
-	size_t c = 0;
-
-	for (; SWAR && end - s >= 8; s += 8) {
-		uint64_t v = load8(s), sp = spaces(v);
-		size_t k = 8 - marks(v & ~(v << 1) & HIGHS);
-
-		if (c + k > avail)
-			break;
-		if ((sp & ((sp << 8) | prev)) != 0)
-			return NULL;
-		prev = sp >> 56;
-		c += k;
-	}
-	for (; s < end; s++) {
-		int sp = *s == ' ';
-
-		if (sp && prev)
-			return NULL;
-		prev = sp;
-		if (((unsigned char)*s & 0xc0) != 0x80 && c++ == avail)
-			return s;
-	}
-	return end;
-}
-
-/* ---- wide characters (CJK): two columns, lines may break between them ---- */
-
-/* East Asian Wide and Fullwidth ranges (UAX #11), the common ones. */
-static const struct range {
-	unsigned lo, hi;
-} wide_ranges[] = {
-	{0x1100, 0x115f}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf},
-	{0x4e00, 0x9fff}, {0xa000, 0xa4cf}, {0xa960, 0xa97f}, {0xac00, 0xd7a3},
-	{0xf900, 0xfaff}, {0xfe10, 0xfe19}, {0xfe30, 0xfe6f}, {0xff00, 0xff60},
-	{0xffe0, 0xffe6}, {0x1f300, 0x1f64f}, {0x1f900, 0x1f9ff}, {0x20000, 0x3fffd},
-};
-
-/*
- * UAX #14: no break before closing punctuation and small kana (CL, CP,
- * NS, EX, IS), none after opening punctuation (OP).
- */
-static const unsigned no_break_before[] = {
-	'!', ')', ',', '.', ':', ';', '?', ']', '}', 0x2019, 0x201d, 0x2026, 0x3001, 0x3002,
-	0x3005, 0x3009, 0x300b, 0x300d, 0x300f, 0x3011, 0x3015, 0x3017, 0x3019, 0x301b, 0x301e,
-	0x301f, 0x3041, 0x3043, 0x3045, 0x3047, 0x3049, 0x3063, 0x3083, 0x3085, 0x3087, 0x308e,
-	0x309b, 0x309c, 0x309d, 0x309e, 0x30a1, 0x30a3, 0x30a5, 0x30a7, 0x30a9, 0x30c3, 0x30e3,
-	0x30e5, 0x30e7, 0x30ee, 0x30f5, 0x30f6, 0x30fb, 0x30fc, 0x30fd, 0x30fe, 0xff01, 0xff09,
-	0xff0c, 0xff0e, 0xff1a, 0xff1b, 0xff1f, 0xff3d, 0xff5d, 0xff60, 0xff61, 0xff63, 0xff64,
-};
-static const unsigned no_break_after[] = {
-	'(', '[', '{', 0x2018, 0x201c, 0x3008, 0x300a, 0x300c, 0x300e, 0x3010, 0x3014, 0x3016,
-	0x3018, 0x301a, 0x301d, 0xff08, 0xff3b, 0xff5b, 0xff5f, 0xff62,
-};
-
-static int
-in_list(unsigned c, const unsigned *v, size_t n)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (v[mid] == c)
-			return 1;
-		if (v[mid] < c)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-static int
-is_wide(unsigned c)
-{
-	for (size_t i = 0; i < sizeof wide_ranges / sizeof wide_ranges[0] && c >= wide_ranges[i].lo;
-	     i++)
-		if (c <= wide_ranges[i].hi)
-			return 1;
-	return 0;
-}
-
-/* The character at s (n bytes left) and its length; a bad byte is one U+FFFD. */
-static unsigned
-decode(const unsigned char *s, size_t n, size_t *len)
-{
-	size_t k = utf8_len(s, n);
-
-	*len = k > 0 ? k : 1;
-	switch (k) {
-	case 1: return s[0];
-	case 2: return (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
-	case 3: return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
-	case 4:
-		return (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 | (s[2] & 0x3fu) << 6 |
-		       (s[3] & 0x3fu);
-	default: return 0xfffd;
-	}
-}
-
-/*
- * A wide character lines may break beside: not Hangul, whose words are
- * space-separated (Korean breaks at spaces, "keep-all" in CSS terms).
- */
-static int
-is_ideographic(unsigned c)
-{
-	return is_wide(c) && !(c >= 0xac00 && c <= 0xd7a3) && !(c >= 0x1100 && c <= 0x115f) &&
-	       !(c >= 0x1f300 && c < 0x20000); /* nor emoji: "x😀y" is one word */
-}
-
-/* May a line break between a and b (neither a space)?  Next to an ideograph. */
-static int
-break_between(unsigned a, unsigned b)
-{
-	return (is_ideographic(a) || is_ideographic(b)) &&
-	       !in_list(b, no_break_before, sizeof no_break_before / sizeof no_break_before[0]) &&
-	       !in_list(a, no_break_after, sizeof no_break_after / sizeof no_break_after[0]);
-}
-
-/*
- * Could the line hold a wide character?  Their UTF-8 lead bytes: E1
- * (Hangul Jamo), E3..ED, EF and F0; E2 only from U+2E80 (second byte BA
- * on).  Other text (dashes and quotes are E2 80) keeps the fast wrap.
- */
-static int
-maybe_wide(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		/*
-		 * 8 bytes at a time with no byte from 0xE1 on (its low 7 bits
-		 * plus 0x1F reach 0x80): ASCII, Latin, Greek, Cyrillic.
-		 */
-		if (SWAR && n - i >= 8) {
-			uint64_t v = load8(u + i);
-
-			if ((((v & ~HIGHS) + ONES * 0x1f) & v & HIGHS) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if (u[i] >= 0xe1 && u[i] <= 0xf0 &&
-		    (u[i] != 0xe2 || (i + 1 < n && u[i + 1] >= 0xba)) && u[i] != 0xee)
-			return 1;
-		i++;
-	}
-	return 0;
-}
-
-/* Columns of n bytes: wide characters take two. */
-static size_t
-cols_wide(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t c = 0, k;
-
-	for (size_t i = 0; i < n; i += k)
-		c += is_wide(decode(u + i, n - i, &k)) ? 2 : 1;
-	return c;
-}
-
-/*
- * Greedy wrap of a line holding wide characters: breaks at spaces and, by
- * UAX #14's rules for ideographs, between characters next to a wide one;
- * wide characters count two columns.  A run with no break longer than the
- * line stays whole.
- */
-static void
-wrap_wide(struct lines *l, const char *text, size_t tn, const char *first, size_t flen,
-          const char *rest, size_t rlen, int width)
-{
-	struct buf one = BUF_INIT; /* the words one space apart, as wrap_words has them */
-	const unsigned char *u;
-	const char *pre = first, *s;
-	size_t plen = flen, i = 0, n;
-	int lines = 0;
-
-	for (size_t k = 0; k < tn; k++)
-		if ((text[k] != ' ' || (one.len > 0 && one.data[one.len - 1] != ' ')) &&
-		    buf_addc(&one, text[k]) < 0)
-			l->oom = 1;
-	s = buf_str(&one);
-	n = one.len;
-	u = (const unsigned char *)s;
-
-	while (i < n) {
-		size_t pc = cols_wide(pre, plen), start, col = 0, brk = 0, k, end;
-		size_t avail = width <= 0 ? SIZE_MAX : pc < (size_t)width ? (size_t)width - pc : 0;
-		unsigned prev = ' ';
-
-		while (i < n && u[i] == ' ')
-			i++;
-		if (i == n)
-			break;
-		start = i;
-		for (end = n; i < n; i += k) {
-			unsigned c = decode(u + i, n - i, &k);
-			size_t w = c == ' ' ? 1 : is_wide(c) ? 2 : 1;
-
-			if (i > start && c == ' ' && prev != ' ')
-				brk = i;
-			else if (i > start && c != ' ' && prev != ' ' && break_between(prev, c))
-				brk = i;
-			if (c != ' ' && col + w > avail && brk > start) {
-				end = brk;
-				break;
-			}
-			col += w;
-			prev = c;
-		}
-		i = end;
-		while (end > start && u[end - 1] == ' ')
-			end--;
-		line_start(l, pre, plen);
-		if (add(l->out, s + start, end - start) < 0)
-			l->oom = 1;
-		lines++;
-		pre = rest;
-		plen = rlen;
-	}
-	if (lines == 0)
-		put_line(l, pre, plen, "", 0);
-	buf_free(&one);
-}
-
-/*
- * Greedy word wrap as wrap_words does it, for the usual text of words one
- * space apart: then a line is a run of the input, up to the last space
- * before the first character that does not fit.  At anything else (spaces
- * at the ends, two in a row) wrap_words carries on from the line start.
- */
-static void
-wrap(struct lines *l, const char *s, size_t n, const char *first, size_t flen, const char *rest,
-     size_t rlen, int width)
-{
-	const char *end = s + n, *pre = first;
-	size_t plen = flen;
-
-	if (maybe_wide(s, n)) {
-		wrap_wide(l, s, n, first, flen, rest, rlen, width);
-		return;
-	}
-	if (width > 0 && n > 0 && s[0] != ' ' && end[-1] != ' ') {
-		while (s < end) {
-			size_t pc = cols(pre, plen);
-			size_t avail = pc < (size_t)width ? (size_t)width - pc : 0;
-			const char *q = fit(s, end, avail), *r;
-
-			if (q == NULL)
-				break;
-			if (q == end)
-				r = end;
-			else if (*q == ' ')
-				r = q;
-			else if ((r = memrchr(s, ' ', q - s)) == NULL &&
-			         (r = memchr(q, ' ', end - q)) == NULL)
-				r = end;        /* one word longer than the line */
-			line_start(l, pre, plen);
-			if (add(l->out, s, r - s) < 0)
-				l->oom = 1;
-			pre = rest;
-			plen = rlen;
-			if (r == end)
-				return;
-			s = r + 1;
-			if (*s == ' ')
-				break;
-		}
-	}
-	wrap_words(l, s, end - s, pre, plen, rest, rlen, width);
-}
-
-/* The quote marks and indentation a wrapped line repeats, and a list marker. */
-static void
-line_prefix(const char *s, size_t n, size_t *plen, size_t *mlen)
-{
-	size_t i = 0, m;
-
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '>'))
-		i++;
-	*plen = i;
-	*mlen = 0;
-	if (i + 1 < n && (s[i] == '-' || s[i] == '*') && s[i + 1] == ' ') {
-		*mlen = 2;
-		return;
-	}
-	for (m = i; m < n && m - i < 4 && s[m] >= '0' && s[m] <= '9'; m++)
-		;
-	if (m > i && m + 1 < n && s[m] == '.' && s[m + 1] == ' ')
-		*mlen = m + 2 - i;
-}
-
-int
-text_wrap(const char *text, int width, struct buf *out)
-{
-	struct lines l = {out, 0, 0, 0};
-	const char *s = text;
-
-	if (buf_add(out, "", 0) < 0)
-		return -1;
-	while (*s) {
-		size_t n = strcspn(s, "\n"), k = n, plen, mlen;
-
-		if (k > 0 && s[k - 1] == '\r')
-			k--;
-		while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-			k--;
-		if (width <= 0 || (cols(s, k) <= (size_t)width && !maybe_wide(s, k))) {
-			put_line(&l, "", 0, s, k);
-		} else {
-			char *first, *rest;
-
-			line_prefix(s, k, &plen, &mlen);
-			first = str_ndup(s, plen + mlen);
-			rest = str_printf("%.*s%*s", (int)plen, s, (int)mlen, "");
-			if (first == NULL || rest == NULL)
-				l.oom = 1;
-			else
-				wrap(&l, s + plen + mlen, k - plen - mlen, first, strlen(first), rest,
-				     strlen(rest), width);
-			free(first);
-			free(rest);
-		}
-		s += n;
-		if (*s == '\n') {
-			s++;
-			if (*s == '\0')
-				put_line(&l, "", 0, "", 0);
-		}
-	}
-	return l.oom ? -1 : 0;
-}
-
 /* ---- HTML to text ---- */
 
 #define MAX_LISTS 32
 #define MAX_INDENT 40   /* deeper quotes and lists stop moving right */
 
 struct tx {
-	struct lines l;
+	struct wrap_lines l;
 	struct buf para;        /* inline text of the paragraph being built */
 	struct buf first;       /* the prefix of a paragraph's first line */
 	int space;              /* a space is due before the next word */
@@ -2072,7 +1074,7 @@ static void
 tx_emit_blank(struct tx *t)
 {
 	if (t->blank && t->l.n > 0 && !t->l.last_empty)
-		put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
+		wrap_put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
 	t->blank = 0;
 }
 
@@ -2109,9 +1111,9 @@ tx_flush(struct tx *t)
 		if (k == 0) {
 			/* At most one empty line from a run of <br>. */
 			if (newlines++ == 0)
-				put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
+				wrap_put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
 		} else {
-			wrap(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len, t->width);
+			wrap_line(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len, t->width);
 			newlines = 0;
 			first = buf_str(&t->indent);
 			flen = t->indent.len;
@@ -2131,12 +1133,12 @@ static int ref_reserve(struct tx *t);
 
 /*
  * "[N]", url's number among this item's references (the same for a
- * repeat), written into ref (32 bytes); NULL when out of memory.
+ * repeat), written into ref (REF_SIZE bytes); NULL when out of memory.
  */
 static const char *
 ref_mark(struct tx *t, const char *url, char *ref)
 {
-	char *p = ref + 32;
+	char *p = ref + REF_SIZE;
 	size_t idx, num, *slot;
 
 	if (ref_reserve(t) < 0) {
@@ -2171,7 +1173,7 @@ static void
 pre_link(struct tx *t, struct buf *b, xmlNodePtr a, size_t start)
 {
 	const char *url = node_url(t->doc, a, 0), *mark;
-	char ref[32], *text;
+	char ref[REF_SIZE], *text;
 
 	if (url == NULL || b->len == start)
 		return;
@@ -2229,7 +1231,7 @@ tx_pre(struct tx *t, xmlNodePtr n, int depth)
 
 		if (w > len)
 			w = len;
-		put_line(&t->l, buf_str(&t->indent), t->indent.len, s,
+		wrap_put_line(&t->l, buf_str(&t->indent), t->indent.len, s,
 		         w > 0 && s[w - 1] == '\r' ? w - 1 : w);
 		s += w;
 		len -= w;
@@ -2278,7 +1280,7 @@ ref_reserve(struct tx *t)
 
 	if ((n + 1) * 2 <= t->ref_cap)
 		return 0;
-	t->ref_cap = oldcap ? oldcap * 2 : 64;
+	t->ref_cap = oldcap ? oldcap * 2 : REF_SLOTS_MIN;
 	if ((t->ref_slot = calloc(t->ref_cap, sizeof *t->ref_slot)) == NULL) {
 		t->ref_slot = old;
 		t->ref_cap = oldcap;
@@ -2299,7 +1301,7 @@ ref_reserve(struct tx *t)
 static void
 tx_ref(struct tx *t, const char *url)
 {
-	char ref[32];
+	char ref[REF_SIZE];
 	const char *p = ref_mark(t, url, ref);
 
 	if (p == NULL)
@@ -2314,13 +1316,14 @@ tx_ref(struct tx *t, const char *url)
  * tracking pixel.
  */
 static void
-tx_image(struct tx *t, xmlNodePtr n)
+tx_image(struct tx *t, xmlNodePtr n, int depth)
 {
 	xmlChar *tofree;
 	const char *alt = prop(n, "alt", &tofree);
 	int has_alt = alt != NULL && !str_empty(alt);
 	const char *url = node_url(t->doc, n, 1);
 
+	(void)depth;
 	if (url != NULL || has_alt) {
 		t->space = 1;
 		/* Piece by piece is the same as "[image: ALT]" at once. */
@@ -2363,12 +1366,17 @@ tx_link_end(struct tx *t, const char *href)
 
 static void tx_children(struct tx *t, xmlNodePtr n, int depth);
 
-/* An embedded player: "[video] URL" as a paragraph of its own. */
+/*
+ * An embedded player: "[video] URL" as a paragraph of its own, after what
+ * libxml2 nested in a (void) embed, as in san_video.
+ */
 static void
-tx_video(struct tx *t, xmlNodePtr n)
+tx_video(struct tx *t, xmlNodePtr n, int depth)
 {
 	struct video v;
 
+	if (is_elem(n, "embed"))
+		tx_children(t, n, depth + 1);
 	if (!video_of(t->doc, n, &v))
 		return;
 	tx_flush(t);
@@ -2378,6 +1386,59 @@ tx_video(struct tx *t, xmlNodePtr n)
 	tx_text(t, v.url);
 	tx_flush(t);
 	t->blank = 1;
+}
+
+static void
+tx_br(struct tx *t, xmlNodePtr n, int depth)
+{
+	(void)n;
+	(void)depth;
+	tx_add(t, "\n", 1);
+	t->space = 0;
+}
+
+/* A table row: one line, its cells " | " apart. */
+static void
+tx_row(struct tx *t, xmlNodePtr n, int depth)
+{
+	int cells = t->cells;
+
+	tx_flush(t);
+	t->cells = 0;
+	tx_children(t, n, depth + 1);
+	tx_flush(t);
+	t->cells = cells;
+}
+
+static void
+tx_pre_block(struct tx *t, xmlNodePtr n, int depth)
+{
+	tx_pre(t, n, depth + 1);
+	t->blank = 1;
+}
+
+/* A link: its text, then its reference (see tx_link_end); inside a link, only its text. */
+static void
+tx_link(struct tx *t, xmlNodePtr n, int depth)
+{
+	xmlChar *tofree;
+	const char *href;
+
+	if (t->in_link) {
+		tx_children(t, n, depth + 1);
+		return;
+	}
+	href = prop(n, "href", &tofree);
+	t->link_url = node_url(t->doc, n, 0);
+	if (t->link_url != NULL) {
+		t->in_link = 1;
+		t->link_broken = 0;
+		t->link_start = t->para.len;
+	}
+	tx_children(t, n, depth + 1);
+	if (t->link_url != NULL && t->in_link)
+		tx_link_end(t, href);
+	xmlFree(tofree);
 }
 
 /* A table cell: after the row's first, " | " goes before it, on the row's line. */
@@ -2415,69 +1476,27 @@ tx_list_item(struct tx *t, xmlNodePtr n, int depth)
 		t->indent.data[old] = '\0';
 }
 
+/*
+ * Elements written their own way, by the first of their flags found here;
+ * the others are blocks, lines or inline (tx_block).
+ */
+static const struct {
+	int flag;
+	void (*write)(struct tx *t, xmlNodePtr n, int depth);
+} tx_own[] = {
+	{F_BR, tx_br},     {F_IMG, tx_image}, {F_LI, tx_list_item},  {F_VIDEO, tx_video},
+	{F_CELL, tx_cell}, {F_ROW, tx_row},   {F_PRE, tx_pre_block}, {F_A, tx_link},
+};
+
+/*
+ * A block, a line or an inline element: its children, with the gaps,
+ * quote marks and list numbers it makes.
+ */
 static void
-tx_elem(struct tx *t, xmlNodePtr n, int depth)
+tx_block(struct tx *t, xmlNodePtr n, int flags, int depth)
 {
-	int flags = elem_flags(n);
 	size_t old = t->indent.len;
-	xmlChar *tofree;
-	const char *v;
 
-	if (flags & F_DROP)
-		return;
-	if (flags & F_BR) {
-		tx_add(t, "\n", 1);
-		t->space = 0;
-		return;
-	}
-	if (flags & F_IMG) {
-		tx_image(t, n);
-		return;
-	}
-	if (flags & F_LI) {
-		tx_list_item(t, n, depth);
-		return;
-	}
-	if (flags & F_VIDEO) {
-		/* What libxml2 nested in a (void) embed comes first, as in san_video. */
-		if (is_elem(n, "embed"))
-			tx_children(t, n, depth + 1);
-		tx_video(t, n);
-		return;
-	}
-	if (flags & F_CELL) {
-		tx_cell(t, n, depth);
-		return;
-	}
-	if (flags & F_ROW) {
-		int cells = t->cells;
-
-		tx_flush(t);
-		t->cells = 0;
-		tx_children(t, n, depth + 1);
-		tx_flush(t);
-		t->cells = cells;
-		return;
-	}
-	if (flags & F_PRE) {
-		tx_pre(t, n, depth + 1);
-		t->blank = 1;
-		return;
-	}
-	if ((flags & F_A) && !t->in_link) {
-		v = prop(n, "href", &tofree);
-		t->link_url = node_url(t->doc, n, 0);
-		if (t->link_url != NULL) {
-			t->in_link = 1;
-			t->link_broken = 0;
-			t->link_start = t->para.len;
-		}
-		tx_children(t, n, depth + 1);
-		if (t->link_url != NULL && t->in_link)
-			tx_link_end(t, v);
-		xmlFree(tofree);
-		return;
-	}
 	if (flags & (F_BLOCK | F_LINE)) {
 		tx_flush(t);
 		/* A list inside a list item continues it without a gap. */
@@ -2508,6 +1527,21 @@ tx_elem(struct tx *t, xmlNodePtr n, int depth)
 }
 
 static void
+tx_elem(struct tx *t, xmlNodePtr n, int depth)
+{
+	int flags = elem_flags(n);
+
+	if (flags & F_DROP)
+		return;
+	for (size_t i = 0; i < sizeof tx_own / sizeof tx_own[0]; i++)
+		if (flags & tx_own[i].flag) {
+			tx_own[i].write(t, n, depth);
+			return;
+		}
+	tx_block(t, n, flags, depth);
+}
+
+static void
 tx_children(struct tx *t, xmlNodePtr n, int depth)
 {
 	if (depth > MAX_DEPTH)
@@ -2524,7 +1558,7 @@ static int
 text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *out,
          struct strv *links, struct err *e)
 {
-	xmlNodePtr body = body_of(doc);
+	xmlNodePtr body = htmlparse_body(doc);
 	struct tx t;
 
 	memset(&t, 0, sizeof t);
@@ -2547,42 +1581,6 @@ text_doc(htmlDocPtr doc, struct doc *d, int width, int first_ref, struct buf *ou
 	if (t.oom || t.l.oom || d->oom)
 		return err_oom(e);
 	return 0;
-}
-
-int
-html_to_text(const char *html, size_t len, const char *base, int width, int first_ref,
-             struct buf *out, struct strv *links, struct err *e)
-{
-	struct doc d = {.base = base};
-	int failed, r;
-	size_t halted;
-	htmlDocPtr doc = parse(html, len, e, &failed, &halted);
-
-	if (failed)
-		return -1;
-	r = text_doc(doc, &d, width, first_ref, out, links, e);
-	xmlFreeDoc(doc);
-	doc_free(&d);
-	return r;
-}
-
-/*
- * Where to cut html to at most max bytes: before the last tag that starts
- * in the last 8 KB, else at a character's start.
- */
-static size_t
-cut_point(const char *html, size_t len, size_t max)
-{
-	size_t n = max, low = max > 8192 ? max - 8192 : 0;
-	const char *lt;
-
-	if (len <= max)
-		return len;
-	if ((lt = memrchr(html + low, '<', max - low)) != NULL && lt > html)
-		return (size_t)(lt - html);
-	while (n > 0 && ((unsigned char)html[n] & 0xc0) == 0x80)
-		n--;
-	return n;
 }
 
 /*
@@ -2626,9 +1624,9 @@ render_both(const char *html, size_t len, const char *base, struct html_item *it
 {
 	struct doc d = {.base = base};
 	int failed, r;
-	size_t n = item->max > 0 ? cut_point(html, len, item->max) : len, halted,
+	size_t n = item->max > 0 ? htmlparse_cut_point(html, len, item->max) : len, halted,
 	       text0 = text_out->len;
-	htmlDocPtr doc = parse(html, n, e, &failed, &halted);
+	htmlDocPtr doc = htmlparse(html, n, e, &failed, &halted);
 
 	if (failed)
 		return -1;
@@ -2659,18 +1657,6 @@ html_render(const char *html, size_t len, const char *base, int width, int first
 {
 	struct html_item item = {.width = width, .first_ref = first_ref};
 
-	/* As the two calls: what libxml2 parsed, nothing said of the rest. */
+	/* What libxml2 parsed, nothing said of the rest. */
 	return render_both(html, len, base, &item, 0, html_out, text_out, links, e);
-}
-
-size_t
-text_columns(const char *s, size_t n)
-{
-	return cols_wide(s, n);
-}
-
-char *
-html_clean_url(const char *url, const char *base)
-{
-	return url != NULL ? url_clean(url, base) : NULL;
 }

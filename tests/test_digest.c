@@ -11,6 +11,7 @@
 
 #include "digest.h"
 #include "html.h"
+#include "wrap.h"
 
 #define MAX_ITEMS 16
 

@@ -1,8 +1,9 @@
 /*
- * libFuzzer target: html_sanitize, html_to_text, html_render,
- * html_render_item (cut to half) and text_wrap on arbitrary bytes.  Besides crashes it checks that nothing executable
- * survives the sanitiser (tags and attributes are re-read), that the output
- * is valid UTF-8, and that html_render agrees with the separate calls.
+ * libFuzzer target: html_render, html_render_item (whole and cut to half)
+ * and text_wrap on arbitrary bytes.  Besides crashes it checks that
+ * nothing executable survives the sanitiser (tags and attributes are
+ * re-read), that the output is valid UTF-8, and that html_render_item
+ * without a bound agrees with html_render.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 
 #include "html.h"
+#include "wrap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -95,29 +97,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strv links = STRV_INIT, links2 = STRV_INIT;
 	struct err e;
 	char *text;
-	int rh, rt;
+	int rh;
 
-	if ((rh = html_sanitize((const char *)data, size, base, &h, &e)) == 0) {
+	if ((rh = html_render((const char *)data, size, base, 40, 1, &h, &t, &links, &e)) == 0) {
 		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 			if (strcasestr(buf_str(&h), bad[i]) != NULL)
 				__builtin_trap();
 		check_tags(buf_str(&h));
 		must_be_utf8((const unsigned char *)buf_str(&h));
-	}
-	if ((rt = html_to_text((const char *)data, size, base, 40, 1, &t, &links, &e)) == 0)
 		must_be_utf8((const unsigned char *)buf_str(&t));
+	}
 	for (size_t i = 0; i < links.n; i++)
 		if (strncmp(links.v[i], "http", 4) != 0 && strncmp(links.v[i], "mailto:", 7) != 0)
 			__builtin_trap();
-	/* One parse for both must give the same as the two calls. */
-	if (html_render((const char *)data, size, base, 40, 1, &h2, &t2, &links2, &e) == 0 &&
-	    rh == 0 && rt == 0 &&
-	    (strcmp(buf_str(&h), buf_str(&h2)) != 0 || strcmp(buf_str(&t), buf_str(&t2)) != 0 ||
-	     links.n != links2.n))
-		__builtin_trap();
+	/* Unbounded and not cut by the nesting, html_render_item gives what html_render does. */
+	{
+		struct html_item whole = {.width = 40, .first_ref = 1};
+
+		if (html_render_item((const char *)data, size, base, &whole, &h2, &t2, &links2, &e) ==
+		        0 &&
+		    rh == 0 && whole.cut == 0 &&
+		    (strcmp(buf_str(&h), buf_str(&h2)) != 0 ||
+		     strcmp(buf_str(&t), buf_str(&t2)) != 0 || links.n != links2.n))
+			__builtin_trap();
+	}
 	/* Cut to half: the notice is well-formed and the output still clean. */
 	{
-		struct html_item item = {40, 1, "http://example.org/p?a=1&b=<2>", size / 2, 0, 0};
+		struct html_item item = {
+			.width = 40, .first_ref = 1, .link = "http://example.org/p?a=1&b=<2>", .max = size / 2};
 
 		buf_reset(&h2);
 		buf_reset(&t2);
