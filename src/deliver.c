@@ -33,7 +33,7 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- the message text, a piece at a time, from memory or its file ---- */
+/* ---- the message text, a piece at a time, from its file ---- */
 
 int
 delivery_exit(enum delivery_status s)
@@ -58,8 +58,7 @@ outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why)
 }
 
 ssize_t
-outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, size_t max,
-             struct err *e)
+outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct err *e)
 {
 	size_t want = m->len - *pos;
 	ssize_t got;
@@ -68,11 +67,6 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, siz
 		want = max;
 	if (want == 0)
 		return 0;
-	if (m->data != NULL) {
-		*p = m->data + *pos;
-		*pos += want;
-		return (ssize_t)want;
-	}
 	do
 		got = pread(fileno(m->file), buf, want, m->offset + (off_t)*pos);
 	while (got < 0 && errno == EINTR);
@@ -82,7 +76,6 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, siz
 	if (got == 0)
 		return err_set(e, EX_IOERR, "cannot read the message: its file "
 		    "ends at byte %zu of %zu", *pos, m->len);
-	*p = buf;
 	*pos += (size_t)got;
 	return got;
 }
@@ -101,7 +94,7 @@ struct dest {
 	const char *path;               /* for errors */
 	struct buf out;                 /* converted text not yet written */
 	struct buf line;                /* a line the last piece did not finish */
-	char *rbuf;                     /* CHUNK bytes, for messages in files */
+	char *rbuf;                     /* CHUNK bytes read from a message's file */
 };
 
 enum text_result {
@@ -242,17 +235,16 @@ static enum text_result
 file_text(const struct outmsg *m, struct dest *d, struct err *e)
 {
 	size_t pos = 0;
-	const char *p;
 	ssize_t n;
 
 	buf_reset(&d->out);
 	buf_reset(&d->line);
-	if (m->data == NULL && d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
+	if (d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
 		return text_nomem(e);
 	if (d->mbox && mbox_from_line(m, &d->out) != 0)
 		return text_nomem(e);
-	while ((n = outmsg_piece(m, &pos, d->rbuf, &p, CHUNK, e)) > 0) {
-		if (put_piece(d, p, (size_t)n) != 0)
+	while ((n = outmsg_piece(m, &pos, d->rbuf, CHUNK, e)) > 0) {
+		if (put_piece(d, d->rbuf, (size_t)n) != 0)
 			return text_nomem(e);
 		if (dest_flush(d, CHUNK) != 0)
 			return TEXT_WRITE;

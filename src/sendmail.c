@@ -77,13 +77,9 @@ refill(struct child *c)
 	size_t k = m->len - c->done < CHUNK ? m->len - c->done : CHUNK, used = k;
 	ssize_t got;
 
-	if (m->data != NULL) {
-		memcpy(in, m->data + c->done, k);
-	} else {
-		got = pread(fileno(m->file), in, k, m->offset + (off_t)c->done);
-		if (got != (ssize_t)k)
-			return -1;
-	}
+	got = pread(fileno(m->file), in, k, m->offset + (off_t)c->done);
+	if (got != (ssize_t)k)
+		return -1;
 	if (k > 1 && in[k - 1] == '\r' && c->done + k < m->len)
 		used = k - 1;
 	c->olen = c->opos = 0;
@@ -377,7 +373,7 @@ sendmail_deliver(char *const *argv, size_t argc, long timeout, struct outmsg *ms
 	/* an ignored SIGCHLD (inherited through exec) would discard the exit status */
 	sigaction(SIGCHLD, &dfl, &oldchld);
 	for (size_t i = 0; i < n; i++) {
-		if (msgs[i].file != NULL && msgs[i].data == NULL)
+		if (msgs[i].file != NULL)
 			fflush(msgs[i].file);
 		if (send_one(argv, argc, timeout, &msgs[i], e) < 0) {
 			/* what went before stands: only a first failure is "none could be tried" */

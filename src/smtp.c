@@ -262,7 +262,6 @@ read_cb(char *dst, size_t size, size_t nitems, void *arg)
 {
 	struct xfer *x = arg;
 	size_t room = size * nitems, want = x->m->len - x->pos, got = 0;
-	const char *p;
 	ssize_t r;
 
 	/* AUTH was wanted but never happened: send no text unauthenticated */
@@ -271,13 +270,11 @@ read_cb(char *dst, size_t size, size_t nitems, void *arg)
 	if (want > room)
 		want = room;
 	while (got < want) {
-		r = outmsg_piece(x->m, &x->pos, dst + got, &p, want - got, &x->read_error);
+		r = outmsg_piece(x->m, &x->pos, dst + got, want - got, &x->read_error);
 		if (r < 0)
 			return CURL_READFUNC_ABORT; /* never a short, complete-looking text */
 		if (r == 0)
 			break;
-		if (p != dst + got)
-			memcpy(dst + got, p, (size_t)r);
 		got += (size_t)r;
 	}
 	return got;
