@@ -23,6 +23,11 @@
 
 #define CHUNK (64 * 1024)  /* message text read, sent or written per step */
 
+/* A maildir file's name: time.Ppid_Rrandom.host */
+#define HOST_MAX         256                /* the host's name */
+#define NAME_RANDOM      8                  /* random bytes, in hex */
+#define MAILDIR_NAME_MAX (HOST_MAX + 144)   /* the whole name */
+
 void
 outmsg_detail(struct outmsg *m, const char *fmt, ...)
 {
@@ -432,7 +437,7 @@ mkdir_ok(const char *path)
 static void
 maildir_name(char *dst, size_t size)
 {
-	char host[256], r[17], *p;
+	char host[HOST_MAX], r[2 * NAME_RANDOM + 1], *p;
 	struct timeval tv;
 
 	if (gethostname(host, sizeof host) != 0)
@@ -441,7 +446,7 @@ maildir_name(char *dst, size_t size)
 	for (p = host; *p != '\0'; p++)
 		if (*p == '/' || *p == ':')
 			*p = '_';
-	random_hex(r, 8);
+	random_hex(r, NAME_RANDOM);
 	gettimeofday(&tv, NULL);
 	snprintf(dst, size, "%lld.M%ldP%dR%s.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
 	    (int)getpid(), r, host);
@@ -479,7 +484,7 @@ maildir_write(const char *tmp, struct outmsg *m, struct dest *d, struct err *e)
 static int
 maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 {
-	char name[400], *tmp = NULL, *dst = NULL, *newdir = NULL;
+	char name[MAILDIR_NAME_MAX], *tmp = NULL, *dst = NULL, *newdir = NULL;
 	int r = -1;
 
 	maildir_name(name, sizeof name);
@@ -515,7 +520,7 @@ maildir_dirs(const char *dir, struct err *e)
 	if (mkdir_ok(dir) != 0)
 		return err_set(e, EX_CANTCREAT, "cannot create maildir %s: %s", dir,
 		    strerror(errno));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		if ((p = str_printf("%s/%s", dir, sub[i])) == NULL)
 			return err_oom(e);
 		if (mkdir_ok(p) != 0) {

@@ -4,8 +4,8 @@
  * message_write() writes a multipart/alternative message (text/plain and
  * text/html, UTF-8, quoted-printable) with CRLF line ends and no line over
  * 998 octets to a FILE as it is encoded, the parts given in memory or as
- * files, so a huge digest is never whole in memory.  Header text from feeds is RFC 2047-encoded and can never
- * inject a header.
+ * files, so a huge digest is never whole in memory.  Header text from
+ * feeds is RFC 2047-encoded and can never inject a header.
  */
 #ifndef TIDINGS_MESSAGE_H
 #define TIDINGS_MESSAGE_H
