@@ -24,9 +24,9 @@
 #define CHUNK (64 * 1024)  /* message text read, sent or written per step */
 
 /* A maildir file's name: time.Ppid_Rrandom.host */
-#define HOST_MAX         256                /* the host's name */
-#define NAME_RANDOM      8                  /* random bytes, in hex */
-#define MAILDIR_NAME_MAX (HOST_MAX + 144)   /* the whole name */
+#define HOST_MAX         256              /* the host's name */
+#define NAME_RANDOM      8                /* random bytes, in hex */
+#define MAILDIR_NAME_MAX (HOST_MAX + 144) /* the whole name */
 
 void
 outmsg_detail(struct outmsg *m, const char *fmt, ...)
@@ -79,8 +79,10 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct 
 		return err_set(e, EX_IOERR, "cannot read the message: %s",
 		    strerror(errno));
 	if (got == 0)
-		return err_set(e, EX_IOERR, "cannot read the message: its file "
-		    "ends at byte %zu of %zu", *pos, m->len);
+		return err_set(e, EX_IOERR,
+		               "cannot read the message: its file "
+		               "ends at byte %zu of %zu",
+		               *pos, m->len);
 	*pos += (size_t)got;
 	return got;
 }

@@ -24,8 +24,8 @@ enum delivery_status {
 };
 
 struct outmsg {
-	FILE *file;                  /* the message is len bytes of this file from offset, CRLF */
-	off_t offset;                /* (read with pread: never loaded whole) */
+	FILE *file;   /* the message is len bytes of this file from offset, CRLF */
+	off_t offset; /* (read with pread: never loaded whole) */
 	size_t len;
 	const char *envelope_from;   /* bare address */
 	char *const *rcpt;           /* bare addresses */

@@ -304,9 +304,11 @@ verdict(struct child *c, struct outmsg *m, const char *prog)
 		m->status = DELIVERY_TEMPFAIL;
 		outmsg_detail(m, "%s exited before reading the whole message: %s", prog, said);
 	} else if (!WIFEXITED(c->wstatus)) {
-		outmsg_detail(m, "%s was killed by signal %d: %s", prog, WTERMSIG(c->wstatus), said);
+		outmsg_detail(m, "%s was killed by signal %d: %s", prog, WTERMSIG(c->wstatus),
+		              said);
 	} else if (m->status != DELIVERY_ACCEPTED) {
-		outmsg_detail(m, "%s exited with status %d: %s", prog, WEXITSTATUS(c->wstatus), said);
+		outmsg_detail(m, "%s exited with status %d: %s", prog, WEXITSTATUS(c->wstatus),
+		              said);
 	}
 }
 

@@ -44,7 +44,7 @@
 #define OPTIONS_MAX  64  /* curl's login options (the AUTH mechanisms) */
 
 #define MS_PER_S 1000L
-#define POLL_MS 1000 /* the longest wait for the sockets before curl looks again */
+#define POLL_MS  1000 /* the longest wait for the sockets before curl looks again */
 
 enum verb { V_NONE, V_EHLO, V_AUTH, V_MAIL, V_RCPT, V_DATA, V_OTHER };
 
@@ -64,8 +64,8 @@ struct xfer {
 	int mail_code; /* reply to MAIL, 0 before */
 	int last_code;
 	char last_reply[REPLY_MAX];
-	char auth_mech[MECH_MAX];     /* the mechanism AUTH named */
-	char auth_reply[REPLY_MAX];   /* the failing reply to AUTH */
+	char auth_mech[MECH_MAX];   /* the mechanism AUTH named */
+	char auth_reply[REPLY_MAX]; /* the failing reply to AUTH */
 	int auth_ok;
 	char auth_offered[OFFERED_MAX]; /* the EHLO AUTH line's mechanisms */
 	long long size_limit;   /* EHLO SIZE, 0 when none */

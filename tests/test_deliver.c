@@ -121,7 +121,6 @@ START_TEST(maildir_new_file)
 }
 END_TEST
 
-
 /* The stored form, computed the plain way: LF ends, mboxrd quoting. */
 static void
 stored_form(const char *p, size_t n, int mbox, struct buf *out)
@@ -163,7 +162,6 @@ undate(char *s)
 		p += 19;
 	}
 }
-
 
 static char *
 mbox_of(struct outmsg *m, size_t n, const char *path)
