@@ -22,8 +22,11 @@ main(int argc, char **argv)
 	struct outmsg *m;
 	struct err e = {0};
 	struct timespec t0, t1;
-	char **text, **rcpt;
+	char **rcpt;
+	FILE *f = tmpfile(); /* every message in one file, as a run's digests are */
+	off_t at = 0;
 	size_t n, i, ok = 0;
+	int len;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: smtp-bench HOST PORT N SESSIONS [CA USER PASS]\n");
@@ -44,27 +47,30 @@ main(int argc, char **argv)
 	cfg.smtp.sessions = atoi(argv[4]);
 #endif
 	m = calloc(n, sizeof *m);
-	text = calloc(n, sizeof *text);
 	rcpt = calloc(n, sizeof *rcpt);
-	if (m == NULL || text == NULL || rcpt == NULL)
+	if (m == NULL || rcpt == NULL || f == NULL)
 		return 70;
 	for (i = 0; i < n; i++) {
 		if (asprintf(&rcpt[i], "s%zu@example.org", i) < 0 ||
-		    asprintf(
-		        &text[i],
-		        "From: Tidings <tidings@example.org>\r\nTo: %s\r\n"
-		        "Subject: 1 new item\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\n"
-		        "Message-ID: <bench.%zu@example.org>\r\nMIME-Version: 1.0\r\n"
-		        "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
-		        "one item\r\nhttp://example.org/%zu\r\n\r\nshort text of the item.\r\n",
-		        rcpt[i], i, i) < 0)
+		    (len = fprintf(
+		         f,
+		         "From: Tidings <tidings@example.org>\r\nTo: %s\r\n"
+		         "Subject: 1 new item\r\nDate: Sat, 05 Dec 2026 12:00:00 +0000\r\n"
+		         "Message-ID: <bench.%zu@example.org>\r\nMIME-Version: 1.0\r\n"
+		         "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+		         "one item\r\nhttp://example.org/%zu\r\n\r\nshort text of the item.\r\n",
+		         rcpt[i], i, i)) < 0)
 			return 70;
-		m[i].data = text[i];
-		m[i].len = strlen(text[i]);
+		m[i].file = f;
+		m[i].offset = at;
+		m[i].len = (size_t)len;
+		at += len;
 		m[i].envelope_from = "tidings@example.org";
 		m[i].rcpt = &rcpt[i];
 		m[i].nrcpt = 1;
 	}
+	if (fflush(f) != 0)
+		return 74;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (deliver(&cfg, m, n, NULL, &e) != 0) {
 		fprintf(stderr, "smtp-bench: %s\n", e.msg);
@@ -75,12 +81,10 @@ main(int argc, char **argv)
 		ok += m[i].status == DELIVERY_ACCEPTED;
 	printf("%zu of %zu accepted in %.2f s\n", ok, n,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	for (i = 0; i < n; i++) {
-		free(text[i]);
+	for (i = 0; i < n; i++)
 		free(rcpt[i]);
-	}
-	free(text);
 	free(rcpt);
+	fclose(f);
 	free(m);
 	return ok == n ? 0 : 1;
 }

@@ -23,6 +23,11 @@
 
 #define CHUNK (64 * 1024)  /* message text read, sent or written per step */
 
+/* A maildir file's name: time.Ppid_Rrandom.host */
+#define HOST_MAX         256              /* the host's name */
+#define NAME_RANDOM      8                /* random bytes, in hex */
+#define MAILDIR_NAME_MAX (HOST_MAX + 144) /* the whole name */
+
 void
 outmsg_detail(struct outmsg *m, const char *fmt, ...)
 {
@@ -33,7 +38,7 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- the message text, a piece at a time, from memory or its file ---- */
+/* ---- the message text, a piece at a time, from its file ---- */
 
 int
 delivery_exit(enum delivery_status s)
@@ -58,8 +63,7 @@ outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why)
 }
 
 ssize_t
-outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, size_t max,
-             struct err *e)
+outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct err *e)
 {
 	size_t want = m->len - *pos;
 	ssize_t got;
@@ -68,11 +72,6 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, siz
 		want = max;
 	if (want == 0)
 		return 0;
-	if (m->data != NULL) {
-		*p = m->data + *pos;
-		*pos += want;
-		return (ssize_t)want;
-	}
 	do
 		got = pread(fileno(m->file), buf, want, m->offset + (off_t)*pos);
 	while (got < 0 && errno == EINTR);
@@ -80,9 +79,10 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p, siz
 		return err_set(e, EX_IOERR, "cannot read the message: %s",
 		    strerror(errno));
 	if (got == 0)
-		return err_set(e, EX_IOERR, "cannot read the message: its file "
-		    "ends at byte %zu of %zu", *pos, m->len);
-	*p = buf;
+		return err_set(e, EX_IOERR,
+		               "cannot read the message: its file "
+		               "ends at byte %zu of %zu",
+		               *pos, m->len);
 	*pos += (size_t)got;
 	return got;
 }
@@ -101,7 +101,7 @@ struct dest {
 	const char *path;               /* for errors */
 	struct buf out;                 /* converted text not yet written */
 	struct buf line;                /* a line the last piece did not finish */
-	char *rbuf;                     /* CHUNK bytes, for messages in files */
+	char *rbuf;                     /* CHUNK bytes read from a message's file */
 };
 
 enum text_result {
@@ -242,17 +242,16 @@ static enum text_result
 file_text(const struct outmsg *m, struct dest *d, struct err *e)
 {
 	size_t pos = 0;
-	const char *p;
 	ssize_t n;
 
 	buf_reset(&d->out);
 	buf_reset(&d->line);
-	if (m->data == NULL && d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
+	if (d->rbuf == NULL && (d->rbuf = malloc(CHUNK)) == NULL)
 		return text_nomem(e);
 	if (d->mbox && mbox_from_line(m, &d->out) != 0)
 		return text_nomem(e);
-	while ((n = outmsg_piece(m, &pos, d->rbuf, &p, CHUNK, e)) > 0) {
-		if (put_piece(d, p, (size_t)n) != 0)
+	while ((n = outmsg_piece(m, &pos, d->rbuf, CHUNK, e)) > 0) {
+		if (put_piece(d, d->rbuf, (size_t)n) != 0)
 			return text_nomem(e);
 		if (dest_flush(d, CHUNK) != 0)
 			return TEXT_WRITE;
@@ -440,7 +439,7 @@ mkdir_ok(const char *path)
 static void
 maildir_name(char *dst, size_t size)
 {
-	char host[256], r[17], *p;
+	char host[HOST_MAX], r[2 * NAME_RANDOM + 1], *p;
 	struct timeval tv;
 
 	if (gethostname(host, sizeof host) != 0)
@@ -449,7 +448,7 @@ maildir_name(char *dst, size_t size)
 	for (p = host; *p != '\0'; p++)
 		if (*p == '/' || *p == ':')
 			*p = '_';
-	random_hex(r, 8);
+	random_hex(r, NAME_RANDOM);
 	gettimeofday(&tv, NULL);
 	snprintf(dst, size, "%lld.M%ldP%dR%s.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
 	    (int)getpid(), r, host);
@@ -487,7 +486,7 @@ maildir_write(const char *tmp, struct outmsg *m, struct dest *d, struct err *e)
 static int
 maildir_one(const char *dir, struct outmsg *m, struct dest *d, struct err *e)
 {
-	char name[400], *tmp = NULL, *dst = NULL, *newdir = NULL;
+	char name[MAILDIR_NAME_MAX], *tmp = NULL, *dst = NULL, *newdir = NULL;
 	int r = -1;
 
 	maildir_name(name, sizeof name);
@@ -523,7 +522,7 @@ maildir_dirs(const char *dir, struct err *e)
 	if (mkdir_ok(dir) != 0)
 		return err_set(e, EX_CANTCREAT, "cannot create maildir %s: %s", dir,
 		    strerror(errno));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		if ((p = str_printf("%s/%s", dir, sub[i])) == NULL)
 			return err_oom(e);
 		if (mkdir_ok(p) != 0) {

@@ -2,7 +2,7 @@
  * deliver: hand finished messages to SMTP (libcurl), an mbox file, a
  * maildir, or stdout.  A message counts as accepted only when the SMTP
  * server answered 2xx after DATA, or the file was written and fsynced.
- * A message is in memory or in a file; either way it is sent or written a
+ * A message is len bytes of a file from an offset; it is sent or written a
  * chunk at a time, never loaded whole.  Each message is accepted (and its
  * accepted hook run) before the next one is sent or written.
  */
@@ -24,7 +24,8 @@ enum delivery_status {
 };
 
 struct outmsg {
-	const char *data;            /* the whole message, CRLF */
+	FILE *file;   /* the message is len bytes of this file from offset, CRLF */
+	off_t offset; /* (read with pread: never loaded whole) */
 	size_t len;
 	const char *envelope_from;   /* bare address */
 	char *const *rcpt;           /* bare addresses */
@@ -32,8 +33,6 @@ struct outmsg {
 	enum delivery_status status; /* set by deliver() */
 	enum delivery_status refused;/* ACCEPTED, but some recipients refused it: how */
 	char detail[512];            /* the server's words or the error, when not accepted */
-	FILE *file;   /* when data is NULL: the message is len bytes of this file from offset (read with pread; never loaded whole) */
-	off_t offset;
 	/*
 	 * If not NULL: called once the message is accepted, before the next
 	 * one is sent, so the caller can make that durable (a crash then
@@ -53,13 +52,12 @@ struct outmsg {
 int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, struct err *e);
 
 /*
- * The next piece of m from *pos, at most max bytes: a pointer into
- * m->data, or into buf (max bytes) read from m->file.  pread leaves the
- * FILE's own position alone; the caller has flushed what it wrote.
- * Returns the piece's length, 0 at the end, -1 when m cannot be read.
+ * The next piece of m from *pos, at most max bytes, read from m->file
+ * into buf.  pread leaves the FILE's own position alone; the caller has
+ * flushed what it wrote.  Returns the piece's length, 0 at the end, -1
+ * when m cannot be read.
  */
-ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, const char **p,
-                     size_t max, struct err *e);
+ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct err *e);
 
 /* m->detail, printf-style, cut to its size. */
 void outmsg_detail(struct outmsg *m, const char *fmt, ...)

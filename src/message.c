@@ -566,9 +566,8 @@ message_qp_encode(const char *s, size_t n, struct buf *out)
 }
 
 /*
- * Where the message goes: appended to b and, when f is set, written out
- * whenever b holds a chunk, so message_build and message_write share one
- * encoder and a streamed message needs no more than a chunk of output.
+ * Where the message goes: appended to b and written out to f whenever b
+ * holds a chunk, so a message needs no more than a chunk of output.
  */
 struct sink {
 	struct buf *b;
@@ -582,7 +581,7 @@ sink_flush(struct sink *s, size_t least, struct err *e)
 {
 	size_t n;
 
-	if (s->f == NULL || s->b->len < least || s->b->len == 0)
+	if (s->b->len < least || s->b->len == 0)
 		return 0;
 	n = fwrite(s->b->data, 1, s->b->len, s->f);
 	s->written += n;
@@ -767,7 +766,7 @@ add_headers(const struct message_spec *m, const char *message_id,
 }
 
 /*
- * The one encoder behind message_build and message_write.  Nothing is
+ * The encoder behind message_write.  Nothing is
  * written to a file before the headers are known good: they stay in the
  * buffer until the first part's text fills a chunk.
  */
@@ -792,26 +791,11 @@ message_emit(const struct message_spec *m, struct sink *s, char *message_id,
 }
 
 int
-message_build(const struct message_spec *m, struct buf *out, char *message_id,
-              size_t message_id_size, struct err *e)
-{
-	struct sink s = {out, NULL, 0};
-	size_t start = out->len;
-
-	if (message_emit(m, &s, message_id, message_id_size, e) == 0)
-		return 0;
-	out->len = start;
-	if (out->data != NULL)
-		out->data[start] = '\0';
-	return -1;
-}
-
-int
 message_write(const struct message_spec *m, FILE *out, size_t *written,
               char *message_id, size_t message_id_size, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	struct sink s = {&b, out, 0};
+	struct sink s = {.b = &b, .f = out};
 	int r;
 
 	r = message_emit(m, &s, message_id, message_id_size, e);

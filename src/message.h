@@ -1,12 +1,11 @@
 /*
  * message: an RFC 5322 / MIME digest message.
  *
- * message_build() writes a multipart/alternative message (text/plain and
+ * message_write() writes a multipart/alternative message (text/plain and
  * text/html, UTF-8, quoted-printable) with CRLF line ends and no line over
- * 998 octets; message_write() streams the same message to a FILE, the
- * parts given in memory or as files, so a huge digest is never whole in
- * memory.  Header text from feeds is RFC 2047-encoded and can never
- * inject a header.
+ * 998 octets to a FILE as it is encoded, the parts given in memory or as
+ * files, so a huge digest is never whole in memory.  Header text from
+ * feeds is RFC 2047-encoded and can never inject a header.
  */
 #ifndef TIDINGS_MESSAGE_H
 #define TIDINGS_MESSAGE_H
@@ -33,14 +32,11 @@ struct message_spec {
 	FILE *html_file;   /* likewise for the text/html part */
 };
 
-/* Append the message to out; its Message-ID (with <>) goes to message_id. */
-int message_build(const struct message_spec *m, struct buf *out, char *message_id,
-                  size_t message_id_size, struct err *e);
 /*
- * message_build's message, written to out as it is encoded: memory stays
- * bounded by a chunk plus the longest line of a part, however large the
- * parts.  *written gets the bytes written.  Same bytes as message_build
- * for the same spec (and the same random Message-ID/boundary draws).
+ * Write the message to out as it is encoded: memory stays bounded by a
+ * chunk plus the longest line of a part, however large the parts.
+ * *written gets the bytes written; its Message-ID (with <>) goes to
+ * message_id.  Nothing is written when a header is refused.
  */
 int message_write(const struct message_spec *m, FILE *out, size_t *written,
                   char *message_id, size_t message_id_size, struct err *e);

@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -16,11 +15,17 @@
 extern char **environ;
 
 #define CHUNK        65536
-#define DETAIL_MAX   300 /* of the program's first line */
-#define EXIT_POLL_MS 100 /* after the message: how often to look for the exit */
+#define DETAIL_MAX   300  /* of the program's first line */
+#define STDERR_CHUNK 4096 /* of its standard error, read at a time */
+#define EXIT_POLL_MS 100  /* after the message: how often to look for the exit */
+#define MS_PER_S     1000LL
 
-/* Past the deadline: from SIGTERM to SIGKILL. */
-#define GRACE_MS 2000
+/* Past the deadline: from SIGTERM to SIGKILL, looking every KILL_POLL_MS. */
+#define GRACE_MS     2000
+#define KILL_POLL_MS 20
+
+/* The arguments besides the program's and the recipients: -oi -f FROM -- and the NULL. */
+#define FIXED_ARGS 5
 
 /* One program run: the message going in, its first line of stderr coming out. */
 struct child {
@@ -56,15 +61,6 @@ sendmail_status(int wstatus)
 	}
 }
 
-static void __attribute__((format(printf, 2, 3))) set_detail(struct outmsg *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(m->detail, sizeof m->detail, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The next chunk of the message as LF text into c->out.  A CR at the end
  * of a chunk waits for the next one, which may start with its LF.
@@ -74,16 +70,13 @@ refill(struct child *c)
 {
 	const struct outmsg *m = c->m;
 	char in[CHUNK];
-	size_t k = m->len - c->done < CHUNK ? m->len - c->done : CHUNK, used = k;
+	size_t k = m->len - c->done < CHUNK ? m->len - c->done : CHUNK, used = k, pos = c->done;
+	struct err e; /* errno says why, for the detail */
 	ssize_t got;
 
-	if (m->data != NULL) {
-		memcpy(in, m->data + c->done, k);
-	} else {
-		got = pread(fileno(m->file), in, k, m->offset + (off_t)c->done);
-		if (got != (ssize_t)k)
+	for (size_t have = 0; have < k; have += (size_t)got)
+		if ((got = outmsg_piece(m, &pos, in + have, k - have, &e)) <= 0)
 			return -1;
-	}
 	if (k > 1 && in[k - 1] == '\r' && c->done + k < m->len)
 		used = k - 1;
 	c->olen = c->opos = 0;
@@ -100,7 +93,7 @@ now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * MS_PER_S + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -145,7 +138,7 @@ feed(struct child *c)
 static void
 drain(struct child *c)
 {
-	char buf[4096];
+	char buf[STDERR_CHUNK];
 	ssize_t got;
 
 	while (c->err >= 0) {
@@ -194,7 +187,8 @@ static int
 converse(struct child *c)
 {
 	while (c->in >= 0 || !c->reaped) {
-		struct pollfd p[2] = {{c->in, POLLOUT, 0}, {c->err, POLLIN, 0}};
+		struct pollfd p[2] = {{.fd = c->in, .events = POLLOUT},
+		                      {.fd = c->err, .events = POLLIN}};
 		long long left = c->deadline - now_ms();
 		int ready;
 
@@ -230,7 +224,7 @@ terminate(struct child *c)
 		return 0;
 	kill(c->pid, SIGTERM);
 	for (reap(c, WNOHANG); !c->reaped && now_ms() < give_up; reap(c, WNOHANG))
-		poll(NULL, 0, 20);
+		poll(NULL, 0, KILL_POLL_MS);
 	if (!c->reaped)
 		kill(c->pid, SIGKILL); /* not reaped: the pid is still its own */
 	reap(c, 0);
@@ -241,7 +235,7 @@ terminate(struct child *c)
 static char **
 command_line(char *const *prog, size_t nprog, const struct outmsg *m)
 {
-	char **argv = calloc(nprog + m->nrcpt + 6, sizeof *argv);
+	char **argv = calloc(nprog + m->nrcpt + FIXED_ARGS, sizeof *argv);
 	size_t k = 0;
 
 	if (argv == NULL)
@@ -308,11 +302,13 @@ verdict(struct child *c, struct outmsg *m, const char *prog)
 	m->status = sendmail_status(c->wstatus);
 	if (m->status == DELIVERY_ACCEPTED && c->broken) {
 		m->status = DELIVERY_TEMPFAIL;
-		set_detail(m, "%s exited before reading the whole message: %s", prog, said);
+		outmsg_detail(m, "%s exited before reading the whole message: %s", prog, said);
 	} else if (!WIFEXITED(c->wstatus)) {
-		set_detail(m, "%s was killed by signal %d: %s", prog, WTERMSIG(c->wstatus), said);
+		outmsg_detail(m, "%s was killed by signal %d: %s", prog, WTERMSIG(c->wstatus),
+		              said);
 	} else if (m->status != DELIVERY_ACCEPTED) {
-		set_detail(m, "%s exited with status %d: %s", prog, WEXITSTATUS(c->wstatus), said);
+		outmsg_detail(m, "%s exited with status %d: %s", prog, WEXITSTATUS(c->wstatus),
+		              said);
 	}
 }
 
@@ -335,17 +331,17 @@ send_one(char *const *prog, size_t nprog, long timeout, struct outmsg *m, struct
 	}
 	c->m = m;
 	c->in = c->err = -1;
-	c->deadline = now_ms() + (long long)timeout * 1000;
+	c->deadline = now_ms() + (long long)timeout * MS_PER_S;
 	if (spawn(c, argv, e) < 0)
 		goto out;
 	if (converse(c) < 0) {
 		why = errno;
 		terminate(c);
 		m->status = DELIVERY_TEMPFAIL;
-		set_detail(m, "cannot read the message for %s: %s", prog[0], strerror(why));
+		outmsg_detail(m, "cannot read the message for %s: %s", prog[0], strerror(why));
 	} else if (c->timed_out && terminate(c)) {
 		m->status = DELIVERY_TEMPFAIL;
-		set_detail(m, "sendmail: %s did not finish within %ld s", prog[0], timeout);
+		outmsg_detail(m, "sendmail: %s did not finish within %ld s", prog[0], timeout);
 	} else if (c->timed_out && c->in >= 0) {
 		c->broken = 1; /* it exited just then, with part of the message unwritten */
 	}
@@ -377,7 +373,7 @@ sendmail_deliver(char *const *argv, size_t argc, long timeout, struct outmsg *ms
 	/* an ignored SIGCHLD (inherited through exec) would discard the exit status */
 	sigaction(SIGCHLD, &dfl, &oldchld);
 	for (size_t i = 0; i < n; i++) {
-		if (msgs[i].file != NULL && msgs[i].data == NULL)
+		if (msgs[i].file != NULL)
 			fflush(msgs[i].file);
 		if (send_one(argv, argc, timeout, &msgs[i], e) < 0) {
 			/* what went before stands: only a first failure is "none could be tried" */

@@ -32,6 +32,20 @@
 
 #define RETRIES 3 /* new sessions one message may take */
 
+/* Sizes of what is kept (longer text is cut; it only goes into messages). */
+#define REPLY_MAX    256 /* a server reply, one line */
+#define REFUSALS_MAX 300 /* the refused recipients with their replies */
+#define MECH_MAX     24  /* the mechanism AUTH named */
+#define OFFERED_MAX  120 /* the mechanisms EHLO's AUTH line offered */
+#define HOST_MAX     256 /* a host name: ours, or the EHLO name */
+#define ADDR_MAX     600 /* "<address>" for MAIL FROM and RCPT TO */
+#define WHERE_MAX    300 /* "host:port", for messages */
+#define URL_MAX      600 /* smtp[s]://host:port/ehlo-name */
+#define OPTIONS_MAX  64  /* curl's login options (the AUTH mechanisms) */
+
+#define MS_PER_S 1000L
+#define POLL_MS  1000 /* the longest wait for the sockets before curl looks again */
+
 enum verb { V_NONE, V_EHLO, V_AUTH, V_MAIL, V_RCPT, V_DATA, V_OTHER };
 
 /* One message's transfer and what its debug stream showed. */
@@ -46,14 +60,14 @@ struct xfer {
 	int awaiting;   /* it, or the text after 354, has no reply yet */
 	size_t rcpt_at; /* replies to RCPT so far */
 	int rcpt_ok, rcpt_temp, rcpt_refused;
-	char refusals[300];
+	char refusals[REFUSALS_MAX];
 	int mail_code; /* reply to MAIL, 0 before */
 	int last_code;
-	char last_reply[256];
-	char auth_mech[24];   /* the mechanism AUTH named */
-	char auth_reply[256]; /* the failing reply to AUTH */
+	char last_reply[REPLY_MAX];
+	char auth_mech[MECH_MAX];   /* the mechanism AUTH named */
+	char auth_reply[REPLY_MAX]; /* the failing reply to AUTH */
 	int auth_ok;
-	char auth_offered[120]; /* the EHLO AUTH line's mechanisms */
+	char auth_offered[OFFERED_MAX]; /* the EHLO AUTH line's mechanisms */
 	long long size_limit;   /* EHLO SIZE, 0 when none */
 	int quit;               /* curl sent QUIT: what follows is not the message's */
 	int saw_ehlo;           /* this transfer opened its session */
@@ -65,9 +79,9 @@ struct xfer {
 struct pool {
 	const struct smtp_conf *sc;
 	FILE *log;
-	char url[600];
-	char where[300];
-	char login_options[64];
+	char url[URL_MAX];
+	char where[WHERE_MAX];
+	char login_options[OPTIONS_MAX];
 	CURLM *multi;
 	struct xfer *x;
 	size_t n;
@@ -102,7 +116,7 @@ static int
 fqdn(char *dst, size_t size)
 {
 	struct addrinfo hints, *res;
-	char host[256];
+	char host[HOST_MAX];
 	int ok;
 
 	if (gethostname(host, sizeof host) != 0)
@@ -262,7 +276,6 @@ read_cb(char *dst, size_t size, size_t nitems, void *arg)
 {
 	struct xfer *x = arg;
 	size_t room = size * nitems, want = x->m->len - x->pos, got = 0;
-	const char *p;
 	ssize_t r;
 
 	/* AUTH was wanted but never happened: send no text unauthenticated */
@@ -271,13 +284,11 @@ read_cb(char *dst, size_t size, size_t nitems, void *arg)
 	if (want > room)
 		want = room;
 	while (got < want) {
-		r = outmsg_piece(x->m, &x->pos, dst + got, &p, want - got, &x->read_error);
+		r = outmsg_piece(x->m, &x->pos, dst + got, want - got, &x->read_error);
 		if (r < 0)
 			return CURL_READFUNC_ABORT; /* never a short, complete-looking text */
 		if (r == 0)
 			break;
-		if (p != dst + got)
-			memcpy(dst + got, p, (size_t)r);
 		got += (size_t)r;
 	}
 	return got;
@@ -305,7 +316,7 @@ xfer_handle(struct pool *p, struct xfer *x, long timeout_ms)
 {
 	const struct smtp_conf *sc = p->sc;
 	CURL *h = curl_easy_init();
-	char from[600];
+	char from[ADDR_MAX];
 
 	if (h == NULL)
 		return NULL;
@@ -352,11 +363,12 @@ xfer_handle(struct pool *p, struct xfer *x, long timeout_ms)
 static const struct {
 	const char *options, *names;
 } mechanisms[] = {
-    [SMTP_AUTH_ANY] = {"AUTH=CRAM-MD5;AUTH=PLAIN;AUTH=LOGIN", "CRAM-MD5 PLAIN LOGIN"},
-    [SMTP_AUTH_PLAIN] = {"AUTH=PLAIN", "PLAIN"},
-    [SMTP_AUTH_LOGIN] = {"AUTH=LOGIN", "LOGIN"},
-    [SMTP_AUTH_CRAM_MD5] = {"AUTH=CRAM-MD5", "CRAM-MD5"},
-    [SMTP_AUTH_XOAUTH2] = {"AUTH=XOAUTH2", "XOAUTH2"},
+    [SMTP_AUTH_ANY] = {.options = "AUTH=CRAM-MD5;AUTH=PLAIN;AUTH=LOGIN",
+                       .names = "CRAM-MD5 PLAIN LOGIN"},
+    [SMTP_AUTH_PLAIN] = {.options = "AUTH=PLAIN", .names = "PLAIN"},
+    [SMTP_AUTH_LOGIN] = {.options = "AUTH=LOGIN", .names = "LOGIN"},
+    [SMTP_AUTH_CRAM_MD5] = {.options = "AUTH=CRAM-MD5", .names = "CRAM-MD5"},
+    [SMTP_AUTH_XOAUTH2] = {.options = "AUTH=XOAUTH2", .names = "XOAUTH2"},
 };
 
 /* ---- verdicts ---- */
@@ -564,7 +576,7 @@ start_next(struct pool *p)
 	i = p->queue[p->head];
 	x = &p->x[i];
 	xfer_reset(x);
-	if ((h = xfer_handle(p, x, p->sc->timeout * 1000L)) == NULL)
+	if ((h = xfer_handle(p, x, p->sc->timeout * MS_PER_S)) == NULL)
 		return -1;
 	if (curl_multi_add_handle(p->multi, h) != CURLM_OK) {
 		curl_easy_cleanup(h);
@@ -611,7 +623,7 @@ pump(struct pool *p, struct err *e)
 		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
 			return err_set(e, EX_SOFTWARE, "libcurl's SMTP loop failed");
 		collect(p);
-		if (running > 0 && curl_multi_poll(p->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (running > 0 && curl_multi_poll(p->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK)
 			return err_set(e, EX_SOFTWARE, "libcurl's SMTP loop failed");
 	}
 	return 0;
@@ -620,7 +632,7 @@ pump(struct pool *p, struct err *e)
 static int
 pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *log)
 {
-	char helo[256];
+	char helo[HOST_MAX];
 	int ip6 = strchr(sc->host, ':') != NULL;
 
 	memset(p, 0, sizeof *p);
@@ -644,7 +656,7 @@ pool_init(struct pool *p, const struct smtp_conf *sc, struct outmsg *msgs, size_
 		p->x[i].m = &msgs[i];
 		p->x[i].p = p;
 		for (size_t j = 0; j < msgs[i].nrcpt; j++) {
-			char addr[600];
+			char addr[ADDR_MAX];
 			struct curl_slist *l;
 
 			snprintf(addr, sizeof addr, "<%s>", msgs[i].rcpt[j]);

@@ -39,10 +39,13 @@ describe_delivery(const struct config *cfg, const struct sub_conf *sub)
 	return text;
 }
 
-/* The test message to one recipient (mailbox: To, display name and all). */
+/*
+ * The test message to one recipient (mailbox: To, display name and all),
+ * written to out; *len gets its size.
+ */
 static int
 build(const struct config *cfg, const struct sub_conf *sub, const char *mailbox, const char *via,
-      struct buf *out, struct err *e)
+      FILE *out, size_t *len, struct err *e)
 {
 	char *to[] = {(char *)mailbox};
 	char *text = str_printf("This is a test message from tidings %s, sent with\n"
@@ -72,10 +75,30 @@ build(const struct config *cfg, const struct sub_conf *sub, const char *mailbox,
 		free(html);
 		return err_oom(e);
 	}
-	rc = message_build(&m, out, message_id, sizeof message_id, e);
+	rc = message_write(&m, out, len, message_id, sizeof message_id, e);
 	free(text);
 	free(html);
-	return rc;
+	/* an unwritable file is $TMPDIR's fault */
+	return rc < 0 && e->code == EX_IOERR ? err_prefix(e, "%s", temp_dir()) : rc;
+}
+
+/* The test message in a temporary file, as a run's digests are: NULL when it cannot be. */
+static FILE *
+message_file(const struct config *cfg, const struct sub_conf *sub, size_t k, const char *via,
+             size_t *len, struct err *e)
+{
+	FILE *f;
+
+	if (via == NULL) {
+		err_oom(e);
+		return NULL;
+	}
+	if ((f = temp_file("test message", e)) != NULL &&
+	    build(cfg, sub, sub->to.v[k], via, f, len, e) < 0) {
+		fclose(f);
+		f = NULL;
+	}
+	return f;
 }
 
 /* The subscriptions to write to: -S ones, else the first. */
@@ -113,22 +136,20 @@ send_one(const struct cli *c, const struct config *cfg, const struct sub_conf *s
          const char *from)
 {
 	struct config via_cfg = *cfg;
-	struct buf body = BUF_INIT;
 	struct outmsg m;
 	struct err e = {0};
 	char *via = describe_delivery(cfg, sub);
+	size_t len = 0;
+	FILE *file = message_file(cfg, sub, k, via, &len, &e);
 	int rc;
 
-	if (via == NULL || build(cfg, sub, sub->to.v[k], via, &body, &e) < 0) {
-		if (via == NULL)
-			err_oom(&e);
+	if (file == NULL) {
 		fprintf(stderr, "tidings: %s\n", e.msg);
 		free(via);
-		buf_free(&body);
 		return e.code ? e.code : EX_SOFTWARE;
 	}
-	m = (struct outmsg){.data = body.data,
-	                    .len = body.len,
+	m = (struct outmsg){.file = file,
+	                    .len = len,
 	                    .envelope_from = from,
 	                    .rcpt = &sub->to_addr.v[k],
 	                    .nrcpt = 1};
@@ -148,7 +169,7 @@ send_one(const struct cli *c, const struct config *cfg, const struct sub_conf *s
 		rc = EX_OK;
 	}
 	free(via);
-	buf_free(&body);
+	fclose(file);
 	return rc;
 }
 

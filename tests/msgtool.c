@@ -1,6 +1,6 @@
 /*
- * msgtool: build one digest message with message_build() and write it to
- * stdout, for tests/e2e/message_strict.py.
+ * msgtool: write one digest message with message_write() to stdout, for
+ * tests/e2e/message_strict.py.
  *
  *   msgtool FROM SUBJECT TEXTFILE HTMLFILE TO...
  *   env MSG_LIST_ID, MSG_LIST_UNSUBSCRIBE, MSG_DATE (epoch seconds)
@@ -32,7 +32,7 @@ slurp(const char *path, struct buf *b)
 int
 main(int argc, char **argv)
 {
-	struct buf text = BUF_INIT, html = BUF_INIT, out = BUF_INIT;
+	struct buf text = BUF_INIT, html = BUF_INIT;
 	struct message_spec m = {0};
 	struct err e = {0};
 	char mid[256];
@@ -57,12 +57,9 @@ main(int argc, char **argv)
 	m.date = d != NULL ? (time_t)atoll(d) : time(NULL);
 	m.list_id = getenv("MSG_LIST_ID");
 	m.list_unsubscribe = getenv("MSG_LIST_UNSUBSCRIBE");
-	if (message_build(&m, &out, mid, sizeof mid, &e) != 0)
+	if (message_write(&m, stdout, NULL, mid, sizeof mid, &e) != 0)
 		fprintf(stderr, "msgtool: %s\n", e.msg);
-	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
-		e.code = EX_IOERR;
 	buf_free(&text);
 	buf_free(&html);
-	buf_free(&out);
 	return e.code;
 }

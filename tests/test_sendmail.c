@@ -18,6 +18,7 @@
 #include "sendmail.h"
 
 static char dir[64];
+static FILE *texts; /* every message of a test, one after the other, as a run writes them */
 
 static const char *
 tpath(const char *name)
@@ -70,6 +71,8 @@ setup(void)
 {
 	strcpy(dir, "/tmp/test_sendmail.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	texts = tmpfile();
+	ck_assert_ptr_nonnull(texts);
 }
 
 static void
@@ -79,15 +82,25 @@ teardown(void)
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+	fclose(texts);
 }
 
 static char *rcpts[] = {"ann@example.org", "-bob@example.org"};
 
+/* A message of text, written to the end of texts and delivered from there. */
 static struct outmsg
-msg(const char *data)
+msg(const char *text)
 {
-	return (struct outmsg){.data = data,
-	                       .len = strlen(data),
+	size_t n = strlen(text);
+	off_t at;
+
+	ck_assert_int_eq(fseeko(texts, 0, SEEK_END), 0);
+	at = ftello(texts);
+	ck_assert_int_ge(at, 0);
+	ck_assert_uint_eq(fwrite(text, 1, n, texts), n);
+	return (struct outmsg){.file = texts,
+	                       .offset = at,
+	                       .len = n,
 	                       .envelope_from = "tidings@example.org",
 	                       .rcpt = rcpts,
 	                       .nrcpt = 2};
@@ -143,7 +156,6 @@ START_TEST(file_message_across_chunks)
 	snprintf(body, sizeof body, "cat > '%s'", tpath("out"));
 	argv[0] = (char *)script("prog", body);
 	m = msg("");
-	m.data = NULL;
 	m.file = fp;
 	m.offset = 4;
 	m.len = len;

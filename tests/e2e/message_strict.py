@@ -1,4 +1,4 @@
-"""Messages from message_build() (through tests/msgtool) parse cleanly with
+"""Messages from message_write() (through tests/msgtool) parse cleanly with
 Python's email package, strict and default policies, and round-trip."""
 import email
 import email.policy

@@ -1,0 +1,92 @@
+/*
+ * deliverkit: what the delivery tests (test_deliver, test_smtp) share.
+ * The harness SMTP server (tests/harness/smtpd.py on a free 127.0.0.1
+ * port, with certificates from tests/harness/certs.py), file helpers, and
+ * messages the way production has them: written with message_write (or
+ * as raw text) to a temporary file and delivered from there.
+ */
+#ifndef TIDINGS_TEST_DELIVERKIT_H
+#define TIDINGS_TEST_DELIVERKIT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "deliver.h"
+
+#define OPTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+struct srv {
+	pid_t pid;
+	int port;
+	char dir[64];
+};
+
+/* The certificates every server and client of the process use: made once, removed at the end. */
+int certs_make(void);
+void certs_remove(void);
+const char *certs_dir(void);
+
+/* Start smtpd.py with the given options (NULL-terminated, or NULL). */
+void srv_start(struct srv *s, const char *const *opts);
+void srv_stop(struct srv *s);
+/* A file of the server's folder (msg-1.eml, log.jsonl), malloc'd; NULL if there is none. */
+char *srv_file(const struct srv *s, const char *name);
+
+char *slurp(const char *path);
+int count(const char *hay, const char *needle);
+void rm_rf(const char *dir);
+
+/* text appended to f (flushed), and m made to deliver it from there. */
+void outmsg_text(struct outmsg *m, FILE *f, const char *text, size_t n);
+
+/*
+ * Two digests ("Digest one", "Digest two") written with message_write to
+ * one file, as a run writes them, to rcpt@example.org (m[1] may take
+ * second@example.org too with nrcpt = 2), delivered by SMTP to s (or port
+ * 1 when s is NULL) on host, with STARTTLS if tls.
+ */
+struct fixture {
+	struct config cfg;
+	FILE *file;
+	char *text[2]; /* each message's bytes, as delivered */
+	struct outmsg m[2];
+	char *rcpt[2];
+	char *logtext;
+	size_t loglen;
+	FILE *log;
+	char ca[96];
+};
+
+void fx_init(struct fixture *f, const struct srv *s, const char *host, int tls);
+void fx_free(struct fixture *f);
+/* deliver() the first n messages, the log flushed. */
+int fx_run(struct fixture *f, size_t n, struct err *e);
+
+#define CHUNK (64 * 1024) /* deliver.c reads, sends and writes in such steps */
+
+/*
+ * A message of about 5 chunks, cut by deliver's reads at multiples of
+ * CHUNK: a CRLF split across the first, a ">From " line across the
+ * second, a "From " line starting right at the third.
+ */
+void big_message(struct buf *b);
+/* Large texts equal (Check cannot print them): where they part, if not. */
+void same_text(const char *got, const char *want, size_t n);
+
+/*
+ * The big message (without its final CRLF unless final_crlf) in two
+ * files: m[0] alone in its file, m[1] between junk in another.
+ */
+struct pair {
+	struct buf text; /* the message, CRLF */
+	FILE *f[2];
+	struct outmsg m[2];
+	char *rcpt[1];
+};
+
+void pair_init(struct pair *p, int final_crlf);
+void pair_free(struct pair *p);
+
+#endif
