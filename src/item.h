@@ -45,9 +45,10 @@ struct item_link {
  *           title (NULL too), link, author, base, enclosures, duration,
  *           thumbnail, links; ITEM_TAGS tags; ITEM_BASE base alone.
  *           id, published and has_date are never released.
- * packed    (feed_pack, once per feed, after the first releases): the
- *           strings left of id, title, link, author, base, and the tags
- *           (array and strings) move into the feed's pack (packed == 1);
+ * packed    (feed_pack, which packs a feed once: a run packs after the
+ *           first releases): the strings left of id, title, link, author,
+ *           base, and the tags (array and strings) move into the feed's
+ *           pack (packed == 1);
  *           content, summary, enclosures, duration, thumbnail and links
  *           stay allocations of their own.  Releasing a packed part
  *           lets go of it (NULL) without freeing it: its bytes stay in
