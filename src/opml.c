@@ -263,50 +263,58 @@ opml_import(const char *data, size_t len, const char *label, FILE *out, struct e
 	return 0;
 }
 
-static void
+/* s as an attribute's value: escaped, control characters left out.  -1 when out of memory. */
+static int
 put_xml(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default:
-			if (!iscntrl((unsigned char)*s))
-				fputc(*s, out);
-		}
+	struct buf b = BUF_INIT;
+	int r = 0;
+
+	while (r == 0 && *s) {
+		size_t n = 0;
+
+		while (s[n] != '\0' && !iscntrl((unsigned char)s[n]))
+			n++;
+		r = buf_add_html_escaped(&b, s, n, HTML_ESC_QUOT);
+		s += n + (s[n] != '\0');
 	}
+	if (r == 0)
+		fputs(buf_str(&b), out);
+	buf_free(&b);
+	return r;
 }
 
-static void
+static int
 put_feed(FILE *out, const struct feed_conf *f, const char *indent)
 {
 	const char *title = f->title ? f->title : f->name;
+	int r = 0;
 
 	fprintf(out, "%s<outline type=\"rss\" text=\"", indent);
-	put_xml(out, title);
+	r |= put_xml(out, title);
 	fputs("\" title=\"", out);
-	put_xml(out, title);
+	r |= put_xml(out, title);
 	fputs("\" xmlUrl=\"", out);
-	put_xml(out, f->url);
+	r |= put_xml(out, f->url);
 	fputc('"', out);
 	if (f->tags.n) {
 		fputs(" category=\"", out);
 		for (size_t i = 0; i < f->tags.n; i++) {
 			if (i)
 				fputc(',', out);
-			put_xml(out, f->tags.v[i]);
+			r |= put_xml(out, f->tags.v[i]);
 		}
 		fputc('"', out);
 	}
 	fputs("/>\n", out);
+	return r;
 }
 
 int
 opml_export(const struct config *cfg, FILE *out, struct err *e)
 {
 	char date[64];
+	int r = 0;
 
 	/* RFC 822, as OPML wants, without the locale's day and month names */
 	if (date_format_rfc5322(time(NULL), date, sizeof date) < 0)
@@ -328,19 +336,21 @@ opml_export(const struct config *cfg, FILE *out, struct err *e)
 		if (j < i)
 			continue;
 		fputs("    <outline text=\"", out);
-		put_xml(out, f->tags.v[0]);
+		r |= put_xml(out, f->tags.v[0]);
 		fputs("\" title=\"", out);
-		put_xml(out, f->tags.v[0]);
+		r |= put_xml(out, f->tags.v[0]);
 		fputs("\">\n", out);
 		for (j = i; j < cfg->nfeeds; j++)
 			if (cfg->feeds[j].tags.n && str_ieq(cfg->feeds[j].tags.v[0], f->tags.v[0]))
-				put_feed(out, &cfg->feeds[j], "      ");
+				r |= put_feed(out, &cfg->feeds[j], "      ");
 		fputs("    </outline>\n", out);
 	}
 	for (size_t i = 0; i < cfg->nfeeds; i++)
 		if (cfg->feeds[i].tags.n == 0)
-			put_feed(out, &cfg->feeds[i], "    ");
+			r |= put_feed(out, &cfg->feeds[i], "    ");
 	fputs("  </body>\n</opml>\n", out);
+	if (r < 0)
+		return err_oom(e);
 	if (fflush(out) == EOF || ferror(out))
 		return err_set(e, EX_IOERR, "writing the OPML: %s", strerror(errno));
 	return 0;

@@ -798,27 +798,14 @@ truthy(const struct tval *v)
 	return 0;
 }
 
+/*
+ * A value as {{x}} writes it, escaped (' too: a template may quote an
+ * attribute with it), or as {{{x}}} does.
+ */
 static int
-add_escaped(struct buf *b, const char *s, size_t n)
+add_value(struct buf *b, const char *s, size_t n, int escape)
 {
-	size_t run = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *ent;
-
-		switch (s[i]) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: continue;
-		}
-		if (buf_add(b, s + run, i - run) < 0 || buf_adds(b, ent) < 0)
-			return -1;
-		run = i + 1;
-	}
-	return buf_add(b, s + run, n - run);
+	return escape ? buf_add_html_escaped(b, s, n, HTML_ESC_APOS) : buf_add(b, s, n);
 }
 
 /* A string kept in a file goes out a chunk at a time. */
@@ -836,8 +823,7 @@ put_file_value(struct rctx *c, const struct tval *v, int escape)
 		if (got <= 0)
 			return err_set(c->e, EX_IOERR, "%s: cannot read back a rendered item: %s",
 			               c->root->name, got < 0 ? strerror(errno) : "file too short");
-		if ((escape ? add_escaped(c->out, c->chunk, (size_t)got)
-		            : buf_add(c->out, c->chunk, (size_t)got)) < 0)
+		if (add_value(c->out, c->chunk, (size_t)got, escape) < 0)
 			return err_oom(c->e);
 		done += (size_t)got;
 		if (out_size(c) > c->out_end)
@@ -877,7 +863,7 @@ put_value(struct rctx *c, const struct tval *v, int escape)
 	default:
 		return 0;
 	}
-	if ((escape ? add_escaped(c->out, s, n) : buf_add(c->out, s, n)) < 0)
+	if (add_value(c->out, s, n, escape) < 0)
 		return err_oom(c->e);
 	return 0;
 }

@@ -364,6 +364,25 @@ str_trim(char *s)
 	return s;
 }
 
+void
+str_squeeze(char *s)
+{
+	char *o = s;
+	int sp = 0;
+
+	for (char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			sp = o != s;
+			continue;
+		}
+		if (sp)
+			*o++ = ' ';
+		sp = 0;
+		*o++ = *p;
+	}
+	*o = '\0';
+}
+
 int
 str_empty(const char *s)
 {
@@ -506,6 +525,26 @@ buf_add_printable(struct buf *b, const char *s)
 		n -= l;
 	}
 	return 0;
+}
+
+int
+buf_add_html_escaped(struct buf *b, const char *s, size_t n, enum html_esc quotes)
+{
+	static const char *const ref[256] = {
+	    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *r = ref[(unsigned char)s[i]];
+
+		if (r == NULL || (s[i] == '\'' && quotes != HTML_ESC_APOS))
+			continue;
+		if (buf_add(b, s + run, i - run) < 0 || buf_adds(b, r) < 0)
+			return -1;
+		run = i + 1;
+	}
+	return buf_add(b, s + run, n - run);
 }
 
 uint64_t

@@ -87,6 +87,7 @@ char *str_dup(const char *s);                 /* NULL in, NULL out */
 char *str_ndup(const char *s, size_t n);
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *str_trim(char *s);                      /* in place; returns s moved past spaces */
+void str_squeeze(char *s); /* in place: white space runs become one space, ends trimmed */
 int str_empty(const char *s);                 /* NULL or only white space */
 int str_eq(const char *a, const char *b);     /* NULL-safe */
 int str_ieq(const char *a, const char *b);    /* NULL-safe, ASCII case-insensitive */
@@ -99,6 +100,13 @@ size_t utf8_len(const unsigned char *p, size_t n);
  * controls, DEL and bytes that are not UTF-8 become \xNN.  -1 on OOM.
  */
 int buf_add_printable(struct buf *b, const char *s);
+/*
+ * Append n bytes of s as HTML text or a quoted attribute's value: & < > "
+ * become &amp; &lt; &gt; &quot;, and with HTML_ESC_APOS ' becomes &#39;
+ * too (for a value that may stand in a single-quoted attribute).  -1 on OOM.
+ */
+enum html_esc { HTML_ESC_QUOT, HTML_ESC_APOS };
+int buf_add_html_escaped(struct buf *b, const char *s, size_t n, enum html_esc quotes);
 
 /*
  * Control characters never leave tidings: feed text holding ESC or BEL

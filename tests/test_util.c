@@ -124,6 +124,41 @@ START_TEST(printable_escapes)
 }
 END_TEST
 
+/* One HTML escaper: & < > " always, ' on request; the rest, NULs included, as they are. */
+START_TEST(html_escaped)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(buf_add_html_escaped(&b, "a&b<c>d\"e'f", 11, HTML_ESC_QUOT), 0);
+	ck_assert_str_eq(buf_str(&b), "a&amp;b&lt;c&gt;d&quot;e'f");
+	buf_reset(&b);
+	ck_assert_int_eq(buf_add_html_escaped(&b, "'x'&", 4, HTML_ESC_APOS), 0);
+	ck_assert_str_eq(buf_str(&b), "&#39;x&#39;&amp;");
+	buf_reset(&b);
+	ck_assert_int_eq(buf_add_html_escaped(&b, "<a\0b>", 3, HTML_ESC_QUOT), 0);
+	ck_assert_uint_eq(b.len, 6);
+	ck_assert(memcmp(b.data, "&lt;a\0", 6) == 0);
+	buf_free(&b);
+	ck_assert_int_eq(buf_add_html_escaped(&b, "", 0, HTML_ESC_QUOT), 0);
+	ck_assert_ptr_nonnull(b.data);
+	ck_assert_str_eq(b.data, "");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(squeezed)
+{
+	char s[] = " \t a  b\n\nc \r\n", t[] = "   ", u[] = "x";
+
+	str_squeeze(s);
+	str_squeeze(t);
+	str_squeeze(u);
+	ck_assert_str_eq(s, "a b c");
+	ck_assert_str_eq(t, "");
+	ck_assert_str_eq(u, "x");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -138,6 +173,8 @@ main(void)
 	tcase_add_test(tc, controls_are_stripped);
 	tcase_add_test(tc, files_paths_and_randomness);
 	tcase_add_test(tc, printable_escapes);
+	tcase_add_test(tc, html_escaped);
+	tcase_add_test(tc, squeezed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
