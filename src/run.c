@@ -383,20 +383,14 @@ request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 	return 0;
 }
 
-static size_t
-parse_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
-}
-
 static struct fetch_options
 fetch_options_of(const struct run *r)
 {
+	long timeout = r->cfg.fetch.timeout;
+
 	return (struct fetch_options){
-		.timeout = r->cfg.fetch.timeout,
-		.connect_timeout = r->cfg.fetch.timeout < 10 ? r->cfg.fetch.timeout : 10,
+		.timeout = timeout,
+		.connect_timeout = timeout < FETCH_CONNECT_TIMEOUT ? timeout : FETCH_CONNECT_TIMEOUT,
 		.parallel = r->cfg.fetch.parallel,
 		.per_host = r->cfg.fetch.per_host,
 		.max_size = r->cfg.fetch.max_size,
@@ -411,7 +405,7 @@ fetch_feeds(struct run *r, struct err *e)
 	struct fetch_request *reqs = calloc(r->cfg.nfeeds + 1, sizeof *reqs);
 	struct fetch_options opt = fetch_options_of(r);
 	struct handoff *h = NULL;
-	size_t n = 0, threads = parse_threads();
+	size_t n = 0, threads = handoff_workers();
 	int rc;
 
 	if (reqs == NULL)
@@ -1254,10 +1248,16 @@ execute(const struct cli *c, struct mode mode)
 int
 cmd_run(const struct cli *c)
 {
-	struct mode m = {SELECT_NEW, 1, 1, 1, 1, 0};
+	struct mode m = {
+		.select = SELECT_NEW,
+		.conditional = 1,
+		.deliver = 1,
+		.record = 1,
+		.lock = 1,
+	};
 
 	if (c->have_since)  /* a read-only replay: full fetch, no state change */
-		m = (struct mode){SELECT_SINCE, 0, 1, 0, 0, 0};
+		m = (struct mode){.select = SELECT_SINCE, .deliver = 1};
 	if (c->dry_run)
 		m.deliver = m.record = 0;
 	return execute(c, m);
@@ -1266,13 +1266,20 @@ cmd_run(const struct cli *c)
 int
 cmd_preview(const struct cli *c)
 {
-	return execute(c, (struct mode){c->have_since ? SELECT_SINCE : SELECT_NEW, 0, 0, 0, 0, 1});
+	return execute(c, (struct mode){
+		.select = c->have_since ? SELECT_SINCE : SELECT_NEW,
+		.preview = 1,
+	});
 }
 
 int
 cmd_catch_up(const struct cli *c)
 {
-	return execute(c, (struct mode){SELECT_ALL, 0, 0, !c->dry_run, 1, 0});
+	return execute(c, (struct mode){
+		.select = SELECT_ALL,
+		.record = !c->dry_run,
+		.lock = 1,
+	});
 }
 
 /* ---- commands that read without running ---- */
