@@ -56,7 +56,8 @@ unsigned char *spool_plan(const struct spool_plan *p, const struct feed_conf *fc
 /*
  * Render or stash each item as planned, release from memory what it no
  * longer needs, and pack what stays.  An item the spool cannot take stays
- * whole in memory (and is told on the log).
+ * whole in memory (and is told on the log); so does every item when need
+ * is NULL (the plan ran out of memory).
  */
 void spool_keep(struct spool *s, struct feed *f, const struct feed_conf *fc,
                 const unsigned char *need);

@@ -312,6 +312,34 @@ START_TEST(a_cut_item_is_told_on_the_log)
 }
 END_TEST
 
+/* A plan that ran out of memory: every item stays whole, and -v says so. */
+START_TEST(without_a_plan_items_stay_whole)
+{
+	struct fixture x;
+	struct feed f;
+	struct spool *s = NULL;
+	struct err e = {0};
+	FILE *log = tmpfile();
+	char line[512];
+
+	ck_assert_ptr_nonnull(log);
+	fixture_init(&x, 1);
+	parse(&f, 2);
+	ck_assert_msg(spool_new(&s, log, &e) == 0, "%s", e.msg);
+	spool_keep(s, &f, &x.fc, NULL);
+	ck_assert_ptr_nonnull(
+	    strstr(f.items[0].content ? f.items[0].content : f.items[0].summary, "Body of item 0"));
+	ck_assert_str_eq(f.items[1].title, "Item 1");
+	rewind(log);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, log));
+	ck_assert_str_eq(line, "tidings: feed f: out of memory: its items stay in memory\n");
+	fclose(log);
+	spool_free(s);
+	feed_free(&f);
+	state_free(x.st);
+}
+END_TEST
+
 /* Parse threads: each renders or stashes its own feed's items into one spool. */
 #define THREADS    4
 #define PER_THREAD 60
@@ -382,6 +410,7 @@ spool_suite(void)
 	tcase_add_test(tc, rendered_and_stashed_items_read_back_rendered);
 	tcase_add_test(tc, an_item_never_spooled_renders_from_its_fields);
 	tcase_add_test(tc, a_cut_item_is_told_on_the_log);
+	tcase_add_test(tc, without_a_plan_items_stay_whole);
 	tcase_add_test(tc, parse_threads_share_one_spool);
 	suite_add_tcase(s, tc);
 	return s;
