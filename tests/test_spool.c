@@ -6,6 +6,7 @@
  * real parser from RSS written here.
  */
 #include <check.h>
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,7 @@ START_TEST(parse_threads_share_one_spool)
 	struct err e = {0};
 	char want[64];
 
+	xmlInitParser(); /* as main() does: libxml2 sets itself up on first use, racily */
 	ck_assert_msg(spool_new(&s, NULL, &e) == 0, "%s", e.msg);
 	for (int i = 0; i < THREADS; i++) {
 		memset(&w[i], 0, sizeof w[i]);
