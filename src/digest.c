@@ -1,25 +1,18 @@
 #include "digest.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "date.h"
 #include "html.h"
 #include "url.h"
 #include "wrap.h"
+#include "spool.h"
 
-#define TEXT_WIDTH 72
-/*
- * An item's HTML past this is cut (and the cut shown, with a link to the
- * rest): a megabyte is a short book, and a digest is read in a mail client.
- */
-#define CONTENT_MAX (1u << 20)
 /* A subject fits one line of a mail client's list. */
 #define SUBJECT_COLUMNS 78
 
@@ -213,382 +206,18 @@ tags_value(const struct item *it, const struct feed_conf *fc)
 	return b.len ? tv_str_owned(buf_steal(&b)) : tv_null();
 }
 
-/*
- * What relative references in an item resolve against: its xml:base, else
- * its own link (so "#section" stays on its page), else the feed's URL.
- * The parser gives the feed's URL as the base when no xml:base is in
- * effect (feed_parse is given fc->url): that is no xml:base.
- */
-static const char *
-item_base(const struct item *it, const struct feed_conf *fc)
-{
-	if (it->base != NULL && !str_eq(it->base, fc->url))
-		return it->base;
-	return it->link != NULL ? it->link : fc->url;
-}
-
-/*
- * Item content lives in a spool file, not in memory: a run with sixty
- * thousand new items reads two hundred megabytes of it.  An item is either
- * rendered there already, or its raw content is stashed there to be
- * rendered if a digest shows it in full.  The cache keeps where each
- * item's pieces are.  Links are stored NUL-separated.
- */
-struct rendered {
-	const struct item *item;   /* NULL: empty slot */
-	off_t off;                 /* rendered: HTML, text, links; else the raw content */
-	uint32_t len;              /* rendered: the HTML's length; else the raw content's */
-	uint32_t text_len;
-	uint32_t links_len;
-	uint32_t done;             /* rendered */
-};
-
-/* Slots are 32 bytes: a run of 60,000 items keeps 130,000 of them. */
-#define LEN_MAX UINT32_MAX
-#define text_off(r) ((r)->off + (off_t)(r)->len)
-#define links_off(r) (text_off(r) + (off_t)(r)->text_len)
-
-struct render_cache {
-	struct rendered *slot;
-	size_t cap;                /* a power of two */
-	size_t n;
-	FILE *spool;
-	off_t end;                 /* bytes written to the spool */
-	int unflushed;             /* written since the last fflush: pread would miss it */
-	int broken;                /* errno of a failed write: the spool is not to be trusted */
-	const char *dir;           /* where the spool is, for errors */
-	FILE *log;                 /* -v: cut items are told here; or NULL */
-	struct buf raw;            /* a stashed item's content, read back */
-	pthread_mutex_t lock;      /* parse threads prerender and stash at once */
-};
-
-/* One item's rendering, before it goes to the spool. */
-struct rendering {
-	struct buf html, text;
-	struct strv links;
-};
-
-int
-render_cache_new(struct render_cache **out, struct err *e)
-{
-	struct render_cache *c = calloc(1, sizeof *c);
-
-	*out = c;
-	if (c == NULL)
-		return err_oom(e);
-	pthread_mutex_init(&c->lock, NULL);
-	c->dir = temp_dir();
-	if ((c->spool = temp_file("rendered items", e)) == NULL)
-		return -1;
-	return 0;
-}
-
-void
-render_cache_log(struct render_cache *c, FILE *log)
-{
-	c->log = log;
-}
-
-void
-render_cache_free(struct render_cache *c)
-{
-	if (c == NULL)
-		return;
-	if (c->spool != NULL)
-		fclose(c->spool);
-	buf_free(&c->raw);
-	pthread_mutex_destroy(&c->lock);
-	free(c->slot);
-	free(c);
-}
-
-static struct rendered *
-cache_slot(struct render_cache *c, const struct item *it)
-{
-	uint64_t h = hash64(&it, sizeof it);
-	size_t i = h & (c->cap - 1);
-
-	while (c->slot[i].item != NULL && c->slot[i].item != it)
-		i = (i + 1) & (c->cap - 1);
-	return &c->slot[i];
-}
-
 static int
-cache_grow(struct render_cache *c)
-{
-	size_t cap = c->cap ? c->cap * 2 : 1024;
-	struct rendered *old = c->slot, *slot = calloc(cap, sizeof *slot);
-	size_t oldcap = c->cap;
-
-	if (slot == NULL)
-		return -1;
-	c->slot = slot;
-	c->cap = cap;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].item != NULL)
-			*cache_slot(c, old[i].item) = old[i];
-	free(old);
-	return 0;
-}
-
-static int
-spool_add(struct render_cache *c, const void *p, size_t n, struct err *e)
-{
-	if (!c->broken && n > 0 && fwrite(p, 1, n, c->spool) != n) {
-		/* Kept: later calls, other threads' too, must tell the same reason. */
-		c->broken = errno ? errno : EIO;
-	}
-	if (c->broken)
-		return err_set(e, EX_IOERR, "%s: cannot write the rendered items: %s", c->dir,
-		               strerror(c->broken));
-	c->end += (off_t)n;
-	c->unflushed = 1;
-	return 0;
-}
-
-static int
-spool_item(struct render_cache *c, struct rendered *r, const struct rendering *g, struct err *e)
-{
-	if (g->html.len > LEN_MAX || g->text.len > LEN_MAX)
-		return err_set(e, EX_DATAERR, "an item over 4 GB");
-	r->off = c->end;
-	r->len = (uint32_t)g->html.len;
-	if (spool_add(c, g->html.data, g->html.len, e) < 0)
-		return -1;
-	r->text_len = (uint32_t)g->text.len;
-	if (spool_add(c, g->text.data, g->text.len, e) < 0)
-		return -1;
-	r->links_len = 0;
-	for (size_t i = 0; i < g->links.n; i++) {
-		size_t n = strlen(g->links.v[i]) + 1;
-
-		if (spool_add(c, g->links.v[i], n, e) < 0)
-			return -1;
-		if (n > LEN_MAX - r->links_len)
-			return err_set(e, EX_DATAERR, "an item with over 4 GB of links");
-		r->links_len += (uint32_t)n;
-	}
-	return 0;
-}
-
-/* The item's slot, made if it had none. */
-static struct rendered *
-slot_for(struct render_cache *c, const struct item *it, struct err *e)
-{
-	struct rendered *r = c->cap > 0 ? cache_slot(c, it) : NULL;
-
-	if (r != NULL && r->item == it)
-		return r;
-	if ((c->n + 1) * 10 > c->cap * 7 && cache_grow(c) < 0) {
-		err_oom(e);
-		return NULL;
-	}
-	if ((r = cache_slot(c, it))->item == NULL) {
-		memset(r, 0, sizeof *r);
-		r->item = it;
-		c->n++;
-	}
-	return r;
-}
-
-static const char *
-raw_content(const struct item *it)
-{
-	return it->content ? it->content : it->summary ? it->summary : "";
-}
-
-static void
-rendering_free(struct rendering *g)
-{
-	buf_free(&g->html);
-	buf_free(&g->text);
-	strv_free(&g->links);
-}
-
-/* -v: one line naming the feed and the item whose content was cut. */
-static void
-tell_cut(FILE *log, const struct item *it, const struct feed_conf *fc, const struct html_item *hi)
-{
-	if (log == NULL)
-		return;
-	flockfile(log);
-	fputs("tidings: feed ", log);
-	fputs_clean(fc->name, log);
-	fputs(": item \"", log);
-	fputs_clean(it->title[0] ? it->title : it->id, log);
-	fprintf(log, "\": %zu KB of its content left out (", (hi->cut + 1023) / 1024);
-	if (hi->too_deep)
-		fputs("nested over 256 levels deep)\n", log);
-	else
-		fprintf(log, "over the %u KB an item shows)\n", CONTENT_MAX >> 10);
-	funlockfile(log);
-}
-
-/* The costly part, outside the lock: sanitise and turn into text. */
-static int
-render(struct render_cache *c, struct rendering *g, const char *html, size_t len,
-       const struct item *it, const struct feed_conf *fc, struct err *e)
-{
-	struct html_item hi = {TEXT_WIDTH, 1, it->link, CONTENT_MAX, 0, 0};
-
-	memset(g, 0, sizeof *g);
-	if (html_render_item(html, len, item_base(it, fc), &hi, &g->html, &g->text, &g->links, e) <
-	    0) {
-		rendering_free(g);
-		return -1;
-	}
-	if (hi.cut > 0)
-		tell_cut(c->log, it, fc, &hi);
-	return 0;
-}
-
-/* Into the spool, the lock held (a stashed item stays stashed on failure). */
-static int
-commit(struct render_cache *c, const struct item *it, const struct rendering *g, struct err *e)
-{
-	struct rendered *r = slot_for(c, it, e), before;
-
-	if (r == NULL)
-		return -1;
-	if (r->done)
-		return 0;
-	before = *r;
-	if (spool_item(c, r, g, e) < 0) {
-		*r = before;
-		return -1;
-	}
-	r->done = 1;
-	return 0;
-}
-
-static int
-prerender_from(struct render_cache *c, const struct item *it, const char *html, size_t len,
-               const struct feed_conf *fc, struct err *e)
-{
-	struct rendering g;
-	int rc;
-
-	if (render(c, &g, html, len, it, fc, e) < 0)
-		return -1;
-	pthread_mutex_lock(&c->lock);
-	rc = commit(c, it, &g, e);
-	pthread_mutex_unlock(&c->lock);
-	rendering_free(&g);
-	return rc;
-}
-
-int
-digest_prerender(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
-                 struct err *e)
-{
-	const char *html = raw_content(it);
-
-	return prerender_from(c, it, html, strlen(html), fc, e);
-}
-
-static int
-stash(struct render_cache *c, const struct item *it, struct err *e)
-{
-	struct rendered *r = slot_for(c, it, e);
-	const char *html = raw_content(it);
-	size_t len = strlen(html);
-	off_t at = c->end;
-
-	if (r == NULL)
-		return -1;
-	if (r->done || r->len > 0)
-		return 0;
-	if (len > LEN_MAX)
-		return err_set(e, EX_DATAERR, "an item over 4 GB");
-	if (spool_add(c, html, len, e) < 0)
-		return -1;
-	r->off = at;
-	r->len = (uint32_t)len;
-	return 0;
-}
-
-int
-digest_stash(struct render_cache *c, const struct item *it, struct err *e)
-{
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	rc = stash(c, it, e);
-	pthread_mutex_unlock(&c->lock);
-	return rc;
-}
-
-/*
- * Everything written is in the file, or the cause it is not.  A write that
- * stdio buffered can fail on a later call (or here) and take earlier items'
- * bytes with it: once broken, nothing read back from the spool is trusted
- * ("file too short" hid a full $TMPDIR).
- */
-static int
-spool_flush(struct render_cache *c, struct err *e)
-{
-	if (!c->broken && c->unflushed && fflush(c->spool) != 0)
-		c->broken = errno ? errno : EIO;
-	if (c->broken)
-		return err_set(e, EX_IOERR, "%s: cannot write the rendered items: %s", c->dir,
-		               strerror(c->broken));
-	c->unflushed = 0;
-	return 0;
-}
-
-/* Render a stashed item from its content in the spool. */
-static int
-render_stashed(struct render_cache *c, struct rendered *r, const struct feed_conf *fc,
-               struct err *e)
-{
-	buf_reset(&c->raw);
-	if (spool_flush(c, e) < 0)
-		return -1;
-	if (buf_grow(&c->raw, r->len) < 0)
-		return err_oom(e);
-	if (pread(fileno(c->spool), c->raw.data, r->len, r->off) != (ssize_t)r->len)
-		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
-	c->raw.len = r->len;
-	c->raw.data[c->raw.len] = '\0';
-	return prerender_from(c, r->item, c->raw.data, c->raw.len, fc, e);
-}
-
-/* The item's content as spooled, rendered now if it was not before. */
-static const struct rendered *
-rendered_item(struct render_cache *c, const struct item *it, const struct feed_conf *fc,
-              struct err *e)
-{
-	struct rendered *r = slot_for(c, it, e);
-
-	if (r == NULL)
-		return NULL;
-	if (!r->done && r->len > 0 && render_stashed(c, r, fc, e) < 0)
-		return NULL;
-	if (!r->done && digest_prerender(c, it, fc, e) < 0)
-		return NULL;
-	/* Looked up again: rendering may have moved the slots. */
-	return spool_flush(c, e) < 0 ? NULL : cache_slot(c, it);
-}
-
-static int
-links_value(struct tval *m, const struct render_cache *c, const struct rendered *r,
-            struct err *e)
+links_value(struct tval *m, const struct spool *spool, const struct spooled *r, struct err *e)
 {
 	struct tval *list = tv_list();
-	char *all = malloc((size_t)r->links_len + 1);
+	char *all;
 	long long n = 0;
 	int rc = -1;
 
-	if (list == NULL || all == NULL || tv_set(m, "links", list) < 0) {
-		free(all);
+	if (list == NULL || tv_set(m, "links", list) < 0)
 		return err_oom(e);
-	}
-	if (r->links_len > 0 &&
-	    pread(fileno(c->spool), all, r->links_len, links_off(r)) !=
-	        (ssize_t)r->links_len) {
-		free(all);
-		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
-	}
+	if (spool_links(spool, r, &all, e) < 0)
+		return -1;
 	for (size_t at = 0; at < r->links_len; at += strlen(all + at) + 1) {
 		struct tval *l = tv_map();
 
@@ -604,17 +233,16 @@ out:
 
 static int
 item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
-          struct render_cache *cache, struct err *e)
+          struct spool *spool, struct err *e)
 {
-	const struct rendered *r = rendered_item(cache, it, fc, e);
-	int fd = fileno(cache->spool);
+	struct spooled r;
 
-	if (r == NULL || links_value(m, cache, r, e) < 0)
+	if (spool_read(spool, it, fc, &r, e) < 0 || links_value(m, spool, &r, e) < 0)
 		return -1;
 	/* Flags, because a Mustache section cannot ask whether a list is empty. */
-	if (tv_set_bool(m, "has_text", r->text_len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_file(fd, r->off, r->len)) < 0 ||
-	    tv_set(m, "text", tv_str_file(fd, text_off(r), r->text_len)) < 0)
+	if (tv_set_bool(m, "has_text", r.text_len > 0) < 0 ||
+	    tv_set(m, "html", tv_str_file(r.fd, r.html_off, r.html_len)) < 0 ||
+	    tv_set(m, "text", tv_str_file(r.fd, r.text_off, r.text_len)) < 0)
 		return err_oom(e);
 	return 0;
 }
@@ -760,7 +388,7 @@ meta_value(const char *date, const struct item *it, const struct feed_conf *fc,
 }
 
 static struct tval *
-item_value(const struct item *it, const struct feed_conf *fc, struct render_cache *cache,
+item_value(const struct item *it, const struct feed_conf *fc, struct spool *spool,
            struct err *e)
 {
 	struct tval *m = tv_map();
@@ -780,7 +408,7 @@ item_value(const struct item *it, const struct feed_conf *fc, struct render_cach
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
 	    tv_set(m, "tags", tags_value(it, fc)) < 0 || media_values(m, it, fc->url) < 0)
 		goto oom;
-	if (cache != NULL && item_body(m, it, fc, cache, e) < 0) {
+	if (spool != NULL && item_body(m, it, fc, spool, e) < 0) {
 		tv_free(m);
 		return NULL;
 	}
@@ -804,7 +432,7 @@ make_item(void *arg, size_t i, struct err *e)
 	const struct item_run *ir = arg;
 	const struct pick *p = &ir->first[i];
 
-	return item_value(p->item, ir->in->src[p->source].conf, ir->with_body ? ir->in->cache : NULL,
+	return item_value(p->item, ir->in->src[p->source].conf, ir->with_body ? ir->in->spool : NULL,
 	                  e);
 }
 

@@ -26,6 +26,13 @@
 
 #include "util.h"
 
+/*
+ * Seconds a server has to accept the connection (or the whole timeout, if
+ * shorter): one that is up answers in well under a second, and a dead one
+ * must not hold a run of a thousand feeds for the whole timeout.
+ */
+#define FETCH_CONNECT_TIMEOUT 10L
+
 struct fetch_options {
 	long timeout;            /* seconds for a whole transfer */
 	long connect_timeout;    /* seconds */

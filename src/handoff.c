@@ -4,6 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
+
+/*
+ * Parsing a feed takes a fraction of its download: past four threads the
+ * parsers wait for the network, and each holds a feed's items in memory.
+ */
+#define HANDOFF_WORKERS_MAX 4
 
 struct job {
 	const struct fetch_request *req;
@@ -30,6 +37,14 @@ result_free(struct fetch_result *res)
 	free(res->etag);
 	free(res->last_modified);
 	free(res->moved_to);
+}
+
+size_t
+handoff_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > HANDOFF_WORKERS_MAX ? HANDOFF_WORKERS_MAX : (size_t)n;
 }
 
 static void *

@@ -19,6 +19,9 @@
 
 struct handoff;
 
+/* Workers for a run: one per processor, at most HANDOFF_WORKERS_MAX. */
+size_t handoff_workers(void);
+
 int handoff_start(struct handoff **out, size_t depth, size_t nworkers, fetch_done_fn done,
                   void *arg, struct err *e);
 void handoff_result(const struct fetch_request *req, struct fetch_result *res, void *handoff);

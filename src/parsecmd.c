@@ -23,6 +23,9 @@
 
 #define FETCH_MAX (10L << 20)
 #define FILE_MAX  (64L << 20)
+/* One feed fetched by hand: at most this long, the connection within CONNECT_TIMEOUT. */
+#define TIMEOUT         30L
+#define CONNECT_TIMEOUT 15L
 
 static int
 read_file(const char *path, struct buf *b, struct err *e)
@@ -81,8 +84,8 @@ fetch_url(const char *url, const char *proxy, struct buf *b, struct err *e)
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, TIMEOUT);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "tidings/" PACKAGE_VERSION);

@@ -3,9 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +23,7 @@
 #include "message.h"
 #include "polling.h"
 #include "select.h"
+#include "spool.h"
 #include "state.h"
 
 /* What a command does with the pipeline. */
@@ -60,7 +58,7 @@ struct run {
 	struct state_lock *lock;
 	struct journal *journal;  /* each accepted digest's records, before the next is sent */
 	struct digest_templates *tpl;
-	struct render_cache *cache;
+	struct spool *spool;      /* the items' content, rendered or stashed */
 	FILE *digests;            /* every digest's message, one after the other */
 	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (make_digests) */
 	off_t digests_end;
@@ -229,9 +227,8 @@ setup(struct run *r, struct err *e)
 	r->sources = calloc(r->cfg.nfeeds + 1, sizeof *r->sources);
 	if (r->feeds == NULL || r->sources == NULL)
 		return err_oom(e);
-	if (render_cache_new(&r->cache, e) < 0)
+	if (spool_new(&r->spool, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e) < 0)
 		return -1;
-	render_cache_log(r->cache, r->cli->verbose && !r->cli->quiet ? stderr : NULL);
 	if (select_subscriptions(r, e) < 0)
 		return -1;
 	plan_feeds(r);
@@ -285,120 +282,23 @@ update_feed_state(struct run *r, struct feed_run *fr, const struct fetch_result 
 	report_poll(r, fr->src->conf, rep, msg, res);
 }
 
-/* An item's place in a digest's feed group: newest first, undated last. */
-struct by_date {
-	time_t t;
-	int has_date;
-	size_t i;
-};
-
-static int
-cmp_newest_first(const void *pa, const void *pb)
-{
-	const struct by_date *a = pa, *b = pb;
-
-	if (a->has_date != b->has_date)
-		return a->has_date ? -1 : 1;
-	return a->t < b->t ? 1 : a->t > b->t ? -1 : 0;
-}
-
-enum need { NEED_NOTHING, NEED_CONTENT, NEED_RENDERED };
-
-/* Once the item is planned for: what it can let go (never shown: all but id, date, tags). */
-static const unsigned no_longer_needed[] = {
-	[NEED_NOTHING] = ITEM_CONTENT | ITEM_SHOWN,
-	[NEED_CONTENT] = ITEM_CONTENT,                /* stashed; its base renders it later */
-	[NEED_RENDERED] = ITEM_CONTENT | ITEM_BASE,
-};
-
-/* For one subscription: mark the items it may show, the first few of them as shown in full. */
-static void
-mark_sub(const struct run *r, const struct sub_conf *sub, const struct feed_run *fr,
-         unsigned char *need, struct by_date *order)
-{
-	struct select_params p = {r->mode.select, r->now, r->cli->since, NULL};
-	const struct feed *f = &fr->parsed;
-	int first_run = select_first_run(sub, fr->src->conf, r->st, &p);
-	size_t n = 0, full;
-
-	for (size_t i = 0; i < f->nitems; i++) {
-		if (!select_may_show(sub, &f->items[i], fr->src->conf, r->st, &p, first_run))
-			continue;
-		order[n++] = (struct by_date){f->items[i].published, f->items[i].has_date, i};
-		if (need[i] == NEED_NOTHING)
-			need[i] = NEED_CONTENT;
-	}
-	full = sub->full_items_per_feed <= 0 ? n : (size_t)sub->full_items_per_feed;
-	if (full < n)
-		qsort(order, n, sizeof *order, cmp_newest_first);
-	for (size_t k = 0; k < n && k < full; k++)
-		need[order[k].i] = NEED_RENDERED;
-}
-
-/*
- * What the digests may need of each item: nothing (no subscription may
- * show it), its content (it may be shown), or its rendering (it will
- * likely be shown in full: among the first full-items-per-feed of a
- * subscription, newest first).  Rendering is the costly part, and it runs
- * here on the parse thread; a cap or a duplicate can still bring another
- * item into full view, and that one is rendered from its stashed content.
- */
-static unsigned char *
-plan_items(const struct run *r, const struct feed_run *fr)
-{
-	size_t n = fr->parsed.nitems;
-	unsigned char *need = calloc(n + 1, 1);
-	struct by_date *order = calloc(n + 1, sizeof *order);
-
-	if (need != NULL && order != NULL && r->mode.select != SELECT_ALL)
-		for (size_t s = 0; s < r->cfg.nsubs; s++)
-			if (r->sub_selected[s])
-				mark_sub(r, &r->cfg.subs[s], fr, need, order);
-	free(order);
-	if (order == NULL) {
-		free(need);
-		return NULL;
-	}
-	return need;
-}
-
-/*
- * A feed's items stay until the digests are made, but their content, the
- * bulk of a feed, moves to the render cache's file: memory holds only
- * what selection and the templates' item lines need.
- */
+/* The feed's items' content into the spool, as the plan says (spool.h). */
 static void
 keep_what_digests_need(struct run *r, struct feed_run *fr)
 {
-	struct feed *f = &fr->parsed;
+	struct spool_plan p = {
+		.cfg = &r->cfg,
+		.sub_selected = r->sub_selected,
+		.st = r->st,
+		.select = {.mode = r->mode.select, .now = r->now, .since = r->cli->since},
+	};
 	unsigned char *need;
-	struct err e = {0};
 
 	pthread_mutex_lock(&r->guard);  /* the state is read here and written by other threads */
-	need = plan_items(r, fr);
+	need = spool_plan(&p, fr->src->conf, &fr->parsed);
 	pthread_mutex_unlock(&r->guard);
-	if (need == NULL) {
-		say(r, "feed %s: out of memory: its items stay in memory", fr->src->conf->name);
-		return;
-	}
-	for (size_t i = 0; i < f->nitems; i++) {
-		struct item *it = &f->items[i];
-		int rc = 0;
-
-		if (need[i] == NEED_RENDERED)
-			rc = digest_prerender(r->cache, it, fr->src->conf, &e);
-		else if (need[i] == NEED_CONTENT)
-			rc = digest_stash(r->cache, it, &e);
-		if (rc < 0) {
-			/* Kept: the digest renders it from here, or fails with the cause. */
-			say(r, "feed %s: %s", fr->src->conf->name, e.msg);
-			continue;
-		}
-		item_release(it, no_longer_needed[need[i]]);
-	}
+	spool_keep(r->spool, &fr->parsed, fr->src->conf, need);
 	free(need);
-	if (feed_pack(f) < 0)
-		say(r, "feed %s: out of memory: its items stay unpacked", fr->src->conf->name);
 }
 
 static void
@@ -483,20 +383,14 @@ request_for(struct run *r, struct feed_run *fr, struct fetch_request *q)
 	return 0;
 }
 
-static size_t
-parse_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 4 ? 4 : (size_t)n;
-}
-
 static struct fetch_options
 fetch_options_of(const struct run *r)
 {
+	long timeout = r->cfg.fetch.timeout;
+
 	return (struct fetch_options){
-		.timeout = r->cfg.fetch.timeout,
-		.connect_timeout = r->cfg.fetch.timeout < 10 ? r->cfg.fetch.timeout : 10,
+		.timeout = timeout,
+		.connect_timeout = timeout < FETCH_CONNECT_TIMEOUT ? timeout : FETCH_CONNECT_TIMEOUT,
 		.parallel = r->cfg.fetch.parallel,
 		.per_host = r->cfg.fetch.per_host,
 		.max_size = r->cfg.fetch.max_size,
@@ -511,7 +405,7 @@ fetch_feeds(struct run *r, struct err *e)
 	struct fetch_request *reqs = calloc(r->cfg.nfeeds + 1, sizeof *reqs);
 	struct fetch_options opt = fetch_options_of(r);
 	struct handoff *h = NULL;
-	size_t n = 0, threads = parse_threads();
+	size_t n = 0, threads = handoff_workers();
 	int rc;
 
 	if (reqs == NULL)
@@ -762,8 +656,18 @@ report_first_run(const struct run *r, const struct sub_run *sr)
 static int
 build_digest(struct run *r, struct sub_run *sr, struct err *e)
 {
-	struct digest_input in = {&r->cfg, sr->sub, r->sources, r->cfg.nfeeds, &sr->picks, r->st,
-	                          r->cache, r->now, r->cli->have_since, r->cli->since};
+	struct digest_input in = {
+		.cfg = &r->cfg,
+		.sub = sr->sub,
+		.src = r->sources,
+		.nsrc = r->cfg.nfeeds,
+		.picks = &sr->picks,
+		.st = r->st,
+		.spool = r->spool,
+		.now = r->now,
+		.have_since = r->cli->have_since,
+		.since = r->cli->since,
+	};
 	struct digest_output d;
 	int rc;
 
@@ -1264,18 +1168,12 @@ free_subs(struct run *r, struct sub_run *subs, size_t n)
 static void
 keep_what_recording_needs(struct run *r)
 {
-	render_cache_free(r->cache);
-	r->cache = NULL;
-	for (size_t f = 0; f < r->cfg.nfeeds; f++) {
-		struct feed *fd = r->feeds[f].src->feed != NULL ? &r->feeds[f].parsed : NULL;
-
-		for (size_t i = 0; fd != NULL && i < fd->nitems; i++)
-			item_release(&fd->items[i], ITEM_CONTENT | ITEM_SHOWN | ITEM_TAGS);
-	}
-#ifdef __GLIBC__
-	/* Hand the freed pages back before recording allocates its own: peak memory is the point. */
-	malloc_trim(0);
-#endif
+	spool_free(r->spool);
+	r->spool = NULL;
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		if (r->feeds[f].src->feed != NULL)
+			spool_keep_for_recording(&r->feeds[f].parsed);
+	spool_trim();
 }
 
 static int
@@ -1322,7 +1220,7 @@ teardown(struct run *r)
 	free(r->sources);
 	free(r->sub_selected);
 	digest_templates_free(r->tpl);
-	render_cache_free(r->cache);
+	spool_free(r->spool);
 	if (r->digests != NULL)
 		fclose(r->digests);
 	journal_close(r->journal);
@@ -1350,10 +1248,16 @@ execute(const struct cli *c, struct mode mode)
 int
 cmd_run(const struct cli *c)
 {
-	struct mode m = {SELECT_NEW, 1, 1, 1, 1, 0};
+	struct mode m = {
+		.select = SELECT_NEW,
+		.conditional = 1,
+		.deliver = 1,
+		.record = 1,
+		.lock = 1,
+	};
 
 	if (c->have_since)  /* a read-only replay: full fetch, no state change */
-		m = (struct mode){SELECT_SINCE, 0, 1, 0, 0, 0};
+		m = (struct mode){.select = SELECT_SINCE, .deliver = 1};
 	if (c->dry_run)
 		m.deliver = m.record = 0;
 	return execute(c, m);
@@ -1362,13 +1266,20 @@ cmd_run(const struct cli *c)
 int
 cmd_preview(const struct cli *c)
 {
-	return execute(c, (struct mode){c->have_since ? SELECT_SINCE : SELECT_NEW, 0, 0, 0, 0, 1});
+	return execute(c, (struct mode){
+		.select = c->have_since ? SELECT_SINCE : SELECT_NEW,
+		.preview = 1,
+	});
 }
 
 int
 cmd_catch_up(const struct cli *c)
 {
-	return execute(c, (struct mode){SELECT_ALL, 0, 0, !c->dry_run, 1, 0});
+	return execute(c, (struct mode){
+		.select = SELECT_ALL,
+		.record = !c->dry_run,
+		.lock = 1,
+	});
 }
 
 /* ---- commands that read without running ---- */

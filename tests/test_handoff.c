@@ -119,6 +119,19 @@ START_TEST(several_workers_see_each_result_once)
 }
 END_TEST
 
+/* One worker per processor, never more than four. */
+START_TEST(workers_follow_the_processors)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = handoff_workers();
+
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 4);
+	if (cpus >= 1 && cpus <= 4)
+		ck_assert_uint_eq(n, (size_t)cpus);
+}
+END_TEST
+
 START_TEST(finish_without_results)
 {
 	struct handoff *h;
@@ -146,6 +159,7 @@ main(void)
 	tcase_add_test(tc, a_full_queue_makes_the_fetcher_wait);
 	tcase_add_test(tc, several_workers_see_each_result_once);
 	tcase_add_test(tc, finish_without_results);
+	tcase_add_test(tc, workers_follow_the_processors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
