@@ -25,6 +25,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "date.h"
+
 #define STATE_MAGIC     "tidings-state "
 #define STATE_VERSION   2
 /*
@@ -898,19 +900,6 @@ clean_prefix(const char *s, size_t n)
 	return i;
 }
 
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void
 civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
@@ -973,40 +962,6 @@ format_clock(char *p, int64_t t)
 	p[16] = ':';
 	put2(p + 17, secs % 60);
 	p[19] = 'Z';
-}
-
-static int
-digits(const char *s, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return 0;
-}
-
-static int
-parse_time(const char *s, size_t n, int64_t *out)
-{
-	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, mo, d, h, mi, sec;
-
-	if (n == 1 && s[0] == '-')
-		return (void)(*out = 0), 0;
-	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 ||
-	    digits(s + 8, 2, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
-	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0)
-		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-	    sec > 59)
-		return -1;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	return *out > 0 ? 0 : -1;      /* the epoch itself is written "-" */
 }
 
 /* A decimal number 0..max, no sign, no leading zeros. */
@@ -1617,7 +1572,9 @@ bad_time(struct loader *l, const char *s, size_t n, int64_t *t)
 		*t = l->last_t;
 		return 0;
 	}
-	if (parse_time(s, n, t) < 0)
+	if (n == 1 && s[0] == '-')
+		*t = 0;
+	else if (date_parse_strict(s, n, t) < 0 || *t <= 0) /* the epoch itself is "-" */
 		return bad(l, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)");
 	if (n == sizeof l->last_ts) {
 		memcpy(l->last_ts, s, n);
