@@ -47,6 +47,7 @@
 
 struct feed {
 	struct feed_state fs;   /* first: callers hold &feed->fs */
+	struct feed_state saved; /* as in the file (no url): callers change fs behind our back */
 	uint32_t head;          /* first item of this feed, or NONE */
 	uint32_t nitems;
 };
@@ -90,6 +91,15 @@ struct state {
 	/* Which (sub, feed) pairs hold an id, a bit each: built when first asked, dropped on change. */
 	unsigned char *pairs;
 	size_t pairs_subs, pairs_feeds;
+	/*
+	 * Whether the save has anything to write: an item added, dropped or
+	 * changed since the file was read, or a name added (names are never
+	 * dropped: their counts tell), or a feed record changed (see
+	 * feed_changed).  A state not read from a file is dirty.
+	 */
+	int dirty;
+	size_t saved_feeds, saved_subs;
+	struct stat file;       /* the file read or written last (st_nlink 0: none) */
 };
 
 struct state_lock {
@@ -407,6 +417,7 @@ item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t le
 	f->head = idx;
 	f->nitems++;
 	st->live++;
+	st->dirty = 1;
 	pairs_drop(st);
 	itab_place(st->itab, st->nitab, SLOT(h, idx));
 	return idx;
@@ -433,7 +444,103 @@ item_forget(struct state *st, uint32_t idx)
 	st->items[idx].next = st->freelist;
 	st->freelist = idx;
 	st->live--;
+	st->dirty = 1;
 	pairs_drop(st);
+}
+
+/* ---------- what changed since the load ---------- */
+
+static void
+feed_state_clear(struct feed_state *fs)
+{
+	free(fs->etag);
+	free(fs->last_modified);
+	free(fs->last_error);
+	free(fs->moved_to);
+	*fs = (struct feed_state){0};
+}
+
+/* Remember fs as the file holds it; -1 on OOM. */
+static int
+feed_snapshot(struct feed *f)
+{
+	const struct feed_state *fs = &f->fs;
+	struct feed_state *to = &f->saved;
+
+	feed_state_clear(to);
+	*to = (struct feed_state){
+	    .last_fetch = fs->last_fetch,
+	    .last_status = fs->last_status,
+	    .failures = fs->failures,
+	    .first_failure = fs->first_failure,
+	    .retry_after = fs->retry_after,
+	    .gone = fs->gone,
+	};
+	if (state_set_str(&to->etag, fs->etag) < 0 ||
+	    state_set_str(&to->last_modified, fs->last_modified) < 0 ||
+	    state_set_str(&to->last_error, fs->last_error) < 0 ||
+	    state_set_str(&to->moved_to, fs->moved_to) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Callers change a feed's fields in place (polling, validators): compare them with the file's. */
+static int
+feed_changed(const struct feed *f)
+{
+	const struct feed_state *fs = &f->fs, *was = &f->saved;
+
+	return fs->last_fetch != was->last_fetch || fs->last_status != was->last_status ||
+	    fs->failures != was->failures || fs->first_failure != was->first_failure ||
+	    fs->retry_after != was->retry_after || fs->gone != was->gone ||
+	    !str_same(fs->etag, was->etag) || !str_same(fs->last_modified, was->last_modified) ||
+	    !str_same(fs->last_error, was->last_error) || !str_same(fs->moved_to, was->moved_to);
+}
+
+/* The state now matches the file: remember it so; -1 on OOM (it stays dirty). */
+static int
+mark_saved(struct state *st)
+{
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_snapshot(feed_at(st, (uint32_t)i)) < 0)
+			return -1;
+	st->saved_feeds = st->feeds.n;
+	st->saved_subs = st->subs.n;
+	st->dirty = 0;
+	return 0;
+}
+
+/*
+ * Is the file at path still the one st was read from or last written to,
+ * with mode 0600?  Saving elsewhere, or over a file replaced or chmod'ed
+ * since, writes.
+ */
+static int
+file_same(const struct state *st, const char *path)
+{
+	struct stat sb;
+
+	return st->file.st_nlink > 0 && stat(path, &sb) == 0 && sb.st_dev == st->file.st_dev &&
+	    sb.st_ino == st->file.st_ino && sb.st_size == st->file.st_size &&
+	    sb.st_mtim.tv_sec == st->file.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == st->file.st_mtim.tv_nsec && (sb.st_mode & 07777) == 0600;
+}
+
+int
+state_changed(const struct state *st)
+{
+	if (st->dirty || st->feeds.n != st->saved_feeds || st->subs.n != st->saved_subs)
+		return 1;
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_changed(feed_at(st, (uint32_t)i)))
+			return 1;
+	return 0;
 }
 
 /* ---------- the public table API ---------- */
@@ -443,8 +550,10 @@ state_new(void)
 {
 	struct state *st = calloc(1, sizeof *st);
 
-	if (st != NULL)
+	if (st != NULL) {
 		st->freelist = st->hint_rcpt = NONE;
+		st->dirty = 1;
+	}
 	return st;
 }
 
@@ -460,6 +569,7 @@ state_free(struct state *st)
 		free(f->fs.last_modified);
 		free(f->fs.last_error);
 		free(f->fs.moved_to);
+		feed_state_clear(&f->saved);
 		free(f);
 	}
 	names_free(&st->feeds);
@@ -706,6 +816,15 @@ state_sub_split(const struct state *cst, const char *sub)
 	return st->subs.v[s].nrcpt > 0;
 }
 
+static void
+seen_at(struct state *st, struct item *it, time_t now)
+{
+	if (it->last_seen < now) {
+		it->last_seen = now;
+		st->dirty = 1;
+	}
+}
+
 /* Record (feed_url, id) under the subs entry s. */
 static int
 record_at(struct state *st, uint32_t s, const char *feed_url, const char *id, time_t now)
@@ -718,8 +837,7 @@ record_at(struct state *st, uint32_t s, const char *feed_url, const char *id, ti
 		return -1;
 	h = item_hash(s, f, id, len);
 	if ((idx = item_find(st, s, f, id, len, h)) != NONE) {
-		if (st->items[idx].last_seen < now)
-			st->items[idx].last_seen = now;
+		seen_at(st, &st->items[idx], now);
 		return 0;
 	}
 	return item_add(st, s, f, id, len, h, now, now) == NONE ? -1 : 0;
@@ -845,8 +963,7 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 
 		if (idset_has(&set, item_id(st, it), it->len) ||
 		    idset_has_legacy(&set, item_id(st, it), it->len)) {
-			if (it->last_seen < now)
-				it->last_seen = now;
+			seen_at(st, it, now);
 		} else if (now - it->last_seen > retention) {
 			*link = it->next;
 			item_forget(st, idx);
@@ -1423,10 +1540,14 @@ int
 state_save(struct state *st, const char *link_path, struct err *e)
 {
 	struct out o = {.fd = -1};
+	struct stat written = {0};
 	char *dir = NULL, *tmp = NULL, *path;
 	const char *base;
 	int rc = -1;
 
+	/* Unchanged: the file holds it already, and rewriting it would cost the most of a run. */
+	if (!state_changed(st) && file_same(st, link_path))
+		return 0;
 	/* A symlinked state is written where it leads: the link stays a link. */
 	if (state_target(link_path, &path, e) < 0)
 		return -1;
@@ -1453,6 +1574,8 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	}
 	if (!o.err && fsync(o.fd) < 0)
 		o.err = errno;
+	if (!o.err && fstat(o.fd, &written) < 0)
+		written.st_nlink = 0;   /* unknown: the next save writes */
 	if (close(o.fd) < 0 && !o.err)
 		o.err = errno;
 	o.fd = -1;
@@ -1468,6 +1591,8 @@ state_save(struct state *st, const char *link_path, struct err *e)
 		err_set(e, EX_IOERR, "cannot sync folder %s: %s", dir, strerror(errno));
 		goto done;
 	}
+	st->file = written;
+	(void)mark_saved(st); /* out of memory: the next save writes again, no harm */
 	rc = 0;
 	goto done;
 fail:
@@ -1555,6 +1680,7 @@ struct loader {
 	char last_ts[20];               /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
+	int upgrade;                    /* an old form the save rewrites (11-field feed records) */
 	long long version;              /* of the file's format */
 	struct err *e;
 };
@@ -1627,6 +1753,7 @@ load_feed(struct loader *l, char **f, size_t *n)
 	/* Files written before MOVED-TO existed have 11 fields: no move. */
 	if (l->nf > 11 && opt_str(l, &fs->moved_to, f, n, 11) < 0)
 		return -1;
+	l->upgrade |= l->nf <= 11;
 	return 0;
 }
 
@@ -1902,12 +2029,20 @@ state_load(const char *path, struct state **out, struct err *e)
 		return err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
 	}
 	presize(l.st, fd);
+	if (fstat(fd, &l.st->file) < 0)
+		l.st->file.st_nlink = 0; /* unknown: the save writes */
 	if (load_fd(&l, fd) < 0) {
 		close(fd);
 		state_free(l.st);
 		return -1;
 	}
 	close(fd);
+	/* A file in an older form is written back in the current one even if nothing changed. */
+	if (mark_saved(l.st) < 0) {
+		state_free(l.st);
+		return err_oom(e);
+	}
+	l.st->dirty = l.upgrade || l.version < STATE_VERSION;
 	*out = l.st;
 	return 0;
 }
