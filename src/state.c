@@ -39,6 +39,14 @@
 #define RCPT_SEP        '\x1f'
 #define KEY_STACK       512
 #define NONE            UINT32_MAX
+/* First sizes of the growing arrays: a small state never regrows them. */
+#define NAMES_MIN       16
+#define ITEMS_MIN       1024
+#define ITAB_MIN        1024
+#define ARENA_MIN       (1u << 16)
+/* presize looks for the end record in the last END_TAIL bytes, and trusts */
+/* its count up to one record per END_TAIL bytes of file. */
+#define END_TAIL        48
 #define TMP_SUFFIX      ".tmp."
 #define TMP_XS          "XXXXXX"
 #define STATE_HEADER    "tidings-state 2\n# tidings state: see tidings-state(5)\n"
@@ -187,7 +195,7 @@ names_add(struct names *t, const char *s, struct feed *feed)
 	struct name *nm;
 
 	if (t->n >= NONE - 1 ||
-	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 16) < 0)
+	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, NAMES_MIN) < 0)
 		return NONE;
 	nm = &t->v[t->n];
 	if ((nm->key = str_dup(s)) == NULL)
@@ -292,7 +300,7 @@ itab_place(uint64_t *tab, size_t n, uint64_t v)
 static int
 itab_reserve(struct state *st, size_t n)
 {
-	size_t ns = st->nitab ? st->nitab : 1024;
+	size_t ns = st->nitab ? st->nitab : ITAB_MIN;
 	uint64_t *t;
 
 	while (n * 2 > ns) {
@@ -342,7 +350,7 @@ static int
 arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
 {
 	if (len > UINT32_MAX || grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1,
-	                             1 << 16) < 0)
+	                             ARENA_MIN) < 0)
 		return -1;
 	memcpy(st->arena + st->alen, id, len);
 	*off = st->alen;
@@ -373,7 +381,7 @@ item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t le
 		st->freelist = st->items[idx].next;
 	} else {
 		if (grow((void **)&st->items, &st->capitems, st->nitems + 1, sizeof *st->items,
-		         1024) < 0)
+		         ITEMS_MIN) < 0)
 			return NONE;
 		idx = (uint32_t)st->nitems++;
 	}
@@ -1003,7 +1011,7 @@ write_state(struct rec_out *o, const struct state *st)
 	uint32_t *feeds = sorted_names(&st->feeds), *subs = sorted_names(&st->subs);
 	uint32_t *subrank = malloc((st->subs.n + 1) * sizeof *subrank);
 	uint32_t *feedrank = malloc((st->feeds.n + 1) * sizeof *feedrank);
-	struct sortctx c = {st, subrank, feedrank};
+	struct sortctx c = {.st = st, .subrank = subrank, .feedrank = feedrank};
 	uint32_t *items = NULL;
 	size_t i, records = st->feeds.n;
 	int rc = -1;
@@ -1546,7 +1554,7 @@ done:
 static void
 presize(struct state *st, int fd)
 {
-	char tail[48], *p;
+	char tail[END_TAIL], *p;
 	struct stat sb;
 	long long count;
 	ssize_t n;
@@ -1559,13 +1567,13 @@ presize(struct state *st, int fd)
 	    tail[len - 1] != '\n')
 		return;
 	tail[len - 1] = '\0';
-	/* A count beyond one record per 48 bytes is not trusted with memory. */
+	/* A count beyond one record per END_TAIL bytes is not trusted with memory. */
 	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
-	    rec_parse_num(p + 5, strlen(p + 5), sb.st_size / 48, &count) < 0)
+	    rec_parse_num(p + 5, strlen(p + 5), sb.st_size / END_TAIL, &count) < 0)
 		return;
 	if (itab_reserve(st, (size_t)count) == 0)
 		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
-		           1024);
+		           ITEMS_MIN);
 }
 
 int
