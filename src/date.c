@@ -129,8 +129,8 @@ date_parse_strict(const char *s, size_t n, int64_t *out)
 {
 	int y, mo, d, h, mi, sec;
 
-	if (n != DATE_STRICT_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) == NULL ||
+	if (n != DATE_STRICT_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) == NULL ||
 	    digits(s + 5, 2, &mo) == NULL || digits(s + 8, 2, &d) == NULL ||
 	    digits(s + 11, 2, &h) == NULL || digits(s + 14, 2, &mi) == NULL ||
 	    digits(s + 17, 2, &sec) == NULL)

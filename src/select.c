@@ -264,8 +264,7 @@ apply_cap(const struct sub_conf *sub, struct picks *out)
 	for (size_t i = out->nshow; i < out->n; i++) {
 		const struct pick *pk = &out->v[i];
 
-		if (pk->kind == PICK_DUPLICATE &&
-		    seen_find(&kept, pk->dup_of->id) == NULL)
+		if (pk->kind == PICK_DUPLICATE && seen_find(&kept, pk->dup_of->id) == NULL)
 			continue;
 		out->v[keep++] = *pk;
 	}

@@ -40,10 +40,10 @@
 #define KEY_STACK       512
 #define NONE            UINT32_MAX
 /* First sizes of the growing arrays: a small state never regrows them. */
-#define NAMES_MIN       16
-#define ITEMS_MIN       1024
-#define ITAB_MIN        1024
-#define ARENA_MIN       (1u << 16)
+#define NAMES_MIN 16
+#define ITEMS_MIN 1024
+#define ITAB_MIN  1024
+#define ARENA_MIN (1u << 16)
 /* presize looks for the end record in the last END_TAIL bytes, and trusts */
 /* its count up to one record per END_TAIL bytes of file. */
 #define END_TAIL        48
@@ -103,7 +103,7 @@ struct state {
 	 */
 	int dirty;
 	size_t saved_feeds, saved_subs;
-	struct stat file;       /* the file read or written last (st_nlink 0: none) */
+	struct stat file; /* the file read or written last (st_nlink 0: none) */
 };
 
 struct state_lock {
@@ -349,8 +349,8 @@ itab_remove(struct state *st, uint32_t idx)
 static int
 arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
 {
-	if (len > UINT32_MAX || grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1,
-	                             ARENA_MIN) < 0)
+	if (len > UINT32_MAX ||
+	    grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1, ARENA_MIN) < 0)
 		return -1;
 	memcpy(st->arena + st->alen, id, len);
 	*off = st->alen;
@@ -476,10 +476,10 @@ feed_changed(const struct feed *f)
 	const struct feed_state *fs = &f->fs, *was = &f->saved;
 
 	return fs->last_fetch != was->last_fetch || fs->last_status != was->last_status ||
-	    fs->failures != was->failures || fs->first_failure != was->first_failure ||
-	    fs->retry_after != was->retry_after || fs->gone != was->gone ||
-	    !str_same(fs->etag, was->etag) || !str_same(fs->last_modified, was->last_modified) ||
-	    !str_same(fs->last_error, was->last_error) || !str_same(fs->moved_to, was->moved_to);
+	       fs->failures != was->failures || fs->first_failure != was->first_failure ||
+	       fs->retry_after != was->retry_after || fs->gone != was->gone ||
+	       !str_same(fs->etag, was->etag) || !str_same(fs->last_modified, was->last_modified) ||
+	       !str_same(fs->last_error, was->last_error) || !str_same(fs->moved_to, was->moved_to);
 }
 
 /* The state now matches the file: remember it so; -1 on OOM (it stays dirty). */
@@ -506,9 +506,9 @@ file_same(const struct state *st, const char *path)
 	struct stat sb;
 
 	return st->file.st_nlink > 0 && stat(path, &sb) == 0 && sb.st_dev == st->file.st_dev &&
-	    sb.st_ino == st->file.st_ino && sb.st_size == st->file.st_size &&
-	    sb.st_mtim.tv_sec == st->file.st_mtim.tv_sec &&
-	    sb.st_mtim.tv_nsec == st->file.st_mtim.tv_nsec && (sb.st_mode & 07777) == 0600;
+	       sb.st_ino == st->file.st_ino && sb.st_size == st->file.st_size &&
+	       sb.st_mtim.tv_sec == st->file.st_mtim.tv_sec &&
+	       sb.st_mtim.tv_nsec == st->file.st_mtim.tv_nsec && (sb.st_mode & 07777) == 0600;
 }
 
 int
@@ -1191,7 +1191,7 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	if (!o.err && fsync(o.fd) < 0)
 		o.err = errno;
 	if (!o.err && fstat(o.fd, &written) < 0)
-		written.st_nlink = 0;   /* unknown: the next save writes */
+		written.st_nlink = 0; /* unknown: the next save writes */
 	if (close(o.fd) < 0 && !o.err)
 		o.err = errno;
 	o.fd = -1;
@@ -1301,7 +1301,8 @@ load_feed(struct loader *l, char **f, size_t *n)
 	    bad_time(l, f[8], n[8], &t[2]) < 0)
 		return -1;
 	if (rec_parse_num(f[5], n[5], 999999, &status) < 0 ||
-	    rec_parse_num(f[6], n[6], INT_MAX, &failures) < 0 || rec_parse_num(f[9], n[9], 1, &gone) < 0)
+	    rec_parse_num(f[6], n[6], INT_MAX, &failures) < 0 ||
+	    rec_parse_num(f[9], n[9], 1, &gone) < 0)
 		return bad(l, "bad number");
 	if ((idx = feed_add(l->st, f[1])) == NONE)
 		return err_oom(l->e);

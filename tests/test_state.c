@@ -1265,8 +1265,15 @@ change_new_feed(struct state *st)
 }
 
 static void (*const changes[])(struct state *) = {
-    change_etag,     change_last_fetch, change_failures, change_new_item, change_new_recipient_item,
-    change_last_seen, change_pruned,    change_new_sub,  change_new_feed,
+    change_etag,
+    change_last_fetch,
+    change_failures,
+    change_new_item,
+    change_new_recipient_item,
+    change_last_seen,
+    change_pruned,
+    change_new_sub,
+    change_new_feed,
 };
 
 START_TEST(changed_state_rewritten)
