@@ -11,7 +11,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/state-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
 [ -f "$build/libtidings.a" ] || { echo "no $build/libtidings.a: build first" >&2; exit 1; }
-${CC:-cc} -O2 -I"$src/src" -o "$work/state-bench" "$src/bench/state-bench.c" "$build/libtidings.a"
+# date.c reads the dates it does not know with curl_getdate.
+${CC:-cc} -O2 -I"$src/src" -o "$work/state-bench" "$src/bench/state-bench.c" "$build/libtidings.a" \
+	$(pkg-config --libs libcurl)
 
 "$work/state-bench" gen "$work/state"
 size=$(wc -c <"$work/state")

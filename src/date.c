@@ -90,21 +90,54 @@ valid(int y, int mo, int d, int h, int mi, int s)
 	return h >= 0 && h <= 24 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Seconds since the epoch of a valid UTC date and time (hour 24 is the next midnight). */
+static int64_t
+utc_seconds(int y, int mo, int d, int h, int mi, int s)
+{
+	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+}
+
 static int
 make_time(int y, int mo, int d, int h, int mi, int s, int off_min, time_t *out)
 {
-	struct tm tm;
-
 	if (!valid(y, mo, d, h, mi, s))
 		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s == 60 ? 59 : s;
-	*out = timegm(&tm) - (time_t)off_min * 60;
+	*out = (time_t)utc_seconds(y, mo, d, h, mi, s == 60 ? 59 : s) - (time_t)off_min * 60;
+	return 0;
+}
+
+/*
+ * The strict core: exactly YYYY-MM-DDTHH:MM:SSZ, a valid date from 1970
+ * on, hour at most 23, no leap second.
+ */
+int
+date_parse_strict(const char *s, size_t n, int64_t *out)
+{
+	int y, mo, d, h, mi, sec;
+
+	if (n != DATE_STRICT_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) == NULL ||
+	    digits(s + 5, 2, &mo) == NULL || digits(s + 8, 2, &d) == NULL ||
+	    digits(s + 11, 2, &h) == NULL || digits(s + 14, 2, &mi) == NULL ||
+	    digits(s + 17, 2, &sec) == NULL)
+		return -1;
+	if (y < 1970 || h > 23 || sec > 59 || !valid(y, mo, d, h, mi, sec))
+		return -1;
+	*out = utc_seconds(y, mo, d, h, mi, sec);
 	return 0;
 }
 

@@ -3,16 +3,26 @@
  *
  * date_parse() reads RFC 822/1123/2822 dates in the forms found in the wild
  * (named zones, no weekday, two-digit years, no seconds) and RFC 3339 /
- * ISO 8601 (Z, offsets, fractions, date only).
+ * ISO 8601 (Z, offsets, fractions, date only).  date_parse_strict() reads
+ * the one form tidings writes itself (the state file), and nothing else.
  */
 #ifndef TIDINGS_DATE_H
 #define TIDINGS_DATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 /* 0 and *out in UTC seconds, or -1 when s is no date we know. */
 int date_parse(const char *s, time_t *out);
+
+/*
+ * Strict RFC 3339: exactly "YYYY-MM-DDTHH:MM:SSZ" (n bytes, DATE_STRICT_LEN),
+ * a valid date from 1970 on, no leap second.  0 and *out in UTC seconds,
+ * or -1.
+ */
+#define DATE_STRICT_LEN 20
+int date_parse_strict(const char *s, size_t n, int64_t *out);
 
 /* RFC 5322 date in the local zone: "Thu, 26 Nov 2026 07:00:00 +0100". */
 int date_format_rfc5322(time_t t, char *buf, size_t size);

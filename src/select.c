@@ -4,49 +4,65 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "hashset.h"
+
 /*
  * The ids and links shown in this digest so far, each with its item, so a
- * duplicate knows which item it stands in for.  Open addressing.
+ * duplicate knows which item it stands in for.
  */
-struct seen_slot {
+struct seen_entry {
 	const char *key;
 	const struct item *item;
 };
 
 struct seen {
-	struct seen_slot *slot;
-	size_t cap;
+	struct seen_entry *v;
+	size_t n, cap;
+	struct hashset set;
 };
 
+/* Room for the ids and links of expect items: the set never grows. */
 static int
 seen_init(struct seen *s, size_t expect)
 {
-	s->cap = 64;
-	while (s->cap < expect * 2)
-		s->cap *= 2;
-	s->slot = calloc(s->cap, sizeof *s->slot);
-	return s->slot ? 0 : -1;
+	*s = (struct seen){.cap = 2 * expect + 1};
+	if ((s->v = calloc(s->cap, sizeof *s->v)) == NULL || hashset_reserve(&s->set, s->cap) < 0)
+		return -1;
+	return 0;
 }
 
-static size_t
-seen_probe(const struct seen *s, const char *key)
+static void
+seen_free(struct seen *s)
 {
-	size_t i = hash64_str(key) & (s->cap - 1);
+	free(s->v);
+	hashset_free(&s->set);
+}
 
-	while (s->slot[i].key != NULL && strcmp(s->slot[i].key, key) != 0)
-		i = (i + 1) & (s->cap - 1);
-	return i;
+static int
+seen_eq(const void *entries, uint32_t idx, const void *key)
+{
+	return strcmp(((const struct seen_entry *)entries)[idx].key, key) == 0;
+}
+
+static const struct seen_entry *
+seen_find(const struct seen *s, const char *key)
+{
+	uint32_t i = hashset_find(&s->set, hash64_str(key), seen_eq, s->v, key);
+
+	return i == HASHSET_NONE ? NULL : &s->v[i];
 }
 
 /* The item already shown under key, or NULL after adding it as it. */
 static const struct item *
 seen_add(struct seen *s, const char *key, const struct item *it)
 {
-	size_t i = seen_probe(s, key);
+	const struct seen_entry *e = seen_find(s, key);
 
-	if (s->slot[i].key != NULL)
-		return s->slot[i].item;
-	s->slot[i] = (struct seen_slot){key, it};
+	if (e != NULL)
+		return e->item;
+	/* Reserved for: cannot fail (n < cap holds, two keys an item). */
+	if (s->n < s->cap && hashset_add(&s->set, hash64_str(key), (uint32_t)s->n) == 0)
+		s->v[s->n++] = (struct seen_entry){.key = key, .item = it};
 	return NULL;
 }
 
@@ -239,19 +255,20 @@ apply_cap(const struct sub_conf *sub, struct picks *out)
 	if (sub->max_items <= 0 || out->nshow <= max)
 		return 0;
 	qsort(out->v, out->n, sizeof *out->v, cmp_for_cap);
-	if (seen_init(&kept, max) < 0)
+	if (seen_init(&kept, max) < 0) {
+		seen_free(&kept);
 		return -1;
+	}
 	for (size_t i = 0; i < max; i++)
 		seen_add(&kept, out->v[i].item->id, out->v[i].item);
 	for (size_t i = out->nshow; i < out->n; i++) {
 		const struct pick *pk = &out->v[i];
 
-		if (pk->kind == PICK_DUPLICATE &&
-		    kept.slot[seen_probe(&kept, pk->dup_of->id)].key == NULL)
+		if (pk->kind == PICK_DUPLICATE && seen_find(&kept, pk->dup_of->id) == NULL)
 			continue;
 		out->v[keep++] = *pk;
 	}
-	free(kept.slot);
+	seen_free(&kept);
 	out->held_back = out->nshow - max;
 	out->nshow = max;
 	out->n = keep;
@@ -270,10 +287,12 @@ select_items(const struct sub_conf *sub, const struct source *src, size_t nsrc,
 	memset(out, 0, sizeof *out);
 	for (size_t s = 0; s < nsrc; s++)
 		total += src[s].feed ? src[s].feed->nitems : 0;
-	if (seen_init(&seen, total) < 0)
+	if (seen_init(&seen, total) < 0) {
+		seen_free(&seen);
 		return err_oom(e);
+	}
 	rc = collect(sub, src, nsrc, st, p, out, &seen);
-	free(seen.slot);
+	seen_free(&seen);
 	if (rc < 0) {
 		picks_free(out);
 		return err_oom(e);

@@ -25,6 +25,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "date.h"
+#include "idset.h"
+#include "recio.h"
+
 #define STATE_MAGIC     "tidings-state "
 #define STATE_VERSION   2
 /*
@@ -35,16 +39,21 @@
 #define RCPT_SEP        '\x1f'
 #define KEY_STACK       512
 #define NONE            UINT32_MAX
-#define READ_CHUNK      (1u << 20)
-#define MAX_LINE        (64u << 20)     /* a longer line is garbage, not an id */
-#define OUT_CHUNK       (1u << 20)
-#define MAX_TIME        253402300799LL  /* 9999-12-31T23:59:59Z */
+/* First sizes of the growing arrays: a small state never regrows them. */
+#define NAMES_MIN 16
+#define ITEMS_MIN 1024
+#define ITAB_MIN  1024
+#define ARENA_MIN (1u << 16)
+/* presize looks for the end record in the last END_TAIL bytes, and trusts */
+/* its count up to one record per END_TAIL bytes of file. */
+#define END_TAIL        48
 #define TMP_SUFFIX      ".tmp."
 #define TMP_XS          "XXXXXX"
 #define STATE_HEADER    "tidings-state 2\n# tidings state: see tidings-state(5)\n"
 
 struct feed {
 	struct feed_state fs;   /* first: callers hold &feed->fs */
+	struct feed_state saved; /* as in the file (no url): callers change fs behind our back */
 	uint32_t head;          /* first item of this feed, or NONE */
 	uint32_t nitems;
 };
@@ -56,10 +65,9 @@ struct item {
 	uint32_t next;          /* in the feed's chain, or the free list */
 };
 
-/* Interned strings; slot holds index + 1, 0 is empty. */
+/* Interned strings, found through a hashset. */
 struct name {
 	char *key;
-	uint64_t hash;
 	struct feed *feed;      /* feeds only; its fs.url is key */
 	uint32_t sub;           /* subs: NONE for a subscription; for a recipient key, its subscription */
 	uint32_t nrcpt;         /* subs: a subscription's recipient keys */
@@ -68,8 +76,7 @@ struct name {
 struct names {
 	struct name *v;
 	size_t n, cap;
-	uint32_t *slot;
-	size_t nslot;
+	struct hashset set;
 };
 
 struct state {
@@ -88,6 +95,15 @@ struct state {
 	/* Which (sub, feed) pairs hold an id, a bit each: built when first asked, dropped on change. */
 	unsigned char *pairs;
 	size_t pairs_subs, pairs_feeds;
+	/*
+	 * Whether the save has anything to write: an item added, dropped or
+	 * changed since the file was read, or a name added (names are never
+	 * dropped: their counts tell), or a feed record changed (see
+	 * feed_changed).  A state not read from a file is dirty.
+	 */
+	int dirty;
+	size_t saved_feeds, saved_subs;
+	struct stat file; /* the file read or written last (st_nlink 0: none) */
 };
 
 struct state_lock {
@@ -160,29 +176,16 @@ item_id(const struct state *st, const struct item *it)
 
 /* ---------- interned names ---------- */
 
+static int
+name_eq(const void *entries, uint32_t idx, const void *key)
+{
+	return strcmp(((const struct name *)entries)[idx].key, key) == 0;
+}
+
 static uint32_t
 names_find(const struct names *t, const char *s)
 {
-	uint64_t h = hash64_str(s);
-	size_t mask = t->nslot - 1, i;
-	uint32_t v;
-
-	if (t->nslot == 0)
-		return NONE;
-	for (i = h & mask; (v = t->slot[i]) != 0; i = (i + 1) & mask)
-		if (t->v[v - 1].hash == h && strcmp(t->v[v - 1].key, s) == 0)
-			return v - 1;
-	return NONE;
-}
-
-static void
-names_place(struct names *t, uint32_t idx)
-{
-	size_t mask = t->nslot - 1, i;
-
-	for (i = t->v[idx].hash & mask; t->slot[i] != 0; i = (i + 1) & mask)
-		continue;
-	t->slot[i] = idx + 1;
+	return hashset_find(&t->set, hash64_str(s), name_eq, t->v, s);
 }
 
 /* Index a copy of s; its index, or NONE on OOM. */
@@ -192,28 +195,16 @@ names_add(struct names *t, const char *s, struct feed *feed)
 	struct name *nm;
 
 	if (t->n >= NONE - 1 ||
-	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, 16) < 0)
+	    grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v, NAMES_MIN) < 0)
 		return NONE;
-	if ((t->n + 1) * 2 > t->nslot) {
-		size_t ns = t->nslot ? t->nslot * 2 : 32;
-		uint32_t *sl = calloc(ns, sizeof *sl);
-
-		if (sl == NULL)
-			return NONE;
-		free(t->slot);
-		t->slot = sl;
-		t->nslot = ns;
-		for (size_t i = 0; i < t->n; i++)
-			names_place(t, (uint32_t)i);
-	}
 	nm = &t->v[t->n];
 	if ((nm->key = str_dup(s)) == NULL)
 		return NONE;
-	nm->hash = hash64_str(s);
-	nm->feed = feed;
-	nm->sub = NONE;
-	nm->nrcpt = 0;
-	names_place(t, (uint32_t)t->n);
+	if (hashset_add(&t->set, hash64_str(s), (uint32_t)t->n) < 0) {
+		free(nm->key);
+		return NONE;
+	}
+	*nm = (struct name){.key = nm->key, .feed = feed, .sub = NONE};
 	return (uint32_t)t->n++;
 }
 
@@ -231,7 +222,7 @@ names_free(struct names *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].key);
 	free(t->v);
-	free(t->slot);
+	hashset_free(&t->set);
 }
 
 /* ---------- feeds and subscriptions ---------- */
@@ -269,7 +260,12 @@ feed_at(const struct state *st, uint32_t idx)
 
 /* ---------- items ---------- */
 
-/* A table slot: the key's hash above, item index + 1 below; 0 is empty. */
+/*
+ * A table slot: the key's hash above, item index + 1 below; 0 is empty.
+ * Not the shared hashset: its 16-byte slots would double this table (a
+ * million ids: 16 MB more), it cannot delete, and its equality is a call
+ * per candidate on the path every lookup and load takes.
+ */
 #define SLOT(h, idx)    ((uint64_t)(h) << 32 | ((uint64_t)(idx) + 1))
 #define SLOT_HASH(v)    ((uint32_t)((v) >> 32))
 #define SLOT_IDX(v)     ((uint32_t)(v) - 1)
@@ -309,7 +305,7 @@ itab_place(uint64_t *tab, size_t n, uint64_t v)
 static int
 itab_reserve(struct state *st, size_t n)
 {
-	size_t ns = st->nitab ? st->nitab : 1024;
+	size_t ns = st->nitab ? st->nitab : ITAB_MIN;
 	uint64_t *t;
 
 	while (n * 2 > ns) {
@@ -358,8 +354,8 @@ itab_remove(struct state *st, uint32_t idx)
 static int
 arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
 {
-	if (len > UINT32_MAX || grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1,
-	                             1 << 16) < 0)
+	if (len > UINT32_MAX ||
+	    grow((void **)&st->arena, &st->acap, st->alen + len + 1, 1, ARENA_MIN) < 0)
 		return -1;
 	memcpy(st->arena + st->alen, id, len);
 	*off = st->alen;
@@ -390,7 +386,7 @@ item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t le
 		st->freelist = st->items[idx].next;
 	} else {
 		if (grow((void **)&st->items, &st->capitems, st->nitems + 1, sizeof *st->items,
-		         1024) < 0)
+		         ITEMS_MIN) < 0)
 			return NONE;
 		idx = (uint32_t)st->nitems++;
 	}
@@ -405,6 +401,7 @@ item_link(struct state *st, uint32_t sub, uint32_t feed, uint64_t off, size_t le
 	f->head = idx;
 	f->nitems++;
 	st->live++;
+	st->dirty = 1;
 	pairs_drop(st);
 	itab_place(st->itab, st->nitab, SLOT(h, idx));
 	return idx;
@@ -431,7 +428,103 @@ item_forget(struct state *st, uint32_t idx)
 	st->items[idx].next = st->freelist;
 	st->freelist = idx;
 	st->live--;
+	st->dirty = 1;
 	pairs_drop(st);
+}
+
+/* ---------- what changed since the load ---------- */
+
+static void
+feed_state_clear(struct feed_state *fs)
+{
+	free(fs->etag);
+	free(fs->last_modified);
+	free(fs->last_error);
+	free(fs->moved_to);
+	*fs = (struct feed_state){0};
+}
+
+/* Remember fs as the file holds it; -1 on OOM. */
+static int
+feed_snapshot(struct feed *f)
+{
+	const struct feed_state *fs = &f->fs;
+	struct feed_state *to = &f->saved;
+
+	feed_state_clear(to);
+	*to = (struct feed_state){
+	    .last_fetch = fs->last_fetch,
+	    .last_status = fs->last_status,
+	    .failures = fs->failures,
+	    .first_failure = fs->first_failure,
+	    .retry_after = fs->retry_after,
+	    .gone = fs->gone,
+	};
+	if (state_set_str(&to->etag, fs->etag) < 0 ||
+	    state_set_str(&to->last_modified, fs->last_modified) < 0 ||
+	    state_set_str(&to->last_error, fs->last_error) < 0 ||
+	    state_set_str(&to->moved_to, fs->moved_to) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Callers change a feed's fields in place (polling, validators): compare them with the file's. */
+static int
+feed_changed(const struct feed *f)
+{
+	const struct feed_state *fs = &f->fs, *was = &f->saved;
+
+	return fs->last_fetch != was->last_fetch || fs->last_status != was->last_status ||
+	       fs->failures != was->failures || fs->first_failure != was->first_failure ||
+	       fs->retry_after != was->retry_after || fs->gone != was->gone ||
+	       !str_same(fs->etag, was->etag) || !str_same(fs->last_modified, was->last_modified) ||
+	       !str_same(fs->last_error, was->last_error) || !str_same(fs->moved_to, was->moved_to);
+}
+
+/* The state now matches the file: remember it so; -1 on OOM (it stays dirty). */
+static int
+mark_saved(struct state *st)
+{
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_snapshot(feed_at(st, (uint32_t)i)) < 0)
+			return -1;
+	st->saved_feeds = st->feeds.n;
+	st->saved_subs = st->subs.n;
+	st->dirty = 0;
+	return 0;
+}
+
+/*
+ * Is the file at path still the one st was read from or last written to,
+ * with mode 0600?  Saving elsewhere, or over a file replaced or chmod'ed
+ * since, writes.
+ */
+static int
+file_same(const struct state *st, const char *path)
+{
+	struct stat sb;
+
+	return st->file.st_nlink > 0 && stat(path, &sb) == 0 && sb.st_dev == st->file.st_dev &&
+	       sb.st_ino == st->file.st_ino && sb.st_size == st->file.st_size &&
+	       sb.st_mtim.tv_sec == st->file.st_mtim.tv_sec &&
+	       sb.st_mtim.tv_nsec == st->file.st_mtim.tv_nsec && (sb.st_mode & 07777) == 0600;
+}
+
+int
+state_changed(const struct state *st)
+{
+	if (st->dirty || st->feeds.n != st->saved_feeds || st->subs.n != st->saved_subs)
+		return 1;
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_changed(feed_at(st, (uint32_t)i)))
+			return 1;
+	return 0;
 }
 
 /* ---------- the public table API ---------- */
@@ -441,8 +534,10 @@ state_new(void)
 {
 	struct state *st = calloc(1, sizeof *st);
 
-	if (st != NULL)
+	if (st != NULL) {
 		st->freelist = st->hint_rcpt = NONE;
+		st->dirty = 1;
+	}
 	return st;
 }
 
@@ -458,6 +553,7 @@ state_free(struct state *st)
 		free(f->fs.last_modified);
 		free(f->fs.last_error);
 		free(f->fs.moved_to);
+		feed_state_clear(&f->saved);
 		free(f);
 	}
 	names_free(&st->feeds);
@@ -589,30 +685,6 @@ names_find_hint(const struct names *t, const char *s, uint32_t *hint)
 	return idx;
 }
 
-/*
- * Until issue 14 was fixed, an id taken from an attribute (an Atom link
- * standing in for a missing id) had each "&" written "&#38;".  Such an id
- * as recorded then: NULL when id has no "&" (or out of memory).
- */
-static char *
-legacy_id(const char *id, size_t len)
-{
-	struct buf b = BUF_INIT;
-	const char *amp;
-	int r = 0;
-
-	if (memchr(id, '&', len) == NULL)
-		return NULL;
-	while ((amp = strchr(id, '&')) != NULL) {
-		r |= buf_add(&b, id, (size_t)(amp - id)) | buf_add(&b, "&#38;", 5);
-		id = amp + 1;
-	}
-	r |= buf_adds(&b, id);
-	if (r < 0)
-		buf_free(&b);
-	return r < 0 ? NULL : b.data;
-}
-
 int
 state_delivered(const struct state *cst, const char *sub, const char *feed_url, const char *id)
 {
@@ -628,7 +700,7 @@ state_delivered(const struct state *cst, const char *sub, const char *feed_url, 
 		return 0;
 	if (item_find(st, s, f, id, len, item_hash(s, f, id, len)) != NONE)
 		return 1;
-	if ((old = legacy_id(id, len)) == NULL)
+	if ((old = idset_legacy_form(id, len)) == NULL)
 		return 0;
 	len = strlen(old);
 	found = item_find(st, s, f, old, len, item_hash(s, f, old, len)) != NONE;
@@ -704,6 +776,15 @@ state_sub_split(const struct state *cst, const char *sub)
 	return st->subs.v[s].nrcpt > 0;
 }
 
+static void
+seen_at(struct state *st, struct item *it, time_t now)
+{
+	if (it->last_seen < now) {
+		it->last_seen = now;
+		st->dirty = 1;
+	}
+}
+
 /* Record (feed_url, id) under the subs entry s. */
 static int
 record_at(struct state *st, uint32_t s, const char *feed_url, const char *id, time_t now)
@@ -716,8 +797,7 @@ record_at(struct state *st, uint32_t s, const char *feed_url, const char *id, ti
 		return -1;
 	h = item_hash(s, f, id, len);
 	if ((idx = item_find(st, s, f, id, len, h)) != NONE) {
-		if (st->items[idx].last_seen < now)
-			st->items[idx].last_seen = now;
+		seen_at(st, &st->items[idx], now);
 		return 0;
 	}
 	return item_add(st, s, f, id, len, h, now, now) == NONE ? -1 : 0;
@@ -747,81 +827,6 @@ state_record_to(struct state *st, const char *sub, const char *rcpt, const char 
 	return record_at(st, k, feed_url, id, now);
 }
 
-/* The ids a feed holds now, as a set to test the feed's chain against. */
-struct idset {
-	char *const *ids;
-	size_t *lens;
-	uint64_t *hashes;
-	uint32_t *slot;
-	size_t nslot;
-};
-
-static int
-idset_build(struct idset *set, char *const *ids, size_t n)
-{
-	size_t mask, i, j;
-
-	set->ids = ids;
-	for (set->nslot = 16; set->nslot < n * 2; set->nslot *= 2)
-		continue;
-	set->lens = calloc(n ? n : 1, sizeof *set->lens);
-	set->hashes = calloc(n ? n : 1, sizeof *set->hashes);
-	set->slot = calloc(set->nslot, sizeof *set->slot);
-	if (set->lens == NULL || set->hashes == NULL || set->slot == NULL)
-		return -1;
-	mask = set->nslot - 1;
-	for (i = 0; i < n; i++) {
-		set->lens[i] = strlen(ids[i]);
-		set->hashes[i] = hash64(ids[i], set->lens[i]);
-		for (j = set->hashes[i] & mask; set->slot[j] != 0; j = (j + 1) & mask)
-			continue;
-		set->slot[j] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-static int
-idset_has(const struct idset *set, const char *id, size_t len)
-{
-	uint64_t h = hash64(id, len);
-	size_t mask = set->nslot - 1, j;
-	uint32_t v;
-
-	for (j = h & mask; (v = set->slot[j]) != 0; j = (j + 1) & mask)
-		if (set->hashes[v - 1] == h && set->lens[v - 1] == len &&
-		    memcmp(set->ids[v - 1], id, len) == 0)
-			return 1;
-	return 0;
-}
-
-/* Is a recorded id in its legacy form (see legacy_id) among the ids a feed holds now? */
-static int
-idset_has_legacy(const struct idset *set, const char *id, size_t len)
-{
-	char *now;
-	size_t k = 0;
-	int found;
-
-	if (memmem(id, len, "&#38;", 5) == NULL || (now = malloc(len + 1)) == NULL)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		now[k++] = id[i];
-		if (id[i] == '&' && len - i >= 5 && memcmp(id + i, "&#38;", 5) == 0)
-			i += 4;
-	}
-	found = idset_has(set, now, k);
-	free(now);
-	return found;
-}
-
-static void
-idset_free(struct idset *set)
-{
-	free(set->lens);
-	free(set->hashes);
-	free(set->slot);
-}
-
 int
 state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids,
                 time_t now, time_t retention)
@@ -841,10 +846,8 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 	for (link = &f->head; (idx = *link) != NONE;) {
 		struct item *it = &st->items[idx];
 
-		if (idset_has(&set, item_id(st, it), it->len) ||
-		    idset_has_legacy(&set, item_id(st, it), it->len)) {
-			if (it->last_seen < now)
-				it->last_seen = now;
+		if (idset_has(&set, item_id(st, it), it->len)) {
+			seen_at(st, it, now);
 		} else if (now - it->last_seen > retention) {
 			*link = it->next;
 			item_forget(st, idx);
@@ -856,317 +859,7 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 	return 0;
 }
 
-/* ---------- fields: escapes, times, numbers ---------- */
-
-/*
- * Bytes escaped as %XX: controls (tab and newline among them), DEL and '%'.
- * A field that is exactly "-" is written %2D, since "-" means none.
- */
-static int
-needs_escape(unsigned char c)
-{
-	return pct_escaped(c);
-}
-
-#define ONES    0x0101010101010101ULL
-#define HIGHS   0x8080808080808080ULL
-
-/* Does any byte of w need an escape?  Exact: bytes >= 0x80 never trigger it. */
-static int
-word_dirty(uint64_t w)
-{
-	uint64_t pct = w ^ (ONES * '%'), del = w ^ (ONES * 0x7f);
-
-	return ((((w - ONES * 0x20) & ~w) | ((pct - ONES) & ~pct) | ((del - ONES) & ~del)) &
-	    HIGHS) != 0;
-}
-
-/* How many bytes from s on need no escape; eight at a time, as most fields are clean. */
-static size_t
-clean_prefix(const char *s, size_t n)
-{
-	size_t i = 0;
-	uint64_t w;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (word_dirty(w))
-			break;
-	}
-	while (i < n && !needs_escape((unsigned char)s[i]))
-		i++;
-	return i;
-}
-
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static void
-put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-static void format_clock(char *p, int64_t t);
-
-/* "YYYY-MM-DDTHH:MM:SSZ" (20 bytes), or "-" for 0; returns the length. */
-static size_t
-format_time(char *p, int64_t t)
-{
-	int64_t y;
-	unsigned m, d;
-
-	if (t <= 0) {
-		*p = '-';
-		return 1;
-	}
-	if (t > MAX_TIME)
-		t = MAX_TIME;
-	civil_from_days(t / 86400, &y, &m, &d);
-	put2(p, (unsigned)(y / 100));
-	put2(p + 2, (unsigned)(y % 100));
-	p[4] = '-';
-	put2(p + 5, m);
-	p[7] = '-';
-	put2(p + 8, d);
-	p[10] = 'T';
-	format_clock(p, t);
-	return 20;
-}
-
-/* The "HH:MM:SSZ" part of format_time, when the date part is already in p. */
-static void
-format_clock(char *p, int64_t t)
-{
-	unsigned secs = (unsigned)(t % 86400);
-
-	put2(p + 11, secs / 3600);
-	p[13] = ':';
-	put2(p + 14, secs / 60 % 60);
-	p[16] = ':';
-	put2(p + 17, secs % 60);
-	p[19] = 'Z';
-}
-
-static int
-digits(const char *s, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return 0;
-}
-
-static int
-parse_time(const char *s, size_t n, int64_t *out)
-{
-	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	unsigned y, mo, d, h, mi, sec;
-
-	if (n == 1 && s[0] == '-')
-		return (void)(*out = 0), 0;
-	if (n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-	    s[16] != ':' || s[19] != 'Z' || digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 ||
-	    digits(s + 8, 2, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
-	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0)
-		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-	    sec > 59)
-		return -1;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	return *out > 0 ? 0 : -1;      /* the epoch itself is written "-" */
-}
-
-/* A decimal number 0..max, no sign, no leading zeros. */
-static int
-parse_num(const char *s, size_t n, long long max, long long *out)
-{
-	long long v = 0;
-
-	if (n == 0 || n > 18 || (n > 1 && s[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static size_t
-format_num(char *p, unsigned long long v)
-{
-	char tmp[24];
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (size_t i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* ---------- writing ---------- */
-
-struct out {
-	int fd;
-	char *buf;
-	size_t len;
-	int err;                /* errno of the first failed write */
-	int64_t last_t;         /* the last time formatted, as last_s */
-	char last_s[20];
-	size_t last_n;
-};
-
-static void
-out_flush(struct out *o)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (!o->err && done < o->len) {
-		n = write(o->fd, o->buf + done, o->len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			o->err = errno;
-		else
-			done += (size_t)n;
-	}
-	o->len = 0;
-}
-
-/* Room for n more bytes (n <= OUT_CHUNK). */
-static char *
-out_room(struct out *o, size_t n)
-{
-	if (o->len + n > OUT_CHUNK)
-		out_flush(o);
-	return o->buf + o->len;
-}
-
-static void
-out_raw(struct out *o, const char *s, size_t n)
-{
-	while (n > 0) {
-		size_t k = n < OUT_CHUNK / 2 ? n : OUT_CHUNK / 2;
-
-		memcpy(out_room(o, k), s, k);
-		o->len += k;
-		s += k;
-		n -= k;
-	}
-}
-
-static void
-out_tab(struct out *o)
-{
-	*out_room(o, 1) = '\t';
-	o->len++;
-}
-
-/* A tab, then s escaped; NULL is "-". */
-static void
-out_field(struct out *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, run;
-
-	out_tab(o);
-	if (s == NULL || (n == 1 && s[0] == '-')) {
-		out_raw(o, s == NULL ? "-" : "%2D", s == NULL ? 1 : 3);
-		return;
-	}
-	for (i = 0; i < n; i += run) {
-		run = clean_prefix(s + i, n - i);
-		out_raw(o, s + i, run);
-		if (i + run < n) {
-			char *p = out_room(o, 3);
-			unsigned char c = (unsigned char)s[i + run];
-
-			p[0] = '%';
-			p[1] = hex[c >> 4];
-			p[2] = hex[c & 15];
-			o->len += 3;
-			run++;
-		}
-	}
-}
-
-static void
-out_str(struct out *o, const char *s)
-{
-	out_field(o, s, s ? strlen(s) : 0);
-}
-
-static void
-out_time(struct out *o, int64_t t)
-{
-	/*
-	 * Times repeat (first seen = last seen, runs at one instant), and
-	 * most fall on few days: compute each date once.
-	 */
-	if (t != o->last_t || o->last_n == 0) {
-		if (o->last_n == 20 && t > 0 && t <= MAX_TIME && t / 86400 == o->last_t / 86400)
-			format_clock(o->last_s, t);
-		else
-			o->last_n = format_time(o->last_s, t);
-		o->last_t = t;
-	}
-	out_tab(o);
-	memcpy(out_room(o, 20), o->last_s, o->last_n);
-	o->len += o->last_n;
-}
-
-static void
-out_num(struct out *o, long long v)
-{
-	out_tab(o);
-	o->len += format_num(out_room(o, 24), v < 0 ? 0 : (unsigned long long)v);
-}
-
-static void
-out_eol(struct out *o)
-{
-	*out_room(o, 1) = '\n';
-	o->len++;
-}
 
 /* Sorting: names by strcmp, items by (subscription, feed, id). */
 struct sortctx {
@@ -1275,21 +968,21 @@ sorted_items(struct sortctx *c)
 }
 
 static void
-write_feed(struct out *o, const struct feed_state *fs)
+write_feed(struct rec_out *o, const struct feed_state *fs)
 {
-	out_raw(o, "feed", 4);
-	out_str(o, fs->url);
-	out_str(o, fs->etag);
-	out_str(o, fs->last_modified);
-	out_time(o, fs->last_fetch);
-	out_num(o, fs->last_status);
-	out_num(o, fs->failures);
-	out_time(o, fs->first_failure);
-	out_time(o, fs->retry_after);
-	out_num(o, fs->gone != 0);
-	out_str(o, fs->last_error);
-	out_str(o, fs->moved_to);
-	out_eol(o);
+	rec_raw(o, "feed", 4);
+	rec_str(o, fs->url);
+	rec_str(o, fs->etag);
+	rec_str(o, fs->last_modified);
+	rec_time(o, fs->last_fetch);
+	rec_num(o, fs->last_status);
+	rec_num(o, fs->failures);
+	rec_time(o, fs->first_failure);
+	rec_time(o, fs->retry_after);
+	rec_num(o, fs->gone != 0);
+	rec_str(o, fs->last_error);
+	rec_str(o, fs->moved_to);
+	rec_eol(o);
 }
 
 /*
@@ -1297,7 +990,7 @@ write_feed(struct out *o, const struct feed_state *fs)
  * out once the subscription's own record covers it.  1 if written.
  */
 static int
-write_item(struct out *o, const struct state *st, const struct item *it)
+write_item(struct rec_out *o, const struct state *st, const struct item *it)
 {
 	const struct name *nm = &st->subs.v[it->sub];
 	const char *id = item_id(st, it);
@@ -1305,25 +998,25 @@ write_item(struct out *o, const struct state *st, const struct item *it)
 	if (nm->sub != NONE && item_find(st, nm->sub, it->feed, id, it->len,
 	                                 item_hash(nm->sub, it->feed, id, it->len)) != NONE)
 		return 0;
-	out_raw(o, "item", 4);
-	out_str(o, nm->sub != NONE ? st->subs.v[nm->sub].key : nm->key);
-	out_str(o, st->feeds.v[it->feed].key);
-	out_field(o, id, it->len);
-	out_time(o, it->first_seen);
-	out_time(o, it->last_seen);
+	rec_raw(o, "item", 4);
+	rec_str(o, nm->sub != NONE ? st->subs.v[nm->sub].key : nm->key);
+	rec_str(o, st->feeds.v[it->feed].key);
+	rec_field(o, id, it->len);
+	rec_time(o, it->first_seen);
+	rec_time(o, it->last_seen);
 	if (nm->sub != NONE)
-		out_str(o, strchr(nm->key, RCPT_SEP) + 1);
-	out_eol(o);
+		rec_str(o, strchr(nm->key, RCPT_SEP) + 1);
+	rec_eol(o);
 	return 1;
 }
 
 static int
-write_state(struct out *o, const struct state *st)
+write_state(struct rec_out *o, const struct state *st)
 {
 	uint32_t *feeds = sorted_names(&st->feeds), *subs = sorted_names(&st->subs);
 	uint32_t *subrank = malloc((st->subs.n + 1) * sizeof *subrank);
 	uint32_t *feedrank = malloc((st->feeds.n + 1) * sizeof *feedrank);
-	struct sortctx c = {st, subrank, feedrank};
+	struct sortctx c = {.st = st, .subrank = subrank, .feedrank = feedrank};
 	uint32_t *items = NULL;
 	size_t i, records = st->feeds.n;
 	int rc = -1;
@@ -1336,23 +1029,23 @@ write_state(struct out *o, const struct state *st)
 		subrank[subs[i]] = (uint32_t)i;
 	if ((items = sorted_items(&c)) == NULL)
 		goto done;
-	out_raw(o, STATE_HEADER, sizeof STATE_HEADER - 1);
+	rec_raw(o, STATE_HEADER, sizeof STATE_HEADER - 1);
 	for (i = 0; i < st->feeds.n; i++)
 		write_feed(o, &feed_at(st, feeds[i])->fs);
 	for (i = 0; i < st->subs.n; i++) {
 		if (st->subs.v[subs[i]].sub != NONE)
 			continue;  /* a recipient key: its records name it */
-		out_raw(o, "sub", 3);
-		out_str(o, st->subs.v[subs[i]].key);
-		out_eol(o);
+		rec_raw(o, "sub", 3);
+		rec_str(o, st->subs.v[subs[i]].key);
+		rec_eol(o);
 		records++;
 	}
 	for (i = 0; i < st->live; i++)
 		records += (size_t)write_item(o, st, &st->items[items[i]]);
-	out_raw(o, "end", 3);
-	out_num(o, (long long)records);
-	out_eol(o);
-	out_flush(o);
+	rec_raw(o, "end", 3);
+	rec_num(o, (long long)records);
+	rec_eol(o);
+	rec_flush(o);
 	rc = 0;
 done:
 	free(feeds);
@@ -1467,11 +1160,15 @@ state_target(const char *path, char **out, struct err *e)
 int
 state_save(struct state *st, const char *link_path, struct err *e)
 {
-	struct out o = {.fd = -1};
+	struct rec_out o = {.fd = -1};
+	struct stat written = {0};
 	char *dir = NULL, *tmp = NULL, *path;
 	const char *base;
 	int rc = -1;
 
+	/* Unchanged: the file holds it already, and rewriting it would cost the most of a run. */
+	if (!state_changed(st) && file_same(st, link_path))
+		return 0;
 	/* A symlinked state is written where it leads: the link stays a link. */
 	if (state_target(link_path, &path, e) < 0)
 		return -1;
@@ -1481,7 +1178,7 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	}
 	if (split_path(path, &dir, &base) < 0 ||
 	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
-	    (o.buf = malloc(OUT_CHUNK)) == NULL) {
+	    (o.buf = malloc(REC_OUT_CHUNK)) == NULL) {
 		err_oom(e);
 		goto done;
 	}
@@ -1498,6 +1195,8 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	}
 	if (!o.err && fsync(o.fd) < 0)
 		o.err = errno;
+	if (!o.err && fstat(o.fd, &written) < 0)
+		written.st_nlink = 0; /* unknown: the next save writes */
 	if (close(o.fd) < 0 && !o.err)
 		o.err = errno;
 	o.fd = -1;
@@ -1513,6 +1212,8 @@ state_save(struct state *st, const char *link_path, struct err *e)
 		err_set(e, EX_IOERR, "cannot sync folder %s: %s", dir, strerror(errno));
 		goto done;
 	}
+	st->file = written;
+	(void)mark_saved(st); /* out of memory: the next save writes again, no harm */
 	rc = 0;
 	goto done;
 fail:
@@ -1528,57 +1229,6 @@ done:
 }
 
 /* ---------- reading ---------- */
-
-struct reader {
-	int fd;
-	char *buf;
-	size_t len, pos, cap;
-	int eof;
-	int nul;                /* a NUL byte was read: lines must be checked for it */
-};
-
-/* The next line without its newline: 1; 0 at the end (*tail set if bytes remain); -1 on error. */
-static int
-read_line(struct reader *r, char **line, size_t *n, int *tail, int *err)
-{
-	char *nl;
-	ssize_t got;
-
-	for (;;) {
-		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-		if (nl != NULL) {
-			*line = r->buf + r->pos;
-			*n = (size_t)(nl - *line);
-			*nl = '\0';
-			r->pos += *n + 1;
-			return 1;
-		}
-		if (r->eof) {
-			*tail = r->pos < r->len;
-			return 0;
-		}
-		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-		r->len -= r->pos;
-		r->pos = 0;
-		if (r->len + 1 >= r->cap) {
-			if (r->cap >= MAX_LINE)
-				return (void)(*err = EFBIG), -1;
-			if (grow((void **)&r->buf, &r->cap, r->cap * 2, 1, READ_CHUNK) < 0)
-				return (void)(*err = ENOMEM), -1;
-		}
-		got = read(r->fd, r->buf + r->len, r->cap - r->len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return (void)(*err = errno), -1;
-		if (got == 0)
-			r->eof = 1;
-		/* One scan a chunk instead of one a line: NUL bytes are rare. */
-		if (!r->nul && memchr(r->buf + r->len, '\0', (size_t)got) != NULL)
-			r->nul = 1;
-		r->len += (size_t)got;
-	}
-}
 
 #define MAX_FIELDS 12
 
@@ -1600,6 +1250,7 @@ struct loader {
 	char last_ts[20];               /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
+	int upgrade;                    /* an old form the save rewrites (11-field feed records) */
 	long long version;              /* of the file's format */
 	struct err *e;
 };
@@ -1617,7 +1268,9 @@ bad_time(struct loader *l, const char *s, size_t n, int64_t *t)
 		*t = l->last_t;
 		return 0;
 	}
-	if (parse_time(s, n, t) < 0)
+	if (n == 1 && s[0] == '-')
+		*t = 0;
+	else if (date_parse_strict(s, n, t) < 0 || *t <= 0) /* the epoch itself is "-" */
 		return bad(l, "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)");
 	if (n == sizeof l->last_ts) {
 		memcpy(l->last_ts, s, n);
@@ -1652,8 +1305,9 @@ load_feed(struct loader *l, char **f, size_t *n)
 	if (bad_time(l, f[4], n[4], &t[0]) < 0 || bad_time(l, f[7], n[7], &t[1]) < 0 ||
 	    bad_time(l, f[8], n[8], &t[2]) < 0)
 		return -1;
-	if (parse_num(f[5], n[5], 999999, &status) < 0 ||
-	    parse_num(f[6], n[6], INT_MAX, &failures) < 0 || parse_num(f[9], n[9], 1, &gone) < 0)
+	if (rec_parse_num(f[5], n[5], 999999, &status) < 0 ||
+	    rec_parse_num(f[6], n[6], INT_MAX, &failures) < 0 ||
+	    rec_parse_num(f[9], n[9], 1, &gone) < 0)
 		return bad(l, "bad number");
 	if ((idx = feed_add(l->st, f[1])) == NONE)
 		return err_oom(l->e);
@@ -1670,6 +1324,7 @@ load_feed(struct loader *l, char **f, size_t *n)
 	/* Files written before MOVED-TO existed have 11 fields: no move. */
 	if (l->nf > 11 && opt_str(l, &fs->moved_to, f, n, 11) < 0)
 		return -1;
+	l->upgrade |= l->nf <= 11;
 	return 0;
 }
 
@@ -1768,7 +1423,7 @@ load_end(struct loader *l, char **f, size_t *n)
 {
 	long long count;
 
-	if (parse_num(f[1], n[1], LLONG_MAX / 2, &count) < 0)
+	if (rec_parse_num(f[1], n[1], LLONG_MAX / 2, &count) < 0)
 		return bad(l, "bad number");
 	if ((size_t)count != l->records)
 		return bad(l, "record count does not match the end record (truncated?)");
@@ -1850,7 +1505,7 @@ load_header(struct loader *l, const char *line, size_t len)
 	char msg[160];
 
 	if (len < m || memcmp(line, STATE_MAGIC, m) != 0 ||
-	    parse_num(line + m, len - m, INT_MAX, &v) < 0 || v == 0)
+	    rec_parse_num(line + m, len - m, INT_MAX, &v) < 0 || v == 0)
 		return bad(l, "not a tidings state file (no \"tidings-state N\" line)");
 	if (v > STATE_VERSION) {
 		snprintf(msg, sizeof msg,
@@ -1866,7 +1521,7 @@ load_header(struct loader *l, const char *line, size_t len)
 static int
 load_fd(struct loader *l, int fd)
 {
-	struct reader r = {.fd = fd, .buf = malloc(READ_CHUNK), .cap = READ_CHUNK};
+	struct rec_in r = {.fd = fd, .buf = malloc(REC_READ_CHUNK), .cap = REC_READ_CHUNK};
 	char *line;
 	size_t len;
 	int got, tail = 0, err = 0, rc = -1;
@@ -1874,7 +1529,7 @@ load_fd(struct loader *l, int fd)
 	if (r.buf == NULL)
 		return err_oom(l->e);
 
-	while ((got = read_line(&r, &line, &len, &tail, &err)) == 1) {
+	while ((got = rec_read_line(&r, &line, &len, &tail, &err)) == 1) {
 		l->lineno++;
 		l->nul = r.nul;
 		if ((l->lineno == 1 ? load_header(l, line, len) : load_line(l, line, len)) < 0)
@@ -1905,7 +1560,7 @@ done:
 static void
 presize(struct state *st, int fd)
 {
-	char tail[48], *p;
+	char tail[END_TAIL], *p;
 	struct stat sb;
 	long long count;
 	ssize_t n;
@@ -1918,13 +1573,13 @@ presize(struct state *st, int fd)
 	    tail[len - 1] != '\n')
 		return;
 	tail[len - 1] = '\0';
-	/* A count beyond one record per 48 bytes is not trusted with memory. */
+	/* A count beyond one record per END_TAIL bytes is not trusted with memory. */
 	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
-	    parse_num(p + 5, strlen(p + 5), sb.st_size / 48, &count) < 0)
+	    rec_parse_num(p + 5, strlen(p + 5), sb.st_size / END_TAIL, &count) < 0)
 		return;
 	if (itab_reserve(st, (size_t)count) == 0)
 		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
-		           1024);
+		           ITEMS_MIN);
 }
 
 int
@@ -1945,12 +1600,20 @@ state_load(const char *path, struct state **out, struct err *e)
 		return err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
 	}
 	presize(l.st, fd);
+	if (fstat(fd, &l.st->file) < 0)
+		l.st->file.st_nlink = 0; /* unknown: the save writes */
 	if (load_fd(&l, fd) < 0) {
 		close(fd);
 		state_free(l.st);
 		return -1;
 	}
 	close(fd);
+	/* A file in an older form is written back in the current one even if nothing changed. */
+	if (mark_saved(l.st) < 0) {
+		state_free(l.st);
+		return err_oom(e);
+	}
+	l.st->dirty = l.upgrade || l.version < STATE_VERSION;
 	*out = l.st;
 	return 0;
 }

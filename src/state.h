@@ -45,9 +45,12 @@ void state_unlock(struct state_lock *l);
 int state_load(const char *path, struct state **out, struct err *e);
 /*
  * Temp file in the same folder, fsync, rename, fsync of the folder; mode
- * 0600.  A symbolic link is written through.
+ * 0600.  A symbolic link is written through.  Nothing is written when
+ * nothing changed since the load or the last save (state_changed).
  */
 int state_save(struct state *st, const char *path, struct err *e);
+/* Does st differ from the file it was loaded from (or last saved to)?  A new state does. */
+int state_changed(const struct state *st);
 void state_free(struct state *st);
 /* Where the state at path is written: path, or where it leads if it is a symbolic link. */
 int state_target(const char *path, char **out, struct err *e);

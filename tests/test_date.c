@@ -203,6 +203,96 @@ START_TEST(since_is_local_midnight_or_rfc3339)
 }
 END_TEST
 
+/* The one form the state file holds: exactly YYYY-MM-DDTHH:MM:SSZ. */
+static const struct {
+	const char *in;
+	long long want;
+} strict_good[] = {
+    {"2008-12-16T07:45:46Z", 1229413546LL}, {"1970-01-01T00:00:00Z", 0LL},
+    {"1970-01-01T00:00:01Z", 1LL},          {"2000-02-29T23:59:59Z", 951868799LL},
+    {"2024-02-29T12:00:00Z", 1709208000LL}, {"9999-12-31T23:59:59Z", 253402300799LL},
+};
+
+static const char *const strict_bad[] = {
+    "",
+    "-",
+    "2008-12-16T07:45:46",       /* no Z */
+    "2008-12-16T07:45:46z",      /* lower case */
+    "2008-12-16 07:45:46Z",      /* a space for the T */
+    "2008-12-16T07:45:46+00:00", /* an offset */
+    "2008-12-16T07:45:46.5Z",    /* a fraction */
+    "2008-12-16T07:45Z",         /* no seconds */
+    "2008-12-16",                /* a date alone */
+    "2008-1-16T07:45:46Z",       /* one-digit month */
+    "1969-12-31T23:59:59Z",      /* before the epoch */
+    "1900-01-01T00:00:00Z",
+    "2008-13-16T07:45:46Z",
+    "2008-00-16T07:45:46Z",
+    "2008-12-32T07:45:46Z",
+    "2008-12-00T07:45:46Z",
+    "2100-02-29T00:00:00Z", /* not a leap year */
+    "2023-02-29T00:00:00Z",
+    "2008-04-31T00:00:00Z",
+    "2008-12-16T24:00:00Z", /* the lenient form takes hour 24 */
+    "2008-12-16T07:60:00Z",
+    "2008-12-16T07:45:60Z", /* nor a leap second */
+    "2008-12-16T07:45:4xZ",
+    "+008-12-16T07:45:46Z",
+    "2008-12-16T07:45:46ZZ",
+};
+
+START_TEST(strict_reads_its_one_form)
+{
+	const char *in = strict_good[_i].in;
+	int64_t t = -1;
+	time_t lenient = -1;
+
+	ck_assert_msg(date_parse_strict(in, strlen(in), &t) == 0, "rejected: %s", in);
+	ck_assert_msg((long long)t == strict_good[_i].want, "%s: got %lld", in, (long long)t);
+	/* The lenient parser reads the strict form to the same second. */
+	ck_assert_int_eq(date_parse(in, &lenient), 0);
+	ck_assert_int_eq((long long)lenient, strict_good[_i].want);
+}
+END_TEST
+
+START_TEST(strict_refuses_the_rest)
+{
+	int64_t t = 12345;
+
+	ck_assert_msg(date_parse_strict(strict_bad[_i], strlen(strict_bad[_i]), &t) == -1,
+	              "accepted: \"%s\"", strict_bad[_i]);
+	ck_assert_int_eq(t, 12345);
+}
+END_TEST
+
+START_TEST(strict_reads_only_n_bytes)
+{
+	const char *s = "2008-12-16T07:45:46Zjunk";
+	int64_t t = 0;
+
+	ck_assert_int_eq(date_parse_strict(s, 20, &t), 0);
+	ck_assert_int_eq(t, 1229413546);
+	ck_assert_int_eq(date_parse_strict(s, 24, &t), -1);
+	ck_assert_int_eq(date_parse_strict(s, 19, &t), -1);
+}
+END_TEST
+
+/* Forms only the lenient parser takes, read as before the strict core was shared. */
+START_TEST(lenient_edges_unchanged)
+{
+	time_t t;
+
+	ck_assert_int_eq(date_parse("2008-12-16T24:00:00Z", &t), 0);
+	ck_assert_int_eq(t, 1229472000); /* the next midnight */
+	ck_assert_int_eq(date_parse("2008-12-31T23:59:60Z", &t), 0);
+	ck_assert_int_eq(t, 1230767999); /* a leap second is its :59 */
+	ck_assert_int_eq(date_parse("1900-03-01T00:00:00Z", &t), 0);
+	ck_assert_int_eq(t, -2203891200LL);
+	ck_assert_int_eq(date_parse("1969-12-31T23:00:00-01:00", &t), 0);
+	ck_assert_int_eq(t, 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -217,6 +307,12 @@ main(void)
 	tcase_add_test(tc, formats_rfc3339_utc);
 	tcase_add_test(tc, formats_rfc5322_in_local_zone);
 	tcase_add_test(tc, since_is_local_midnight_or_rfc3339);
+	tcase_add_loop_test(tc, strict_reads_its_one_form, 0,
+	                    (int)(sizeof strict_good / sizeof strict_good[0]));
+	tcase_add_loop_test(tc, strict_refuses_the_rest, 0,
+	                    (int)(sizeof strict_bad / sizeof strict_bad[0]));
+	tcase_add_test(tc, strict_reads_only_n_bytes);
+	tcase_add_test(tc, lenient_edges_unchanged);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

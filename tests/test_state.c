@@ -1129,6 +1129,196 @@ START_TEST(atomic_under_sigkill)
 }
 END_TEST
 
+/* ---------- saving only what changed ---------- */
+
+#define UF "http://127.0.0.1/u"
+
+/* A state as a run leaves it: two items of UF for sub s (one to a recipient only), validators. */
+static void
+unchanged_fixture(const char *path)
+{
+	struct state *st = state_new();
+	struct feed_state *fs;
+
+	ck_assert_int_eq(state_record(st, "s", UF, "a", T0), 0);
+	ck_assert_int_eq(state_record_to(st, "s", "r@x", UF, "b", T0), 0);
+	ck_assert_ptr_nonnull(fs = state_feed(st, UF, 1));
+	ck_assert_int_eq(state_set_str(&fs->etag, "\"v1\""), 0);
+	fs->last_fetch = T0;
+	fs->last_status = 200;
+	save_ok(st, path);
+	state_free(st);
+}
+
+/* Save st to path: 1 if the file was written (a new file, by rename), 0 if left alone. */
+static int
+rewritten(struct state *st, const char *path)
+{
+	struct stat a, b;
+
+	ck_assert_int_eq(stat(path, &a), 0);
+	save_ok(st, path);
+	ck_assert_int_eq(stat(path, &b), 0);
+	return a.st_ino != b.st_ino;
+}
+
+/*
+ * A run where nothing changed (the same validators set again, every id
+ * asked about, ids still present seen at a time already recorded) leaves
+ * the file alone: same bytes, same inode, same mtime.
+ */
+START_TEST(unchanged_state_not_rewritten)
+{
+	const char *path = tpath("state");
+	char *ids[] = {"a", "b"}, *before, *after;
+	struct state *st;
+	struct feed_state *fs;
+	struct stat a, b;
+	size_t na, nb;
+
+	unchanged_fixture(path);
+	before = slurp(path, &na);
+	ck_assert_int_eq(stat(path, &a), 0);
+	st = load_ok(path);
+	ck_assert_int_eq(state_changed(st), 0);
+	ck_assert_ptr_nonnull(fs = state_feed(st, UF, 1));
+	ck_assert_int_eq(state_set_str(&fs->etag, "\"v1\""), 0);
+	fs->last_fetch = T0;
+	ck_assert_int_eq(state_sub_touch(st, "s"), 0);
+	ck_assert_int_eq(state_pair_known(st, "s", UF), 1);
+	ck_assert_int_eq(state_delivered_to(st, "s", "r@x", UF, "b"), 1);
+	ck_assert_int_eq(state_record(st, "s", UF, "a", T0), 0);
+	ck_assert_int_eq(state_feed_seen(st, UF, ids, 2, T0, DAY), 0);
+	ck_assert_int_eq(state_changed(st), 0);
+	save_ok(st, path);
+	ck_assert_int_eq(stat(path, &b), 0);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+	ck_assert_int_eq(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+	ck_assert_int_eq(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+	after = slurp(path, &nb);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(memcmp(before, after, na) == 0);
+	/* Saved elsewhere, it is written there. */
+	save_ok(st, tpath("other"));
+	ck_assert_int_eq(access(tpath("other"), F_OK), 0);
+	free(before);
+	free(after);
+	state_free(st);
+}
+END_TEST
+
+/* What a run changes, one at a time: each is written, and only once. */
+static void
+change_etag(struct state *st)
+{
+	ck_assert_int_eq(state_set_str(&state_feed(st, UF, 0)->etag, "\"v2\""), 0);
+}
+
+static void
+change_last_fetch(struct state *st)
+{
+	state_feed(st, UF, 0)->last_fetch = T0 + 60;
+}
+
+static void
+change_failures(struct state *st)
+{
+	state_feed(st, UF, 0)->failures = 1;
+}
+
+static void
+change_new_item(struct state *st)
+{
+	ck_assert_int_eq(state_record(st, "s", UF, "c", T0 + 60), 0);
+}
+
+static void
+change_new_recipient_item(struct state *st)
+{
+	ck_assert_int_eq(state_record_to(st, "s", "q@x", UF, "d", T0 + 60), 0);
+}
+
+static void
+change_last_seen(struct state *st)
+{
+	char *ids[] = {"a", "b"};
+
+	ck_assert_int_eq(state_feed_seen(st, UF, ids, 2, T0 + 60, DAY), 0);
+}
+
+static void
+change_pruned(struct state *st)
+{
+	ck_assert_int_eq(state_feed_seen(st, UF, NULL, 0, T0 + 2 * DAY, DAY), 0);
+}
+
+static void
+change_new_sub(struct state *st)
+{
+	ck_assert_int_eq(state_sub_touch(st, "t"), 0);
+}
+
+static void
+change_new_feed(struct state *st)
+{
+	ck_assert_ptr_nonnull(state_feed(st, "http://127.0.0.1/v", 1));
+}
+
+static void (*const changes[])(struct state *) = {
+    change_etag,
+    change_last_fetch,
+    change_failures,
+    change_new_item,
+    change_new_recipient_item,
+    change_last_seen,
+    change_pruned,
+    change_new_sub,
+    change_new_feed,
+};
+
+START_TEST(changed_state_rewritten)
+{
+	const char *path = tpath("state");
+	struct state *st, *back;
+
+	unchanged_fixture(path);
+	st = load_ok(path);
+	changes[_i](st);
+	ck_assert_int_eq(state_changed(st), 1);
+	ck_assert_int_eq(rewritten(st, path), 1);
+	/* Saved, it matches its file again. */
+	ck_assert_int_eq(state_changed(st), 0);
+	ck_assert_int_eq(rewritten(st, path), 0);
+	back = load_ok(path);
+	changes[_i](back);
+	ck_assert_int_eq(state_changed(back), 0); /* the change is in the file */
+	state_free(back);
+	state_free(st);
+}
+END_TEST
+
+/* An old form is written back in the current one though nothing changed. */
+START_TEST(old_forms_rewritten)
+{
+	const char *path = tpath("state");
+	static const char v1[] = "tidings-state 1\nfeed\thttp://f\t-\t-\t-\t0\t0\t-\t-\t0\t-\t-\n"
+	                         "end\t1\n";
+	static const char f11[] = "tidings-state 2\nfeed\thttp://f\t-\t-\t-\t0\t0\t-\t-\t0\t-\n"
+	                          "end\t1\n";
+	struct state *st;
+
+	spew(path, v1, sizeof v1 - 1);
+	st = load_ok(path);
+	ck_assert_int_eq(rewritten(st, path), 1);
+	state_free(st);
+	spew(path, f11, sizeof f11 - 1);
+	st = load_ok(path);
+	ck_assert_int_eq(rewritten(st, path), 1);
+	ck_assert_int_eq(rewritten(st, path), 0);
+	state_free(st);
+}
+END_TEST
+
 int
 main(int argc, char **argv)
 {
@@ -1161,6 +1351,9 @@ main(int argc, char **argv)
 	tcase_add_test(tc, prune_many);
 	tcase_add_test(tc, first_run);
 	tcase_add_test(tc, modes_and_folders);
+	tcase_add_test(tc, unchanged_state_not_rewritten);
+	tcase_add_loop_test(tc, changed_state_rewritten, 0, sizeof changes / sizeof changes[0]);
+	tcase_add_test(tc, old_forms_rewritten);
 	tcase_add_test(tc, nothing_written_before_save);
 	tcase_add_test(tc, stale_temps_removed);
 	tcase_add_test(tc, save_error_is_reported);

@@ -11,7 +11,7 @@ import stat
 import subprocess
 import time
 
-from e2e import TIDINGS, VALGRIND, main, parse_message, parts, q, qlist
+from e2e import TIDINGS, VALGRIND, main, parse_message, parts, q, qlist, seed_bytes
 from smtpd import SmtpServer
 
 # Fixed unless asked otherwise, printed so that a failure can be replayed.
@@ -941,6 +941,33 @@ def test_state_and_lock_are_private_whatever_the_umask(t):
     for d in (os.path.join(t.dir, "a"), os.path.join(t.dir, "a", "b")):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, (d, oct(os.stat(d).st_mode))
     assert stat.S_IMODE(os.stat(deep).st_mode) == 0o600
+
+
+def test_run_that_changes_nothing_leaves_the_state_file_alone(t):
+    """Every feed inside its interval: nothing is fetched, nothing changes,
+    and the state file keeps its bytes, inode and mtime.  A run with
+    something new replaces it."""
+    url = t.serve("/feed.xml", seed_bytes())
+    t.config({"inodes": (url, {"interval": q("1h")})}, {"all": {}})
+    t.run("run")
+    assert len(t.mbox()) == 1
+
+    def snapshot():
+        with open(t.state_path, "rb") as fh:
+            data = fh.read()
+        sb = os.stat(t.state_path)
+        return data, sb.st_ino, sb.st_mtime_ns
+
+    before = snapshot()
+    t.run("run")
+    assert snapshot() == before
+    assert len(t.mbox()) == 1
+    other = t.serve("/other.xml", seed_bytes())
+    t.config({"inodes": (url, {"interval": q("1h")}), "other": other}, {"all": {}})
+    t.run("run")
+    after = snapshot()
+    assert after[1] != before[1] and after[0] != before[0]
+    assert other.encode() in after[0]
 
 
 if __name__ == "__main__":
