@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
+
 #define MARKER_LINES_MAX 1000000 /* newlines one marker carries (a PI must stay under 10 MB) */
 #define XML_DECL_MAX     512     /* bytes the <?xml ... ?> declaration is looked for in */
 #define ENCODING_MAX     40      /* bytes of an encoding's name, NUL included */
@@ -160,49 +162,6 @@ cp1252(unsigned char c)
 	return c >= 0x80 && c < 0xA0 ? cp1252_high[c - 0x80] : c;
 }
 
-/*
- * Eight bytes at a time: the scans below look at a word and find the
- * first byte of interest in it, rather than testing byte by byte.  Each
- * mask has the high bit of every byte that matches, exactly (no carries
- * from one byte into the next), so the lowest set bit is the first match.
- */
-#define ONES  0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* The word at p with its first byte in the low bits, whatever the host. */
-static inline uint64_t
-load_le64(const void *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
-/* Index of the first byte flagged in mask m (not 0). */
-static inline size_t
-first_flagged(uint64_t m)
-{
-	return (size_t)__builtin_ctzll(m) / 8;
-}
-
-/* Bytes of x that are zero. */
-static inline uint64_t
-zero_bytes(uint64_t x)
-{
-	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
-}
-
-/* Bytes of x below 0x20 (control bytes). */
-static inline uint64_t
-control_bytes(uint64_t x)
-{
-	return ~(((x & ~HIGHS) + 0x60 * ONES) | x) & HIGHS;
-}
-
 /* ---- step 1: decode to UTF-8 ---- */
 
 /*
@@ -221,13 +180,13 @@ to_utf8_1252(const char *in, size_t n, int all1252, struct buf *out)
 	while (i < n) {
 		/* ASCII eight bytes at a time, then straight to the first other byte */
 		if (i + 8 <= n) {
-			uint64_t high = load_le64(p + i) & HIGHS;
+			uint64_t high = swar_high(swar_load(p + i));
 
 			if (high == 0) {
 				i += 8;
 				continue;
 			}
-			i += first_flagged(high);
+			i += swar_first(high);
 		} else if (p[i] < 0x80) {
 			i++;
 			continue;
@@ -501,9 +460,9 @@ static size_t
 next_control(const char *p, size_t i, size_t n)
 {
 	for (; i + 8 <= n; i += 8)
-		for (uint64_t m = control_bytes(load_le64(p + i)); m; m &= m - 1)
-			if (stop[(unsigned char)p[i + first_flagged(m)]] == 1)
-				return i + first_flagged(m);
+		for (uint64_t m = swar_below(swar_load(p + i), 0x20); m; m &= m - 1)
+			if (stop[(unsigned char)p[i + swar_first(m)]] == 1)
+				return i + swar_first(m);
 	for (; i < n; i++)
 		if (stop[(unsigned char)p[i]] == 1)
 			return i;
@@ -565,13 +524,13 @@ static size_t
 next_stop(const char *p, size_t i, size_t end, size_t n)
 {
 	for (; i + 8 <= end; i += 8) {
-		uint64_t x = load_le64(p + i);
+		uint64_t x = swar_load(p + i);
 		uint64_t m =
-		    control_bytes(x) | zero_bytes(x ^ ('&' * ONES)) | zero_bytes(x ^ ('<' * ONES));
+		    swar_below(x, 0x20) | swar_eq(x, '&') | swar_eq(x, '<');
 
 		for (; m; m &= m - 1)
-			if (is_stop(p, i + first_flagged(m), n))
-				return i + first_flagged(m);
+			if (is_stop(p, i + swar_first(m), n))
+				return i + swar_first(m);
 	}
 	for (; i < end; i++)
 		if (is_stop(p, i, n))
@@ -889,20 +848,16 @@ gather_text(struct mender *m, const char *s, size_t n)
 static size_t
 next_in_text(const char *p, size_t i, size_t n, int gathering)
 {
-	uint64_t eight = gathering ? 0 : HIGHS;
-	uint64_t bracket = gathering ? 0 : ']' * ONES;
-
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x = load_le64(p + i);
-		uint64_t m = control_bytes(x) | zero_bytes(x ^ ('<' * ONES)) |
-		             zero_bytes(x ^ ('&' * ONES)) | (x & eight) |
-		             (gathering ? zero_bytes(x ^ (0xEF * ONES)) : zero_bytes(x ^ bracket));
+		uint64_t x = swar_load(p + i);
+		uint64_t m = swar_below(x, 0x20) | swar_eq(x, '<') | swar_eq(x, '&') |
+		             (gathering ? swar_eq(x, 0xEF) : swar_high(x) | swar_eq(x, ']'));
 
 		for (; m; m &= m - 1) {
-			unsigned char c = (unsigned char)p[i + first_flagged(m)];
+			unsigned char c = (unsigned char)p[i + swar_first(m)];
 
 			if (c != '\t' && c != '\n')
-				return i + first_flagged(m);
+				return i + swar_first(m);
 		}
 	}
 	for (; i < n; i++) {

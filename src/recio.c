@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "swar.h"
 #include "util.h"
 
 #define MAX_LINE   (64u << 20) /* a longer line is garbage, not an id */
@@ -26,17 +27,11 @@ needs_escape(unsigned char c)
 	return pct_escaped(c);
 }
 
-#define ONES  0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Does any byte of w need an escape?  Exact: bytes >= 0x80 never trigger it. */
+/* Does any byte of w need an escape?  Bytes >= 0x80 never do. */
 static int
 word_dirty(uint64_t w)
 {
-	uint64_t pct = w ^ (ONES * '%'), del = w ^ (ONES * 0x7f);
-
-	return ((((w - ONES * 0x20) & ~w) | ((pct - ONES) & ~pct) | ((del - ONES) & ~del)) &
-	        HIGHS) != 0;
+	return (swar_below(w, 0x20) | swar_eq(w, '%') | swar_eq(w, 0x7f)) != 0;
 }
 
 /* How many bytes from s on need no escape; eight at a time, as most fields are clean. */
@@ -44,11 +39,9 @@ static size_t
 clean_prefix(const char *s, size_t n)
 {
 	size_t i = 0;
-	uint64_t w;
 
 	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		if (word_dirty(w))
+		if (word_dirty(swar_load(s + i)))
 			break;
 	}
 	while (i < n && !needs_escape((unsigned char)s[i]))
