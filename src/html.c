@@ -712,7 +712,9 @@ ser_add(struct ser *s, const char *p, size_t n)
 /*
  * Per byte, what xmlEncodeEntitiesReentrant does in an HTML document:
  * copy (0), escape (1: <, >, &) or drop (2: control characters other than
- * tab, newline and carriage return).
+ * tab, newline and carriage return).  Not util's buf_add_html_escaped:
+ * this one drops control characters and copies libxml2's serialiser byte
+ * for byte (the golden digests hold it to that).
  */
 static const unsigned char esc_class[256] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 2,
