@@ -29,7 +29,11 @@ def load_runs(path):
         for row in csv.DictReader(fh, delimiter="\t"):
             w = wall(row)
             if w is not None and row["rc"] in ("0", ""):
-                runs.setdefault((row["peer"], int(row["n"]), row["phase"]), []).append((w, row))
+                # rows of another sink are another peer: "sfeed [postfix]"
+                peer = row["peer"]
+                if row.get("sink") not in (None, "", "python"):
+                    peer += " [%s]" % row["sink"]
+                runs.setdefault((peer, int(row["n"]), row["phase"]), []).append((w, row))
     return runs
 
 
@@ -73,11 +77,13 @@ def main(runs_path, floor_path, peers_path):
         fl = statistics.median(floor.get(n, [float("nan")]))
         last = rows[-1][1]
 
+        sink = peer[peer.index(" ["):] if " [" in peer else ""
+
         def ratio(p):
-            live = runs.get((p, n, phase))
-            ref = statistics.median(w for w, _ in live) if live else peers.get((p, n, phase))
+            live = runs.get((p + sink, n, phase))
+            ref = statistics.median(w for w, _ in live) if live else peers.get((p, n, phase)) if not sink else None
             return f"{med / ref:.3f}" if ref else "-"
-        subs = "10 subs" if peer == "tidings10" else "2 subs"
+        subs = ("10 subs" if peer.startswith("tidings10") else "2 subs") + sink
         print(f"| {n} | {'all new' if phase == 'a' else 'nothing new'} | {subs} | {spread(ws)} | "
               f"{med / fl:.2f} | {ratio('sfeed')} | {ratio('r2e')} | "
               f"{max(float(r['maxrss_mb']) for _, r in rows):.0f} | "

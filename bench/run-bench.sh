@@ -12,16 +12,22 @@
 # (set PEERS="ours sfeed r2e" to measure peers in the same run; the default
 # measures tidings only and compares with the peers' recorded rows).
 #
-# env: SHARED (default: ../shared beside the repo), BENCH_WORK
-# (/tmp/tidings-bench), FLOOR_RUNS (3), PEERS ("ours"), REPEAT (3 runs of
-# peers.sh), SUBS (2: "all" and "linux"; 10 adds eight one-tag
-# subscriptions, labelled tidings10).
+# env: SHARED (default: ../shared beside the repo, or beside a worktree's
+# parent), BENCH_WORK (/tmp/tidings-bench), FLOOR_RUNS (3), PEERS ("ours"),
+# REPEAT (3 runs of peers.sh), SUBS (2: "all" and "linux"; 10 adds eight
+# one-tag subscriptions, labelled tidings10), SINK (python: the aiosmtpd
+# sink, the default; postfix: Postfix's C /usr/sbin/smtp-sink, package
+# postfix, whose daemon need not run).  The servers are stopped at the end,
+# so one SINK or the other can be given to each run; ratios.py keeps the
+# rows of different sinks apart.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 build=$(cd "${1:?usage: run-bench.sh BUILD_DIR [N ...]}" && pwd); shift
 sizes=${*:-100 1000}
 SHARED=${SHARED:-$top/../shared}
+[ -d "$SHARED/bench" ] || SHARED=$top/../../shared
+export SINK=${SINK:-python}
 export BENCH_WORK=${BENCH_WORK:-/tmp/tidings-bench}
 export RESULTS_DIR=$BENCH_WORK/results
 FLOOR_RUNS=${FLOOR_RUNS:-3}
