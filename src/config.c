@@ -169,8 +169,8 @@ on_section(cfg_t *parent, cfg_opt_t *opt)
 		unsigned cap = need > a->cap * 2 ? need : a->cap * 2;
 		cfg_value_t **v = realloc(a->v, cap * sizeof *v);
 
-		if (v == NULL) { /* all back: slower, the same result */
-			aside_restore(a);
+		if (v == NULL) { /* all back, both kinds: slower, the same result */
+			aside_restore_all(active);
 			active->aside_off = 1;
 			return 0;
 		}

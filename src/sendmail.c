@@ -75,8 +75,11 @@ refill(struct child *c)
 	ssize_t got;
 
 	for (size_t have = 0; have < k; have += (size_t)got)
-		if ((got = outmsg_piece(m, &pos, in + have, k - have, &e)) <= 0)
+		if ((got = outmsg_piece(m, &pos, in + have, k - have, &e)) <= 0) {
+			if (got == 0)
+				errno = EIO; /* the file is shorter than the message */
 			return -1;
+		}
 	if (k > 1 && in[k - 1] == '\r' && c->done + k < m->len)
 		used = k - 1;
 	c->olen = c->opos = 0;
