@@ -157,67 +157,19 @@ make_key(char *key, const char *sec, const char *title, const char *opt, unsigne
 	snprintf(key, KEY_MAX, "%s/%s/%s#%u", sec, title ? title : "", opt, idx);
 }
 
-/* The entries of h whose hash is hash, in turn: start with *pos = 0; each
- * call returns an index, or SIZE_MAX when there are no more. */
-static size_t
-hidx_next(const struct confscan_index *h, uint64_t hash, size_t *pos)
-{
-	size_t mask = h->cap - 1, k;
-
-	if (h->cap == 0)
-		return SIZE_MAX;
-	for (; h->slot[k = (hash + *pos) & mask].i; ++*pos)
-		if (h->slot[k].hash == hash) {
-			++*pos;
-			return h->slot[k].i - 1;
-		}
-	return SIZE_MAX;
-}
-
-static void
-hidx_place(struct confscan_slot *slot, size_t cap, uint64_t hash, size_t i)
-{
-	size_t k = hash & (cap - 1);
-
-	while (slot[k].i)
-		k = (k + 1) & (cap - 1);
-	slot[k].hash = hash;
-	slot[k].i = i + 1;
-}
-
-/* Index entry i under hash; -1 when out of memory. */
 static int
-hidx_add(struct confscan_index *h, uint64_t hash, size_t i)
+where_is(const void *entries, uint32_t idx, const void *key)
 {
-	if ((h->n + 1) * 2 > h->cap) { /* at most half full: probes stay short */
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct confscan_slot *s = calloc(cap, sizeof *s);
-
-		if (s == NULL)
-			return -1;
-		for (size_t k = 0; k < h->cap; k++)
-			if (h->slot[k].i)
-				hidx_place(s, cap, h->slot[k].hash, h->slot[k].i - 1);
-		free(h->slot);
-		h->slot = s;
-		h->cap = cap;
-	}
-	hidx_place(h->slot, h->cap, hash, i);
-	h->n++;
-	return 0;
+	return strcmp(((const struct confscan_where *)entries)[idx].key, key) == 0;
 }
 
 /* The index of key in L->w, or SIZE_MAX. */
 static size_t
 where_find(const struct confscan *L, const char *key)
 {
-	uint64_t hash = hash64_str(key);
-	size_t pos = 0, i;
+	uint32_t i = hashset_find(&L->wi, hash64_str(key), where_is, L->w, key);
 
-	while ((i = hidx_next(&L->wi, hash, &pos)) != SIZE_MAX)
-		if (strcmp(L->w[i].key, key) == 0)
-			return i;
-	return SIZE_MAX;
+	return i == HASHSET_NONE ? SIZE_MAX : i;
 }
 
 static void
@@ -238,7 +190,7 @@ where_set(struct confscan *L, const char *key, const char *file, int line)
 		i = L->nw;
 		if ((L->w[i].key = str_dup(key)) == NULL)
 			return;
-		if (hidx_add(&L->wi, hash64_str(key), i) < 0) {
+		if (i > UINT32_MAX - 1 || hashset_add(&L->wi, hash64_str(key), (uint32_t)i) < 0) {
 			free(L->w[i].key);
 			return;
 		}
@@ -291,17 +243,26 @@ block_hash(const char *kind, const char *title)
 	return hash64_str(kind) * 1099511628211u ^ hash64_str(title);
 }
 
+struct block_key {
+	const char *kind, *title;
+};
+
+static int
+block_is(const void *entries, uint32_t idx, const void *key)
+{
+	const struct confscan_block *b = &((const struct confscan_block *)entries)[idx];
+	const struct block_key *k = key;
+
+	return strcmp(b->kind, k->kind) == 0 && strcmp(b->title, k->title) == 0;
+}
+
 static const struct confscan_block *
 block_find(const struct confscan *L, const char *kind, const char *title)
 {
-	size_t pos = 0, i;
+	struct block_key k = {.kind = kind, .title = title ? title : ""};
+	uint32_t i = hashset_find(&L->bi, block_hash(kind, k.title), block_is, L->b, &k);
 
-	if (title == NULL)
-		title = "";
-	while ((i = hidx_next(&L->bi, block_hash(kind, title), &pos)) != SIZE_MAX)
-		if (strcmp(L->b[i].kind, kind) == 0 && strcmp(L->b[i].title, title) == 0)
-			return &L->b[i];
-	return NULL;
+	return i == HASHSET_NONE ? NULL : &L->b[i];
 }
 
 /* Where to point for a value: where it was set, else its section, else line 1. */
@@ -410,7 +371,8 @@ add_block(struct confscan *L, const char *kind, const char *title, const char *f
 	nb->file = str_dup(file);
 	nb->line = line;
 	if (nb->kind && nb->title && nb->file &&
-	    hidx_add(&L->bi, block_hash(kind, title), L->nb) == 0) {
+	    L->nb < UINT32_MAX - 1 &&
+	    hashset_add(&L->bi, block_hash(kind, title), (uint32_t)L->nb) == 0) {
 		L->nb++;
 	} else {
 		free(nb->kind);
@@ -845,14 +807,14 @@ confscan_free(struct confscan *S)
 		free(S->w[i].file);
 	}
 	free(S->w);
-	free(S->wi.slot);
+	hashset_free(&S->wi);
 	for (size_t i = 0; i < S->nb; i++) {
 		free(S->b[i].kind);
 		free(S->b[i].title);
 		free(S->b[i].file);
 	}
 	free(S->b);
-	free(S->bi.slot);
+	hashset_free(&S->bi);
 	for (size_t i = 0; i < S->nmaps; i++) {
 		free(S->maps[i].file);
 		free(S->maps[i].lib);

@@ -20,22 +20,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hashset.h"
 #include "util.h"
 
 #define CONFSCAN_MAX_BYTES (1024 * 1024) /* a larger file is no configuration */
 #define CONFSCAN_HINT_MAX  96            /* " (did you mean '...'?)", a name of at most 64 */
 #define CONFSCAN_NAMES_MAX 64            /* option names of one section, for the hint */
-
-/* An open-addressing table of indexes into an array: a config of thousands
- * of feeds looks values up by key once per value, which a linear search
- * made quadratic. */
-struct confscan_index {
-	struct confscan_slot {
-		uint64_t hash;
-		size_t i; /* index + 1; 0: empty */
-	} * slot;
-	size_t cap, n; /* cap: 0 or a power of two */
-};
 
 /* One load's scan.  Fill diag, path and schema (confscan_init); the rest
  * is the scanner's. */
@@ -47,10 +37,10 @@ struct confscan {
 	int dupes;                /* sections defined twice, so far */
 	struct confscan_where *w; /* where each value was set */
 	size_t nw, capw;
-	struct confscan_index wi; /* w by key */
+	struct hashset wi;        /* w by key: thousands of feeds look values up once each */
 	struct confscan_block *b; /* where each section starts */
 	size_t nb, capb;
-	struct confscan_index bi;      /* b by kind and title */
+	struct hashset bi;             /* b by kind and title */
 	struct confscan_linemap *maps; /* one per file read */
 	size_t nmaps, capmaps;
 	struct strv secrets; /* passwords seen: never printed */
