@@ -27,7 +27,7 @@ START_TEST(mbox_appends_mboxrd)
 	const char *b = "Subject: two\r\n\r\nbody";
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MBOX;
@@ -76,7 +76,7 @@ START_TEST(maildir_new_file)
 	struct stat st;
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(md, sizeof md, "%s/Mail", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MAILDIR;
@@ -189,7 +189,7 @@ START_TEST(file_message_mbox)
 	struct pair p;
 
 	pair_init(&p, _i);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	from_alone = mbox_of(&p.m[0], 1, path);
 	from_between = mbox_of(&p.m[1], 1, path);
@@ -249,7 +249,7 @@ START_TEST(file_message_maildir)
 	int i;
 
 	pair_init(&p, _i);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(md, sizeof md, "%s/Mail", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MAILDIR;
@@ -279,7 +279,7 @@ START_TEST(file_message_stdout)
 	int fd, saved;
 
 	pair_init(&p, 1);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/out", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_STDOUT;
@@ -320,7 +320,7 @@ START_TEST(file_message_short)
 
 	pair_init(&p, 1);
 	p.m[1].len += 100000;   /* past the file's end, junk included */
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	memset(&cfg, 0, sizeof cfg);
 
 	/* mbox: what was there stays, the one before it stays, nothing of it is added */
@@ -374,7 +374,7 @@ START_TEST(mbox_unterminated)
 	const char *a = "Subject: one\r\n\r\nbody\r\n";
 	FILE *f, *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MBOX;
@@ -411,7 +411,7 @@ START_TEST(mbox_fifo_refused)
 	const char *a = "Subject: x\r\n\r\nx\r\n";
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/fifo", dir);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	memset(&cfg, 0, sizeof cfg);
@@ -488,7 +488,7 @@ START_TEST(accepted_hook_each_message)
 
 	memset(&h, 0, sizeof h);
 	h.stop_after = stop ? 1 : 0;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	if (smtp)
 		smtpd_start(&s, OPTS("--delay", "0.2"));
