@@ -2,13 +2,8 @@
 #include "deliverkit.h"
 
 #include <check.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -17,9 +12,7 @@
 #define TOP_SRCDIR "."
 #endif
 
-#define SRV_ARGS_MAX 32
-#define SRV_POLL_US  50000 /* how often to look for smtpd.py's port file */
-#define SRV_POLLS    6000  /* five minutes of them: a guard against a hang */
+#define SMTPD_OPTS_MAX 24 /* tk_server_start passes up to 25 options */
 
 static char certs[64];
 
@@ -39,7 +32,7 @@ certs_make(void)
 void
 certs_remove(void)
 {
-	rm_rf(certs);
+	tk_rm_rf(certs);
 }
 
 const char *
@@ -48,107 +41,16 @@ certs_dir(void)
 	return certs;
 }
 
-char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT;
-	char tmp[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		ck_assert_int_eq(buf_add(&b, tmp, n), 0);
-	fclose(f);
-	return buf_steal(&b);
-}
-
-int
-count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while (hay != NULL && (hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay++;
-	}
-	return n;
-}
-
-static int
-rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 void
-rm_rf(const char *dir)
+smtpd_start(struct tk_server *s, const char *const *opts)
 {
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
-}
+	const char *argv[SMTPD_OPTS_MAX] = {"--certs-dir", certs};
+	int i = 2;
 
-void
-srv_start(struct srv *s, const char *const *opts)
-{
-	const char *argv[SRV_ARGS_MAX];
-	char portfile[96], *txt;
-	int i = 0, j, tries;
-
-	strcpy(s->dir, "/tmp/tdeliver.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(s->dir));
-	snprintf(portfile, sizeof portfile, "%s/port", s->dir);
-	argv[i++] = "/usr/bin/python3";
-	argv[i++] = TOP_SRCDIR "/tests/harness/smtpd.py";
-	argv[i++] = "--dir";
-	argv[i++] = s->dir;
-	argv[i++] = "--port-file";
-	argv[i++] = portfile;
-	argv[i++] = "--certs-dir";
-	argv[i++] = certs;
-	for (j = 0; opts != NULL && opts[j] != NULL && i < SRV_ARGS_MAX - 1; j++)
+	for (int j = 0; opts != NULL && opts[j] != NULL && i < SMTPD_OPTS_MAX - 1; j++)
 		argv[i++] = opts[j];
 	argv[i] = NULL;
-	s->pid = fork();
-	ck_assert_int_ge(s->pid, 0);
-	if (s->pid == 0) {
-		/* die with the test, even when an assertion ends it early */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	/* Python starts slowly on a loaded machine: wait as long as it lives */
-	for (tries = 0; tries < SRV_POLLS; tries++) {
-		if ((txt = slurp(portfile)) != NULL) {
-			s->port = atoi(txt);
-			free(txt);
-			return;
-		}
-		ck_assert_msg(waitpid(s->pid, NULL, WNOHANG) == 0,
-		              "smtpd.py exited before listening");
-		usleep(SRV_POLL_US);
-	}
-	ck_abort_msg("smtpd.py did not start in five minutes");
-}
-
-void
-srv_stop(struct srv *s)
-{
-	kill(s->pid, SIGTERM);
-	waitpid(s->pid, NULL, 0);
-	rm_rf(s->dir);
-}
-
-char *
-srv_file(const struct srv *s, const char *name)
-{
-	char p[160];
-
-	snprintf(p, sizeof p, "%s/%s", s->dir, name);
-	return slurp(p);
+	tk_server_start(s, "smtpd.py", "--dir", argv);
 }
 
 void
@@ -176,7 +78,7 @@ read_back(FILE *f, off_t offset, size_t n)
 }
 
 static void
-fx_smtp(struct fixture *f, const struct srv *s, const char *host, int tls)
+fx_smtp(struct fixture *f, const struct tk_server *s, const char *host, int tls)
 {
 	f->cfg.deliver = DELIVER_SMTP;
 	f->cfg.smtp.host = (char *)host;
@@ -189,7 +91,7 @@ fx_smtp(struct fixture *f, const struct srv *s, const char *host, int tls)
 }
 
 void
-fx_init(struct fixture *f, const struct srv *s, const char *host, int tls)
+fx_init(struct fixture *f, const struct tk_server *s, const char *host, int tls)
 {
 	static char *to1[] = {"rcpt@example.org"};
 	struct message_spec spec = {

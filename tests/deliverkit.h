@@ -1,9 +1,9 @@
 /*
  * deliverkit: what the delivery tests (test_deliver, test_smtp) share.
- * The harness SMTP server (tests/harness/smtpd.py on a free 127.0.0.1
- * port, with certificates from tests/harness/certs.py), file helpers, and
- * messages the way production has them: written with message_write (or
- * as raw text) to a temporary file and delivered from there.
+ * The harness SMTP server (tests/harness/smtpd.py, started by testkit,
+ * with certificates from tests/harness/certs.py), and messages the way
+ * production has them: written with message_write (or as raw text) to a
+ * temporary file and delivered from there.
  */
 #ifndef TIDINGS_TEST_DELIVERKIT_H
 #define TIDINGS_TEST_DELIVERKIT_H
@@ -14,29 +14,21 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "testkit.h"
 
 #define OPTS(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-struct srv {
-	pid_t pid;
-	int port;
-	char dir[64];
-};
 
 /* The certificates every server and client of the process use: made once, removed at the end. */
 int certs_make(void);
 void certs_remove(void);
 const char *certs_dir(void);
 
-/* Start smtpd.py with the given options (NULL-terminated, or NULL). */
-void srv_start(struct srv *s, const char *const *opts);
-void srv_stop(struct srv *s);
-/* A file of the server's folder (msg-1.eml, log.jsonl), malloc'd; NULL if there is none. */
-char *srv_file(const struct srv *s, const char *name);
-
-char *slurp(const char *path);
-int count(const char *hay, const char *needle);
-void rm_rf(const char *dir);
+/*
+ * tk_server_start() of smtpd.py with these certificates and the given
+ * options (NULL-terminated, or NULL); tk_server_stop() ends it, and
+ * tk_server_file() reads its msg-1.eml, log.jsonl.
+ */
+void smtpd_start(struct tk_server *s, const char *const *opts);
 
 /* text appended to f (flushed), and m made to deliver it from there. */
 void outmsg_text(struct outmsg *m, FILE *f, const char *text, size_t n);
@@ -59,7 +51,7 @@ struct fixture {
 	char ca[96];
 };
 
-void fx_init(struct fixture *f, const struct srv *s, const char *host, int tls);
+void fx_init(struct fixture *f, const struct tk_server *s, const char *host, int tls);
 void fx_free(struct fixture *f);
 /* deliver() the first n messages, the log flushed. */
 int fx_run(struct fixture *f, size_t n, struct err *e);

@@ -27,7 +27,7 @@ START_TEST(mbox_appends_mboxrd)
 	const char *b = "Subject: two\r\n\r\nbody";
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MBOX;
@@ -43,10 +43,10 @@ START_TEST(mbox_appends_mboxrd)
 	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(deliver(&cfg, m + 1, 1, NULL, &e), 0);
 	ck_assert_int_eq(m[1].status, DELIVERY_ACCEPTED);
-	txt = slurp(path);
+	txt = tk_slurp(path);
 	ck_assert_ptr_nonnull(txt);
 	ck_assert_ptr_null(strchr(txt, '\r'));
-	ck_assert_int_eq(count(txt, "\nFrom t@example.org "), 1);
+	ck_assert_int_eq(tk_count(txt, "\nFrom t@example.org "), 1);
 	ck_assert(strncmp(txt, "From t@example.org ", 19) == 0);
 	ck_assert_ptr_nonnull(strstr(txt, "\n\n>From me\n>>From you\nx From y\n\nFrom t@"));
 	ck_assert_ptr_nonnull(strstr(txt, "Subject: two\n\nbody\n\n"));
@@ -58,7 +58,7 @@ START_TEST(mbox_appends_mboxrd)
 	ck_assert_int_eq(e.code, EX_CANTCREAT);
 	ck_assert_int_eq(m[0].status, DELIVERY_PENDING);
 	fclose(mf);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -76,7 +76,7 @@ START_TEST(maildir_new_file)
 	struct stat st;
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(md, sizeof md, "%s/Mail", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MAILDIR;
@@ -102,7 +102,7 @@ START_TEST(maildir_new_file)
 			continue;
 		files++;
 		snprintf(p, sizeof p, "%s/new/%s", md, de->d_name);
-		txt = slurp(p);
+		txt = tk_slurp(p);
 		/* maildir is not mbox: no From_ line, no quoting, LF ends */
 		ck_assert_str_eq(txt, "Subject: one\n\nFrom me\n");
 		free(txt);
@@ -117,7 +117,7 @@ START_TEST(maildir_new_file)
 	closedir(d);
 	ck_assert_int_eq(files, 0);
 	fclose(mf);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -175,7 +175,7 @@ mbox_of(struct outmsg *m, size_t n, const char *path)
 	cfg.deliver_path = (char *)path;
 	ck_assert_msg(deliver(&cfg, m, n, NULL, &e) == 0, "%s", e.msg);
 	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
-	txt = slurp(path);
+	txt = tk_slurp(path);
 	ck_assert_ptr_nonnull(txt);
 	unlink(path);
 	undate(txt);
@@ -189,7 +189,7 @@ START_TEST(file_message_mbox)
 	struct pair p;
 
 	pair_init(&p, _i);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	from_alone = mbox_of(&p.m[0], 1, path);
 	from_between = mbox_of(&p.m[1], 1, path);
@@ -210,7 +210,7 @@ START_TEST(file_message_mbox)
 	free(from_alone);
 	buf_free(&want);
 	pair_free(&p);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -231,7 +231,7 @@ maildir_take(const char *md)
 			continue;
 		files++;
 		snprintf(p, sizeof p, "%s/new/%s", md, de->d_name);
-		txt = slurp(p);
+		txt = tk_slurp(p);
 		unlink(p);
 	}
 	closedir(d);
@@ -249,7 +249,7 @@ START_TEST(file_message_maildir)
 	int i;
 
 	pair_init(&p, _i);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(md, sizeof md, "%s/Mail", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MAILDIR;
@@ -265,7 +265,7 @@ START_TEST(file_message_maildir)
 	}
 	buf_free(&want);
 	pair_free(&p);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -279,7 +279,7 @@ START_TEST(file_message_stdout)
 	int fd, saved;
 
 	pair_init(&p, 1);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/out", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_STDOUT;
@@ -296,7 +296,7 @@ START_TEST(file_message_stdout)
 	close(saved);
 	ck_assert_int_eq(p.m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(p.m[1].status, DELIVERY_ACCEPTED);
-	got = slurp(path);
+	got = tk_slurp(path);
 	ck_assert_ptr_nonnull(got);
 	undate(got);
 	ck_assert_int_eq(buf_adds(&want, "From t@example.org \n"), 0);
@@ -307,7 +307,7 @@ START_TEST(file_message_stdout)
 	free(got);
 	buf_free(&want);
 	pair_free(&p);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 /* A file shorter than its len: nothing may pass for the whole message (SMTP: test_smtp.c). */
@@ -320,7 +320,7 @@ START_TEST(file_message_short)
 
 	pair_init(&p, 1);
 	p.m[1].len += 100000;   /* past the file's end, junk included */
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	memset(&cfg, 0, sizeof cfg);
 
 	/* mbox: what was there stays, the one before it stays, nothing of it is added */
@@ -337,8 +337,8 @@ START_TEST(file_message_short)
 	ck_assert_int_eq(p.m[1].status, DELIVERY_TEMPFAIL);
 	ck_assert_msg(strstr(p.m[1].detail, "cannot read the message: its file ends at byte ")
 	    == p.m[1].detail, "%s", p.m[1].detail);
-	txt = slurp(path);
-	ck_assert_int_eq(count(txt, "\nFrom t@example.org "), 1);
+	txt = tk_slurp(path);
+	ck_assert_int_eq(tk_count(txt, "\nFrom t@example.org "), 1);
 	ck_assert(strncmp(txt, "From t@example.org ", 19) == 0);
 	ck_assert_int_eq(strlen(txt) % 2, 0);  /* two whole copies of one message */
 	ck_assert(memcmp(txt, txt + strlen(txt) / 2, 5) == 0);
@@ -356,7 +356,7 @@ START_TEST(file_message_short)
 	ck_assert_int_eq(rmdir(path), 0);
 
 	pair_free(&p);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -374,7 +374,7 @@ START_TEST(mbox_unterminated)
 	const char *a = "Subject: one\r\n\r\nbody\r\n";
 	FILE *f, *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.deliver = DELIVER_MBOX;
@@ -391,12 +391,12 @@ START_TEST(mbox_unterminated)
 	fclose(f);
 	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), 0);
 	ck_assert_int_eq(m.status, DELIVERY_ACCEPTED);
-	txt = slurp(path);
+	txt = tk_slurp(path);
 	ck_assert_msg(strncmp(txt, after[_i], strlen(after[_i])) == 0, "%s", txt);
-	ck_assert_int_eq(count(txt, "\nbody\n\n"), 1);
+	ck_assert_int_eq(tk_count(txt, "\nbody\n\n"), 1);
 	free(txt);
 	fclose(mf);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
@@ -411,7 +411,7 @@ START_TEST(mbox_fifo_refused)
 	const char *a = "Subject: x\r\n\r\nx\r\n";
 	FILE *mf = tmpfile();
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/fifo", dir);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	memset(&cfg, 0, sizeof cfg);
@@ -430,14 +430,14 @@ START_TEST(mbox_fifo_refused)
 	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), -1);
 	ck_assert_int_eq(m.status, DELIVERY_PENDING);
 	fclose(mf);
-	rm_rf(dir);
+	tk_rm_rf(dir);
 }
 END_TEST
 
 /* What the accepted hook saw: how many messages were out when it ran. */
 struct hook_log {
 	const char *path;       /* an mbox to count, or the server's folder */
-	const struct srv *s;
+	const struct tk_server *s;
 	int calls;
 	int seen[2];
 	int stop_after;         /* say stop on this call (1-based), 0: never */
@@ -450,11 +450,11 @@ stored_now(const struct hook_log *h)
 	int n;
 
 	if (h->s != NULL) {
-		txt = srv_file(h->s, "msg-2.eml");
-		n = txt != NULL ? 2 : (txt = srv_file(h->s, "msg-1.eml")) != NULL ? 1 : 0;
+		txt = tk_server_file(h->s, "msg-2.eml");
+		n = txt != NULL ? 2 : (txt = tk_server_file(h->s, "msg-1.eml")) != NULL ? 1 : 0;
 	} else {
-		txt = slurp(h->path);
-		n = count(txt, "Subject: Digest ");
+		txt = tk_slurp(h->path);
+		n = tk_count(txt, "Subject: Digest ");
 	}
 	free(txt);
 	return n;
@@ -480,7 +480,7 @@ hook(struct outmsg *m, void *arg)
 START_TEST(accepted_hook_each_message)
 {
 	char dir[] = "/tmp/tdeliver.XXXXXX", path[64];
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	struct hook_log h;
@@ -488,10 +488,10 @@ START_TEST(accepted_hook_each_message)
 
 	memset(&h, 0, sizeof h);
 	h.stop_after = stop ? 1 : 0;
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tk_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/mbox", dir);
 	if (smtp)
-		srv_start(&s, OPTS("--delay", "0.2"));
+		smtpd_start(&s, OPTS("--delay", "0.2"));
 	fx_init(&f, smtp ? &s : NULL, "127.0.0.1", 0);
 	if (smtp)
 		h.s = &s;
@@ -518,8 +518,8 @@ START_TEST(accepted_hook_each_message)
 	}
 	fx_free(&f);
 	if (smtp)
-		srv_stop(&s);
-	rm_rf(dir);
+		tk_server_stop(&s);
+	tk_rm_rf(dir);
 }
 END_TEST
 

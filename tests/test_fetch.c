@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "testkit.h"
 
 #ifndef TEST_TOP_SRCDIR
 #define TEST_TOP_SRCDIR "."
@@ -388,23 +389,6 @@ START_TEST(http_errors)
 }
 END_TEST
 
-/* A port nothing listens on (bound, then closed). */
-static int
-closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	p = ntohs(a.sin_port);
-	close(fd);
-	return p;
-}
-
 /* A listener that accepts (in the kernel) and never answers; *fd to close. */
 static int
 silent_port(int *fd)
@@ -433,7 +417,7 @@ START_TEST(network_faults)
 	 * have those 3 s to answer, on a loaded machine too. */
 	o.timeout = 6;
 	o.stall_timeout = 3;
-	add(&b, "http://127.0.0.1:%d/feed", closed_port());
+	add(&b, "http://127.0.0.1:%d/feed", tk_closed_port());
 	add(&b, "http://127.0.0.1:%d/feed", silent_port(&silent_fd));
 	add(&b, "/_/drip?n=10&delay=1");
 	add(&b, "/_/drip?n=250&delay=0.04");

@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,64 +16,64 @@
 
 START_TEST(smtp_plain)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *got, *log;
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
-	got = srv_file(&s, "msg-1.eml");
+	got = tk_server_file(&s, "msg-1.eml");
 	ck_assert_ptr_nonnull(got);
 	/* the server got our text byte for byte: no header added or lost */
 	ck_assert_str_eq(got, f.text[0]);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"mail_from\": \"tidings@example.org\""), 1);
-	ck_assert_int_eq(count(log, "\"rcpt_tos\": [\"rcpt@example.org\"]"), 1);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"mail_from\": \"tidings@example.org\""), 1);
+	ck_assert_int_eq(tk_count(log, "\"rcpt_tos\": [\"rcpt@example.org\"]"), 1);
 	free(got);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_two_messages_one_session)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log, *m2;
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.m[1].nrcpt = 2;
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(f.m[1].status, DELIVERY_ACCEPTED);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"message\", \"session\": 1,"), 2);
-	ck_assert_int_eq(count(log, "\"event\": \"ehlo\""), 1);
-	m2 = srv_file(&s, "msg-2.eml");
-	ck_assert_int_eq(count(m2, "Subject: Digest two\r\n"), 1);
-	ck_assert_int_eq(count(log, "\"second@example.org\"]"), 1);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\", \"session\": 1,"), 2);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"ehlo\""), 1);
+	m2 = tk_server_file(&s, "msg-2.eml");
+	ck_assert_int_eq(tk_count(m2, "Subject: Digest two\r\n"), 1);
+	ck_assert_int_eq(tk_count(log, "\"second@example.org\"]"), 1);
 	free(log);
 	free(m2);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_starttls_ok)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 	int round;
 
-	srv_start(&s, OPTS("--starttls", "--require-starttls"));
+	smtpd_start(&s, OPTS("--starttls", "--require-starttls"));
 	/* two TLS sessions in one process: libesmtp's cached-ctx bug */
 	for (round = 0; round < 2; round++) {
 		fx_init(&f, &s, round == 0 ? "localhost" : "127.0.0.1", 1);
@@ -84,48 +81,48 @@ START_TEST(smtp_starttls_ok)
 		ck_assert_msg(f.m[0].status == DELIVERY_ACCEPTED, "%s", f.m[0].detail);
 		fx_free(&f);
 	}
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"tls\": true, \"authenticated\": false"), 2);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"tls\": true, \"authenticated\": false"), 2);
 	/* SNI for the name, none for the IP address */
-	ck_assert_int_eq(count(log, "\"event\": \"sni\", \"name\": \"localhost\""), 1);
-	ck_assert_int_eq(count(log, "\"event\": \"sni\""), 2);
-	ck_assert_int_eq(count(log, "\"event\": \"sni\", \"name\": null"), 1);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"sni\", \"name\": \"localhost\""), 1);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"sni\""), 2);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"sni\", \"name\": null"), 1);
 	free(log);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_starttls_not_offered)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char want[64], *log;
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 1);
 	ck_assert_int_eq(fx_run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_UNAVAILABLE);
 	snprintf(want, sizeof want, "127.0.0.1:%d does not offer STARTTLS", s.port);
 	ck_assert_str_eq(e.msg, want);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"mail\""), 0);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"mail\""), 0);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_cert_for_other_name)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 	int round;
 
-	srv_start(&s, OPTS("--starttls", "--cert", "other"));
+	smtpd_start(&s, OPTS("--starttls", "--cert", "other"));
 	for (round = 0; round < 2; round++) {
 		fx_init(&f, &s, round == 0 ? "localhost" : "127.0.0.1", 1);
 		ck_assert_int_eq(fx_run(&f, 1, &e), -1);
@@ -137,27 +134,27 @@ START_TEST(smtp_cert_for_other_name)
 		ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 		fx_free(&f);
 	}
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"mail\""), 0);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"mail\""), 0);
 	free(log);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_self_signed)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *got;
 
-	srv_start(&s, OPTS("--starttls", "--cert", "self"));
+	smtpd_start(&s, OPTS("--starttls", "--cert", "self"));
 	fx_init(&f, &s, "localhost", 1);
 	ck_assert_int_eq(fx_run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_UNAVAILABLE);
 	ck_assert_msg(strstr(e.msg, "certificate verification failed") != NULL, "%s", e.msg);
 	fx_free(&f);
-	ck_assert_ptr_null(srv_file(&s, "msg-1.eml"));
+	ck_assert_ptr_null(tk_server_file(&s, "msg-1.eml"));
 
 	fx_init(&f, &s, "localhost", 1);
 	f.cfg.smtp.verify = 0;
@@ -167,46 +164,46 @@ START_TEST(smtp_self_signed)
 	ck_assert_msg(strstr(f.logtext, "warning: smtp localhost:") != NULL &&
 	                  strstr(f.logtext, "verify = false") != NULL,
 	              "%s", f.logtext);
-	got = srv_file(&s, "msg-1.eml");
+	got = tk_server_file(&s, "msg-1.eml");
 	ck_assert_ptr_nonnull(got);
 	free(got);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_auth_ok)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 
-	srv_start(&s, OPTS("--starttls", "--auth", "me:s3cret", "--auth-required"));
+	smtpd_start(&s, OPTS("--starttls", "--auth", "me:s3cret", "--auth-required"));
 	fx_init(&f, &s, "localhost", 1);
 	f.cfg.smtp.user = "me";
 	f.cfg.smtp.password = "s3cret";
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_msg(f.m[0].status == DELIVERY_ACCEPTED, "%s", f.m[0].detail);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"user\": \"me\", \"ok\": true"), 1);
-	ck_assert_int_eq(count(log, "\"tls\": true, \"authenticated\": true"), 1);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"user\": \"me\", \"ok\": true"), 1);
+	ck_assert_int_eq(tk_count(log, "\"tls\": true, \"authenticated\": true"), 1);
 	ck_assert_ptr_null(strstr(f.logtext, "s3cret"));
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_auth_wrong_password)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char want[128], *log;
 
 	/* the server does not require AUTH: unauthenticated mail would pass */
-	srv_start(&s, OPTS("--starttls", "--auth", "me:s3cret"));
+	smtpd_start(&s, OPTS("--starttls", "--auth", "me:s3cret"));
 	fx_init(&f, &s, "localhost", 1);
 	f.cfg.smtp.user = "me";
 	f.cfg.smtp.password = "wrong";
@@ -219,99 +216,99 @@ START_TEST(smtp_auth_wrong_password)
 	ck_assert_msg(strstr(e.msg, "Authentication credentials invalid") != NULL, "%s", e.msg);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 	ck_assert_ptr_null(strstr(f.logtext, "wrong"));
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"ok\": false"), 1);
-	ck_assert_int_eq(count(log, "\"event\": \"mail\""), 0);
-	ck_assert_int_eq(count(log, "\"event\": \"message\""), 0);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"ok\": false"), 1);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"mail\""), 0);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\""), 0);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_auth_required_not_configured)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 
-	srv_start(&s, OPTS("--auth-required"));
+	smtpd_start(&s, OPTS("--auth-required"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PERMFAIL);
 	ck_assert_msg(strstr(f.m[0].detail, "refused the sender: 530 ") != NULL, "%s",
 	              f.m[0].detail);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"message\""), 0);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\""), 0);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_auth_configured_not_offered)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.cfg.smtp.user = "me";
 	f.cfg.smtp.password = "pw";
 	ck_assert_int_eq(fx_run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_UNAVAILABLE);
 	ck_assert_msg(strstr(e.msg, "server does not offer AUTH") != NULL, "%s", e.msg);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"message\""), 0);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\""), 0);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_greeting_421)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 
-	srv_start(&s, OPTS("--mode", "greet421"));
+	smtpd_start(&s, OPTS("--mode", "greet421"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_msg(strstr(e.msg, ": 421 4.3.2 Service not available") != NULL, "%s", e.msg);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 static void
 rcpt_case(const char *code, int nrcpt, enum delivery_status want, const char *detail)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char opt[64], *got;
 
 	snprintf(opt, sizeof opt, "rcpt@example.org=%s", code);
-	srv_start(&s, OPTS("--rcpt", opt));
+	smtpd_start(&s, OPTS("--rcpt", opt));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.m[0].nrcpt = (size_t)nrcpt;
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_int_eq(f.m[0].status, want);
 	ck_assert_msg(strstr(f.m[0].detail, detail) != NULL, "%s", f.m[0].detail);
-	got = srv_file(&s, "msg-1.eml");
+	got = tk_server_file(&s, "msg-1.eml");
 	if (want == DELIVERY_ACCEPTED)
 		ck_assert_ptr_nonnull(got);
 	else
 		ck_assert_ptr_null(got);
 	free(got);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 
 START_TEST(smtp_rcpt_451)
@@ -331,19 +328,19 @@ END_TEST
 static void
 data_case(const char *code, enum delivery_status want, const char *detail)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 
-	srv_start(&s, OPTS("--data-code", code));
+	smtpd_start(&s, OPTS("--data-code", code));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	ck_assert_int_eq(f.m[0].status, want);
 	ck_assert_int_eq(f.m[1].status, want);
 	ck_assert_msg(strstr(f.m[0].detail, detail) != NULL, "%s", f.m[0].detail);
-	ck_assert_ptr_null(srv_file(&s, "msg-1.eml"));
+	ck_assert_ptr_null(tk_server_file(&s, "msg-1.eml"));
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 
 START_TEST(smtp_data_451)
@@ -360,47 +357,47 @@ END_TEST
 
 START_TEST(smtp_dropped_mid_data)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 
-	srv_start(&s, OPTS("--mode", "dropdata"));
+	smtpd_start(&s, OPTS("--mode", "dropdata"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 2, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_msg(strstr(e.msg, "connection lost") != NULL, "%s", e.msg);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 	ck_assert_int_eq(f.m[1].status, DELIVERY_PENDING);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"dropped\""), 1);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"dropped\""), 1);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(smtp_dropped_after_first)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *got;
 
-	srv_start(&s, OPTS("--mode", "dropdata", "--drop-after", "1"));
+	smtpd_start(&s, OPTS("--mode", "dropdata", "--drop-after", "1"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	/* the server ends the session after one message: a new one takes the next */
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_msg(f.m[1].status == DELIVERY_ACCEPTED, "%s", f.m[1].detail);
-	got = srv_file(&s, "msg-1.eml");
+	got = tk_server_file(&s, "msg-1.eml");
 	ck_assert_str_eq(got, f.text[0]);
 	free(got);
-	got = srv_file(&s, "msg-2.eml");
+	got = tk_server_file(&s, "msg-2.eml");
 	ck_assert_str_eq(got, f.text[1]);
 	free(got);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
@@ -408,20 +405,8 @@ START_TEST(smtp_closed_port)
 {
 	struct fixture f;
 	struct err e = {0};
-	struct srv s = {0};
-	int fd;
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof sa;
+	struct tk_server s = {.port = tk_closed_port()};
 
-	/* a port that was free a moment ago */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	s.port = ntohs(sa.sin_port);
-	close(fd);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 1, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
@@ -435,13 +420,13 @@ END_TEST
 
 START_TEST(smtp_never_greets)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	struct timespec t0, t1;
 	double secs;
 
-	srv_start(&s, OPTS("--mode", "nogreet"));
+	smtpd_start(&s, OPTS("--mode", "nogreet"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.cfg.smtp.timeout = 2;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -455,13 +440,13 @@ START_TEST(smtp_never_greets)
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 START_TEST(file_message_smtp)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	struct pair p;
@@ -469,7 +454,7 @@ START_TEST(file_message_smtp)
 	int i;
 
 	pair_init(&p, 1);
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	for (i = 0; i < 2; i++) {
 		f.m[i].file = p.m[i].file;
@@ -479,7 +464,7 @@ START_TEST(file_message_smtp)
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	for (i = 0; i < 2; i++) {
 		ck_assert_msg(f.m[i].status == DELIVERY_ACCEPTED, "%s", f.m[i].detail);
-		got = srv_file(&s, i == 0 ? "msg-1.eml" : "msg-2.eml");
+		got = tk_server_file(&s, i == 0 ? "msg-1.eml" : "msg-2.eml");
 		ck_assert_ptr_nonnull(got);
 		/* byte for byte, dot-stuffing undone by the server */
 		same_text(got, p.text.data, p.text.len);
@@ -487,7 +472,7 @@ START_TEST(file_message_smtp)
 	}
 	fx_free(&f);
 	pair_free(&p);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
@@ -495,7 +480,7 @@ END_TEST
 START_TEST(file_message_short)
 {
 	struct err e = {0};
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct pair p;
 	char *txt;
@@ -503,7 +488,7 @@ START_TEST(file_message_short)
 	pair_init(&p, 1);
 	p.m[1].len += 100000; /* past the file's end, junk included */
 	/* SMTP: the connection is cut, the server keeps nothing */
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.m[0].file = p.m[1].file;
 	f.m[0].offset = p.m[1].offset;
@@ -513,7 +498,7 @@ START_TEST(file_message_short)
 	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ") == e.msg,
 	              "%s", e.msg);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PENDING);
-	ck_assert_ptr_null(srv_file(&s, "msg-1.eml"));
+	ck_assert_ptr_null(tk_server_file(&s, "msg-1.eml"));
 	fx_free(&f);
 	/* after one that went through: that one counts, this one waits */
 	fx_init(&f, &s, "127.0.0.1", 0);
@@ -526,10 +511,10 @@ START_TEST(file_message_short)
 	ck_assert_msg(strstr(f.m[1].detail, "cannot read the message: its file ends") ==
 	                  f.m[1].detail,
 	              "%s", f.m[1].detail);
-	txt = srv_file(&s, "msg-1.eml");
+	txt = tk_server_file(&s, "msg-1.eml");
 	ck_assert_str_eq(txt, f.text[0]);
 	free(txt);
-	ck_assert_ptr_null(srv_file(&s, "msg-2.eml"));
+	ck_assert_ptr_null(tk_server_file(&s, "msg-2.eml"));
 	fx_free(&f);
 	pair_free(&p);
 }
@@ -540,12 +525,12 @@ END_TEST
 /* smtp_deliver itself: what it says on the log, and each message's verdict. */
 START_TEST(deliver_direct_logs)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char want[160];
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(smtp_deliver(&f.cfg.smtp, f.m, 2, f.log, &e), 0);
 	fflush(f.log);
@@ -557,40 +542,40 @@ START_TEST(deliver_direct_logs)
 	snprintf(want, sizeof want, "tidings: smtp 127.0.0.1:%d: 2 of 2 accepted\n", s.port);
 	ck_assert_msg(strstr(f.logtext, want) != NULL, "%s", f.logtext);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 /* A message without recipients is refused here; the others still go. */
 START_TEST(no_recipients)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log, *got;
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.m[0].nrcpt = 0;
 	ck_assert_int_eq(smtp_deliver(&f.cfg.smtp, f.m, 2, NULL, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PERMFAIL);
 	ck_assert_str_eq(f.m[0].detail, "no recipients");
 	ck_assert_int_eq(f.m[1].status, DELIVERY_ACCEPTED);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"message\""), 1);
-	got = srv_file(&s, "msg-1.eml");
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\""), 1);
+	got = tk_server_file(&s, "msg-1.eml");
 	ck_assert_str_eq(got, f.text[1]);
 	free(got);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 /* The EHLO name: smtp.helo when set, else one with a dot; the server hears it. */
 START_TEST(helo_name)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char name[256], want[400], *log;
@@ -604,30 +589,30 @@ START_TEST(helo_name)
 	smtp_helo_name(&sc, "t@mail.example.net", name, sizeof name);
 	ck_assert_str_eq(name, "client.example.net");
 
-	srv_start(&s, NULL);
+	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.cfg.smtp.helo = _i ? "client.example.net" : NULL;
 	smtp_helo_name(&f.cfg.smtp, f.m[0].envelope_from, name, sizeof name);
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_ACCEPTED);
-	log = srv_file(&s, "log.jsonl");
+	log = tk_server_file(&s, "log.jsonl");
 	snprintf(want, sizeof want, "\"event\": \"ehlo\", \"session\": 1, \"name\": \"%s\"", name);
-	ck_assert_msg(count(log, want) == 1, "%s not in %s", want, log);
+	ck_assert_msg(tk_count(log, want) == 1, "%s not in %s", want, log);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 /* smtp.sessions = 2: both messages start at once, each on its own connection. */
 START_TEST(two_sessions)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char *log;
 
-	srv_start(&s, OPTS("--delay", "0.2"));
+	smtpd_start(&s, OPTS("--delay", "0.2"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.cfg.smtp.sessions = 2;
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
@@ -635,25 +620,25 @@ START_TEST(two_sessions)
 	ck_assert_int_eq(f.m[1].status, DELIVERY_ACCEPTED);
 	ck_assert_msg(strstr(f.logtext, "sending 2 messages in up to 2 sessions") != NULL, "%s",
 	              f.logtext);
-	log = srv_file(&s, "log.jsonl");
-	ck_assert_int_eq(count(log, "\"event\": \"ehlo\""), 2);
-	ck_assert_int_eq(count(log, "\"event\": \"message\", \"session\": 1,"), 1);
-	ck_assert_int_eq(count(log, "\"event\": \"message\", \"session\": 2,"), 1);
+	log = tk_server_file(&s, "log.jsonl");
+	ck_assert_int_eq(tk_count(log, "\"event\": \"ehlo\""), 2);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\", \"session\": 1,"), 1);
+	ck_assert_int_eq(tk_count(log, "\"event\": \"message\", \"session\": 2,"), 1);
 	free(log);
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
 /* A server's SIZE limit below the message: refused for good, the limit named. */
 START_TEST(size_limit)
 {
-	struct srv s;
+	struct tk_server s;
 	struct fixture f;
 	struct err e = {0};
 	char want[200];
 
-	srv_start(&s, OPTS("--mode", "raw", "--size-limit", "100"));
+	smtpd_start(&s, OPTS("--mode", "raw", "--size-limit", "100"));
 	fx_init(&f, &s, "127.0.0.1", 0);
 	ck_assert_int_eq(fx_run(&f, 1, &e), 0);
 	ck_assert_int_eq(f.m[0].status, DELIVERY_PERMFAIL);
@@ -661,9 +646,9 @@ START_TEST(size_limit)
 	         "127.0.0.1:%d refused the message of %zu bytes: the limit is 100 bytes: 552",
 	         s.port, f.m[0].len);
 	ck_assert_msg(strstr(f.m[0].detail, want) == f.m[0].detail, "%s", f.m[0].detail);
-	ck_assert_ptr_null(srv_file(&s, "msg-1.eml"));
+	ck_assert_ptr_null(tk_server_file(&s, "msg-1.eml"));
 	fx_free(&f);
-	srv_stop(&s);
+	tk_server_stop(&s);
 }
 END_TEST
 
