@@ -237,14 +237,19 @@ opml_import(const char *data, size_t len, const char *label, FILE *out, struct e
 
 	if (len > OPML_MAX_BYTES)
 		return err_set(e, EX_DATAERR, "%s: larger than %d bytes", label, OPML_MAX_BYTES);
+	if (len == 0) /* libxml2 fails it without recording an error */
+		return err_set(e, EX_DATAERR, "%s: empty file", label);
+	/* else an error that records none would report an earlier document's */
+	xmlResetLastError();
 	doc = xmlReadMemory(data, (int)len, NULL, NULL,
 	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *x = xmlGetLastError();
 
-		return err_set(e, EX_DATAERR, "%s:%d: not well-formed XML%s%s", label,
-		               x ? x->line : 0, x && x->message ? ": " : "",
-		               x && x->message ? str_trim(x->message) : "");
+		if (x == NULL)
+			return err_set(e, EX_DATAERR, "%s: not well-formed XML", label);
+		return err_set(e, EX_DATAERR, "%s:%d: not well-formed XML%s%s", label, x->line,
+		               x->message ? ": " : "", x->message ? str_trim(x->message) : "");
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || !xmlStrEqual(root->name, (const xmlChar *)"opml")) {

@@ -276,7 +276,8 @@ START_TEST(import_refuses_what_is_not_opml)
 	    {"<html><body><outline text=\"a\" xmlUrl=\"https://a.example/\"/></body></html>",
 	     "t.opml: ", "not OPML (no <opml> root element)"},
 	    {"<opml><body>\n<outline text=\"a\"\n", "t.opml:3: ", "not well-formed XML: "},
-	    {"", "t.opml:", "not well-formed XML"},
+	    {"", "t.opml: ", "empty file"},
+	    {" \n", "t.opml:2: ", "not well-formed XML: Start tag expected"},
 	    {"LAUGHS", "t.opml:1: ", "not well-formed XML: "}, /* a billion laughs */
 	    {"NESTED", "t.opml:1: ", "not well-formed XML: Excessive depth in document"},
 	};
@@ -525,6 +526,15 @@ START_TEST(import_command_reads_the_file)
 	ck_assert_int_eq(tk_count(r.err, "\n"), 1);
 	ck_assert_str_eq(r.out, "");
 	tk_result_free(&r);
+
+	/* empty, after that error in the same process: not its line and message */
+	tk_write(path, "");
+	r = run_cmd(cmd_import_opml, NULL, argv, 1);
+	ck_assert_int_eq(r.status, EX_DATAERR);
+	snprintf(want, sizeof want, "tidings: %s: empty file\n", path);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_str_eq(r.out, "");
+	tk_result_free(&r);
 	tk_rm_rf(dir);
 }
 END_TEST
@@ -613,7 +623,7 @@ main(void)
 	tcase_add_test(tc, import_takes_only_http_and_https);
 	tcase_add_loop_test(tc, import_folder_depth, 31, 35);
 	tcase_add_test(tc, import_never_loads_external_entities);
-	tcase_add_loop_test(tc, import_refuses_what_is_not_opml, 0, 5);
+	tcase_add_loop_test(tc, import_refuses_what_is_not_opml, 0, 6);
 	tcase_add_test(tc, import_size_cap);
 	tcase_add_test(tc, export_folders_by_first_tag_and_escapes);
 	tcase_add_test(tc, export_then_import);
