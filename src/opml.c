@@ -92,16 +92,37 @@ unique_name(struct importer *im, const char *title, const char *url)
 	return name;
 }
 
+/*
+ * The bytes of the control character at s that the output leaves out, or
+ * 0: ctl_len's (C0, DEL, C1 as UTF-8) and tab, newline and CR as well.
+ */
+static size_t
+dropped_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
+
+	if (*p == '\0')
+		return 0;
+	k = ctl_len(p, strnlen(s, 2));
+	return k > 0 ? k : *p < 0x20;
+}
+
 /* A libconfuse double-quoted string: \ " and $ escaped, controls dropped. */
 static void
 put_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
+	while (*s) {
+		size_t k = dropped_len(s);
+
+		if (k > 0) {
+			s += k;
+			continue;
+		}
 		if (*s == '"' || *s == '\\' || *s == '$')
 			fputc('\\', out);
-		if (!iscntrl((unsigned char)*s))
-			fputc(*s, out);
+		fputc(*s++, out);
 	}
 	fputc('"', out);
 }
@@ -278,10 +299,11 @@ put_xml(FILE *out, const char *s)
 	while (r == 0 && *s) {
 		size_t n = 0;
 
-		while (s[n] != '\0' && !iscntrl((unsigned char)s[n]))
+		while (s[n] != '\0' && dropped_len(s + n) == 0)
 			n++;
 		r = buf_add_html_escaped(&b, s, n, HTML_ESC_QUOT);
-		s += n + (s[n] != '\0');
+		s += n;
+		s += dropped_len(s);
 	}
 	if (r == 0)
 		fputs(buf_str(&b), out);

@@ -116,13 +116,14 @@ END_TEST
 START_TEST(import_quotes_for_libconfuse)
 {
 	char *out =
-	    import_ok(OPML("<outline text=\"Folder &quot;1&quot;\">"
-	                   "<outline text=\"x\" title=\"Cost $5 &quot;now&quot; \\ back&#9;tab\""
-	                   " xmlUrl=\"https://q.example/?a=&quot;1&quot;&amp;b=${HOME}\" "
-	                   "category=\"a&#10;b,c$d\"/>"
+	    import_ok(OPML("<outline text=\"Folder &quot;1&quot;&#x85;\">"
+	                   "<outline text=\"x\" title=\"Cost $5 &quot;now&quot; \\ back&#9;"
+	                   "tab&#x9b;\""
+	                   " xmlUrl=\"https://q.example/?a=&quot;1&quot;&#127;&amp;b=${HOME}\" "
+	                   "category=\"a&#10;&#x9b;b,c$d\"/>"
 	                   "</outline>\n"));
 
-	/* " \ $ escaped (libconfuse expands ${X}), control characters dropped */
+	/* " \ $ escaped (libconfuse expands ${X}), control characters (C1 too) dropped */
 	ck_assert_str_eq(out, "# Feeds from t.opml (tidings import-opml)\n"
 	                      "feed cost-5-now-back-tab {\n"
 	                      "\turl = \"https://q.example/?a=\\\"1\\\"&b=\\${HOME}\"\n"
@@ -354,7 +355,10 @@ feeds_init(struct feeds *fs)
 	add_feed(fs, "lwn", "https://lwn.net/headlines/rss", "LWN & \"friends\" <x>",
 	         (const char *const[]){"Linux", "News", NULL});
 	add_feed(fs, "plain", "https://p.example/feed?a=1&b=2", NULL, NULL);
-	add_feed(fs, "kern", "https://k.example/", "Kernel\tNewbies\x01",
+	/* a tab, U+009B CSI, SOH and DEL: dropped */
+	add_feed(fs, "kern", "https://k.example/",
+	         "Kernel\tNew\xc2\x9b"
+	         "bies\x01\x7f",
 	         (const char *const[]){"linux", NULL});
 	add_feed(fs, "sys", "https://s.example/", "S", (const char *const[]){"Sys & Net", NULL});
 }
