@@ -92,16 +92,37 @@ unique_name(struct importer *im, const char *title, const char *url)
 	return name;
 }
 
+/*
+ * The bytes of the control character at s that the output leaves out, or
+ * 0: ctl_len's (C0, DEL, C1 as UTF-8) and tab, newline and CR as well.
+ */
+static size_t
+dropped_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k;
+
+	if (*p == '\0')
+		return 0;
+	k = ctl_len(p, strnlen(s, 2));
+	return k > 0 ? k : *p < 0x20;
+}
+
 /* A libconfuse double-quoted string: \ " and $ escaped, controls dropped. */
 static void
 put_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (; *s; s++) {
+	while (*s) {
+		size_t k = dropped_len(s);
+
+		if (k > 0) {
+			s += k;
+			continue;
+		}
 		if (*s == '"' || *s == '\\' || *s == '$')
 			fputc('\\', out);
-		if (!iscntrl((unsigned char)*s))
-			fputc(*s, out);
+		fputc(*s++, out);
 	}
 	fputc('"', out);
 }
@@ -237,14 +258,19 @@ opml_import(const char *data, size_t len, const char *label, FILE *out, struct e
 
 	if (len > OPML_MAX_BYTES)
 		return err_set(e, EX_DATAERR, "%s: larger than %d bytes", label, OPML_MAX_BYTES);
+	if (len == 0) /* libxml2 fails it without recording an error */
+		return err_set(e, EX_DATAERR, "%s: empty file", label);
+	/* else an error that records none would report an earlier document's */
+	xmlResetLastError();
 	doc = xmlReadMemory(data, (int)len, NULL, NULL,
 	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *x = xmlGetLastError();
 
-		return err_set(e, EX_DATAERR, "%s:%d: not well-formed XML%s%s", label,
-		               x ? x->line : 0, x && x->message ? ": " : "",
-		               x && x->message ? str_trim(x->message) : "");
+		if (x == NULL)
+			return err_set(e, EX_DATAERR, "%s: not well-formed XML", label);
+		return err_set(e, EX_DATAERR, "%s:%d: not well-formed XML%s%s", label, x->line,
+		               x->message ? ": " : "", x->message ? str_trim(x->message) : "");
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || !xmlStrEqual(root->name, (const xmlChar *)"opml")) {
@@ -273,10 +299,11 @@ put_xml(FILE *out, const char *s)
 	while (r == 0 && *s) {
 		size_t n = 0;
 
-		while (s[n] != '\0' && !iscntrl((unsigned char)s[n]))
+		while (s[n] != '\0' && dropped_len(s + n) == 0)
 			n++;
 		r = buf_add_html_escaped(&b, s, n, HTML_ESC_QUOT);
-		s += n + (s[n] != '\0');
+		s += n;
+		s += dropped_len(s);
 	}
 	if (r == 0)
 		fputs(buf_str(&b), out);

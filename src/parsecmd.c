@@ -130,7 +130,7 @@ json_str(FILE *out, const char *s)
 		size_t k;
 
 		/* plain ASCII goes out in runs */
-		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+		for (run = p; *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++)
 			;
 		fwrite(run, 1, (size_t)(p - run), out);
 		if ((c = *p) == '\0')

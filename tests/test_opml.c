@@ -116,13 +116,14 @@ END_TEST
 START_TEST(import_quotes_for_libconfuse)
 {
 	char *out =
-	    import_ok(OPML("<outline text=\"Folder &quot;1&quot;\">"
-	                   "<outline text=\"x\" title=\"Cost $5 &quot;now&quot; \\ back&#9;tab\""
-	                   " xmlUrl=\"https://q.example/?a=&quot;1&quot;&amp;b=${HOME}\" "
-	                   "category=\"a&#10;b,c$d\"/>"
+	    import_ok(OPML("<outline text=\"Folder &quot;1&quot;&#x85;\">"
+	                   "<outline text=\"x\" title=\"Cost $5 &quot;now&quot; \\ back&#9;"
+	                   "tab&#x9b;\""
+	                   " xmlUrl=\"https://q.example/?a=&quot;1&quot;&#127;&amp;b=${HOME}\" "
+	                   "category=\"a&#10;&#x9b;b,c$d\"/>"
 	                   "</outline>\n"));
 
-	/* " \ $ escaped (libconfuse expands ${X}), control characters dropped */
+	/* " \ $ escaped (libconfuse expands ${X}), control characters (C1 too) dropped */
 	ck_assert_str_eq(out, "# Feeds from t.opml (tidings import-opml)\n"
 	                      "feed cost-5-now-back-tab {\n"
 	                      "\turl = \"https://q.example/?a=\\\"1\\\"&b=\\${HOME}\"\n"
@@ -276,7 +277,8 @@ START_TEST(import_refuses_what_is_not_opml)
 	    {"<html><body><outline text=\"a\" xmlUrl=\"https://a.example/\"/></body></html>",
 	     "t.opml: ", "not OPML (no <opml> root element)"},
 	    {"<opml><body>\n<outline text=\"a\"\n", "t.opml:3: ", "not well-formed XML: "},
-	    {"", "t.opml:", "not well-formed XML"},
+	    {"", "t.opml: ", "empty file"},
+	    {" \n", "t.opml:2: ", "not well-formed XML: Start tag expected"},
 	    {"LAUGHS", "t.opml:1: ", "not well-formed XML: "}, /* a billion laughs */
 	    {"NESTED", "t.opml:1: ", "not well-formed XML: Excessive depth in document"},
 	};
@@ -353,7 +355,10 @@ feeds_init(struct feeds *fs)
 	add_feed(fs, "lwn", "https://lwn.net/headlines/rss", "LWN & \"friends\" <x>",
 	         (const char *const[]){"Linux", "News", NULL});
 	add_feed(fs, "plain", "https://p.example/feed?a=1&b=2", NULL, NULL);
-	add_feed(fs, "kern", "https://k.example/", "Kernel\tNewbies\x01",
+	/* a tab, U+009B CSI, SOH and DEL: dropped */
+	add_feed(fs, "kern", "https://k.example/",
+	         "Kernel\tNew\xc2\x9b"
+	         "bies\x01\x7f",
 	         (const char *const[]){"linux", NULL});
 	add_feed(fs, "sys", "https://s.example/", "S", (const char *const[]){"Sys & Net", NULL});
 }
@@ -525,6 +530,15 @@ START_TEST(import_command_reads_the_file)
 	ck_assert_int_eq(tk_count(r.err, "\n"), 1);
 	ck_assert_str_eq(r.out, "");
 	tk_result_free(&r);
+
+	/* empty, after that error in the same process: not its line and message */
+	tk_write(path, "");
+	r = run_cmd(cmd_import_opml, NULL, argv, 1);
+	ck_assert_int_eq(r.status, EX_DATAERR);
+	snprintf(want, sizeof want, "tidings: %s: empty file\n", path);
+	ck_assert_str_eq(r.err, want);
+	ck_assert_str_eq(r.out, "");
+	tk_result_free(&r);
 	tk_rm_rf(dir);
 }
 END_TEST
@@ -613,7 +627,7 @@ main(void)
 	tcase_add_test(tc, import_takes_only_http_and_https);
 	tcase_add_loop_test(tc, import_folder_depth, 31, 35);
 	tcase_add_test(tc, import_never_loads_external_entities);
-	tcase_add_loop_test(tc, import_refuses_what_is_not_opml, 0, 5);
+	tcase_add_loop_test(tc, import_refuses_what_is_not_opml, 0, 6);
 	tcase_add_test(tc, import_size_cap);
 	tcase_add_test(tc, export_folders_by_first_tag_and_escapes);
 	tcase_add_test(tc, export_then_import);

@@ -38,11 +38,11 @@
 	"\n(no date)  (untitled)\n"                                                                \
 	"    id:   urn:two\n"
 
-/* Feed text full of controls: ESC, BEL and the C1 CSI (U+009B). */
+/* Feed text full of controls: ESC, BEL, DEL and the C1 CSI (U+009B). */
 #define NOISY                                                                                      \
 	"{\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\\u001b[31mred\","      \
 	" \"items\": [{\"id\": \"x\\u001b]0;pwn\\u0007\", \"title\": "                             \
-	"\"a\\u0007b\\u009bcd\","                                                                  \
+	"\"a\\u0007b\\u009bc\\u007fd\","                                                           \
 	" \"url\": \"https://e.example/\\u001b[2J\", \"tags\": [\"t\\u001bag\"]}]}"
 
 struct fixture {
@@ -133,13 +133,13 @@ START_TEST(controls_never_reach_the_terminal)
 	ck_assert_str_eq(r.out, want);
 	tk_result_free(&r);
 
-	/* --json escapes them instead, C1 included */
+	/* --json escapes them instead, DEL and C1 included */
 	r = parse(NULL, 1, ARGS(fx.path));
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out,
 	                 "{\"file\": \"noisy.json\", \"error\": null, \"feed_title\": "
 	                 "\"J\\u001b[31mred\", \"items\": [{\"id\": \"x\\u001b]0;pwn\\u0007\", "
-	                 "\"title\": \"a\\u0007b\\u009bcd\", \"link\": "
+	                 "\"title\": \"a\\u0007b\\u009bc\\u007fd\", \"link\": "
 	                 "\"https://e.example/\\u001b[2J\", \"published\": null, \"categories\": "
 	                 "[\"t\\u001bag\"], \"links\": [\"https://e.example/\\u001b[2J\"]}]}\n");
 	tk_result_free(&r);

@@ -123,6 +123,11 @@ class Import(unittest.TestCase):
             r = tidings("import-opml", path)
             self.assertEqual(r.returncode, 65)
             self.assertIn("not well-formed", r.stderr)
+            with open(path, "w") as f:
+                pass
+            r = tidings("import-opml", path)
+            self.assertEqual(r.returncode, 65)
+            self.assertEqual(r.stderr, f"tidings: {path}: empty file\n")
             # An external entity is never fetched nor expanded.
             with open(path, "w") as f:
                 f.write('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x SYSTEM '
