@@ -15,9 +15,9 @@
 #include "state.h"
 
 #define NFEEDS 1000
-#define NIDS 100
-#define NSUBS 10
-#define NOW 1764115200  /* 2025-11-26 */
+#define NIDS   100
+#define NSUBS  10
+#define NOW    1764115200 /* 2025-11-26 */
 
 static void
 feed_url(char *buf, size_t n, int f)

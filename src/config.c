@@ -294,7 +294,8 @@ on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
 	 * libconfuse finds the nesting too deep.
 	 */
 	if (active && confscan_has_read(&active->scan, path)) {
-		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0], path);
+		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0],
+		          path);
 		free(path);
 		return 1;
 	}
@@ -758,7 +759,10 @@ pick(const struct ctx *x, const char *opt, const char *const *names, size_t n)
 			return (int)i;
 	for (size_t i = 0; i < n && len < sizeof list; i++)
 		len += (size_t)snprintf(list + len, sizeof list - len, "%s\"%s\"",
-		    i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+		                        i == 0       ? ""
+		                        : i + 1 == n ? " or "
+		                                     : ", ",
+		                        names[i]);
 	bad(x, opt, 0, "%s = \"%s\": must be %s", opt, v ? v : "", list);
 	return 0;
 }
@@ -768,10 +772,10 @@ static int
 helo_ok(const char *h)
 {
 	if (h[0] == '[')
-		return h[strlen(h) - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF.:") ==
-		    strlen(h) - 2;
+		return h[strlen(h) - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF.:") == strlen(h) - 2;
 	return *h != '\0' && strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-.") == strlen(h);
+	                               "0123456789-.") == strlen(h);
 }
 
 static void
@@ -1347,8 +1351,7 @@ print_list(FILE *out, const char *label, const struct strv *v, const char *none)
 
 /* "smtp HOST:PORT (...)", "mbox PATH", ... for check's summary. */
 void
-config_print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind,
-                      const char *path)
+config_print_delivery(FILE *out, const struct config *cfg, enum deliver_kind kind, const char *path)
 {
 	static const char *const tls[] = {"starttls", "no TLS", "implicit TLS"};
 

@@ -21,14 +21,14 @@
 struct feed_conf {
 	char *name;
 	char *url;
-	char *title;            /* or NULL: the feed's own */
+	char *title; /* or NULL: the feed's own */
 	struct strv tags;
-	time_t interval;        /* 0: every run */
-	char *user_agent;       /* or NULL: fetch.user_agent */
+	time_t interval;  /* 0: every run */
+	char *user_agent; /* or NULL: fetch.user_agent */
 	int insecure;
-	char *proxy;            /* or NULL: fetch.proxy; "" for none */
-	int active;             /* 0: paused, neither fetched nor offered; state kept */
-	char *file;             /* where it was defined */
+	char *proxy; /* or NULL: fetch.proxy; "" for none */
+	int active;  /* 0: paused, neither fetched nor offered; state kept */
+	char *file;  /* where it was defined */
 	int line;
 };
 
@@ -37,24 +37,24 @@ enum deliver_kind {
 	DELIVER_MBOX,
 	DELIVER_MAILDIR,
 	DELIVER_STDOUT,
-	DELIVER_SENDMAIL,  /* the sendmail program: config.sendmail */
+	DELIVER_SENDMAIL, /* the sendmail program: config.sendmail */
 };
 
 struct sub_conf {
 	char *name;
-	struct strv to;         /* as written: "Name <addr>" or "addr", for the To header */
-	struct strv to_addr;    /* the bare address of each, same order: the envelope */
-	struct strv feeds;      /* empty: every feed */
-	struct strv tags;       /* empty: all */
+	struct strv to;      /* as written: "Name <addr>" or "addr", for the To header */
+	struct strv to_addr; /* the bare address of each, same order: the envelope */
+	struct strv feeds;   /* empty: every feed */
+	struct strv tags;    /* empty: all */
 	struct strv exclude_tags;
-	char *subject;          /* mustache */
-	char *template;         /* base name: TEMPLATES/NAME.txt and NAME.html */
-	long max_items;         /* 0: no cap */
+	char *subject;  /* mustache */
+	char *template; /* base name: TEMPLATES/NAME.txt and NAME.html */
+	long max_items; /* 0: no cap */
 	long full_items_per_feed;
-	time_t first_run;       /* seconds; 0: no limit, the first run sends everything */
-	char *list_unsubscribe; /* or NULL */
-	enum deliver_kind deliver;  /* its own deliver, else the global one */
-	char *deliver_path;     /* likewise: mbox file or maildir folder, or NULL */
+	time_t first_run;          /* seconds; 0: no limit, the first run sends everything */
+	char *list_unsubscribe;    /* or NULL */
+	enum deliver_kind deliver; /* its own deliver, else the global one */
+	char *deliver_path;        /* likewise: mbox file or maildir folder, or NULL */
 	char *file;
 	int line;
 };
@@ -75,15 +75,15 @@ struct smtp_conf {
 	int port;
 	enum tls_mode tls;
 	int verify;
-	char *ca_file;          /* or NULL */
-	char *user;             /* or NULL: no AUTH */
-	char *password;         /* from password, password-file or password-command;
-	                           never printed (with auth = xoauth2: the bearer token) */
+	char *ca_file;  /* or NULL */
+	char *user;     /* or NULL: no AUTH */
+	char *password; /* from password, password-file or password-command;
+	                   never printed (with auth = xoauth2: the bearer token) */
 	enum smtp_auth auth;
-	char *helo;             /* or NULL: the host's FQDN, else the From domain */
-	int sessions;           /* parallel SMTP sessions */
+	char *helo;   /* or NULL: the host's FQDN, else the From domain */
+	int sessions; /* parallel SMTP sessions */
 	int allow_plaintext;
-	long timeout;           /* seconds for the whole session */
+	long timeout; /* seconds for the whole session */
 };
 
 struct fetch_conf {
@@ -93,21 +93,21 @@ struct fetch_conf {
 	size_t max_size;
 	char *user_agent;
 	int report_after;
-	int max_pages;          /* --since: older pages per feed at most (0: never page) */
-	char *proxy;            /* or NULL: the environment's; "" for none */
+	int max_pages; /* --since: older pages per feed at most (0: never page) */
+	char *proxy;   /* or NULL: the environment's; "" for none */
 };
 
 struct config {
-	char *path;             /* the file read, absolute */
-	char *dir;              /* its folder */
+	char *path; /* the file read, absolute */
+	char *dir;  /* its folder */
 	char *from;
 	char *state_path;
 	char *templates_dir;
 	time_t retention;
 	struct fetch_conf fetch;
 	enum deliver_kind deliver;
-	char *deliver_path;     /* mbox file or maildir folder */
-	struct strv sendmail;   /* the program, then its arguments (split on blanks) */
+	char *deliver_path;   /* mbox file or maildir folder */
+	struct strv sendmail; /* the program, then its arguments (split on blanks) */
 	struct smtp_conf smtp;
 	struct feed_conf *feeds;
 	size_t nfeeds;

@@ -370,8 +370,7 @@ add_block(struct confscan *L, const char *kind, const char *title, const char *f
 	nb->title = str_dup(title);
 	nb->file = str_dup(file);
 	nb->line = line;
-	if (nb->kind && nb->title && nb->file &&
-	    L->nb < UINT32_MAX - 1 &&
+	if (nb->kind && nb->title && nb->file && L->nb < UINT32_MAX - 1 &&
 	    hashset_add(&L->bi, block_hash(kind, title), (uint32_t)L->nb) == 0) {
 		L->nb++;
 	} else {

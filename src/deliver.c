@@ -8,7 +8,6 @@
 
 #include <openssl/ssl.h>
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -21,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNK (64 * 1024)  /* message text read, sent or written per step */
+#define CHUNK (64 * 1024) /* message text read, sent or written per step */
 
 /* A maildir file's name: time.Ppid_Rrandom.host */
 #define HOST_MAX         256              /* the host's name */
@@ -43,7 +42,9 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 int
 delivery_exit(enum delivery_status s)
 {
-	return s == DELIVERY_TEMPFAIL ? EX_TEMPFAIL : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE : EX_OK;
+	return s == DELIVERY_TEMPFAIL   ? EX_TEMPFAIL
+	       : s == DELIVERY_PERMFAIL ? EX_UNAVAILABLE
+	                                : EX_OK;
 }
 
 int
@@ -76,8 +77,7 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct 
 		got = pread(fileno(m->file), buf, want, m->offset + (off_t)*pos);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
-		return err_set(e, EX_IOERR, "cannot read the message: %s",
-		    strerror(errno));
+		return err_set(e, EX_IOERR, "cannot read the message: %s", strerror(errno));
 	if (got == 0)
 		return err_set(e, EX_IOERR,
 		               "cannot read the message: its file "
@@ -96,19 +96,19 @@ outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct 
  */
 struct dest {
 	int fd;
-	FILE *fp;                       /* when not NULL, instead of fd */
-	int mbox;                       /* mboxrd: From_ line, ">From " quoting */
-	const char *path;               /* for errors */
-	struct buf out;                 /* converted text not yet written */
-	struct buf line;                /* a line the last piece did not finish */
-	char *rbuf;                     /* CHUNK bytes read from a message's file */
+	FILE *fp;         /* when not NULL, instead of fd */
+	int mbox;         /* mboxrd: From_ line, ">From " quoting */
+	const char *path; /* for errors */
+	struct buf out;   /* converted text not yet written */
+	struct buf line;  /* a line the last piece did not finish */
+	char *rbuf;       /* CHUNK bytes read from a message's file */
 };
 
 enum text_result {
 	TEXT_OK,
-	TEXT_NOMEM,                     /* e says so */
-	TEXT_READ,                      /* e says why */
-	TEXT_WRITE,                     /* errno says why */
+	TEXT_NOMEM, /* e says so */
+	TEXT_READ,  /* e says why */
+	TEXT_WRITE, /* errno says why */
 };
 
 static void
@@ -153,8 +153,8 @@ dest_flush(struct dest *d, size_t least)
 
 	if (n == 0 || n < least)
 		return 0;
-	if (d->fp != NULL ? fwrite(d->out.data, 1, n, d->fp) != n :
-	    write_all(d->fd, d->out.data, n) != 0)
+	if (d->fp != NULL ? fwrite(d->out.data, 1, n, d->fp) != n
+	                  : write_all(d->fd, d->out.data, n) != 0)
 		return -1;
 	buf_reset(&d->out);
 	return 0;
@@ -171,8 +171,7 @@ put_line(struct dest *d, const char *p, size_t l)
 	if (d->mbox) {
 		for (k = 0; k < l && p[k] == '>'; k++)
 			;
-		if (l - k >= 5 && memcmp(p + k, "From ", 5) == 0 &&
-		    buf_addc(&d->out, '>') != 0)
+		if (l - k >= 5 && memcmp(p + k, "From ", 5) == 0 && buf_addc(&d->out, '>') != 0)
 			return -1;
 	}
 	if (buf_add(&d->out, p, l) != 0 || buf_addc(&d->out, '\n') != 0)
@@ -213,8 +212,8 @@ mbox_from_line(const struct outmsg *m, struct buf *out)
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm);
-	return buf_printf(out, "From %s %s\n", str_empty(m->envelope_from) ?
-	    "MAILER-DAEMON" : m->envelope_from, date);
+	return buf_printf(out, "From %s %s\n",
+	                  str_empty(m->envelope_from) ? "MAILER-DAEMON" : m->envelope_from, date);
 }
 
 /* The rest of the message once every piece is in. */
@@ -275,11 +274,10 @@ mbox_open(const char *path, struct stat *st, struct err *e)
 	if (fd < 0)
 		/* ENXIO: a FIFO without a reader */
 		return err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
-		    errno == ENXIO ? "not a regular file" : strerror(errno));
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
-	    fcntl(fd, F_SETFL, O_APPEND) != 0) {
+		               errno == ENXIO ? "not a regular file" : strerror(errno));
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || fcntl(fd, F_SETFL, O_APPEND) != 0) {
 		err_set(e, EX_CANTCREAT, "cannot open mbox %s: %s", path,
-		    S_ISREG(st->st_mode) ? strerror(errno) : "not a regular file");
+		        S_ISREG(st->st_mode) ? strerror(errno) : "not a regular file");
 		close(fd);
 		return -1;
 	}
@@ -416,12 +414,13 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 		if (t == TEXT_NOMEM)
 			return -1;
 		if (i == 0)
-			return t == TEXT_READ ? -1 : err_set(e, EX_IOERR,
-			    "cannot write to stdout: %s", strerror(errno));
+			return t == TEXT_READ ? -1
+			                      : err_set(e, EX_IOERR, "cannot write to stdout: %s",
+			                                strerror(errno));
 		for (; i < n; i++) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
-			outmsg_detail(&msgs[i], "%s", t == TEXT_READ ? e->msg :
-			    "cannot write to stdout");
+			outmsg_detail(&msgs[i], "%s",
+			              t == TEXT_READ ? e->msg : "cannot write to stdout");
 		}
 		return 0;
 	}
@@ -451,7 +450,7 @@ maildir_name(char *dst, size_t size)
 	random_hex(r, NAME_RANDOM);
 	gettimeofday(&tv, NULL);
 	snprintf(dst, size, "%lld.M%ldP%dR%s.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
-	    (int)getpid(), r, host);
+	         (int)getpid(), r, host);
 }
 
 /* Write m into tmp/ and fsync it; the file is gone again on failure. */
@@ -521,13 +520,12 @@ maildir_dirs(const char *dir, struct err *e)
 
 	if (mkdir_ok(dir) != 0)
 		return err_set(e, EX_CANTCREAT, "cannot create maildir %s: %s", dir,
-		    strerror(errno));
+		               strerror(errno));
 	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
 		if ((p = str_printf("%s/%s", dir, sub[i])) == NULL)
 			return err_oom(e);
 		if (mkdir_ok(p) != 0) {
-			err_set(e, EX_CANTCREAT, "cannot create %s: %s", p,
-			    strerror(errno));
+			err_set(e, EX_CANTCREAT, "cannot create %s: %s", p, strerror(errno));
 			free(p);
 			return -1;
 		}
@@ -569,8 +567,7 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 }
 
 int
-deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
-        struct err *e)
+deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, struct err *e)
 {
 	size_t i;
 
@@ -581,17 +578,13 @@ deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log,
 	if (n == 0)
 		return 0;
 	switch (cfg->deliver) {
-	case DELIVER_SMTP:
-		return smtp_deliver(&cfg->smtp, msgs, n, log, e);
-	case DELIVER_MBOX:
-		return deliver_mbox(cfg->deliver_path, msgs, n, e);
-	case DELIVER_MAILDIR:
-		return deliver_maildir(cfg->deliver_path, msgs, n, e);
-	case DELIVER_STDOUT:
-		return deliver_stdout(msgs, n, e);
+	case DELIVER_SMTP: return smtp_deliver(&cfg->smtp, msgs, n, log, e);
+	case DELIVER_MBOX: return deliver_mbox(cfg->deliver_path, msgs, n, e);
+	case DELIVER_MAILDIR: return deliver_maildir(cfg->deliver_path, msgs, n, e);
+	case DELIVER_STDOUT: return deliver_stdout(msgs, n, e);
 	case DELIVER_SENDMAIL:
-		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, cfg->smtp.timeout, msgs, n,
-		                        log, e);
+		return sendmail_deliver(cfg->sendmail.v, cfg->sendmail.n, cfg->smtp.timeout, msgs,
+		                        n, log, e);
 	}
 	return err_set(e, EX_SOFTWARE, "unknown delivery kind");
 }

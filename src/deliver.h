@@ -17,22 +17,22 @@
 #include "util.h"
 
 enum delivery_status {
-	DELIVERY_PENDING,    /* not attempted */
+	DELIVERY_PENDING, /* not attempted */
 	DELIVERY_ACCEPTED,
-	DELIVERY_TEMPFAIL,   /* 4xx, timeout, connection trouble: retry later */
-	DELIVERY_PERMFAIL,   /* 5xx, refused */
+	DELIVERY_TEMPFAIL, /* 4xx, timeout, connection trouble: retry later */
+	DELIVERY_PERMFAIL, /* 5xx, refused */
 };
 
 struct outmsg {
 	FILE *file;   /* the message is len bytes of this file from offset, CRLF */
 	off_t offset; /* (read with pread: never loaded whole) */
 	size_t len;
-	const char *envelope_from;   /* bare address */
-	char *const *rcpt;           /* bare addresses */
+	const char *envelope_from; /* bare address */
+	char *const *rcpt;         /* bare addresses */
 	size_t nrcpt;
-	enum delivery_status status; /* set by deliver() */
-	enum delivery_status refused;/* ACCEPTED, but some recipients refused it: how */
-	char detail[512];            /* the server's words or the error, when not accepted */
+	enum delivery_status status;  /* set by deliver() */
+	enum delivery_status refused; /* ACCEPTED, but some recipients refused it: how */
+	char detail[512];             /* the server's words or the error, when not accepted */
 	/*
 	 * If not NULL: called once the message is accepted, before the next
 	 * one is sent, so the caller can make that durable (a crash then
@@ -60,8 +60,7 @@ int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, 
 ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct err *e);
 
 /* m->detail, printf-style, cut to its size. */
-void outmsg_detail(struct outmsg *m, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void outmsg_detail(struct outmsg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * m was accepted: mark it so and run its accepted hook.  Non-zero: the

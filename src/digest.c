@@ -23,7 +23,7 @@ struct partial_ctx {
 };
 
 struct compiled {
-	const char *name;        /* a subscription's template base name */
+	const char *name; /* a subscription's template base name */
 	struct tpl *text;
 	struct tpl *html;
 };
@@ -31,9 +31,9 @@ struct compiled {
 struct digest_templates {
 	struct partial_ctx text_partials;
 	struct partial_ctx html_partials;
-	struct compiled *bases;  /* one per distinct template name */
+	struct compiled *bases; /* one per distinct template name */
 	size_t nbases;
-	struct tpl **subjects;   /* one per subscription, in config order */
+	struct tpl **subjects; /* one per subscription, in config order */
 	size_t nsubjects;
 };
 
@@ -59,7 +59,7 @@ load_partial(const char *name, void *arg)
 	char *path, *src;
 
 	if (strchr(name, '/') != NULL || name[0] == '.')
-		return NULL;  /* partials never leave the templates folder */
+		return NULL; /* partials never leave the templates folder */
 	path = str_printf("%s/%s%s", pc->dir, name, pc->ext);
 	src = path ? read_file(path) : NULL;
 	free(path);
@@ -232,8 +232,8 @@ out:
 }
 
 static int
-item_body(struct tval *m, const struct item *it, const struct feed_conf *fc,
-          struct spool *spool, struct err *e)
+item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct spool *spool,
+          struct err *e)
 {
 	struct spooled r;
 
@@ -370,8 +370,7 @@ media_values(struct tval *m, const struct item *it, const char *base)
  * (an undated item's line does not start with a separator).
  */
 static struct tval *
-meta_value(const char *date, const struct item *it, const struct feed_conf *fc,
-           const char *sep)
+meta_value(const char *date, const struct item *it, const struct feed_conf *fc, const char *sep)
 {
 	struct buf b = BUF_INIT;
 	int r = buf_adds(&b, date);
@@ -388,8 +387,7 @@ meta_value(const char *date, const struct item *it, const struct feed_conf *fc,
 }
 
 static struct tval *
-item_value(const struct item *it, const struct feed_conf *fc, struct spool *spool,
-           struct err *e)
+item_value(const struct item *it, const struct feed_conf *fc, struct spool *spool, struct err *e)
 {
 	struct tval *m = tv_map();
 	char date[32] = "";
@@ -423,7 +421,7 @@ oom:
 struct item_run {
 	const struct digest_input *in;
 	const struct pick *first;
-	int with_body;             /* the full item, not only its title line */
+	int with_body; /* the full item, not only its title line */
 };
 
 static struct tval *
@@ -432,8 +430,8 @@ make_item(void *arg, size_t i, struct err *e)
 	const struct item_run *ir = arg;
 	const struct pick *p = &ir->first[i];
 
-	return item_value(p->item, ir->in->src[p->source].conf, ir->with_body ? ir->in->spool : NULL,
-	                  e);
+	return item_value(p->item, ir->in->src[p->source].conf,
+	                  ir->with_body ? ir->in->spool : NULL, e);
 }
 
 static struct tval *
@@ -469,7 +467,8 @@ feed_value(const struct digest_input *in, const struct pick *first, size_t count
 	if (m == NULL || tv_set_str(m, "title", title) < 0 ||
 	    set_link(m, "link", s->feed && s->feed->link ? s->feed->link : s->conf->url,
 	             s->conf->url) < 0 ||
-	    tv_set_str(m, "name", s->conf->name) < 0 || tv_set_int(m, "count", (long long)count) < 0 ||
+	    tv_set_str(m, "name", s->conf->name) < 0 ||
+	    tv_set_int(m, "count", (long long)count) < 0 ||
 	    tv_set_bool(m, "has_more", count > full) < 0 ||
 	    tv_set(m, "items", item_list(in, first, full, 1)) < 0 ||
 	    tv_set(m, "more", item_list(in, first + full, count - full, 0)) < 0) {
@@ -498,7 +497,8 @@ feeds_value(const struct digest_input *in, struct tval *root, struct err *e)
 			i++;
 			continue;
 		}
-		while (j < pk->n && pk->v[j].kind == PICK_SHOW && pk->v[j].source == pk->v[i].source)
+		while (j < pk->n && pk->v[j].kind == PICK_SHOW &&
+		       pk->v[j].source == pk->v[i].source)
 			j++;
 		if (tv_push(feeds, feed_value(in, &pk->v[i], j - i)) < 0)
 			return err_oom(e);
@@ -757,8 +757,8 @@ render_part(struct tpl *t, const struct tval *root, enum escape_mode mode, const
 }
 
 int
-digest_render(const struct digest_input *in, struct digest_templates *t,
-              struct digest_output *out, struct err *e)
+digest_render(const struct digest_input *in, struct digest_templates *t, struct digest_output *out,
+              struct err *e)
 {
 	struct compiled *c = find_base(t, in->sub->template);
 	struct tval *root;
@@ -769,11 +769,14 @@ digest_render(const struct digest_input *in, struct digest_templates *t,
 		return err_set(e, EX_SOFTWARE, "template %s was not loaded", in->sub->template);
 	if ((root = root_value(in, e)) == NULL)
 		return -1;
-	rc = tpl_render(t->subjects[sub_index(in->cfg, in->sub)], root, ESCAPE_NONE, &out->subject, e);
+	rc = tpl_render(t->subjects[sub_index(in->cfg, in->sub)], root, ESCAPE_NONE, &out->subject,
+	                e);
 	if (rc == 0)
-		rc = render_part(c->text, root, ESCAPE_NONE, "text part", &out->text, &out->text_len, e);
+		rc = render_part(c->text, root, ESCAPE_NONE, "text part", &out->text,
+		                 &out->text_len, e);
 	if (rc == 0)
-		rc = render_part(c->html, root, ESCAPE_HTML, "HTML part", &out->html, &out->html_len, e);
+		rc = render_part(c->html, root, ESCAPE_HTML, "HTML part", &out->html,
+		                 &out->html_len, e);
 	tv_free(root);
 	if (rc < 0) {
 		digest_output_free(out);

@@ -32,8 +32,8 @@ struct digest_input {
 	const struct source *src;
 	size_t nsrc;
 	const struct picks *picks;
-	const struct state *st;      /* for the failing-feeds footer; may be NULL */
-	struct spool *spool;         /* the items' content (spool.h) */
+	const struct state *st; /* for the failing-feeds footer; may be NULL */
+	struct spool *spool;    /* the items' content (spool.h) */
 	time_t now;
 	int have_since;
 	time_t since;

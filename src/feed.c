@@ -346,7 +346,7 @@ static char *
 html_text(const char *s)
 {
 	struct buf b = BUF_INIT;
-	int no_gt = 0;  /* no '>' left: stop looking (a title of "<a<a<a..." stays linear) */
+	int no_gt = 0; /* no '>' left: stop looking (a title of "<a<a<a..." stays linear) */
 	int err = 0;
 	size_t k;
 
@@ -792,7 +792,7 @@ text_append(struct walk *w, const char *s, size_t n, int escape)
 	if (b->len + n > MAX_FIELD) {
 		n = MAX_FIELD - b->len;
 		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;  /* not inside a UTF-8 sequence */
+			n--; /* not inside a UTF-8 sequence */
 	}
 	if ((escape ? buf_add_html_escaped(b, s, n, HTML_ESC_QUOT) : buf_add(b, s, n)) < 0)
 		oom(w);

@@ -19,18 +19,18 @@
 #define FEED_ITEMS_MAX 100000 /* items a feed keeps: the first ones */
 
 struct feed {
-	char *format;      /* "rss20", "rss10", "rss09x", "atom10", "atom03", "json11" */
-	char *title;       /* or NULL */
-	char *link;        /* or NULL */
-	time_t updated;    /* 0 when unknown */
-	char *warning;     /* non-fatal problem met while parsing, or NULL */
+	char *format;   /* "rss20", "rss10", "rss09x", "atom10", "atom03", "json11" */
+	char *title;    /* or NULL */
+	char *link;     /* or NULL */
+	time_t updated; /* 0 when unknown */
+	char *warning;  /* non-fatal problem met while parsing, or NULL */
 	struct item *items;
 	size_t nitems;
-	char *pack;        /* feed_pack: the items' strings in one block, or NULL */
+	char *pack; /* feed_pack: the items' strings in one block, or NULL */
 	/* Where older items are (history.c pages through them); absolute URLs or NULL. */
-	char *next;        /* RFC 5005 paged feed: atom:link rel="next"; JSON Feed next_url */
+	char *next;         /* RFC 5005 paged feed: atom:link rel="next"; JSON Feed next_url */
 	char *prev_archive; /* RFC 5005 archived feed: atom:link rel="prev-archive" */
-	char *generator;   /* <generator>'s text, or NULL ("WordPress" takes ?paged=N) */
+	char *generator;    /* <generator>'s text, or NULL ("WordPress" takes ?paged=N) */
 };
 
 /*

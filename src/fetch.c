@@ -20,23 +20,23 @@
 #include <strings.h>
 #include <sysexits.h>
 
-#define MAX_REDIRS        5
-#define LOW_SPEED_BYTES   10L           /* below this many bytes/s ... */
-#define LOW_SPEED_MAX     30L           /* ... for this long (at most), give up */
-#define RETRY_DEFAULT     3600          /* 429/503 without a usable Retry-After */
-#define RETRY_MAX         (7 * 86400)   /* never believe a longer wait */
+#define MAX_REDIRS      5
+#define LOW_SPEED_BYTES 10L         /* below this many bytes/s ... */
+#define LOW_SPEED_MAX   30L         /* ... for this long (at most), give up */
+#define RETRY_DEFAULT   3600        /* 429/503 without a usable Retry-After */
+#define RETRY_MAX       (7 * 86400) /* never believe a longer wait */
 
 struct xfer {
-	CURL *h;                      /* only while running */
+	CURL *h; /* only while running */
 	const struct fetch_request *req;
-	uint64_t host;                /* host_key() of the URL */
-	int started;                  /* running or done: no longer waiting */
+	uint64_t host; /* host_key() of the URL */
+	int started;   /* running or done: no longer waiting */
 	struct curl_slist *hdrs;
 	struct buf body;
-	size_t max;                   /* decoded bytes allowed */
+	size_t max; /* decoded bytes allowed */
 	int too_big;
-	int perm_hops;                /* 301/308 seen in the redirect chain */
-	int other_hops;               /* any other redirect status seen */
+	int perm_hops;  /* 301/308 seen in the redirect chain */
+	int other_hops; /* any other redirect status seen */
 	long low_speed_time;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -75,8 +75,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 		return n;
 	memcpy(line, p, n < sizeof line - 1 ? n : sizeof line - 1);
 	line[n < sizeof line - 1 ? n : sizeof line - 1] = '\0';
-	if (sscanf(line, "HTTP/%*s %d", &code) != 1 || code < 300 || code > 399 ||
-	    code == 304)
+	if (sscanf(line, "HTTP/%*s %d", &code) != 1 || code < 300 || code > 399 || code == 304)
 		return n;
 	if (code == 301 || code == 308)
 		x->perm_hops++;
@@ -86,8 +85,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 }
 
 /* snprintf for messages, where truncating a long detail is fine. */
-static void say(char *dst, size_t sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void say(char *dst, size_t sz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
 say(char *dst, size_t sz, const char *fmt, ...)
@@ -103,24 +101,46 @@ static const struct {
 	long code;
 	const char *text;
 } reasons[] = {
-	{400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"},
-	{403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
-	{406, "Not Acceptable"}, {407, "Proxy Authentication Required"},
-	{408, "Request Timeout"}, {409, "Conflict"}, {410, "Gone"},
-	{411, "Length Required"}, {412, "Precondition Failed"},
-	{413, "Content Too Large"}, {414, "URI Too Long"},
-	{415, "Unsupported Media Type"}, {416, "Range Not Satisfiable"},
-	{418, "I'm a teapot"}, {421, "Misdirected Request"},
-	{425, "Too Early"}, {426, "Upgrade Required"},
-	{429, "Too Many Requests"}, {431, "Request Header Fields Too Large"},
-	{451, "Unavailable For Legal Reasons"}, {500, "Internal Server Error"},
-	{501, "Not Implemented"}, {502, "Bad Gateway"},
-	{503, "Service Unavailable"}, {504, "Gateway Timeout"},
-	{505, "HTTP Version Not Supported"}, {507, "Insufficient Storage"},
-	{508, "Loop Detected"}, {511, "Network Authentication Required"},
-	{300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"},
-	{303, "See Other"}, {307, "Temporary Redirect"},
-	{308, "Permanent Redirect"}, {204, "No Content"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {418, "I'm a teapot"},
+    {421, "Misdirected Request"},
+    {425, "Too Early"},
+    {426, "Upgrade Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {451, "Unavailable For Legal Reasons"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+    {507, "Insufficient Storage"},
+    {508, "Loop Detected"},
+    {511, "Network Authentication Required"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {204, "No Content"},
 };
 
 static void
@@ -166,8 +186,8 @@ timeout_error(struct xfer *x, const struct fetch_options *opt, char *dst, size_t
 		if (code == 0)
 			say(dst, sz, "no response after %ld s", x->low_speed_time);
 		else
-			say(dst, sz, "stalled: under %ld bytes/s for %ld s",
-			         LOW_SPEED_BYTES, x->low_speed_time);
+			say(dst, sz, "stalled: under %ld bytes/s for %ld s", LOW_SPEED_BYTES,
+			    x->low_speed_time);
 	} else if (strncasecmp(x->errbuf, "Connection timed out", 20) == 0 ||
 	           strncasecmp(x->errbuf, "Failed to connect", 17) == 0) {
 		say(dst, sz, "could not connect within %ld s", opt->connect_timeout);
@@ -175,7 +195,7 @@ timeout_error(struct xfer *x, const struct fetch_options *opt, char *dst, size_t
 		say(dst, sz, "resolving the host name timed out");
 	} else {
 		say(dst, sz, "timed out after %ld s",
-		         opt->timeout > 0 ? opt->timeout : (long)(total + 0.5));
+		    opt->timeout > 0 ? opt->timeout : (long)(total + 0.5));
 	}
 }
 
@@ -183,13 +203,13 @@ static int
 is_tls_error(CURLcode rc)
 {
 	static const CURLcode tls[] = {
-		CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION,
-		CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE,
-		CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-		CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
-		CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ENGINE_NOTFOUND,
-		CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
-		CURLE_USE_SSL_FAILED,
+	    CURLE_SSL_CONNECT_ERROR,        CURLE_PEER_FAILED_VERIFICATION,
+	    CURLE_SSL_CERTPROBLEM,          CURLE_SSL_CIPHER,
+	    CURLE_SSL_CACERT_BADFILE,       CURLE_SSL_ISSUER_ERROR,
+	    CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+	    CURLE_SSL_CRL_BADFILE,          CURLE_SSL_SHUTDOWN_FAILED,
+	    CURLE_SSL_ENGINE_NOTFOUND,      CURLE_SSL_ENGINE_SETFAILED,
+	    CURLE_SSL_ENGINE_INITFAILED,    CURLE_USE_SSL_FAILED,
 	};
 
 	for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
@@ -221,12 +241,10 @@ curl_error(struct xfer *x, CURLcode rc, const struct fetch_options *opt, char *d
 		} else {
 			final_host(x->h, host, sizeof host);
 			say(dst, sz, "could not connect to %s: %s", host,
-			         oserr ? strerror((int)oserr) : why);
+			    oserr ? strerror((int)oserr) : why);
 		}
 		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		timeout_error(x, opt, dst, sz);
-		break;
+	case CURLE_OPERATION_TIMEDOUT: timeout_error(x, opt, dst, sz); break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		say(dst, sz, "too many redirects (more than %d)", MAX_REDIRS);
 		break;
@@ -237,25 +255,17 @@ curl_error(struct xfer *x, CURLcode rc, const struct fetch_options *opt, char *d
 		else
 			say(dst, sz, "unsupported URL scheme: %s", why);
 		break;
-	case CURLE_URL_MALFORMAT:
-		say(dst, sz, "malformed URL: %s", why);
-		break;
+	case CURLE_URL_MALFORMAT: say(dst, sz, "malformed URL: %s", why); break;
 	case CURLE_GOT_NOTHING:
 		say(dst, sz, "the server closed the connection without answering");
 		break;
 	case CURLE_PARTIAL_FILE:
 		say(dst, sz, "the server closed the connection before the end of the body");
 		break;
-	case CURLE_BAD_CONTENT_ENCODING:
-		say(dst, sz, "bad compressed body: %s", why);
-		break;
+	case CURLE_BAD_CONTENT_ENCODING: say(dst, sz, "bad compressed body: %s", why); break;
 	case CURLE_WRITE_ERROR:
-	case CURLE_OUT_OF_MEMORY:
-		say(dst, sz, "out of memory");
-		break;
-	case CURLE_FILE_COULDNT_READ_FILE:
-		say(dst, sz, "cannot read the file: %s", why);
-		break;
+	case CURLE_OUT_OF_MEMORY: say(dst, sz, "out of memory"); break;
+	case CURLE_FILE_COULDNT_READ_FILE: say(dst, sz, "cannot read the file: %s", why); break;
 	default:
 		if (is_tls_error(rc))
 			say(dst, sz, "TLS: %s", why);
@@ -492,8 +502,8 @@ struct run {
 	CURLM *m;
 	struct xfer *x;
 	size_t n;
-	size_t first;                 /* every request before this one has started */
-	size_t *act;                  /* indices of the transfers running */
+	size_t first; /* every request before this one has started */
+	size_t *act;  /* indices of the transfers running */
 	size_t nact, parallel, per_host;
 	const struct fetch_options *opt;
 	fetch_done_fn done;

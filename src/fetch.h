@@ -34,47 +34,47 @@
 #define FETCH_CONNECT_TIMEOUT 10L
 
 struct fetch_options {
-	long timeout;            /* seconds for a whole transfer */
-	long connect_timeout;    /* seconds */
-	int parallel;            /* transfers at once */
-	int per_host;            /* transfers at once to one host */
-	size_t max_size;         /* bytes after decompression */
-	const char *user_agent;  /* default User-Agent */
-	long stall_timeout;      /* seconds under 10 bytes/s before giving up; 0: the
-	                            timeout, at most 30 s */
-	const char *proxy;       /* default proxy URL, "" for none; NULL: libcurl's
-	                            (the http_proxy, https_proxy, all_proxy variables) */
+	long timeout;           /* seconds for a whole transfer */
+	long connect_timeout;   /* seconds */
+	int parallel;           /* transfers at once */
+	int per_host;           /* transfers at once to one host */
+	size_t max_size;        /* bytes after decompression */
+	const char *user_agent; /* default User-Agent */
+	long stall_timeout;     /* seconds under 10 bytes/s before giving up; 0: the
+	                           timeout, at most 30 s */
+	const char *proxy;      /* default proxy URL, "" for none; NULL: libcurl's
+	                           (the http_proxy, https_proxy, all_proxy variables) */
 };
 
 struct fetch_request {
 	const char *url;
-	const char *etag;           /* validators from the state, or NULL */
+	const char *etag; /* validators from the state, or NULL */
 	const char *last_modified;
-	const char *user_agent;     /* per-feed override, or NULL */
-	const char *proxy;          /* per-feed override ("" for none), or NULL */
-	int insecure;               /* skip TLS verification */
-	int allow_file;             /* the config names a file:// URL */
-	void *userdata;             /* the caller's */
+	const char *user_agent; /* per-feed override, or NULL */
+	const char *proxy;      /* per-feed override ("" for none), or NULL */
+	int insecure;           /* skip TLS verification */
+	int allow_file;         /* the config names a file:// URL */
+	void *userdata;         /* the caller's */
 };
 
 enum fetch_outcome {
-	FETCH_OK,            /* 2xx with a body */
-	FETCH_NOT_MODIFIED,  /* 304 */
-	FETCH_GONE,          /* 410 */
-	FETCH_RETRY_LATER,   /* 429/503: see retry_after */
-	FETCH_FAILED,        /* anything else: see error */
+	FETCH_OK,           /* 2xx with a body */
+	FETCH_NOT_MODIFIED, /* 304 */
+	FETCH_GONE,         /* 410 */
+	FETCH_RETRY_LATER,  /* 429/503: see retry_after */
+	FETCH_FAILED,       /* anything else: see error */
 };
 
 struct fetch_result {
 	enum fetch_outcome outcome;
-	long http_status;         /* 0 when no HTTP response */
-	char *body;               /* NUL-terminated; the callback may take it (set NULL) */
+	long http_status; /* 0 when no HTTP response */
+	char *body;       /* NUL-terminated; the callback may take it (set NULL) */
 	size_t len;
-	char *etag;               /* new validators, or NULL */
+	char *etag; /* new validators, or NULL */
 	char *last_modified;
-	char *moved_to;           /* permanent redirect (301/308) target, or NULL */
-	time_t retry_after;       /* absolute time, or 0 */
-	char error[256];          /* why, when FETCH_FAILED / GONE / RETRY_LATER */
+	char *moved_to;     /* permanent redirect (301/308) target, or NULL */
+	time_t retry_after; /* absolute time, or 0 */
+	char error[256];    /* why, when FETCH_FAILED / GONE / RETRY_LATER */
 };
 
 typedef void (*fetch_done_fn)(const struct fetch_request *req, struct fetch_result *res, void *arg);

@@ -19,7 +19,7 @@ struct job {
 
 struct handoff {
 	pthread_mutex_t lock;
-	pthread_cond_t changed;      /* a job was queued or taken, or the end came */
+	pthread_cond_t changed; /* a job was queued or taken, or the end came */
 	struct job *ring;
 	size_t depth, head, count;
 	int closing;
@@ -122,7 +122,7 @@ handoff_start(struct handoff **out, size_t depth, size_t nworkers, fetch_done_fn
 		handoff_free(h);
 		return err_set(e, EX_OSERR, "cannot start a thread to parse feeds");
 	}
-	*out = h;  /* fewer threads than asked for still do the work */
+	*out = h; /* fewer threads than asked for still do the work */
 	return 0;
 }
 

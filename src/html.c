@@ -16,38 +16,38 @@
  * garbage.  libxml2 stops parsing past 256 levels (htmlparse() says where), so
  * everything it builds is kept.
  */
-#define MAX_DEPTH 260
-#define IMG_STYLE "max-width:100%;height:auto"
-#define DOC_URLS_MIN 16         /* a document's first room for cleaned URLs */
-#define VIDEO_ID_MAX 64         /* bytes of a player's video ID */
-#define REF_SIZE 32             /* bytes of a "[N]" reference, NUL included */
-#define REF_SLOTS_MIN 64        /* the reference hash's first size (a power of two) */
+#define MAX_DEPTH     260
+#define IMG_STYLE     "max-width:100%;height:auto"
+#define DOC_URLS_MIN  16 /* a document's first room for cleaned URLs */
+#define VIDEO_ID_MAX  64 /* bytes of a player's video ID */
+#define REF_SIZE      32 /* bytes of a "[N]" reference, NUL included */
+#define REF_SLOTS_MIN 64 /* the reference hash's first size (a power of two) */
 
 enum {
-	F_KEEP = 1 << 0,        /* allowed in sanitised HTML */
-	F_DROP = 1 << 1,        /* removed with its content (sanitised and text) */
-	F_BLOCK = 1 << 2,       /* text: a paragraph, blank lines around */
-	F_LINE = 1 << 3,        /* text: on its own line */
-	F_LIST = 1 << 4,        /* ul, ol */
-	F_QUOTE = 1 << 5,       /* blockquote */
-	F_PRE = 1 << 6,         /* pre */
+	F_KEEP = 1 << 0,  /* allowed in sanitised HTML */
+	F_DROP = 1 << 1,  /* removed with its content (sanitised and text) */
+	F_BLOCK = 1 << 2, /* text: a paragraph, blank lines around */
+	F_LINE = 1 << 3,  /* text: on its own line */
+	F_LIST = 1 << 4,  /* ul, ol */
+	F_QUOTE = 1 << 5, /* blockquote */
+	F_PRE = 1 << 6,   /* pre */
 	/* How libxml2's htmlNodeDump writes a kept element (its htmlElemDesc;
 	 * tests/test_html.c checks these against the libxml2 in use). */
-	F_LX = 1 << 8,          /* known to htmlTagLookup */
-	F_LXBLOCK = 1 << 9,     /* not inline: newlines around it */
-	F_LXVOID = 1 << 10,     /* empty: no end tag */
-	F_LXNOEND = 1 << 11,    /* saveEndTag: no end tag when it has no children */
+	F_LX = 1 << 8,       /* known to htmlTagLookup */
+	F_LXBLOCK = 1 << 9,  /* not inline: newlines around it */
+	F_LXVOID = 1 << 10,  /* empty: no end tag */
+	F_LXNOEND = 1 << 11, /* saveEndTag: no end tag when it has no children */
 	/* The elements the code treats one by one. */
 	F_A = 1 << 12,
 	F_IMG = 1 << 13,
 	F_BR = 1 << 14,
 	F_LI = 1 << 15,
 	F_OL = 1 << 16,
-	F_CELL = 1 << 17,       /* td, th */
+	F_CELL = 1 << 17, /* td, th */
 	F_TABLE = 1 << 18,
-	F_ROW = 1 << 19,        /* tr: text, one line with its cells " | " apart */
-	F_VIDEO = 1 << 20,      /* an embedded player: a link to what it plays */
-	F_HEAD = 1 << 21,       /* h1..h6: demoted below the digest's item titles */
+	F_ROW = 1 << 19,   /* tr: text, one line with its cells " | " apart */
+	F_VIDEO = 1 << 20, /* an embedded player: a link to what it plays */
+	F_HEAD = 1 << 21,  /* h1..h6: demoted below the digest's item titles */
 	/* Void in HTML5 but not to libxml2 2.9, which nests whatever follows
 	 * inside them: unwrapped (the element goes, what follows stays). */
 	F_VOID = 0,
@@ -60,96 +60,96 @@ static const struct elem {
 	const char *name;
 	int flags;
 } elems[] = {
-	{"a", F_KEEP | LX_I | F_A},
-	{"abbr", F_KEEP | LX_I},
-	{"address", F_BLOCK},
-	{"applet", F_DROP},
-	{"article", F_BLOCK},
-	{"aside", F_BLOCK},
-	{"audio", F_DROP},
-	{"b", F_KEEP | LX_I},
-	{"base", F_DROP},
-	{"blockquote", F_KEEP | F_BLOCK | F_QUOTE | LX_B},
-	{"br", F_KEEP | LX_I | F_LXVOID | F_BR},
-	{"button", F_DROP},
-	{"canvas", F_DROP},
-	{"caption", F_KEEP | F_LINE | LX_B},
-	{"center", F_BLOCK},
-	{"cite", F_KEEP | LX_I},
-	{"code", F_KEEP | LX_I},
-	{"dd", F_KEEP | F_LINE | LX_B},
-	{"del", F_KEEP | LX_I},
-	{"details", F_BLOCK},
-	{"dialog", F_DROP},
-	{"div", F_KEEP | F_BLOCK | LX_B},
-	{"dl", F_KEEP | F_BLOCK | LX_B},
-	{"dt", F_KEEP | F_LINE | LX_B},
-	{"em", F_KEEP | LX_I},
-	{"embed", F_VIDEO},
-	{"figcaption", F_KEEP | F_LINE},
-	{"figure", F_KEEP | F_BLOCK},
-	{"footer", F_BLOCK},
-	{"form", F_DROP},
-	{"frame", F_DROP},
-	{"frameset", F_DROP},
-	{"h1", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"h2", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"h3", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"h4", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"h5", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"h6", F_KEEP | F_BLOCK | LX_B | F_HEAD},
-	{"head", F_DROP},
-	{"header", F_BLOCK},
-	{"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
-	{"i", F_KEEP | LX_I},
-	{"iframe", F_VIDEO},
-	{"img", F_KEEP | LX_I | F_LXVOID | F_IMG},
-	{"input", F_DROP},
-	{"ins", F_KEEP | LX_I},
-	{"kbd", F_KEEP | LX_I},
-	{"li", F_KEEP | F_LINE | LX_B | F_LXNOEND | F_LI},
-	{"link", F_DROP},
-	{"main", F_BLOCK},
-	{"math", F_DROP},
-	{"meta", F_DROP},
-	{"nav", F_BLOCK},
-	{"noembed", F_DROP},
-	{"noframes", F_DROP},
-	{"noscript", F_DROP},
-	{"object", F_VIDEO},
-	{"ol", F_KEEP | F_BLOCK | F_LIST | LX_B | F_OL},
-	{"option", F_DROP},
-	{"p", F_KEEP | F_BLOCK | LX_B},
-	{"param", F_DROP},
-	{"pre", F_KEEP | F_BLOCK | F_PRE | LX_B},
-	{"q", F_KEEP | LX_I},
-	{"s", F_KEEP | LX_I},
-	{"script", F_DROP},
-	{"section", F_BLOCK},
-	{"select", F_DROP},
-	{"small", F_KEEP | LX_I},
-	{"source", F_VOID},
-	{"span", F_KEEP | LX_I},
-	{"strong", F_KEEP | LX_I},
-	{"style", F_DROP},
-	{"sub", F_KEEP | LX_I},
-	{"summary", F_LINE},
-	{"sup", F_KEEP | LX_I},
-	{"svg", F_DROP},
-	{"table", F_KEEP | F_BLOCK | LX_B | F_TABLE},
-	{"tbody", F_KEEP | LX_B},
-	{"td", F_KEEP | F_LINE | LX_B | F_CELL},
-	{"template", F_DROP},
-	{"textarea", F_DROP},
-	{"tfoot", F_KEEP | LX_B},
-	{"th", F_KEEP | F_LINE | LX_B | F_CELL},
-	{"thead", F_KEEP | LX_B},
-	{"title", F_DROP},
-	{"tr", F_KEEP | F_LINE | LX_B | F_ROW},
-	{"track", F_VOID},
-	{"u", F_KEEP | LX_I},
-	{"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
-	{"video", F_VIDEO},
+    {"a", F_KEEP | LX_I | F_A},
+    {"abbr", F_KEEP | LX_I},
+    {"address", F_BLOCK},
+    {"applet", F_DROP},
+    {"article", F_BLOCK},
+    {"aside", F_BLOCK},
+    {"audio", F_DROP},
+    {"b", F_KEEP | LX_I},
+    {"base", F_DROP},
+    {"blockquote", F_KEEP | F_BLOCK | F_QUOTE | LX_B},
+    {"br", F_KEEP | LX_I | F_LXVOID | F_BR},
+    {"button", F_DROP},
+    {"canvas", F_DROP},
+    {"caption", F_KEEP | F_LINE | LX_B},
+    {"center", F_BLOCK},
+    {"cite", F_KEEP | LX_I},
+    {"code", F_KEEP | LX_I},
+    {"dd", F_KEEP | F_LINE | LX_B},
+    {"del", F_KEEP | LX_I},
+    {"details", F_BLOCK},
+    {"dialog", F_DROP},
+    {"div", F_KEEP | F_BLOCK | LX_B},
+    {"dl", F_KEEP | F_BLOCK | LX_B},
+    {"dt", F_KEEP | F_LINE | LX_B},
+    {"em", F_KEEP | LX_I},
+    {"embed", F_VIDEO},
+    {"figcaption", F_KEEP | F_LINE},
+    {"figure", F_KEEP | F_BLOCK},
+    {"footer", F_BLOCK},
+    {"form", F_DROP},
+    {"frame", F_DROP},
+    {"frameset", F_DROP},
+    {"h1", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"h2", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"h3", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"h4", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"h5", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"h6", F_KEEP | F_BLOCK | LX_B | F_HEAD},
+    {"head", F_DROP},
+    {"header", F_BLOCK},
+    {"hr", F_KEEP | F_BLOCK | LX_B | F_LXVOID},
+    {"i", F_KEEP | LX_I},
+    {"iframe", F_VIDEO},
+    {"img", F_KEEP | LX_I | F_LXVOID | F_IMG},
+    {"input", F_DROP},
+    {"ins", F_KEEP | LX_I},
+    {"kbd", F_KEEP | LX_I},
+    {"li", F_KEEP | F_LINE | LX_B | F_LXNOEND | F_LI},
+    {"link", F_DROP},
+    {"main", F_BLOCK},
+    {"math", F_DROP},
+    {"meta", F_DROP},
+    {"nav", F_BLOCK},
+    {"noembed", F_DROP},
+    {"noframes", F_DROP},
+    {"noscript", F_DROP},
+    {"object", F_VIDEO},
+    {"ol", F_KEEP | F_BLOCK | F_LIST | LX_B | F_OL},
+    {"option", F_DROP},
+    {"p", F_KEEP | F_BLOCK | LX_B},
+    {"param", F_DROP},
+    {"pre", F_KEEP | F_BLOCK | F_PRE | LX_B},
+    {"q", F_KEEP | LX_I},
+    {"s", F_KEEP | LX_I},
+    {"script", F_DROP},
+    {"section", F_BLOCK},
+    {"select", F_DROP},
+    {"small", F_KEEP | LX_I},
+    {"source", F_VOID},
+    {"span", F_KEEP | LX_I},
+    {"strong", F_KEEP | LX_I},
+    {"style", F_DROP},
+    {"sub", F_KEEP | LX_I},
+    {"summary", F_LINE},
+    {"sup", F_KEEP | LX_I},
+    {"svg", F_DROP},
+    {"table", F_KEEP | F_BLOCK | LX_B | F_TABLE},
+    {"tbody", F_KEEP | LX_B},
+    {"td", F_KEEP | F_LINE | LX_B | F_CELL},
+    {"template", F_DROP},
+    {"textarea", F_DROP},
+    {"tfoot", F_KEEP | LX_B},
+    {"th", F_KEEP | F_LINE | LX_B | F_CELL},
+    {"thead", F_KEEP | LX_B},
+    {"title", F_DROP},
+    {"tr", F_KEEP | F_LINE | LX_B | F_ROW},
+    {"track", F_VOID},
+    {"u", F_KEEP | LX_I},
+    {"ul", F_KEEP | F_BLOCK | F_LIST | LX_B},
+    {"video", F_VIDEO},
 };
 
 /* The element's flags: a binary search over short names, compared inline. */
@@ -203,7 +203,6 @@ add(struct buf *b, const char *p, size_t n)
 
 /* ---- one document's URLs ---- */
 
-
 /*
  * What the two renderings of one document share.  Its base made ready
  * once, and each link's and image's URL cleaned once for both parts: a
@@ -212,8 +211,8 @@ add(struct buf *b, const char *p, size_t n)
  */
 struct doc {
 	const char *base;
-	char *pbase;            /* url_prepare(base), or NULL */
-	int ready;              /* pbase is set */
+	char *pbase; /* url_prepare(base), or NULL */
+	int ready;   /* pbase is set */
 	char **v;
 	size_t n, cap;
 	int oom;
@@ -353,31 +352,47 @@ static const struct player {
 	const char *watch;
 	const char *thumb;
 } players[] = {
-	{"www.youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"m.youtube.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"www.youtube-nocookie.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"youtube-nocookie.com/embed/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"www.youtube.com/v/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"www.youtube.com/watch?v=", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"youtu.be/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
-	{"player.vimeo.com/video/", "https://vimeo.com/", NULL},
-	{"www.dailymotion.com/embed/video/", "https://www.dailymotion.com/video/", "https://www.dailymotion.com/thumbnail/video/%s"},
-	{"geo.dailymotion.com/player.html?video=", "https://www.dailymotion.com/video/", "https://www.dailymotion.com/thumbnail/video/%s"},
+    {"www.youtube.com/embed/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"youtube.com/embed/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"m.youtube.com/embed/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"www.youtube-nocookie.com/embed/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"youtube-nocookie.com/embed/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"www.youtube.com/v/",
+     "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"www.youtube.com/watch?v=", "https://www.youtube.com/watch?v=",
+     "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"youtu.be/", "https://www.youtube.com/watch?v=", "https://i.ytimg.com/vi/%s/hqdefault.jpg"},
+    {"player.vimeo.com/video/", "https://vimeo.com/", NULL},
+    {"www.dailymotion.com/embed/video/", "https://www.dailymotion.com/video/",
+     "https://www.dailymotion.com/thumbnail/video/%s"},
+    {"geo.dailymotion.com/player.html?video=", "https://www.dailymotion.com/video/",
+     "https://www.dailymotion.com/thumbnail/video/%s"},
 };
 
 /* Hosts that only play video: their embeds are "[video]" as they are. */
 static const char *const video_hosts[] = {
-	"archive.org/embed/", "embed.ted.com/", "player.bilibili.com/", "player.twitch.tv/",
-	"rumble.com/embed/", "streamable.com/", "www.facebook.com/plugins/video",
-	"www.tiktok.com/embed/", "www.youtube.com/", "www.youtube-nocookie.com/",
+    "archive.org/embed/",
+    "embed.ted.com/",
+    "player.bilibili.com/",
+    "player.twitch.tv/",
+    "rumble.com/embed/",
+    "streamable.com/",
+    "www.facebook.com/plugins/video",
+    "www.tiktok.com/embed/",
+    "www.youtube.com/",
+    "www.youtube-nocookie.com/",
 };
 
 /* What an embedded player shows, as a link: "[video]" or "[embed]", and where. */
 struct video {
 	const char *label;
 	const char *url;
-	const char *thumb;      /* or NULL */
+	const char *thumb; /* or NULL */
 };
 
 /* 1 if the video ID at s is one (letters, digits, - and _) ending the path. */
@@ -525,8 +540,8 @@ attr_kind(const char *name)
 		const char *name;
 		int kind;
 	} kinds[] = {
-		{"alt", A_KEEP}, {"colspan", A_SPAN}, {"height", A_SIZE}, {"href", A_URL},
-		{"rowspan", A_SPAN}, {"src", A_URL}, {"title", A_KEEP}, {"width", A_SIZE},
+	    {"alt", A_KEEP},     {"colspan", A_SPAN}, {"height", A_SIZE}, {"href", A_URL},
+	    {"rowspan", A_SPAN}, {"src", A_URL},      {"title", A_KEEP},  {"width", A_SIZE},
 	};
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -698,8 +713,8 @@ struct ser {
 	struct buf *out;
 	struct doc *doc;
 	int oom;
-	struct buf val;         /* an attribute value, escaped */
-	struct buf url;         /* ... and escaped as a URL */
+	struct buf val; /* an attribute value, escaped */
+	struct buf url; /* ... and escaped as a URL */
 };
 
 static inline void
@@ -717,10 +732,8 @@ ser_add(struct ser *s, const char *p, size_t n)
  * for byte (the golden digests hold it to that).
  */
 static const unsigned char esc_class[256] = {
-	2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 2,
-	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-	0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0,
 };
 
 /*
@@ -737,8 +750,9 @@ ser_escape(struct ser *s, const char *p, int attr)
 
 		for (;;) {
 			while (stop - u >= 8) {
-				uint64_t v = swar_load(u), m = swar_below(v, 0x20) | swar_eq(v, '<') |
-				                               swar_eq(v, '>') | swar_eq(v, '&');
+				uint64_t v = swar_load(u), m = swar_below(v, 0x20) |
+				                               swar_eq(v, '<') | swar_eq(v, '>') |
+				                               swar_eq(v, '&');
 
 				if (m != 0) {
 					u += swar_first(m);
@@ -771,12 +785,17 @@ ser_escape(struct ser *s, const char *p, int attr)
 
 /* Bytes xmlURIEscapeStr leaves alone in href and src: unreserved and "@/:=?;#%&,+<>". */
 static const unsigned char uri_keep[256] = {
-	['a'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['A'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['0'] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['-'] = 1, ['_'] = 1, ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1, ['\''] = 1, ['('] = 1,
-	[')'] = 1, ['@'] = 1, ['/'] = 1, [':'] = 1, ['='] = 1, ['?'] = 1, [';'] = 1, ['#'] = 1,
-	['%'] = 1, ['&'] = 1, [','] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1,
+    ['a'] = 1, 1,         1,         1,         1,          1,         1,         1,
+    1,         1,         1,         1,         1,          1,         1,         1,
+    1,         1,         1,         1,         1,          1,         1,         1,
+    1,         1,         ['A'] = 1, 1,         1,          1,         1,         1,
+    1,         1,         1,         1,         1,          1,         1,         1,
+    1,         1,         1,         1,         1,          1,         1,         1,
+    1,         1,         1,         1,         ['0'] = 1,  1,         1,         1,
+    1,         1,         1,         1,         1,          1,         ['-'] = 1, ['_'] = 1,
+    ['.'] = 1, ['!'] = 1, ['~'] = 1, ['*'] = 1, ['\''] = 1, ['('] = 1, [')'] = 1, ['@'] = 1,
+    ['/'] = 1, [':'] = 1, ['='] = 1, ['?'] = 1, [';'] = 1,  ['#'] = 1, ['%'] = 1, ['&'] = 1,
+    [','] = 1, ['+'] = 1, ['<'] = 1, ['>'] = 1,
 };
 
 /* An attribute value quoted as xmlBufWriteQuotedString does. */
@@ -968,31 +987,31 @@ sanitize_doc(htmlDocPtr doc, struct doc *d, struct buf *out, struct err *e)
 
 /* ---- HTML to text ---- */
 
-#define MAX_LISTS 32
-#define MAX_INDENT 40   /* deeper quotes and lists stop moving right */
+#define MAX_LISTS  32
+#define MAX_INDENT 40 /* deeper quotes and lists stop moving right */
 
 struct tx {
 	struct wrap_lines l;
-	struct buf para;        /* inline text of the paragraph being built */
-	struct buf first;       /* the prefix of a paragraph's first line */
-	int space;              /* a space is due before the next word */
-	int blank;              /* a blank line is due before the next paragraph */
-	struct buf indent;      /* "> " per quote, spaces per list level */
-	char marker[16];        /* list marker for the next line */
-	int list[MAX_LISTS];    /* per open list: next number, or 0 for ul */
+	struct buf para;     /* inline text of the paragraph being built */
+	struct buf first;    /* the prefix of a paragraph's first line */
+	int space;           /* a space is due before the next word */
+	int blank;           /* a blank line is due before the next paragraph */
+	struct buf indent;   /* "> " per quote, spaces per list level */
+	char marker[16];     /* list marker for the next line */
+	int list[MAX_LISTS]; /* per open list: next number, or 0 for ul */
 	int nlist;
 	struct doc *doc;
 	int width;
 	struct strv *links;
 	size_t links0;
 	int first_ref;
-	size_t *ref_slot;       /* this item's references by hash: index in links + 1, or 0 */
-	size_t ref_cap;         /* a power of two, or 0 */
+	size_t *ref_slot; /* this item's references by hash: index in links + 1, or 0 */
+	size_t ref_cap;   /* a power of two, or 0 */
 	int in_link;
-	int link_broken;        /* the link's paragraph was flushed inside it */
+	int link_broken; /* the link's paragraph was flushed inside it */
 	size_t link_start;
 	const char *link_url;
-	int cells;              /* cells so far in the table row being written */
+	int cells; /* cells so far in the table row being written */
 	int oom;
 };
 
@@ -1015,8 +1034,7 @@ tx_word(struct tx *t, const char *s, size_t n)
 
 /* Bytes that end a word in tx_text: white space (1), 0xc2 (2, NBSP's lead byte), NUL (3). */
 static const unsigned char word_end[256] = {
-	3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0,
-	[' '] = 1, [0xc2] = 2,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, [' '] = 1, [0xc2] = 2,
 };
 
 /* Inline text: white space (NBSP included) collapses to one space. */
@@ -1115,7 +1133,8 @@ tx_flush(struct tx *t)
 			if (newlines++ == 0)
 				wrap_put_line(&t->l, buf_str(&t->indent), t->indent.len, "", 0);
 		} else {
-			wrap_line(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len, t->width);
+			wrap_line(&t->l, s, k, first, flen, buf_str(&t->indent), t->indent.len,
+			          t->width);
 			newlines = 0;
 			first = buf_str(&t->indent);
 			flen = t->indent.len;
@@ -1234,7 +1253,7 @@ tx_pre(struct tx *t, xmlNodePtr n, int depth)
 		if (w > len)
 			w = len;
 		wrap_put_line(&t->l, buf_str(&t->indent), t->indent.len, s,
-		         w > 0 && s[w - 1] == '\r' ? w - 1 : w);
+		              w > 0 && s[w - 1] == '\r' ? w - 1 : w);
 		s += w;
 		len -= w;
 		if (len > 0)
@@ -1357,8 +1376,8 @@ tx_link_end(struct tx *t, const char *href)
 		t->oom = 1;
 		return;
 	}
-	if ((*str_trim(text) == '\0' && !t->link_broken) || same_url(str_trim(text), t->link_url,
-	                                                            href)) {
+	if ((*str_trim(text) == '\0' && !t->link_broken) ||
+	    same_url(str_trim(text), t->link_url, href)) {
 		free(text);
 		return;
 	}
@@ -1486,8 +1505,8 @@ static const struct {
 	int flag;
 	void (*write)(struct tx *t, xmlNodePtr n, int depth);
 } tx_own[] = {
-	{F_BR, tx_br},     {F_IMG, tx_image}, {F_LI, tx_list_item},  {F_VIDEO, tx_video},
-	{F_CELL, tx_cell}, {F_ROW, tx_row},   {F_PRE, tx_pre_block}, {F_A, tx_link},
+    {F_BR, tx_br},     {F_IMG, tx_image}, {F_LI, tx_list_item},  {F_VIDEO, tx_video},
+    {F_CELL, tx_cell}, {F_ROW, tx_row},   {F_PRE, tx_pre_block}, {F_A, tx_link},
 };
 
 /*

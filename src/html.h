@@ -34,16 +34,15 @@ int html_render(const char *html, size_t len, const char *base, int width, int f
  * none) and its bytes are put in cut.
  */
 struct html_item {
-	int width;              /* of the text */
-	int first_ref;          /* the first link's number */
-	const char *link;       /* the item's link, or NULL */
-	size_t max;             /* bytes of HTML rendered at most; 0: no bound */
-	size_t cut;             /* out: bytes left out */
-	int too_deep;           /* out: cut by the nesting, not by max */
+	int width;        /* of the text */
+	int first_ref;    /* the first link's number */
+	const char *link; /* the item's link, or NULL */
+	size_t max;       /* bytes of HTML rendered at most; 0: no bound */
+	size_t cut;       /* out: bytes left out */
+	int too_deep;     /* out: cut by the nesting, not by max */
 };
 
 int html_render_item(const char *html, size_t len, const char *base, struct html_item *item,
-                     struct buf *html_out, struct buf *text_out, struct strv *links,
-                     struct err *e);
+                     struct buf *html_out, struct buf *text_out, struct strv *links, struct err *e);
 
 #endif

@@ -119,7 +119,8 @@ replay_commit(struct replay *r, struct err *e)
 	for (size_t i = 0; i + 4 < r->group.n; i += 5) {
 		const char *rcpt = strcmp(r->group.v[i + 1], "-") == 0 ? NULL : r->group.v[i + 1];
 
-		if (state_record_to(r->st, r->group.v[i], rcpt, r->group.v[i + 2], r->group.v[i + 3],
+		if (state_record_to(r->st, r->group.v[i], rcpt, r->group.v[i + 2],
+		                    r->group.v[i + 3],
 		                    (time_t)strtoll(r->group.v[i + 4], NULL, 10)) < 0)
 			return err_oom(e);
 	}

@@ -46,8 +46,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "[-c FILE] [run] [--since DATE [--to ADDR]] [-S SUB]... [-n]",
      "fetch, send the digests, record them (the default)",
      O_CONFIG | O_SUB | O_DRY | O_SINCE | O_TO, 0, 0},
-    {"check", cmd_check, "[-c FILE] check", "validate config and templates, prove the state writable, print a summary",
-     O_CONFIG, 0, 0},
+    {"check", cmd_check, "[-c FILE] check",
+     "validate config and templates, prove the state writable, print a summary", O_CONFIG, 0, 0},
     {"feeds", cmd_feeds, "[-c FILE] feeds", "each feed: last fetch, status, items, failures",
      O_CONFIG, 0, 0},
     {"preview", cmd_preview, "[-c FILE] preview [SUB] [--since DATE] [--html FILE] [--to ADDR]",
@@ -285,8 +285,8 @@ check_use(const struct command *cmd, struct cli *c, unsigned seen)
 	if ((seen & O_TO) && !c->have_since && strcmp(cmd->name, "preview") != 0)
 		return usage_error("--to goes only with --since or preview", NULL, cmd->name);
 	/* Parsed once, here: the envelope gets the address, To: all of it. */
-	if ((seen & O_TO) && (strpbrk(c->to, "\r\n") != NULL ||
-	                      (c->to_addr = message_address(c->to)) == NULL))
+	if ((seen & O_TO) &&
+	    (strpbrk(c->to, "\r\n") != NULL || (c->to_addr = message_address(c->to)) == NULL))
 		return usage_error("--to takes one email address, not", c->to, cmd->name);
 	if (c->argc < cmd->min_args)
 		return usage_error(cmd->min_args == 1 && cmd->max_args == 1 ? "one operand needed:"

@@ -525,8 +525,7 @@ next_stop(const char *p, size_t i, size_t end, size_t n)
 {
 	for (; i + 8 <= end; i += 8) {
 		uint64_t x = swar_load(p + i);
-		uint64_t m =
-		    swar_below(x, 0x20) | swar_eq(x, '&') | swar_eq(x, '<');
+		uint64_t m = swar_below(x, 0x20) | swar_eq(x, '&') | swar_eq(x, '<');
 
 		for (; m; m &= m - 1)
 			if (is_stop(p, i + swar_first(m), n))

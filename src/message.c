@@ -19,10 +19,10 @@
 
 #include "date.h"
 
-#define LINE_MAX_HDR 76         /* fold header lines at this width */
-#define QP_LINE 76              /* RFC 2045 limit, soft break included */
-#define EW_OVERHEAD 12          /* strlen("=?UTF-8?B?") + strlen("?=") */
-#define PART_CHUNK (64 * 1024)  /* part text encoded, and output written, per step */
+#define LINE_MAX_HDR 76          /* fold header lines at this width */
+#define QP_LINE      76          /* RFC 2045 limit, soft break included */
+#define EW_OVERHEAD  12          /* strlen("=?UTF-8?B?") + strlen("?=") */
+#define PART_CHUNK   (64 * 1024) /* part text encoded, and output written, per step */
 
 static const char hexd[] = "0123456789ABCDEF";
 
@@ -157,7 +157,7 @@ encode_words(const char *s, size_t col, int phrase, struct buf *out)
 		while (i + take < n) {
 			l = utf8_len(p + i + take, n - i - take);
 			if (l == 0)
-				l = 1;  /* cannot happen after header_clean */
+				l = 1; /* cannot happen after header_clean */
 			if (take + l > room)
 				break;
 			take += l;
@@ -178,8 +178,8 @@ encode_words(const char *s, size_t col, int phrase, struct buf *out)
 			col = 1;
 			continue;
 		}
-		if (buf_adds(out, "=?UTF-8?B?") != 0 ||
-		    base64_add(out, p + i, take) != 0 || buf_adds(out, "?=") != 0)
+		if (buf_adds(out, "=?UTF-8?B?") != 0 || base64_add(out, p + i, take) != 0 ||
+		    buf_adds(out, "?=") != 0)
 			return -1;
 		col += EW_OVERHEAD + (take + 2) / 3 * 4;
 		i += take;
@@ -344,8 +344,7 @@ last_line_len(const struct buf *out)
 
 /* "Name <addr>" as a header: the name quoted or encoded, then the address. */
 static int
-add_mailbox_header(const char *hname, const char *mailbox, struct buf *out,
-                   struct err *e)
+add_mailbox_header(const char *hname, const char *mailbox, struct buf *out, struct err *e)
 {
 	char *addr = message_address(mailbox), *name = NULL, *clean = NULL, *nm;
 	size_t col = strlen(hname) + 2;
@@ -353,8 +352,7 @@ add_mailbox_header(const char *hname, const char *mailbox, struct buf *out,
 
 	if (addr == NULL)
 		return err_set(e, EX_DATAERR, "not a valid ASCII address: %s", mailbox);
-	if ((name = display_name(mailbox)) == NULL ||
-	    (clean = header_clean(name)) == NULL ||
+	if ((name = display_name(mailbox)) == NULL || (clean = header_clean(name)) == NULL ||
 	    buf_printf(out, "%s: ", hname) != 0)
 		goto oom;
 	nm = str_trim(clean);
@@ -362,13 +360,14 @@ add_mailbox_header(const char *hname, const char *mailbox, struct buf *out,
 		if (buf_adds(out, addr) != 0)
 			goto oom;
 	} else {
-		if (phrase_plain_ok(nm, col) ? add_quoted(out, nm) != 0 :
-		    encode_words(nm, col, 1, out) != 0)
+		if (phrase_plain_ok(nm, col) ? add_quoted(out, nm) != 0
+		                             : encode_words(nm, col, 1, out) != 0)
 			goto oom;
 		/* the address goes on its own line if it would not fit */
-		if (buf_adds(out, last_line_len(out) + strlen(addr) + 3 > LINE_MAX_HDR ?
-		    "\r\n <" : " <") != 0 || buf_adds(out, addr) != 0 ||
-		    buf_addc(out, '>') != 0)
+		if (buf_adds(out, last_line_len(out) + strlen(addr) + 3 > LINE_MAX_HDR
+		                      ? "\r\n <"
+		                      : " <") != 0 ||
+		    buf_adds(out, addr) != 0 || buf_addc(out, '>') != 0)
 			goto oom;
 	}
 	if (buf_adds(out, "\r\n") != 0)
@@ -401,8 +400,7 @@ add_to_header(char *const *to, size_t nto, struct buf *out, struct err *e)
 		return err_oom(e);
 	for (i = 0; i < nto; i++) {
 		if ((a = message_address(to[i])) == NULL)
-			return err_set(e, EX_DATAERR,
-			    "not a valid ASCII address: %s", to[i]);
+			return err_set(e, EX_DATAERR, "not a valid ASCII address: %s", to[i]);
 		sep = "";
 		if (i > 0 && col + 2 + strlen(a) > LINE_MAX_HDR) {
 			sep = ",\r\n ";
@@ -473,7 +471,8 @@ add_list_headers(const struct message_spec *m, struct buf *out, struct err *e)
 static int
 at_line_end(const unsigned char *p, size_t i, size_t n)
 {
-	return i + 1 == n || p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n');
+	return i + 1 == n || p[i + 1] == '\n' ||
+	       (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n');
 }
 
 /* May this byte stand for itself at this place of a QP line? */
@@ -495,13 +494,13 @@ qp_literal(const unsigned char *p, size_t i, size_t n, size_t col)
  * '=', and but 'F' and '.', which depend on what follows or where they are.
  */
 static const unsigned char qp_plain[256] = {
-#define P4(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1
+#define P4(c)  [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1
 #define P16(c) P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
-	[33] = 1, [34] = 1, [35] = 1, [36] = 1, [37] = 1, [38] = 1, [39] = 1, [40] = 1, [41] = 1,
-	[42] = 1, [43] = 1, [44] = 1, [45] = 1, [47] = 1, P4(48), P4(52), [56] = 1, [57] = 1,
-	[58] = 1, [59] = 1, [60] = 1, [62] = 1, [63] = 1, P4(64), [68] = 1, [69] = 1, [71] = 1,
-	P4(72), P4(76), P16(80), P16(96), P4(112), P4(116), P4(120), [124] = 1, [125] = 1,
-	[126] = 1,
+    [33] = 1, [34] = 1, [35] = 1,  [36] = 1,  [37] = 1,  [38] = 1, [39] = 1, [40] = 1,
+    [41] = 1, [42] = 1, [43] = 1,  [44] = 1,  [45] = 1,  [47] = 1, P4(48),   P4(52),
+    [56] = 1, [57] = 1, [58] = 1,  [59] = 1,  [60] = 1,  [62] = 1, [63] = 1, P4(64),
+    [68] = 1, [69] = 1, [71] = 1,  P4(72),    P4(76),    P16(80),  P16(96),  P4(112),
+    P4(116),  P4(120),  [124] = 1, [125] = 1, [126] = 1,
 #undef P16
 #undef P4
 };
@@ -572,7 +571,7 @@ message_qp_encode(const char *s, size_t n, struct buf *out)
 struct sink {
 	struct buf *b;
 	FILE *f;
-	size_t written;         /* bytes handed to f */
+	size_t written; /* bytes handed to f */
 };
 
 /* Write b out once it holds at least least bytes (any when least is 0). */
@@ -586,8 +585,7 @@ sink_flush(struct sink *s, size_t least, struct err *e)
 	n = fwrite(s->b->data, 1, s->b->len, s->f);
 	s->written += n;
 	if (n != s->b->len)
-		return err_set(e, EX_IOERR, "cannot write the message: %s",
-		    strerror(errno));
+		return err_set(e, EX_IOERR, "cannot write the message: %s", strerror(errno));
 	buf_reset(s->b);
 	return 0;
 }
@@ -665,8 +663,7 @@ part_from_file(struct sink *s, FILE *f, struct err *e)
 		got = fread(in.data + old, 1, PART_CHUNK, f);
 		in.len += got;
 		if (ferror(f)) {
-			r = err_set(e, EX_IOERR, "cannot read a message part: %s",
-			    strerror(errno));
+			r = err_set(e, EX_IOERR, "cannot read a message part: %s", strerror(errno));
 			break;
 		}
 		/* only the new bytes can hold a LF: the carried text has none */
@@ -684,22 +681,24 @@ part_from_file(struct sink *s, FILE *f, struct err *e)
 }
 
 static int
-add_part(struct sink *s, const char *boundary, const char *type,
-         const char *text, size_t n, FILE *f, struct err *e)
+add_part(struct sink *s, const char *boundary, const char *type, const char *text, size_t n,
+         FILE *f, struct err *e)
 {
-	if (buf_printf(s->b, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary, type) != 0)
+	if (buf_printf(s->b,
+	               "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
+	               "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+	               boundary, type) != 0)
 		return err_oom(e);
-	if (f != NULL ? part_from_file(s, f, e) != 0 :
-	    part_from_memory(s, text, text != NULL ? n : 0, e) != 0)
+	if (f != NULL ? part_from_file(s, f, e) != 0
+	              : part_from_memory(s, text, text != NULL ? n : 0, e) != 0)
 		return -1;
 	return buf_adds(s->b, "\r\n") != 0 ? err_oom(e) : 0;
 }
 
 /* Message-ID into message_id, a boundary into bnd (64 bytes). */
 static int
-draw_ids(const struct message_spec *m, char *message_id, size_t message_id_size,
-         char *bnd, struct err *e)
+draw_ids(const struct message_spec *m, char *message_id, size_t message_id_size, char *bnd,
+         struct err *e)
 {
 	char rnd[33], *from_addr;
 	const char *domain;
@@ -707,11 +706,10 @@ draw_ids(const struct message_spec *m, char *message_id, size_t message_id_size,
 
 	if (m->from == NULL || (from_addr = message_address(m->from)) == NULL)
 		return err_set(e, EX_DATAERR, "not a valid ASCII From address: %s",
-		    m->from != NULL ? m->from : "(none)");
+		               m->from != NULL ? m->from : "(none)");
 	domain = strchr(from_addr, '@') + 1;
 	random_hex(rnd, 12);
-	r = snprintf(message_id, message_id_size, "<%s.%lld@%s>", rnd,
-	    (long long)m->date, domain);
+	r = snprintf(message_id, message_id_size, "<%s.%lld@%s>", rnd, (long long)m->date, domain);
 	free(from_addr);
 	if (r < 0 || (size_t)r >= message_id_size)
 		return err_set(e, EX_SOFTWARE, "Message-ID buffer too small");
@@ -750,8 +748,7 @@ add_subject(const char *subject, struct buf *out)
 }
 
 static int
-add_headers(const struct message_spec *m, const char *message_id,
-            struct buf *out, struct err *e)
+add_headers(const struct message_spec *m, const char *message_id, struct buf *out, struct err *e)
 {
 	if (add_mailbox_header("From", m->from, out, e) != 0 ||
 	    add_to_header(m->to, m->nto, out, e) != 0)
@@ -771,16 +768,18 @@ add_headers(const struct message_spec *m, const char *message_id,
  * buffer until the first part's text fills a chunk.
  */
 static int
-message_emit(const struct message_spec *m, struct sink *s, char *message_id,
-             size_t message_id_size, struct err *e)
+message_emit(const struct message_spec *m, struct sink *s, char *message_id, size_t message_id_size,
+             struct err *e)
 {
 	char bnd[64];
 
 	if (draw_ids(m, message_id, message_id_size, bnd, e) != 0 ||
 	    add_headers(m, message_id, s->b, e) != 0)
 		return -1;
-	if (buf_printf(s->b, "Content-Type: multipart/alternative;\r\n"
-	    " boundary=\"%s\"\r\n\r\nThis is a MIME message.\r\n\r\n", bnd) != 0)
+	if (buf_printf(s->b,
+	               "Content-Type: multipart/alternative;\r\n"
+	               " boundary=\"%s\"\r\n\r\nThis is a MIME message.\r\n\r\n",
+	               bnd) != 0)
 		return err_oom(e);
 	if (add_part(s, bnd, "text/plain", m->text, m->text_len, m->text_file, e) != 0 ||
 	    add_part(s, bnd, "text/html", m->html, m->html_len, m->html_file, e) != 0)
@@ -791,8 +790,8 @@ message_emit(const struct message_spec *m, struct sink *s, char *message_id,
 }
 
 int
-message_write(const struct message_spec *m, FILE *out, size_t *written,
-              char *message_id, size_t message_id_size, struct err *e)
+message_write(const struct message_spec *m, FILE *out, size_t *written, char *message_id,
+              size_t message_id_size, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	struct sink s = {.b = &b, .f = out};

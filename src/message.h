@@ -17,19 +17,20 @@
 #include "util.h"
 
 struct message_spec {
-	const char *from;             /* "Name <addr>" or "addr", UTF-8 name allowed */
-	char *const *to;              /* addresses */
+	const char *from; /* "Name <addr>" or "addr", UTF-8 name allowed */
+	char *const *to;  /* addresses */
 	size_t nto;
-	const char *subject;          /* UTF-8, any text */
+	const char *subject; /* UTF-8, any text */
 	time_t date;
 	const char *list_id;          /* "sub.domain" or NULL */
 	const char *list_unsubscribe; /* mailto: or http(s) URL, or NULL */
 	const char *text;             /* the text/plain part, UTF-8, LF or CRLF */
 	size_t text_len;
-	const char *html;             /* the text/html part */
+	const char *html; /* the text/html part */
 	size_t html_len;
-	FILE *text_file;   /* when not NULL: the text/plain part, read from its current offset to EOF (text/text_len ignored) */
-	FILE *html_file;   /* likewise for the text/html part */
+	FILE *text_file; /* when not NULL: the text/plain part, read from its current offset to EOF
+	                    (text/text_len ignored) */
+	FILE *html_file; /* likewise for the text/html part */
 };
 
 /*
@@ -38,8 +39,8 @@ struct message_spec {
  * *written gets the bytes written; its Message-ID (with <>) goes to
  * message_id.  Nothing is written when a header is refused.
  */
-int message_write(const struct message_spec *m, FILE *out, size_t *written,
-                  char *message_id, size_t message_id_size, struct err *e);
+int message_write(const struct message_spec *m, FILE *out, size_t *written, char *message_id,
+                  size_t message_id_size, struct err *e);
 
 /* Will the message writer take u as List-Unsubscribe (mailto: or http(s), tame ASCII, <= 900)? */
 int message_list_unsubscribe_ok(const char *u);

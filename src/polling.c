@@ -67,8 +67,8 @@ on_success(struct feed_state *fs, const struct fetch_result *r, int report_after
 
 	if (fs->failures >= report_after) {
 		fmt_time(since, sizeof since, fs->first_failure);
-		snprintf(msg, msgsz, "working again after %d failed fetch%s since %s",
-		         fs->failures, fs->failures == 1 ? "" : "es", since);
+		snprintf(msg, msgsz, "working again after %d failed fetch%s since %s", fs->failures,
+		         fs->failures == 1 ? "" : "es", since);
 		rep = POLL_REPORT_RECOVERED;
 	}
 	fs->failures = 0;
@@ -88,8 +88,9 @@ on_success(struct feed_state *fs, const struct fetch_result *r, int report_after
 	}
 	/* Moving matters more than recovering: say both, report the move. */
 	used = rep == POLL_REPORT_NONE ? 0 : strlen(msg);
-	snprintf(msg + used, msgsz - used, "%smoved permanently to %s; update the config: url = \"%s\"",
-	         used ? "; " : "", r->moved_to, r->moved_to);
+	snprintf(msg + used, msgsz - used,
+	         "%smoved permanently to %s; update the config: url = \"%s\"", used ? "; " : "",
+	         r->moved_to, r->moved_to);
 	set_str(&fs->moved_to, r->moved_to);
 	return POLL_REPORT_MOVED;
 }
@@ -133,20 +134,19 @@ poll_update(struct feed_state *fs, const struct fetch_result *r, time_t now, int
 	fs->last_status = r->http_status;
 	switch (r->outcome) {
 	case FETCH_OK:
-	case FETCH_NOT_MODIFIED:
-		return on_success(fs, r, report_after, msg, msgsz);
+	case FETCH_NOT_MODIFIED: return on_success(fs, r, report_after, msg, msgsz);
 	case FETCH_GONE:
 		fs->gone = 1;
 		fs->retry_after = 0;
 		set_str(&fs->last_error, r->error[0] ? r->error : "HTTP 410 Gone");
 		if (was_gone)
 			return POLL_REPORT_NONE;
-		snprintf(msg, msgsz, "gone (HTTP 410): the server says it was removed for good; "
+		snprintf(msg, msgsz,
+		         "gone (HTTP 410): the server says it was removed for good; "
 		         "it will not be polled again: delete it from the config");
 		return POLL_REPORT_GONE;
 	case FETCH_RETRY_LATER:
 	case FETCH_FAILED:
-	default:
-		return on_failure(fs, r, now, report_after, msg, msgsz);
+	default: return on_failure(fs, r, now, report_after, msg, msgsz);
 	}
 }

@@ -18,10 +18,10 @@
 
 enum poll_report {
 	POLL_REPORT_NONE,
-	POLL_REPORT_FAILING,    /* failures just reached report_after */
-	POLL_REPORT_RECOVERED,  /* a reported failure streak ended */
-	POLL_REPORT_MOVED,      /* permanent redirect to a new URL, first time */
-	POLL_REPORT_GONE,       /* 410, first time */
+	POLL_REPORT_FAILING,   /* failures just reached report_after */
+	POLL_REPORT_RECOVERED, /* a reported failure streak ended */
+	POLL_REPORT_MOVED,     /* permanent redirect to a new URL, first time */
+	POLL_REPORT_GONE,      /* 410, first time */
 };
 
 /*
@@ -30,8 +30,7 @@ enum poll_report {
  * at ..., next after ...").  fs may be NULL (never fetched: due).
  * interval <= 0 means no interval.
  */
-int poll_due(const struct feed_state *fs, time_t interval, time_t now, char *why,
-             size_t whysz);
+int poll_due(const struct feed_state *fs, time_t interval, time_t now, char *why, size_t whysz);
 
 /*
  * Apply r, fetched at now, to fs: last_fetch, last_status, last_error,

@@ -29,16 +29,16 @@
 /* What a command does with the pipeline. */
 struct mode {
 	enum select_mode select;
-	int conditional;   /* send validators, honour interval and retry-after */
-	int deliver;       /* hand messages to cfg->deliver (else to stdout) */
-	int record;        /* write the state back */
-	int lock;          /* hold STATE.lock */
-	int preview;       /* stop after rendering the first digest */
+	int conditional; /* send validators, honour interval and retry-after */
+	int deliver;     /* hand messages to cfg->deliver (else to stdout) */
+	int record;      /* write the state back */
+	int lock;        /* hold STATE.lock */
+	int preview;     /* stop after rendering the first digest */
 };
 
 /* One configured feed during this run. */
 struct feed_run {
-	struct source *src;       /* in run.sources: conf + what was parsed (src->feed) */
+	struct source *src; /* in run.sources: conf + what was parsed (src->feed) */
 	struct feed parsed;
 	int wanted;               /* some selected subscription reads it */
 	int unconditional;        /* fetch without validators */
@@ -46,7 +46,7 @@ struct feed_run {
 	char *sent_last_modified; /* thread may replace the state's while this waits */
 	char *new_etag;           /* validators to store once its items are safe */
 	char *new_last_modified;
-	time_t prev_last_fetch;   /* restored while its items are pending (interval) */
+	time_t prev_last_fetch; /* restored while its items are pending (interval) */
 };
 
 struct run {
@@ -56,22 +56,22 @@ struct run {
 	int have_cfg;
 	struct state *st;
 	struct state_lock *lock;
-	struct journal *journal;  /* each accepted digest's records, before the next is sent */
+	struct journal *journal; /* each accepted digest's records, before the next is sent */
 	struct digest_templates *tpl;
-	struct spool *spool;      /* the items' content, rendered or stashed */
-	FILE *digests;            /* every digest's message, one after the other */
+	struct spool *spool;         /* the items' content, rendered or stashed */
+	FILE *digests;               /* every digest's message, one after the other */
 	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (make_digests) */
 	off_t digests_end;
 	struct feed_run *feeds;
-	struct source *sources;   /* per feed, contiguous for select */
-	int *sub_selected;        /* per subscription */
+	struct source *sources; /* per feed, contiguous for select */
+	int *sub_selected;      /* per subscription */
 	time_t now;
-	int status;               /* the exit status so far */
-	int progress;             /* stderr is a terminal: keep a live count there */
+	int status;   /* the exit status so far */
+	int progress; /* stderr is a terminal: keep a live count there */
 	size_t nrequests;
 	size_t nfetched;
-	size_t nfailed;           /* for the live line */
-	pthread_mutex_t guard;    /* parse threads: the state, the counts */
+	size_t nfailed;        /* for the live line */
+	pthread_mutex_t guard; /* parse threads: the state, the counts */
 };
 
 /* One line on stderr, "tidings: " first. */
@@ -82,7 +82,7 @@ vline(const char *fmt, va_list ap)
 
 	/* Feed and server text is quoted here: no control character passes. */
 	vsnprintf(line, sizeof line, fmt, ap);
-	flockfile(stderr);  /* parse threads talk too: whole lines */
+	flockfile(stderr); /* parse threads talk too: whole lines */
 	fputs("tidings: ", stderr);
 	fputs_clean(line, stderr);
 	fputc('\n', stderr);
@@ -90,8 +90,7 @@ vline(const char *fmt, va_list ap)
 }
 
 /* Problems: one line each, always. */
-static void __attribute__((format(printf, 1, 2)))
-complain(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -101,8 +100,7 @@ complain(const char *fmt, ...)
 }
 
 /* Progress for -v; cron stays silent otherwise. */
-static void __attribute__((format(printf, 2, 3)))
-say(const struct run *r, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) say(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -195,9 +193,10 @@ plan_feeds(struct run *r)
 		fr->src->conf = &r->cfg.feeds[f];
 		fr->unconditional = !r->mode.conditional;
 		if (!fr->src->conf->active)
-			continue;  /* paused: not fetched, its items not offered, its state kept */
+			continue; /* paused: not fetched, its items not offered, its state kept */
 		for (size_t s = 0; feed_selected(r, fr->src->conf) && s < r->cfg.nsubs; s++) {
-			if (!r->sub_selected[s] || !select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
+			if (!r->sub_selected[s] ||
+			    !select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
 				continue;
 			fr->wanted = 1;
 			/* A subscription's first run must see every item, not a 304. */
@@ -287,14 +286,14 @@ static void
 keep_what_digests_need(struct run *r, struct feed_run *fr)
 {
 	struct spool_plan p = {
-		.cfg = &r->cfg,
-		.sub_selected = r->sub_selected,
-		.st = r->st,
-		.select = {.mode = r->mode.select, .now = r->now, .since = r->cli->since},
+	    .cfg = &r->cfg,
+	    .sub_selected = r->sub_selected,
+	    .st = r->st,
+	    .select = {.mode = r->mode.select, .now = r->now, .since = r->cli->since},
 	};
 	unsigned char *need;
 
-	pthread_mutex_lock(&r->guard);  /* the state is read here and written by other threads */
+	pthread_mutex_lock(&r->guard); /* the state is read here and written by other threads */
 	need = spool_plan(&p, fr->src->conf, &fr->parsed);
 	pthread_mutex_unlock(&r->guard);
 	spool_keep(r->spool, &fr->parsed, fr->src->conf, need);
@@ -389,13 +388,13 @@ fetch_options_of(const struct run *r)
 	long timeout = r->cfg.fetch.timeout;
 
 	return (struct fetch_options){
-		.timeout = timeout,
-		.connect_timeout = timeout < FETCH_CONNECT_TIMEOUT ? timeout : FETCH_CONNECT_TIMEOUT,
-		.parallel = r->cfg.fetch.parallel,
-		.per_host = r->cfg.fetch.per_host,
-		.max_size = r->cfg.fetch.max_size,
-		.user_agent = r->cfg.fetch.user_agent,
-		.proxy = r->cfg.fetch.proxy,
+	    .timeout = timeout,
+	    .connect_timeout = timeout < FETCH_CONNECT_TIMEOUT ? timeout : FETCH_CONNECT_TIMEOUT,
+	    .parallel = r->cfg.fetch.parallel,
+	    .per_host = r->cfg.fetch.per_host,
+	    .max_size = r->cfg.fetch.max_size,
+	    .user_agent = r->cfg.fetch.user_agent,
+	    .proxy = r->cfg.fetch.proxy,
 	};
 }
 
@@ -509,12 +508,12 @@ note_present_items(struct run *r, struct err *e)
 
 /* One recipient's copy of a digest: To that recipient alone. */
 struct rcpt_run {
-	const char *mailbox;          /* as configured, display name and all: the To header */
-	char *addr;                   /* the bare address: the envelope and the state */
-	off_t message_off;            /* its message in run.digests; 0 bytes: none */
+	const char *mailbox; /* as configured, display name and all: the To header */
+	char *addr;          /* the bare address: the envelope and the state */
+	off_t message_off;   /* its message in run.digests; 0 bytes: none */
 	size_t message_len;
 	enum delivery_status status;
-	struct sub_run *sr;           /* whose copy it is */
+	struct sub_run *sr; /* whose copy it is */
 };
 
 /*
@@ -528,9 +527,9 @@ struct sub_run {
 	struct picks picks;
 	struct rcpt_run *rcpts;
 	size_t nrcpt;
-	FILE *html;                   /* preview --html: the HTML part */
+	FILE *html; /* preview --html: the HTML part */
 	size_t html_len;
-	char message_id[256];         /* the first recipient's, for -v */
+	char message_id[256]; /* the first recipient's, for -v */
 };
 
 static int
@@ -573,18 +572,19 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	char lid[256], id[256];
 	size_t len;
 	struct message_spec m = {
-		.from = r->cfg.from,
-		.nto = 1,
-		.subject = buf_str(&d->subject),
-		.date = r->now,
-		.list_id = lid,
-		.list_unsubscribe = sr->sub->list_unsubscribe,
-		.text_file = d->text,
-		.html_file = d->html,
+	    .from = r->cfg.from,
+	    .nto = 1,
+	    .subject = buf_str(&d->subject),
+	    .date = r->now,
+	    .list_id = lid,
+	    .list_unsubscribe = sr->sub->list_unsubscribe,
+	    .text_file = d->text,
+	    .html_file = d->html,
 	};
 
 	list_id(r, sr->sub, lid, sizeof lid);
-	/* One file for all digests: a thousand subscriptions must not take a thousand descriptors. */
+	/* One file for all digests: a thousand subscriptions must not take a thousand descriptors.
+	 */
 	if (r->digests == NULL && (r->digests = temp_file("digests", e)) == NULL)
 		return -1;
 	for (size_t k = 0; k < sr->nrcpt; k++) {
@@ -606,7 +606,7 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 		rr->message_len = len;
 		r->digests_end += (off_t)len;
 	}
-	if (r->mode.preview) {  /* --html writes the HTML part out */
+	if (r->mode.preview) { /* --html writes the HTML part out */
 		sr->html = d->html;
 		sr->html_len = d->html_len;
 		d->html = NULL;
@@ -657,16 +657,16 @@ static int
 build_digest(struct run *r, struct sub_run *sr, struct err *e)
 {
 	struct digest_input in = {
-		.cfg = &r->cfg,
-		.sub = sr->sub,
-		.src = r->sources,
-		.nsrc = r->cfg.nfeeds,
-		.picks = &sr->picks,
-		.st = r->st,
-		.spool = r->spool,
-		.now = r->now,
-		.have_since = r->cli->have_since,
-		.since = r->cli->since,
+	    .cfg = &r->cfg,
+	    .sub = sr->sub,
+	    .src = r->sources,
+	    .nsrc = r->cfg.nfeeds,
+	    .picks = &sr->picks,
+	    .st = r->st,
+	    .spool = r->spool,
+	    .now = r->now,
+	    .have_since = r->cli->have_since,
+	    .since = r->cli->since,
 	};
 	struct digest_output d;
 	int rc;
@@ -962,7 +962,8 @@ static int
 touch_if_read(struct run *r, const struct sub_conf *sub)
 {
 	for (size_t f = 0; f < r->cfg.nfeeds; f++)
-		if (r->feeds[f].src->feed != NULL && select_sub_reads_feed(sub, r->feeds[f].src->conf))
+		if (r->feeds[f].src->feed != NULL &&
+		    select_sub_reads_feed(sub, r->feeds[f].src->conf))
 			return state_sub_touch(r->st, sub->name);
 	return 0;
 }
@@ -993,11 +994,13 @@ commit_feed_records(struct run *r, const struct sub_run *subs, size_t nsubs)
 		if (fs == NULL || fr->src->feed == NULL)
 			continue;
 		for (size_t i = 0; safe && i < nsubs; i++)
-			if (items_pending(&subs[i]) && select_sub_reads_feed(subs[i].sub, fr->src->conf))
+			if (items_pending(&subs[i]) &&
+			    select_sub_reads_feed(subs[i].sub, fr->src->conf))
 				safe = 0;
 		/* -S: the subscriptions left out have not seen its items either. */
 		for (size_t s = 0; safe && s < r->cfg.nsubs; s++)
-			if (!r->sub_selected[s] && select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
+			if (!r->sub_selected[s] &&
+			    select_sub_reads_feed(&r->cfg.subs[s], fr->src->conf))
 				safe = 0;
 		if (!safe) {
 			fs->last_fetch = fr->prev_last_fetch;
@@ -1249,14 +1252,14 @@ int
 cmd_run(const struct cli *c)
 {
 	struct mode m = {
-		.select = SELECT_NEW,
-		.conditional = 1,
-		.deliver = 1,
-		.record = 1,
-		.lock = 1,
+	    .select = SELECT_NEW,
+	    .conditional = 1,
+	    .deliver = 1,
+	    .record = 1,
+	    .lock = 1,
 	};
 
-	if (c->have_since)  /* a read-only replay: full fetch, no state change */
+	if (c->have_since) /* a read-only replay: full fetch, no state change */
 		m = (struct mode){.select = SELECT_SINCE, .deliver = 1};
 	if (c->dry_run)
 		m.deliver = m.record = 0;
@@ -1267,19 +1270,19 @@ int
 cmd_preview(const struct cli *c)
 {
 	return execute(c, (struct mode){
-		.select = c->have_since ? SELECT_SINCE : SELECT_NEW,
-		.preview = 1,
-	});
+	                      .select = c->have_since ? SELECT_SINCE : SELECT_NEW,
+	                      .preview = 1,
+	                  });
 }
 
 int
 cmd_catch_up(const struct cli *c)
 {
 	return execute(c, (struct mode){
-		.select = SELECT_ALL,
-		.record = !c->dry_run,
-		.lock = 1,
-	});
+	                      .select = SELECT_ALL,
+	                      .record = !c->dry_run,
+	                      .lock = 1,
+	                  });
 }
 
 /* ---- commands that read without running ---- */
@@ -1382,7 +1385,7 @@ fill_feed_row(struct feed_row *row, const struct feed_conf *fc, const struct fee
 	else if (fs->moved_to)
 		snprintf(status, sz, "moved: %.50s", fs->moved_to);
 	else if (fs->last_status == 0)
-		snprintf(status, sz, fs->last_fetch ? "ok" : "-");  /* file: URLs */
+		snprintf(status, sz, fs->last_fetch ? "ok" : "-"); /* file: URLs */
 	else
 		snprintf(status, sz, "%ld", fs->last_status);
 	str_strip_controls(status); /* a stored error quotes a server */

@@ -123,12 +123,9 @@ classify(const struct sub_conf *sub, const struct item *it, const char *feed_url
          const struct state *st, const struct select_params *p, int first_run)
 {
 	switch (p->mode) {
-	case SELECT_SINCE:
-		return it->has_date && it->published >= p->since ? PICK_SHOW : -1;
-	case SELECT_ALL:
-		return state_delivered(st, sub->name, feed_url, it->id) ? -1 : PICK_OLD;
-	case SELECT_NEW:
-		break;
+	case SELECT_SINCE: return it->has_date && it->published >= p->since ? PICK_SHOW : -1;
+	case SELECT_ALL: return state_delivered(st, sub->name, feed_url, it->id) ? -1 : PICK_OLD;
+	case SELECT_NEW: break;
 	}
 	if (state_delivered_to(st, sub->name, p->rcpt, feed_url, it->id))
 		return -1;
@@ -209,7 +206,7 @@ static int
 cmp_date_oldest_first(const struct pick *a, const struct pick *b)
 {
 	if (a->item->has_date != b->item->has_date)
-		return a->item->has_date ? -1 : 1;  /* undated count as newest: kept for later */
+		return a->item->has_date ? -1 : 1; /* undated count as newest: kept for later */
 	if (a->item->published != b->item->published)
 		return a->item->published < b->item->published ? -1 : 1;
 	return 0;

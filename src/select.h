@@ -24,16 +24,17 @@ struct source {
 };
 
 enum select_mode {
-	SELECT_NEW,    /* a run: items not yet delivered */
-	SELECT_SINCE,  /* --since: every item dated on or after since, delivered or not */
-	SELECT_ALL,    /* catch-up: every current item, to be recorded */
+	SELECT_NEW,   /* a run: items not yet delivered */
+	SELECT_SINCE, /* --since: every item dated on or after since, delivered or not */
+	SELECT_ALL,   /* catch-up: every current item, to be recorded */
 };
 
 struct select_params {
 	enum select_mode mode;
 	time_t now;
 	time_t since;
-	const char *rcpt; /* SELECT_NEW: what this bare address still lacks; NULL: the subscription */
+	const char
+	    *rcpt; /* SELECT_NEW: what this bare address still lacks; NULL: the subscription */
 };
 
 enum pick_kind {
@@ -44,9 +45,9 @@ enum pick_kind {
 
 struct pick {
 	const struct item *item;
-	size_t source;           /* index into the sources */
+	size_t source; /* index into the sources */
 	enum pick_kind kind;
-	const struct item *dup_of;  /* PICK_DUPLICATE: the item shown instead */
+	const struct item *dup_of; /* PICK_DUPLICATE: the item shown instead */
 };
 
 struct picks {
@@ -54,15 +55,16 @@ struct picks {
 	size_t n;
 	size_t cap;
 	size_t nshow;
-	size_t undated;          /* SELECT_SINCE: left out for lacking a date */
-	size_t held_back;        /* new items beyond max-items, left for the next run */
+	size_t undated;   /* SELECT_SINCE: left out for lacking a date */
+	size_t held_back; /* new items beyond max-items, left for the next run */
 };
 
 /* Does the subscription read this feed (its feeds list, or every feed)? */
 int select_sub_reads_feed(const struct sub_conf *sub, const struct feed_conf *fc);
 
 /* Does an item with these tags (plus its feed's) pass the subscription's filters? */
-int select_tags_match(const struct sub_conf *sub, const struct item *it, const struct feed_conf *fc);
+int select_tags_match(const struct sub_conf *sub, const struct item *it,
+                      const struct feed_conf *fc);
 
 /*
  * Does the first-run rule apply to what sub reads from this feed?  It

@@ -68,10 +68,10 @@ struct xfer {
 	char auth_reply[REPLY_MAX]; /* the failing reply to AUTH */
 	int auth_ok;
 	char auth_offered[OFFERED_MAX]; /* the EHLO AUTH line's mechanisms */
-	long long size_limit;   /* EHLO SIZE, 0 when none */
-	int quit;               /* curl sent QUIT: what follows is not the message's */
-	int saw_ehlo;           /* this transfer opened its session */
-	int no_auth;            /* user set, the session's MAIL came without AUTH */
+	long long size_limit;           /* EHLO SIZE, 0 when none */
+	int quit;                       /* curl sent QUIT: what follows is not the message's */
+	int saw_ehlo;                   /* this transfer opened its session */
+	int no_auth;                    /* user set, the session's MAIL came without AUTH */
 	char errbuf[CURL_ERROR_SIZE];
 	struct err read_error;
 };

@@ -29,16 +29,16 @@
 #include "idset.h"
 #include "recio.h"
 
-#define STATE_MAGIC     "tidings-state "
-#define STATE_VERSION   2
+#define STATE_MAGIC   "tidings-state "
+#define STATE_VERSION 2
 /*
  * Between a subscription's name and one of its recipients in a recipient
  * key ("SUB\x1fADDR" in the subs table): neither a subscription name nor
  * an address can hold it, so the split is unambiguous.
  */
-#define RCPT_SEP        '\x1f'
-#define KEY_STACK       512
-#define NONE            UINT32_MAX
+#define RCPT_SEP  '\x1f'
+#define KEY_STACK 512
+#define NONE      UINT32_MAX
 /* First sizes of the growing arrays: a small state never regrows them. */
 #define NAMES_MIN 16
 #define ITEMS_MIN 1024
@@ -46,31 +46,31 @@
 #define ARENA_MIN (1u << 16)
 /* presize looks for the end record in the last END_TAIL bytes, and trusts */
 /* its count up to one record per END_TAIL bytes of file. */
-#define END_TAIL        48
-#define TMP_SUFFIX      ".tmp."
-#define TMP_XS          "XXXXXX"
-#define STATE_HEADER    "tidings-state 2\n# tidings state: see tidings-state(5)\n"
+#define END_TAIL     48
+#define TMP_SUFFIX   ".tmp."
+#define TMP_XS       "XXXXXX"
+#define STATE_HEADER "tidings-state 2\n# tidings state: see tidings-state(5)\n"
 
 struct feed {
-	struct feed_state fs;   /* first: callers hold &feed->fs */
+	struct feed_state fs;    /* first: callers hold &feed->fs */
 	struct feed_state saved; /* as in the file (no url): callers change fs behind our back */
-	uint32_t head;          /* first item of this feed, or NONE */
+	uint32_t head;           /* first item of this feed, or NONE */
 	uint32_t nitems;
 };
 
 struct item {
 	int64_t first_seen, last_seen;
-	uint64_t off;           /* of the id bytes in the arena */
+	uint64_t off; /* of the id bytes in the arena */
 	uint32_t len, sub, feed;
-	uint32_t next;          /* in the feed's chain, or the free list */
+	uint32_t next; /* in the feed's chain, or the free list */
 };
 
 /* Interned strings, found through a hashset. */
 struct name {
 	char *key;
-	struct feed *feed;      /* feeds only; its fs.url is key */
-	uint32_t sub;           /* subs: NONE for a subscription; for a recipient key, its subscription */
-	uint32_t nrcpt;         /* subs: a subscription's recipient keys */
+	struct feed *feed; /* feeds only; its fs.url is key */
+	uint32_t sub;   /* subs: NONE for a subscription; for a recipient key, its subscription */
+	uint32_t nrcpt; /* subs: a subscription's recipient keys */
 };
 
 struct names {
@@ -85,14 +85,15 @@ struct state {
 	struct item *items;
 	size_t nitems, capitems, live;
 	uint32_t freelist;
-	uint64_t *itab;         /* SLOT(hash, item index) */
+	uint64_t *itab; /* SLOT(hash, item index) */
 	size_t nitab;
 	char *arena;
 	size_t alen, acap;
 	/* The last names looked up: callers ask about one feed many times in a row. */
 	uint32_t hint_sub, hint_feed, hint_rcpt;
-	size_t nrcpt_keys;      /* recipient keys in subs: none, no per-recipient lookups */
-	/* Which (sub, feed) pairs hold an id, a bit each: built when first asked, dropped on change. */
+	size_t nrcpt_keys; /* recipient keys in subs: none, no per-recipient lookups */
+	/* Which (sub, feed) pairs hold an id, a bit each: built when first asked, dropped on
+	 * change. */
 	unsigned char *pairs;
 	size_t pairs_subs, pairs_feeds;
 	/*
@@ -266,9 +267,9 @@ feed_at(const struct state *st, uint32_t idx)
  * million ids: 16 MB more), it cannot delete, and its equality is a call
  * per candidate on the path every lookup and load takes.
  */
-#define SLOT(h, idx)    ((uint64_t)(h) << 32 | ((uint64_t)(idx) + 1))
-#define SLOT_HASH(v)    ((uint32_t)((v) >> 32))
-#define SLOT_IDX(v)     ((uint32_t)(v) - 1)
+#define SLOT(h, idx) ((uint64_t)(h) << 32 | ((uint64_t)(idx) + 1))
+#define SLOT_HASH(v) ((uint32_t)((v) >> 32))
+#define SLOT_IDX(v)  ((uint32_t)(v)-1)
 
 static uint32_t
 item_find(const struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t len,
@@ -768,7 +769,7 @@ state_delivered_to(const struct state *cst, const char *sub, const char *rcpt, c
 int
 state_sub_split(const struct state *cst, const char *sub)
 {
-	struct state *st = (struct state *)cst;  /* only the hints change */
+	struct state *st = (struct state *)cst; /* only the hints change */
 	uint32_t s;
 
 	if (st->nrcpt_keys == 0 || (s = names_find_hint(&st->subs, sub, &st->hint_sub)) == NONE)
@@ -828,8 +829,8 @@ state_record_to(struct state *st, const char *sub, const char *rcpt, const char 
 }
 
 int
-state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids,
-                time_t now, time_t retention)
+state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t nids, time_t now,
+                time_t retention)
 {
 	struct idset set = {0};
 	struct feed *f;
@@ -837,7 +838,7 @@ state_feed_seen(struct state *st, const char *feed_url, char *const *ids, size_t
 	uint32_t fi = names_find(&st->feeds, feed_url);
 
 	if (fi == NONE)
-		return 0;       /* nothing delivered from it: nothing to refresh */
+		return 0; /* nothing delivered from it: nothing to refresh */
 	if (nids >= NONE || idset_build(&set, ids, nids) < 0) {
 		idset_free(&set);
 		return -1;
@@ -1034,7 +1035,7 @@ write_state(struct rec_out *o, const struct state *st)
 		write_feed(o, &feed_at(st, feeds[i])->fs);
 	for (i = 0; i < st->subs.n; i++) {
 		if (st->subs.v[subs[i]].sub != NONE)
-			continue;  /* a recipient key: its records name it */
+			continue; /* a recipient key: its records name it */
 		rec_raw(o, "sub", 3);
 		rec_str(o, st->subs.v[subs[i]].key);
 		rec_eol(o);
@@ -1236,22 +1237,22 @@ struct loader {
 	struct state *st;
 	const char *path;
 	size_t lineno, records;
-	uint32_t last_sub, last_feed;   /* item lines come in runs of one feed */
-	unsigned dash;                  /* bit i: field i was a bare "-" (none) */
-	size_t nf;                      /* fields on the current line */
-	int nul;                        /* the file holds a NUL byte somewhere */
-	struct {                        /* an item line parsed but not yet indexed */
+	uint32_t last_sub, last_feed; /* item lines come in runs of one feed */
+	unsigned dash;                /* bit i: field i was a bare "-" (none) */
+	size_t nf;                    /* fields on the current line */
+	int nul;                      /* the file holds a NUL byte somewhere */
+	struct {                      /* an item line parsed but not yet indexed */
 		int on;
 		uint32_t sub, feed, h;
 		uint64_t off;
 		size_t len, lineno;
 		int64_t first, last;
 	} pending;
-	char last_ts[20];               /* the last time parsed, and its value */
+	char last_ts[20]; /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
-	int upgrade;                    /* an old form the save rewrites (11-field feed records) */
-	long long version;              /* of the file's format */
+	int upgrade;       /* an old form the save rewrites (11-field feed records) */
+	long long version; /* of the file's format */
 	struct err *e;
 };
 
@@ -1433,13 +1434,13 @@ load_end(struct loader *l, char **f, size_t *n)
 
 static const struct {
 	const char *name;
-	size_t minfields, maxfields;    /* fewer: a field added later, absent */
+	size_t minfields, maxfields; /* fewer: a field added later, absent */
 	int (*load)(struct loader *, char **, size_t *);
 } record_types[] = {
-	{"item", 6, 7, load_item},
-	{"feed", 11, 12, load_feed},
-	{"sub", 2, 2, load_sub},
-	{"end", 2, 2, load_end},
+    {"item", 6, 7, load_item},
+    {"feed", 11, 12, load_feed},
+    {"sub", 2, 2, load_sub},
+    {"end", 2, 2, load_end},
 };
 
 static int
@@ -1483,8 +1484,8 @@ load_line(struct loader *l, char *line, size_t len)
 			continue;
 		if (nf < record_types[i].minfields || nf > record_types[i].maxfields) {
 			snprintf(msg, sizeof msg, "%s record has %zu fields, want %zu", f[0], nf,
-			         nf < record_types[i].minfields ? record_types[i].minfields :
-			                                          record_types[i].maxfields);
+			         nf < record_types[i].minfields ? record_types[i].minfields
+			                                        : record_types[i].maxfields);
 			return bad(l, msg);
 		}
 		l->nf = nf;

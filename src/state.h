@@ -23,16 +23,16 @@ struct state;
  */
 struct feed_state {
 	char *url;
-	char *etag;              /* or NULL */
-	char *last_modified;     /* or NULL */
-	time_t last_fetch;       /* 0: never */
-	long last_status;        /* HTTP status of the last fetch, 0 if none */
-	char *last_error;        /* or NULL when the last fetch was fine */
-	int failures;            /* consecutive */
-	time_t first_failure;    /* start of the current failure streak, or 0 */
-	time_t retry_after;      /* do not poll before this, or 0 */
-	int gone;                /* 410 seen */
-	char *moved_to;          /* the last permanent move reported, or NULL */
+	char *etag;           /* or NULL */
+	char *last_modified;  /* or NULL */
+	time_t last_fetch;    /* 0: never */
+	long last_status;     /* HTTP status of the last fetch, 0 if none */
+	char *last_error;     /* or NULL when the last fetch was fine */
+	int failures;         /* consecutive */
+	time_t first_failure; /* start of the current failure streak, or 0 */
+	time_t retry_after;   /* do not poll before this, or 0 */
+	int gone;             /* 410 seen */
+	char *moved_to;       /* the last permanent move reported, or NULL */
 };
 
 struct state_lock;
@@ -91,7 +91,8 @@ int state_delivered_to(const struct state *st, const char *sub, const char *rcpt
 /* Has any recipient of sub records of their own?  If not, every recipient has the same items. */
 int state_sub_split(const struct state *st, const char *sub);
 /* Record (feed_url, id) as delivered to sub as a whole at now; -1 on OOM. */
-int state_record(struct state *st, const char *sub, const char *feed_url, const char *id, time_t now);
+int state_record(struct state *st, const char *sub, const char *feed_url, const char *id,
+                 time_t now);
 /* Record it as delivered to rcpt of sub only (rcpt NULL: state_record); -1 on OOM. */
 int state_record_to(struct state *st, const char *sub, const char *rcpt, const char *feed_url,
                     const char *id, time_t now);

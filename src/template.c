@@ -12,29 +12,29 @@
  * Bounds for hostile or broken templates: sections nested in one template,
  * and render frames (sections plus partials, which may recurse).
  */
-#define MAX_NEST  100
-#define MAX_DEPTH 200
-#define MAX_DELIM 15
-#define MAX_PARTIALS 256        /* compiled (name, indentation) pairs per template */
+#define MAX_NEST           100
+#define MAX_DEPTH          200
+#define MAX_DELIM          15
+#define MAX_PARTIALS       256 /* compiled (name, indentation) pairs per template */
 #define DEFAULT_MAX_OUTPUT ((size_t)1 << 30)
 #define DEFAULT_MAX_STEPS  200000000ULL
-#define FLUSH_AT ((size_t)64 << 10)  /* rendering to a file: write out in pieces this big */
+#define FLUSH_AT           ((size_t)64 << 10) /* rendering to a file: write out in pieces this big */
 
 /* ---- values ---- */
 
 struct tval {
 	enum tv_kind kind;
-	long long i;            /* TV_BOOL, TV_INT */
-	char *s;                /* TV_STR, TV_NUM */
+	long long i; /* TV_BOOL, TV_INT */
+	char *s;     /* TV_STR, TV_NUM */
 	size_t slen;
-	int borrowed;           /* s belongs to the caller: not freed */
-	struct tval **v;        /* TV_LIST, TV_MAP */
-	char **k;               /* TV_MAP keys, parallel to v */
+	int borrowed;    /* s belongs to the caller: not freed */
+	struct tval **v; /* TV_LIST, TV_MAP */
+	char **k;        /* TV_MAP keys, parallel to v */
 	size_t n, cap;
-	tv_make_fn make;        /* lazy TV_LIST: makes element i of n on demand */
+	tv_make_fn make; /* lazy TV_LIST: makes element i of n on demand */
 	void *make_arg;
 	void (*free_arg)(void *);
-	int fd;                 /* TV_STR kept in a file: slen bytes at off of fd */
+	int fd; /* TV_STR kept in a file: slen bytes at off of fd */
 	off_t off;
 };
 
@@ -325,13 +325,13 @@ enum ntype { N_TEXT, N_VAR, N_RAW, N_SECTION, N_INVERTED, N_PARTIAL };
 
 struct node {
 	enum ntype type;
-	const char *text;       /* N_TEXT: points into tpl->src */
+	const char *text; /* N_TEXT: points into tpl->src */
 	size_t len;
-	char *name;             /* tag name as written (trimmed) */
-	char **parts;           /* dotted name split; nparts 0 is "." */
+	char *name;   /* tag name as written (trimmed) */
+	char **parts; /* dotted name split; nparts 0 is "." */
 	size_t nparts;
-	char *indent;           /* N_PARTIAL: indentation of a standalone tag */
-	struct node *kids;      /* sections */
+	char *indent;      /* N_PARTIAL: indentation of a standalone tag */
+	struct node *kids; /* sections */
 	size_t nkids;
 };
 
@@ -343,7 +343,7 @@ struct nvec {
 struct pentry {
 	char *name;
 	char *indent;
-	struct tpl *t;          /* NULL: the loader had no such partial */
+	struct tpl *t; /* NULL: the loader had no such partial */
 };
 
 struct tpl {
@@ -353,7 +353,7 @@ struct tpl {
 	size_t nnodes;
 	tpl_partial_fn partials;
 	void *arg;
-	struct pentry *pc;      /* partials compiled so far (root only) */
+	struct pentry *pc; /* partials compiled so far (root only) */
 	size_t npc, cappc;
 	size_t max_output;
 	unsigned long long max_steps;
@@ -401,9 +401,8 @@ nvec_add(struct nvec *nv)
 }
 
 /* "NAME:LINE:COL: message", LINE and COL counted from 1, COL in characters. */
-static int
-perr(struct parser *p, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int perr(struct parser *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
 perr(struct parser *p, size_t off, const char *fmt, ...)
@@ -585,12 +584,8 @@ parse_tag(struct parser *p, struct nvec *out, char type, char *name, size_t q, s
 		nd->indent = str_ndup(p->src + ls, ls <= q ? q - ls : 0);
 		return nd->indent != NULL ? 0 : err_oom(p->e);
 	case '&':
-	case '{':
-		nd->type = N_RAW;
-		return 0;
-	default:
-		nd->type = N_VAR;
-		return 0;
+	case '{': nd->type = N_RAW; return 0;
+	default: nd->type = N_VAR; return 0;
 	}
 }
 
@@ -622,7 +617,10 @@ parse_block(struct parser *p, struct nvec *out, const char *section, size_t sec_
 			type = 'v';
 		/* {{{x}}} closes with "}" + delimiter, {{=a b=}} with "=" + delimiter. */
 		snprintf(endmark, sizeof endmark, "%s%s",
-		         type == '{' ? "}" : type == '=' ? "=" : "", p->close);
+		         type == '{'   ? "}"
+		         : type == '=' ? "="
+		                       : "",
+		         p->close);
 		end = memmem(body, p->src + p->len - body, endmark, strlen(endmark));
 		if (end == NULL)
 			return perr(p, qo, "unclosed tag");
@@ -674,8 +672,8 @@ compile(const char *src, size_t len, const char *name, struct tpl **out, struct 
 }
 
 int
-tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void *arg,
-            struct tpl **out, struct err *e)
+tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void *arg, struct tpl **out,
+            struct err *e)
 {
 	if (compile(src, strlen(src), name, out, e) < 0)
 		return -1;
@@ -720,11 +718,11 @@ struct rctx {
 	const struct tval **stack;
 	size_t n, cap;
 	int depth;
-	size_t out_end;                 /* output size at which it is too large */
-	unsigned long long steps;       /* nodes still allowed */
-	FILE *sink;                     /* rendering to a file: out is only a window */
-	size_t flushed;                 /* bytes already written to sink */
-	char *chunk;                    /* FLUSH_AT bytes for reading file-kept strings */
+	size_t out_end;           /* output size at which it is too large */
+	unsigned long long steps; /* nodes still allowed */
+	FILE *sink;               /* rendering to a file: out is only a window */
+	size_t flushed;           /* bytes already written to sink */
+	char *chunk;              /* FLUSH_AT bytes for reading file-kept strings */
 };
 
 /* Rendering to a file, hand out what has piled up. */
@@ -792,7 +790,7 @@ truthy(const struct tval *v)
 	case TV_INT: return v->i != 0;
 	case TV_NUM: return strtod(v->s, NULL) != 0;
 	case TV_STR: return v->slen > 0;
-	case TV_LIST: return v->n > 0;  /* a lazy list knows its length */
+	case TV_LIST: return v->n > 0; /* a lazy list knows its length */
 	case TV_MAP: return 1;
 	}
 	return 0;
@@ -860,8 +858,7 @@ put_value(struct rctx *c, const struct tval *v, int escape)
 		s = v->i ? "true" : "false";
 		n = strlen(s);
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (add_value(c->out, s, n, escape) < 0)
 		return err_oom(c->e);
@@ -1007,9 +1004,7 @@ render_nodes(struct rctx *c, const struct node *v, size_t n)
 			              v[i].type == N_VAR && c->mode == ESCAPE_HTML);
 			break;
 		case N_SECTION:
-		case N_INVERTED:
-			r = render_section(c, &v[i]);
-			break;
+		case N_INVERTED: r = render_section(c, &v[i]); break;
 		case N_PARTIAL:
 			r = get_partial(c, &v[i], &p);
 			if (r == 0 && p != NULL)
@@ -1022,8 +1017,8 @@ render_nodes(struct rctx *c, const struct node *v, size_t n)
 }
 
 static int
-render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out,
-       FILE *sink, size_t *written, struct err *e)
+render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out, FILE *sink,
+       size_t *written, struct err *e)
 {
 	struct rctx c;
 	int r;
@@ -1070,8 +1065,8 @@ tpl_render_file(struct tpl *t, const struct tval *data, enum escape_mode mode, F
 }
 
 int
-tpl_render_string(const char *src, const char *name, const struct tval *data,
-                  enum escape_mode mode, struct buf *out, struct err *e)
+tpl_render_string(const char *src, const char *name, const struct tval *data, enum escape_mode mode,
+                  struct buf *out, struct err *e)
 {
 	struct tpl *t;
 	int r;

@@ -21,10 +21,10 @@ struct tval;
 struct tval *tv_null(void);
 struct tval *tv_bool(int b);
 struct tval *tv_int(long long n);
-struct tval *tv_num(const char *text);          /* a number as written, e.g. "1.5" */
-struct tval *tv_str(const char *s);             /* copies s; NULL s gives tv_null() */
+struct tval *tv_num(const char *text); /* a number as written, e.g. "1.5" */
+struct tval *tv_str(const char *s);    /* copies s; NULL s gives tv_null() */
 struct tval *tv_strn(const char *s, size_t n);
-struct tval *tv_str_owned(char *s);             /* takes s */
+struct tval *tv_str_owned(char *s); /* takes s */
 /* Refers to s (n bytes) without copying: s must outlive the value. */
 struct tval *tv_str_borrowed(const char *s, size_t n);
 /* n bytes at offset off of fd, read only while rendering: s may be huge. */
@@ -43,7 +43,7 @@ struct tval *tv_map(void);
 /* Container operations take ownership of v, also on failure; -1 on OOM. */
 int tv_push(struct tval *list, struct tval *v);
 int tv_set(struct tval *map, const char *key, struct tval *v);
-int tv_set_str(struct tval *map, const char *key, const char *s);   /* NULL s: tv_null */
+int tv_set_str(struct tval *map, const char *key, const char *s); /* NULL s: tv_null */
 int tv_set_int(struct tval *map, const char *key, long long n);
 int tv_set_bool(struct tval *map, const char *key, int b);
 struct tval *tv_get(const struct tval *map, const char *key);
@@ -51,10 +51,10 @@ void tv_free(struct tval *v);
 
 /* Reading a tree back (tests, the JSON reader, callers that inspect data). */
 enum tv_kind { TV_NULL, TV_BOOL, TV_INT, TV_NUM, TV_STR, TV_LIST, TV_MAP };
-enum tv_kind tv_kind(const struct tval *v);     /* TV_NULL for NULL */
-size_t tv_len(const struct tval *v);            /* elements of a list or map, else 0 */
-struct tval *tv_at(const struct tval *v, size_t i);     /* i-th element (list or map value) */
-const char *tv_text(const struct tval *v);      /* string or number text, else NULL */
+enum tv_kind tv_kind(const struct tval *v);         /* TV_NULL for NULL */
+size_t tv_len(const struct tval *v);                /* elements of a list or map, else 0 */
+struct tval *tv_at(const struct tval *v, size_t i); /* i-th element (list or map value) */
+const char *tv_text(const struct tval *v);          /* string or number text, else NULL */
 
 /* ---- templates ---- */
 enum escape_mode { ESCAPE_NONE, ESCAPE_HTML };
@@ -70,8 +70,8 @@ typedef char *(*tpl_partial_fn)(const char *name, void *arg);
  */
 int tpl_compile(const char *src, const char *name, tpl_partial_fn partials, void *arg,
                 struct tpl **out, struct err *e);
-int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode,
-               struct buf *out, struct err *e);
+int tpl_render(struct tpl *t, const struct tval *data, enum escape_mode mode, struct buf *out,
+               struct err *e);
 /*
  * Render to fp as rendering goes, in pieces of 64 KiB: memory stays small
  * however large the output.  *written (may be NULL) gets the byte count.

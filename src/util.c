@@ -239,7 +239,7 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 
 	if (fp == NULL)
 		return -1;
-	errno = 0;  /* a read error keeps fread's own reason (EISDIR for a folder) */
+	errno = 0; /* a read error keeps fread's own reason (EISDIR for a folder) */
 	/* One allocation of the right size: feeds are read whole. */
 	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max &&
 	    buf_grow(b, (size_t)st.st_size) < 0)
@@ -262,7 +262,7 @@ buf_read_file(struct buf *b, const char *path, size_t max)
 			errno = EIO;
 		goto out;
 	}
-	rc = buf_add(b, "", 0);  /* terminated even when empty */
+	rc = buf_add(b, "", 0); /* terminated even when empty */
 out:
 	saved = errno;
 	if (fp != stdin)
@@ -587,8 +587,8 @@ temp_file(const char *what, struct err *e)
 		return NULL;
 	}
 	if ((fd = mkstemp(path)) < 0) {
-		err_set(e, EX_CANTCREAT, "%s: cannot make a temporary file for the %s: %s", dir, what,
-		        strerror(errno));
+		err_set(e, EX_CANTCREAT, "%s: cannot make a temporary file for the %s: %s", dir,
+		        what, strerror(errno));
 	} else {
 		unlink(path);
 		if ((fp = fdopen(fd, "w+")) == NULL) {
@@ -669,7 +669,6 @@ pct_decode(char *s, size_t n)
 	*w = '\0';
 	return (long)(w - s);
 }
-
 
 int
 fsync_dir(const char *dir)

@@ -19,35 +19,35 @@
 #define ERR_MSG_MAX 512
 
 struct err {
-	int code;               /* sysexits.h value main() exits with */
-	char msg[ERR_MSG_MAX];  /* one line, no trailing newline */
+	int code;              /* sysexits.h value main() exits with */
+	char msg[ERR_MSG_MAX]; /* one line, no trailing newline */
 };
 
 /* Fill e (if not NULL) and return -1, so callers can `return err_set(...)`. */
-int err_set(struct err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int err_oom(struct err *e);
 /* Put "what: " in front of the message already in e. Returns -1. */
-int err_prefix(struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct buf {
-	char *data;   /* NULL until the first append; then NUL-terminated */
+	char *data; /* NULL until the first append; then NUL-terminated */
 	size_t len;
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 int buf_grow(struct buf *b, size_t extra);
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
-int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-void buf_reset(struct buf *b);          /* len = 0, keeps the memory */
-char *buf_steal(struct buf *b);         /* caller frees; "" if empty; NULL on OOM */
+void buf_reset(struct buf *b);  /* len = 0, keeps the memory */
+char *buf_steal(struct buf *b); /* caller frees; "" if empty; NULL on OOM */
 void buf_free(struct buf *b);
 const char *buf_str(const struct buf *b); /* "" when empty */
 
@@ -57,10 +57,13 @@ struct strv {
 	size_t cap;
 };
 
-#define STRV_INIT {NULL, 0, 0}
+#define STRV_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
-int strv_push(struct strv *sv, const char *s);       /* copies s */
-int strv_push_owned(struct strv *sv, char *s);       /* takes s */
+int strv_push(struct strv *sv, const char *s); /* copies s */
+int strv_push_owned(struct strv *sv, char *s); /* takes s */
 int strv_contains_icase(const struct strv *sv, const char *s);
 void strv_free(struct strv *sv);
 
@@ -77,20 +80,20 @@ char *path_dir(const char *path);
  * what names it in errors.
  */
 FILE *temp_file(const char *what, struct err *e);
-const char *temp_dir(void);  /* $TMPDIR, else /tmp */
+const char *temp_dir(void); /* $TMPDIR, else /tmp */
 /* Copy n bytes of fp from offset off to out.  -1 with errno set. */
 int file_copy(FILE *fp, off_t off, size_t n, FILE *out);
 /* 2 * nbytes random hex digits and a NUL into dst (nbytes <= 32). */
 void random_hex(char *dst, size_t nbytes);
 
-char *str_dup(const char *s);                 /* NULL in, NULL out */
+char *str_dup(const char *s); /* NULL in, NULL out */
 char *str_ndup(const char *s, size_t n);
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *str_trim(char *s);                      /* in place; returns s moved past spaces */
-void str_squeeze(char *s); /* in place: white space runs become one space, ends trimmed */
-int str_empty(const char *s);                 /* NULL or only white space */
-int str_eq(const char *a, const char *b);     /* NULL-safe */
-int str_ieq(const char *a, const char *b);    /* NULL-safe, ASCII case-insensitive */
+char *str_trim(char *s);      /* in place; returns s moved past spaces */
+void str_squeeze(char *s);    /* in place: white space runs become one space, ends trimmed */
+int str_empty(const char *s); /* NULL or only white space */
+int str_eq(const char *a, const char *b);  /* NULL-safe */
+int str_ieq(const char *a, const char *b); /* NULL-safe, ASCII case-insensitive */
 int str_has_prefix(const char *s, const char *prefix);
 
 /* Length of the valid UTF-8 sequence at p (n bytes left; NUL counts), or 0. */
@@ -120,7 +123,7 @@ size_t ctl_len(const unsigned char *p, size_t n);
 char *str_strip_controls(char *s);
 int fputs_clean(const char *s, FILE *f);
 
-uint64_t hash64(const void *p, size_t n);     /* FNV-1a */
+uint64_t hash64(const void *p, size_t n); /* FNV-1a */
 uint64_t hash64_str(const char *s);
 
 /*

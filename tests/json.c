@@ -235,8 +235,7 @@ value(struct jp *p)
 		if ((s = string(p)) == NULL)
 			return NULL;
 		return tv_str_owned(s);
-	default:
-		break;
+	default: break;
 	}
 	if (lit(p, "true"))
 		return tv_bool(1);

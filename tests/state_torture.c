@@ -14,8 +14,8 @@
 
 #include "state.h"
 
-#define TORTURE_SUB "torture"
-#define TORTURE_FEED "http://127.0.0.1/torture.xml"
+#define TORTURE_SUB   "torture"
+#define TORTURE_FEED  "http://127.0.0.1/torture.xml"
 #define TORTURE_BATCH 100
 #define TORTURE_LIMIT 10000000
 

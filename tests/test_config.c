@@ -151,7 +151,8 @@ static const struct broken {
     {HEAD "deliver = \"smtp\"\nsmtp {\n host = \"h.example\"\n user = \"me\"\n"
           " password-command = \"true\"\n}\n",
      NULL, 8, "password-command printed no password"},
-    {HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n password = \"pw9\"\n auth = \"ntlm\"\n}\n",
+    {HEAD
+     "smtp {\n host = \"h.example\"\n user = \"me\"\n password = \"pw9\"\n auth = \"ntlm\"\n}\n",
      NULL, 8, "auth = \"ntlm\": must be \"plain\", \"login\", \"cram-md5\" or \"xoauth2\""},
     {HEAD "smtp {\n host = \"h.example\"\n helo = \"a b\"\n}\n", NULL, 6,
      "helo = \"a b\": not a host name"},
@@ -172,8 +173,8 @@ static const struct broken {
     {HEAD "include(\"sub/inc.conf\")\n", "sub/inc.conf", 2,
      "no such option 'urll' (did you mean 'url'?)"},
     {HEAD "deliver = \"mbox:\"\n", NULL, 4, "no path after 'mbox:'"},
-    {HEAD FEED "subscription s {\n to = {\"Ann <a@b.example>\",\n   \"A@b.example\"}\n}\n", NULL,
-     7, "to \"A@b.example\": A@b.example is listed twice"},
+    {HEAD FEED "subscription s {\n to = {\"Ann <a@b.example>\",\n   \"A@b.example\"}\n}\n", NULL, 7,
+     "to \"A@b.example\": A@b.example is listed twice"},
     {HEAD FEED "subscription s {\n to = {\"Ann <ann@b.example> x\"}\n}\n", NULL, 6,
      "to \"Ann <ann@b.example> x\": not an email address"},
     {HEAD FEED "subscription s {\n to = {\"a@b.example\"}\n deliver = \"fax\"\n}\n", NULL, 7,
@@ -187,7 +188,8 @@ static const struct broken {
      NULL, 4, "sendmail = \" \": names no program"},
     {HEAD "smtp {\n host = \"localhost\"\n password = \"x\"\n password-file = \"pw\"\n}\n", NULL, 7,
      "set only one of password, password-file and password-command"},
-    {HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6, "user is set but none of password"},
+    {HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n}\n", NULL, 6,
+     "user is set but none of password"},
     {HEAD "feed a {\n url = \"file:\"\n}\n", NULL, 5, "names no file"},
     {HEAD FEED
      "subscription s {\n to = {\"a@b.example\"}\n list-unsubscribe = \"javascript:x\"\n}\n",
@@ -439,12 +441,13 @@ START_TEST(deliver_per_subscription)
 	char *diag = NULL, want[PATH_MAX * 2];
 	const struct sub_conf *s;
 
-	ck_assert_int_eq(load(HEAD "sendmail = \"  /bin/true  -C /x/rc\t-v \"\n" FEED
-	                      "subscription a {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n"
-	                      "subscription b {\n to = {\"b@b.example\"}\n deliver = \"mbox:b.mbox\"\n}\n"
-	                      "subscription c {\n to = {\"c@b.example\"}\n}\n",
-	                      &cfg, &diag, &e),
-	                 0);
+	ck_assert_int_eq(
+	    load(HEAD "sendmail = \"  /bin/true  -C /x/rc\t-v \"\n" FEED
+	              "subscription a {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n"
+	              "subscription b {\n to = {\"b@b.example\"}\n deliver = \"mbox:b.mbox\"\n}\n"
+	              "subscription c {\n to = {\"c@b.example\"}\n}\n",
+	         &cfg, &diag, &e),
+	    0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_uint_eq(cfg.sendmail.n, 4);
 	ck_assert_str_eq(cfg.sendmail.v[0], "/bin/true");
@@ -741,8 +744,8 @@ START_TEST(include_loop_is_one_line)
 	put("loop.conf", "feed x { url = \"https://x.example/\" }\ninclude(\"t.conf\")\n", 0644);
 	ck_assert_int_eq(load(HEAD "include(\"loop.conf\")\n", &cfg, &diag, &e), -1);
 	ck_assert_int_eq(count_lines(diag), 1);
-	snprintf(want, sizeof want, "include(\"t.conf\"): %s/t.conf is already read (an include loop)",
-	         dir);
+	snprintf(want, sizeof want,
+	         "include(\"t.conf\"): %s/t.conf is already read (an include loop)", dir);
 	ck_assert_msg(has_line(diag, "loop.conf", 2, want), "%s", diag);
 	free(diag);
 }

@@ -319,7 +319,7 @@ START_TEST(file_message_short)
 	struct pair p;
 
 	pair_init(&p, 1);
-	p.m[1].len += 100000;   /* past the file's end, junk included */
+	p.m[1].len += 100000; /* past the file's end, junk included */
 	tk_mkdtemp(dir);
 	memset(&cfg, 0, sizeof cfg);
 
@@ -330,17 +330,18 @@ START_TEST(file_message_short)
 	ck_assert_int_eq(deliver(&cfg, p.m, 1, NULL, &e), 0);
 	ck_assert_int_eq(deliver(&cfg, p.m + 1, 1, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_IOERR);
-	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ")
-	    == e.msg, "%s", e.msg);
+	ck_assert_msg(strstr(e.msg, "cannot read the message: its file ends at byte ") == e.msg,
+	              "%s", e.msg);
 	ck_assert_int_eq(deliver(&cfg, p.m, 2, NULL, &e), 0);
 	ck_assert_int_eq(p.m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(p.m[1].status, DELIVERY_TEMPFAIL);
-	ck_assert_msg(strstr(p.m[1].detail, "cannot read the message: its file ends at byte ")
-	    == p.m[1].detail, "%s", p.m[1].detail);
+	ck_assert_msg(strstr(p.m[1].detail, "cannot read the message: its file ends at byte ") ==
+	                  p.m[1].detail,
+	              "%s", p.m[1].detail);
 	txt = tk_slurp(path);
 	ck_assert_int_eq(tk_count(txt, "\nFrom t@example.org "), 1);
 	ck_assert(strncmp(txt, "From t@example.org ", 19) == 0);
-	ck_assert_int_eq(strlen(txt) % 2, 0);  /* two whole copies of one message */
+	ck_assert_int_eq(strlen(txt) % 2, 0); /* two whole copies of one message */
 	ck_assert(memcmp(txt, txt + strlen(txt) / 2, 5) == 0);
 	free(txt);
 
@@ -365,7 +366,7 @@ START_TEST(mbox_unterminated)
 {
 	static const char *const before[] = {"half a line", "a line\n", "two\n\n", ""};
 	static const char *const after[] = {"half a line\n\nFrom t@", "a line\n\nFrom t@",
-	    "two\n\nFrom t@", "From t@"};
+	                                    "two\n\nFrom t@", "From t@"};
 	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *txt;
 	struct config cfg;
 	struct outmsg m;
@@ -426,7 +427,7 @@ START_TEST(mbox_fifo_refused)
 	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_CANTCREAT);
 	ck_assert_msg(strstr(e.msg, "not a regular file") != NULL, "%s", e.msg);
-	cfg.deliver_path = dir;  /* a folder */
+	cfg.deliver_path = dir; /* a folder */
 	ck_assert_int_eq(deliver(&cfg, &m, 1, NULL, &e), -1);
 	ck_assert_int_eq(m.status, DELIVERY_PENDING);
 	fclose(mf);
@@ -436,11 +437,11 @@ END_TEST
 
 /* What the accepted hook saw: how many messages were out when it ran. */
 struct hook_log {
-	const char *path;       /* an mbox to count, or the server's folder */
+	const char *path; /* an mbox to count, or the server's folder */
 	const struct tk_server *s;
 	int calls;
 	int seen[2];
-	int stop_after;         /* say stop on this call (1-based), 0: never */
+	int stop_after; /* say stop on this call (1-based), 0: never */
 };
 
 static int

@@ -106,12 +106,12 @@ render(struct fixture *f, FILE *log)
 	struct digest_output out;
 	struct err e = {0};
 	struct digest_input in = {
-		.cfg = &f->cfg,
-		.sub = &f->sub,
-		.src = f->src,
-		.nsrc = 3,
-		.picks = &f->picks,
-		.now = 1229600000,
+	    .cfg = &f->cfg,
+	    .sub = &f->sub,
+	    .src = f->src,
+	    .nsrc = 3,
+	    .picks = &f->picks,
+	    .now = 1229600000,
 	};
 	struct rendered r;
 

@@ -30,9 +30,11 @@
 #endif
 
 #define MAXREQ 16
-#define FEED_A "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>A</title>" \
+#define FEED_A                                                                                     \
+	"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>A</title>"                    \
 	"<item><title>one</title><guid>a1</guid></item></channel></rss>\n"
-#define FEED_B "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">" \
+#define FEED_B                                                                                     \
+	"<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"                      \
 	"<title>B</title></feed>\n"
 
 static int port;
@@ -44,7 +46,7 @@ static int server_stdin = -1;
 /* What the done callback saw, per request (userdata is the index). */
 struct seen {
 	int called;
-	int order;                 /* 1 = first to complete */
+	int order; /* 1 = first to complete */
 	enum fetch_outcome outcome;
 	long status;
 	char *body;
@@ -60,23 +62,23 @@ struct batch {
 	struct seen got[MAXREQ];
 	size_t n;
 	int completed;
-	int leave_body;            /* do not take the body: fetch_all frees it */
+	int leave_body; /* do not take the body: fetch_all frees it */
 };
 
 static struct fetch_options
 options(void)
 {
 	struct fetch_options o = {
-		/* Generous: only the tests about timeouts set short ones (the
-		 * harness answers slowly on a loaded machine). */
-		.timeout = 30, .connect_timeout = 10, .parallel = 8, .per_host = 4,
-		.max_size = 1 << 20, .user_agent = "tidings-test/1",
+	    /* Generous: only the tests about timeouts set short ones (the
+	     * harness answers slowly on a loaded machine). */
+	    .timeout = 30, .connect_timeout = 10, .parallel = 8,
+	    .per_host = 4, .max_size = 1 << 20,   .user_agent = "tidings-test/1",
 	};
 	return o;
 }
 
-static struct fetch_request *
-add(struct batch *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static struct fetch_request *add(struct batch *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Add a request; a fmt starting with "/" is a path on the test server. */
 static struct fetch_request *
@@ -124,7 +126,7 @@ on_done(const struct fetch_request *req, struct fetch_result *res, void *arg)
 		if (b->leave_body) {
 			s->body = strdup(res->body);
 		} else {
-			s->body = res->body;   /* take it */
+			s->body = res->body; /* take it */
 			res->body = NULL;
 		}
 	}
@@ -512,7 +514,7 @@ START_TEST(parallel_limit_and_reuse)
 	stats = server_stats();
 	ck_assert_int_eq(stat_in(stats, "max_active"), 3);
 	/* Connections are reused: 3 slots, 9 requests, 3 connections. */
-	ck_assert_int_le(stat_in(stats, "connections"), 3 + 1);  /* + the stats request */
+	ck_assert_int_le(stat_in(stats, "connections"), 3 + 1); /* + the stats request */
 	snprintf(key, sizeof key, "max_active_host 127.0.0.1:%d", port);
 	ck_assert_int_eq(stat_in(stats, key), 3);
 	free(stats);
@@ -685,7 +687,7 @@ stop_server(void)
 {
 	char path[256];
 
-	close(server_stdin);   /* EOF on its stdin: it exits */
+	close(server_stdin); /* EOF on its stdin: it exits */
 	if (waitpid(server_pid, NULL, 0) == -1)
 		kill(server_pid, SIGTERM);
 	snprintf(path, sizeof path, "%s/port", root);

@@ -13,9 +13,9 @@ struct seen {
 	int order_ok;
 	size_t calls;
 	size_t bytes;
-	int slow;                  /* sleep in done(): the queue fills up */
-	pthread_mutex_t lock;      /* several workers call done() at once */
-	unsigned char *times;      /* per request: how many times done() saw it */
+	int slow;             /* sleep in done(): the queue fills up */
+	pthread_mutex_t lock; /* several workers call done() at once */
+	unsigned char *times; /* per request: how many times done() saw it */
 };
 
 static void

@@ -39,9 +39,9 @@ to_text(const char *html, int width, int first_ref, struct strv *links)
 	struct buf out = BUF_INIT, part = BUF_INIT;
 	struct err e = {0};
 
-	ck_assert_msg(html_render(html, strlen(html), BASE, width, first_ref, &part, &out, links,
-	                          &e) == 0,
-	              "%s", e.msg);
+	ck_assert_msg(
+	    html_render(html, strlen(html), BASE, width, first_ref, &part, &out, links, &e) == 0,
+	    "%s", e.msg);
 	buf_free(&part);
 	return buf_steal(&out);
 }
@@ -63,10 +63,11 @@ static void
 harmless(const char *s)
 {
 	static const char *const bad[] = {
-		"<script", "</script", "javascript", "vbscript", "onerror", "onload", "onclick",
-		"onmouseover", "<iframe", "<style", "style=\"b", "<form", "<input", "<button",
-		"<svg", "<math", "<object", "<embed", "<meta", "<link", "<base", "data:",
-		"<!--", "<frame", "<template", "<noscript", "expression(", "alert",
+	    "<script",   "</script",    "javascript",  "vbscript", "onerror",   "onload",
+	    "onclick",   "onmouseover", "<iframe",     "<style",   "style=\"b", "<form",
+	    "<input",    "<button",     "<svg",        "<math",    "<object",   "<embed",
+	    "<meta",     "<link",       "<base",       "data:",    "<!--",      "<frame",
+	    "<template", "<noscript",   "expression(", "alert",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -74,54 +75,52 @@ harmless(const char *s)
 }
 
 static const char *const cases[][2] = {
-		{"<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"},
-		{"<p>a<SCRIPT SRC=//evil/x.js></SCRIPT>b</p>", "<p>ab</p>"},
-		{"<style>p{color:red}</style><p>t</p>", "<p>t</p>"},
-		{"<p>x<iframe src=\"http://evil/\">inner</iframe>y</p>",
-		 "<p>x<div><a href=\"http://evil/\">[embed] http://evil/</a></div>y</p>"},
-		{"<p>a<svg onload=alert(1)><circle r=1 /></svg>b</p>", "<p>ab</p>"},
-		{"<p>a<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>b</p>", "<p>ab</p>"},
-		{"<img src=\"pic.png\" onerror=\"alert(1)\" alt=\"p\">", "alt=\"p\""},
-		{"<p onclick=\"alert(1)\" style=\"background:url(javascript:alert(1))\">t</p>",
-		 "<p>t</p>"},
-		{"<a href=\"javascript:alert(1)\">j</a>", "<a>j</a>"},
-		{"<a href=\"jav&#x09;ascript:alert(1)\">j</a>", "<a>j</a>"},
-		{"<a href=\"jav&#x0A;ascript:alert(1)\">j</a>", "<a>j</a>"},
-		{"<a href=\" JaVaScRiPt:alert(1)\">j</a>", "<a>j</a>"},
-		{"<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;"
-		 "alert(1)\">j</a>", "<a>j</a>"},
-		{"<a href=\"&#1;javascript:alert(1)\">j</a>", "j</a>"},
-		{"<a href=\"vbscript:msgbox(1)\">v</a>", "<a>v</a>"},
-		{"<a href=\"data:text/html;base64,PHNjcmlwdD4=\">d</a>", "<a>d</a>"},
-		{"<p><img src=\"data:image/svg+xml;base64,PHN2Zz4=\">x</p>", "<p>x</p>"},
-		{"<p>a<!-- <script>alert(1)</script> -->b</p>", "<p>ab</p>"},
-		{"<p>a<!--[if IE]><script>alert(1)</script><![endif]-->b</p>", "<p>ab</p>"},
-		{"<p>a<!--[if gte mso 9]><xml><o:x/></xml><![endif]-->b</p>", "<p>ab</p>"},
-		{"<p>a<!-- unclosed <script>alert(1)</script>", "<p>a"},
-		{"<p>a<!-- <!-- nested --> <script>alert(1)</script> -->b</p>", "<p>a"},
-		{"<form action=\"http://evil/\"><input name=p><button>go</button></form><p>t</p>",
-		 "<p>t</p>"},
-		{"<object data=\"x.swf\"><embed src=\"x.swf\"></object><p>t</p>", "<p>t</p>"},
-		{"<meta http-equiv=\"refresh\" content=\"0;url=http://evil/\"><p>t</p>", "<p>t</p>"},
-		{"<base href=\"http://evil/\"><a href=\"x\">x</a>",
-		 "<a href=\"http://ex.org/blog/2024/x\">x</a>"},
-		{"<div><p>unclosed <b>bold <i>both", "<div><p>unclosed <b>bold <i>both</i></b></p></div>"},
-		{"<p>1x1<img src=\"http://ex.org/p.gif\" width=\"1\" height=\"1\"></p>", "<p>1x1</p>"},
-		{"<p>0<img src=\"http://ex.org/p.gif\" width=\"0\"></p>", "<p>0</p>"},
-		{"<p>px<img src=\"http://ex.org/p.gif\" height=\"1px\"></p>", "<p>px</p>"},
-		{"<p>fb<img src=\"http://feeds.feedburner.com/~r/blog/~4/abc\"></p>", "<p>fb</p>"},
-		{"<p>wp<img src=\"https://pixel.wp.com/b.gif?host=x\"></p>", "<p>wp</p>"},
-		{"<p>ga<img src=\"https://www.google-analytics.com/collect?x\"></p>", "<p>ga</p>"},
-		{"<p>dc<img src=\"https://AD.DoubleClick.net/x.gif\"></p>", "<p>dc</p>"},
-		{"<p><font color=red face=x>unwrapped</font> <blink>b</blink></p>",
-		 "<p>unwrapped b</p>"},
-		{"<p><a href=\"http://ok.org/\" target=_blank rel=x class=c id=i>ok</a></p>",
-		 "<p><a href=\"http://ok.org/\">ok</a></p>"},
-		{"<noscript><p>ns</p></noscript><template><p>tp</p></template><p>t</p>", "<p>t</p>"},
-		{"<video src=\"v.mp4\" poster=\"p.png\"></video><audio src=\"a.mp3\"></audio><p>t</p>",
-		 "<p>t</p>"},
-		{"<table><tr><td colspan=\"2\" onmouseover=\"x\" width=\"50%\">c</td></tr></table>",
-		 "<td colspan=\"2\">c</td>"},
+    {"<p>a<script>alert(1)</script>b</p>", "<p>ab</p>"},
+    {"<p>a<SCRIPT SRC=//evil/x.js></SCRIPT>b</p>", "<p>ab</p>"},
+    {"<style>p{color:red}</style><p>t</p>", "<p>t</p>"},
+    {"<p>x<iframe src=\"http://evil/\">inner</iframe>y</p>",
+     "<p>x<div><a href=\"http://evil/\">[embed] http://evil/</a></div>y</p>"},
+    {"<p>a<svg onload=alert(1)><circle r=1 /></svg>b</p>", "<p>ab</p>"},
+    {"<p>a<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>b</p>", "<p>ab</p>"},
+    {"<img src=\"pic.png\" onerror=\"alert(1)\" alt=\"p\">", "alt=\"p\""},
+    {"<p onclick=\"alert(1)\" style=\"background:url(javascript:alert(1))\">t</p>", "<p>t</p>"},
+    {"<a href=\"javascript:alert(1)\">j</a>", "<a>j</a>"},
+    {"<a href=\"jav&#x09;ascript:alert(1)\">j</a>", "<a>j</a>"},
+    {"<a href=\"jav&#x0A;ascript:alert(1)\">j</a>", "<a>j</a>"},
+    {"<a href=\" JaVaScRiPt:alert(1)\">j</a>", "<a>j</a>"},
+    {"<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;"
+     "alert(1)\">j</a>",
+     "<a>j</a>"},
+    {"<a href=\"&#1;javascript:alert(1)\">j</a>", "j</a>"},
+    {"<a href=\"vbscript:msgbox(1)\">v</a>", "<a>v</a>"},
+    {"<a href=\"data:text/html;base64,PHNjcmlwdD4=\">d</a>", "<a>d</a>"},
+    {"<p><img src=\"data:image/svg+xml;base64,PHN2Zz4=\">x</p>", "<p>x</p>"},
+    {"<p>a<!-- <script>alert(1)</script> -->b</p>", "<p>ab</p>"},
+    {"<p>a<!--[if IE]><script>alert(1)</script><![endif]-->b</p>", "<p>ab</p>"},
+    {"<p>a<!--[if gte mso 9]><xml><o:x/></xml><![endif]-->b</p>", "<p>ab</p>"},
+    {"<p>a<!-- unclosed <script>alert(1)</script>", "<p>a"},
+    {"<p>a<!-- <!-- nested --> <script>alert(1)</script> -->b</p>", "<p>a"},
+    {"<form action=\"http://evil/\"><input name=p><button>go</button></form><p>t</p>", "<p>t</p>"},
+    {"<object data=\"x.swf\"><embed src=\"x.swf\"></object><p>t</p>", "<p>t</p>"},
+    {"<meta http-equiv=\"refresh\" content=\"0;url=http://evil/\"><p>t</p>", "<p>t</p>"},
+    {"<base href=\"http://evil/\"><a href=\"x\">x</a>",
+     "<a href=\"http://ex.org/blog/2024/x\">x</a>"},
+    {"<div><p>unclosed <b>bold <i>both", "<div><p>unclosed <b>bold <i>both</i></b></p></div>"},
+    {"<p>1x1<img src=\"http://ex.org/p.gif\" width=\"1\" height=\"1\"></p>", "<p>1x1</p>"},
+    {"<p>0<img src=\"http://ex.org/p.gif\" width=\"0\"></p>", "<p>0</p>"},
+    {"<p>px<img src=\"http://ex.org/p.gif\" height=\"1px\"></p>", "<p>px</p>"},
+    {"<p>fb<img src=\"http://feeds.feedburner.com/~r/blog/~4/abc\"></p>", "<p>fb</p>"},
+    {"<p>wp<img src=\"https://pixel.wp.com/b.gif?host=x\"></p>", "<p>wp</p>"},
+    {"<p>ga<img src=\"https://www.google-analytics.com/collect?x\"></p>", "<p>ga</p>"},
+    {"<p>dc<img src=\"https://AD.DoubleClick.net/x.gif\"></p>", "<p>dc</p>"},
+    {"<p><font color=red face=x>unwrapped</font> <blink>b</blink></p>", "<p>unwrapped b</p>"},
+    {"<p><a href=\"http://ok.org/\" target=_blank rel=x class=c id=i>ok</a></p>",
+     "<p><a href=\"http://ok.org/\">ok</a></p>"},
+    {"<noscript><p>ns</p></noscript><template><p>tp</p></template><p>t</p>", "<p>t</p>"},
+    {"<video src=\"v.mp4\" poster=\"p.png\"></video><audio src=\"a.mp3\"></audio><p>t</p>",
+     "<p>t</p>"},
+    {"<table><tr><td colspan=\"2\" onmouseover=\"x\" width=\"50%\">c</td></tr></table>",
+     "<td colspan=\"2\">c</td>"},
 };
 
 START_TEST(sanitize_hostile)
@@ -142,7 +141,8 @@ START_TEST(sanitize_urls)
 	char *s;
 
 	s = sanitize("<a href=\"http://x.org/p?utm_source=rss&amp;id=3&amp;utm_medium=feed"
-	             "&amp;UTM_Campaign=c#frag\">a</a>", BASE);
+	             "&amp;UTM_Campaign=c#frag\">a</a>",
+	             BASE);
 	has(s, "href=\"http://x.org/p?id=3#frag\"");
 	free(s);
 	s = sanitize("<a href=\"https://x.org/p?utm_source=rss&amp;utm_medium=feed\">a</a>", BASE);
@@ -155,7 +155,8 @@ START_TEST(sanitize_urls)
 	s = sanitize("<a href=\"../img/a.html\">r</a><img src=\"//cdn.ex.org/i.png\">"
 	             "<a href=\"#c\">f</a><a href=\"?page=2\">q</a><a href=\"/root\">r</a>"
 	             "<a href=\"mailto:me@ex.org\">m</a><a href=\"HTTPS://EX.org/\">u</a>"
-	             "<img src=\"a b/é.png\" alt=\"s\">", BASE);
+	             "<img src=\"a b/é.png\" alt=\"s\">",
+	             BASE);
 	has(s, "href=\"http://ex.org/blog/img/a.html\"");
 	has(s, "src=\"http://cdn.ex.org/i.png\"");
 	has(s, "href=\"http://ex.org/blog/2024/post.html#c\"");
@@ -171,7 +172,8 @@ START_TEST(sanitize_urls)
 	ck_assert_str_eq(s, "<p><a>r</a>x</p>");
 	free(s);
 	s = sanitize("<a href=\"ftp://x.org/f\">f</a><a href=\"file:///etc/passwd\">p</a>"
-	             "<a href=\"http:evil\">h</a>", BASE);
+	             "<a href=\"http:evil\">h</a>",
+	             BASE);
 	lacks(s, "href");
 	free(s);
 }
@@ -183,7 +185,8 @@ START_TEST(sanitize_images_and_output)
 	int count = 0;
 
 	s = sanitize("<p>x<img src=\"a.png\" width=\"600\" height=\"400\" alt=\"A\" "
-	             "style=\"width:9000px\" class=\"big\"></p>", BASE);
+	             "style=\"width:9000px\" class=\"big\"></p>",
+	             BASE);
 	has(s, "<img");
 	has(s, "src=\"http://ex.org/blog/2024/a.png\"");
 	has(s, "width=\"600\"");
@@ -219,9 +222,11 @@ START_TEST(sanitize_images_and_output)
 	s = sanitize("<p>a</p><embed src=\"x.swf\"><p>after</p>", BASE);
 	has(s, "after");
 	lacks(s, "<embed");
-	has(s, "<a href=\"http://ex.org/blog/2024/x.swf\">[embed] http://ex.org/blog/2024/x.swf</a>");
+	has(s,
+	    "<a href=\"http://ex.org/blog/2024/x.swf\">[embed] http://ex.org/blog/2024/x.swf</a>");
 	free(s);
-	s = sanitize("<picture><source srcset=\"b.webp\"><img src=\"b.png\" alt=\"B\"></picture>", BASE);
+	s = sanitize("<picture><source srcset=\"b.webp\"><img src=\"b.png\" alt=\"B\"></picture>",
+	             BASE);
 	has(s, "src=\"http://ex.org/blog/2024/b.png\"");
 	lacks(s, "source");
 	free(s);
@@ -349,7 +354,7 @@ lines_fit(const char *s, int width)
 		/* Only a single word (no space) may be longer than the width. */
 		if (n > (size_t)width)
 			ck_assert_msg(memchr(line, ' ', n) == NULL ||
-			              memchr(line, ' ', n) == line + n - 1 || line[0] == '>',
+			                  memchr(line, ' ', n) == line + n - 1 || line[0] == '>',
 			              "line too long: %.*s", (int)n, line);
 		line += n + (line[n] == '\n');
 	}
@@ -368,7 +373,8 @@ START_TEST(text_wraps_never_breaking_urls)
 	         "<p>Some words before the long address so that it does not fit on the line "
 	         "%s and then some words after it which go on and on for a while.</p>"
 	         "<blockquote>Quoted words that also run past the seventy-two column limit "
-	         "of the plain text part of the digest message.</blockquote>", url);
+	         "of the plain text part of the digest message.</blockquote>",
+	         url);
 	s = to_text(html, 72, 1, &links);
 	ck_assert((p = strstr(s, url)) != NULL);
 	ck_assert(p[-1] == '\n' && p[120] == '\n');
@@ -386,7 +392,7 @@ libxml2_dump(const char *html)
 {
 	htmlDocPtr doc = htmlReadMemory(html, (int)strlen(html), NULL, "UTF-8",
 	                                HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	                                HTML_PARSE_NONET | HTML_PARSE_RECOVER);
+	                                    HTML_PARSE_NONET | HTML_PARSE_RECOVER);
 	xmlNodePtr body = xmlDocGetRootElement(doc)->children;
 	xmlBufferPtr xb = xmlBufferCreate();
 	char *r;
@@ -410,24 +416,30 @@ libxml2_dump(const char *html)
 START_TEST(serialiser_matches_libxml2)
 {
 	static const char *const kept[] = {
-		"a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del",
-		"div", "dl", "dt", "em", "figcaption", "figure", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "small",
-		"span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-		"tr", "u", "ul",
+	    "a",     "abbr",  "b",     "blockquote", "br",  "caption",    "cite",   "code",  "dd",
+	    "del",   "div",   "dl",    "dt",         "em",  "figcaption", "figure", "h6",    "hr",
+	    "i",     "img",   "ins",   "kbd",        "li",  "ol",         "p",      "pre",   "q",
+	    "s",     "small", "span",  "strong",     "sub", "sup",        "table",  "tbody", "td",
+	    "tfoot", "th",    "thead", "tr",         "u",   "ul",
 	};
 	static const char *const shapes[] = {
-		"<div><%1$s%2$s></%1$s><%1$s%2$s>t</%1$s><%1$s%2$s><b>a</b><i>b</i></%1$s><p>x</p></div>",
-		"<%1$s%2$s><div>a</div><div>b</div></%1$s><%1$s%2$s><hr></%1$s><p>t</p><%1$s%2$s>x</%1$s>",
-		"<p>in <%1$s title=\"t\"%2$s>p</%1$s> <%1$s%2$s></%1$s></p><ul><li><%1$s%2$s>l</%1$s></li></ul>",
-		"<table><tr><td><%1$s%2$s><span>s</span><br><em>e</em></%1$s></td></tr></table>",
-		"<pre><%1$s%2$s>a\nb</%1$s><%1$s%2$s><b>c</b><b>d</b></%1$s></pre><%1$s%2$s><p>p</p></%1$s>",
+	    "<div><%1$s%2$s></%1$s><%1$s%2$s>t</%1$s><%1$s%2$s><b>a</b><i>b</i></%1$s><p>x</p></"
+	    "div>",
+	    "<%1$s%2$s><div>a</div><div>b</div></%1$s><%1$s%2$s><hr></%1$s><p>t</p><%1$s%2$s>x</"
+	    "%1$s>",
+	    "<p>in <%1$s title=\"t\"%2$s>p</%1$s> "
+	    "<%1$s%2$s></%1$s></p><ul><li><%1$s%2$s>l</%1$s></li></ul>",
+	    "<table><tr><td><%1$s%2$s><span>s</span><br><em>e</em></%1$s></td></tr></table>",
+	    "<pre><%1$s%2$s>a\nb</%1$s><%1$s%2$s><b>c</b><b>d</b></%1$s></pre><%1$s%2$s><p>p</p></"
+	    "%1$s>",
 	};
 	static const char *const texts[] = {
-		"<p title='a \"b\"' alt=\"c 'd' &quot;e&quot;\">q</p>",
-		"<p title=\"&{open\">u</p><p title>v</p><p title=\"\">w</p>",
-		"<p>ctl \x01\x02\x0b\x1f\x7f cr\r\nlf\ttab &amp;&lt;&gt; \"q\" 'a' caf\xc3\xa9</p>",
-		"<div>\n<p>a</p>\n</div><div><br><br></div><div><hr><hr></div><ol><li><li>x</ol>",
-		"<table width=\"1\"><tr><td colspan=\"2\" rowspan=\"3\" height=\"4\">c</td></tr></table>",
+	    "<p title='a \"b\"' alt=\"c 'd' &quot;e&quot;\">q</p>",
+	    "<p title=\"&{open\">u</p><p title>v</p><p title=\"\">w</p>",
+	    "<p>ctl \x01\x02\x0b\x1f\x7f cr\r\nlf\ttab &amp;&lt;&gt; \"q\" 'a' caf\xc3\xa9</p>",
+	    "<div>\n<p>a</p>\n</div><div><br><br></div><div><hr><hr></div><ol><li><li>x</ol>",
+	    "<table width=\"1\"><tr><td colspan=\"2\" rowspan=\"3\" "
+	    "height=\"4\">c</td></tr></table>",
 	};
 	char in[1024];
 
@@ -436,8 +448,11 @@ START_TEST(serialiser_matches_libxml2)
 			char *ours, *theirs;
 
 			/* An image stays only with a source, and gets the style. */
-			snprintf(in, sizeof in, shapes[k], kept[i], strcmp(kept[i], "img") != 0 ? "" :
-			         " src=\"http://x.org/i.png\" style=\"max-width:100%;height:auto\"");
+			snprintf(in, sizeof in, shapes[k], kept[i],
+			         strcmp(kept[i], "img") != 0
+			             ? ""
+			             : " src=\"http://x.org/i.png\" "
+			               "style=\"max-width:100%;height:auto\"");
 			ours = sanitize(in, NULL);
 			theirs = libxml2_dump(in);
 			ck_assert_msg(strcmp(ours, theirs) == 0, "%s:\n%s\n%s", in, ours, theirs);
@@ -461,12 +476,12 @@ END_TEST
 START_TEST(attribute_values_are_always_escaped)
 {
 	static const char *const escaped[][2] = {
-		{"<p title=\"&{<script>alert(1)</script>}\">q</p>",
-		 "<p title=\"&amp;{&lt;script&gt;alert(1)&lt;/script&gt;}\">q</p>"},
-		{"<p title=\"<!--<iframe src=javascript:alert(1)>-->\">q</p>",
-		 "<p title=\"&lt;!--&lt;iframe src=javascript:alert(1)&gt;--&gt;\">q</p>"},
-		{"<p title=\"&lt;!-- ssi --&gt;\">s</p>", "<p title=\"&lt;!-- ssi --&gt;\">s</p>"},
-		{"<p title=\"&{x}\">b</p>", "<p title=\"&amp;{x}\">b</p>"},
+	    {"<p title=\"&{<script>alert(1)</script>}\">q</p>",
+	     "<p title=\"&amp;{&lt;script&gt;alert(1)&lt;/script&gt;}\">q</p>"},
+	    {"<p title=\"<!--<iframe src=javascript:alert(1)>-->\">q</p>",
+	     "<p title=\"&lt;!--&lt;iframe src=javascript:alert(1)&gt;--&gt;\">q</p>"},
+	    {"<p title=\"&lt;!-- ssi --&gt;\">s</p>", "<p title=\"&lt;!-- ssi --&gt;\">s</p>"},
+	    {"<p title=\"&{x}\">b</p>", "<p title=\"&amp;{x}\">b</p>"},
 	};
 
 	for (size_t i = 0; i < sizeof escaped / sizeof escaped[0]; i++) {
@@ -488,9 +503,11 @@ END_TEST
 START_TEST(render_parts_are_independent)
 {
 	static const char *const more[] = {
-		"<p>See <a href=\"/a?utm_source=x\">the post</a> and <a href=\"b\">b</a>.</p>"
-		"<ul><li>one<li>two</ul><blockquote>q</blockquote><pre> x\n  y</pre>",
-		"", "plain", "<head><title>t</title></head>",
+	    "<p>See <a href=\"/a?utm_source=x\">the post</a> and <a href=\"b\">b</a>.</p>"
+	    "<ul><li>one<li>two</ul><blockquote>q</blockquote><pre> x\n  y</pre>",
+	    "",
+	    "plain",
+	    "<head><title>t</title></head>",
 	};
 	size_t n = sizeof cases / sizeof cases[0];
 
@@ -504,7 +521,8 @@ START_TEST(render_parts_are_independent)
 
 		ck_assert_int_eq(html_render(in, strlen(in), BASE, 72, 3, &h1, &t1, &l1, &e), 0);
 		ck_assert_int_eq(html_render(in, strlen(in), BASE, 9, 1, &h2, &t2, &l2, &e), 0);
-		ck_assert_int_eq(html_render_item(in, strlen(in), BASE, &item, &h3, &t3, &l3, &e), 0);
+		ck_assert_int_eq(html_render_item(in, strlen(in), BASE, &item, &h3, &t3, &l3, &e),
+		                 0);
 		ck_assert_str_eq(buf_str(&h1), buf_str(&h2));
 		ck_assert_str_eq(buf_str(&h1), buf_str(&h3));
 		ck_assert_str_eq(buf_str(&t1), buf_str(&t3));
@@ -534,21 +552,28 @@ START_TEST(embedded_video_is_a_link)
 	static const struct {
 		const char *in, *watch, *thumb;
 	} players[] = {
-		{"<p>watch it here: <iframe width=\"560\" src=\"https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0\" "
-		 "frameborder=\"0\" allowfullscreen></iframe></p>",
-		 "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg"},
-		{"<iframe src=\"//www.youtube-nocookie.com/embed/abc_DEF-123\"></iframe>",
-		 "https://www.youtube.com/watch?v=abc_DEF-123", "https://i.ytimg.com/vi/abc_DEF-123/hqdefault.jpg"},
-		{"<iframe src=\"https://player.vimeo.com/video/76979871?h=8272103f6e\"></iframe>",
-		 "https://vimeo.com/76979871", NULL},
-		{"<object data=\"http://www.youtube.com/v/XyZ12345678\"><param name=movie></object>",
-		 "https://www.youtube.com/watch?v=XyZ12345678", "https://i.ytimg.com/vi/XyZ12345678/hqdefault.jpg"},
-		{"<video controls poster=\"/p.jpg\"><source src=\"/clip.mp4\" type=\"video/mp4\">No video.</video>",
-		 "http://ex.org/clip.mp4", "http://ex.org/p.jpg"},
-		{"<iframe src=\"about:blank\" data-lazy-src=\"https://www.youtube.com/embed/LazyID_1234\"></iframe>",
-		 "https://www.youtube.com/watch?v=LazyID_1234", "https://i.ytimg.com/vi/LazyID_1234/hqdefault.jpg"},
-		{"<iframe src=\"https://www.youtube.com/embed/videoseries?list=PL123\"></iframe>",
-		 "https://www.youtube.com/embed/videoseries?list=PL123", NULL},
+	    {"<p>watch it here: <iframe width=\"560\" "
+	     "src=\"https://www.youtube.com/embed/dQw4w9WgXcQ?rel=0\" "
+	     "frameborder=\"0\" allowfullscreen></iframe></p>",
+	     "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+	     "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg"},
+	    {"<iframe src=\"//www.youtube-nocookie.com/embed/abc_DEF-123\"></iframe>",
+	     "https://www.youtube.com/watch?v=abc_DEF-123",
+	     "https://i.ytimg.com/vi/abc_DEF-123/hqdefault.jpg"},
+	    {"<iframe src=\"https://player.vimeo.com/video/76979871?h=8272103f6e\"></iframe>",
+	     "https://vimeo.com/76979871", NULL},
+	    {"<object data=\"http://www.youtube.com/v/XyZ12345678\"><param name=movie></object>",
+	     "https://www.youtube.com/watch?v=XyZ12345678",
+	     "https://i.ytimg.com/vi/XyZ12345678/hqdefault.jpg"},
+	    {"<video controls poster=\"/p.jpg\"><source src=\"/clip.mp4\" type=\"video/mp4\">No "
+	     "video.</video>",
+	     "http://ex.org/clip.mp4", "http://ex.org/p.jpg"},
+	    {"<iframe src=\"about:blank\" "
+	     "data-lazy-src=\"https://www.youtube.com/embed/LazyID_1234\"></iframe>",
+	     "https://www.youtube.com/watch?v=LazyID_1234",
+	     "https://i.ytimg.com/vi/LazyID_1234/hqdefault.jpg"},
+	    {"<iframe src=\"https://www.youtube.com/embed/videoseries?list=PL123\"></iframe>",
+	     "https://www.youtube.com/embed/videoseries?list=PL123", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof players / sizeof players[0]; i++) {
@@ -561,12 +586,13 @@ START_TEST(embedded_video_is_a_link)
 		buf_printf(&want, "[video] %s", players[i].watch);
 		has(buf_str(&t), want.data);
 		buf_reset(&want);
-		buf_printf(&want, "<a href=\"%s\">[video] %s</a>", players[i].watch, players[i].watch);
+		buf_printf(&want, "<a href=\"%s\">[video] %s</a>", players[i].watch,
+		           players[i].watch);
 		has(buf_str(&h), want.data);
 		if (players[i].thumb != NULL) {
 			buf_reset(&want);
-			buf_printf(&want, "<a href=\"%s\"><img alt=\"[video]\" src=\"%s\"", players[i].watch,
-			           players[i].thumb);
+			buf_printf(&want, "<a href=\"%s\"><img alt=\"[video]\" src=\"%s\"",
+			           players[i].watch, players[i].thumb);
 			has(buf_str(&h), want.data);
 		} else {
 			lacks(buf_str(&h), "<img");
@@ -594,8 +620,10 @@ END_TEST
 START_TEST(links_in_pre_keep_their_reference)
 {
 	struct strv links = STRV_INIT;
-	char *s = to_text("<pre>see <a href=\"/code\">the code</a>\nand <a href=\"http://ex.org/b\">"
-	                  "http://ex.org/b</a> ok</pre><p><a href=\"/code\">again</a></p>", 72, 1, &links);
+	char *s =
+	    to_text("<pre>see <a href=\"/code\">the code</a>\nand <a href=\"http://ex.org/b\">"
+	            "http://ex.org/b</a> ok</pre><p><a href=\"/code\">again</a></p>",
+	            72, 1, &links);
 
 	ck_assert_str_eq(s, "see the code [1]\nand http://ex.org/b ok\n\nagain [1]");
 	ck_assert_uint_eq(links.n, 1);
@@ -619,12 +647,14 @@ END_TEST
 START_TEST(table_rows_are_lines)
 {
 	struct strv links = STRV_INIT;
-	char *s = to_text("<p>Times:</p><table><tr><th>When</th><th>What</th></tr>"
-	                  "<tr><td>9:18 am</td><td>New Window</td></tr>"
-	                  "<tr><td>10:02 am</td><td><b>Closed</b> <i>it</i></td></tr></table><p>end</p>",
-	                  72, 1, &links);
+	char *s =
+	    to_text("<p>Times:</p><table><tr><th>When</th><th>What</th></tr>"
+	            "<tr><td>9:18 am</td><td>New Window</td></tr>"
+	            "<tr><td>10:02 am</td><td><b>Closed</b> <i>it</i></td></tr></table><p>end</p>",
+	            72, 1, &links);
 
-	ck_assert_str_eq(s, "Times:\n\nWhen | What\n9:18 am | New Window\n10:02 am | Closed it\n\nend");
+	ck_assert_str_eq(
+	    s, "Times:\n\nWhen | What\n9:18 am | New Window\n10:02 am | Closed it\n\nend");
 	free(s);
 	strv_free(&links);
 }
@@ -657,9 +687,11 @@ START_TEST(cjk_wraps_between_ideographs)
 
 	buf_adds(&in, "<p>");
 	for (int i = 0; i < 12; i++)
-		buf_adds(&in, "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x81\xaf\xe3\x80\x81"  /* 東京都は、 */
-		              "\xe3\x80\x8c\xe6\x96\xb0\xe8\xa8\x88\xe7\x94\xbb\xe3\x80\x8d"     /* 「新計画」 */
-		              "\xe3\x82\x92\xe7\x99\xba\xe8\xa1\xa8\xe3\x80\x82");                  /* を発表。 */
+		buf_adds(
+		    &in,
+		    "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd\xe3\x81\xaf\xe3\x80\x81" /* 東京都は、 */
+		    "\xe3\x80\x8c\xe6\x96\xb0\xe8\xa8\x88\xe7\x94\xbb\xe3\x80\x8d" /* 「新計画」 */
+		    "\xe3\x82\x92\xe7\x99\xba\xe8\xa1\xa8\xe3\x80\x82"); /* を発表。 */
 	buf_adds(&in, "</p>");
 	t = to_text(in.data, 72, 1, &links);
 	ck_assert_uint_le(max_columns(t), 72);
@@ -667,7 +699,8 @@ START_TEST(cjk_wraps_between_ideographs)
 	ck_assert_ptr_nonnull(strchr(t, '\n'));
 	for (s = t; (s = strchr(s, '\n')) != NULL; s++) {
 		/* No line starts with 、 。 」 nor ends with 「. */
-		ck_assert(strncmp(s + 1, "\xe3\x80\x81", 3) != 0 && strncmp(s + 1, "\xe3\x80\x82", 3) != 0 &&
+		ck_assert(strncmp(s + 1, "\xe3\x80\x81", 3) != 0 &&
+		          strncmp(s + 1, "\xe3\x80\x82", 3) != 0 &&
 		          strncmp(s + 1, "\xe3\x80\x8d", 3) != 0);
 		ck_assert(s - t < 3 || strncmp(s - 3, "\xe3\x80\x8c", 3) != 0);
 	}
@@ -681,7 +714,7 @@ static size_t
 cut_render(const char *html, size_t len, size_t max, struct buf *h, struct buf *t, int *deep)
 {
 	struct html_item item = {
-		.width = 72, .first_ref = 1, .link = "http://ex.org/post?id=5&lang=en", .max = max};
+	    .width = 72, .first_ref = 1, .link = "http://ex.org/post?id=5&lang=en", .max = max};
 	struct strv links = STRV_INIT;
 	struct err e = {0};
 
@@ -776,10 +809,14 @@ START_TEST(many_images_stay_small)
 		int ok;
 
 		for (int i = 0; i < 100000; i++)
-			buf_printf(&in, "<p><img src=\"http://example.org/i/%d.png\" alt=\"pic %d\"></p>", i, i);
+			buf_printf(
+			    &in, "<p><img src=\"http://example.org/i/%d.png\" alt=\"pic %d\"></p>",
+			    i, i);
 		ok = html_render(in.data, in.len, BASE, 72, 1, &h, &t, &links, &e) == 0 &&
-		     strstr(t.data, "[The rest of this item was cut: it has more than 25,000 tags.]") &&
-		     strstr(h.data, "[The rest of this item was cut") && links.n > 8000 && links.n <= 25000;
+		     strstr(t.data,
+		            "[The rest of this item was cut: it has more than 25,000 tags.]") &&
+		     strstr(h.data, "[The rest of this item was cut") && links.n > 8000 &&
+		     links.n <= 25000;
 		getrusage(RUSAGE_SELF, &ru);
 		snprintf(out, sizeof out, "%d %ld %zu", ok, ru.ru_maxrss, links.n);
 		(void)!write(fds[1], out, strlen(out));

@@ -72,8 +72,8 @@ START_TEST(committed_groups_only)
 	ck_assert_int_eq(journal_commit(j, &e), 0);
 	ck_assert_int_eq(journal_add(j, "mary", NULL, "http://a/feed", "1", 1000), 0);
 	journal_close(j); /* a crash before the commit: the group is not written */
-	append_raw(
-	    "item\tmary\t-\thttp:%2F%2Fa/feed\t2\t1000\n"); /* nor is one cut before its commit line */
+	append_raw("item\tmary\t-\thttp:%2F%2Fa/feed\t2\t1000\n"); /* nor is one cut before its
+	                                                              commit line */
 	st = replayed();
 	ck_assert_uint_eq(state_nids(st), 2);
 	ck_assert(state_delivered(st, "john", "http://a/feed", "1"));

@@ -9,7 +9,7 @@
 
 #include "message.h"
 
-#define CHUNK (64 * 1024)  /* message.c reads and writes in such steps */
+#define CHUNK (64 * 1024) /* message.c reads and writes in such steps */
 
 /* Longest line of s (CRLF-separated), and whether every LF has its CR. */
 static size_t
@@ -93,7 +93,11 @@ START_TEST(qp_encoding)
 	ck_assert_int_eq(message_qp_encode("\xc3\xa9\r", 3, &b), 0);
 	ck_assert_str_eq(b.data, "=C3=A9");
 	buf_reset(&b);
-	ck_assert_int_eq(message_qp_encode("a\x1b]0;x\x07" "b\x7f\xc2\x9b" "c\xc2\xa0", 14, &b), 0);
+	ck_assert_int_eq(message_qp_encode("a\x1b]0;x\x07"
+	                                   "b\x7f\xc2\x9b"
+	                                   "c\xc2\xa0",
+	                                   14, &b),
+	                 0);
 	ck_assert_str_eq(b.data, "a]0;xbc=C2=A0");
 	buf_reset(&b);
 	memset(line, 'x', sizeof line);
@@ -101,8 +105,10 @@ START_TEST(qp_encoding)
 	ck_assert_uint_le(longest_line(b.data, &bare), 76);
 	ck_assert_int_eq(bare, 0);
 	/* 200 x in lines of 75 plus the soft break */
-	ck_assert_str_eq(b.data + 75, "=\r\n" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxx=\r\n" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	ck_assert_str_eq(b.data + 75, "=\r\n"
+	                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	                              "xxxxxxxxxxxxxxxxxxxxxxxxx=\r\n"
+	                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	buf_reset(&b);
 	/* an escape is never split by a soft break */
 	memset(line, '=', 100);
@@ -121,11 +127,15 @@ START_TEST(header_plain_and_folded)
 	ck_assert_int_eq(message_encode_header("Subject", "3 new items", &b), 0);
 	ck_assert_str_eq(b.data, "Subject: 3 new items\r\n");
 	buf_reset(&b);
-	ck_assert_int_eq(message_encode_header("Subject",
-	    "one two three four five six seven eight nine ten eleven twelve thirteen "
-	    "fourteen", &b), 0);
+	ck_assert_int_eq(
+	    message_encode_header(
+	        "Subject",
+	        "one two three four five six seven eight nine ten eleven twelve thirteen "
+	        "fourteen",
+	        &b),
+	    0);
 	ck_assert_str_eq(b.data, "Subject: one two three four five six seven eight nine "
-	    "ten eleven twelve\r\n thirteen fourteen\r\n");
+	                         "ten eleven twelve\r\n thirteen fourteen\r\n");
 	ck_assert_uint_le(longest_line(b.data, &bare), 76);
 	buf_free(&b);
 }
@@ -169,10 +179,17 @@ START_TEST(build_whole_message)
 {
 	static char *to[] = {"Someone <a@example.org>", "b@example.org"};
 	struct message_spec m = {
-		.from = "Tidings B\xc3\xb8t <tidings@example.org>", .to = to, .nto = 2,
-		.subject = "Hello", .date = 0, .list_id = "john.example.org",
-		.list_unsubscribe = "mailto:o@example.org?subject=unsubscribe",
-		.text = "text\n", .text_len = 5, .html = "<b>x</b>", .html_len = 8,
+	    .from = "Tidings B\xc3\xb8t <tidings@example.org>",
+	    .to = to,
+	    .nto = 2,
+	    .subject = "Hello",
+	    .date = 0,
+	    .list_id = "john.example.org",
+	    .list_unsubscribe = "mailto:o@example.org?subject=unsubscribe",
+	    .text = "text\n",
+	    .text_len = 5,
+	    .html = "<b>x</b>",
+	    .html_len = 8,
 	};
 	struct buf b = BUF_INIT;
 	struct err e = {0};
@@ -182,18 +199,19 @@ START_TEST(build_whole_message)
 	ck_assert_int_eq(build(&m, &b, mid, sizeof mid, &e), 0);
 	ck_assert_uint_eq(strlen(mid), strlen("<0123456789abcdef01234567.0@example.org>"));
 	ck_assert(strstr(mid, ".0@example.org>") != NULL);
-	ck_assert_ptr_nonnull(strstr(b.data, "From: =?UTF-8?B?VGlkaW5ncyBCw7h0?= "
-	    "<tidings@example.org>\r\nTo: a@example.org, b@example.org\r\n"
-	    "Subject: Hello\r\nDate: "));
-	ck_assert_ptr_nonnull(strstr(b.data, "\r\nList-Id: <john.example.org>\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data,
-	    "\r\nList-Unsubscribe: <mailto:o@example.org?subject=unsubscribe>\r\n"));
+	                             "From: =?UTF-8?B?VGlkaW5ncyBCw7h0?= "
+	                             "<tidings@example.org>\r\nTo: a@example.org, b@example.org\r\n"
+	                             "Subject: Hello\r\nDate: "));
+	ck_assert_ptr_nonnull(strstr(b.data, "\r\nList-Id: <john.example.org>\r\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(b.data, "\r\nList-Unsubscribe: <mailto:o@example.org?subject=unsubscribe>\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nAuto-Submitted: auto-generated\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nMIME-Version: 1.0\r\n"));
 	bnd = strstr(b.data, "boundary=\"=_tidings_");
 	ck_assert_ptr_nonnull(bnd);
 	ck_assert_ptr_nonnull(strstr(b.data, "charset=UTF-8\r\nContent-Transfer-Encoding: "
-	    "quoted-printable\r\n\r\ntext\r\n\r\n--=_tidings_"));
+	                                     "quoted-printable\r\n\r\ntext\r\n\r\n--=_tidings_"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\n\r\n<b>x</b>\r\n--=_tidings_"));
 	ck_assert_uint_le(longest_line(b.data, &bare), 78);
 	ck_assert_int_eq(bare, 0);
@@ -208,17 +226,23 @@ START_TEST(to_keeps_display_name)
 	static const struct {
 		const char *to, *want;
 	} cases[] = {
-		{"Ann <ann@example.org>", "\r\nTo: \"Ann\" <ann@example.org>\r\n"},
-		{"\"Doe, J.\" <j@example.org>", "\r\nTo: \"Doe, J.\" <j@example.org>\r\n"},
-		{"Ren\xc3\xa9" "e <r@example.org>", "\r\nTo: =?UTF-8?B?UmVuw6ll?= <r@example.org>\r\n"},
-		{"plain@example.org", "\r\nTo: plain@example.org\r\n"},
+	    {"Ann <ann@example.org>", "\r\nTo: \"Ann\" <ann@example.org>\r\n"},
+	    {"\"Doe, J.\" <j@example.org>", "\r\nTo: \"Doe, J.\" <j@example.org>\r\n"},
+	    {"Ren\xc3\xa9"
+	     "e <r@example.org>",
+	     "\r\nTo: =?UTF-8?B?UmVuw6ll?= <r@example.org>\r\n"},
+	    {"plain@example.org", "\r\nTo: plain@example.org\r\n"},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *to[] = {(char *)cases[i].to};
 		struct message_spec m = {
-			.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
-			.text = "", .html = "",
+		    .from = "t@example.org",
+		    .to = to,
+		    .nto = 1,
+		    .subject = "s",
+		    .text = "",
+		    .html = "",
 		};
 		struct buf b = BUF_INIT;
 		struct err e = {0};
@@ -237,8 +261,14 @@ START_TEST(subject_is_capped)
 	static char *to[] = {"b@example.org"};
 	static const char *const words[] = {"word ", "caf\xc3\xa9 ", "\xf0\x9f\x98\x80"};
 	struct message_spec m = {
-		.from = "t@example.org", .to = to, .nto = 1, .date = 0,
-		.text = "text\n", .text_len = 5, .html = "<b>x</b>", .html_len = 8,
+	    .from = "t@example.org",
+	    .to = to,
+	    .nto = 1,
+	    .date = 0,
+	    .text = "text\n",
+	    .text_len = 5,
+	    .html = "<b>x</b>",
+	    .html_len = 8,
 	};
 	struct buf b = BUF_INIT, big = BUF_INIT;
 	struct err e = {0};
@@ -262,7 +292,7 @@ START_TEST(subject_is_capped)
 	/* the last encoded word holds the ellipsis (U+2026, base64 4oCm or QP) */
 	if (_i == 0)
 		ck_assert_msg(strstr(subj, "4oCm?=") != NULL || strstr(subj, "=E2=80=A6") != NULL,
-		    "%.*s", (int)(end - subj), subj);
+		              "%.*s", (int)(end - subj), subj);
 	buf_free(&b);
 	/* a subject of exactly 250 characters is kept whole */
 	buf_reset(&big);
@@ -281,8 +311,12 @@ START_TEST(build_refuses_bad_input)
 	static char *bad_to[] = {"\xc3\xbc@example.org"};
 	static char *good_to[] = {"a@example.org"};
 	struct message_spec m = {
-		.from = "t@example.org", .to = bad_to, .nto = 1, .subject = "s",
-		.text = "", .html = "",
+	    .from = "t@example.org",
+	    .to = bad_to,
+	    .nto = 1,
+	    .subject = "s",
+	    .text = "",
+	    .html = "",
 	};
 	struct buf b = BUF_INIT;
 	struct err e = {0};
@@ -341,8 +375,8 @@ static void
 random_lines(struct rng *r, struct buf *b, size_t upto)
 {
 	static const char *const pieces[] = {
-		"From ", "From", ".", "..", "=", " ", "\t", "\r", "\r\n", "\n",
-		"\xc3\xa9", "\xff", "F", "Fro", "x", "abc def", "<p>", "\0",
+	    "From ", "From",     ".",    "..", "=",   " ", "\t",      "\r",  "\r\n",
+	    "\n",    "\xc3\xa9", "\xff", "F",  "Fro", "x", "abc def", "<p>", "\0",
 	};
 	size_t k;
 
@@ -365,7 +399,7 @@ static void
 adversarial_part(struct rng *r, struct buf *b, int final_lf)
 {
 	static const char *const at_edge[] = {
-		"\r\n", "From you\n", " \r\n", "\t\n", "=\r\n", ".\n", "\r\r\n",
+	    "\r\n", "From you\n", " \r\n", "\t\n", "=\r\n", ".\n", "\r\r\n",
 	};
 	size_t i, k, edge;
 
@@ -375,7 +409,7 @@ adversarial_part(struct rng *r, struct buf *b, int final_lf)
 		k = rnd(r, sizeof at_edge / sizeof at_edge[0]);
 		edge = i * CHUNK - rnd(r, (uint32_t)strlen(at_edge[k]));
 		pad_to(b, edge - 1);
-		ck_assert_int_eq(buf_addc(b, 'y'), 0);  /* no line start here */
+		ck_assert_int_eq(buf_addc(b, 'y'), 0); /* no line start here */
 		ck_assert_int_eq(buf_adds(b, at_edge[k]), 0);
 	}
 	/* a line of 2.5 chunks, with a space before its CRLF */
@@ -465,8 +499,7 @@ part_body(const struct buf *msg, const char *type, size_t *n)
 }
 
 static void
-check_part_is_whole_encoding(const struct buf *msg, const char *type,
-                             const struct buf *part)
+check_part_is_whole_encoding(const struct buf *msg, const char *type, const struct buf *part)
 {
 	struct buf whole = BUF_INIT;
 	const char *p;
@@ -483,8 +516,12 @@ START_TEST(stream_equals_build)
 {
 	static char *to[] = {"a@example.org"};
 	struct message_spec m = {
-		.from = "Tidings <tidings@example.org>", .to = to, .nto = 1,
-		.subject = "Big", .date = 1700000000, .list_id = "l.example.org",
+	    .from = "Tidings <tidings@example.org>",
+	    .to = to,
+	    .nto = 1,
+	    .subject = "Big",
+	    .date = 1700000000,
+	    .list_id = "l.example.org",
 	};
 	struct buf text = BUF_INIT, html = BUF_INIT, built = BUF_INIT;
 	struct buf streamed = BUF_INIT, mixed = BUF_INIT;
@@ -538,9 +575,14 @@ START_TEST(build_from_files)
 {
 	static char *to[] = {"a@example.org"};
 	struct message_spec m = {
-		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
-		.text = "From here\n. \r\nend ", .text_len = 18,
-		.html = "", .html_len = 0,
+	    .from = "t@example.org",
+	    .to = to,
+	    .nto = 1,
+	    .subject = "s",
+	    .text = "From here\n. \r\nend ",
+	    .text_len = 18,
+	    .html = "",
+	    .html_len = 0,
 	};
 	struct buf text = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
 	struct err e = {0};
@@ -568,8 +610,12 @@ START_TEST(stream_large_part)
 {
 	static char *to[] = {"a@example.org"};
 	struct message_spec m = {
-		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
-		.html = "<p>x</p>", .html_len = 8,
+	    .from = "t@example.org",
+	    .to = to,
+	    .nto = 1,
+	    .subject = "s",
+	    .html = "<p>x</p>",
+	    .html_len = 8,
 	};
 	struct buf text = BUF_INIT, out = BUF_INIT;
 	struct err e = {0};
@@ -579,9 +625,10 @@ START_TEST(stream_large_part)
 	int bare;
 
 	while (text.len < 20 * 1024 * 1024) {
-		n = (size_t)snprintf(line, sizeof line, "%s item %zu: caf\xc3\xa9 = "
-		    "https://example.org/%zu/a-rather-long-path-to-an-article \n",
-		    i % 7 == 0 ? "From" : "*", i, i);
+		n = (size_t)snprintf(line, sizeof line,
+		                     "%s item %zu: caf\xc3\xa9 = "
+		                     "https://example.org/%zu/a-rather-long-path-to-an-article \n",
+		                     i % 7 == 0 ? "From" : "*", i, i);
 		ck_assert_int_eq(buf_add(&text, line, n), 0);
 		if (++i == 1000)
 			for (n = 0; n < 1024 * 1024; n++)
@@ -614,8 +661,12 @@ START_TEST(stream_errors)
 {
 	static char *to[] = {"a@example.org"};
 	struct message_spec m = {
-		.from = "t@example.org", .to = to, .nto = 1, .subject = "s",
-		.text = "x\n", .text_len = 2,
+	    .from = "t@example.org",
+	    .to = to,
+	    .nto = 1,
+	    .subject = "s",
+	    .text = "x\n",
+	    .text_len = 2,
 	};
 	struct err e = {0};
 	char mid[128], path[] = "/tmp/tmsg.XXXXXX";

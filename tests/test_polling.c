@@ -5,7 +5,7 @@
 
 #include "polling.h"
 
-#define T0 1700000000   /* 2023-11-14 22:13:20 UTC */
+#define T0 1700000000 /* 2023-11-14 22:13:20 UTC */
 
 static void
 fs_clear(struct feed_state *fs)
@@ -44,8 +44,7 @@ START_TEST(reported_once_at_threshold_and_recovered_once)
 	ck_assert_int_eq(fs.first_failure, T0);
 	ck_assert_str_eq(fs.last_error, "connection refused");
 	ck_assert_int_eq(poll_update(&fs, &bad, T0 + 60, 3, msg, sizeof msg), POLL_REPORT_NONE);
-	ck_assert_int_eq(poll_update(&fs, &bad, T0 + 120, 3, msg, sizeof msg),
-	                 POLL_REPORT_FAILING);
+	ck_assert_int_eq(poll_update(&fs, &bad, T0 + 120, 3, msg, sizeof msg), POLL_REPORT_FAILING);
 	ck_assert_str_eq(msg, "failing since 2023-11-14 22:13: connection refused");
 	ck_assert_int_eq(fs.first_failure, T0);
 	ck_assert_int_eq(fs.last_fetch, T0 + 120);
@@ -183,8 +182,10 @@ START_TEST(moved_while_recovering_says_both)
 	ck_assert_int_eq(poll_update(&fs, &bad, T0, 1, msg, sizeof msg), POLL_REPORT_FAILING);
 	ok.moved_to = "https://x.example/f";
 	ck_assert_int_eq(poll_update(&fs, &ok, T0 + 5, 1, msg, sizeof msg), POLL_REPORT_MOVED);
-	ck_assert(strncmp(msg, "working again after 1 failed fetch since 2023-11-14 22:13; "
-	                       "moved permanently to ", 80) == 0);
+	ck_assert(strncmp(msg,
+	                  "working again after 1 failed fetch since 2023-11-14 22:13; "
+	                  "moved permanently to ",
+	                  80) == 0);
 	ck_assert(strstr(msg, "url = \"https://x.example/f\"") != NULL);
 	fs_clear(&fs);
 }

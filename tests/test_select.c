@@ -86,9 +86,11 @@ static char *t_pres[] = {"linux", "presentations", NULL};
 START_TEST(tags_any_of_and_none_of_case_insensitive)
 {
 	struct feed_conf fc = {.name = "f", .url = "http://x/f"};
-	struct item a = mk("a", NULL, 1, t_net), b = mk("b", NULL, 1, t_lin), c = mk("c", NULL, 1, t_pres);
+	struct item a = mk("a", NULL, 1, t_net), b = mk("b", NULL, 1, t_lin),
+	            c = mk("c", NULL, 1, t_pres);
 	struct sub_conf s1 = sub("s1", (const char *[]){"NETWORKING", NULL}, NULL, 0);
-	struct sub_conf s2 = sub("s2", (const char *[]){"linux", NULL}, (const char *[]){"Presentations", NULL}, 0);
+	struct sub_conf s2 =
+	    sub("s2", (const char *[]){"linux", NULL}, (const char *[]){"Presentations", NULL}, 0);
 	struct sub_conf all = sub("all", NULL, NULL, 0);
 
 	ck_assert(select_tags_match(&s1, &a, &fc));
@@ -108,8 +110,10 @@ END_TEST
 
 START_TEST(same_item_through_two_feeds_once)
 {
-	struct feed_conf fa = {.name = "a", .url = "http://x/a"}, fb = {.name = "b", .url = "http://x/b"};
-	struct item ia[] = {mk("id1", "http://x/1", 10, no_tags), mk("id2", "http://x/2", 5, no_tags)};
+	struct feed_conf fa = {.name = "a", .url = "http://x/a"},
+	                 fb = {.name = "b", .url = "http://x/b"};
+	struct item ia[] = {mk("id1", "http://x/1", 10, no_tags),
+	                    mk("id2", "http://x/2", 5, no_tags)};
 	struct item ib[] = {mk("other", "http://x/1", 10, no_tags), mk("id2", NULL, 5, no_tags),
 	                    mk("id3", NULL, 1, no_tags)};
 	struct feed a = {.items = ia, .nitems = 2}, b = {.items = ib, .nitems = 3};
@@ -157,7 +161,7 @@ START_TEST(per_recipient_selection)
 	p.rcpt = "bob@example.org";
 	ck_assert_int_eq(select_items(&s, src, 1, st, &p, &out, &e), 0);
 	ck_assert_uint_eq(out.nshow, 2);
-	ck_assert_str_eq(out.v[0].item->id, "id3");  /* newest first */
+	ck_assert_str_eq(out.v[0].item->id, "id3"); /* newest first */
 	ck_assert_str_eq(out.v[1].item->id, "id1");
 	picks_free(&out);
 	/* The subscription as a whole: what any recipient may still need. */
@@ -292,7 +296,8 @@ END_TEST
 
 START_TEST(max_items_sends_the_oldest_and_keeps_the_rest)
 {
-	struct feed_conf fa = {.name = "a", .url = "http://x/a"}, fb = {.name = "b", .url = "http://x/b"};
+	struct feed_conf fa = {.name = "a", .url = "http://x/a"},
+	                 fb = {.name = "b", .url = "http://x/b"};
 	struct item ia[] = {mk("a1", NULL, 1, no_tags), mk("a5", "http://l/5", 5, no_tags),
 	                    mk("a9", "http://l/9", 9, no_tags)};
 	struct item ib[] = {mk("b5", "http://l/5", 5, no_tags), mk("b1", "http://l/1", 1, no_tags),
@@ -308,7 +313,7 @@ START_TEST(max_items_sends_the_oldest_and_keeps_the_rest)
 	ck_assert_int_eq(state_sub_touch(st, "s"), 0);
 	ck_assert_int_eq(select_items(&s, src, 2, st, &p, &out, &e), 0);
 	ck_assert_uint_eq(out.nshow, 2);
-	ck_assert_uint_eq(out.held_back, 3);  /* a1, a5, b1 wait */
+	ck_assert_uint_eq(out.held_back, 3); /* a1, a5, b1 wait */
 	/* The two oldest: a9 and b9; b5 (same link as a5) waits with a5. */
 	ck_assert_str_eq(out.v[0].item->id, "a9");
 	ck_assert_str_eq(out.v[1].item->id, "b9");

@@ -18,7 +18,7 @@
 
 #include "state.h"
 
-#define T0 1700000000
+#define T0  1700000000
 #define DAY 86400
 
 static char torture_path[4096];
@@ -29,7 +29,9 @@ static char tmpdir[4096];
 static int
 rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	(void)sb; (void)flag; (void)ftw;
+	(void)sb;
+	(void)flag;
+	(void)ftw;
 	return remove(p);
 }
 
@@ -130,9 +132,26 @@ static char long_id[200001];
 static char all_bytes[256];
 
 static const char *hostile_ids[] = {
-	"plain", "tab\there", "nl\nx", "cr\rx", "%", "%41", "%%", "-", "--", "",
-	" lead and trail ", "é ünïcødé 日本語", "\x7f", "back\\slash", "#hash",
-	"end\t", "\n", "item\tsub\tfeed\tid\t-\t-", long_id, all_bytes,
+    "plain",
+    "tab\there",
+    "nl\nx",
+    "cr\rx",
+    "%",
+    "%41",
+    "%%",
+    "-",
+    "--",
+    "",
+    " lead and trail ",
+    "é ünïcødé 日本語",
+    "\x7f",
+    "back\\slash",
+    "#hash",
+    "end\t",
+    "\n",
+    "item\tsub\tfeed\tid\t-\t-",
+    long_id,
+    all_bytes,
 };
 #define NHOSTILE (sizeof hostile_ids / sizeof hostile_ids[0])
 
@@ -161,7 +180,8 @@ START_TEST(roundtrip_hostile)
 				if ((s + f + i) % 2 != 0)
 					continue;
 				ck_assert_int_eq(state_record(st, subs[s], feeds[f], hostile_ids[i],
-				                              T0 + (time_t)i), 0);
+				                              T0 + (time_t)i),
+				                 0);
 			}
 	fs = state_feed(st, feeds[1], 0);
 	ck_assert_ptr_nonnull(fs);
@@ -263,7 +283,7 @@ START_TEST(escapes_everywhere)
 			memset(id, 'a', sizeof id - 1);
 			id[sizeof id - 1] = '\0';
 			id[off] = specials[k];
-			id[off + 1] = (char)0xc3;   /* UTF-8 lead byte next to it */
+			id[off + 1] = (char)0xc3; /* UTF-8 lead byte next to it */
 			ck_assert_int_eq(state_record(st, "s", "http://127.0.0.1/e", id, T0), 0);
 			nids++;
 		}
@@ -329,12 +349,12 @@ START_TEST(times_roundtrip)
 		time_t t;
 		const char *text;
 	} known[] = {
-		{1, "1970-01-01T00:00:01Z"},
-		{951782400, "2000-02-29T00:00:00Z"},
-		{951868799, "2000-02-29T23:59:59Z"},
-		{4107542399LL, "2100-02-28T23:59:59Z"},
-		{4107542400LL, "2100-03-01T00:00:00Z"},
-		{253402300799LL, "9999-12-31T23:59:59Z"},
+	    {1, "1970-01-01T00:00:01Z"},
+	    {951782400, "2000-02-29T00:00:00Z"},
+	    {951868799, "2000-02-29T23:59:59Z"},
+	    {4107542399LL, "2100-02-28T23:59:59Z"},
+	    {4107542400LL, "2100-03-01T00:00:00Z"},
+	    {253402300799LL, "9999-12-31T23:59:59Z"},
 	};
 	const char *path = tpath("state");
 	struct state *st = state_new(), *st2;
@@ -388,7 +408,7 @@ START_TEST(save_is_deterministic)
 	const int n = 3000;
 
 	for (int i = 0; i < n; i++) {
-		int j = (i * 7919) % n;   /* a permutation of 0..n-1 */
+		int j = (i * 7919) % n; /* a permutation of 0..n-1 */
 		char feed[32], sub[8];
 
 		snprintf(id, sizeof id, "id-%d", i);
@@ -404,8 +424,12 @@ START_TEST(save_is_deterministic)
 	ck_assert_int_eq(state_feed_seen(s2, "http://f/5", NULL, 0, T0 + 400 * DAY, DAY), 0);
 	for (int i = 5; i < n; i += 13) {
 		snprintf(id, sizeof id, "id-%d", i);
-		ck_assert_int_eq(state_record(s2, i % 3 == 0 ? "s0" : i % 3 == 1 ? "s1" : "s2",
-		                              "http://f/5", id, T0 + i), 0);
+		ck_assert_int_eq(state_record(s2,
+		                              i % 3 == 0   ? "s0"
+		                              : i % 3 == 1 ? "s1"
+		                                           : "s2",
+		                              "http://f/5", id, T0 + i),
+		                 0);
 	}
 	save_ok(s1, a);
 	save_ok(s2, b);
@@ -480,7 +504,7 @@ START_TEST(prune_rules)
 	ck_assert(!state_delivered(st, "s2", f, "b"));
 	ck_assert(state_delivered(st, "s1", f, "c"));
 	ck_assert(state_delivered(st, "s1", f, "d"));
-	ck_assert(state_delivered(st, "s1", g, "b"));   /* another feed: untouched */
+	ck_assert(state_delivered(st, "s1", g, "b")); /* another feed: untouched */
 	ck_assert(!state_delivered(st, "s1", f, "new-never-delivered"));
 	ck_assert_uint_eq(state_feed_nids(st, f), 4);
 	ck_assert_uint_eq(state_nids(st), 5);
@@ -706,80 +730,91 @@ END_TEST
 /* ---------- corruption ---------- */
 
 static const char good[] =
-	"tidings-state 1\n"
-	"# comment\n"
-	"feed\thttp://127.0.0.1/a\t\"e\"\t-\t2023-11-14T22:13:20Z\t200\t0\t-\t-\t0\t-\n"
-	"sub\tjohn\n"
-	"item\tjohn\thttp://127.0.0.1/a\tid%091\t2023-11-14T22:13:20Z\t2023-11-14T22:13:20Z\n"
-	"item\tjohn\thttp://127.0.0.1/a\tid2\t2023-11-14T22:13:20Z\t2023-11-15T22:13:20Z\n"
-	"end\t4\n";
+    "tidings-state 1\n"
+    "# comment\n"
+    "feed\thttp://127.0.0.1/a\t\"e\"\t-\t2023-11-14T22:13:20Z\t200\t0\t-\t-\t0\t-\n"
+    "sub\tjohn\n"
+    "item\tjohn\thttp://127.0.0.1/a\tid%091\t2023-11-14T22:13:20Z\t2023-11-14T22:13:20Z\n"
+    "item\tjohn\thttp://127.0.0.1/a\tid2\t2023-11-14T22:13:20Z\t2023-11-15T22:13:20Z\n"
+    "end\t4\n";
 
-#define FEED "feed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\t-\n"
-#define SUB "sub\tjohn\n"
+#define FEED        "feed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\t-\n"
+#define SUB         "sub\tjohn\n"
 #define ITEM(id, t) "item\tjohn\thttp://127.0.0.1/a\t" id "\t" t "\t" t "\n"
-#define T "2023-11-14T22:13:20Z"
-#define BAD_TIME "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"
+#define T           "2023-11-14T22:13:20Z"
+#define BAD_TIME    "bad time (want YYYY-MM-DDTHH:MM:SSZ or -)"
 
 static const struct {
 	const char *text;
 	int line;
 	const char *why;
 } corrupt[] = {
-	{"", 1, "empty file"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", T), 5, "truncated (no end record)"},
-	{"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t2023-11", 4,
-	 "truncated (last line has no newline)"},
-	{"tidings-state 1\n" FEED SUB "end\t2", 4, "truncated (last line has no newline)"},
-	{"tidings-state 1\n" FEED "hello world\n" SUB "end\t2\n", 3, "unknown record type"},
-	{"tidings-state 1\n" FEED "\n" "end\t1\n", 3, "empty line"},
-	{"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\n" "end\t3\n", 4,
-	 "item record has 4 fields, want 6"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\n" "end\t1\n", 2,
-	 "feed record has 10 fields, want 11"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\t-\t-\tx\n" "end\t1\n",
-	 2, "feed record has 13 fields, want 12"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\tabc\t0\t-\t-\t0\t-\n" "end\t1\n", 2,
-	 "bad number"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t-1\t-\t-\t0\t-\n" "end\t1\n", 2,
-	 "bad number"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t99999999999999999\t-\t-\t0\t-\n"
-	 "end\t1\n", 2, "bad number"},
-	{"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t2\t-\n" "end\t1\n", 2,
-	 "bad number"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-13-14T22:13:20Z") "end\t3\n", 4, BAD_TIME},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "2023-02-29T22:13:20Z") "end\t3\n", 4, BAD_TIME},
-	{"tidings-state 1\n" FEED SUB ITEM("x", "1700000000") "end\t3\n", 4, BAD_TIME},
-	{"tidings-state 1\n" FEED SUB ITEM("x%4", T) "end\t3\n", 4, "bad %XX escape"},
-	{"tidings-state 1\n" FEED SUB ITEM("x%zz", T) "end\t3\n", 4, "bad %XX escape"},
-	{"tidings-state 1\n" FEED SUB ITEM("x%00", T) "end\t3\n", 4, "bad %XX escape"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5,
-	 "duplicate item record"},
-	{"tidings-state 1\n" FEED FEED "end\t2\n", 3, "duplicate feed record"},
-	{"tidings-state 1\n" FEED ITEM("x", T) "end\t2\n", 3,
-	 "item of a subscription with no sub record"},
-	{"tidings-state 1\n" SUB ITEM("x", T) "end\t2\n", 3, "item of a feed with no feed record"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", T) "end\t4\n", 5,
-	 "record count does not match the end record (truncated?)"},
-	{"tidings-state 1\n" FEED "end\t1\n" SUB, 4, "data after the end record"},
-	{"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("y", T) "end\t4\n" "end\t4\n", 7,
-	 "data after the end record"},
-	{"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
-	{"tidings-state one\nend\t0\n", 1,
-	 "not a tidings state file (no \"tidings-state N\" line)"},
-	{"tidings-state 3\nwhatever\tnew\n", 1,
-	 "written by a newer tidings (state format 3; this tidings reads 2): upgrade tidings"},
-	/* A recipient field is version 2's: in a version 1 file it is garbage. */
-	{"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
-	 "end\t3\n", 4, "item record has 7 fields, want 6"},
-	{"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\t\n"
-	 "end\t3\n", 4, "empty recipient"},
-	{"tidings-state 2\n" FEED "sub\tjo%1Fhn\n" "end\t2\n", 3,
-	 "bad character (%1F) in a subscription name"},
-	{"tidings-state 2\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5,
-	 "duplicate item record"},
-	{"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
-	 "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n" "end\t4\n", 5,
-	 "duplicate item record"},
+    {"", 1, "empty file"},
+    {"tidings-state 1\n" FEED SUB ITEM("x", T), 5, "truncated (no end record)"},
+    {"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t2023-11", 4,
+     "truncated (last line has no newline)"},
+    {"tidings-state 1\n" FEED SUB "end\t2", 4, "truncated (last line has no newline)"},
+    {"tidings-state 1\n" FEED "hello world\n" SUB "end\t2\n", 3, "unknown record type"},
+    {"tidings-state 1\n" FEED "\n"
+     "end\t1\n",
+     3, "empty line"},
+    {"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\n"
+     "end\t3\n",
+     4, "item record has 4 fields, want 6"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\n"
+     "end\t1\n",
+     2, "feed record has 10 fields, want 11"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t0\t-\t-\tx\n"
+     "end\t1\n",
+     2, "feed record has 13 fields, want 12"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\tabc\t0\t-\t-\t0\t-\n"
+     "end\t1\n",
+     2, "bad number"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t-1\t-\t-\t0\t-\n"
+     "end\t1\n",
+     2, "bad number"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t99999999999999999\t-\t-\t0\t-\n"
+     "end\t1\n",
+     2, "bad number"},
+    {"tidings-state 1\nfeed\thttp://127.0.0.1/a\t-\t-\t-\t0\t0\t-\t-\t2\t-\n"
+     "end\t1\n",
+     2, "bad number"},
+    {"tidings-state 1\n" FEED SUB ITEM("x", "2023-13-14T22:13:20Z") "end\t3\n", 4, BAD_TIME},
+    {"tidings-state 1\n" FEED SUB ITEM("x", "2023-02-29T22:13:20Z") "end\t3\n", 4, BAD_TIME},
+    {"tidings-state 1\n" FEED SUB ITEM("x", "1700000000") "end\t3\n", 4, BAD_TIME},
+    {"tidings-state 1\n" FEED SUB ITEM("x%4", T) "end\t3\n", 4, "bad %XX escape"},
+    {"tidings-state 1\n" FEED SUB ITEM("x%zz", T) "end\t3\n", 4, "bad %XX escape"},
+    {"tidings-state 1\n" FEED SUB ITEM("x%00", T) "end\t3\n", 4, "bad %XX escape"},
+    {"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5, "duplicate item record"},
+    {"tidings-state 1\n" FEED FEED "end\t2\n", 3, "duplicate feed record"},
+    {"tidings-state 1\n" FEED ITEM("x", T) "end\t2\n", 3,
+     "item of a subscription with no sub record"},
+    {"tidings-state 1\n" SUB ITEM("x", T) "end\t2\n", 3, "item of a feed with no feed record"},
+    {"tidings-state 1\n" FEED SUB ITEM("x", T) "end\t4\n", 5,
+     "record count does not match the end record (truncated?)"},
+    {"tidings-state 1\n" FEED "end\t1\n" SUB, 4, "data after the end record"},
+    {"tidings-state 1\n" FEED SUB ITEM("x", T) ITEM("y", T) "end\t4\n"
+                                                            "end\t4\n",
+     7, "data after the end record"},
+    {"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
+    {"tidings-state one\nend\t0\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
+    {"tidings-state 3\nwhatever\tnew\n", 1,
+     "written by a newer tidings (state format 3; this tidings reads 2): upgrade tidings"},
+    /* A recipient field is version 2's: in a version 1 file it is garbage. */
+    {"tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
+     "end\t3\n",
+     4, "item record has 7 fields, want 6"},
+    {"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\t\n"
+     "end\t3\n",
+     4, "empty recipient"},
+    {"tidings-state 2\n" FEED "sub\tjo%1Fhn\n"
+     "end\t2\n",
+     3, "bad character (%1F) in a subscription name"},
+    {"tidings-state 2\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5, "duplicate item record"},
+    {"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
+     "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
+     "end\t4\n",
+     5, "duplicate item record"},
 };
 
 START_TEST(corrupt_files_refused_untouched)
@@ -869,8 +904,8 @@ START_TEST(per_recipient_records)
 	ck_assert_int_eq(state_record(st2, "s", f, "x", T0 + 1), 0);
 	ck_assert_int_eq(state_save(st2, path, &(struct err){0}), 0);
 	data = slurp(path, &n);
-	ck_assert_msg(strstr(data, "ann@x.org") == NULL && strstr(data, "\nend\t4\n") != NULL,
-	              "%s", data);
+	ck_assert_msg(strstr(data, "ann@x.org") == NULL && strstr(data, "\nend\t4\n") != NULL, "%s",
+	              data);
 	free(data);
 	state_free(st);
 	state_free(st2);
@@ -907,12 +942,12 @@ END_TEST
 START_TEST(old_feed_line_loads_without_move)
 {
 	static const char old[] =
-		"tidings-state 1\n"
-		"feed\thttp://127.0.0.1/a\t\"e\"\t-\t2023-11-14T22:13:20Z\t503\t2\t"
-		"2023-11-14T22:13:20Z\t-\t0\tHTTP 503\n"
-		"feed\thttp://127.0.0.1/b\t-\t-\t2023-11-14T22:13:20Z\t200\t0\t-\t-\t0\t-\t"
-		"https://new.example/b%09\n"
-		"end\t2\n";
+	    "tidings-state 1\n"
+	    "feed\thttp://127.0.0.1/a\t\"e\"\t-\t2023-11-14T22:13:20Z\t503\t2\t"
+	    "2023-11-14T22:13:20Z\t-\t0\tHTTP 503\n"
+	    "feed\thttp://127.0.0.1/b\t-\t-\t2023-11-14T22:13:20Z\t200\t0\t-\t-\t0\t-\t"
+	    "https://new.example/b%09\n"
+	    "end\t2\n";
 	struct state *st;
 	struct feed_state *fs;
 	char *data;
@@ -938,7 +973,8 @@ START_TEST(old_feed_line_loads_without_move)
 	free(data);
 	st = load_ok(tpath("state"));
 	ck_assert_ptr_null(state_feed(st, "http://127.0.0.1/a", 0)->moved_to);
-	ck_assert_str_eq(state_feed(st, "http://127.0.0.1/b", 0)->moved_to, "https://new.example/b\t");
+	ck_assert_str_eq(state_feed(st, "http://127.0.0.1/b", 0)->moved_to,
+	                 "https://new.example/b\t");
 	state_free(st);
 }
 END_TEST
@@ -946,8 +982,8 @@ END_TEST
 /* A NUL byte in the middle of a line cannot be written by tidings: garbage. */
 START_TEST(nul_byte_refused)
 {
-	const char text[] = "tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\0y\t"
-	                    T "\t" T "\nend\t3\n";
+	const char text[] = "tidings-state 1\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\0y\t" T
+	                    "\t" T "\nend\t3\n";
 	struct state *st;
 	struct err e = {0};
 	char want[1024];
@@ -1020,7 +1056,10 @@ START_TEST(lock_excludes_second_run)
 	state_unlock(l);
 	ck_assert_msg(state_lock(path, &l, &e) == 0, "%s", e.msg);
 	state_unlock(l);
-	close(up[0]); close(up[1]); close(down[0]); close(down[1]);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 END_TEST
 
@@ -1051,7 +1090,7 @@ END_TEST
 
 /* ---------- atomic replace under SIGKILL ---------- */
 
-#define TORTURE_FEED "http://127.0.0.1/torture.xml"
+#define TORTURE_FEED  "http://127.0.0.1/torture.xml"
 #define TORTURE_BATCH 100
 
 static void
@@ -1125,7 +1164,7 @@ START_TEST(atomic_under_sigkill)
 		ck_assert_uint_le(count_entries(tpath("t"), "state.tmp."), 1);
 	}
 	ck_assert_uint_eq(kills, 40);
-	ck_assert_uint_gt(prev, 0);   /* some saves completed */
+	ck_assert_uint_gt(prev, 0); /* some saves completed */
 }
 END_TEST
 

@@ -13,9 +13,9 @@
 
 /* The core spec modules; every case must pass.  Optional ~modules are skipped. */
 static const char *const spec_files[] = {
-	"interpolation", "sections", "inverted", "comments", "partials", "delimiters",
+    "interpolation", "sections", "inverted", "comments", "partials", "delimiters",
 };
-#define SPEC_CASES 136  /* 42 + 34 + 22 + 12 + 12 + 14 in the bundled spec */
+#define SPEC_CASES 136 /* 42 + 34 + 22 + 12 + 12 + 14 in the bundled spec */
 
 static char *
 path_of(const char *rel)
@@ -178,14 +178,16 @@ START_TEST(nesting_is_bounded)
 		tv_set(d, "l", l);
 		tpl_free(t);
 		ck_assert_int_eq(tpl_compile("{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{#l}}{{.}}"
-		                             "{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}", "loop", NULL, NULL,
-		                             &t, &e), 0);
+		                             "{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}{{/l}}",
+		                             "loop", NULL, NULL, &t, &e),
+		                 0);
 		tpl_set_limits(t, 1 << 20, 100000);
 		ck_assert_int_eq(tpl_render(t, d, ESCAPE_NONE, &out, &e), -1);
 		ck_assert_str_eq(e.msg, "loop: rendering takes too much time");
 		tpl_free(t);
-		ck_assert_int_eq(tpl_compile("{{#l}}{{#l}}{{#l}}0123456789{{/l}}{{/l}}{{/l}}", "loop",
-		                             NULL, NULL, &t, &e), 0);
+		ck_assert_int_eq(tpl_compile("{{#l}}{{#l}}{{#l}}0123456789{{/l}}{{/l}}{{/l}}",
+		                             "loop", NULL, NULL, &t, &e),
+		                 0);
 		tpl_set_limits(t, 1000, 100000);
 		buf_reset(&out);
 		ck_assert_int_eq(tpl_render(t, d, ESCAPE_NONE, &out, &e), -1);
@@ -227,7 +229,8 @@ START_TEST(values_and_modes)
 	ck_assert_int_eq(tv_push(d, tv_str("not a list")), -1);
 	ck_assert_int_eq(tv_set(l, "k", tv_str("not a map")), -1);
 
-	ck_assert_int_eq(tpl_render_string("{{s}}|{{{s}}}|{{&s}}", "t", d, ESCAPE_HTML, &out, &e), 0);
+	ck_assert_int_eq(tpl_render_string("{{s}}|{{{s}}}|{{&s}}", "t", d, ESCAPE_HTML, &out, &e),
+	                 0);
 	ck_assert_str_eq(buf_str(&out), "&lt;b&gt;&#39;q&#39;&lt;/b&gt; &amp; &quot;x&quot;|"
 	                                "<b>'q'</b> & \"x\"|<b>'q'</b> & \"x\"");
 	buf_reset(&out);
@@ -239,7 +242,8 @@ START_TEST(values_and_modes)
 	                                   "{{#nil}}n{{/nil}}{{#missing}}m{{/missing}}"
 	                                   "{{#n}}{{.}}{{/n}} {{num}} {{t}} "
 	                                   "{{#l}}<{{.}}>{{/l}} {{#s2}}{{.}}{{/s2}}",
-	                                   "t", d, ESCAPE_NONE, &out, &e), 0);
+	                                   "t", d, ESCAPE_NONE, &out, &e),
+	                 0);
 	ck_assert_str_eq(buf_str(&out), "ZE-42 1.50 true <a><2> again");
 	buf_free(&out);
 	tv_free(d);
@@ -273,7 +277,8 @@ digest_data(void)
 	tv_set_str(it, "author", "John Ferlito");
 	tv_set_str(it, "tags", "linux, networking");
 	tv_set_str(it, "meta", "2008-11-04 10:12 | John Ferlito | linux, networking");
-	tv_set_str(it, "meta_dot", "2008-11-04 10:12 \xc2\xb7 John Ferlito \xc2\xb7 linux, networking");
+	tv_set_str(it, "meta_dot",
+	           "2008-11-04 10:12 \xc2\xb7 John Ferlito \xc2\xb7 linux, networking");
 	tv_set_str(it, "html", "<p>Body <b>bold</b> <a href=\"http://x.org/\">x</a></p>");
 	tv_set_str(it, "text", "Body bold x [1]");
 	tv_set_int(ln, "n", 1);
@@ -453,7 +458,7 @@ struct lazy_probe {
 static void
 probe_done(void *arg)
 {
-	((struct lazy_probe *)arg)->fail_at = -2;  /* marks that free_arg ran */
+	((struct lazy_probe *)arg)->fail_at = -2; /* marks that free_arg ran */
 }
 
 static struct tval *
@@ -487,7 +492,8 @@ START_TEST(lazy_lists)
 	ck_assert_int_eq(tv_push(tv_get(d, "l"), tv_int(1)), -1);
 	ck_assert_int_eq(tpl_render_string("{{#l}}{{i}}:{{sq}} {{/l}}{{^none}}empty{{/none}}"
 	                                   "{{#none}}x{{/none}}",
-	                                   "t", d, ESCAPE_NONE, &out, &e), 0);
+	                                   "t", d, ESCAPE_NONE, &out, &e),
+	                 0);
 	ck_assert_str_eq(buf_str(&out), "0:0 1:1 2:4 3:9 empty");
 	ck_assert_int_eq(p.made, 4);
 	/* A second pass makes them again: nothing is kept between passes. */
@@ -539,7 +545,7 @@ START_TEST(file_strings_and_file_output)
 {
 	/* Several read chunks long, with characters to escape across chunk edges. */
 	size_t big = (200 << 10) + 7, n1, n2, written;
-	struct lazy_probe probe = {0, 0, 0, -1};  /* outlives every render below */
+	struct lazy_probe probe = {0, 0, 0, -1}; /* outlives every render below */
 	char *text = malloc(big);
 	FILE *src, *dst = tmpfile();
 	struct tval *d = tv_map();
@@ -557,10 +563,12 @@ START_TEST(file_strings_and_file_output)
 
 	/* In a buffer, a file-kept string renders as its in-memory twin would. */
 	ck_assert_int_eq(tpl_render_string("{{big}}|{{{big}}}{{#nothing}}X{{/nothing}}", "t", d,
-	                                   ESCAPE_HTML, &mem, &e), 0);
+	                                   ESCAPE_HTML, &mem, &e),
+	                 0);
 	got = strdup(buf_str(&mem));
 	buf_reset(&mem);
-	ck_assert_int_eq(tpl_render_string("{{bigs}}|{{{bigs}}}", "t", d, ESCAPE_HTML, &mem, &e), 0);
+	ck_assert_int_eq(tpl_render_string("{{bigs}}|{{{bigs}}}", "t", d, ESCAPE_HTML, &mem, &e),
+	                 0);
 	ck_assert_uint_eq(strlen(got), mem.len);
 	ck_assert(strcmp(got, buf_str(&mem)) == 0);
 	free(got);

@@ -42,7 +42,10 @@ END_TEST
 /* ESC, BEL, DEL and C1 go; tab, newline, CRLF and other text stay. */
 START_TEST(controls_are_stripped)
 {
-	char s[] = "a\x1b]0;pwned\x07" "b\tc\nd\r\ne\rf\x7f" "g\xc2\x9b" "h\xc2\xa0i\xc3\xa9";
+	char s[] = "a\x1b]0;pwned\x07"
+	           "b\tc\nd\r\ne\rf\x7f"
+	           "g\xc2\x9b"
+	           "h\xc2\xa0i\xc3\xa9";
 	char title[] = "\x1b]0;x\x07";
 	struct err e;
 	FILE *f = tmpfile();
@@ -54,7 +57,10 @@ START_TEST(controls_are_stripped)
 	err_set(&e, 1, "feed %s: bad\nline", title);
 	ck_assert_str_eq(e.msg, "feed ]0;x: bad line");
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs_clean("x\x1b[2Jy\xc2\x9d" "z\n", f), 0);
+	ck_assert_int_eq(fputs_clean("x\x1b[2Jy\xc2\x9d"
+	                             "z\n",
+	                             f),
+	                 0);
 	rewind(f);
 	ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
 	ck_assert_str_eq(got, "x[2Jyz\n");

@@ -24,13 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 check_tags(const char *s)
 {
-	static const char *const names[] = {"href", "src", "alt", "title", "width", "height",
-	                                    "colspan", "rowspan", "style"};
+	static const char *const names[] = {"href",   "src",     "alt",     "title", "width",
+	                                    "height", "colspan", "rowspan", "style"};
 
 	while ((s = strchr(s, '<')) != NULL) {
 		s++;
 		if (*s == '!')
-			__builtin_trap();       /* comments and doctypes never survive */
+			__builtin_trap(); /* comments and doctypes never survive */
 		if (*s == '/')
 			continue;
 		while (*s && *s != ' ' && *s != '>')
@@ -75,8 +75,11 @@ static void
 must_be_utf8(const unsigned char *s)
 {
 	while (*s) {
-		size_t n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 :
-		           (*s & 0xf8) == 0xf0 ? 4 : 0;
+		size_t n = *s < 0x80             ? 1
+		           : (*s & 0xe0) == 0xc0 ? 2
+		           : (*s & 0xf0) == 0xe0 ? 3
+		           : (*s & 0xf8) == 0xf0 ? 4
+		                                 : 0;
 
 		if (n == 0)
 			__builtin_trap();
@@ -90,8 +93,9 @@ must_be_utf8(const unsigned char *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const bad[] = {"<script", "<iframe", "<style", "<object", "<embed",
-	                                  "<form", "<svg", "<math", "<base", "<meta", "<link"};
+	static const char *const bad[] = {"<script", "<iframe", "<style", "<object",
+	                                  "<embed",  "<form",   "<svg",   "<math",
+	                                  "<base",   "<meta",   "<link"};
 	static const char base[] = "http://example.org/a/b.html";
 	struct buf h = BUF_INIT, t = BUF_INIT, h2 = BUF_INIT, t2 = BUF_INIT;
 	struct strv links = STRV_INIT, links2 = STRV_INIT;
@@ -114,8 +118,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct html_item whole = {.width = 40, .first_ref = 1};
 
-		if (html_render_item((const char *)data, size, base, &whole, &h2, &t2, &links2, &e) ==
-		        0 &&
+		if (html_render_item((const char *)data, size, base, &whole, &h2, &t2, &links2,
+		                     &e) == 0 &&
 		    rh == 0 && whole.cut == 0 &&
 		    (strcmp(buf_str(&h), buf_str(&h2)) != 0 ||
 		     strcmp(buf_str(&t), buf_str(&t2)) != 0 || links.n != links2.n))
@@ -123,20 +127,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* Cut to half: the notice is well-formed and the output still clean. */
 	{
-		struct html_item item = {
-			.width = 40, .first_ref = 1, .link = "http://example.org/p?a=1&b=<2>", .max = size / 2};
+		struct html_item item = {.width = 40,
+		                         .first_ref = 1,
+		                         .link = "http://example.org/p?a=1&b=<2>",
+		                         .max = size / 2};
 
 		buf_reset(&h2);
 		buf_reset(&t2);
-		if (html_render_item((const char *)data, size, base, &item, &h2, &t2, &links2, &e) ==
-		    0) {
+		if (html_render_item((const char *)data, size, base, &item, &h2, &t2, &links2,
+		                     &e) == 0) {
 			for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 				if (strcasestr(buf_str(&h2), bad[i]) != NULL)
 					__builtin_trap();
 			check_tags(buf_str(&h2));
 			must_be_utf8((const unsigned char *)buf_str(&h2));
 			must_be_utf8((const unsigned char *)buf_str(&t2));
-			if (item.cut > size || (item.cut > 0 && strstr(buf_str(&t2), "[cut: ") == NULL))
+			if (item.cut > size ||
+			    (item.cut > 0 && strstr(buf_str(&t2), "[cut: ") == NULL))
 				__builtin_trap();
 		}
 	}
