@@ -360,6 +360,83 @@ rnd(struct rng *r, uint32_t n)
 	return (uint32_t)(r->s >> 32) % n;
 }
 
+/*
+ * Quoted-printable the obvious way, one byte at a time, as message.c
+ * promises it: CRLF or LF ends a line (written CRLF); control characters
+ * (a CR not before LF, C1 as UTF-8 too) are dropped; a byte stands for
+ * itself when it is printable ASCII but '=', not the 'F' of "From ", not
+ * a '.' at a line start, and a space or tab only when what follows is not
+ * the end of its line; every other byte is "=XX"; a line holds at most 75
+ * characters, then "=" and CRLF (a soft break), never inside an "=XX".
+ */
+static int
+ref_literal(const unsigned char *p, size_t i, size_t n, size_t col)
+{
+	if (p[i] == ' ' || p[i] == '\t')
+		return i + 1 < n && p[i + 1] != '\n' &&
+		       !(p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n');
+	if (p[i] < 33 || p[i] > 126 || p[i] == '=')
+		return 0;
+	if (n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+		return 0;
+	return p[i] != '.' || col != 0;
+}
+
+/* (Check's assertions cost a system call each: none per byte here.) */
+static void
+ref_qp(const void *s, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = s;
+	size_t col = 0, width;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+			i += p[i] == '\r';
+			r |= buf_adds(out, "\r\n");
+			col = 0;
+			continue;
+		}
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+			i++;
+			continue;
+		}
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			continue;
+		width = ref_literal(p, i, n, col) ? 1 : 3;
+		if (col + width > 75) { /* a soft break */
+			r |= buf_adds(out, "=\r\n");
+			col = 0;
+			width = ref_literal(p, i, n, col) ? 1 : 3;
+		}
+		if (width == 1)
+			r |= buf_addc(out, (char)p[i]);
+		else
+			r |= buf_addc(out, '=') | buf_addc(out, hex[p[i] >> 4]) |
+			     buf_addc(out, hex[p[i] & 15]);
+		col += width;
+	}
+	if (r != 0)
+		ck_abort_msg("out of memory");
+}
+
+/* message_qp_encode(s) is ref_qp(s), appended to what out holds (one assertion: cheap). */
+static void
+check_qp(const void *s, size_t n)
+{
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	int r = buf_adds(&got, "pre") | buf_adds(&want, "pre");
+
+	r |= message_qp_encode(s, n, &got);
+	ref_qp(s, n, &want);
+	ck_assert_msg(r == 0 && got.len == want.len && memcmp(got.data, want.data, got.len) == 0 &&
+	                  got.data[got.len] == '\0',
+	              "input of %zu bytes: got\n%s\nwant\n%s", n, got.data, want.data);
+	buf_free(&got);
+	buf_free(&want);
+}
+
 /* Text up to offset `at`, padded so the next bytes land exactly there. */
 static void
 pad_to(struct buf *b, size_t at)
@@ -422,6 +499,98 @@ adversarial_part(struct rng *r, struct buf *b, int final_lf)
 	if (final_lf)
 		ck_assert_int_eq(buf_addc(b, '\n'), 0);
 }
+
+/*
+ * Every column a line can reach before each byte QP treats specially, and
+ * each way its line can go on: prefixes of 0-80 bytes (plain, or with
+ * escapes and dots shifting the column by 3 or 1), then the byte, then
+ * an end of line, more text or nothing.
+ */
+START_TEST(qp_matches_reference_at_columns)
+{
+	static const char *const fill = "x=.\xc3\xa9";
+	static const char *const at[] = {
+	    " ",    "\t", "=",    ".",    "..", "F",  "From ", "From", "\xc3\xa9", "\xc2\x85",
+	    "\xc2", "\r", "\x01", "\x7f", "x",  "xy", " \t",   "\t ",  "\r\r",
+	};
+	static const char *const after[] = {"",  "\n", "\r\n",   "\r",    "y",
+	                                    " ", ".",  "\r\r\n", "\x01\n"};
+	char in[160];
+	size_t len, l, k;
+
+	for (size_t pre = 0; pre <= 80; pre++)
+		for (size_t f = 0; f < 4; f++)
+			for (size_t a = 0; a < sizeof at / sizeof at[0]; a++)
+				for (size_t z = 0; z < sizeof after / sizeof after[0]; z++) {
+					/* f = 0: all x; f = 1..3: every fifth byte from fill */
+					for (len = 0; len < pre; len++)
+						in[len] = f > 0 && len % 5 == 4 ? fill[f] : 'x';
+					l = strlen(at[a]);
+					memcpy(in + len, at[a], l);
+					k = strlen(after[z]);
+					memcpy(in + len + l, after[z], k);
+					check_qp(in, len + l + k);
+				}
+}
+END_TEST
+
+/* Random text of each kind QP meets: any bytes, its special bytes, UTF-8, lines. */
+START_TEST(qp_matches_reference_random)
+{
+	static const char *const words[] = {
+	    "caf\xc3\xa9",
+	    " na\xc3\xafve",
+	    "\xe2\x80\x94",
+	    "\xe2\x82\xac",
+	    "\xf0\x9f\x98\x80",
+	    " ",
+	    "\t",
+	    "\n",
+	    "\r\n",
+	    ". ",
+	    "<a href=\"x\">",
+	    "From ",
+	    "word",
+	    "\xc2\xa0",
+	    "\xc2\x9b",
+	};
+	static const unsigned char special[] = {' ',  '\t', '\r', '\n', '=', '.', 'F', 0xc2,
+	                                        0x85, 0xa0, 0x7f, 0x01, 'x', 'r', 'o', 'm'};
+	struct rng r = {0x2545f4914f6cdd1dull};
+	struct buf b = BUF_INIT;
+	size_t n, k;
+	int fail;
+
+	for (int round = 0; round < 3000; round++) {
+		buf_reset(&b);
+		n = rnd(&r, 400);
+		for (k = 0, fail = 0; k < n; k++) {
+			switch (round % 4) {
+			case 0: /* any byte */ fail |= buf_addc(&b, (char)rnd(&r, 256)); break;
+			case 1: /* the bytes QP decides on, with plain runs between */
+				fail |= buf_addc(&b, (char)special[rnd(&r, sizeof special)]);
+				break;
+			case 2: /* UTF-8 text and markup */
+				fail |=
+				    buf_adds(&b, words[rnd(&r, sizeof words / sizeof words[0])]);
+				break;
+			default: /* long plain runs, broken by one special byte */
+				fail |= buf_addc(&b, rnd(&r, 40) != 0
+				                         ? (char)('!' + rnd(&r, 94))
+				                         : (char)special[rnd(&r, sizeof special)]);
+			}
+		}
+		ck_assert_int_eq(fail, 0);
+		check_qp(b.data != NULL ? b.data : "", b.len);
+	}
+	for (int round = 0; round < 20; round++) {
+		buf_reset(&b);
+		random_lines(&r, &b, rnd(&r, 20000));
+		check_qp(b.data, b.len);
+	}
+	buf_free(&b);
+}
+END_TEST
 
 /* A FILE holding junk then s, positioned at s: parts start at the offset. */
 static FILE *
@@ -506,6 +675,7 @@ check_part_is_whole_encoding(const struct buf *msg, const char *type, const stru
 	size_t n;
 
 	ck_assert_int_eq(message_qp_encode(part->data, part->len, &whole), 0);
+	check_qp(part->data, part->len);
 	p = part_body(msg, type, &n);
 	ck_assert_uint_eq(n, whole.len);
 	ck_assert(memcmp(p, whole.data, n) == 0);
@@ -722,6 +892,8 @@ main(void)
 	tcase_add_test(tc, address_extraction);
 	tcase_add_test(tc, to_keeps_display_name);
 	tcase_add_test(tc, qp_encoding);
+	tcase_add_test(tc, qp_matches_reference_at_columns);
+	tcase_add_test(tc, qp_matches_reference_random);
 	tcase_add_test(tc, header_plain_and_folded);
 	tcase_add_loop_test(tc, subject_is_capped, 0, 3);
 	tcase_add_test(tc, header_encoded_words);
