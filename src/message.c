@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "date.h"
+#include "swar.h"
 
 #define LINE_MAX_HDR 76          /* fold header lines at this width */
 #define QP_LINE      76          /* RFC 2045 limit, soft break included */
@@ -475,91 +476,177 @@ at_line_end(const unsigned char *p, size_t i, size_t n)
 	       (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n');
 }
 
-/* May this byte stand for itself at this place of a QP line? */
-static int
-qp_literal(const unsigned char *p, size_t i, size_t n, size_t col)
+/* What quoted-printable does with a byte. */
+enum qp_kind {
+	QP_PLAIN,  /* printable ASCII but the ones below: itself */
+	QP_ESCAPE, /* '=' and bytes from 0x80 (UTF-8): "=XX" */
+	QP_C2,     /* with 0x80-0x9F after it a C1 control (dropped), else escaped */
+	QP_DROP,   /* control characters never reach the reader */
+	QP_CR,     /* before LF a line end, else a control character */
+	QP_LF,     /* a line end */
+	QP_BLANK,  /* space, tab: escaped at a line end, where RFC 2045 drops them */
+	QP_F,      /* escaped in "From ", which starts a message in an mbox */
+	QP_DOT,    /* escaped at a line start: "." alone ends SMTP's DATA */
+};
+
+#define QP_DROP4(c) [c] = QP_DROP, [c + 1] = QP_DROP, [c + 2] = QP_DROP, [c + 3] = QP_DROP
+static const unsigned char qp_kinds[128] = {
+    QP_DROP4(0),    QP_DROP4(4),       [8] = QP_DROP,  ['\t'] = QP_BLANK, ['\n'] = QP_LF,
+    [11] = QP_DROP, [12] = QP_DROP,    ['\r'] = QP_CR, [14] = QP_DROP,    [15] = QP_DROP,
+    QP_DROP4(16),   QP_DROP4(20),      QP_DROP4(24),   QP_DROP4(28),      [' '] = QP_BLANK,
+    ['.'] = QP_DOT, ['='] = QP_ESCAPE, ['F'] = QP_F,   [0x7f] = QP_DROP,
+};
+#undef QP_DROP4
+
+static enum qp_kind
+qp_kind_of(unsigned char c)
 {
-	if (p[i] == ' ' || p[i] == '\t')
-		return !at_line_end(p, i, n);
-	if (p[i] < 33 || p[i] > 126 || p[i] == '=')
-		return 0;
-	/* "From " and "." can start a line after a soft break too */
-	if (p[i] == 'F' && n - i >= 5 && memcmp(p + i, "From ", 5) == 0)
-		return 0;
-	return p[i] != '.' || (col != 0 && col + 1 <= QP_LINE - 1);
+	return c < 0x80 ? (enum qp_kind)qp_kinds[c] : c == 0xc2 ? QP_C2 : QP_ESCAPE;
 }
 
 /*
- * Bytes qp_literal() always lets stand for themselves: printable ASCII but
- * '=', and but 'F' and '.', which depend on what follows or where they are.
+ * The bytes that end a run of bytes copied as they are: all but QP_PLAIN
+ * and the space, which goes in a run when its line goes on after it.
  */
-static const unsigned char qp_plain[256] = {
-#define P4(c)  [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1
-#define P16(c) P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
-    [33] = 1, [34] = 1, [35] = 1,  [36] = 1,  [37] = 1,  [38] = 1, [39] = 1, [40] = 1,
-    [41] = 1, [42] = 1, [43] = 1,  [44] = 1,  [45] = 1,  [47] = 1, P4(48),   P4(52),
-    [56] = 1, [57] = 1, [58] = 1,  [59] = 1,  [60] = 1,  [62] = 1, [63] = 1, P4(64),
-    [68] = 1, [69] = 1, [71] = 1,  P4(72),    P4(76),    P16(80),  P16(96),  P4(112),
-    P4(116),  P4(120),  [124] = 1, [125] = 1, [126] = 1,
-#undef P16
-#undef P4
+static int
+qp_in_run(unsigned char c)
+{
+	return qp_kind_of(c) == QP_PLAIN || c == ' ';
+}
+
+/* qp_in_run() for 8 bytes: a mark on each byte below ' ', from DEL on, '=', 'F', '.'. */
+static inline uint64_t
+qp_run_ends(uint64_t x)
+{
+	return swar_below(x, ' ') | (~swar_below(x, 0x7f) & SWAR_HIGHS) | swar_eq(x, '=') |
+	       swar_eq(x, 'F') | swar_eq(x, '.');
+}
+
+/*
+ * Copies the bytes from p on that stand for themselves, at most max of
+ * the n there are, to w and says how many: 8 at a time, each 8 stored
+ * before they are looked at.  Storing past the run is safe: the output
+ * has room for 3 bytes an input byte, and what lands past the run is
+ * overwritten by what comes next.
+ */
+static size_t
+qp_copy_plain(const unsigned char *p, size_t max, size_t n, char *w)
+{
+	size_t k = 0;
+	uint64_t m;
+
+	for (; k + 8 <= max; k += 8) {
+		memcpy(w + k, p + k, 8);
+		if ((m = qp_run_ends(swar_load(p + k))) != 0) {
+			k += swar_first(m);
+			break;
+		}
+	}
+	for (; k < max && qp_in_run(p[k]); k++)
+		w[k] = (char)p[k];
+	/* a space that may end its line is left to qp_byte() */
+	if (k > 0 && p[k - 1] == ' ' && (k == n || p[k] == '\n' || p[k] == '\r'))
+		k--;
+	return k;
+}
+
+/* The output: room for the worst case is reserved before. */
+struct qp_out {
+	char *w;    /* the next output byte */
+	size_t col; /* characters on the output line so far */
 };
+
+/* c as itself or as "=XX", after a soft break if the line has no room. */
+static void
+qp_put(struct qp_out *o, unsigned char c, int literal)
+{
+	if (o->col + (literal ? 1 : 3) > QP_LINE - 1) {
+		memcpy(o->w, "=\r\n", 3);
+		o->w += 3;
+		o->col = 0;
+	}
+	if (literal) {
+		*o->w++ = (char)c;
+		o->col++;
+		return;
+	}
+	o->w[0] = '=';
+	o->w[1] = hexd[c >> 4];
+	o->w[2] = hexd[c & 15];
+	o->w += 3;
+	o->col += 3;
+}
+
+/* Escapes the QP_ESCAPE bytes from p on (n at most), a run of UTF-8 in many scripts; says how many.
+ */
+static size_t
+qp_escapes(const unsigned char *p, size_t n, struct qp_out *o)
+{
+	size_t k;
+
+	for (k = 0; k < n && qp_kind_of(p[k]) == QP_ESCAPE; k++)
+		qp_put(o, p[k], 0);
+	return k;
+}
+
+/* Encodes the byte at i (and the LF of a CRLF, a C1's second byte); says how many it took. */
+static size_t
+qp_byte(const unsigned char *p, size_t i, size_t n, struct qp_out *o)
+{
+	int literal = 0;
+
+	switch (qp_kind_of(p[i])) {
+	case QP_DROP: return 1;
+	case QP_C2:
+		if (i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			return 2;
+		break;
+	case QP_CR:
+	case QP_LF:
+		if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+			return 1;
+		memcpy(o->w, "\r\n", 2);
+		o->w += 2;
+		o->col = 0;
+		return p[i] == '\r' ? 2 : 1;
+	case QP_BLANK: literal = !at_line_end(p, i, n); break;
+	case QP_F: /* "From " and "." can start a line after a soft break too */
+		literal = n - i < 5 || memcmp(p + i, "From ", 5) != 0;
+		break;
+	case QP_DOT: /* at the line's last column it goes after a soft break */
+		literal = o->col != 0 && o->col < QP_LINE - 1;
+		break;
+	case QP_PLAIN: /* one that did not fit on a full line */ literal = 1; break;
+	case QP_ESCAPE: return qp_escapes(p + i, n - i, o);
+	}
+	qp_put(o, p[i], literal);
+	return 1;
+}
 
 int
 message_qp_encode(const char *s, size_t n, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t col = 0, tl;
-	char *w;
+	struct qp_out o;
+	size_t i = 0, k;
 
 	/* The worst case, reserved once: every byte escaped, plus soft breaks.
 	 * Digests run to tens of megabytes; appending byte by byte cost a
 	 * fifth of a whole run. */
 	if (n > SIZE_MAX / 8 || buf_grow(out, n * 3 + (n * 3 / (QP_LINE - 2) + 1) * 3) != 0)
 		return -1;
-	w = out->data + out->len;
-	for (size_t i = 0; i < n; i++) {
-		size_t run = 0, room = QP_LINE - 1 - col;
-
-		/* Most bytes stand for themselves wherever they are: copy them a run at a time. */
-		while (run < room && i + run < n && qp_plain[p[i + run]])
-			run++;
-		if (run > 0) {
-			memcpy(w, p + i, run);
-			w += run;
-			col += run;
-			i += run - 1;
-			continue;
-		}
-		/* Control characters from feed text never reach the reader. */
-		if ((tl = ctl_len(p + i, n - i)) > 0) {
-			i += tl - 1;
-			continue;
-		}
-		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')) {
-			i += p[i] == '\r';
-			*w++ = '\r';
-			*w++ = '\n';
-			col = 0;
-			continue;
-		}
-		tl = qp_literal(p, i, n, col) ? 1 : 3;
-		if (col + tl > QP_LINE - 1) {
-			memcpy(w, "=\r\n", 3);
-			w += 3;
-			col = 0;
-			tl = qp_literal(p, i, n, col) ? 1 : 3;
-		}
-		if (tl == 1) {
-			*w++ = (char)p[i];
-		} else {
-			*w++ = '=';
-			*w++ = hexd[p[i] >> 4];
-			*w++ = hexd[p[i] & 15];
-		}
-		col += tl;
+	o = (struct qp_out){.w = out->data + out->len};
+	while (i < n) {
+		/* most bytes stand for themselves anywhere: copied a run at a time */
+		k = QP_LINE - 1 - o.col;
+		k = qp_copy_plain(p + i, n - i < k ? n - i : k, n - i, o.w);
+		o.w += k;
+		o.col += k;
+		i += k;
+		if (i < n)
+			i += qp_byte(p, i, n, &o);
 	}
-	out->len = (size_t)(w - out->data);
+	out->len = (size_t)(o.w - out->data);
 	out->data[out->len] = '\0';
 	return 0;
 }

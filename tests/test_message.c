@@ -427,12 +427,17 @@ check_qp(const void *s, size_t n)
 {
 	struct buf got = BUF_INIT, want = BUF_INIT;
 	int r = buf_adds(&got, "pre") | buf_adds(&want, "pre");
+	size_t at = 0;
 
 	r |= message_qp_encode(s, n, &got);
 	ref_qp(s, n, &want);
+	while (at < got.len && at < want.len && got.data[at] == want.data[at])
+		at++;
+	at = at > 80 ? at - 80 : 0;
 	ck_assert_msg(r == 0 && got.len == want.len && memcmp(got.data, want.data, got.len) == 0 &&
 	                  got.data[got.len] == '\0',
-	              "input of %zu bytes: got\n%s\nwant\n%s", n, got.data, want.data);
+	              "input of %zu bytes, from output byte %zu: got\n%.160s\nwant\n%.160s", n, at,
+	              got.data + at, want.data + at);
 	buf_free(&got);
 	buf_free(&want);
 }
