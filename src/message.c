@@ -505,8 +505,8 @@ qp_kind_of(unsigned char c)
 }
 
 /*
- * The bytes that end a run of bytes copied as they are: all but QP_PLAIN
- * and the space, which goes in a run when its line goes on after it.
+ * May c go in a run of bytes copied as they are?  QP_PLAIN bytes and the
+ * space (qp_copy_plain() leaves out one that may end its line).
  */
 static int
 qp_in_run(unsigned char c)
@@ -577,8 +577,7 @@ qp_put(struct qp_out *o, unsigned char c, int literal)
 	o->col += 3;
 }
 
-/* Escapes the QP_ESCAPE bytes from p on (n at most), a run of UTF-8 in many scripts; says how many.
- */
+/* Escapes the QP_ESCAPE bytes from p on (UTF-8 text of many scripts); says how many. */
 static size_t
 qp_escapes(const unsigned char *p, size_t n, struct qp_out *o)
 {
