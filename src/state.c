@@ -390,7 +390,8 @@ shared_eq(const void *entries, uint32_t idx, const void *key)
 	const struct shared_id *s = (const struct shared_id *)entries + idx;
 	const struct shared_key *k = key;
 
-	return s->feed == k->feed && s->len == k->len && memcmp(k->arena + s->off, k->id, k->len) == 0;
+	return s->feed == k->feed && s->len == k->len &&
+	       memcmp(k->arena + s->off, k->id, k->len) == 0;
 }
 
 /*
