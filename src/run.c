@@ -1014,12 +1014,32 @@ commit_feed_records(struct run *r, const struct sub_run *subs, size_t nsubs)
 	}
 }
 
+/*
+ * A subscription's picks are recorded: free them (thousands of
+ * subscriptions' picks are megabytes) before the state grows and is saved.
+ * What is held back is still counted (items_pending).
+ */
+static void
+drop_recorded_picks(struct sub_run *sr)
+{
+	size_t held_back = sr->picks.held_back;
+
+	picks_free(&sr->picks);
+	sr->picks.held_back = held_back;
+}
+
 static int
 record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 {
-	for (size_t i = 0; i < nsubs; i++)
+	for (size_t i = 0; i < nsubs; i++) {
 		if (record_picks(r, &subs[i]) < 0 || touch_if_read(r, subs[i].sub) < 0)
 			return err_oom(e);
+		drop_recorded_picks(&subs[i]);
+		/* The state's tables grow as this goes: give them the picks' pages. */
+		if (i % 256 == 255)
+			spool_trim();
+	}
+	spool_trim();
 	commit_feed_records(r, subs, nsubs);
 	if (note_present_items(r, e) < 0 || state_save(r->st, r->cfg.state_path, e) < 0)
 		return -1; /* the journal stays: the next load replays it */

@@ -65,6 +65,12 @@ struct item {
 	uint32_t next; /* in the feed's chain, or the free list */
 };
 
+/* An id in the arena, shared by the records of every subscription that got it. */
+struct shared_id {
+	uint64_t off;
+	uint32_t len, feed;
+};
+
 /* Interned strings, found through a hashset. */
 struct name {
 	char *key;
@@ -89,6 +95,13 @@ struct state {
 	size_t nitab;
 	char *arena;
 	size_t alen, acap;
+	/*
+	 * The ids this process recorded, by (feed, id), so that the same id
+	 * recorded for many subscriptions is in the arena once.
+	 */
+	struct shared_id *shared;
+	size_t nshared, capshared;
+	struct hashset shared_set;
 	/* The last names looked up: callers ask about one feed many times in a row. */
 	uint32_t hint_sub, hint_feed, hint_rcpt;
 	size_t nrcpt_keys; /* recipient keys in subs: none, no per-recipient lookups */
@@ -364,6 +377,51 @@ arena_add(struct state *st, const char *id, size_t len, uint64_t *off)
 	return 0;
 }
 
+struct shared_key {
+	const char *arena;
+	const char *id;
+	size_t len;
+	uint32_t feed;
+};
+
+static int
+shared_eq(const void *entries, uint32_t idx, const void *key)
+{
+	const struct shared_id *s = (const struct shared_id *)entries + idx;
+	const struct shared_key *k = key;
+
+	return s->feed == k->feed && s->len == k->len &&
+	       memcmp(k->arena + s->off, k->id, k->len) == 0;
+}
+
+/*
+ * The arena's copy of feed's id, copied in if this is its first record in
+ * this process: a digest sent to 2,000 subscriptions records each of its
+ * ids 2,000 times.  The arena is never compacted, so an offset stays valid
+ * after the item that made it is forgotten.
+ */
+static int
+arena_share(struct state *st, uint32_t feed, const char *id, size_t len, uint64_t *off)
+{
+	struct shared_key key = {st->arena, id, len, feed};
+	uint64_t h = mix64(hash64(id, len) ^ (uint64_t)feed * 0x9e3779b97f4a7c15ULL);
+	uint32_t idx = hashset_find(&st->shared_set, h, shared_eq, st->shared, &key);
+
+	if (idx != HASHSET_NONE) {
+		*off = st->shared[idx].off;
+		return 0;
+	}
+	if (arena_add(st, id, len, off) < 0)
+		return -1;
+	/* Sharing only saves room: without room for the index, the id is not shared. */
+	if (st->nshared < NONE - 1 &&
+	    grow((void **)&st->shared, &st->capshared, st->nshared + 1, sizeof *st->shared,
+	         ITEMS_MIN) == 0 &&
+	    hashset_add(&st->shared_set, h, (uint32_t)st->nshared) == 0)
+		st->shared[st->nshared++] = (struct shared_id){*off, (uint32_t)len, feed};
+	return 0;
+}
+
 /* A new item whose id is already in the arena at off. */
 static void
 pairs_drop(struct state *st)
@@ -414,7 +472,7 @@ item_add(struct state *st, uint32_t sub, uint32_t feed, const char *id, size_t l
 {
 	uint64_t off;
 
-	if (arena_add(st, id, len, &off) < 0)
+	if (arena_share(st, feed, id, len, &off) < 0)
 		return NONE;
 	return item_link(st, sub, feed, off, len, h, first, last);
 }
@@ -562,6 +620,8 @@ state_free(struct state *st)
 	free(st->items);
 	free(st->itab);
 	free(st->arena);
+	free(st->shared);
+	hashset_free(&st->shared_set);
 	free(st->pairs);
 	free(st);
 }

@@ -540,6 +540,61 @@ START_TEST(prune_rules)
 END_TEST
 
 /* Many ids, random pruning: the hash table's deletion must keep every survivor findable. */
+/*
+ * One id recorded for many subscriptions is stored once: each record must
+ * still be its own, apart from the same id in another feed and from an
+ * id it is a prefix of, and outlive the forgetting of the first copy.
+ */
+START_TEST(shared_ids_stay_apart)
+{
+	const char *f = "http://127.0.0.1/f", *g = "http://127.0.0.1/g", *a = tpath("a"),
+	           *b = tpath("b");
+	struct state *st = state_new(), *back;
+	char sub[16], *da, *db;
+	size_t na, nb;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(sub, sizeof sub, "s%d", i);
+		ck_assert_int_eq(state_record(st, sub, f, "ab", T0), 0);
+		ck_assert_int_eq(state_record(st, sub, f, "a", T0), 0);
+		if (i % 2 == 0)
+			ck_assert_int_eq(state_record(st, sub, g, "a", T0), 0);
+	}
+	for (int i = 0; i < 50; i++) {
+		snprintf(sub, sizeof sub, "s%d", i);
+		ck_assert_int_eq(state_delivered(st, sub, f, "a"), 1);
+		ck_assert_int_eq(state_delivered(st, sub, f, "ab"), 1);
+		ck_assert_int_eq(state_delivered(st, sub, f, "abc"), 0);
+		ck_assert_int_eq(state_delivered(st, sub, g, "a"), i % 2 == 0);
+		ck_assert_int_eq(state_delivered(st, sub, g, "ab"), 0);
+	}
+	/* f's records are forgotten; a later record of the same id is new, and alone. */
+	ck_assert_int_eq(state_feed_seen(st, f, NULL, 0, T0 + 400 * DAY, DAY), 0);
+	ck_assert_int_eq(state_delivered(st, "s0", f, "a"), 0);
+	ck_assert_int_eq(state_delivered(st, "s0", g, "a"), 1);
+	ck_assert_int_eq(state_record(st, "late", f, "a", T0 + 400 * DAY), 0);
+	ck_assert_int_eq(state_delivered(st, "late", f, "a"), 1);
+	ck_assert_int_eq(state_delivered(st, "late", f, "ab"), 0);
+	ck_assert_int_eq(state_delivered(st, "s1", f, "a"), 0);
+	ck_assert_uint_eq(state_nids(st), 26);
+	save_ok(st, a);
+	back = load_ok(a);
+	ck_assert_uint_eq(state_nids(back), 26);
+	ck_assert_int_eq(state_delivered(back, "late", f, "a"), 1);
+	ck_assert_int_eq(state_delivered(back, "s2", g, "a"), 1);
+	ck_assert_int_eq(state_delivered(back, "s3", g, "a"), 0);
+	save_ok(back, b);
+	da = slurp(a, &na);
+	db = slurp(b, &nb);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(memcmp(da, db, na) == 0);
+	free(da);
+	free(db);
+	state_free(st);
+	state_free(back);
+}
+END_TEST
+
 START_TEST(prune_many)
 {
 	enum { N = 40000 };
@@ -1382,6 +1437,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, version_1_counts_for_every_recipient);
 	tcase_add_test(tc, file_is_readable_text);
 	tcase_add_test(tc, escapes_everywhere);
+	tcase_add_test(tc, shared_ids_stay_apart);
 	tcase_add_test(tc, feed_listing);
 	tcase_add_test(tc, times_roundtrip);
 	tcase_add_test(tc, save_is_deterministic);
