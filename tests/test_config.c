@@ -11,99 +11,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confkit.h"
 
-#define HEAD "from = \"Tidings <t@example.org>\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
 #define FEED "feed inodes { url = \"https://inodes.org/feed/\" }\n"
-
-static char dir[PATH_MAX];
-
-static void
-put(const char *name, const char *text, mode_t mode)
-{
-	char path[PATH_MAX * 2];
-	FILE *fp;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
-}
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static void
-setup(void)
-{
-	char tmpl[] = "/tmp/tidings-config-XXXXXX", *real;
-	char sub[PATH_MAX * 2];
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	real = realpath(tmpl, NULL);
-	ck_assert_ptr_nonnull(real);
-	snprintf(dir, sizeof dir, "%s", real);
-	free(real);
-	snprintf(sub, sizeof sub, "%s/tpl", dir);
-	ck_assert_int_eq(mkdir(sub, 0700), 0);
-	snprintf(sub, sizeof sub, "%s/sub", dir);
-	ck_assert_int_eq(mkdir(sub, 0700), 0);
-	put("tpl/digest.txt", "{{count}}\n", 0644);
-	put("tpl/digest.html", "<p>{{count}}</p>\n", 0644);
-	unsetenv("TIDINGS_TEST_UNSET");
-}
-
-static void
-teardown(void)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Load dir/t.conf holding text; returns config_load's result, diag in *out. */
-static int
-load(const char *text, struct config *cfg, char **out, struct err *e)
-{
-	char path[PATH_MAX * 2];
-	size_t len;
-	FILE *diag = open_memstream(out, &len);
-	int rc;
-
-	ck_assert_ptr_nonnull(diag);
-	put("t.conf", text, 0644);
-	snprintf(path, sizeof path, "%s/t.conf", dir);
-	rc = config_load(path, cfg, diag, e);
-	fclose(diag);
-	return rc;
-}
-
-/* Does diag hold a line "DIR/FILE:LINE: ...WHAT..."? */
-static int
-has_line(const char *diag, const char *file, int line, const char *what)
-{
-	char head[PATH_MAX * 2];
-	const char *p = diag;
-
-	snprintf(head, sizeof head, "%s/%s:%d: ", dir, file, line);
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char *l = strndup(p, n);
-		int ok = strncmp(l, head, strlen(head)) == 0 && strstr(l, what) != NULL;
-
-		free(l);
-		if (ok)
-			return 1;
-		p = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
 
 static const struct broken {
 	const char *text;
@@ -213,13 +123,13 @@ START_TEST(password_command_only_when_smtp_is_used)
 	struct err e = {0};
 	char *diag = NULL, text[PATH_MAX * 2 + 256], marker[PATH_MAX + 16];
 
-	snprintf(marker, sizeof marker, "%s/ran", dir);
+	snprintf(marker, sizeof marker, "%s/ran", tc_dir);
 	unlink(marker);
 	snprintf(text, sizeof text,
 	         HEAD "smtp {\n host = \"h.example\"\n user = \"me\"\n"
 	              " password-command = \"echo pw; touch %s\"\n}\n",
 	         marker);
-	ck_assert_int_eq(load(text, &cfg, &diag, &e), 0);
+	ck_assert_int_eq(tc_load(text, &cfg, &diag, &e), 0);
 	ck_assert_int_eq(access(marker, F_OK), -1);
 	config_free(&cfg);
 	free(diag);
@@ -233,11 +143,11 @@ START_TEST(broken_config_names_file_line)
 	struct err e = {0};
 	char *diag = NULL;
 
-	put("sub/inc.conf", "feed x {\n urll = \"http://a.example/\"\n}\n", 0644);
-	put("pw", "secret\n", 0600);
-	ck_assert_int_eq(load(b->text, &cfg, &diag, &e), -1);
+	tc_put("sub/inc.conf", "feed x {\n urll = \"http://a.example/\"\n}\n", 0644);
+	tc_put("pw", "secret\n", 0600);
+	ck_assert_int_eq(tc_load(b->text, &cfg, &diag, &e), -1);
 	ck_assert_int_eq(e.code, EX_CONFIG);
-	ck_assert_msg(has_line(diag, b->file ? b->file : "t.conf", b->line, b->msg),
+	ck_assert_msg(tc_has_line(diag, b->file ? b->file : "t.conf", b->line, b->msg),
 	              "case %d: want %s:%d: ...%s... in:\n%s", _i, b->file ? b->file : "t.conf",
 	              b->line, b->msg, diag);
 	free(diag);
@@ -251,27 +161,27 @@ START_TEST(all_errors_are_reported)
 	char *diag = NULL;
 
 	/* Unknown options: every one, not only the first. */
-	ck_assert_int_eq(load(HEAD
-	                      "froom = \"x\"\nfeed a {\n tgas = {}\n}\nsmtp { hots = \"h\" }\n",
-	                      &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load(HEAD
+	                         "froom = \"x\"\nfeed a {\n tgas = {}\n}\nsmtp { hots = \"h\" }\n",
+	                         &cfg, &diag, &e),
 	                 -1);
-	ck_assert(has_line(diag, "t.conf", 4, "'froom'"));
-	ck_assert(has_line(diag, "t.conf", 6, "'tgas'"));
-	ck_assert(has_line(diag, "t.conf", 8, "'hots' (did you mean 'host'?)"));
+	ck_assert(tc_has_line(diag, "t.conf", 4, "'froom'"));
+	ck_assert(tc_has_line(diag, "t.conf", 6, "'tgas'"));
+	ck_assert(tc_has_line(diag, "t.conf", 8, "'hots' (did you mean 'host'?)"));
 	ck_assert_str_eq(strrchr(e.msg, ':'), ": 3 errors");
 	free(diag);
 	diag = NULL;
 	/* Checks of values: every one. */
-	ck_assert_int_eq(load("from = \"nobody\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
-	                      "state-retention = \"x\"\nfeed a { url = \"gopher://x/\" }\n"
-	                      "subscription s { to = {\"bad\"} feeds = {\"b\"} }\n",
-	                      &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load("from = \"nobody\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
+	                         "state-retention = \"x\"\nfeed a { url = \"gopher://x/\" }\n"
+	                         "subscription s { to = {\"bad\"} feeds = {\"b\"} }\n",
+	                         &cfg, &diag, &e),
 	                 -1);
-	ck_assert(has_line(diag, "t.conf", 1, "not an email address"));
-	ck_assert(has_line(diag, "t.conf", 4, "not a duration"));
-	ck_assert(has_line(diag, "t.conf", 5, "only http, https and file"));
-	ck_assert(has_line(diag, "t.conf", 6, "to \"bad\""));
-	ck_assert(has_line(diag, "t.conf", 6, "no feed named 'b'"));
+	ck_assert(tc_has_line(diag, "t.conf", 1, "not an email address"));
+	ck_assert(tc_has_line(diag, "t.conf", 4, "not a duration"));
+	ck_assert(tc_has_line(diag, "t.conf", 5, "only http, https and file"));
+	ck_assert(tc_has_line(diag, "t.conf", 6, "to \"bad\""));
+	ck_assert(tc_has_line(diag, "t.conf", 6, "no feed named 'b'"));
 	ck_assert_str_eq(strrchr(e.msg, ':'), ": 5 errors");
 	free(diag);
 }
@@ -286,7 +196,8 @@ START_TEST(defaults)
 
 	setenv("XDG_STATE_HOME", "/xdg/state", 1);
 	ck_assert_int_eq(
-	    load(HEAD FEED "subscription me { to = {\"me@example.org\"} }\n", &cfg, &diag, &e), 0);
+	    tc_load(HEAD FEED "subscription me { to = {\"me@example.org\"} }\n", &cfg, &diag, &e),
+	    0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_int_eq(cfg.fetch.timeout, 30);
 	ck_assert_int_eq(cfg.fetch.parallel, 8);
@@ -328,7 +239,7 @@ START_TEST(defaults)
 	free(diag);
 	diag = NULL;
 	/* No templates option: the installed ones. */
-	ck_assert_int_eq(load("from = \"a@b.example\"\ndeliver = \"stdout\"\n", &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load("from = \"a@b.example\"\ndeliver = \"stdout\"\n", &cfg, &diag, &e),
 	                 0);
 	ck_assert_str_eq(cfg.templates_dir, PKGDATADIR);
 	config_free(&cfg);
@@ -346,14 +257,15 @@ START_TEST(values_and_paths)
 
 	setenv("HOME", "/home/tester", 1);
 	setenv("TIDINGS_TEST_HOST", "mail.example.org", 1);
-	put("sub/inc.conf", "include(\"more.conf\")\n", 0644);
-	put("sub/more.conf",
+	tc_put("sub/inc.conf", "include(\"more.conf\")\n", 0644);
+	tc_put(
+	    "sub/more.conf",
 	    "feed local {\n url = \"file:feed.xml\"\n}\n"
 	    "feed local2 { url = \"file://x/feed.xml\" }\nfeed abs { url = \"file:///srv/f.xml\" "
 	    "}\n",
 	    0644);
 	ck_assert_int_eq(
-	    load(
+	    tc_load(
 	        "from = \"Me <me@example.org>\"\ntemplates = \"tpl\"\nstate = \"~/st\"\n"
 	        "deliver = \"maildir:mail\"\nstate-retention = \"2w\"\n"
 	        "include(\"sub/inc.conf\")\n"
@@ -373,11 +285,11 @@ START_TEST(values_and_paths)
 	ck_assert_str_eq(diag, "");
 	ck_assert_str_eq(cfg.state_path, "/home/tester/st");
 	ck_assert_int_eq(cfg.deliver, DELIVER_MAILDIR);
-	snprintf(want, sizeof want, "%s/mail", dir);
+	snprintf(want, sizeof want, "%s/mail", tc_dir);
 	ck_assert_str_eq(cfg.deliver_path, want);
-	snprintf(want, sizeof want, "%s/tpl", dir);
+	snprintf(want, sizeof want, "%s/tpl", tc_dir);
 	ck_assert_str_eq(cfg.templates_dir, want);
-	ck_assert_str_eq(cfg.dir, dir);
+	ck_assert_str_eq(cfg.dir, tc_dir);
 	ck_assert_int_eq(cfg.retention, 14 * 86400);
 	ck_assert_int_eq(cfg.fetch.timeout, 5);
 	ck_assert_int_eq(cfg.fetch.parallel, 3);
@@ -396,12 +308,12 @@ START_TEST(values_and_paths)
 	/* include() resolves against the including file, twice over. */
 	f = config_feed(&cfg, "local");
 	ck_assert_ptr_nonnull(f);
-	snprintf(want, sizeof want, "file://%s/sub/feed.xml", dir);
+	snprintf(want, sizeof want, "file://%s/sub/feed.xml", tc_dir);
 	ck_assert_str_eq(f->url, want);
-	snprintf(want, sizeof want, "%s/sub/more.conf", dir);
+	snprintf(want, sizeof want, "%s/sub/more.conf", tc_dir);
 	ck_assert_str_eq(f->file, want);
 	ck_assert_int_eq(f->line, 1);
-	snprintf(want, sizeof want, "file://%s/sub/x/feed.xml", dir);
+	snprintf(want, sizeof want, "file://%s/sub/x/feed.xml", tc_dir);
 	ck_assert_str_eq(config_feed(&cfg, "local2")->url, want);
 	ck_assert_str_eq(config_feed(&cfg, "abs")->url, "file:///srv/f.xml");
 	f = config_feed(&cfg, "inodes");
@@ -419,7 +331,7 @@ START_TEST(values_and_paths)
 	ck_assert_str_eq(s->to_addr.v[1], "j@example.org");
 	/* No deliver of its own: the global one. */
 	ck_assert_int_eq(s->deliver, DELIVER_MAILDIR);
-	snprintf(want, sizeof want, "%s/mail", dir);
+	snprintf(want, sizeof want, "%s/mail", tc_dir);
 	ck_assert_str_eq(s->deliver_path, want);
 	ck_assert_uint_eq(s->feeds.n, 2);
 	ck_assert_str_eq(s->exclude_tags.v[0], "cup");
@@ -442,11 +354,12 @@ START_TEST(deliver_per_subscription)
 	const struct sub_conf *s;
 
 	ck_assert_int_eq(
-	    load(HEAD "sendmail = \"  /bin/true  -C /x/rc\t-v \"\n" FEED
-	              "subscription a {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n"
-	              "subscription b {\n to = {\"b@b.example\"}\n deliver = \"mbox:b.mbox\"\n}\n"
-	              "subscription c {\n to = {\"c@b.example\"}\n}\n",
-	         &cfg, &diag, &e),
+	    tc_load(HEAD
+	            "sendmail = \"  /bin/true  -C /x/rc\t-v \"\n" FEED
+	            "subscription a {\n to = {\"a@b.example\"}\n deliver = \"sendmail\"\n}\n"
+	            "subscription b {\n to = {\"b@b.example\"}\n deliver = \"mbox:b.mbox\"\n}\n"
+	            "subscription c {\n to = {\"c@b.example\"}\n}\n",
+	            &cfg, &diag, &e),
 	    0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_uint_eq(cfg.sendmail.n, 4);
@@ -459,7 +372,7 @@ START_TEST(deliver_per_subscription)
 	ck_assert_int_eq(s->deliver, DELIVER_SENDMAIL);
 	s = config_sub(&cfg, "b");
 	ck_assert_int_eq(s->deliver, DELIVER_MBOX);
-	snprintf(want, sizeof want, "%s/b.mbox", dir);
+	snprintf(want, sizeof want, "%s/b.mbox", tc_dir);
 	ck_assert_str_eq(s->deliver_path, want);
 	s = config_sub(&cfg, "c");
 	ck_assert_int_eq(s->deliver, DELIVER_STDOUT);
@@ -477,14 +390,15 @@ START_TEST(password_file_and_secrecy)
 	size_t len;
 	FILE *out;
 
-	put("pw", "file-secret-77\nsecond line\n", 0644);
+	tc_put("pw", "file-secret-77\nsecond line\n", 0644);
 	ck_assert_int_eq(
-	    load(HEAD
-	         "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n" FEED
-	         "subscription s { to = {\"a@b.example\"} }\n",
-	         &cfg, &diag, &e),
+	    tc_load(
+	        HEAD
+	        "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n" FEED
+	        "subscription s { to = {\"a@b.example\"} }\n",
+	        &cfg, &diag, &e),
 	    0);
-	ck_assert_msg(has_line(diag, "t.conf", 7, "warning: password-file"), "%s", diag);
+	ck_assert_msg(tc_has_line(diag, "t.conf", 7, "warning: password-file"), "%s", diag);
 	ck_assert_ptr_null(strstr(diag, "file-secret-77"));
 	ck_assert_str_eq(cfg.smtp.password, "file-secret-77");
 	out = open_memstream(&sum, &len);
@@ -498,21 +412,22 @@ START_TEST(password_file_and_secrecy)
 	free(sum);
 	diag = NULL;
 	/* 0600: no warning. */
-	put("pw", "file-secret-77\n", 0600);
+	tc_put("pw", "file-secret-77\n", 0600);
 	ck_assert_int_eq(
-	    load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n",
-	         &cfg, &diag, &e),
+	    tc_load(HEAD
+	            "smtp {\n host = \"localhost\"\n user = \"me\"\n password-file = \"pw\"\n}\n",
+	            &cfg, &diag, &e),
 	    0);
 	ck_assert_str_eq(diag, "");
 	config_free(&cfg);
 	free(diag);
 	diag = NULL;
 	/* A message that would quote the password shows *** instead. */
-	ck_assert_int_eq(load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n"
-	                           " password = \"hunter2-pass\" \"hunter2-pass\"\n}\n",
-	                      &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load(HEAD "smtp {\n host = \"localhost\"\n user = \"me\"\n"
+	                              " password = \"hunter2-pass\" \"hunter2-pass\"\n}\n",
+	                         &cfg, &diag, &e),
 	                 -1);
-	ck_assert_msg(has_line(diag, "t.conf", 7, "no such option '***'"), "%s", diag);
+	ck_assert_msg(tc_has_line(diag, "t.conf", 7, "no such option '***'"), "%s", diag);
 	ck_assert_ptr_null(strstr(diag, "hunter2"));
 	free(diag);
 }
@@ -566,7 +481,7 @@ START_TEST(default_path)
 		ck_assert_str_eq(p, "/nonexistent-xdg/tidings/tidings.conf");
 	free(p);
 	unsetenv("XDG_CONFIG_HOME");
-	setenv("HOME", dir, 1);
+	setenv("HOME", tc_dir, 1);
 	p = config_default_path();
 	ck_assert_ptr_nonnull(strstr(p, "/.config/tidings/tidings.conf"));
 	free(p);
@@ -593,7 +508,7 @@ load_example(const char *name, struct config *cfg)
 	fputs("\ntemplates = \"tpl\"\n", out);
 	fclose(in);
 	fclose(out);
-	ck_assert_msg(load(text, cfg, &diag, &e) == 0, "%s: %s", name, diag);
+	ck_assert_msg(tc_load(text, cfg, &diag, &e) == 0, "%s: %s", name, diag);
 	ck_assert_str_eq(diag, "");
 	free(text);
 	free(diag);
@@ -612,13 +527,13 @@ START_TEST(examples_load)
 	ck_assert_str_eq(cfg.subs[0].exclude_tags.v[0], "cup");
 	config_free(&cfg);
 	load_example("example.conf", &cfg);
-	snprintf(want, sizeof want, "file://%s/example-feed.xml", dir);
+	snprintf(want, sizeof want, "file://%s/example-feed.xml", tc_dir);
 	ck_assert_str_eq(cfg.feeds[0].url, want);
 	ck_assert_str_eq(cfg.feeds[0].tags.v[0], "sysadmin");
 	ck_assert_int_eq(cfg.deliver, DELIVER_MBOX);
-	snprintf(want, sizeof want, "%s/../demo/digest.mbox", dir);
+	snprintf(want, sizeof want, "%s/../demo/digest.mbox", tc_dir);
 	ck_assert_str_eq(cfg.deliver_path, want);
-	snprintf(want, sizeof want, "%s/../demo/state", dir);
+	snprintf(want, sizeof want, "%s/../demo/state", tc_dir);
 	ck_assert_str_eq(cfg.state_path, want);
 	ck_assert_int_eq(cfg.subs[0].first_run, 0);
 	ck_assert_str_eq(cfg.subs[0].to.v[0], "me@example.org");
@@ -643,12 +558,12 @@ START_TEST(proxy_and_active)
 	struct err e = {0};
 	char *diag = NULL;
 
-	ck_assert_int_eq(load(HEAD "fetch { proxy = \"http://127.0.0.1:3128\" }\n"
-	                           "feed a { url = \"https://a.example/\" proxy = \"\" }\n"
-	                           "feed b { url = \"https://b.example/\" active = false\n"
-	                           " proxy = \"socks5h://p:1080\" }\n"
-	                           "feed c { url = \"https://c.example/\" }\n",
-	                      &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load(HEAD "fetch { proxy = \"http://127.0.0.1:3128\" }\n"
+	                              "feed a { url = \"https://a.example/\" proxy = \"\" }\n"
+	                              "feed b { url = \"https://b.example/\" active = false\n"
+	                              " proxy = \"socks5h://p:1080\" }\n"
+	                              "feed c { url = \"https://c.example/\" }\n",
+	                         &cfg, &diag, &e),
 	                 0);
 	ck_assert_str_eq(diag, "");
 	ck_assert_str_eq(cfg.fetch.proxy, "http://127.0.0.1:3128");
@@ -661,12 +576,14 @@ START_TEST(proxy_and_active)
 	free(diag);
 	diag = NULL;
 	/* Unset: NULL, libcurl's environment. A scheme libcurl cannot proxy through: refused. */
-	ck_assert_int_eq(load(HEAD "feed a { url = \"https://a.example/\"\n"
-	                           " proxy = \"ftp://p:21\" }\nfetch { proxy = \"http://a b\" }\n",
-	                      &cfg, &diag, &e),
+	ck_assert_int_eq(tc_load(HEAD
+	                         "feed a { url = \"https://a.example/\"\n"
+	                         " proxy = \"ftp://p:21\" }\nfetch { proxy = \"http://a b\" }\n",
+	                         &cfg, &diag, &e),
 	                 -1);
-	ck_assert_msg(has_line(diag, "t.conf", 5, "proxy \"ftp://p:21\": a proxy URL"), "%s", diag);
-	ck_assert_msg(has_line(diag, "t.conf", 6, "proxy \"http://a b\""), "%s", diag);
+	ck_assert_msg(tc_has_line(diag, "t.conf", 5, "proxy \"ftp://p:21\": a proxy URL"), "%s",
+	              diag);
+	ck_assert_msg(tc_has_line(diag, "t.conf", 6, "proxy \"http://a b\""), "%s", diag);
 	free(diag);
 }
 END_TEST
@@ -702,7 +619,7 @@ START_TEST(many_sections_keep_order_and_merging)
 		    "subscription s%03d {\n to = {\"r%d@b.example\"}\n feeds = {\"f%03d\"}\n}\n", i,
 		    i, i);
 	}
-	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), 0);
+	ck_assert_int_eq(tc_load(buf_str(&b), &cfg, &diag, &e), 0);
 	ck_assert_int_eq(cfg.nfeeds, 300);
 	ck_assert_int_eq(cfg.nsubs, 300);
 	for (int i = 0; i < 300; i++) {
@@ -717,16 +634,16 @@ START_TEST(many_sections_keep_order_and_merging)
 	free(diag);
 	diag = NULL;
 	/* Merged: the second block's values replace the first's, whose error goes. */
-	put("sub/dup.conf", "feed f001 {\n url = \"http://b.example/\"\n}\n", 0644);
-	ck_assert_int_eq(load(HEAD
-	                      "feed f000 { url = \"http://a.example/\" }\n"
-	                      "feed f001 {\n url = \"http://a.example/\"\n interval = \"1x\"\n}\n"
-	                      "include(\"sub/dup.conf\")\n",
-	                      &cfg, &diag, &e),
-	                 -1);
+	tc_put("sub/dup.conf", "feed f001 {\n url = \"http://b.example/\"\n}\n", 0644);
+	ck_assert_int_eq(
+	    tc_load(HEAD "feed f000 { url = \"http://a.example/\" }\n"
+	                 "feed f001 {\n url = \"http://a.example/\"\n interval = \"1x\"\n}\n"
+	                 "include(\"sub/dup.conf\")\n",
+	            &cfg, &diag, &e),
+	    -1);
 	ck_assert_msg(
-	    has_line(diag, "sub/dup.conf", 1, "duplicate feed name 'f001' (the first is at"), "%s",
-	    diag);
+	    tc_has_line(diag, "sub/dup.conf", 1, "duplicate feed name 'f001' (the first is at"),
+	    "%s", diag);
 	ck_assert_ptr_null(strstr(diag, "interval"));
 	ck_assert_str_eq(strrchr(e.msg, ':'), ": 1 error");
 	free(diag);
@@ -741,12 +658,12 @@ START_TEST(include_loop_is_one_line)
 	struct err e = {0};
 	char *diag = NULL, want[PATH_MAX * 2 + 64];
 
-	put("loop.conf", "feed x { url = \"https://x.example/\" }\ninclude(\"t.conf\")\n", 0644);
-	ck_assert_int_eq(load(HEAD "include(\"loop.conf\")\n", &cfg, &diag, &e), -1);
+	tc_put("loop.conf", "feed x { url = \"https://x.example/\" }\ninclude(\"t.conf\")\n", 0644);
+	ck_assert_int_eq(tc_load(HEAD "include(\"loop.conf\")\n", &cfg, &diag, &e), -1);
 	ck_assert_int_eq(count_lines(diag), 1);
 	snprintf(want, sizeof want,
-	         "include(\"t.conf\"): %s/t.conf is already read (an include loop)", dir);
-	ck_assert_msg(has_line(diag, "loop.conf", 2, want), "%s", diag);
+	         "include(\"t.conf\"): %s/t.conf is already read (an include loop)", tc_dir);
+	ck_assert_msg(tc_has_line(diag, "loop.conf", 2, want), "%s", diag);
 	free(diag);
 }
 END_TEST
@@ -759,7 +676,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tc_setup, tc_teardown);
 	tcase_add_test(tc, password_command_only_when_smtp_is_used);
 	tcase_add_loop_test(tc, broken_config_names_file_line, 0,
 	                    (int)(sizeof broken / sizeof broken[0]));

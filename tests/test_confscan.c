@@ -13,96 +13,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "confkit.h"
 #include "confscan.h"
-
-#define HEAD "from = \"Tidings <t@example.org>\"\ntemplates = \"tpl\"\ndeliver = \"stdout\"\n"
-
-static char dir[PATH_MAX];
-
-static void
-put(const char *name, const char *text, mode_t mode)
-{
-	char path[PATH_MAX * 2];
-	FILE *fp;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
-}
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-static void
-setup(void)
-{
-	char tmpl[] = "/tmp/tidings-confscan-XXXXXX", *real;
-	char sub[PATH_MAX * 2];
-
-	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	real = realpath(tmpl, NULL);
-	ck_assert_ptr_nonnull(real);
-	snprintf(dir, sizeof dir, "%s", real);
-	free(real);
-	snprintf(sub, sizeof sub, "%s/tpl", dir);
-	ck_assert_int_eq(mkdir(sub, 0700), 0);
-	put("tpl/digest.txt", "{{count}}\n", 0644);
-	put("tpl/digest.html", "<p>{{count}}</p>\n", 0644);
-}
-
-static void
-teardown(void)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Load dir/t.conf holding text; returns config_load's result, diag in *out. */
-static int
-load(const char *text, struct config *cfg, char **out, struct err *e)
-{
-	char path[PATH_MAX * 2];
-	size_t len;
-	FILE *diag = open_memstream(out, &len);
-	int rc;
-
-	ck_assert_ptr_nonnull(diag);
-	put("t.conf", text, 0644);
-	snprintf(path, sizeof path, "%s/t.conf", dir);
-	rc = config_load(path, cfg, diag, e);
-	fclose(diag);
-	return rc;
-}
-
-/* Does diag hold a line "DIR/FILE:LINE: ...WHAT..."? */
-static int
-has_line(const char *diag, const char *file, int line, const char *what)
-{
-	char head[PATH_MAX * 2];
-	const char *p = diag;
-
-	snprintf(head, sizeof head, "%s/%s:%d: ", dir, file, line);
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char *l = strndup(p, n);
-		int ok = strncmp(l, head, strlen(head)) == 0 && strstr(l, what) != NULL;
-
-		free(l);
-		if (ok)
-			return 1;
-		p = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
 
 static int
 count_lines(const char *s)
@@ -132,14 +44,14 @@ START_TEST(many_feeds_keep_their_lines)
 	buf_adds(&b,
 	         "feed f7 { url = \"http://b.example/\" }\n"
 	         "subscription s {\n to = {\"a@b.example\"}\n feeds = {\"f299\", \"f2999\"}\n}\n");
-	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), -1);
-	ck_assert_msg(has_line(diag, "t.conf", 757, "interval = \"1y\": not a duration"), "%s",
+	ck_assert_int_eq(tc_load(buf_str(&b), &cfg, &diag, &e), -1);
+	ck_assert_msg(tc_has_line(diag, "t.conf", 757, "interval = \"1y\": not a duration"), "%s",
 	              diag);
 	ck_assert_msg(
-	    has_line(diag, "t.conf", 1504, "duplicate feed name 'f7' (the first is at line 40)"),
+	    tc_has_line(diag, "t.conf", 1504, "duplicate feed name 'f7' (the first is at line 40)"),
 	    "%s", diag);
-	ck_assert_msg(has_line(diag, "t.conf", 1507,
-	                       "subscription 's': no feed named 'f2999' (did you mean 'f299'?)"),
+	ck_assert_msg(tc_has_line(diag, "t.conf", 1507,
+	                          "subscription 's': no feed named 'f2999' (did you mean 'f299'?)"),
 	              "%s", diag);
 	free(diag);
 	buf_free(&b);
@@ -153,15 +65,15 @@ START_TEST(unreadable_or_huge)
 	struct buf b = BUF_INIT;
 	char *diag = NULL;
 
-	ck_assert_int_eq(config_load(dir, &cfg, NULL, &e), -1);
+	ck_assert_int_eq(config_load(tc_dir, &cfg, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_CONFIG);
 	ck_assert_ptr_nonnull(strstr(e.msg, ": Is a directory"));
 	buf_adds(&b, HEAD);
 	while (b.len <= 1024 * 1024)
 		buf_adds(&b, "# padding padding padding padding padding padding\n");
-	ck_assert_int_eq(load(buf_str(&b), &cfg, &diag, &e), -1);
+	ck_assert_int_eq(tc_load(buf_str(&b), &cfg, &diag, &e), -1);
 	ck_assert_msg(
-	    has_line(diag, "t.conf", 1, "larger than 1048576 bytes: not a configuration file"),
+	    tc_has_line(diag, "t.conf", 1, "larger than 1048576 bytes: not a configuration file"),
 	    "%s", diag);
 	free(diag);
 	buf_free(&b);
@@ -189,7 +101,7 @@ START_TEST(hostile_files)
 	                 "/dev/zero:1: larger than 1048576 bytes: not a configuration file\n");
 	free(diag);
 
-	snprintf(path, sizeof path, "%s/t.conf", dir);
+	snprintf(path, sizeof path, "%s/t.conf", tc_dir);
 	fp = fopen(path, "w");
 	ck_assert_ptr_nonnull(fp);
 	fputs(HEAD "\n\n", fp);
@@ -200,12 +112,12 @@ START_TEST(hostile_files)
 	ck_assert_int_eq(config_load(path, &cfg, d, &e), -1);
 	fclose(d);
 	ck_assert_int_eq(count_lines(diag), 1);
-	ck_assert_msg(
-	    has_line(diag, "t.conf", count_lines(HEAD) + 3, "a NUL byte: not a configuration file"),
-	    "%s", diag);
+	ck_assert_msg(tc_has_line(diag, "t.conf", count_lines(HEAD) + 3,
+	                          "a NUL byte: not a configuration file"),
+	              "%s", diag);
 	free(diag);
 
-	ck_assert_int_eq(load(HEAD "fr\xffom\x1b[31m\xc2\x9b = 1\n", &cfg, &diag, &e), -1);
+	ck_assert_int_eq(tc_load(HEAD "fr\xffom\x1b[31m\xc2\x9b = 1\n", &cfg, &diag, &e), -1);
 	ck_assert_msg(strstr(diag, "'fr\\xFFom\\x1B[31m\\xC2\\x9B'") != NULL, "%s", diag);
 	ck_assert_ptr_null(strchr(diag, 0x1b));
 	ck_assert_ptr_null(strchr(diag, 0xff));
@@ -230,8 +142,8 @@ START_TEST(escaped_titles_keep_their_line)
 	struct err e = {0};
 	char *diag = NULL;
 
-	ck_assert_int_eq(load(conf[_i], &cfg, &diag, &e), -1);
-	ck_assert_msg(has_line(diag, "t.conf", count_lines(HEAD) + 2, want[_i]), "%s", diag);
+	ck_assert_int_eq(tc_load(conf[_i], &cfg, &diag, &e), -1);
+	ck_assert_msg(tc_has_line(diag, "t.conf", count_lines(HEAD) + 2, want[_i]), "%s", diag);
 	free(diag);
 }
 END_TEST
@@ -255,8 +167,8 @@ scan(struct own *o, const char *name, const char *text)
 	            CFG_SEC("feed", o->sec, CFGF_MULTI | CFGF_TITLE),
 	            CFG_SEC("smtp", o->sec, CFGF_NONE), CFG_END()},
 	};
-	put(name, text, 0644);
-	snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
+	tc_put(name, text, 0644);
+	snprintf(o->path, sizeof o->path, "%s/%s", tc_dir, name);
 	o->out = open_memstream(&o->diag, &o->len);
 	ck_assert_ptr_nonnull(o->out);
 	confscan_init(&o->S, o->path, o->top, o->out);
@@ -282,12 +194,13 @@ START_TEST(unknown_options_each_named)
 	                 0);
 	fflush(o.out);
 	ck_assert_int_eq(o.S.nerr, 3);
-	ck_assert_msg(
-	    has_line(o.diag, "u.conf", 1, "no such option 'paswsord' (did you mean 'password'?)"),
-	    "%s", o.diag);
-	ck_assert_msg(has_line(o.diag, "u.conf", 3, "no such option 'urll' (did you mean 'url'?)"),
+	ck_assert_msg(tc_has_line(o.diag, "u.conf", 1,
+	                          "no such option 'paswsord' (did you mean 'password'?)"),
 	              "%s", o.diag);
-	ck_assert_msg(has_line(o.diag, "u.conf", 5, "no such option 'colour'"), "%s", o.diag);
+	ck_assert_msg(
+	    tc_has_line(o.diag, "u.conf", 3, "no such option 'urll' (did you mean 'url'?)"), "%s",
+	    o.diag);
+	ck_assert_msg(tc_has_line(o.diag, "u.conf", 5, "no such option 'colour'"), "%s", o.diag);
 	ck_assert_ptr_null(strstr(o.diag, "colour' (did"));
 	ck_assert(confscan_unknown_named(&o.S, o.path, 3));
 	ck_assert(!confscan_unknown_named(&o.S, o.path, 4));
@@ -312,11 +225,11 @@ START_TEST(sections_and_duplicates)
 	ck_assert_int_eq(o.S.dupes, 2);
 	ck_assert_int_eq(o.S.nerr, 2);
 	ck_assert_msg(
-	    has_line(o.diag, "d.conf", 6, "duplicate feed name 'a' (the first is at line 1)"), "%s",
-	    o.diag);
+	    tc_has_line(o.diag, "d.conf", 6, "duplicate feed name 'a' (the first is at line 1)"),
+	    "%s", o.diag);
 	ck_assert_msg(
-	    has_line(o.diag, "d.conf", 7, "a second smtp {} block (the first is at line 5)"), "%s",
-	    o.diag);
+	    tc_has_line(o.diag, "d.conf", 7, "a second smtp {} block (the first is at line 5)"),
+	    "%s", o.diag);
 	confscan_locate(&o.S, "feed", "b c", NULL, 0, &file, &line);
 	ck_assert_str_eq(file, o.path);
 	ck_assert_int_eq(line, 3);
@@ -381,7 +294,7 @@ START_TEST(messages_mask_passwords)
 	confscan_say(&o.S, "x.conf", 2, 1, "just a warning");
 	fflush(o.out);
 	ck_assert_int_eq(o.S.nerr, 1);
-	ck_assert_msg(has_line(o.diag, "p.conf", 4, "bad: *** and \\x1B[1m"), "%s", o.diag);
+	ck_assert_msg(tc_has_line(o.diag, "p.conf", 4, "bad: *** and \\x1B[1m"), "%s", o.diag);
 	ck_assert_ptr_nonnull(strstr(o.diag, "x.conf:2: warning: just a warning\n"));
 	ck_assert_ptr_null(strstr(o.diag, "hunter2"));
 	own_free(&o);
@@ -400,7 +313,7 @@ START_TEST(unset_variables_said)
 	                 0);
 	fflush(o.out);
 	ck_assert_int_eq(o.S.nerr, 1);
-	ck_assert_msg(has_line(o.diag, "v.conf", 3, "${TIDINGS_TEST_UNSET} is not set"), "%s",
+	ck_assert_msg(tc_has_line(o.diag, "v.conf", 3, "${TIDINGS_TEST_UNSET} is not set"), "%s",
 	              o.diag);
 	own_free(&o);
 }
@@ -426,7 +339,7 @@ main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tc_setup, tc_teardown);
 	tcase_add_test(tc, many_feeds_keep_their_lines);
 	tcase_add_test(tc, unreadable_or_huge);
 	tcase_add_test(tc, hostile_files);
