@@ -37,6 +37,89 @@ outmsg_detail(struct outmsg *m, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- messages written while others are delivered ---- */
+
+int
+outgate_init(struct outgate *g)
+{
+	memset(g, 0, sizeof *g);
+	if (pthread_mutex_init(&g->lock, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&g->published, NULL) != 0) {
+		pthread_mutex_destroy(&g->lock);
+		return -1;
+	}
+	return 0;
+}
+
+void
+outgate_destroy(struct outgate *g)
+{
+	pthread_cond_destroy(&g->published);
+	pthread_mutex_destroy(&g->lock);
+}
+
+void
+outgate_publish(struct outgate *g, struct outmsg *m, off_t offset, size_t len)
+{
+	pthread_mutex_lock(&g->lock);
+	m->offset = offset;
+	m->len = len;
+	g->written = m->seq + 1;
+	pthread_cond_broadcast(&g->published);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void
+outgate_close(struct outgate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->closed = 1;
+	pthread_cond_broadcast(&g->published);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static int
+wait_for(struct outmsg *m, int block)
+{
+	struct outgate *g = m->gate;
+	int written;
+
+	if (g == NULL)
+		return 1;
+	pthread_mutex_lock(&g->lock);
+	while (block && m->seq >= g->written && !g->closed)
+		pthread_cond_wait(&g->published, &g->lock);
+	written = m->seq < g->written && m->len > 0; /* 0 bytes: passed over */
+	pthread_mutex_unlock(&g->lock);
+	return written;
+}
+
+int
+outmsg_wait(struct outmsg *m)
+{
+	if (wait_for(m, 1))
+		return 0;
+	outmsg_not_sent(m, 1, OUTMSG_UNWRITTEN);
+	return -1;
+}
+
+int
+outmsg_written(struct outmsg *m)
+{
+	return wait_for(m, 0);
+}
+
+size_t
+outmsg_wait_all(struct outmsg *msgs, size_t n)
+{
+	size_t written = 0;
+
+	for (size_t i = 0; i < n; i++)
+		written += outmsg_wait(&msgs[i]) == 0;
+	return written;
+}
+
 /* ---- the message text, a piece at a time, from its file ---- */
 
 int
@@ -366,6 +449,8 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		if (!outmsg_written(&msgs[i]))
+			continue; /* passed over, left as it is */
 		if (mbox_one(fd, &msgs[i], &d, &end, e) != TEXT_OK) {
 			if (i == 0)
 				goto out;
@@ -401,6 +486,8 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 
 	dest_init(&d, -1, stdout, 1);
 	for (i = 0; i < n; i++) {
+		if (!outmsg_written(&msgs[i]))
+			continue; /* passed over, left as it is */
 		t = file_text(&msgs[i], &d, e);
 		if (t == TEXT_OK && fflush(stdout) != 0)
 			t = TEXT_WRITE;
@@ -545,6 +632,8 @@ deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 		return -1;
 	dest_init(&d, -1, NULL, 0);
 	for (i = 0; i < n; i++) {
+		if (!outmsg_written(&msgs[i]))
+			continue; /* passed over, left as it is */
 		r = maildir_one(dir, &msgs[i], &d, e);
 		if (r > 0) {
 			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
@@ -575,7 +664,12 @@ deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, stru
 		msgs[i].status = DELIVERY_PENDING;
 		msgs[i].detail[0] = '\0';
 	}
-	if (n == 0)
+	/*
+	 * SMTP and sendmail send each message as it is written; a file is
+	 * locked once all are (a reader must not wait on the writing).
+	 */
+	if (n == 0 || (cfg->deliver != DELIVER_SMTP && cfg->deliver != DELIVER_SENDMAIL &&
+	               outmsg_wait_all(msgs, n) == 0))
 		return 0;
 	switch (cfg->deliver) {
 	case DELIVER_SMTP: return smtp_deliver(&cfg->smtp, msgs, n, log, e);

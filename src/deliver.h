@@ -4,11 +4,13 @@
  * server answered 2xx after DATA, or the file was written and fsynced.
  * A message is len bytes of a file from an offset; it is sent or written a
  * chunk at a time, never loaded whole.  Each message is accepted (and its
- * accepted hook run) before the next one is sent or written.
+ * accepted hook run) before the next one is sent or written.  Messages may
+ * be delivered while later ones are still being written (an outgate).
  */
 #ifndef TIDINGS_DELIVER_H
 #define TIDINGS_DELIVER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -23,10 +25,25 @@ enum delivery_status {
 	DELIVERY_PERMFAIL, /* 5xx, refused */
 };
 
+/*
+ * Messages written by one thread as another delivers them: the writer
+ * publishes each one (in the order of their seq) once its text is
+ * flushed to its file, and closes the gate when it has written all it
+ * will, or failed.  A deliverer waits for a message before it reads it.
+ */
+struct outgate {
+	pthread_mutex_t lock;
+	pthread_cond_t published;
+	size_t written; /* messages of seq 0 .. written - 1 may be read */
+	int closed;     /* no more will be */
+};
+
 struct outmsg {
 	FILE *file;   /* the message is len bytes of this file from offset, CRLF */
 	off_t offset; /* (read with pread: never loaded whole) */
 	size_t len;
+	struct outgate *gate; /* if not NULL, offset and len are set when seq is published */
+	size_t seq;
 	const char *envelope_from; /* bare address */
 	char *const *rcpt;         /* bare addresses */
 	size_t nrcpt;
@@ -59,6 +76,27 @@ int deliver(const struct config *cfg, struct outmsg *msgs, size_t n, FILE *log, 
  */
 ssize_t outmsg_piece(const struct outmsg *m, size_t *pos, char *buf, size_t max, struct err *e);
 
+int outgate_init(struct outgate *g);
+void outgate_destroy(struct outgate *g);
+/* m (the next seq) is flushed to its file, len bytes from offset; 0 bytes: never will be. */
+void outgate_publish(struct outgate *g, struct outmsg *m, off_t offset, size_t len);
+void outgate_close(struct outgate *g);
+
+/*
+ * Wait until m is written (at once without a gate): 0, and its offset
+ * and len may be read; -1 if it never will be (left PENDING, detail
+ * OUTMSG_UNWRITTEN): the delivery passes over it and goes on.
+ */
+int outmsg_wait(struct outmsg *m);
+/* Is m written already?  Never waits. */
+int outmsg_written(struct outmsg *m);
+/*
+ * Wait for all of msgs, for a way of delivery that takes them whole:
+ * how many were written (the others are left as outmsg_wait leaves them,
+ * and the delivery passes over them).
+ */
+size_t outmsg_wait_all(struct outmsg *msgs, size_t n);
+
 /* m->detail, printf-style, cut to its size. */
 void outmsg_detail(struct outmsg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -68,7 +106,8 @@ void outmsg_detail(struct outmsg *m, const char *fmt, ...) __attribute__((format
  */
 int outmsg_accepted(struct outmsg *m);
 
-#define OUTMSG_STOPPED "not sent: the message before it could not be recorded"
+#define OUTMSG_STOPPED   "not sent: the message before it could not be recorded"
+#define OUTMSG_UNWRITTEN "not sent: the run failed before it was written"
 /* msgs[0..n) were not sent (why): DELIVERY_PENDING, detail set. */
 void outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why);
 

@@ -60,6 +60,7 @@ struct run {
 	struct digest_templates *tpl;
 	struct spool *spool;         /* the items' content, rendered or stashed */
 	FILE *digests;               /* every digest's message, one after the other */
+	FILE *digests_read;          /* the same file for the sending thread (its own FILE) */
 	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (make_digests) */
 	off_t digests_end;
 	struct feed_run *feeds;
@@ -514,6 +515,7 @@ struct rcpt_run {
 	size_t message_len;
 	enum delivery_status status;
 	struct sub_run *sr; /* whose copy it is */
+	struct outmsg *out; /* its delivery, published once written (NULL: none) */
 };
 
 /*
@@ -527,6 +529,7 @@ struct sub_run {
 	struct picks picks;
 	struct rcpt_run *rcpts;
 	size_t nrcpt;
+	int shows;  /* it has a digest to send: its picks show items */
 	FILE *html; /* preview --html: the HTML part */
 	size_t html_len;
 	char message_id[256]; /* the first recipient's, for -v */
@@ -535,7 +538,7 @@ struct sub_run {
 static int
 has_digest(const struct sub_run *sr)
 {
-	return sr->nrcpt > 0 && sr->rcpts[0].message_len > 0;
+	return sr->nrcpt > 0 && sr->shows;
 }
 
 /* Has any subscription a digest? */
@@ -562,9 +565,19 @@ list_id(const struct run *r, const struct sub_conf *sub, char *out, size_t size)
 		snprintf(out + n, size - n, ".%.*s", (int)strcspn(at + 1, ">\" "), at + 1);
 }
 
+/* One file for all digests: a thousand subscriptions must not take a thousand descriptors. */
+static int
+digests_file(struct run *r, struct err *e)
+{
+	if (r->digests == NULL && (r->digests = temp_file("digests", e)) == NULL)
+		return -1;
+	return 0;
+}
+
 /*
  * Each recipient's message goes to a temporary file as it is encoded: a
- * digest can be huge.  The parts are rendered once and read again for each.
+ * digest can be huge.  The parts are rendered once and read again for
+ * each.  Each is published to its delivery as soon as it is written.
  */
 static int
 build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct err *e)
@@ -583,9 +596,7 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 	};
 
 	list_id(r, sr->sub, lid, sizeof lid);
-	/* One file for all digests: a thousand subscriptions must not take a thousand descriptors.
-	 */
-	if (r->digests == NULL && (r->digests = temp_file("digests", e)) == NULL)
+	if (digests_file(r, e) < 0)
 		return -1;
 	for (size_t k = 0; k < sr->nrcpt; k++) {
 		struct rcpt_run *rr = &sr->rcpts[k];
@@ -605,6 +616,9 @@ build_message(struct run *r, struct sub_run *sr, struct digest_output *d, struct
 		rr->message_off = r->digests_end;
 		rr->message_len = len;
 		r->digests_end += (off_t)len;
+		/* message_write flushed it: the sending thread may read it */
+		if (rr->out != NULL)
+			outgate_publish(rr->out->gate, rr->out, rr->message_off, len);
 	}
 	if (r->mode.preview) { /* --html writes the HTML part out */
 		sr->html = d->html;
@@ -737,90 +751,188 @@ delivery_of(const struct run *r, const struct sub_run *sr, enum deliver_kind *ki
 	*path = r->mode.deliver ? sr->sub->deliver_path : NULL;
 }
 
-/*
- * Every message that goes the way of subs[first]'s (same kind, same path),
- * in one deliver() call: one SMTP session for all of them.  Marks the
- * subscriptions it took in done.
- */
-static int
-deliver_batch(struct run *r, struct sub_run *subs, size_t nsubs, size_t first, char *done,
-              struct outmsg *msgs, struct rcpt_run **who, const char *from, struct err *e)
-{
-	struct config cfg = r->cfg;
-	const char *path, *p;
-	enum deliver_kind kind, k;
-	size_t n = 0;
-	int rc;
+/* ---- delivery, while later digests are written ---- */
 
-	delivery_of(r, &subs[first], &kind, &path);
+/* Messages that go the same way (kind and path): one deliver() call, one SMTP session. */
+struct batch {
+	enum deliver_kind kind;
+	const char *path;
+	struct outmsg *msgs; /* a run of sending.msgs */
+	struct rcpt_run **who;
+	size_t n;
+	int rc;       /* deliver()'s */
+	struct err e; /* why, when rc < 0 */
+};
+
+/*
+ * The run's deliveries, planned before the first digest is written and
+ * made on a thread of their own as the digests are written: the server
+ * takes one digest while the next is rendered.
+ */
+struct sending {
+	const struct config *cfg;
+	FILE *log;
+	char *from;            /* the envelope sender */
+	struct outgate gate;   /* the digests written so far */
+	struct outmsg *msgs;   /* every copy, batch after batch */
+	struct rcpt_run **who; /* whose each is */
+	struct batch *batches;
+	size_t nbatches;
+	pthread_t thread;
+	int threaded; /* the thread runs: join it */
+	int gate_ok;
+};
+
+static void
+add_message(struct run *r, struct sending *s, struct batch *b, struct rcpt_run *rr)
+{
+	b->who[b->n] = rr;
+	b->msgs[b->n] = (struct outmsg){
+	    .file = r->digests_read,
+	    .gate = &s->gate,
+	    .seq = (size_t)(rr - r->rcpt_slots), /* slots are in the order digests are written */
+	    .envelope_from = s->from,
+	    .rcpt = &rr->addr,
+	    .nrcpt = 1,
+	    .accepted = r->journal ? journal_message : NULL,
+	    .arg = rr,
+	};
+	rr->out = &b->msgs[b->n++];
+}
+
+/* Every digest that goes the way of subs[first]'s joins its batch. */
+static void
+add_batch(struct run *r, struct sending *s, struct sub_run *subs, size_t nsubs, size_t first,
+          char *done, size_t *used)
+{
+	struct batch *b = &s->batches[s->nbatches++];
+	enum deliver_kind kind;
+	const char *path;
+
+	delivery_of(r, &subs[first], &b->kind, &b->path);
+	b->msgs = s->msgs + *used;
+	b->who = s->who + *used;
 	for (size_t i = first; i < nsubs; i++) {
-		delivery_of(r, &subs[i], &k, &p);
-		if (done[i] || !has_digest(&subs[i]) || k != kind || !str_eq(p, path))
+		delivery_of(r, &subs[i], &kind, &path);
+		if (done[i] || !has_digest(&subs[i]) || kind != b->kind || !str_eq(path, b->path))
 			continue;
 		done[i] = 1;
 		/* preview shows each digest once, not each recipient's copy */
-		for (size_t j = 0; j < (r->mode.preview ? 1 : subs[i].nrcpt); j++) {
-			struct rcpt_run *rr = &subs[i].rcpts[j];
-
-			who[n] = rr;
-			msgs[n++] = (struct outmsg){.len = rr->message_len,
-			                            .file = r->digests,
-			                            .offset = rr->message_off,
-			                            .envelope_from = from,
-			                            .rcpt = &rr->addr,
-			                            .nrcpt = 1,
-			                            .accepted = r->journal ? journal_message : NULL,
-			                            .arg = rr};
-		}
+		for (size_t j = 0; j < (r->mode.preview ? 1 : subs[i].nrcpt); j++)
+			add_message(r, s, b, &subs[i].rcpts[j]);
 	}
-	cfg.deliver = kind;
-	cfg.deliver_path = (char *)path;
-	rc = deliver(&cfg, msgs, n, r->cli->verbose && !r->cli->quiet ? stderr : NULL, e);
-	/* Even when delivery failed as a whole, what was accepted is recorded. */
-	for (size_t i = 0, k2 = 0; i < nsubs && k2 < n; i++)
-		for (size_t j = 0; j < subs[i].nrcpt && k2 < n; j++)
-			if (&subs[i].rcpts[j] == who[k2]) {
-				if (rc == 0 || msgs[k2].status == DELIVERY_ACCEPTED)
-					report_delivery(r, &subs[i], who[k2], &msgs[k2]);
-				k2++;
-			}
-	return rc;
+	*used += b->n;
 }
 
-/* Each batch on its own: a server that is down leaves the mbox subscriptions their digests. */
 static int
-deliver_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+plan_sending(struct run *r, struct sending *s, struct sub_run *subs, size_t nsubs, struct err *e)
 {
-	size_t total = 0;
-	struct outmsg *msgs;
-	struct rcpt_run **who;
-	char *done = calloc(nsubs + 1, 1), *from = message_address(r->cfg.from);
-	int rc = 0;
+	size_t total = 0, used = 0;
+	char *done = calloc(nsubs + 1, 1);
 
 	for (size_t i = 0; i < nsubs; i++)
 		total += subs[i].nrcpt;
-	msgs = calloc(total + 1, sizeof *msgs);
-	who = calloc(total + 1, sizeof *who);
-	if (msgs == NULL || who == NULL || done == NULL || from == NULL) {
-		rc = msgs && who && done
-		         ? err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from)
-		         : err_oom(e);
-		goto out;
+	s->msgs = calloc(total + 1, sizeof *s->msgs);
+	s->who = calloc(total + 1, sizeof *s->who);
+	s->batches = calloc(nsubs + 1, sizeof *s->batches);
+	s->from = message_address(r->cfg.from);
+	if (done == NULL || s->msgs == NULL || s->who == NULL || s->batches == NULL) {
+		free(done);
+		return err_oom(e);
 	}
-	for (size_t i = 0; i < nsubs; i++) {
-		struct err be = {0};
-
-		if (done[i] || !has_digest(&subs[i]))
-			continue;
-		if (deliver_batch(r, subs, nsubs, i, done, msgs, who, from, &be) < 0)
-			fail(r, &be);
+	if (s->from == NULL) {
+		free(done);
+		return err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from);
 	}
-out:
-	free(msgs);
-	free(who);
+	for (size_t i = 0; i < nsubs; i++)
+		if (!done[i] && has_digest(&subs[i]))
+			add_batch(r, s, subs, nsubs, i, done, &used);
 	free(done);
-	free(from);
-	return rc;
+	return 0;
+}
+
+/* The sending thread: each batch on its own, so a server that is down leaves the mbox ones. */
+static void *
+send_batches(void *arg)
+{
+	struct sending *s = arg;
+
+	for (size_t i = 0; i < s->nbatches; i++) {
+		struct batch *b = &s->batches[i];
+		struct config cfg = *s->cfg;
+
+		cfg.deliver = b->kind;
+		cfg.deliver_path = (char *)b->path;
+		b->rc = deliver(&cfg, b->msgs, b->n, s->log, &b->e);
+	}
+	return NULL;
+}
+
+/*
+ * Plan the deliveries and start them: they wait for each digest as it is
+ * written.  Without a thread, they are made once all are written.
+ */
+static int
+sending_start(struct run *r, struct sending *s, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	*s = (struct sending){.cfg = &r->cfg,
+	                      .log = r->cli->verbose && !r->cli->quiet ? stderr : NULL};
+	if (outgate_init(&s->gate) != 0)
+		return err_set(e, EX_OSERR, "cannot set up the sending: out of resources");
+	s->gate_ok = 1;
+	if (!any_digest(subs, nsubs))
+		return 0;
+	if (digests_file(r, e) < 0)
+		return -1;
+	/* the sender's own FILE on the file: the writer's is busy */
+	if (r->digests_read == NULL &&
+	    (r->digests_read = fdopen(dup(fileno(r->digests)), "r")) == NULL)
+		return err_set(e, EX_OSERR, "%s: %s", temp_dir(), strerror(errno));
+	if (plan_sending(r, s, subs, nsubs, e) < 0)
+		return -1;
+	s->threaded = pthread_create(&s->thread, NULL, send_batches, s) == 0;
+	return 0;
+}
+
+/* Every digest is written, or none more will be: let the deliveries end. */
+static void
+sending_finish(struct sending *s)
+{
+	outgate_close(&s->gate);
+	if (s->threaded)
+		pthread_join(s->thread, NULL);
+	else
+		send_batches(s);
+	s->threaded = 0;
+}
+
+/* What each delivery did; what was accepted is recorded even when a batch failed as a whole. */
+static void
+report_sending(struct run *r, const struct sending *s)
+{
+	for (size_t i = 0; i < s->nbatches; i++) {
+		const struct batch *b = &s->batches[i];
+
+		if (b->rc < 0)
+			fail(r, &b->e);
+		for (size_t k = 0; k < b->n; k++)
+			if (b->who[k]->message_len > 0 /* written */ &&
+			    (b->rc == 0 || b->msgs[k].status == DELIVERY_ACCEPTED))
+				report_delivery(r, b->who[k]->sr, b->who[k], &b->msgs[k]);
+	}
+}
+
+static void
+sending_free(struct sending *s)
+{
+	if (s->threaded)
+		sending_finish(s);
+	if (s->gate_ok)
+		outgate_destroy(&s->gate);
+	free(s->msgs);
+	free(s->who);
+	free(s->batches);
+	free(s->from);
 }
 
 /* ---- record ---- */
@@ -973,7 +1085,7 @@ static int
 items_pending(const struct sub_run *sr)
 {
 	for (size_t k = 0; k < sr->nrcpt; k++)
-		if (sr->rcpts[k].message_len > 0 && sr->rcpts[k].status != DELIVERY_ACCEPTED)
+		if (sr->shows && sr->rcpts[k].status != DELIVERY_ACCEPTED)
 			return 1;
 	return sr->picks.held_back > 0;
 }
@@ -1112,7 +1224,12 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 			if (same_picks(&subs[i].picks, &picks))
 				g = i;
 		if (g == *n) {
-			subs[(*n)++] = (struct sub_run){.run = r, .sub = sub, .picks = picks};
+			subs[(*n)++] = (struct sub_run){
+			    .run = r,
+			    .sub = sub,
+			    .picks = picks,
+			    .shows = picks.nshow > 0 && r->mode.select != SELECT_ALL,
+			};
 		} else {
 			picks_free(&picks);
 		}
@@ -1134,8 +1251,9 @@ group_recipients(struct run *r, const struct sub_conf *sub, struct sub_run *subs
 	return 0;
 }
 
+/* Each subscription's picks, grouped by recipients; no digest is written yet. */
 static int
-make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
+select_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 {
 	size_t total = 0, n = 0;
 	struct sub_run *subs;
@@ -1164,12 +1282,44 @@ make_digests(struct run *r, struct sub_run **out, size_t *nout, struct err *e)
 		slots += recipients(r, &r->cfg.subs[s], &addrs, &mailboxes);
 		if (n > first)
 			report_first_run(r, &subs[first]);
-		for (size_t g = first; g < n; g++) {
-			if (build_digest(r, &subs[g], e) < 0)
-				return -1;
-			if (preview_one(r) && has_digest(&subs[g]))
-				return 0;
+	}
+	return 0;
+}
+
+/*
+ * A subscription whose digest cannot be made (its template, its headers)
+ * is told and passed over: the others' digests still go.  Any other
+ * failure ends the writing; what was written still goes.
+ */
+static int
+write_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	for (size_t i = 0; i < nsubs; i++) {
+		if (build_digest(r, &subs[i], e) == 0)
+			continue;
+		if (e->code != EX_DATAERR && e->code != EX_CONFIG)
+			return -1;
+		fail(r, e);
+		*e = (struct err){0};
+		for (size_t k = 0; k < subs[i].nrcpt; k++) {
+			struct rcpt_run *rr = &subs[i].rcpts[k];
+
+			if (rr->out != NULL && rr->message_len == 0)
+				outgate_publish(rr->out->gate, rr->out, 0, 0);
 		}
+	}
+	return 0;
+}
+
+/* preview of one digest: the first subscription that has one. */
+static int
+preview_digest(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	for (size_t i = 0; i < nsubs; i++) {
+		if (build_digest(r, &subs[i], e) < 0)
+			return -1;
+		if (has_digest(&subs[i]))
+			return write_preview(r, &subs[i], e);
 	}
 	return 0;
 }
@@ -1199,6 +1349,38 @@ keep_what_recording_needs(struct run *r)
 	spool_trim();
 }
 
+/*
+ * Write the digests while they are delivered, then record what was
+ * accepted: also when writing failed part way (that error is returned).
+ */
+static int
+send_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
+{
+	struct sending s = {0};
+	struct err re = {0};
+	int rc = 0;
+
+	if (r->mode.record && prepare_recording(r, subs, nsubs, e) < 0)
+		return -1; /* a state that cannot be saved would send these digests on every run */
+	if (sending_start(r, &s, subs, nsubs, e) < 0) {
+		sending_free(&s);
+		return -1;
+	}
+	rc = write_digests(r, subs, nsubs, e);
+	sending_finish(&s);
+	keep_what_recording_needs(r);
+	report_sending(r, &s);
+	sending_free(&s);
+	if (r->mode.record && record(r, subs, nsubs, &re) < 0) {
+		if (rc < 0)
+			fail(r, &re); /* the first error is returned */
+		else
+			*e = re;
+		rc = -1;
+	}
+	return rc;
+}
+
 static int
 pipeline(struct run *r, struct err *e)
 {
@@ -1208,22 +1390,14 @@ pipeline(struct run *r, struct err *e)
 
 	if (fetch_feeds(r, e) < 0 || fetch_history(r, e) < 0)
 		return -1;
-	rc = make_digests(r, &subs, &nsubs, e);
-	if (rc == 0)
-		keep_what_recording_needs(r);
+	rc = select_digests(r, &subs, &nsubs, e);
 	if (rc == 0 && r->mode.preview && !any_digest(subs, nsubs)) {
 		if (!r->cli->quiet)
 			complain("nothing new to preview");
-	} else if (rc == 0 && preview_one(r)) {
-		rc = write_preview(r, &subs[nsubs - 1], e);
-	} else if (rc == 0 && r->mode.record && prepare_recording(r, subs, nsubs, e) < 0) {
-		rc = -1; /* a state that cannot be saved would send these digests on every run */
-	} else if (rc == 0) {
-		/* Even when delivery failed, what was accepted must be recorded. */
-		rc = deliver_digests(r, subs, nsubs, e);
-		if (rc == 0 && r->mode.record)
-			rc = record(r, subs, nsubs, e);
-	}
+	} else if (rc == 0 && preview_one(r))
+		rc = preview_digest(r, subs, nsubs, e);
+	else if (rc == 0)
+		rc = send_digests(r, subs, nsubs, e);
 	free_subs(r, subs, nsubs);
 	return rc;
 }
@@ -1244,6 +1418,8 @@ teardown(struct run *r)
 	free(r->sub_selected);
 	digest_templates_free(r->tpl);
 	spool_free(r->spool);
+	if (r->digests_read != NULL)
+		fclose(r->digests_read);
 	if (r->digests != NULL)
 		fclose(r->digests);
 	journal_close(r->journal);

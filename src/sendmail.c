@@ -376,8 +376,8 @@ sendmail_deliver(char *const *argv, size_t argc, long timeout, struct outmsg *ms
 	/* an ignored SIGCHLD (inherited through exec) would discard the exit status */
 	sigaction(SIGCHLD, &dfl, &oldchld);
 	for (size_t i = 0; i < n; i++) {
-		if (msgs[i].file != NULL)
-			fflush(msgs[i].file);
+		if (outmsg_wait(&msgs[i]) < 0)
+			continue; /* passed over, left as it is */
 		if (send_one(argv, argc, timeout, &msgs[i], e) < 0) {
 			/* what went before stands: only a first failure is "none could be tried" */
 			if (i == 0) {

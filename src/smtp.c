@@ -617,9 +617,15 @@ pump(struct pool *p, struct err *e)
 	int running;
 
 	while (p->active > 0 || (p->count > 0 && !p->stop)) {
-		while (!p->stop && p->count > 0 && p->active < p->sessions)
+		while (!p->stop && p->count > 0 && p->active < p->sessions) {
+			if (outmsg_wait(p->x[p->queue[p->head]].m) < 0) {
+				p->head = (p->head + 1) % p->n; /* passed over, left as it is */
+				p->count--;
+				continue;
+			}
 			if (start_next(p) != 0)
 				return err_set(e, EX_SOFTWARE, "cannot set up an SMTP transfer");
+		}
 		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
 			return err_set(e, EX_SOFTWARE, "libcurl's SMTP loop failed");
 		collect(p);
@@ -711,6 +717,9 @@ outcome(struct pool *p, struct outmsg *msgs, size_t n, struct err *e)
 	for (size_t i = 0; i < n; i++)
 		if (msgs[i].status == DELIVERY_PENDING && p->hook_stopped) {
 			outmsg_not_sent(&msgs[i], 1, OUTMSG_STOPPED);
+		} else if (msgs[i].status == DELIVERY_PENDING && p->failure.code == 0 &&
+		           !outmsg_written(&msgs[i])) {
+			outmsg_not_sent(&msgs[i], 1, OUTMSG_UNWRITTEN);
 		} else if (msgs[i].status == DELIVERY_PENDING) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
 			outmsg_detail(&msgs[i], "%s",

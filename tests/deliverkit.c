@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "message.h"
@@ -258,4 +259,47 @@ pair_free(struct pair *p)
 	fclose(p->f[0]);
 	fclose(p->f[1]);
 	buf_free(&p->text);
+}
+
+/* ---- messages delivered while they are written ---- */
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	const struct timespec later = {0, 20 * 1000 * 1000};
+
+	for (size_t i = 0; i < w->written; i++) {
+		nanosleep(&later, NULL); /* the deliverer gets there first, and waits */
+		outgate_publish(&w->gate, &w->m[i], w->offset[i], w->len[i]);
+	}
+	outgate_close(&w->gate);
+	return NULL;
+}
+
+void
+writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written)
+{
+	ck_assert_uint_le(n, WRITER_MAX);
+	memset(w, 0, sizeof *w);
+	ck_assert_int_eq(outgate_init(&w->gate), 0);
+	w->m = m;
+	w->n = n;
+	w->written = written;
+	for (size_t i = 0; i < n; i++) {
+		w->offset[i] = m[i].offset;
+		w->len[i] = m[i].len;
+		m[i].offset = 0;
+		m[i].len = 0;
+		m[i].gate = &w->gate;
+		m[i].seq = i;
+	}
+	ck_assert_int_eq(pthread_create(&w->thread, NULL, writer_main, w), 0);
+}
+
+void
+writer_join(struct writer *w)
+{
+	ck_assert_int_eq(pthread_join(w->thread, NULL), 0);
+	outgate_destroy(&w->gate);
 }

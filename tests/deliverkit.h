@@ -8,6 +8,7 @@
 #ifndef TIDINGS_TEST_DELIVERKIT_H
 #define TIDINGS_TEST_DELIVERKIT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -57,6 +58,25 @@ void fx_free(struct fixture *f);
 int fx_run(struct fixture *f, size_t n, struct err *e);
 
 #define CHUNK (64 * 1024) /* deliver.c reads, sends and writes in such steps */
+
+/*
+ * m[0..n) handed to their delivery by a writer thread, as a run hands
+ * its digests over while it writes the next: their offset and len are
+ * cleared until the writer publishes them, one a little after the other,
+ * the first `written` of them; then it closes the gate.
+ */
+#define WRITER_MAX 4
+struct writer {
+	struct outgate gate;
+	struct outmsg *m;
+	size_t n, written;
+	off_t offset[WRITER_MAX];
+	size_t len[WRITER_MAX];
+	pthread_t thread;
+};
+
+void writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written);
+void writer_join(struct writer *w);
 
 /*
  * A message of about 5 chunks, cut by deliver's reads at multiples of

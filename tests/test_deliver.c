@@ -62,6 +62,59 @@ START_TEST(mbox_appends_mboxrd)
 }
 END_TEST
 
+/*
+ * A file takes the messages once they are written: all of them; those
+ * written before the run failed; all but one passed over (its digest
+ * could not be made).
+ */
+START_TEST(mbox_takes_what_was_written)
+{
+	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *txt;
+	struct config cfg;
+	struct outmsg m[3];
+	struct writer w;
+	char *rcpt[] = {"r@example.org"};
+	struct err e = {0};
+	const char *text[] = {"Subject: one\r\n\r\nfirst\r\n", "Subject: two\r\n\r\nsecond\r\n",
+	                      "Subject: three\r\n\r\nthird\r\n"};
+	const char *body[] = {"\n\nfirst\n", "\n\nsecond\n", "\n\nthird\n"};
+	size_t written = _i == 1 ? 1 : 3, skipped = _i == 2 ? 1 : 3;
+	FILE *mf = tmpfile();
+
+	tk_mkdtemp(dir);
+	snprintf(path, sizeof path, "%s/mbox", dir);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.deliver = DELIVER_MBOX;
+	cfg.deliver_path = path;
+	memset(m, 0, sizeof m);
+	ck_assert_ptr_nonnull(mf);
+	for (int i = 0; i < 3; i++) {
+		outmsg_text(&m[i], mf, text[i], strlen(text[i]));
+		m[i].envelope_from = "t@example.org";
+		m[i].rcpt = rcpt;
+		m[i].nrcpt = 1;
+	}
+	if (skipped < 3)
+		m[skipped].len = 0; /* the writer publishes it as never written */
+	writer_start(&w, m, 3, written);
+	ck_assert_msg(deliver(&cfg, m, 3, NULL, &e) == 0, "%s", e.msg);
+	writer_join(&w);
+	txt = tk_slurp(path);
+	ck_assert_ptr_nonnull(txt);
+	for (size_t i = 0; i < 3; i++) {
+		int in = i < written && i != skipped;
+
+		ck_assert_int_eq(m[i].status, in ? DELIVERY_ACCEPTED : DELIVERY_PENDING);
+		ck_assert(in || strcmp(m[i].detail, OUTMSG_UNWRITTEN) == 0);
+		ck_assert((strstr(txt, body[i]) != NULL) == in);
+	}
+	ck_assert_int_eq(tk_count(txt, "From t@example.org "), (int)written - (skipped < 3));
+	free(txt);
+	fclose(mf);
+	tk_rm_rf(dir);
+}
+END_TEST
+
 START_TEST(maildir_new_file)
 {
 	char dir[] = "/tmp/tdeliver.XXXXXX", md[64], p[400], *txt;
@@ -536,6 +589,7 @@ main(void)
 	if (certs_make() != 0)
 		return EXIT_FAILURE;
 	tcase_add_test(tf, mbox_appends_mboxrd);
+	tcase_add_loop_test(tf, mbox_takes_what_was_written, 0, 3);
 	tcase_add_test(tf, maildir_new_file);
 	tcase_add_loop_test(tf, file_message_mbox, 0, 2);
 	tcase_add_loop_test(tf, file_message_maildir, 0, 2);

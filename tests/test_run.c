@@ -132,11 +132,12 @@ messages(const struct site *s)
 	return n;
 }
 
-/* Does the state record item id for the subscription? */
+/* Does the state record item id for subscription sub? */
 static int
-recorded(const struct site *s, const char *id)
+recorded_for(const struct site *s, const char *sub, const char *id)
 {
-	char *st = slurp(s->state), *want = str_printf("item\tnews\tfile://%s\t%s\t", s->feed, id);
+	char *st = slurp(s->state),
+	     *want = str_printf("item\t%s\tfile://%s\t%s\t", sub, s->feed, id);
 	int found;
 
 	ck_assert_ptr_nonnull(want);
@@ -144,6 +145,13 @@ recorded(const struct site *s, const char *id)
 	free(st);
 	free(want);
 	return found;
+}
+
+/* Does the state record item id for the subscription (news)? */
+static int
+recorded(const struct site *s, const char *id)
+{
+	return recorded_for(s, "news", id);
 }
 
 /* A command's standard output, into s->out. */
@@ -333,6 +341,63 @@ START_TEST(check_tells_a_good_config_from_a_bad_one)
 }
 END_TEST
 
+/*
+ * A subscription whose digest cannot be made (a broken partial in its
+ * template) is told and passed over: the one after it still gets its
+ * digest, and only its items are recorded.  Mended, the next run sends
+ * the one that waited, and nothing twice.
+ */
+START_TEST(a_digest_that_cannot_be_made_holds_back_only_its_own)
+{
+	struct site s;
+	struct cli c;
+	char *conf, *cmd, *mbox;
+
+	site_init(&s);
+	cmd = str_printf("mkdir '%s/templates' && cp '%s/templates/'* '%s/templates/' && "
+	                 "printf '{{> broken}}\\n' > '%s/templates/late.txt' && "
+	                 "printf '<p>late</p>\\n' > '%s/templates/late.html' && "
+	                 "printf '{{#open}}\\n' > '%s/templates/broken.txt'",
+	                 s.dir, TOP_SRCDIR, s.dir, s.dir, s.dir, s.dir);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	conf = str_printf("from = \"tidings@example.org\"\nstate = \"%s\"\n"
+	                  "templates = \"%s/templates\"\ndeliver = \"mbox:%s\"\n"
+	                  "feed example {\n  url = \"file://%s\"\n}\n"
+	                  "subscription late {\n  to = {\"bob@example.org\"}\n"
+	                  "  template = \"late\"\n  first-run = \"0\"\n}\n"
+	                  "subscription news {\n  to = {\"ann@example.org\"}\n"
+	                  "  first-run = \"0\"\n}\n",
+	                  s.state, s.dir, s.mbox, s.feed);
+	ck_assert_ptr_nonnull(conf);
+	write_file(s.conf, conf);
+	free(conf);
+	c = cli_for(&s);
+	ck_assert_int_eq(cmd_run(&c), EX_DATAERR);
+	ck_assert_int_eq(messages(&s), 1);
+	mbox = slurp(s.mbox);
+	ck_assert_ptr_nonnull(strstr(mbox, "To: ann@example.org"));
+	free(mbox);
+	ck_assert(recorded_for(&s, "news", "id-2"));
+	ck_assert(!recorded_for(&s, "late", "id-1"));
+	ck_assert(!recorded_for(&s, "late", "id-2"));
+
+	cmd = str_printf("printf 'mended\\n' > '%s/templates/broken.txt'", s.dir);
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	ck_assert_int_eq(cmd_run(&c), EX_OK);
+	ck_assert_int_eq(messages(&s), 2);
+	mbox = slurp(s.mbox);
+	ck_assert_ptr_nonnull(strstr(mbox, "To: bob@example.org"));
+	ck_assert_ptr_nonnull(strstr(mbox, "mended"));
+	free(mbox);
+	ck_assert(recorded_for(&s, "late", "id-1"));
+	site_free(&s);
+}
+END_TEST
+
 START_TEST(an_unknown_subscription_is_a_usage_error)
 {
 	struct site s;
@@ -363,6 +428,7 @@ run_suite(void)
 	tcase_add_test(tc, feeds_lists_the_last_fetch);
 	tcase_add_test(tc, check_tells_a_good_config_from_a_bad_one);
 	tcase_add_test(tc, an_unknown_subscription_is_a_usage_error);
+	tcase_add_test(tc, a_digest_that_cannot_be_made_holds_back_only_its_own);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -98,6 +98,7 @@ msg(const char *text)
 	at = ftello(texts);
 	ck_assert_int_ge(at, 0);
 	ck_assert_uint_eq(fwrite(text, 1, n, texts), n);
+	ck_assert_int_eq(fflush(texts), 0); /* deliver reads with pread: the writer flushes */
 	return (struct outmsg){.file = texts,
 	                       .offset = at,
 	                       .len = n,
@@ -155,6 +156,7 @@ START_TEST(file_message_across_chunks)
 	}
 	snprintf(body, sizeof body, "cat > '%s'", tpath("out"));
 	argv[0] = (char *)script("prog", body);
+	ck_assert_int_eq(fflush(fp), 0);
 	m = msg("");
 	m.file = fp;
 	m.offset = 4;
@@ -253,6 +255,37 @@ START_TEST(one_run_per_message)
 }
 END_TEST
 
+/* A run that failed part way: what it wrote goes, the program never sees the rest. */
+START_TEST(only_written_messages_run)
+{
+	char body[300], *argv[1];
+	struct outmsg m[3] = {msg("first\r\n"), msg("second\r\n"), msg("third\r\n")};
+	struct outgate gate;
+	struct err e = {0};
+	char *got;
+
+	snprintf(body, sizeof body, "cat >> '%s'", tpath("out"));
+	argv[0] = (char *)script("prog", body);
+	ck_assert_int_eq(outgate_init(&gate), 0);
+	for (size_t i = 0; i < 3; i++) {
+		m[i].gate = &gate;
+		m[i].seq = i;
+	}
+	outgate_publish(&gate, &m[0], m[0].offset, m[0].len);
+	outgate_close(&gate);
+	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, m, 3, NULL, &e), 0);
+	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
+	for (int i = 1; i < 3; i++) {
+		ck_assert_int_eq(m[i].status, DELIVERY_PENDING);
+		ck_assert_str_eq(m[i].detail, OUTMSG_UNWRITTEN);
+	}
+	got = slurp(tpath("out"), NULL);
+	ck_assert_str_eq(got, "first\n");
+	free(got);
+	outgate_destroy(&gate);
+}
+END_TEST
+
 /* An ignored SIGCHLD, inherited from whoever started tidings, loses no exit status. */
 START_TEST(ignored_sigchld_keeps_the_status)
 {
@@ -333,6 +366,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, arguments_and_lf_message);
 	tcase_add_test(tc, file_message_across_chunks);
+	tcase_add_test(tc, only_written_messages_run);
 	tcase_add_loop_test(tc, exit_status_and_stderr, 0, sizeof exits / sizeof exits[0]);
 	tcase_add_test(tc, missing_program);
 	tcase_add_test(tc, one_run_per_message);

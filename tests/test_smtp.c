@@ -476,6 +476,59 @@ START_TEST(file_message_smtp)
 }
 END_TEST
 
+/* A run sends each digest as soon as it is written, in one session (sessions 1 and 2). */
+START_TEST(messages_go_out_as_they_are_written)
+{
+	struct tk_server s;
+	struct fixture f;
+	struct writer w;
+	struct err e = {0};
+	char *got;
+
+	smtpd_start(&s, NULL);
+	fx_init(&f, &s, "127.0.0.1", 0);
+	f.cfg.smtp.sessions = 1 + _i;
+	writer_start(&w, f.m, 2, 2);
+	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
+	writer_join(&w);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(f.m[i].status == DELIVERY_ACCEPTED, "%s", f.m[i].detail);
+		got = tk_server_file(&s, i == 0 ? "msg-1.eml" : "msg-2.eml");
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, f.text[i]);
+		free(got);
+	}
+	fx_free(&f);
+	tk_server_stop(&s);
+}
+END_TEST
+
+/* The run failed after the first digest: that one goes, the second waits unsent. */
+START_TEST(a_message_never_written_is_not_sent)
+{
+	struct tk_server s;
+	struct fixture f;
+	struct writer w;
+	struct err e = {0};
+	char *got;
+
+	smtpd_start(&s, NULL);
+	fx_init(&f, &s, "127.0.0.1", 0);
+	writer_start(&w, f.m, 2, 1);
+	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
+	writer_join(&w);
+	ck_assert_msg(f.m[0].status == DELIVERY_ACCEPTED, "%s", f.m[0].detail);
+	ck_assert_int_eq(f.m[1].status, DELIVERY_PENDING);
+	ck_assert_str_eq(f.m[1].detail, OUTMSG_UNWRITTEN);
+	got = tk_server_file(&s, "msg-1.eml");
+	ck_assert_str_eq(got, f.text[0]);
+	free(got);
+	ck_assert_ptr_null(tk_server_file(&s, "msg-2.eml"));
+	fx_free(&f);
+	tk_server_stop(&s);
+}
+END_TEST
+
 /* A file shorter than its len: the connection is cut, nothing may pass for the whole message. */
 START_TEST(file_message_short)
 {
@@ -683,6 +736,8 @@ main(void)
 	tcase_add_test(tc, smtp_never_greets);
 	tcase_add_test(tc, file_message_smtp);
 	tcase_add_test(tc, file_message_short);
+	tcase_add_loop_test(tc, messages_go_out_as_they_are_written, 0, 2);
+	tcase_add_test(tc, a_message_never_written_is_not_sent);
 	tcase_add_test(tc, deliver_direct_logs);
 	tcase_add_test(tc, no_recipients);
 	tcase_add_loop_test(tc, helo_name, 0, 2);
