@@ -1615,8 +1615,11 @@ done:
 }
 
 /*
- * Size the tables once from the count on the end record, instead of
- * growing them step by step.  Only a hint: the parse checks everything.
+ * Size the tables once from the count on the end record, and the arena
+ * from the file's size (its ids are shorter than their lines), instead
+ * of growing them step by step: each step copies what came before.  Only
+ * a hint: the parse checks everything, and pages never touched take no
+ * memory.
  */
 static void
 presize(struct state *st, int fd)
@@ -1629,6 +1632,8 @@ presize(struct state *st, int fd)
 
 	if (fstat(fd, &sb) < 0 || sb.st_size < 16)
 		return;
+	if ((uintmax_t)sb.st_size < SIZE_MAX / 4)
+		(void)grow((void **)&st->arena, &st->acap, (size_t)sb.st_size + 1, 1, ARENA_MIN);
 	len = sb.st_size < (off_t)sizeof tail ? (size_t)sb.st_size : sizeof tail;
 	if ((n = pread(fd, tail, len, sb.st_size - (off_t)len)) != (ssize_t)len ||
 	    tail[len - 1] != '\n')
