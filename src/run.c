@@ -868,6 +868,24 @@ send_batches(void *arg)
 	return NULL;
 }
 
+/* The sender's own FILE on the digests' file: the writer's is busy. */
+static int
+digests_reader(struct run *r, struct err *e)
+{
+	int fd;
+
+	if (r->digests_read != NULL)
+		return 0;
+	if ((fd = dup(fileno(r->digests))) < 0 || (r->digests_read = fdopen(fd, "r")) == NULL) {
+		err_set(e, EX_OSERR, "%s: cannot read the digests: %s", temp_dir(),
+		        strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Plan the deliveries and start them: they wait for each digest as it is
  * written.  Without a thread, they are made once all are written.
@@ -884,10 +902,8 @@ sending_start(struct run *r, struct sending *s, struct sub_run *subs, size_t nsu
 		return 0;
 	if (digests_file(r, e) < 0)
 		return -1;
-	/* the sender's own FILE on the file: the writer's is busy */
-	if (r->digests_read == NULL &&
-	    (r->digests_read = fdopen(dup(fileno(r->digests)), "r")) == NULL)
-		return err_set(e, EX_OSERR, "%s: %s", temp_dir(), strerror(errno));
+	if (digests_reader(r, e) < 0)
+		return -1;
 	if (plan_sending(r, s, subs, nsubs, e) < 0)
 		return -1;
 	s->threaded = pthread_create(&s->thread, NULL, send_batches, s) == 0;
