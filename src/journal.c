@@ -6,7 +6,8 @@
  * (TAB-separated, fields escaped as in the state file), each group ended
  * by a "commit" line.  One group is one accepted digest; it is written
  * with one write() and fsynced.  A group without its commit line was cut
- * by a crash and is ignored.
+ * by a crash and is ignored.  A group of "feed" records (the state file's
+ * own) is a run that changed nothing but its feeds' fetch records.
  */
 #include "journal.h"
 
@@ -20,9 +21,17 @@
 #include <unistd.h>
 
 #define JOURNAL_SUFFIX ".journal"
-#define JOURNAL_HEADER "tidings-journal 1\n"
-#define JOURNAL_MAX    ((size_t)1 << 30)
-#define PROBE_BLOCK    4096
+#define JOURNAL_HEADER "tidings-journal 2\n" /* 2: feed records too */
+#define JOURNAL_V1     "tidings-journal 1\n" /* items only; read, and appended to */
+/*
+ * Feed records pile up in the journal while runs change nothing else: up
+ * to 1/64 of the state file's size (at least 16 KB, at most 1 MB; a few
+ * hundred runs of a thousand feeds), then the state is saved whole.
+ */
+#define FEEDS_LIMIT_MIN ((off_t)16 << 10)
+#define FEEDS_LIMIT_MAX ((off_t)1 << 20)
+#define JOURNAL_MAX     ((size_t)1 << 30)
+#define PROBE_BLOCK     4096
 
 struct journal {
 	int fd;
@@ -104,6 +113,8 @@ struct replay {
 	const char *path;
 	struct state *st;
 	struct strv group; /* sub, rcpt, feed, id, time: five strings a record */
+	struct strv feeds; /* the group's feed records, whole lines */
+	size_t *feed_line; /* and where each is */
 	size_t line;
 };
 
@@ -116,6 +127,10 @@ corrupt(const struct replay *r, const char *why, struct err *e)
 static int
 replay_commit(struct replay *r, struct err *e)
 {
+	for (size_t i = 0; i < r->feeds.n; i++)
+		if (state_replay_feed(r->st, r->path, r->feed_line[i], r->feeds.v[i], e) < 0)
+			return -1;
+	strv_free(&r->feeds);
 	for (size_t i = 0; i + 4 < r->group.n; i += 5) {
 		const char *rcpt = strcmp(r->group.v[i + 1], "-") == 0 ? NULL : r->group.v[i + 1];
 
@@ -153,20 +168,44 @@ replay_item(struct replay *r, char *line, struct err *e)
 	return 0;
 }
 
+/* A feed record: checked and applied at its group's commit, like the items. */
+static int
+replay_feed(struct replay *r, char *line, struct err *e)
+{
+	size_t *at = realloc(r->feed_line, (r->feeds.n + 1) * sizeof *at);
+
+	if (at == NULL)
+		return err_oom(e);
+	r->feed_line = at;
+	at[r->feeds.n] = r->line;
+	return strv_push(&r->feeds, line) < 0 ? err_oom(e) : 0;
+}
+
+static int
+is_header(const char *line)
+{
+	return strncmp(line, JOURNAL_HEADER, strlen(JOURNAL_HEADER) - 1) == 0 ||
+	       strncmp(line, JOURNAL_V1, strlen(JOURNAL_V1) - 1) == 0;
+}
+
 static int
 replay_line(struct replay *r, char *line, struct err *e)
 {
 	if (r->line == 1)
-		return strcmp(line, "tidings-journal 1") == 0 ? 0 : corrupt(r, "not a journal", e);
+		return is_header(line) && strlen(line) == strlen(JOURNAL_HEADER) - 1
+		           ? 0
+		           : corrupt(r, "not a journal", e);
 	if (strcmp(line, "commit") == 0)
 		return replay_commit(r, e);
+	if (strncmp(line, "feed\t", 5) == 0)
+		return replay_feed(r, line, e);
 	return replay_item(r, line, e);
 }
 
 int
 journal_replay(const char *state_path, struct state *st, struct err *e)
 {
-	struct replay r = {.st = st, .group = STRV_INIT};
+	struct replay r = {.st = st, .group = STRV_INIT, .feeds = STRV_INIT};
 	struct buf b = BUF_INIT;
 	char *path = journal_path(state_path), *p, *nl;
 	int rc = 0;
@@ -192,6 +231,8 @@ journal_replay(const char *state_path, struct state *st, struct err *e)
 	}
 out:
 	strv_free(&r.group);
+	strv_free(&r.feeds);
+	free(r.feed_line);
 	buf_free(&b);
 	free(path);
 	return rc;
@@ -211,7 +252,8 @@ committed_length(const struct buf *b)
 	size_t hlen = strlen(JOURNAL_HEADER);
 	const char *p;
 
-	if (b->len < hlen || memcmp(b->data, JOURNAL_HEADER, hlen) != 0)
+	if (b->len < hlen ||
+	    (memcmp(b->data, JOURNAL_HEADER, hlen) != 0 && memcmp(b->data, JOURNAL_V1, hlen) != 0))
 		return 0;
 	for (p = b->data + b->len - 1; p >= b->data + hlen - 1; p--)
 		if (*p == '\n' && (size_t)(b->data + b->len - p) >= sizeof commit - 1 &&
@@ -260,14 +302,13 @@ journal_add(struct journal *j, const char *sub, const char *rcpt, const char *fe
 	return buf_printf(b, "\t%" PRId64 "\n", (int64_t)when);
 }
 
-int
-journal_commit(struct journal *j, struct err *e)
+/* Write out what the group holds so far (a new journal's header, the records). */
+static int
+write_group(struct journal *j, struct err *e)
 {
 	const char *p;
 	size_t left;
 
-	if (buf_adds(&j->group, "commit\n") < 0)
-		return err_oom(e);
 	for (p = j->group.data, left = j->group.len; left > 0;) {
 		ssize_t w = write(j->fd, p, left);
 
@@ -280,9 +321,56 @@ journal_commit(struct journal *j, struct err *e)
 		left -= (size_t)w;
 	}
 	buf_reset(&j->group);
+	return 0;
+}
+
+int
+journal_commit(struct journal *j, struct err *e)
+{
+	if (buf_adds(&j->group, "commit\n") < 0)
+		return err_oom(e);
+	if (write_group(j, e) < 0)
+		return -1;
 	if (fsync(j->fd) != 0)
 		return err_set(e, EX_IOERR, "cannot write %s: %s", j->path, strerror(errno));
 	return 0;
+}
+
+/* How much feed records the journal may hold before the state is saved whole. */
+static off_t
+feeds_limit(const char *state_path)
+{
+	struct stat sb;
+	off_t limit;
+
+	if (stat(state_path, &sb) != 0)
+		return 0;
+	limit = sb.st_size / 64;
+	return limit < FEEDS_LIMIT_MIN   ? FEEDS_LIMIT_MIN
+	       : limit > FEEDS_LIMIT_MAX ? FEEDS_LIMIT_MAX
+	                                 : limit;
+}
+
+int
+journal_save_feeds(const char *state_path, struct state *st, struct err *e)
+{
+	struct journal *j;
+	struct stat sb;
+	off_t limit = feeds_limit(state_path);
+	int rc = 1;
+
+	if (limit == 0 || journal_open(state_path, &j, e) < 0)
+		return limit == 0 ? 0 : -1;
+	if (fstat(j->fd, &sb) != 0 || sb.st_size > limit)
+		rc = 0;                 /* full enough: the caller saves the state whole */
+	else if (write_group(j, e) < 0) /* a new journal's header */
+		rc = -1;
+	else if (state_write_changed_feeds(st, j->fd, e) < 0)
+		rc = err_prefix(e, "cannot write %s", j->path);
+	else if (journal_commit(j, e) < 0)
+		rc = -1;
+	journal_close(j);
+	return rc;
 }
 
 void

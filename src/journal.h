@@ -10,8 +10,9 @@
  * STATE.journal (beside the state file), appended and fsynced before the
  * next digest is sent, so a crash repeats at most the digest in flight.
  * The next load replays the journal through state_record_to; once the state
- * is saved the journal is removed.  The main state file's format does not
- * change.  The format is in tidings-state(5).
+ * is saved the journal is removed.  A run that changed only its feeds'
+ * fetch records (every feed answered 304) appends those to the journal
+ * instead of rewriting the whole state.  The format is in tidings-state(5).
  */
 #ifndef TIDINGS_JOURNAL_H
 #define TIDINGS_JOURNAL_H
@@ -49,6 +50,14 @@ int journal_add(struct journal *j, const char *sub, const char *rcpt, const char
                 const char *id, time_t when);
 /* Write the group and its commit line, then fsync. */
 int journal_commit(struct journal *j, struct err *e);
+/*
+ * A run that changed nothing but its feeds' fetch records (state_feeds_only_changed):
+ * append those records to STATE.journal as one group, instead of rewriting
+ * the state file.  1 when done; 0 when the journal holds enough of them
+ * already (then save the state whole, which removes the journal); -1 on
+ * error (EX_CANTCREAT, EX_IOERR).
+ */
+int journal_save_feeds(const char *state_path, struct state *st, struct err *e);
 /* Close (NULL is fine); what it holds stays for the next load. */
 void journal_close(struct journal *j);
 /* The state holding everything was saved: remove STATE.journal, if any. */

@@ -1156,6 +1156,30 @@ drop_recorded_picks(struct sub_run *sr)
 	sr->picks.held_back = held_back;
 }
 
+/*
+ * A run that changed only its feeds' fetch records (every feed answered
+ * 304) appends them to the journal: rewriting a state of a million ids
+ * and fsyncing it would be most of such a run.  Otherwise the state is
+ * saved whole, if it changed, and the journal, all in it now, removed.
+ */
+static int
+save_state(struct run *r, struct err *e)
+{
+	const char *path = r->cfg.state_path;
+	int journaled = 0;
+
+	journal_close(r->journal); /* every group in it is committed */
+	r->journal = NULL;
+	if (state_feeds_only_changed(r->st, path) &&
+	    (journaled = journal_save_feeds(path, r->st, e)) < 0)
+		return -1;
+	if (journaled || !state_needs_save(r->st, path))
+		return 0; /* the file and the journal hold everything */
+	if (state_save(r->st, path, e) < 0)
+		return -1; /* the journal stays: the next load replays it */
+	return journal_remove(path, e);
+}
+
 static int
 record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 {
@@ -1169,11 +1193,9 @@ record(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 	}
 	spool_trim();
 	commit_feed_records(r, subs, nsubs);
-	if (note_present_items(r, e) < 0 || state_save(r->st, r->cfg.state_path, e) < 0)
-		return -1; /* the journal stays: the next load replays it */
-	journal_close(r->journal);
-	r->journal = NULL;
-	return journal_remove(r->cfg.state_path, e);
+	if (note_present_items(r, e) < 0)
+		return -1;
+	return save_state(r, e);
 }
 
 /* ---- the pipeline ---- */

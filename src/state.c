@@ -503,6 +503,16 @@ feed_state_clear(struct feed_state *fs)
 	*fs = (struct feed_state){0};
 }
 
+/* A feed's fetch record emptied, its URL kept. */
+static void
+feed_state_forget(struct feed_state *fs)
+{
+	char *url = fs->url; /* the name table's key: not freed with the record */
+
+	feed_state_clear(fs);
+	fs->url = url;
+}
+
 /* Remember fs as the file holds it; -1 on OOM. */
 static int
 feed_snapshot(struct feed *f)
@@ -584,6 +594,21 @@ state_changed(const struct state *st)
 		if (feed_changed(feed_at(st, (uint32_t)i)))
 			return 1;
 	return 0;
+}
+
+int
+state_needs_save(const struct state *st, const char *path)
+{
+	return state_changed(st) || !file_same(st, path);
+}
+
+int
+state_feeds_only_changed(const struct state *st, const char *path)
+{
+	if (st->dirty || st->feeds.n != st->saved_feeds || st->subs.n != st->saved_subs ||
+	    !file_same(st, path))
+		return 0;
+	return state_changed(st);
 }
 
 /* ---------- the public table API ---------- */
@@ -1219,6 +1244,27 @@ state_target(const char *path, char **out, struct err *e)
 }
 
 int
+state_write_changed_feeds(struct state *st, int fd, struct err *e)
+{
+	struct rec_out o = {.fd = fd, .buf = malloc(REC_OUT_CHUNK)};
+
+	if (o.buf == NULL)
+		return err_oom(e);
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_changed(feed_at(st, (uint32_t)i)))
+			write_feed(&o, &feed_at(st, (uint32_t)i)->fs);
+	rec_flush(&o);
+	free(o.buf);
+	if (o.err != 0)
+		return err_set(e, EX_IOERR, "%s", strerror(o.err));
+	for (size_t i = 0; i < st->feeds.n; i++)
+		if (feed_changed(feed_at(st, (uint32_t)i)) &&
+		    feed_snapshot(feed_at(st, (uint32_t)i)) < 0)
+			st->dirty = 1; /* not remembered: the next save writes the file */
+	return 0;
+}
+
+int
 state_save(struct state *st, const char *link_path, struct err *e)
 {
 	struct rec_out o = {.fd = -1};
@@ -1228,7 +1274,7 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	int rc = -1;
 
 	/* Unchanged: the file holds it already, and rewriting it would cost the most of a run. */
-	if (!state_changed(st) && file_same(st, link_path))
+	if (!state_needs_save(st, link_path))
 		return 0;
 	/* A symlinked state is written where it leads: the link stays a link. */
 	if (state_target(link_path, &path, e) < 0)
@@ -1311,6 +1357,7 @@ struct loader {
 	char last_ts[20]; /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
+	int replace;       /* a journal's feed records: they replace the file's */
 	int upgrade;       /* an old form the save rewrites (11-field feed records) */
 	long long version; /* of the file's format */
 	struct err *e;
@@ -1359,9 +1406,9 @@ load_feed(struct loader *l, char **f, size_t *n)
 	struct feed_state *fs;
 	long long status, failures, gone;
 	int64_t t[3];
-	uint32_t idx;
+	uint32_t idx = names_find(&l->st->feeds, f[1]);
 
-	if (names_find(&l->st->feeds, f[1]) != NONE)
+	if (idx != NONE && !l->replace)
 		return bad(l, "duplicate feed record");
 	if (bad_time(l, f[4], n[4], &t[0]) < 0 || bad_time(l, f[7], n[7], &t[1]) < 0 ||
 	    bad_time(l, f[8], n[8], &t[2]) < 0)
@@ -1370,9 +1417,10 @@ load_feed(struct loader *l, char **f, size_t *n)
 	    rec_parse_num(f[6], n[6], INT_MAX, &failures) < 0 ||
 	    rec_parse_num(f[9], n[9], 1, &gone) < 0)
 		return bad(l, "bad number");
-	if ((idx = feed_add(l->st, f[1])) == NONE)
+	if (idx == NONE && (idx = feed_add(l->st, f[1])) == NONE)
 		return err_oom(l->e);
 	fs = &feed_at(l->st, idx)->fs;
+	feed_state_forget(fs);
 	fs->last_fetch = t[0];
 	fs->first_failure = t[1];
 	fs->retry_after = t[2];
@@ -1556,6 +1604,29 @@ load_line(struct loader *l, char *line, size_t len)
 		return record_types[i].load(l, f, n);
 	}
 	return bad(l, len == 0 ? "empty line" : "unknown record type");
+}
+
+int
+state_replay_feed(struct state *st, const char *path, size_t lineno, char *line, struct err *e)
+{
+	struct loader l = {.st = st,
+	                   .path = path,
+	                   .lineno = lineno,
+	                   .last_sub = NONE,
+	                   .last_feed = NONE,
+	                   .replace = 1,
+	                   .version = STATE_VERSION,
+	                   .e = e};
+	uint32_t idx;
+
+	if (strncmp(line, "feed\t", 5) != 0)
+		return bad(&l, "not a feed record");
+	if (load_line(&l, line, strlen(line)) < 0)
+		return -1;
+	/* The journal holds it: it counts as saved (load_line cut out the URL, decoded). */
+	if ((idx = names_find(&st->feeds, line + 5)) != NONE && feed_snapshot(feed_at(st, idx)) < 0)
+		return err_oom(e);
+	return 0;
 }
 
 static int

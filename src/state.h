@@ -51,6 +51,19 @@ int state_load(const char *path, struct state **out, struct err *e);
 int state_save(struct state *st, const char *path, struct err *e);
 /* Does st differ from the file it was loaded from (or last saved to)?  A new state does. */
 int state_changed(const struct state *st);
+/* Would state_save write (st changed, or the file at path is not the one it knows)? */
+int state_needs_save(const struct state *st, const char *path);
+/*
+ * Did only feeds' fetch records change since the file at path was read or
+ * written (a run whose feeds all answered 304)?  Then the journal can keep
+ * them (journal_save_feeds) instead of a rewrite of the whole file:
+ * state_write_changed_feeds writes those records to fd, in the file's
+ * form, and counts them saved; state_replay_feed reads one back (line is
+ * cut up in place; path and lineno name it in errors, EX_IOERR).
+ */
+int state_feeds_only_changed(const struct state *st, const char *path);
+int state_write_changed_feeds(struct state *st, int fd, struct err *e);
+int state_replay_feed(struct state *st, const char *path, size_t lineno, char *line, struct err *e);
 void state_free(struct state *st);
 /* Where the state at path is written: path, or where it leads if it is a symbolic link. */
 int state_target(const char *path, char **out, struct err *e);

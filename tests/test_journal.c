@@ -104,6 +104,125 @@ START_TEST(committed_groups_only)
 }
 END_TEST
 
+/* A saved state of two feeds, fetched once, and one item; loaded again. */
+static struct state *
+saved_state(void)
+{
+	struct state *st = state_new();
+	struct feed_state *fs;
+	struct err e = {0};
+
+	ck_assert_ptr_nonnull(st);
+	for (int i = 0; i < 2; i++) {
+		fs = state_feed(st, i == 0 ? "http://a/feed" : "http://b/feed", 1);
+		ck_assert_ptr_nonnull(fs);
+		fs->last_fetch = 1000;
+		fs->last_status = 200;
+		ck_assert_ptr_nonnull(fs->etag = strdup("\"v1\""));
+	}
+	ck_assert_int_eq(state_record(st, "john", "http://a/feed", "1", 1000), 0);
+	ck_assert_msg(state_save(st, state_path, &e) == 0, "%s", e.msg);
+	state_free(st);
+	ck_assert_msg(state_load(state_path, &st, &e) == 0, "%s", e.msg);
+	ck_assert_msg(journal_replay(state_path, st, &e) == 0, "%s", e.msg);
+	return st;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = calloc(1, 1 << 16);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(s);
+	(void)!fread(s, 1, (1 << 16) - 1, f);
+	fclose(f);
+	return s;
+}
+
+/*
+ * A run whose feeds all answered 304 changed only their fetch records:
+ * the journal takes them, the state file is left as it was, and the next
+ * load sees them, as saved.
+ */
+START_TEST(feed_records_go_to_the_journal)
+{
+	struct state *st = saved_state();
+	struct feed_state *fs = state_feed(st, "http://a/feed", 0);
+	struct err e = {0};
+	struct stat before, after;
+	char *file = slurp(state_path), *again;
+
+	ck_assert_int_eq(stat(state_path, &before), 0);
+	ck_assert(!state_feeds_only_changed(st, state_path)); /* nothing changed yet */
+	fs->last_fetch = 2000;
+	fs->last_status = 304;
+	ck_assert(state_feeds_only_changed(st, state_path));
+	ck_assert_int_eq(journal_save_feeds(state_path, st, &e), 1);
+	ck_assert(!state_needs_save(st, state_path)); /* the journal holds it */
+	state_free(st);
+	ck_assert_int_eq(stat(state_path, &after), 0);
+	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+	again = slurp(state_path);
+	ck_assert_str_eq(again, file);
+	free(again);
+	free(file);
+	file = slurp(journal_path);
+	ck_assert_msg(strncmp(file, "tidings-journal 2\nfeed\thttp://a/feed\t", 37) == 0, "%s",
+	              file);
+	ck_assert_ptr_null(strstr(file, "http://b/feed")); /* unchanged: not written */
+	ck_assert_ptr_nonnull(strstr(file, "\ncommit\n"));
+	free(file);
+
+	/* A group a crash cut short is not replayed. */
+	append_raw("feed\thttp://b/feed\t-\t-\t2001-01-01T00:00:00Z\t500\t1\t-\t-\t0\tboom\t-\n");
+	ck_assert_msg(state_load(state_path, &st, &e) == 0, "%s", e.msg);
+	ck_assert_msg(journal_replay(state_path, st, &e) == 0, "%s", e.msg);
+	fs = state_feed(st, "http://a/feed", 0);
+	ck_assert_int_eq(fs->last_fetch, 2000);
+	ck_assert_int_eq(fs->last_status, 304);
+	ck_assert_str_eq(fs->etag, "\"v1\"");
+	fs = state_feed(st, "http://b/feed", 0);
+	ck_assert_int_eq(fs->last_fetch, 1000);
+	ck_assert_int_eq(fs->last_status, 200);
+	ck_assert(state_delivered(st, "john", "http://a/feed", "1"));
+	ck_assert(!state_needs_save(st, state_path));
+	/* Anything more than fetch records: the state is saved whole. */
+	ck_assert_int_eq(state_record(st, "john", "http://a/feed", "2", 2000), 0);
+	ck_assert(!state_feeds_only_changed(st, state_path));
+	ck_assert(state_needs_save(st, state_path));
+	state_free(st);
+}
+END_TEST
+
+/* Once the journal holds enough feed records, the state is saved whole instead. */
+START_TEST(a_full_journal_asks_for_a_save)
+{
+	struct state *st = saved_state();
+	struct err e = {0};
+	char line[200];
+
+	append_raw("tidings-journal 2\n");
+	snprintf(line, sizeof line,
+	         "feed\thttp://a/feed\t-\t-\t2001-01-01T00:00:00Z\t304\t0\t-\t-\t0\t-\t-\n");
+	for (int i = 0; i < 400; i++) /* 16 KB and more: the least a journal may hold */
+		append_raw(line);
+	append_raw("commit\n");
+	state_feed(st, "http://b/feed", 0)->last_fetch = 3000;
+	ck_assert(state_feeds_only_changed(st, state_path));
+	ck_assert_int_eq(journal_save_feeds(state_path, st, &e), 0);
+	ck_assert(state_needs_save(st, state_path));
+	state_free(st);
+	/* and what it holds is still read */
+	ck_assert_msg(state_load(state_path, &st, &e) == 0, "%s", e.msg);
+	ck_assert_msg(journal_replay(state_path, st, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(state_feed(st, "http://a/feed", 0)->last_fetch, 978307200);
+	state_free(st);
+}
+END_TEST
+
 /* A corrupt journal stops the load, naming file:line, like a corrupt state. */
 START_TEST(corrupt_journal_is_refused)
 {
@@ -155,6 +274,8 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, committed_groups_only);
+	tcase_add_test(tc, feed_records_go_to_the_journal);
+	tcase_add_test(tc, a_full_journal_asks_for_a_save);
 	tcase_add_loop_test(tc, corrupt_journal_is_refused, 0, 6);
 	tcase_add_test(tc, preflight);
 	suite_add_tcase(s, tc);

@@ -106,6 +106,36 @@ def test_feed_that_gains_two_items_sends_just_those(t):
     assert titles_in(msgs[1]) == {"vpn", "cup"}
 
 
+def test_nothing_new_leaves_the_state_file_and_journals_the_fetch(t):
+    """Every feed answers 304: the state file is not rewritten; the fetch
+    records go to STATE.journal, which `feeds` reads; a run with news saves
+    the state whole and removes the journal."""
+    seed = seed_bytes()
+    t.serve("/feed.xml", without_items(seed, 1))
+    t.config({"inodes": t.http.url("/feed.xml")}, {"all": {}})
+    t.run("run")
+    journal = t.state_path + ".journal"
+    before = os.stat(t.state_path)
+    assert not os.path.exists(journal)
+    t.run("run")  # a 304: nothing new
+    after = os.stat(t.state_path)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    with open(journal, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    assert lines[0] == "tidings-journal 2" and lines[-1] == "commit", lines
+    assert lines[1].startswith("feed\t" + t.http.url("/feed.xml") + "\t"), lines
+    assert lines[1].split("\t")[5] == "304", lines
+    out = t.run("feeds").out
+    assert " 304 " in out, out
+    assert len(t.mbox()) == 1
+    t.serve("/feed.xml", seed)
+    t.run("run")
+    assert len(t.mbox()) == 2 and titles_in(t.mbox()[1]) == {"vpn"}
+    assert not os.path.exists(journal)
+    assert os.stat(t.state_path).st_ino != before.st_ino
+    assert any(l.startswith("feed\t") and l.split("\t")[5] == "200" for l in t.state_lines())
+
+
 def test_max_items_drains_over_runs_without_skipping(t):
     url = t.serve("/feed.xml", seed_bytes())
     t.config({"inodes": url}, {"all": {"max-items": "3"}})
