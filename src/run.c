@@ -25,6 +25,7 @@
 #include "select.h"
 #include "spool.h"
 #include "state.h"
+#include "statelock.h"
 
 /* What a command does with the pipeline. */
 struct mode {

@@ -3,7 +3,7 @@
  *
  * The state file is text ("tidings-state 2" on its first line), loaded into
  * hash tables, changed in memory during a run and written back once,
- * atomically.  A run holds an exclusive lock on STATE.lock throughout.
+ * atomically.  A run holds STATE.lock throughout (statelock.h).
  * Nothing touches the disk but state_save.  The format is in
  * tidings-state(5).
  */
@@ -34,12 +34,6 @@ struct feed_state {
 	int gone;             /* 410 seen */
 	char *moved_to;       /* the last permanent move reported, or NULL */
 };
-
-struct state_lock;
-
-/* Take STATE.lock; -1 with EX_TEMPFAIL if another run holds it. */
-int state_lock(const char *state_path, struct state_lock **out, struct err *e);
-void state_unlock(struct state_lock *l);
 
 /* A missing file is an empty state; a corrupt one is an error naming file:line (EX_IOERR). */
 int state_load(const char *path, struct state **out, struct err *e);

@@ -1063,86 +1063,6 @@ START_TEST(unreadable_is_error)
 }
 END_TEST
 
-/* ---------- the lock ---------- */
-
-START_TEST(lock_excludes_second_run)
-{
-	const char *path = tpath("lockdir/state");
-	struct state_lock *l = NULL, *l2 = NULL;
-	struct err e = {0};
-	int up[2], down[2], status;
-	char c = 0, want[4200];
-	struct stat sb;
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(up), 0);
-	ck_assert_int_eq(pipe(down), 0);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		struct state_lock *cl;
-
-		if (state_lock(path, &cl, NULL) < 0)
-			_exit(1);
-		if (write(up[1], "L", 1) != 1 || read(down[0], &c, 1) != 1)
-			_exit(2);
-		state_unlock(cl);
-		_exit(0);
-	}
-	ck_assert_int_eq(read(up[0], &c, 1), 1);
-	ck_assert_int_eq(state_lock(path, &l, &e), -1);
-	ck_assert_ptr_null(l);
-	ck_assert_int_eq(e.code, EX_TEMPFAIL);
-	ck_assert_int_eq(e.code, 75);
-	snprintf(want, sizeof want, "another tidings run holds %s.lock (pid %ld)", path, (long)pid);
-	ck_assert_str_eq(e.msg, want);
-	ck_assert_int_eq(stat(tpath("lockdir/state.lock"), &sb), 0);
-	ck_assert_int_eq(sb.st_mode & 0777, 0600);
-	ck_assert_int_eq(write(down[1], "x", 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* Free again; and held within one process too (flock is per open file). */
-	ck_assert_msg(state_lock(path, &l, &e) == 0, "%s", e.msg);
-	ck_assert_int_eq(state_lock(path, &l2, &e), -1);
-	ck_assert_int_eq(e.code, EX_TEMPFAIL);
-	snprintf(want, sizeof want, "another tidings run holds %s.lock (pid %ld)", path,
-	         (long)getpid());
-	ck_assert_str_eq(e.msg, want);
-	state_unlock(l);
-	ck_assert_msg(state_lock(path, &l, &e) == 0, "%s", e.msg);
-	state_unlock(l);
-	close(up[0]);
-	close(up[1]);
-	close(down[0]);
-	close(down[1]);
-}
-END_TEST
-
-/* A run killed while holding the lock does not block the next one. */
-START_TEST(lock_released_by_death)
-{
-	const char *path = tpath("state");
-	struct state_lock *l = NULL;
-	struct err e = {0};
-	int status;
-	pid_t pid = fork();
-
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		struct state_lock *cl;
-
-		if (state_lock(path, &cl, NULL) < 0)
-			_exit(1);
-		raise(SIGKILL);
-		_exit(2);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFSIGNALED(status));
-	ck_assert_msg(state_lock(path, &l, &e) == 0, "%s", e.msg);
-	state_unlock(l);
-}
-END_TEST
-
 /* ---------- atomic replace under SIGKILL ---------- */
 
 #define TORTURE_FEED  "http://127.0.0.1/torture.xml"
@@ -1460,8 +1380,6 @@ main(int argc, char **argv)
 	tcase_add_test(tc, old_feed_line_loads_without_move);
 	tcase_add_test(tc, nul_byte_refused);
 	tcase_add_test(tc, unreadable_is_error);
-	tcase_add_test(tc, lock_excludes_second_run);
-	tcase_add_test(tc, lock_released_by_death);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tt, setup, teardown);
 	tcase_add_test(tt, atomic_under_sigkill);
