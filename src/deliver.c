@@ -59,6 +59,15 @@ outgate_destroy(struct outgate *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
+/* The gate changed: wake whoever waits on it (with its lock held). */
+static void
+changed(struct outgate *g)
+{
+	pthread_cond_broadcast(&g->published);
+	if (g->wake != NULL)
+		g->wake(g->wake_arg);
+}
+
 void
 outgate_publish(struct outgate *g, struct outmsg *m, off_t offset, size_t len)
 {
@@ -66,7 +75,7 @@ outgate_publish(struct outgate *g, struct outmsg *m, off_t offset, size_t len)
 	m->offset = offset;
 	m->len = len;
 	g->written = m->seq + 1;
-	pthread_cond_broadcast(&g->published);
+	changed(g);
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -75,37 +84,54 @@ outgate_close(struct outgate *g)
 {
 	pthread_mutex_lock(&g->lock);
 	g->closed = 1;
-	pthread_cond_broadcast(&g->published);
+	changed(g);
 	pthread_mutex_unlock(&g->lock);
 }
 
-static int
+void
+outgate_on_change(struct outgate *g, void (*wake)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&g->lock);
+	g->wake = wake;
+	g->wake_arg = arg;
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* With g's lock held. */
+static enum outmsg_state
+state_of(const struct outgate *g, const struct outmsg *m)
+{
+	if (m->seq < g->written)
+		return m->len > 0 ? OUTMSG_WRITTEN : OUTMSG_NEVER; /* 0 bytes: passed over */
+	return g->closed ? OUTMSG_NEVER : OUTMSG_NOT_YET;
+}
+
+static enum outmsg_state
 wait_for(struct outmsg *m, int block)
 {
 	struct outgate *g = m->gate;
-	int written;
+	enum outmsg_state s;
 
 	if (g == NULL)
-		return 1;
+		return OUTMSG_WRITTEN;
 	pthread_mutex_lock(&g->lock);
-	while (block && m->seq >= g->written && !g->closed)
+	while ((s = state_of(g, m)) == OUTMSG_NOT_YET && block)
 		pthread_cond_wait(&g->published, &g->lock);
-	written = m->seq < g->written && m->len > 0; /* 0 bytes: passed over */
 	pthread_mutex_unlock(&g->lock);
-	return written;
+	return s;
 }
 
 int
 outmsg_wait(struct outmsg *m)
 {
-	if (wait_for(m, 1))
+	if (wait_for(m, 1) == OUTMSG_WRITTEN)
 		return 0;
 	outmsg_not_sent(m, 1, OUTMSG_UNWRITTEN);
 	return -1;
 }
 
-int
-outmsg_written(struct outmsg *m)
+enum outmsg_state
+outmsg_state(struct outmsg *m)
 {
 	return wait_for(m, 0);
 }
@@ -144,6 +170,16 @@ outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why)
 		msgs[i].status = DELIVERY_PENDING;
 		outmsg_detail(&msgs[i], "%s", why);
 	}
+}
+
+void
+outmsg_retry_later(struct outmsg *msgs, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++)
+		if (outmsg_state(&msgs[i]) != OUTMSG_NEVER) {
+			msgs[i].status = DELIVERY_TEMPFAIL;
+			outmsg_detail(&msgs[i], "%s", why);
+		}
 }
 
 ssize_t
@@ -423,7 +459,7 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 	struct flock fl;
 	struct stat st;
 	off_t end;
-	size_t i;
+	size_t i, done = 0;
 	int fd, r = -1;
 
 	if ((fd = mbox_open(path, &st, e)) < 0)
@@ -449,18 +485,16 @@ deliver_mbox(const char *path, struct outmsg *msgs, size_t n, struct err *e)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (!outmsg_written(&msgs[i]))
+		if (outmsg_state(&msgs[i]) != OUTMSG_WRITTEN)
 			continue; /* passed over, left as it is */
 		if (mbox_one(fd, &msgs[i], &d, &end, e) != TEXT_OK) {
-			if (i == 0)
+			if (done == 0)
 				goto out;
 			/* the earlier ones are in: report them, retry the rest */
-			for (; i < n; i++) {
-				msgs[i].status = DELIVERY_TEMPFAIL;
-				outmsg_detail(&msgs[i], "%s", e->msg);
-			}
+			outmsg_retry_later(msgs + i, n - i, e->msg);
 			break;
 		}
+		done++;
 		if (outmsg_accepted(&msgs[i]) != 0) {
 			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
 			break;
@@ -482,15 +516,16 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
 	enum text_result t;
-	size_t i;
+	size_t i, done = 0;
 
 	dest_init(&d, -1, stdout, 1);
 	for (i = 0; i < n; i++) {
-		if (!outmsg_written(&msgs[i]))
+		if (outmsg_state(&msgs[i]) != OUTMSG_WRITTEN)
 			continue; /* passed over, left as it is */
 		t = file_text(&msgs[i], &d, e);
 		if (t == TEXT_OK && fflush(stdout) != 0)
 			t = TEXT_WRITE;
+		done += t == TEXT_OK;
 		if (t == TEXT_OK && outmsg_accepted(&msgs[i]) != 0) {
 			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
 			break;
@@ -500,15 +535,12 @@ deliver_stdout(struct outmsg *msgs, size_t n, struct err *e)
 		dest_free(&d);
 		if (t == TEXT_NOMEM)
 			return -1;
-		if (i == 0)
+		if (done == 0)
 			return t == TEXT_READ ? -1
 			                      : err_set(e, EX_IOERR, "cannot write to stdout: %s",
 			                                strerror(errno));
-		for (; i < n; i++) {
-			msgs[i].status = DELIVERY_TEMPFAIL;
-			outmsg_detail(&msgs[i], "%s",
-			              t == TEXT_READ ? e->msg : "cannot write to stdout");
-		}
+		outmsg_retry_later(msgs + i, n - i,
+		                   t == TEXT_READ ? e->msg : "cannot write to stdout");
 		return 0;
 	}
 	dest_free(&d);
@@ -625,31 +657,31 @@ static int
 deliver_maildir(const char *dir, struct outmsg *msgs, size_t n, struct err *e)
 {
 	struct dest d;
-	size_t i;
+	size_t i, done = 0;
 	int r;
 
 	if (maildir_dirs(dir, e) != 0)
 		return -1;
 	dest_init(&d, -1, NULL, 0);
 	for (i = 0; i < n; i++) {
-		if (!outmsg_written(&msgs[i]))
+		if (outmsg_state(&msgs[i]) != OUTMSG_WRITTEN)
 			continue; /* passed over, left as it is */
 		r = maildir_one(dir, &msgs[i], &d, e);
 		if (r > 0) {
 			outmsg_not_sent(msgs + i + 1, n - i - 1, OUTMSG_STOPPED);
 			break;
 		}
-		if (r == 0)
+		if (r == 0) {
+			done++;
 			continue;
-		if (i == 0) {
+		}
+		if (done == 0) {
 			dest_free(&d);
 			return -1;
 		}
 		/* the earlier ones are in: report them, retry the rest */
-		for (; i < n; i++) {
-			msgs[i].status = DELIVERY_TEMPFAIL;
-			outmsg_detail(&msgs[i], "%s", e->msg);
-		}
+		outmsg_retry_later(msgs + i, n - i, e->msg);
+		break;
 	}
 	dest_free(&d);
 	return 0;

@@ -34,8 +34,10 @@ enum delivery_status {
 struct outgate {
 	pthread_mutex_t lock;
 	pthread_cond_t published;
-	size_t written; /* messages of seq 0 .. written - 1 may be read */
-	int closed;     /* no more will be */
+	size_t written;          /* messages of seq 0 .. written - 1 may be read */
+	int closed;              /* no more will be */
+	void (*wake)(void *arg); /* see outgate_on_change */
+	void *wake_arg;
 };
 
 struct outmsg {
@@ -83,13 +85,24 @@ void outgate_publish(struct outgate *g, struct outmsg *m, off_t offset, size_t l
 void outgate_close(struct outgate *g);
 
 /*
- * Wait until m is written (at once without a gate): 0, and its offset
- * and len may be read; -1 if it never will be (left PENDING, detail
+ * wake(arg) is called, from the writer's thread, whenever a message is
+ * published or the gate closes, until it is set to NULL: a deliverer that
+ * waits on something else (libcurl's sockets) looks again.
+ */
+void outgate_on_change(struct outgate *g, void (*wake)(void *arg), void *arg);
+
+enum outmsg_state {
+	OUTMSG_NOT_YET, /* still being written */
+	OUTMSG_WRITTEN, /* its offset and len may be read (at once without a gate) */
+	OUTMSG_NEVER,   /* passed over, or the writing ended without it */
+};
+/* Where m stands; never waits. */
+enum outmsg_state outmsg_state(struct outmsg *m);
+/*
+ * Wait until m is written: 0; -1 if it never will be (left PENDING, detail
  * OUTMSG_UNWRITTEN): the delivery passes over it and goes on.
  */
 int outmsg_wait(struct outmsg *m);
-/* Is m written already?  Never waits. */
-int outmsg_written(struct outmsg *m);
 /*
  * Wait for all of msgs, for a way of delivery that takes them whole:
  * how many were written (the others are left as outmsg_wait leaves them,
@@ -110,6 +123,8 @@ int outmsg_accepted(struct outmsg *m);
 #define OUTMSG_UNWRITTEN "not sent: the run failed before it was written"
 /* msgs[0..n) were not sent (why): DELIVERY_PENDING, detail set. */
 void outmsg_not_sent(struct outmsg *msgs, size_t n, const char *why);
+/* msgs[0..n) failed for now (why): DELIVERY_TEMPFAIL, but those never written stay as they are. */
+void outmsg_retry_later(struct outmsg *msgs, size_t n, const char *why);
 
 /* The exit status a delivery status makes: 75 to retry, 69 refused, else 0. */
 int delivery_exit(enum delivery_status s);

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,7 +63,8 @@ struct run {
 	struct spool *spool;         /* the items' content, rendered or stashed */
 	FILE *digests;               /* every digest's message, one after the other */
 	FILE *digests_read;          /* the same file for the sending thread (its own FILE) */
-	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (make_digests) */
+	struct err journal_err;      /* the sending thread's: why the journal stopped it */
+	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (select_digests) */
 	off_t digests_end;
 	struct feed_run *feeds;
 	struct source *sources; /* per feed, contiguous for select */
@@ -825,6 +827,17 @@ add_batch(struct run *r, struct sending *s, struct sub_run *subs, size_t nsubs, 
 	*used += b->n;
 }
 
+/* Does sr's delivery take each message as it is written? */
+static int
+streams(const struct run *r, const struct sub_run *sr)
+{
+	enum deliver_kind kind;
+	const char *path;
+
+	delivery_of(r, sr, &kind, &path);
+	return kind == DELIVER_SMTP || kind == DELIVER_SENDMAIL;
+}
+
 static int
 plan_sending(struct run *r, struct sending *s, struct sub_run *subs, size_t nsubs, struct err *e)
 {
@@ -845,9 +858,11 @@ plan_sending(struct run *r, struct sending *s, struct sub_run *subs, size_t nsub
 		free(done);
 		return err_set(e, EX_CONFIG, "from: not an address: %s", r->cfg.from);
 	}
-	for (size_t i = 0; i < nsubs; i++)
-		if (!done[i] && has_digest(&subs[i]))
-			add_batch(r, s, subs, nsubs, i, done, &used);
+	/* SMTP and sendmail first: they take each digest as it is written, files wait for all */
+	for (int files = 0; files < 2; files++)
+		for (size_t i = 0; i < nsubs; i++)
+			if (!done[i] && has_digest(&subs[i]) && streams(r, &subs[i]) != files)
+				add_batch(r, s, subs, nsubs, i, done, &used);
 	free(done);
 	return 0;
 }
@@ -877,7 +892,8 @@ digests_reader(struct run *r, struct err *e)
 
 	if (r->digests_read != NULL)
 		return 0;
-	if ((fd = dup(fileno(r->digests))) < 0 || (r->digests_read = fdopen(fd, "r")) == NULL) {
+	if ((fd = fcntl(fileno(r->digests), F_DUPFD_CLOEXEC, 0)) < 0 ||
+	    (r->digests_read = fdopen(fd, "r")) == NULL) {
 		err_set(e, EX_OSERR, "%s: cannot read the digests: %s", temp_dir(),
 		        strerror(errno));
 		if (fd >= 0)
@@ -927,6 +943,8 @@ sending_finish(struct sending *s)
 static void
 report_sending(struct run *r, const struct sending *s)
 {
+	if (r->journal_err.code != 0)
+		fail(r, &r->journal_err);
 	for (size_t i = 0; i < s->nbatches; i++) {
 		const struct batch *b = &s->batches[i];
 
@@ -1049,8 +1067,10 @@ journal_message(struct outmsg *m, void *arg)
 	}
 	if (rc < 0)
 		err_oom(&e);
-	if (e.code != 0 || journal_commit(r->journal, &e) < 0)
-		return fail(r, &e);
+	if (e.code != 0 || journal_commit(r->journal, &e) < 0) {
+		r->journal_err = e; /* told once the sending thread is joined */
+		return -1;
+	}
 	return 0;
 }
 

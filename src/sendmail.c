@@ -375,21 +375,19 @@ sendmail_deliver(char *const *argv, size_t argc, long timeout, struct outmsg *ms
 	sigaction(SIGPIPE, &ign, &old); /* a program that quits early must not kill the run */
 	/* an ignored SIGCHLD (inherited through exec) would discard the exit status */
 	sigaction(SIGCHLD, &dfl, &oldchld);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, tried = 0; i < n; i++) {
 		if (outmsg_wait(&msgs[i]) < 0)
 			continue; /* passed over, left as it is */
 		if (send_one(argv, argc, timeout, &msgs[i], e) < 0) {
 			/* what went before stands: only a first failure is "none could be tried" */
-			if (i == 0) {
+			if (tried == 0) {
 				rc = -1;
 				break;
 			}
-			for (size_t k = i; k < n; k++) {
-				msgs[k].status = DELIVERY_TEMPFAIL;
-				outmsg_detail(&msgs[k], "%s", e->msg);
-			}
+			outmsg_retry_later(msgs + i, n - i, e->msg);
 			break;
 		}
+		tried++;
 		if (log != NULL)
 			fprintf(log, "tidings: sendmail: message %zu of %zu: %s\n", i + 1, n,
 			        msgs[i].status == DELIVERY_ACCEPTED ? "accepted" : msgs[i].detail);

@@ -611,21 +611,38 @@ collect(struct pool *p)
 	}
 }
 
+/*
+ * Where the next message in the queue stands.  While others are in
+ * flight it is only looked at (the gate wakes the poll when it changes);
+ * with none, there is nothing else to do but wait for it.
+ */
+static enum outmsg_state
+next_state(struct pool *p)
+{
+	struct outmsg *m = p->x[p->queue[p->head]].m;
+	enum outmsg_state s = outmsg_state(m);
+
+	if (s == OUTMSG_NOT_YET && p->active == 0)
+		s = outmsg_wait(m) == 0 ? OUTMSG_WRITTEN : OUTMSG_NEVER;
+	if (s == OUTMSG_NEVER) {
+		outmsg_not_sent(m, 1, OUTMSG_UNWRITTEN); /* passed over, left as it is */
+		p->head = (p->head + 1) % p->n;
+		p->count--;
+	}
+	return s;
+}
+
 static int
 pump(struct pool *p, struct err *e)
 {
+	enum outmsg_state s = OUTMSG_WRITTEN;
 	int running;
 
 	while (p->active > 0 || (p->count > 0 && !p->stop)) {
-		while (!p->stop && p->count > 0 && p->active < p->sessions) {
-			if (outmsg_wait(p->x[p->queue[p->head]].m) < 0) {
-				p->head = (p->head + 1) % p->n; /* passed over, left as it is */
-				p->count--;
-				continue;
-			}
-			if (start_next(p) != 0)
+		while (!p->stop && p->count > 0 && p->active < p->sessions &&
+		       (s = next_state(p)) != OUTMSG_NOT_YET)
+			if (s == OUTMSG_WRITTEN && start_next(p) != 0)
 				return err_set(e, EX_SOFTWARE, "cannot set up an SMTP transfer");
-		}
 		if (curl_multi_perform(p->multi, &running) != CURLM_OK)
 			return err_set(e, EX_SOFTWARE, "libcurl's SMTP loop failed");
 		collect(p);
@@ -717,8 +734,8 @@ outcome(struct pool *p, struct outmsg *msgs, size_t n, struct err *e)
 	for (size_t i = 0; i < n; i++)
 		if (msgs[i].status == DELIVERY_PENDING && p->hook_stopped) {
 			outmsg_not_sent(&msgs[i], 1, OUTMSG_STOPPED);
-		} else if (msgs[i].status == DELIVERY_PENDING && p->failure.code == 0 &&
-		           !outmsg_written(&msgs[i])) {
+		} else if (msgs[i].status == DELIVERY_PENDING &&
+		           outmsg_state(&msgs[i]) == OUTMSG_NEVER) {
 			outmsg_not_sent(&msgs[i], 1, OUTMSG_UNWRITTEN);
 		} else if (msgs[i].status == DELIVERY_PENDING) {
 			msgs[i].status = DELIVERY_TEMPFAIL;
@@ -727,6 +744,12 @@ outcome(struct pool *p, struct outmsg *msgs, size_t n, struct err *e)
 			                                   : "not sent: the session ended first");
 		}
 	return 0;
+}
+
+static void
+wake_pool(void *multi)
+{
+	curl_multi_wakeup(multi);
 }
 
 int
@@ -749,8 +772,12 @@ smtp_deliver(const struct smtp_conf *sc, struct outmsg *msgs, size_t n, FILE *lo
 		        "tidings: warning: smtp %s: the certificate is not checked "
 		        "(verify = false)\n",
 		        p.where);
+	if (msgs[0].gate != NULL) /* a message written wakes the poll */
+		outgate_on_change(msgs[0].gate, wake_pool, p.multi);
 	if (pump(&p, e) == 0)
 		r = outcome(&p, msgs, n, e);
+	if (msgs[0].gate != NULL)
+		outgate_on_change(msgs[0].gate, NULL, NULL);
 out:
 	pool_free(&p);
 	curl_global_cleanup();

@@ -263,6 +263,21 @@ pair_free(struct pair *p)
 
 /* ---- messages delivered while they are written ---- */
 
+/* Does s hold n messages yet?  Waits a minute at most: a bound, not a measure. */
+static int
+server_holds(const struct tk_server *s, size_t n)
+{
+	const struct timespec tick = {0, 20 * 1000 * 1000};
+	char name[32];
+	char *got = NULL;
+
+	snprintf(name, sizeof name, "msg-%zu.eml", n);
+	for (int i = 0; i < 3000 && (got = tk_server_file(s, name)) == NULL; i++)
+		nanosleep(&tick, NULL);
+	free(got);
+	return got != NULL;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -271,6 +286,8 @@ writer_main(void *arg)
 
 	for (size_t i = 0; i < w->written; i++) {
 		nanosleep(&later, NULL); /* the deliverer gets there first, and waits */
+		if (w->await != NULL && i > 0)
+			w->saw[i] = server_holds(w->await, i);
 		outgate_publish(&w->gate, &w->m[i], w->offset[i], w->len[i]);
 	}
 	outgate_close(&w->gate);
@@ -280,8 +297,11 @@ writer_main(void *arg)
 void
 writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written)
 {
+	const struct tk_server *await = w->await;
+
 	ck_assert_uint_le(n, WRITER_MAX);
 	memset(w, 0, sizeof *w);
+	w->await = await;
 	ck_assert_int_eq(outgate_init(&w->gate), 0);
 	w->m = m;
 	w->n = n;

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,34 +256,65 @@ START_TEST(one_run_per_message)
 }
 END_TEST
 
-/* A run that failed part way: what it wrote goes, the program never sees the rest. */
-START_TEST(only_written_messages_run)
+/* A writer thread, as a run's: m[0]; once the program has had it, m[1] passed over; m[2]. */
+struct writer {
+	struct outgate gate;
+	struct outmsg *m;
+	int saw_first; /* the program ran for m[0] before m[1] was written */
+};
+
+static void *
+writer_main(void *arg)
+{
+	const struct timespec tick = {0, 20 * 1000 * 1000};
+	struct writer *w = arg;
+	char *got = NULL;
+
+	outgate_publish(&w->gate, &w->m[0], w->m[0].offset, w->m[0].len);
+	for (int i = 0; i < 3000 && got == NULL; i++) { /* a minute at most: a bound */
+		nanosleep(&tick, NULL);
+		got = slurp(tpath("out"), NULL);
+	}
+	w->saw_first = got != NULL && strcmp(got, "first\n") == 0;
+	free(got);
+	outgate_publish(&w->gate, &w->m[1], 0, 0);
+	outgate_publish(&w->gate, &w->m[2], w->m[2].offset, w->m[2].len);
+	outgate_close(&w->gate);
+	return NULL;
+}
+
+/*
+ * Each message goes to the program as soon as it is written; one passed
+ * over (its digest could not be made) is left unsent, and the rest go.
+ */
+START_TEST(messages_run_as_they_are_written)
 {
 	char body[300], *argv[1];
 	struct outmsg m[3] = {msg("first\r\n"), msg("second\r\n"), msg("third\r\n")};
-	struct outgate gate;
+	struct writer w = {.m = m};
 	struct err e = {0};
+	pthread_t t;
 	char *got;
 
 	snprintf(body, sizeof body, "cat >> '%s'", tpath("out"));
 	argv[0] = (char *)script("prog", body);
-	ck_assert_int_eq(outgate_init(&gate), 0);
+	ck_assert_int_eq(outgate_init(&w.gate), 0);
 	for (size_t i = 0; i < 3; i++) {
-		m[i].gate = &gate;
+		m[i].gate = &w.gate;
 		m[i].seq = i;
 	}
-	outgate_publish(&gate, &m[0], m[0].offset, m[0].len);
-	outgate_close(&gate);
+	ck_assert_int_eq(pthread_create(&t, NULL, writer_main, &w), 0);
 	ck_assert_int_eq(sendmail_deliver(argv, 1, 60, m, 3, NULL, &e), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_msg(w.saw_first, "the first message did not go before the next was written");
 	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
-	for (int i = 1; i < 3; i++) {
-		ck_assert_int_eq(m[i].status, DELIVERY_PENDING);
-		ck_assert_str_eq(m[i].detail, OUTMSG_UNWRITTEN);
-	}
+	ck_assert_int_eq(m[1].status, DELIVERY_PENDING);
+	ck_assert_str_eq(m[1].detail, OUTMSG_UNWRITTEN);
+	ck_assert_int_eq(m[2].status, DELIVERY_ACCEPTED);
 	got = slurp(tpath("out"), NULL);
-	ck_assert_str_eq(got, "first\n");
+	ck_assert_str_eq(got, "first\nthird\n");
 	free(got);
-	outgate_destroy(&gate);
+	outgate_destroy(&w.gate);
 }
 END_TEST
 
@@ -366,7 +398,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, arguments_and_lf_message);
 	tcase_add_test(tc, file_message_across_chunks);
-	tcase_add_test(tc, only_written_messages_run);
+	tcase_add_test(tc, messages_run_as_they_are_written);
 	tcase_add_loop_test(tc, exit_status_and_stderr, 0, sizeof exits / sizeof exits[0]);
 	tcase_add_test(tc, missing_program);
 	tcase_add_test(tc, one_run_per_message);
