@@ -194,55 +194,53 @@ add_tags(struct buf *b, const struct item *it, const struct feed_conf *fc, const
 	return 0;
 }
 
-static struct tval *
-tags_value(const struct item *it, const struct feed_conf *fc)
+/* A string built in a scratch buffer, set at key: null if empty. */
+static int
+set_built(struct tval *m, const char *key, const struct buf *b)
 {
-	struct buf b = BUF_INIT;
-
-	if (add_tags(&b, it, fc, "") < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return b.len ? tv_str_owned(buf_steal(&b)) : tv_null();
+	return tv_set_strn(m, key, b->len > 0 ? b->data : NULL, b->len);
 }
 
 static int
-links_value(struct tval *m, const struct spool *spool, const struct spooled *r, struct err *e)
+set_tags(struct tval *m, const struct item *it, const struct feed_conf *fc, struct buf *scratch)
 {
-	struct tval *list = tv_list();
-	char *all;
+	buf_reset(scratch);
+	return add_tags(scratch, it, fc, "") < 0 ? -1 : set_built(m, "tags", scratch);
+}
+
+/* links[] {n, url} and has_links, from the item's links in the spool (into all). */
+static int
+links_value(struct tval *m, const struct spool *spool, const struct spooled *r, struct buf *all,
+            struct err *e)
+{
+	struct tval *list = tv_set_list(m, "links"), *l;
 	long long n = 0;
-	int rc = -1;
 
-	if (list == NULL || tv_set(m, "links", list) < 0)
+	if (list == NULL)
 		return err_oom(e);
-	if (spool_links(spool, r, &all, e) < 0)
+	if (spool_links(spool, r, all, e) < 0)
 		return -1;
-	for (size_t at = 0; at < r->links_len; at += strlen(all + at) + 1) {
-		struct tval *l = tv_map();
-
-		if (l == NULL || tv_push(list, l) < 0 || tv_set_int(l, "n", ++n) < 0 ||
-		    tv_set_str(l, "url", all + at) < 0)
-			goto out;
+	for (size_t at = 0, len; at < r->links_len; at += len + 1) {
+		len = strlen(all->data + at);
+		if ((l = tv_push_map(list)) == NULL || tv_set_int(l, "n", ++n) < 0 ||
+		    tv_set_strn(l, "url", all->data + at, len) < 0)
+			return err_oom(e);
 	}
-	rc = tv_set_bool(m, "has_links", n > 0);
-out:
-	free(all);
-	return rc < 0 ? err_oom(e) : 0;
+	return tv_set_bool(m, "has_links", n > 0) < 0 ? err_oom(e) : 0;
 }
 
 static int
 item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct spool *spool,
-          struct err *e)
+          struct buf *links, struct err *e)
 {
 	struct spooled r;
 
-	if (spool_read(spool, it, fc, &r, e) < 0 || links_value(m, spool, &r, e) < 0)
+	if (spool_read(spool, it, fc, &r, e) < 0 || links_value(m, spool, &r, links, e) < 0)
 		return -1;
 	/* Flags, because a Mustache section cannot ask whether a list is empty. */
 	if (tv_set_bool(m, "has_text", r.text_len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_file(r.fd, r.html_off, r.html_len)) < 0 ||
-	    tv_set(m, "text", tv_str_file(r.fd, r.text_off, r.text_len)) < 0)
+	    tv_set_file(m, "html", r.fd, r.html_off, r.html_len) < 0 ||
+	    tv_set_file(m, "text", r.fd, r.text_off, r.text_len) < 0)
 		return err_oom(e);
 	return 0;
 }
@@ -252,21 +250,20 @@ static int
 set_link(struct tval *m, const char *key, const char *url, const char *base)
 {
 	char *clean = url ? url_clean(url, base) : NULL;
+	int r = tv_set_str(m, key, clean);
 
-	return tv_set(m, key, clean ? tv_str_owned(clean) : tv_null());
+	free(clean);
+	return r;
 }
 
 /* A title for the text part: wrapped at the column like the rest of it. */
-static struct tval *
-wrapped(const char *s)
+static int
+set_wrapped(struct tval *m, const char *key, const char *s, struct buf *scratch)
 {
-	struct buf b = BUF_INIT;
-
-	if (text_wrap(s, TEXT_WIDTH, &b) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return tv_str_owned(buf_steal(&b));
+	buf_reset(scratch);
+	if (text_wrap(s, TEXT_WIDTH, scratch) < 0)
+		return -1;
+	return tv_set_strn(m, key, buf_str(scratch), scratch->len);
 }
 
 /* An enclosure's length for people: "31 KB", "12.3 MB". */
@@ -302,10 +299,9 @@ duration_text(const char *d, char *buf, size_t size)
  * enclosure), and info, all of those given joined for a template to show
  * in parentheses ("audio/mpeg, 31 MB, 1:02:03").
  */
-static struct tval *
-enclosure_value(const struct enclosure *en, const char *duration, const char *base)
+static int
+enclosure_value(struct tval *m, const struct enclosure *en, const char *duration, const char *base)
 {
-	struct tval *m = tv_map();
 	char size[32] = "", dur[64] = "", info[256];
 
 	if (en->length > 0)
@@ -315,52 +311,41 @@ enclosure_value(const struct enclosure *en, const char *duration, const char *ba
 	snprintf(info, sizeof info, "%s%s%s%s%s", en->type ? en->type : "",
 	         en->type && (size[0] || dur[0]) ? ", " : "", size, size[0] && dur[0] ? ", " : "",
 	         dur);
-	if (m == NULL || set_link(m, "url", en->url, base) < 0 ||
-	    tv_set_str(m, "type", en->type) < 0 ||
+	if (set_link(m, "url", en->url, base) < 0 || tv_set_str(m, "type", en->type) < 0 ||
 	    tv_set_str(m, "size", size[0] ? size : NULL) < 0 ||
 	    tv_set_str(m, "duration", dur[0] ? dur : NULL) < 0 ||
-	    tv_set_str(m, "info", info[0] ? info : NULL) < 0) {
-		tv_free(m);
-		return NULL;
-	}
-	return m;
+	    tv_set_str(m, "info", info[0] ? info : NULL) < 0)
+		return -1;
+	return 0;
 }
 
 /* One of the item's other links: url, rel, title (the rel when it has none). */
-static struct tval *
-other_link_value(const struct item_link *l, const char *base)
+static int
+other_link_value(struct tval *m, const struct item_link *l, const char *base)
 {
-	struct tval *m = tv_map();
-
-	if (m == NULL || set_link(m, "url", l->url, base) < 0 || tv_set_str(m, "rel", l->rel) < 0 ||
-	    tv_set_str(m, "title", l->title ? l->title : l->rel) < 0) {
-		tv_free(m);
-		return NULL;
-	}
-	return m;
+	if (set_link(m, "url", l->url, base) < 0 || tv_set_str(m, "rel", l->rel) < 0 ||
+	    tv_set_str(m, "title", l->title ? l->title : l->rel) < 0)
+		return -1;
+	return 0;
 }
 
 /* What podcasts and videos add: enclosures, thumbnail, other_links; has_media if any. */
 static int
 media_values(struct tval *m, const struct item *it, const char *base)
 {
-	struct tval *encl = tv_list(), *links = tv_list(), *v;
+	struct tval *encl = tv_set_list(m, "enclosures"), *links = tv_set_list(m, "other_links"),
+	            *v;
 
-	if (tv_set(m, "enclosures", encl) < 0) {
-		tv_free(links);
-		return -1;
-	}
-	if (tv_set(m, "other_links", links) < 0 ||
-	    set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
+	if (encl == NULL || links == NULL || set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
 	    tv_set_bool(m, "has_media", it->thumbnail || it->nenclosures || it->nlinks) < 0)
 		return -1;
 	for (size_t i = 0; i < it->nenclosures; i++)
-		if ((v = enclosure_value(&it->enclosures[i], i == 0 ? it->duration : NULL, base)) ==
-		        NULL ||
-		    tv_push(encl, v) < 0)
+		if ((v = tv_push_map(encl)) == NULL ||
+		    enclosure_value(v, &it->enclosures[i], i == 0 ? it->duration : NULL, base) < 0)
 			return -1;
 	for (size_t i = 0; i < it->nlinks; i++)
-		if ((v = other_link_value(&it->links[i], base)) == NULL || tv_push(links, v) < 0)
+		if ((v = tv_push_map(links)) == NULL ||
+		    other_link_value(v, &it->links[i], base) < 0)
 			return -1;
 	return 0;
 }
@@ -369,44 +354,54 @@ media_values(struct tval *m, const struct item *it, const char *base)
  * The item's date, author and tags on one line, sep between those it has
  * (an undated item's line does not start with a separator).
  */
-static struct tval *
-meta_value(const char *date, const struct item *it, const struct feed_conf *fc, const char *sep)
+static int
+set_meta(struct tval *m, const char *key, const char *date, const struct item *it,
+         const struct feed_conf *fc, const char *sep, struct buf *b)
 {
-	struct buf b = BUF_INIT;
-	int r = buf_adds(&b, date);
+	int r;
 
+	buf_reset(b);
+	r = buf_adds(b, date);
 	if (r == 0 && it->author != NULL && it->author[0] != '\0')
-		r = buf_adds(&b, b.len > 0 ? sep : "") | buf_adds(&b, it->author);
+		r = buf_adds(b, b->len > 0 ? sep : "") | buf_adds(b, it->author);
 	if (r == 0)
-		r = add_tags(&b, it, fc, b.len > 0 ? sep : "");
-	if (r != 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return b.len > 0 ? tv_str_owned(buf_steal(&b)) : (buf_free(&b), tv_null());
+		r = add_tags(b, it, fc, b->len > 0 ? sep : "");
+	return r != 0 ? -1 : set_built(m, key, b);
 }
 
+/* A run of one feed's items in the picks, made into values one at a time. */
+struct item_run {
+	const struct digest_input *in;
+	const struct pick *first;
+	int with_body;      /* the full item, not only its title line */
+	struct buf scratch; /* meta, tags, a wrapped title: built here, copied into the item */
+	struct buf links;   /* the item's links, read back from the spool */
+};
+
+/* The item's values, in m: a new map, or one a previous item had (set anew, key by key). */
 static struct tval *
-item_value(const struct item *it, const struct feed_conf *fc, struct spool *spool, struct err *e)
+item_value(struct item_run *ir, const struct item *it, const struct feed_conf *fc, struct tval *m,
+           struct err *e)
 {
-	struct tval *m = tv_map();
+	const char *title = it->title[0] ? it->title : "(untitled)";
 	char date[32] = "";
 
-	if (m == NULL)
+	if (m == NULL && (m = tv_map()) == NULL)
 		goto oom;
 	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
 		date[0] = '\0';
-	if (tv_set(m, "meta", meta_value(date, it, fc, " | ")) < 0 ||
-	    tv_set(m, "meta_dot", meta_value(date, it, fc, " \xc2\xb7 ")) < 0)
+	if (set_meta(m, "meta", date, it, fc, " | ", &ir->scratch) < 0 ||
+	    set_meta(m, "meta_dot", date, it, fc, " \xc2\xb7 ", &ir->scratch) < 0)
 		goto oom;
-	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
-	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
+	if (tv_set_str(m, "title", title) < 0 ||
+	    set_wrapped(m, "title_text", title, &ir->scratch) < 0 ||
 	    set_link(m, "link", it->link, fc->url) < 0 ||
 	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
 	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
-	    tv_set(m, "tags", tags_value(it, fc)) < 0 || media_values(m, it, fc->url) < 0)
+	    set_tags(m, it, fc, &ir->scratch) < 0 || media_values(m, it, fc->url) < 0)
 		goto oom;
-	if (spool != NULL && item_body(m, it, fc, spool, e) < 0) {
+	if (ir->with_body && ir->in->spool != NULL &&
+	    item_body(m, it, fc, ir->in->spool, &ir->links, e) < 0) {
 		tv_free(m);
 		return NULL;
 	}
@@ -417,32 +412,34 @@ oom:
 	return NULL;
 }
 
-/* A run of one feed's items in the picks, made into values one at a time. */
-struct item_run {
-	const struct digest_input *in;
-	const struct pick *first;
-	int with_body; /* the full item, not only its title line */
-};
-
 static struct tval *
-make_item(void *arg, size_t i, struct err *e)
+make_item(void *arg, size_t i, struct tval *reuse, struct err *e)
 {
-	const struct item_run *ir = arg;
+	struct item_run *ir = arg;
 	const struct pick *p = &ir->first[i];
 
-	return item_value(p->item, ir->in->src[p->source].conf,
-	                  ir->with_body ? ir->in->spool : NULL, e);
+	return item_value(ir, p->item, ir->in->src[p->source].conf, reuse, e);
+}
+
+static void
+item_run_free(void *arg)
+{
+	struct item_run *ir = arg;
+
+	buf_free(&ir->scratch);
+	buf_free(&ir->links);
+	free(ir);
 }
 
 static struct tval *
 item_list(const struct digest_input *in, const struct pick *first, size_t n, int with_body)
 {
-	struct item_run *ir = malloc(sizeof *ir);
+	struct item_run *ir = calloc(1, sizeof *ir);
 
 	if (ir == NULL)
 		return NULL;
-	*ir = (struct item_run){in, first, with_body};
-	return tv_lazy_list(n, make_item, ir, free);
+	*ir = (struct item_run){in, first, with_body, BUF_INIT, BUF_INIT};
+	return tv_lazy_list(n, make_item, ir, item_run_free);
 }
 
 /* The configured title, else the feed's own, else the section's name. */

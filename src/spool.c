@@ -395,20 +395,16 @@ spool_read(struct spool *c, const struct item *it, const struct feed_conf *fc, s
 }
 
 int
-spool_links(const struct spool *c, const struct spooled *r, char **out, struct err *e)
+spool_links(const struct spool *c, const struct spooled *r, struct buf *out, struct err *e)
 {
-	char *all = malloc(r->links_len + 1);
-
-	*out = NULL;
-	if (all == NULL)
+	buf_reset(out);
+	if (buf_grow(out, r->links_len) < 0)
 		return err_oom(e);
 	if (r->links_len > 0 &&
-	    pread(r->fd, all, r->links_len, r->links_off) != (ssize_t)r->links_len) {
-		free(all);
+	    pread(r->fd, out->data, r->links_len, r->links_off) != (ssize_t)r->links_len)
 		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
-	}
-	all[r->links_len] = '\0';
-	*out = all;
+	out->len = r->links_len;
+	out->data[out->len] = '\0';
 	return 0;
 }
 

@@ -83,8 +83,8 @@ struct spooled {
  */
 int spool_read(struct spool *s, const struct item *it, const struct feed_conf *fc,
                struct spooled *out, struct err *e);
-/* Its links read back: *out holds links_len bytes and a NUL.  Free it. */
-int spool_links(const struct spool *s, const struct spooled *r, char **out, struct err *e);
+/* Its links read back: out holds links_len bytes and a NUL (what it held before is gone). */
+int spool_links(const struct spool *s, const struct spooled *r, struct buf *out, struct err *e);
 
 /* The digests are made: each item keeps its id and date, no more. */
 void spool_keep_for_recording(struct feed *f);

@@ -109,12 +109,15 @@ read_back(struct spool *s, const struct item *it, const struct feed_conf *fc)
 {
 	struct spooled r;
 	struct readback b;
+	struct buf links = BUF_INIT;
 	struct err e = {0};
 
 	ck_assert_msg(spool_read(s, it, fc, &r, &e) == 0, "%s", e.msg);
 	b.html = pread_str(r.fd, r.html_off, r.html_len);
 	b.text = pread_str(r.fd, r.text_off, r.text_len);
-	ck_assert_msg(spool_links(s, &r, &b.links, &e) == 0, "%s", e.msg);
+	ck_assert_msg(spool_links(s, &r, &links, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(links.len, r.links_len);
+	b.links = buf_steal(&links);
 	b.links_len = r.links_len;
 	return b;
 }
