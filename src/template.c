@@ -34,12 +34,14 @@ struct tval {
 	char **k;        /* TV_MAP keys, parallel to v */
 	uint64_t *kh;    /* their hashes: a lookup compares these first */
 	size_t n, cap;
+	size_t hint;     /* TV_MAP: the slot after the one last set in place */
 	size_t kept;     /* TV_LIST: v[n..kept) are elements kept for tv_push_map */
 	tv_make_fn make; /* lazy TV_LIST: makes element i of n on demand */
 	void *make_arg;
 	void (*free_arg)(void *);
-	struct tval *spare; /* lazy TV_LIST: a made element no longer in use, to be made anew */
-	int fd;             /* TV_STR kept in a file: slen bytes at off of fd */
+	struct tval *spare;     /* lazy TV_LIST: a made element no longer in use, to be made anew */
+	struct tval **spare_at; /* lazy TV_LIST: &spare, or the caller's, shared with other lists */
+	int fd;                 /* TV_STR kept in a file: slen bytes at off of fd */
 	off_t off;
 };
 
@@ -167,7 +169,8 @@ tv_str_file(int fd, off_t off, size_t n)
 }
 
 struct tval *
-tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
+tv_lazy_list_shared(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *),
+                    struct tval **spare)
 {
 	struct tval *v = tv_new(TV_LIST);
 
@@ -180,7 +183,14 @@ tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
 	v->make = make;
 	v->make_arg = arg;
 	v->free_arg = free_arg;
+	v->spare_at = spare != NULL ? spare : &v->spare;
 	return v;
+}
+
+struct tval *
+tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
+{
+	return tv_lazy_list_shared(n, make, arg, free_arg, NULL);
 }
 
 struct tval *
@@ -276,6 +286,24 @@ is_scalar(const struct tval *v)
 }
 
 /*
+ * The slot of key in map, or -1.  A map refilled sets its keys in the
+ * order it first did: the slot after the one set last is tried first.
+ */
+static long
+refill_slot(struct tval *map, const char *key)
+{
+	size_t h = map->hint;
+	long at;
+
+	if (h < map->n && strcmp(map->k[h], key) == 0)
+		at = (long)h;
+	else
+		at = map_find(map, key, hash64_str(key));
+	map->hint = at >= 0 ? (size_t)at + 1 : 0;
+	return at;
+}
+
+/*
  * The scalar key holds, to be set in place (a map refilled for the next
  * element of a lazy list allocates nothing), else a new one set there.
  * It is a null, its own string memory kept for a later string.
@@ -288,7 +316,7 @@ scalar_at(struct tval *map, const char *key)
 
 	if (map == NULL || map->kind != TV_MAP)
 		return NULL;
-	at = map_find(map, key, hash64_str(key));
+	at = refill_slot(map, key);
 	if (at >= 0 && is_scalar(map->v[at])) {
 		v = map->v[at];
 		if (v->borrowed) {
@@ -380,7 +408,7 @@ tv_set_list(struct tval *map, const char *key)
 
 	if (map == NULL || map->kind != TV_MAP)
 		return NULL;
-	at = map_find(map, key, hash64_str(key));
+	at = refill_slot(map, key);
 	if (at >= 0 && map->v[at]->kind == TV_LIST && map->v[at]->make == NULL) {
 		v = map->v[at];
 		v->n = 0; /* its elements are kept, for tv_push_map */
@@ -1107,27 +1135,24 @@ static int render_nodes(struct rctx *c, const struct node *v, size_t n);
 /*
  * Element i of a lazy list, made for this pass only: one element of a
  * long list lives at a time.  The list's spare, if it has one, is handed
- * to make() to be made anew; a list walked inside itself finds no spare
- * while its outer element is in use, and makes a new one.
+ * to make() to be made anew.  An element in use is never a spare: a list
+ * walked inside itself (or inside one sharing its spare) makes a new one.
  */
 static struct tval *
 make_element(const struct tval *list, size_t i, struct err *e)
 {
-	struct tval *lazy = (struct tval *)list; /* its spare is not part of its value */
-	struct tval *reuse = lazy->spare;
+	struct tval *reuse = *list->spare_at; /* the spare is not part of the list's value */
 
-	lazy->spare = NULL;
-	return lazy->make(lazy->make_arg, i, reuse, e);
+	*list->spare_at = NULL;
+	return list->make(list->make_arg, i, reuse, e);
 }
 
 /* A made element no longer in use: the list's spare, unless it has one. */
 static void
 give_back(const struct tval *list, struct tval *made)
 {
-	struct tval *lazy = (struct tval *)list;
-
-	if (lazy->spare == NULL)
-		lazy->spare = made;
+	if (*list->spare_at == NULL)
+		*list->spare_at = made;
 	else
 		tv_free(made);
 }

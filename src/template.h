@@ -41,6 +41,13 @@ struct tval *tv_list(void);
  */
 typedef struct tval *(*tv_make_fn)(void *arg, size_t i, struct tval *reuse, struct err *e);
 struct tval *tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *));
+/*
+ * The same, the element no longer in use kept in *spare, not in the list:
+ * lists whose elements are alike share one, which outlives them (the
+ * caller frees it, tv_free(*spare), once no list uses it).
+ */
+struct tval *tv_lazy_list_shared(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *),
+                                 struct tval **spare);
 struct tval *tv_map(void);
 /* Container operations take ownership of v, also on failure; -1 on OOM. */
 int tv_push(struct tval *list, struct tval *v);

@@ -667,6 +667,31 @@ START_TEST(lazy_lists_reuse_their_elements)
 }
 END_TEST
 
+/* Lists sharing a spare: one element made for all, never one in use. */
+START_TEST(lazy_lists_share_a_spare)
+{
+	struct lazy_probe p = {0, 0, 0, -1};
+	struct tval *d = tv_map(), *spare = NULL;
+	struct buf out = BUF_INIT;
+
+	ck_assert_int_eq(tv_set(d, "a", tv_lazy_list_shared(2, refill_square, &p, NULL, &spare)),
+	                 0);
+	ck_assert_int_eq(tv_set(d, "b", tv_lazy_list_shared(3, refill_square, &p, NULL, &spare)),
+	                 0);
+	ck_assert_str_eq(rendered(d, "{{#a}}{{i}}{{/a}} {{#b}}{{sq}}{{/b}}", &out), "01 014");
+	ck_assert_int_eq(p.made, 1);
+	ck_assert_ptr_nonnull(spare);
+	/* b inside a: a's element in use is not b's to refill. */
+	ck_assert_str_eq(rendered(d, "{{#a}}{{i}}[{{#b}}{{i}}{{/b}}]{{sq}} {{/a}}", &out),
+	                 "0[012]0 1[012]1 ");
+	ck_assert_int_eq(p.made, 3);
+	tv_free(d);
+	ck_assert_ptr_nonnull(spare); /* it outlives the lists */
+	tv_free(spare);
+	buf_free(&out);
+}
+END_TEST
+
 /* A temporary file holding s; its descriptor stays open. */
 static FILE *
 file_with(const char *s, size_t n)
@@ -776,6 +801,7 @@ main(void)
 	tcase_add_test(tc, json_reader);
 	tcase_add_test(tc, lazy_lists);
 	tcase_add_test(tc, lazy_lists_reuse_their_elements);
+	tcase_add_test(tc, lazy_lists_share_a_spare);
 	tcase_add_test(tc, file_strings_and_file_output);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
