@@ -257,13 +257,13 @@ map_find(const struct tval *map, const char *key, uint64_t h)
 int
 tv_set(struct tval *map, const char *key, struct tval *v)
 {
-	uint64_t h = hash64_str(key);
+	uint64_t h;
 	char *k;
 	long at;
 
 	if (map == NULL || v == NULL || map->kind != TV_MAP)
 		goto fail;
-	if ((at = map_find(map, key, h)) >= 0) {
+	if ((at = map_find(map, key, h = hash64_str(key))) >= 0) {
 		tv_free(map->v[at]);
 		map->v[at] = v;
 		return 0;
