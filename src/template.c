@@ -287,12 +287,13 @@ is_scalar(const struct tval *v)
 
 /*
  * The slot of key in map, or -1.  A map refilled sets its keys in the
- * order it first did: the slot after the one set last is tried first.
+ * order it first did: the slot after the one set last (after the last
+ * slot, the first) is tried first.
  */
 static long
 refill_slot(struct tval *map, const char *key)
 {
-	size_t h = map->hint;
+	size_t h = map->hint < map->n ? map->hint : 0;
 	long at;
 
 	if (h < map->n && strcmp(map->k[h], key) == 0)
