@@ -1,6 +1,7 @@
 #include "digest.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ struct digest_templates {
 	size_t nbases;
 	struct tpl **subjects; /* one per subscription, in config order */
 	size_t nsubjects;
+	/* An item's values last made, to be made anew for the next: without, with its body. */
+	struct tval *spare[2];
 };
 
 /* Templates are small: anything past a megabyte is not one. */
@@ -153,6 +156,8 @@ digest_templates_free(struct digest_templates *t)
 	}
 	for (size_t i = 0; i < t->nsubjects; i++)
 		tpl_free(t->subjects[i]);
+	tv_free(t->spare[0]);
+	tv_free(t->spare[1]);
 	free(t->bases);
 	free(t->subjects);
 	free(t);
@@ -194,57 +199,22 @@ add_tags(struct buf *b, const struct item *it, const struct feed_conf *fc, const
 	return 0;
 }
 
-static struct tval *
-tags_value(const struct item *it, const struct feed_conf *fc)
-{
-	struct buf b = BUF_INIT;
-
-	if (add_tags(&b, it, fc, "") < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return b.len ? tv_str_owned(buf_steal(&b)) : tv_null();
-}
-
+/* links[] {n, url} and has_links, from the item's links (each NUL-terminated, n bytes in all). */
 static int
-links_value(struct tval *m, const struct spool *spool, const struct spooled *r, struct err *e)
+links_value(struct tval *m, const char *all, size_t n)
 {
-	struct tval *list = tv_list();
-	char *all;
-	long long n = 0;
-	int rc = -1;
+	struct tval *list = tv_set_list(m, "links"), *l;
+	long long k = 0;
 
-	if (list == NULL || tv_set(m, "links", list) < 0)
-		return err_oom(e);
-	if (spool_links(spool, r, &all, e) < 0)
+	if (list == NULL)
 		return -1;
-	for (size_t at = 0; at < r->links_len; at += strlen(all + at) + 1) {
-		struct tval *l = tv_map();
-
-		if (l == NULL || tv_push(list, l) < 0 || tv_set_int(l, "n", ++n) < 0 ||
-		    tv_set_str(l, "url", all + at) < 0)
-			goto out;
+	for (size_t at = 0, len; at < n; at += len + 1) {
+		len = strlen(all + at);
+		if ((l = tv_push_map(list)) == NULL || tv_set_int(l, "n", ++k) < 0 ||
+		    tv_set_strn(l, "url", all + at, len) < 0)
+			return -1;
 	}
-	rc = tv_set_bool(m, "has_links", n > 0);
-out:
-	free(all);
-	return rc < 0 ? err_oom(e) : 0;
-}
-
-static int
-item_body(struct tval *m, const struct item *it, const struct feed_conf *fc, struct spool *spool,
-          struct err *e)
-{
-	struct spooled r;
-
-	if (spool_read(spool, it, fc, &r, e) < 0 || links_value(m, spool, &r, e) < 0)
-		return -1;
-	/* Flags, because a Mustache section cannot ask whether a list is empty. */
-	if (tv_set_bool(m, "has_text", r.text_len > 0) < 0 ||
-	    tv_set(m, "html", tv_str_file(r.fd, r.html_off, r.html_len)) < 0 ||
-	    tv_set(m, "text", tv_str_file(r.fd, r.text_off, r.text_len)) < 0)
-		return err_oom(e);
-	return 0;
+	return tv_set_bool(m, "has_links", k > 0);
 }
 
 /* Links go into href attributes: only http, https and mailto survive. */
@@ -252,21 +222,10 @@ static int
 set_link(struct tval *m, const char *key, const char *url, const char *base)
 {
 	char *clean = url ? url_clean(url, base) : NULL;
+	int r = tv_set_str(m, key, clean);
 
-	return tv_set(m, key, clean ? tv_str_owned(clean) : tv_null());
-}
-
-/* A title for the text part: wrapped at the column like the rest of it. */
-static struct tval *
-wrapped(const char *s)
-{
-	struct buf b = BUF_INIT;
-
-	if (text_wrap(s, TEXT_WIDTH, &b) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return tv_str_owned(buf_steal(&b));
+	free(clean);
+	return r;
 }
 
 /* An enclosure's length for people: "31 KB", "12.3 MB". */
@@ -302,10 +261,9 @@ duration_text(const char *d, char *buf, size_t size)
  * enclosure), and info, all of those given joined for a template to show
  * in parentheses ("audio/mpeg, 31 MB, 1:02:03").
  */
-static struct tval *
-enclosure_value(const struct enclosure *en, const char *duration, const char *base)
+static int
+enclosure_value(struct tval *m, const struct enclosure *en, const char *duration, const char *base)
 {
-	struct tval *m = tv_map();
 	char size[32] = "", dur[64] = "", info[256];
 
 	if (en->length > 0)
@@ -315,52 +273,41 @@ enclosure_value(const struct enclosure *en, const char *duration, const char *ba
 	snprintf(info, sizeof info, "%s%s%s%s%s", en->type ? en->type : "",
 	         en->type && (size[0] || dur[0]) ? ", " : "", size, size[0] && dur[0] ? ", " : "",
 	         dur);
-	if (m == NULL || set_link(m, "url", en->url, base) < 0 ||
-	    tv_set_str(m, "type", en->type) < 0 ||
+	if (set_link(m, "url", en->url, base) < 0 || tv_set_str(m, "type", en->type) < 0 ||
 	    tv_set_str(m, "size", size[0] ? size : NULL) < 0 ||
 	    tv_set_str(m, "duration", dur[0] ? dur : NULL) < 0 ||
-	    tv_set_str(m, "info", info[0] ? info : NULL) < 0) {
-		tv_free(m);
-		return NULL;
-	}
-	return m;
+	    tv_set_str(m, "info", info[0] ? info : NULL) < 0)
+		return -1;
+	return 0;
 }
 
 /* One of the item's other links: url, rel, title (the rel when it has none). */
-static struct tval *
-other_link_value(const struct item_link *l, const char *base)
+static int
+other_link_value(struct tval *m, const struct item_link *l, const char *base)
 {
-	struct tval *m = tv_map();
-
-	if (m == NULL || set_link(m, "url", l->url, base) < 0 || tv_set_str(m, "rel", l->rel) < 0 ||
-	    tv_set_str(m, "title", l->title ? l->title : l->rel) < 0) {
-		tv_free(m);
-		return NULL;
-	}
-	return m;
+	if (set_link(m, "url", l->url, base) < 0 || tv_set_str(m, "rel", l->rel) < 0 ||
+	    tv_set_str(m, "title", l->title ? l->title : l->rel) < 0)
+		return -1;
+	return 0;
 }
 
 /* What podcasts and videos add: enclosures, thumbnail, other_links; has_media if any. */
 static int
 media_values(struct tval *m, const struct item *it, const char *base)
 {
-	struct tval *encl = tv_list(), *links = tv_list(), *v;
+	struct tval *encl = tv_set_list(m, "enclosures"), *links = tv_set_list(m, "other_links"),
+	            *v;
 
-	if (tv_set(m, "enclosures", encl) < 0) {
-		tv_free(links);
-		return -1;
-	}
-	if (tv_set(m, "other_links", links) < 0 ||
-	    set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
+	if (encl == NULL || links == NULL || set_link(m, "thumbnail", it->thumbnail, base) < 0 ||
 	    tv_set_bool(m, "has_media", it->thumbnail || it->nenclosures || it->nlinks) < 0)
 		return -1;
 	for (size_t i = 0; i < it->nenclosures; i++)
-		if ((v = enclosure_value(&it->enclosures[i], i == 0 ? it->duration : NULL, base)) ==
-		        NULL ||
-		    tv_push(encl, v) < 0)
+		if ((v = tv_push_map(encl)) == NULL ||
+		    enclosure_value(v, &it->enclosures[i], i == 0 ? it->duration : NULL, base) < 0)
 			return -1;
 	for (size_t i = 0; i < it->nlinks; i++)
-		if ((v = other_link_value(&it->links[i], base)) == NULL || tv_push(links, v) < 0)
+		if ((v = tv_push_map(links)) == NULL ||
+		    other_link_value(v, &it->links[i], base) < 0)
 			return -1;
 	return 0;
 }
@@ -369,80 +316,215 @@ media_values(struct tval *m, const struct item *it, const char *base)
  * The item's date, author and tags on one line, sep between those it has
  * (an undated item's line does not start with a separator).
  */
-static struct tval *
-meta_value(const char *date, const struct item *it, const struct feed_conf *fc, const char *sep)
+static int
+meta_text(struct buf *b, const char *date, const struct item *it, const struct feed_conf *fc,
+          const char *sep)
 {
-	struct buf b = BUF_INIT;
-	int r = buf_adds(&b, date);
+	int r;
 
+	buf_reset(b);
+	r = buf_adds(b, date);
 	if (r == 0 && it->author != NULL && it->author[0] != '\0')
-		r = buf_adds(&b, b.len > 0 ? sep : "") | buf_adds(&b, it->author);
+		r = buf_adds(b, b->len > 0 ? sep : "") | buf_adds(b, it->author);
 	if (r == 0)
-		r = add_tags(&b, it, fc, b.len > 0 ? sep : "");
-	if (r != 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return b.len > 0 ? tv_str_owned(buf_steal(&b)) : (buf_free(&b), tv_null());
+		r = add_tags(b, it, fc, b->len > 0 ? sep : "");
+	return r;
 }
 
-static struct tval *
-item_value(const struct item *it, const struct feed_conf *fc, struct spool *spool, struct err *e)
-{
-	struct tval *m = tv_map();
-	char date[32] = "";
+/*
+ * What takes work to make of an item (its meta lines, wrapped title,
+ * cleaned link, date, tags; with its body, where that is in the spool and
+ * its links, read back), made once and kept in the spool's memo for the
+ * next digest that shows the item: this header, then each fact's bytes,
+ * a string and its NUL (length 0: null; the links: each NUL-terminated).
+ */
+enum fact { F_META, F_META_DOT, F_TITLE_TEXT, F_LINK, F_DATE, F_TAGS, F_LINKS, NFACTS };
 
-	if (m == NULL)
-		goto oom;
-	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
-		date[0] = '\0';
-	if (tv_set(m, "meta", meta_value(date, it, fc, " | ")) < 0 ||
-	    tv_set(m, "meta_dot", meta_value(date, it, fc, " \xc2\xb7 ")) < 0)
-		goto oom;
-	if (tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
-	    tv_set(m, "title_text", wrapped(it->title[0] ? it->title : "(untitled)")) < 0 ||
-	    set_link(m, "link", it->link, fc->url) < 0 ||
-	    tv_set_str(m, "date", date[0] ? date : NULL) < 0 ||
-	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
-	    tv_set(m, "tags", tags_value(it, fc)) < 0 || media_values(m, it, fc->url) < 0)
-		goto oom;
-	if (spool != NULL && item_body(m, it, fc, spool, e) < 0) {
-		tv_free(m);
-		return NULL;
-	}
-	return m;
-oom:
-	tv_free(m);
-	err_oom(e);
-	return NULL;
-}
+struct facts {
+	off_t html_off, text_off; /* with its body only: where it is in the spool */
+	uint32_t html_len, text_len;
+	int fd;
+	uint32_t len[NFACTS];
+};
 
 /* A run of one feed's items in the picks, made into values one at a time. */
 struct item_run {
 	const struct digest_input *in;
 	const struct pick *first;
-	int with_body; /* the full item, not only its title line */
+	int with_body;      /* the full item, not only its title line */
+	struct buf facts;   /* an item's facts, when the memo has none */
+	struct buf scratch; /* one fact as it is made */
 };
 
-static struct tval *
-make_item(void *arg, size_t i, struct err *e)
+/* The fact k, s (n bytes; NULL: null) after those before it. */
+static int
+add_fact(struct buf *b, uint32_t *len, enum fact k, const char *s, size_t n)
 {
-	const struct item_run *ir = arg;
-	const struct pick *p = &ir->first[i];
+	if (s != NULL && n >= UINT32_MAX)
+		return -1;
+	len[k] = s != NULL ? (uint32_t)n + 1 : 0;
+	return s != NULL && (buf_add(b, s, n) < 0 || buf_add(b, "", 1) < 0) ? -1 : 0;
+}
 
-	return item_value(p->item, ir->in->src[p->source].conf,
-	                  ir->with_body ? ir->in->spool : NULL, e);
+/* The scratch buffer as fact k: null if empty. */
+static int
+add_built(struct item_run *ir, uint32_t *len, enum fact k)
+{
+	struct buf *t = &ir->scratch;
+
+	return add_fact(&ir->facts, len, k, t->len > 0 ? t->data : NULL, t->len);
+}
+
+static int
+add_body(struct item_run *ir, struct facts *f, const struct item *it, const struct feed_conf *fc,
+         struct err *e)
+{
+	struct spool *spool = ir->in->spool;
+	struct spooled r;
+
+	if (spool_read(spool, it, fc, &r, e) < 0 || spool_links(spool, &r, &ir->scratch, e) < 0)
+		return -1;
+	/* The spool keeps each length in 32 bits. */
+	f->fd = r.fd;
+	f->html_off = r.html_off;
+	f->html_len = (uint32_t)r.html_len;
+	f->text_off = r.text_off;
+	f->text_len = (uint32_t)r.text_len;
+	f->len[F_LINKS] = (uint32_t)r.links_len;
+	return buf_add(&ir->facts, ir->scratch.data, ir->scratch.len) < 0 ? err_oom(e) : 0;
+}
+
+static int
+make_facts(struct item_run *ir, const struct item *it, const struct feed_conf *fc, int body,
+           struct err *e)
+{
+	const char *title = it->title[0] ? it->title : "(untitled)";
+	struct buf *t = &ir->scratch;
+	struct facts f = {0};
+	char date[32] = "", *link = it->link ? url_clean(it->link, fc->url) : NULL;
+	int r;
+
+	if (it->has_date && date_format_local(it->published, date, sizeof date) < 0)
+		date[0] = '\0';
+	buf_reset(&ir->facts);
+	r = buf_add(&ir->facts, (const char *)&f, sizeof f);
+	r = r || meta_text(t, date, it, fc, " | ") || add_built(ir, f.len, F_META);
+	r = r || meta_text(t, date, it, fc, " \xc2\xb7 ") || add_built(ir, f.len, F_META_DOT);
+	buf_reset(t);
+	r = r || text_wrap(title, TEXT_WIDTH, t) < 0 ||
+	    add_fact(&ir->facts, f.len, F_TITLE_TEXT, buf_str(t), t->len) < 0;
+	r = r || add_fact(&ir->facts, f.len, F_LINK, link, link ? strlen(link) : 0) < 0;
+	r = r || add_fact(&ir->facts, f.len, F_DATE, date[0] ? date : NULL, strlen(date)) < 0;
+	buf_reset(t);
+	r = r || add_tags(t, it, fc, "") < 0 || add_built(ir, f.len, F_TAGS) < 0;
+	free(link);
+	if (r)
+		return err_oom(e);
+	if (body && add_body(ir, &f, it, fc, e) < 0)
+		return -1;
+	memcpy(ir->facts.data, &f, sizeof f);
+	return 0;
+}
+
+/* Fact k at *at, set at key; *at moves past it. */
+static int
+set_fact(struct tval *m, const char *key, const struct facts *f, enum fact k, const char **at)
+{
+	const char *s = *at;
+
+	*at += f->len[k];
+	return tv_set_strn(m, key, f->len[k] > 0 ? s : NULL, f->len[k] > 0 ? f->len[k] - 1 : 0);
+}
+
+/* The item's values in m, from its facts (p) and its fields. */
+static int
+set_item(struct tval *m, const char *p, const struct item *it, const struct feed_conf *fc, int body)
+{
+	struct facts f;
+	const char *at = p + sizeof f;
+
+	memcpy(&f, p, sizeof f);
+	if (set_fact(m, "meta", &f, F_META, &at) < 0 ||
+	    set_fact(m, "meta_dot", &f, F_META_DOT, &at) < 0 ||
+	    tv_set_str(m, "title", it->title[0] ? it->title : "(untitled)") < 0 ||
+	    set_fact(m, "title_text", &f, F_TITLE_TEXT, &at) < 0 ||
+	    set_fact(m, "link", &f, F_LINK, &at) < 0 || set_fact(m, "date", &f, F_DATE, &at) < 0 ||
+	    tv_set_str(m, "author", it->author) < 0 || tv_set_str(m, "id", it->id) < 0 ||
+	    set_fact(m, "tags", &f, F_TAGS, &at) < 0 || media_values(m, it, fc->url) < 0)
+		return -1;
+	if (!body)
+		return 0;
+	/* Flags, because a Mustache section cannot ask whether a list is empty. */
+	if (links_value(m, at, f.len[F_LINKS]) < 0 ||
+	    tv_set_bool(m, "has_text", f.text_len > 0) < 0 ||
+	    tv_set_file(m, "html", f.fd, f.html_off, f.html_len) < 0 ||
+	    tv_set_file(m, "text", f.fd, f.text_off, f.text_len) < 0)
+		return -1;
+	return 0;
+}
+
+/* The item's values, in m: a new map, or one a previous item had (set anew, key by key). */
+static struct tval *
+item_value(struct item_run *ir, const struct item *it, const struct feed_conf *fc, struct tval *m,
+           struct err *e)
+{
+	struct spool *spool = ir->in->spool;
+	int body = ir->with_body && spool != NULL;
+	const char *facts = spool != NULL ? spool_memo(spool, it, body, &(size_t){0}) : NULL;
+
+	if (facts == NULL) {
+		if (make_facts(ir, it, fc, body, e) < 0)
+			goto fail;
+		facts = ir->facts.data;
+		/* Not kept (past the bound, or out of memory): made again next time. */
+		if (spool != NULL)
+			(void)spool_memo_keep(spool, it, body, facts, ir->facts.len);
+	}
+	if (m == NULL && (m = tv_map()) == NULL) {
+		err_oom(e);
+		goto fail;
+	}
+	if (set_item(m, facts, it, fc, body) < 0) {
+		err_oom(e);
+		goto fail;
+	}
+	return m;
+fail:
+	tv_free(m);
+	return NULL;
 }
 
 static struct tval *
-item_list(const struct digest_input *in, const struct pick *first, size_t n, int with_body)
+make_item(void *arg, size_t i, struct tval *reuse, struct err *e)
 {
-	struct item_run *ir = malloc(sizeof *ir);
+	struct item_run *ir = arg;
+	const struct pick *p = &ir->first[i];
+
+	return item_value(ir, p->item, ir->in->src[p->source].conf, reuse, e);
+}
+
+static void
+item_run_free(void *arg)
+{
+	struct item_run *ir = arg;
+
+	buf_free(&ir->facts);
+	buf_free(&ir->scratch);
+	free(ir);
+}
+
+/* Items lists share two spares (spare[with_body]) for the whole run: an item's values are allocated
+ * once. */
+static struct tval *
+item_list(const struct digest_input *in, const struct pick *first, size_t n, int with_body,
+          struct tval **spare)
+{
+	struct item_run *ir = calloc(1, sizeof *ir);
 
 	if (ir == NULL)
 		return NULL;
-	*ir = (struct item_run){in, first, with_body};
-	return tv_lazy_list(n, make_item, ir, free);
+	*ir = (struct item_run){in, first, with_body, BUF_INIT, BUF_INIT};
+	return tv_lazy_list_shared(n, make_item, ir, item_run_free, &spare[with_body]);
 }
 
 /* The configured title, else the feed's own, else the section's name. */
@@ -456,7 +538,8 @@ feed_title(const struct source *s)
 
 /* One feed's group: its shown picks are first[0..count), in digest order. */
 static struct tval *
-feed_value(const struct digest_input *in, const struct pick *first, size_t count)
+feed_value(const struct digest_input *in, const struct pick *first, size_t count,
+           struct tval **spare)
 {
 	const struct source *s = &in->src[first->source];
 	const char *title = feed_title(s);
@@ -470,8 +553,8 @@ feed_value(const struct digest_input *in, const struct pick *first, size_t count
 	    tv_set_str(m, "name", s->conf->name) < 0 ||
 	    tv_set_int(m, "count", (long long)count) < 0 ||
 	    tv_set_bool(m, "has_more", count > full) < 0 ||
-	    tv_set(m, "items", item_list(in, first, full, 1)) < 0 ||
-	    tv_set(m, "more", item_list(in, first + full, count - full, 0)) < 0) {
+	    tv_set(m, "items", item_list(in, first, full, 1, spare)) < 0 ||
+	    tv_set(m, "more", item_list(in, first + full, count - full, 0, spare)) < 0) {
 		tv_free(m);
 		return NULL;
 	}
@@ -483,7 +566,7 @@ feed_value(const struct digest_input *in, const struct pick *first, size_t count
  * made only while the template walks them.
  */
 static int
-feeds_value(const struct digest_input *in, struct tval *root, struct err *e)
+feeds_value(const struct digest_input *in, struct tval *root, struct tval **spare, struct err *e)
 {
 	const struct picks *pk = in->picks;
 	struct tval *feeds = tv_list();
@@ -500,7 +583,7 @@ feeds_value(const struct digest_input *in, struct tval *root, struct err *e)
 		while (j < pk->n && pk->v[j].kind == PICK_SHOW &&
 		       pk->v[j].source == pk->v[i].source)
 			j++;
-		if (tv_push(feeds, feed_value(in, &pk->v[i], j - i)) < 0)
+		if (tv_push(feeds, feed_value(in, &pk->v[i], j - i, spare)) < 0)
 			return err_oom(e);
 		i = j;
 	}
@@ -690,7 +773,7 @@ headline_value(const struct digest_input *in)
 }
 
 static struct tval *
-root_value(const struct digest_input *in, struct err *e)
+root_value(const struct digest_input *in, struct tval **spare, struct err *e)
 {
 	struct tval *root = tv_map();
 	char date[64], since[32] = "";
@@ -716,7 +799,7 @@ root_value(const struct digest_input *in, struct err *e)
 	}
 	if (problems_value(in, root) < 0)
 		goto oom;
-	if (feeds_value(in, root, e) < 0) {
+	if (feeds_value(in, root, spare, e) < 0) {
 		tv_free(root);
 		return NULL;
 	}
@@ -767,7 +850,7 @@ digest_render(const struct digest_input *in, struct digest_templates *t, struct 
 	memset(out, 0, sizeof *out);
 	if (c == NULL)
 		return err_set(e, EX_SOFTWARE, "template %s was not loaded", in->sub->template);
-	if ((root = root_value(in, e)) == NULL)
+	if ((root = root_value(in, t->spare, e)) == NULL)
 		return -1;
 	rc = tpl_render(t->subjects[sub_index(in->cfg, in->sub)], root, ESCAPE_NONE, &out->subject,
 	                e);

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "hashset.h"
 #include "html.h"
 
 /*
@@ -67,6 +68,19 @@ struct spool {
 	FILE *log;            /* -v: cut and unspooled items are told here; or NULL */
 	struct buf raw;       /* a stashed item's content, read back */
 	pthread_mutex_t lock; /* parse threads prerender and stash at once */
+	/* The memo: the reading side's alone (one thread, after the parse threads). */
+	struct memo_entry *memo;
+	size_t nmemo, capmemo;
+	struct hashset memo_index;
+	size_t memo_bytes, memo_max;
+};
+
+/* What a digest made of an item, kept for the next digest (spool_memo). */
+struct memo_entry {
+	const struct item *item;
+	int kind;
+	size_t n;
+	char *p;
 };
 
 /* One item's rendering, before it goes to the spool. */
@@ -84,6 +98,7 @@ spool_new(struct spool **out, FILE *log, struct err *e)
 	if (c == NULL)
 		return err_oom(e);
 	pthread_mutex_init(&c->lock, NULL);
+	c->memo_max = SPOOL_MEMO_MAX;
 	c->dir = temp_dir();
 	c->log = log;
 	if ((c->file = temp_file("rendered items", e)) == NULL)
@@ -100,6 +115,10 @@ spool_free(struct spool *c)
 		fclose(c->file);
 	buf_free(&c->raw);
 	pthread_mutex_destroy(&c->lock);
+	for (size_t i = 0; i < c->nmemo; i++)
+		free(c->memo[i].p);
+	free(c->memo);
+	hashset_free(&c->memo_index);
 	free(c->slot);
 	free(c);
 }
@@ -395,21 +414,101 @@ spool_read(struct spool *c, const struct item *it, const struct feed_conf *fc, s
 }
 
 int
-spool_links(const struct spool *c, const struct spooled *r, char **out, struct err *e)
+spool_links(const struct spool *c, const struct spooled *r, struct buf *out, struct err *e)
 {
-	char *all = malloc(r->links_len + 1);
-
-	*out = NULL;
-	if (all == NULL)
+	buf_reset(out);
+	if (buf_grow(out, r->links_len) < 0)
 		return err_oom(e);
 	if (r->links_len > 0 &&
-	    pread(r->fd, all, r->links_len, r->links_off) != (ssize_t)r->links_len) {
-		free(all);
+	    pread(r->fd, out->data, r->links_len, r->links_off) != (ssize_t)r->links_len)
 		return err_set(e, EX_IOERR, "%s: cannot read back the rendered items", c->dir);
-	}
-	all[r->links_len] = '\0';
-	*out = all;
+	out->len = r->links_len;
+	out->data[out->len] = '\0';
 	return 0;
+}
+
+/* ---- the memo: what digests made of items, for the next digest ---- */
+
+struct memo_key {
+	const struct item *item;
+	int kind;
+};
+
+static uint64_t
+memo_hash(const struct item *it, int kind)
+{
+	struct memo_key k;
+
+	memset(&k, 0, sizeof k); /* the padding too: it is hashed */
+	k.item = it;
+	k.kind = kind;
+	return hash64(&k, sizeof k);
+}
+
+static int
+memo_eq(const void *entries, uint32_t idx, const void *key)
+{
+	const struct memo_entry *m = &((const struct memo_entry *)entries)[idx];
+	const struct memo_key *k = key;
+
+	return m->item == k->item && m->kind == k->kind;
+}
+
+const char *
+spool_memo(const struct spool *c, const struct item *it, int kind, size_t *len)
+{
+	struct memo_key k = {it, kind};
+	uint32_t i = hashset_find(&c->memo_index, memo_hash(it, kind), memo_eq, c->memo, &k);
+
+	if (i == HASHSET_NONE)
+		return NULL;
+	*len = c->memo[i].n;
+	return c->memo[i].p;
+}
+
+/* What an entry of n bytes costs: its bytes, its entry, its index slots (at most half full). */
+static size_t
+memo_cost(size_t n)
+{
+	return n + sizeof(struct memo_entry) + 2 * sizeof(struct hashset_slot);
+}
+
+int
+spool_memo_keep(struct spool *c, const struct item *it, int kind, const void *p, size_t n)
+{
+	struct memo_entry *m;
+
+	if (n > c->memo_max || c->memo_bytes > c->memo_max ||
+	    memo_cost(n) > c->memo_max - c->memo_bytes)
+		return 0;
+	if (c->nmemo == c->capmemo) {
+		size_t cap = c->capmemo ? c->capmemo * 2 : 256;
+
+		if ((m = realloc(c->memo, cap * sizeof *m)) == NULL)
+			return -1;
+		c->memo = m;
+		c->capmemo = cap;
+	}
+	m = &c->memo[c->nmemo];
+	if ((m->p = malloc(n > 0 ? n : 1)) == NULL)
+		return -1;
+	if (hashset_add(&c->memo_index, memo_hash(it, kind), (uint32_t)c->nmemo) < 0) {
+		free(m->p);
+		return -1;
+	}
+	memcpy(m->p, p, n);
+	m->item = it;
+	m->kind = kind;
+	m->n = n;
+	c->nmemo++;
+	c->memo_bytes += memo_cost(n);
+	return 1;
+}
+
+void
+spool_memo_bound(struct spool *c, size_t max)
+{
+	c->memo_max = max;
 }
 
 /* ---- the plan: what each item may be needed for ---- */

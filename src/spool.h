@@ -83,8 +83,25 @@ struct spooled {
  */
 int spool_read(struct spool *s, const struct item *it, const struct feed_conf *fc,
                struct spooled *out, struct err *e);
-/* Its links read back: *out holds links_len bytes and a NUL.  Free it. */
-int spool_links(const struct spool *s, const struct spooled *r, char **out, struct err *e);
+/* Its links read back: out holds links_len bytes and a NUL (what it held before is gone). */
+int spool_links(const struct spool *s, const struct spooled *r, struct buf *out, struct err *e);
+
+/*
+ * The memo: what a digest made of an item (kind is the caller's: with its
+ * body or not), kept for the next digest that shows it; a digest shows an
+ * item again and again.  Up to SPOOL_MEMO_MAX bytes in all, first come
+ * first kept: digests walk items in much the same order, and evicting the
+ * least recently used would, once they are more than the bound holds,
+ * drop each one just before it is asked for again.  The reading side's,
+ * like spool_read; freed with the spool.
+ */
+#define SPOOL_MEMO_MAX ((size_t)1 << 20)
+/* What was kept for (it, kind), its *len bytes; or NULL. */
+const char *spool_memo(const struct spool *s, const struct item *it, int kind, size_t *len);
+/* Keep n bytes for (it, kind), not kept yet: 1, or 0 past the bound, or -1 out of memory. */
+int spool_memo_keep(struct spool *s, const struct item *it, int kind, const void *p, size_t n);
+/* Another bound than SPOOL_MEMO_MAX (tests). */
+void spool_memo_bound(struct spool *s, size_t max);
 
 /* The digests are made: each item keeps its id and date, no more. */
 void spool_keep_for_recording(struct feed *f);

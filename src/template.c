@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +26,22 @@
 struct tval {
 	enum tv_kind kind;
 	long long i; /* TV_BOOL, TV_INT */
-	char *s;     /* TV_STR, TV_NUM */
+	char *s;     /* TV_STR, TV_NUM; a scalar set in place keeps it for the next string */
 	size_t slen;
+	size_t scap;     /* bytes at s, when owned */
 	int borrowed;    /* s belongs to the caller: not freed */
 	struct tval **v; /* TV_LIST, TV_MAP */
 	char **k;        /* TV_MAP keys, parallel to v */
+	uint64_t *kh;    /* their hashes: a lookup compares these first */
 	size_t n, cap;
+	size_t hint;     /* TV_MAP: the slot after the one last set in place */
+	size_t kept;     /* TV_LIST: v[n..kept) are elements kept for tv_push_map */
 	tv_make_fn make; /* lazy TV_LIST: makes element i of n on demand */
 	void *make_arg;
 	void (*free_arg)(void *);
-	int fd; /* TV_STR kept in a file: slen bytes at off of fd */
+	struct tval *spare;     /* lazy TV_LIST: a made element no longer in use, to be made anew */
+	struct tval **spare_at; /* lazy TV_LIST: &spare, or the caller's, shared with other lists */
+	int fd;                 /* TV_STR kept in a file: slen bytes at off of fd */
 	off_t off;
 };
 
@@ -106,6 +113,7 @@ tv_strn(const char *s, size_t n)
 	}
 	v->s = copy;
 	v->slen = n;
+	v->scap = n + 1;
 	return v;
 }
 
@@ -128,6 +136,7 @@ tv_str_owned(char *s)
 	}
 	v->s = s;
 	v->slen = strlen(s);
+	v->scap = v->slen + 1;
 	return v;
 }
 
@@ -160,7 +169,8 @@ tv_str_file(int fd, off_t off, size_t n)
 }
 
 struct tval *
-tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
+tv_lazy_list_shared(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *),
+                    struct tval **spare)
 {
 	struct tval *v = tv_new(TV_LIST);
 
@@ -173,7 +183,14 @@ tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
 	v->make = make;
 	v->make_arg = arg;
 	v->free_arg = free_arg;
+	v->spare_at = spare != NULL ? spare : &v->spare;
 	return v;
+}
+
+struct tval *
+tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *))
+{
+	return tv_lazy_list_shared(n, make, arg, free_arg, NULL);
 }
 
 struct tval *
@@ -194,6 +211,7 @@ tv_grow(struct tval *c)
 	size_t cap = c->cap ? c->cap * 2 : 4;
 	struct tval **nv;
 	char **nk;
+	uint64_t *nh;
 
 	if ((nv = realloc(c->v, cap * sizeof *nv)) == NULL)
 		return -1;
@@ -202,6 +220,9 @@ tv_grow(struct tval *c)
 		if ((nk = realloc(c->k, cap * sizeof *nk)) == NULL)
 			return -1;
 		c->k = nk;
+		if ((nh = realloc(c->kh, cap * sizeof *nh)) == NULL)
+			return -1;
+		c->kh = nh;
 	}
 	c->cap = cap;
 	return 0;
@@ -211,31 +232,46 @@ int
 tv_push(struct tval *list, struct tval *v)
 {
 	if (list == NULL || v == NULL || list->kind != TV_LIST || list->make != NULL ||
-	    (list->n == list->cap && tv_grow(list) < 0)) {
+	    (list->n == list->kept && list->n == list->cap && tv_grow(list) < 0)) {
 		tv_free(v);
 		return -1;
 	}
+	if (list->n < list->kept)
+		tv_free(list->v[list->n]);
 	list->v[list->n++] = v;
+	if (list->kept < list->n)
+		list->kept = list->n;
 	return 0;
+}
+
+/* The slot of key (hash h) in map, or -1. */
+static long
+map_find(const struct tval *map, const char *key, uint64_t h)
+{
+	for (size_t i = 0; i < map->n; i++)
+		if (map->kh[i] == h && strcmp(map->k[i], key) == 0)
+			return (long)i;
+	return -1;
 }
 
 int
 tv_set(struct tval *map, const char *key, struct tval *v)
 {
+	uint64_t h;
 	char *k;
+	long at;
 
 	if (map == NULL || v == NULL || map->kind != TV_MAP)
 		goto fail;
-	for (size_t i = 0; i < map->n; i++) {
-		if (strcmp(map->k[i], key) == 0) {
-			tv_free(map->v[i]);
-			map->v[i] = v;
-			return 0;
-		}
+	if ((at = map_find(map, key, h = hash64_str(key))) >= 0) {
+		tv_free(map->v[at]);
+		map->v[at] = v;
+		return 0;
 	}
 	if ((map->n == map->cap && tv_grow(map) < 0) || (k = str_dup(key)) == NULL)
 		goto fail;
 	map->k[map->n] = k;
+	map->kh[map->n] = h;
 	map->v[map->n++] = v;
 	return 0;
 fail:
@@ -243,33 +279,170 @@ fail:
 	return -1;
 }
 
+static int
+is_scalar(const struct tval *v)
+{
+	return v->kind != TV_LIST && v->kind != TV_MAP;
+}
+
+/*
+ * The slot of key in map, or -1.  A map refilled sets its keys in the
+ * order it first did: the slot after the one set last (after the last
+ * slot, the first) is tried first.
+ */
+static long
+refill_slot(struct tval *map, const char *key)
+{
+	size_t h = map->hint < map->n ? map->hint : 0;
+	long at;
+
+	if (h < map->n && strcmp(map->k[h], key) == 0)
+		at = (long)h;
+	else
+		at = map_find(map, key, hash64_str(key));
+	map->hint = at >= 0 ? (size_t)at + 1 : 0;
+	return at;
+}
+
+/*
+ * The scalar key holds, to be set in place (a map refilled for the next
+ * element of a lazy list allocates nothing), else a new one set there.
+ * It is a null, its own string memory kept for a later string.
+ */
+static struct tval *
+scalar_at(struct tval *map, const char *key)
+{
+	struct tval *v;
+	long at;
+
+	if (map == NULL || map->kind != TV_MAP)
+		return NULL;
+	at = refill_slot(map, key);
+	if (at >= 0 && is_scalar(map->v[at])) {
+		v = map->v[at];
+		if (v->borrowed) {
+			v->s = NULL;
+			v->scap = 0;
+			v->borrowed = 0;
+		}
+		v->kind = TV_NULL;
+		v->fd = -1;
+		v->slen = 0;
+		return v;
+	}
+	return (v = tv_null()) != NULL && tv_set(map, key, v) == 0 ? v : NULL;
+}
+
+int
+tv_set_strn(struct tval *map, const char *key, const char *s, size_t n)
+{
+	struct tval *v = scalar_at(map, key);
+
+	if (v == NULL)
+		return -1;
+	if (s == NULL)
+		return 0;
+	if (v->scap < n + 1) {
+		char *p = realloc(v->s, n + 1);
+
+		if (p == NULL)
+			return -1;
+		v->s = p;
+		v->scap = n + 1;
+	}
+	memcpy(v->s, s, n);
+	v->s[n] = '\0';
+	v->slen = n;
+	v->kind = TV_STR;
+	return 0;
+}
+
 int
 tv_set_str(struct tval *map, const char *key, const char *s)
 {
-	return tv_set(map, key, s != NULL ? tv_str(s) : tv_null());
+	return tv_set_strn(map, key, s, s != NULL ? strlen(s) : 0);
+}
+
+int
+tv_set_file(struct tval *map, const char *key, int fd, off_t off, size_t n)
+{
+	struct tval *v = scalar_at(map, key);
+
+	if (v == NULL)
+		return -1;
+	v->kind = TV_STR;
+	v->fd = fd;
+	v->off = off;
+	v->slen = n;
+	return 0;
 }
 
 int
 tv_set_int(struct tval *map, const char *key, long long n)
 {
-	return tv_set(map, key, tv_int(n));
+	struct tval *v = scalar_at(map, key);
+
+	if (v == NULL)
+		return -1;
+	v->kind = TV_INT;
+	v->i = n;
+	return 0;
 }
 
 int
 tv_set_bool(struct tval *map, const char *key, int b)
 {
-	return tv_set(map, key, tv_bool(b));
+	struct tval *v = scalar_at(map, key);
+
+	if (v == NULL)
+		return -1;
+	v->kind = TV_BOOL;
+	v->i = b != 0;
+	return 0;
+}
+
+struct tval *
+tv_set_list(struct tval *map, const char *key)
+{
+	struct tval *v;
+	long at;
+
+	if (map == NULL || map->kind != TV_MAP)
+		return NULL;
+	at = refill_slot(map, key);
+	if (at >= 0 && map->v[at]->kind == TV_LIST && map->v[at]->make == NULL) {
+		v = map->v[at];
+		v->n = 0; /* its elements are kept, for tv_push_map */
+		return v;
+	}
+	return (v = tv_list()) != NULL && tv_set(map, key, v) == 0 ? v : NULL;
+}
+
+struct tval *
+tv_push_map(struct tval *list)
+{
+	struct tval *m;
+
+	if (list != NULL && list->kind == TV_LIST && list->n < list->kept &&
+	    list->v[list->n]->kind == TV_MAP)
+		return list->v[list->n++];
+	return (m = tv_map()) != NULL && tv_push(list, m) == 0 ? m : NULL;
+}
+
+static struct tval *
+get_hashed(const struct tval *map, const char *key, uint64_t h)
+{
+	long at;
+
+	if (map == NULL || map->kind != TV_MAP || (at = map_find(map, key, h)) < 0)
+		return NULL;
+	return map->v[at];
 }
 
 struct tval *
 tv_get(const struct tval *map, const char *key)
 {
-	if (map == NULL || map->kind != TV_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++)
-		if (strcmp(map->k[i], key) == 0)
-			return map->v[i];
-	return NULL;
+	return get_hashed(map, key, hash64_str(key));
 }
 
 void
@@ -280,16 +453,18 @@ tv_free(struct tval *v)
 	if (v->make != NULL) {
 		if (v->free_arg != NULL)
 			v->free_arg(v->make_arg);
+		tv_free(v->spare);
 		free(v);
 		return;
 	}
-	for (size_t i = 0; i < v->n; i++) {
+	for (size_t i = 0; i < (v->kept > v->n ? v->kept : v->n); i++) {
 		tv_free(v->v[i]);
 		if (v->k != NULL)
 			free(v->k[i]);
 	}
 	free(v->v);
 	free(v->k);
+	free(v->kh);
 	if (!v->borrowed)
 		free(v->s);
 	free(v);
@@ -316,7 +491,7 @@ tv_at(const struct tval *v, size_t i)
 const char *
 tv_text(const struct tval *v)
 {
-	return v != NULL && (v->kind == TV_STR || v->kind == TV_NUM) ? v->s : NULL;
+	return v != NULL && (v->kind == TV_STR || v->kind == TV_NUM) && v->fd < 0 ? v->s : NULL;
 }
 
 /* ---- compiled templates ---- */
@@ -327,8 +502,9 @@ struct node {
 	enum ntype type;
 	const char *text; /* N_TEXT: points into tpl->src */
 	size_t len;
-	char *name;   /* tag name as written (trimmed) */
-	char **parts; /* dotted name split; nparts 0 is "." */
+	char *name;       /* tag name as written (trimmed) */
+	char **parts;     /* dotted name split; nparts 0 is "." */
+	uint64_t *hashes; /* each part's, found once here rather than at each lookup */
 	size_t nparts;
 	char *indent;      /* N_PARTIAL: indentation of a standalone tag */
 	struct node *kids; /* sections */
@@ -377,6 +553,7 @@ nodes_free(struct node *v, size_t n)
 		for (size_t j = 0; j < v[i].nparts; j++)
 			free(v[i].parts[j]);
 		free(v[i].parts);
+		free(v[i].hashes);
 		free(v[i].name);
 		free(v[i].indent);
 		nodes_free(v[i].kids, v[i].nkids);
@@ -457,13 +634,15 @@ split_name(struct node *nd)
 		return 0;
 	for (const char *c = s; *c; c++)
 		n += *c == '.';
-	if ((nd->parts = calloc(n, sizeof *nd->parts)) == NULL)
+	if ((nd->parts = calloc(n, sizeof *nd->parts)) == NULL ||
+	    (nd->hashes = calloc(n, sizeof *nd->hashes)) == NULL)
 		return -1;
 	for (;;) {
 		dot = strchr(s, '.');
 		nd->parts[nd->nparts] = str_ndup(s, dot ? (size_t)(dot - s) : strlen(s));
 		if (nd->parts[nd->nparts] == NULL)
 			return -1;
+		nd->hashes[nd->nparts] = hash64_str(nd->parts[nd->nparts]);
 		nd->nparts++;
 		if (dot == NULL)
 			return 0;
@@ -770,11 +949,11 @@ lookup(const struct rctx *c, const struct node *nd)
 	if (nd->nparts == 0)
 		return c->n > 0 ? c->stack[c->n - 1] : NULL;
 	for (size_t i = c->n; i-- > 0;) {
-		if ((v = tv_get(c->stack[i], nd->parts[0])) != NULL)
+		if ((v = get_hashed(c->stack[i], nd->parts[0], nd->hashes[0])) != NULL)
 			break;
 	}
 	for (size_t j = 1; v != NULL && j < nd->nparts; j++)
-		v = tv_get(v, nd->parts[j]);
+		v = get_hashed(v, nd->parts[j], nd->hashes[j]);
 	return v;
 }
 
@@ -833,6 +1012,20 @@ put_file_value(struct rctx *c, const struct tval *v, int escape)
 	return 0;
 }
 
+/* n in decimal, ending at end: what snprintf's %lld writes, at a tenth of its cost. */
+static char *
+int_text(long long n, char *end)
+{
+	unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
+
+	do
+		*--end = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (n < 0)
+		*--end = '-';
+	return end;
+}
+
 static int
 put_value(struct rctx *c, const struct tval *v, int escape)
 {
@@ -851,8 +1044,8 @@ put_value(struct rctx *c, const struct tval *v, int escape)
 		n = v->slen;
 		break;
 	case TV_INT:
-		n = snprintf(num, sizeof num, "%lld", v->i);
-		s = num;
+		s = int_text(v->i, num + sizeof num);
+		n = (size_t)(num + sizeof num - s);
 		break;
 	case TV_BOOL:
 		s = v->i ? "true" : "false";
@@ -940,6 +1133,31 @@ get_partial(struct rctx *c, const struct node *nd, struct tpl **out)
 
 static int render_nodes(struct rctx *c, const struct node *v, size_t n);
 
+/*
+ * Element i of a lazy list, made for this pass only: one element of a
+ * long list lives at a time.  The list's spare, if it has one, is handed
+ * to make() to be made anew.  An element in use is never a spare: a list
+ * walked inside itself (or inside one sharing its spare) makes a new one.
+ */
+static struct tval *
+make_element(const struct tval *list, size_t i, struct err *e)
+{
+	struct tval *reuse = *list->spare_at; /* the spare is not part of the list's value */
+
+	*list->spare_at = NULL;
+	return list->make(list->make_arg, i, reuse, e);
+}
+
+/* A made element no longer in use: the list's spare, unless it has one. */
+static void
+give_back(const struct tval *list, struct tval *made)
+{
+	if (*list->spare_at == NULL)
+		*list->spare_at = made;
+	else
+		tv_free(made);
+}
+
 static int
 render_section(struct rctx *c, const struct node *nd)
 {
@@ -960,7 +1178,7 @@ render_section(struct rctx *c, const struct node *nd)
 	for (size_t i = 0; i < v->n && r == 0; i++) {
 		struct tval *made = NULL;
 
-		if (v->make != NULL && (made = v->make(v->make_arg, i, c->e)) == NULL)
+		if (v->make != NULL && (made = make_element(v, i, c->e)) == NULL)
 			return -1;
 		if (push(c, made != NULL ? made : v->v[i]) < 0) {
 			tv_free(made);
@@ -968,8 +1186,8 @@ render_section(struct rctx *c, const struct node *nd)
 		}
 		r = render_nodes(c, nd->kids, nd->nkids);
 		c->n--;
-		/* Made for this pass only: one element of a long list lives at a time. */
-		tv_free(made);
+		if (made != NULL)
+			give_back(v, made);
 	}
 	return r;
 }

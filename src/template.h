@@ -34,18 +34,40 @@ struct tval *tv_list(void);
  * A list of n elements made one at a time while a section renders it, and
  * freed right after, so a digest of many thousand items never exists as
  * one tree.  make() returns element i, or NULL with e set (the render
- * fails).  free_arg(arg) runs when the list is freed (also on failure).
- * tv_push and tv_at do not apply to it.
+ * fails).  reuse, when not NULL, is an element make() returned before and
+ * no longer in use: make() takes it, to fill anew (tv_set_* set a value
+ * in place, allocating nothing) or to free.  free_arg(arg) runs when the
+ * list is freed (also on failure).  tv_push and tv_at do not apply to it.
  */
-typedef struct tval *(*tv_make_fn)(void *arg, size_t i, struct err *e);
+typedef struct tval *(*tv_make_fn)(void *arg, size_t i, struct tval *reuse, struct err *e);
 struct tval *tv_lazy_list(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *));
+/*
+ * The same, the element no longer in use kept in *spare, not in the list:
+ * lists whose elements are alike share one, which outlives them (the
+ * caller frees it, tv_free(*spare), once no list uses it).
+ */
+struct tval *tv_lazy_list_shared(size_t n, tv_make_fn make, void *arg, void (*free_arg)(void *),
+                                 struct tval **spare);
 struct tval *tv_map(void);
 /* Container operations take ownership of v, also on failure; -1 on OOM. */
 int tv_push(struct tval *list, struct tval *v);
 int tv_set(struct tval *map, const char *key, struct tval *v);
+/*
+ * These set a scalar in place of the scalar key holds, its string memory
+ * reused: refilling a map for the next element allocates nothing.
+ */
 int tv_set_str(struct tval *map, const char *key, const char *s); /* NULL s: tv_null */
+int tv_set_strn(struct tval *map, const char *key, const char *s, size_t n);
+int tv_set_file(struct tval *map, const char *key, int fd, off_t off, size_t n); /* tv_str_file */
 int tv_set_int(struct tval *map, const char *key, long long n);
 int tv_set_bool(struct tval *map, const char *key, int b);
+/*
+ * The list at key, emptied (made if key holds none); its maps are kept and
+ * handed out again, in order, by tv_push_map.  NULL on OOM.
+ */
+struct tval *tv_set_list(struct tval *map, const char *key);
+/* A map at the list's end: one kept there, as it was, or a new empty one.  NULL on OOM. */
+struct tval *tv_push_map(struct tval *list);
 struct tval *tv_get(const struct tval *map, const char *key);
 void tv_free(struct tval *v);
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests for src/digest.c: the data the shipped templates get, from
  * items built here (no fetch, no state): the headline and default subject,
- * meta lines, which base relative links resolve against, and the -v line
- * for a cut item.
+ * meta lines, which base relative links resolve against, the -v line
+ * for a cut item, and items made in the values of the item before.
  */
 #include <check.h>
 #include <stdio.h>
@@ -96,6 +96,31 @@ slurp(FILE *fp, size_t len)
 	ck_assert_uint_eq(fread(s, 1, len, fp), len);
 	s[len] = '\0';
 	return s;
+}
+
+/* One digest of f's picks with templates t and spool c. */
+static struct rendered
+render_with(struct fixture *f, struct digest_templates *t, struct spool *c)
+{
+	struct digest_output out;
+	struct err e = {0};
+	struct digest_input in = {
+	    .cfg = &f->cfg,
+	    .sub = &f->sub,
+	    .src = f->src,
+	    .nsrc = 3,
+	    .picks = &f->picks,
+	    .spool = c,
+	    .now = 1229600000,
+	};
+	struct rendered r;
+
+	ck_assert_msg(digest_render(&in, t, &out, &e) == 0, "%s", e.msg);
+	r.subject = buf_steal(&out.subject);
+	r.text = slurp(out.text, out.text_len);
+	r.html = slurp(out.html, out.html_len);
+	digest_output_free(&out);
+	return r;
 }
 
 static struct rendered
@@ -256,6 +281,75 @@ START_TEST(relative_links_resolve_against_the_item)
 }
 END_TEST
 
+/* The text of item title's block in a text part: up to the next item's rule. */
+static char *
+item_block(const char *text, const char *title)
+{
+	char *at = strstr(text, title), *end;
+
+	ck_assert_ptr_nonnull(at);
+	end = strstr(at, "\n------");
+	return str_ndup(at, end != NULL ? (size_t)(end - at) : strlen(at));
+}
+
+/*
+ * An item's values are made in those of the item before: each shows only
+ * its own, and a digest made again (from the spool's memo) is the same.
+ */
+START_TEST(each_item_shows_only_its_own)
+{
+	struct fixture f;
+	struct digest_templates *t = NULL;
+	struct spool *c = NULL;
+	struct rendered r, again;
+	struct item *it;
+	struct err e = {0};
+	char *tags[] = {"linux"}, *block;
+	struct enclosure encl = {"http://a.example/ep.mp3", "audio/mpeg", 31000000};
+
+	fixture_init(&f, "s");
+	it =
+	    add_item(&f, 0, "Rich",
+	             "<p><a href=\"http://a.example/1\">1</a> <a href=\"http://a.example/2\">2</a> "
+	             "<a href=\"http://a.example/3\">3</a></p>");
+	it->author = "Jane Roe";
+	it->tags = tags;
+	it->ntags = 1;
+	it->enclosures = &encl;
+	it->nenclosures = 1;
+	add_item(&f, 0, "Plain", "<p><a href=\"http://b.example/only\">only</a></p>");
+	add_item(&f, 1, "Bare", "<p>no links</p>");
+	ck_assert_msg(digest_templates_load(&f.cfg, &t, &e) == 0, "%s", e.msg);
+	ck_assert_msg(spool_new(&c, NULL, &e) == 0, "%s", e.msg);
+	r = render_with(&f, t, c);
+	block = item_block(r.text, "\nRich\n");
+	has(block, "Jane Roe | linux");
+	has(block, "Enclosure: http://a.example/ep.mp3 (audio/mpeg, 31 MB)");
+	has(block, "[3] http://a.example/3");
+	free(block);
+	block = item_block(r.text, "\nPlain\n");
+	has(block, "[1] http://b.example/only\n");
+	ck_assert_ptr_null(strstr(block, "[2]"));
+	ck_assert_ptr_null(strstr(block, "Jane Roe"));
+	ck_assert_ptr_null(strstr(block, "Enclosure"));
+	free(block);
+	block = item_block(r.text, "\nBare\n");
+	ck_assert_ptr_null(strstr(block, "[1]"));
+	free(block);
+	/* One enclosure in the HTML part too. */
+	ck_assert_ptr_nonnull(block = strstr(r.html, "&#9654;"));
+	ck_assert_ptr_null(strstr(block + 1, "&#9654;"));
+	again = render_with(&f, t, c);
+	ck_assert_str_eq(again.text, r.text);
+	ck_assert_str_eq(again.html, r.html);
+	rendered_free(&again);
+	rendered_free(&r);
+	spool_free(c);
+	digest_templates_free(t);
+	fixture_free(&f);
+}
+END_TEST
+
 /* A cut item: the notice in both parts, one -v line naming feed and item. */
 START_TEST(cut_item_is_told_on_the_log)
 {
@@ -300,6 +394,7 @@ main(void)
 	tcase_add_test(tc, several_feeds_fit_78_columns);
 	tcase_add_test(tc, meta_line_has_no_bare_separator);
 	tcase_add_test(tc, relative_links_resolve_against_the_item);
+	tcase_add_test(tc, each_item_shows_only_its_own);
 	tcase_add_test(tc, cut_item_is_told_on_the_log);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

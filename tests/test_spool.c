@@ -1,8 +1,8 @@
 /*
  * Unit tests for src/spool.c: the plan (what each item of a parsed feed
  * may be needed for), rendering and stashing into the spool file, reading
- * both back, what an item lets go of at each stage, and parse threads
- * rendering and stashing into one spool at once.  Feeds are parsed by the
+ * both back, what an item lets go of at each stage, parse threads
+ * rendering and stashing into one spool at once, and the memo.  Feeds are parsed by the
  * real parser from RSS written here.
  */
 #include <check.h>
@@ -109,12 +109,15 @@ read_back(struct spool *s, const struct item *it, const struct feed_conf *fc)
 {
 	struct spooled r;
 	struct readback b;
+	struct buf links = BUF_INIT;
 	struct err e = {0};
 
 	ck_assert_msg(spool_read(s, it, fc, &r, &e) == 0, "%s", e.msg);
 	b.html = pread_str(r.fd, r.html_off, r.html_len);
 	b.text = pread_str(r.fd, r.text_off, r.text_len);
-	ck_assert_msg(spool_links(s, &r, &b.links, &e) == 0, "%s", e.msg);
+	ck_assert_msg(spool_links(s, &r, &links, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(links.len, r.links_len);
+	b.links = buf_steal(&links);
 	b.links_len = r.links_len;
 	return b;
 }
@@ -281,6 +284,60 @@ START_TEST(an_item_never_spooled_renders_from_its_fields)
 }
 END_TEST
 
+/* What an entry of n bytes costs against the bound: its bytes and 64 of bookkeeping (LP64). */
+#define MEMO_ENTRY(n) ((n) + 64)
+
+START_TEST(the_memo_keeps_until_its_bound)
+{
+	struct feed f;
+	struct spool *s = NULL;
+	struct err e = {0};
+	const char *got;
+	size_t len = 0;
+	char big[200];
+
+	parse(&f, 4);
+	memset(big, 'x', sizeof big);
+	ck_assert_msg(spool_new(&s, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_ptr_null(spool_memo(s, &f.items[0], 0, &len));
+	/* Kept, by item and kind, as given (a copy). */
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[0], 0, "zero", 5), 1);
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[0], 1, "zero, in full", 14), 1);
+	ck_assert_ptr_nonnull(got = spool_memo(s, &f.items[0], 0, &len));
+	ck_assert_uint_eq(len, 5);
+	ck_assert_str_eq(got, "zero");
+	ck_assert_ptr_nonnull(got = spool_memo(s, &f.items[0], 1, &len));
+	ck_assert_str_eq(got, "zero, in full");
+	ck_assert_ptr_null(spool_memo(s, &f.items[1], 0, &len));
+	/* An entry larger than the whole bound is never kept. */
+	spool_memo_bound(s, 150);
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[1], 0, big, sizeof big), 0);
+	ck_assert_ptr_null(spool_memo(s, &f.items[1], 0, &len));
+	/* At the bound: what is kept stays, what comes after is refused. */
+	spool_memo_bound(s, MEMO_ENTRY(5) + MEMO_ENTRY(14) + MEMO_ENTRY(100) + MEMO_ENTRY(0) + 25);
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[1], 0, big, 100), 1);
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[2], 0, big, 100), 0);
+	ck_assert_int_eq(spool_memo_keep(s, &f.items[3], 0, "", 0), 1);
+	ck_assert_ptr_nonnull(spool_memo(s, &f.items[3], 0, &len));
+	ck_assert_uint_eq(len, 0);
+	ck_assert_ptr_null(spool_memo(s, &f.items[2], 0, &len));
+	ck_assert_ptr_nonnull(got = spool_memo(s, &f.items[1], 0, &len));
+	ck_assert_uint_eq(len, 100);
+	ck_assert_int_eq(memcmp(got, big, 100), 0);
+	ck_assert_str_eq(spool_memo(s, &f.items[0], 0, &len), "zero");
+	/* Many entries: the index grows and finds each. */
+	spool_memo_bound(s, SPOOL_MEMO_MAX);
+	for (int k = 0; k < 1000; k++)
+		ck_assert_int_eq(spool_memo_keep(s, &f.items[k % 4], k + 2, &k, sizeof k), 1);
+	for (int k = 0; k < 1000; k++) {
+		ck_assert_ptr_nonnull(got = spool_memo(s, &f.items[k % 4], k + 2, &len));
+		ck_assert_int_eq(memcmp(got, &k, sizeof k), 0);
+	}
+	spool_free(s);
+	feed_free(&f);
+}
+END_TEST
+
 /* An item's content cut past a megabyte is told on the log, once. */
 START_TEST(a_cut_item_is_told_on_the_log)
 {
@@ -414,6 +471,7 @@ spool_suite(void)
 	tcase_add_test(tc, a_cut_item_is_told_on_the_log);
 	tcase_add_test(tc, without_a_plan_items_stay_whole);
 	tcase_add_test(tc, parse_threads_share_one_spool);
+	tcase_add_test(tc, the_memo_keeps_until_its_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 /* Unit tests for src/template.c: the Mustache spec, errors, the shipped templates */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,110 @@ START_TEST(values_and_modes)
 }
 END_TEST
 
+/* What {{x}} writes of x. */
+static const char *
+rendered(const struct tval *d, const char *src, struct buf *out)
+{
+	struct err e = {0};
+
+	buf_reset(out);
+	ck_assert_msg(tpl_render_string(src, "t", d, ESCAPE_NONE, out, &e) == 0, "%s", e.msg);
+	return buf_str(out);
+}
+
+START_TEST(integers_written_whole)
+{
+	struct tval *d = tv_map();
+	struct buf out = BUF_INIT;
+
+	ck_assert_int_eq(tv_set_int(d, "min", LLONG_MIN), 0);
+	ck_assert_int_eq(tv_set_int(d, "max", LLONG_MAX), 0);
+	ck_assert_int_eq(tv_set_int(d, "zero", 0), 0);
+	ck_assert_int_eq(tv_set_int(d, "neg", -7), 0);
+	ck_assert_int_eq(tv_set_int(d, "ten", 10), 0);
+	ck_assert_str_eq(rendered(d, "{{min}} {{max}} {{zero}} {{neg}} {{ten}}", &out),
+	                 "-9223372036854775808 9223372036854775807 0 -7 10");
+	buf_free(&out);
+	tv_free(d);
+}
+END_TEST
+
+/* Setting a key again changes its value in place, whatever kind it held. */
+START_TEST(values_set_in_place)
+{
+	struct tval *d = tv_map(), *v, *list;
+	struct buf out = BUF_INIT;
+	char mine[] = "borrowed";
+	FILE *fp = tmpfile();
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fputs("0123456789", fp) >= 0 && fflush(fp) == 0, 1);
+	ck_assert_int_eq(tv_set_str(d, "x", "short"), 0);
+	v = tv_get(d, "x");
+	ck_assert_int_eq(tv_set_int(d, "x", 12), 0);
+	ck_assert_str_eq(rendered(d, "{{x}}", &out), "12");
+	ck_assert_int_eq(tv_set_strn(d, "x", "a longer string than before", 6), 0);
+	ck_assert_str_eq(tv_text(tv_get(d, "x")), "a long");
+	ck_assert_int_eq(tv_set_bool(d, "x", 0), 0);
+	ck_assert_str_eq(rendered(d, "{{#x}}yes{{/x}}{{^x}}no{{/x}}", &out), "no");
+	ck_assert_int_eq(tv_set_file(d, "x", fileno(fp), 2, 5), 0);
+	ck_assert_ptr_null(tv_text(tv_get(d, "x")));
+	ck_assert_str_eq(rendered(d, "[{{x}}]", &out), "[23456]");
+	ck_assert_int_eq(tv_set_str(d, "x", NULL), 0);
+	ck_assert_int_eq(tv_kind(tv_get(d, "x")), TV_NULL);
+	ck_assert_ptr_eq(tv_get(d, "x"), v); /* the same value all along */
+	/* A borrowed string is left to its owner; a list gives way to a scalar. */
+	ck_assert_int_eq(tv_set(d, "b", tv_str_borrowed(mine, strlen(mine))), 0);
+	ck_assert_int_eq(tv_set_str(d, "b", "own"), 0);
+	ck_assert_str_eq(mine, "borrowed");
+	ck_assert_int_eq(tv_set(d, "l", tv_list()), 0);
+	ck_assert_int_eq(tv_set_int(d, "l", 3), 0);
+	ck_assert_str_eq(rendered(d, "{{b}} {{l}}", &out), "own 3");
+	/* A scalar gives way to a list. */
+	ck_assert_ptr_nonnull(list = tv_set_list(d, "b"));
+	ck_assert_int_eq(tv_kind(tv_get(d, "b")), TV_LIST);
+	ck_assert_ptr_null(tv_set_list(list, "not a map"));
+	ck_assert_int_eq(tv_set_int(list, "k", 1), -1);
+	buf_free(&out);
+	tv_free(d);
+	fclose(fp);
+}
+END_TEST
+
+/* A list refilled keeps its maps and hands them out again; the rest stay out of sight. */
+START_TEST(lists_refilled)
+{
+	struct tval *d = tv_map(), *list, *m, *first;
+	struct buf out = BUF_INIT;
+
+	ck_assert_ptr_nonnull(list = tv_set_list(d, "l"));
+	for (int i = 0; i < 3; i++) {
+		ck_assert_ptr_nonnull(m = tv_push_map(list));
+		ck_assert_int_eq(tv_set_int(m, "n", i + 1), 0);
+		ck_assert_int_eq(tv_set_str(m, "s", "abc"), 0);
+	}
+	first = tv_at(list, 0);
+	ck_assert_str_eq(rendered(d, "{{#l}}{{n}}{{s}} {{/l}}", &out), "1abc 2abc 3abc ");
+	ck_assert_ptr_eq(tv_set_list(d, "l"), list);
+	ck_assert_uint_eq(tv_len(list), 0);
+	ck_assert_str_eq(rendered(d, "{{#l}}x{{/l}}{{^l}}empty{{/l}}", &out), "empty");
+	ck_assert_ptr_eq(m = tv_push_map(list), first);
+	ck_assert_int_eq(tv_set_int(m, "n", 9), 0);
+	ck_assert_int_eq(tv_set_str(m, "s", "z"), 0);
+	ck_assert_uint_eq(tv_len(list), 1);
+	ck_assert_str_eq(rendered(d, "{{#l}}{{n}}{{s}} {{/l}}", &out), "9z ");
+	/* A push puts its value in place of a kept map (freed: no leak under ASan). */
+	ck_assert_int_eq(tv_push(list, tv_str("pushed")), 0);
+	ck_assert_ptr_nonnull(m = tv_push_map(list));
+	ck_assert_int_eq(tv_set_int(m, "n", 5), 0);
+	ck_assert_int_eq(tv_set_str(m, "s", "y"), 0);
+	ck_assert_str_eq(rendered(d, "{{#l}}{{n}}{{s}}{{.}} {{/l}}", &out), "9z pushed 5y ");
+	tv_set_list(d, "l");
+	tv_free(d); /* the kept maps with it */
+	buf_free(&out);
+}
+END_TEST
+
 /* The data the run module builds for the shipped digest templates. */
 static struct tval *
 digest_data(void)
@@ -462,11 +567,12 @@ probe_done(void *arg)
 }
 
 static struct tval *
-make_square(void *arg, size_t i, struct err *e)
+make_square(void *arg, size_t i, struct tval *reuse, struct err *e)
 {
 	struct lazy_probe *p = arg;
 	struct tval *m;
 
+	tv_free(reuse);
 	if ((int)i == p->fail_at) {
 		err_set(e, 65, "element %zu cannot be made", i);
 		return NULL;
@@ -508,6 +614,80 @@ START_TEST(lazy_lists)
 	ck_assert_str_eq(e.msg, "element 2 cannot be made");
 	tv_free(d);
 	ck_assert_int_eq(p.fail_at, -2);
+	buf_free(&out);
+}
+END_TEST
+
+/* Element i of a lazy list as make_square makes it, in the element handed back when there is one.
+ */
+static struct tval *
+refill_square(void *arg, size_t i, struct tval *reuse, struct err *e)
+{
+	struct lazy_probe *p = arg;
+	struct tval *m = reuse;
+
+	if ((int)i == p->fail_at) {
+		tv_free(reuse);
+		err_set(e, 65, "element %zu cannot be made", i);
+		return NULL;
+	}
+	if (m == NULL) {
+		m = tv_map();
+		p->made++;
+	} else {
+		p->alive++; /* here: how many were made anew */
+	}
+	ck_assert_int_eq(tv_set_int(m, "i", (long long)i), 0);
+	ck_assert_int_eq(tv_set_int(m, "sq", (long long)(i * i)), 0);
+	return m;
+}
+
+START_TEST(lazy_lists_reuse_their_elements)
+{
+	struct lazy_probe p = {0, 0, 0, -1};
+	struct tval *d = tv_map();
+	struct buf out = BUF_INIT;
+	struct err e = {0};
+
+	ck_assert_int_eq(tv_set(d, "l", tv_lazy_list(4, refill_square, &p, NULL)), 0);
+	ck_assert_str_eq(rendered(d, "{{#l}}{{i}}:{{sq}} {{/l}}", &out), "0:0 1:1 2:4 3:9 ");
+	ck_assert_int_eq(p.made, 1);
+	ck_assert_int_eq(p.alive, 3);
+	/* Walked inside itself: the outer element, in use, is never made anew under it. */
+	p.made = p.alive = 0;
+	ck_assert_str_eq(rendered(d, "{{#l}}{{i}}[{{#l}}{{i}}{{/l}}]{{sq}} {{/l}}", &out),
+	                 "0[0123]0 1[0123]1 2[0123]4 3[0123]9 ");
+	ck_assert_int_eq(p.made, 4); /* each inner walk starts with no spare */
+	/* Failing with an element in hand frees it (no leak under ASan). */
+	p.fail_at = 2;
+	ck_assert_int_eq(tpl_render_string("{{#l}}{{i}}{{/l}}", "t", d, ESCAPE_NONE, &out, &e), -1);
+	ck_assert_str_eq(e.msg, "element 2 cannot be made");
+	tv_free(d);
+	buf_free(&out);
+}
+END_TEST
+
+/* Lists sharing a spare: one element made for all, never one in use. */
+START_TEST(lazy_lists_share_a_spare)
+{
+	struct lazy_probe p = {0, 0, 0, -1};
+	struct tval *d = tv_map(), *spare = NULL;
+	struct buf out = BUF_INIT;
+
+	ck_assert_int_eq(tv_set(d, "a", tv_lazy_list_shared(2, refill_square, &p, NULL, &spare)),
+	                 0);
+	ck_assert_int_eq(tv_set(d, "b", tv_lazy_list_shared(3, refill_square, &p, NULL, &spare)),
+	                 0);
+	ck_assert_str_eq(rendered(d, "{{#a}}{{i}}{{/a}} {{#b}}{{sq}}{{/b}}", &out), "01 014");
+	ck_assert_int_eq(p.made, 1);
+	ck_assert_ptr_nonnull(spare);
+	/* b inside a: a's element in use is not b's to refill. */
+	ck_assert_str_eq(rendered(d, "{{#a}}{{i}}[{{#b}}{{i}}{{/b}}]{{sq}} {{/a}}", &out),
+	                 "0[012]0 1[012]1 ");
+	ck_assert_int_eq(p.made, 3);
+	tv_free(d);
+	ck_assert_ptr_nonnull(spare); /* it outlives the lists */
+	tv_free(spare);
 	buf_free(&out);
 }
 END_TEST
@@ -613,10 +793,15 @@ main(void)
 	tcase_add_test(tc, errors_name_positions);
 	tcase_add_test(tc, nesting_is_bounded);
 	tcase_add_test(tc, values_and_modes);
+	tcase_add_test(tc, integers_written_whole);
+	tcase_add_test(tc, values_set_in_place);
+	tcase_add_test(tc, lists_refilled);
 	tcase_add_test(tc, shipped_text_template);
 	tcase_add_test(tc, shipped_html_template);
 	tcase_add_test(tc, json_reader);
 	tcase_add_test(tc, lazy_lists);
+	tcase_add_test(tc, lazy_lists_reuse_their_elements);
+	tcase_add_test(tc, lazy_lists_share_a_spare);
 	tcase_add_test(tc, file_strings_and_file_output);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
