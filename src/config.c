@@ -64,9 +64,10 @@ struct aside {
 struct loader {
 	struct confscan scan; /* where things are, and the messages */
 	cfg_t *root;
-	const void *last_val;  /* a list's closing brace re-runs the callback */
-	struct aside aside[2]; /* feeds, subscriptions */
-	int aside_off;         /* out of memory once: leave them all to libconfuse */
+	const void *last_val;    /* a list's closing brace re-runs the callback */
+	struct aside aside[2];   /* feeds, subscriptions */
+	int aside_off;           /* out of memory once: leave them all to libconfuse */
+	const char *template_ok; /* the last template found readable: most share it */
 };
 
 /* libconfuse callbacks carry no user pointer, and its lexer is global
@@ -1002,17 +1003,26 @@ check_template(const struct ctx *x, const char *dir, const char *name)
 {
 	static const char *const ext[] = {".txt", ".html"};
 
+	int ok = 1;
+
 	if (name == NULL || *name == '\0' || strchr(name, '/') || strcmp(name, "..") == 0) {
 		bad(x, "template", 0, "template \"%s\": a name, not a path", name ? name : "");
 		return;
 	}
+	/* Thousands of subscriptions ask for the same one: look once. */
+	if (x->L->template_ok != NULL && strcmp(x->L->template_ok, name) == 0)
+		return;
 	for (size_t i = 0; dir && i < 2; i++) {
 		char *p = str_printf("%s/%s%s", dir, name, ext[i]);
 
-		if (p && access(p, R_OK) < 0)
+		if (p && access(p, R_OK) < 0) {
 			bad(x, "template", 0, "template '%s': %s: %s", name, p, strerror(errno));
+			ok = 0;
+		}
 		free(p);
 	}
+	if (ok)
+		x->L->template_ok = name; /* the subscription's: lives as long as the load */
 }
 
 /*
@@ -1065,17 +1075,18 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 	else if (cfg->deliver_path != NULL &&
 	         (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
 		bad(&x, NULL, 0, "out of memory");
-	names = calloc(cfg->nfeeds + 1, sizeof *names);
-	for (size_t i = 0; names && i < cfg->nfeeds; i++)
-		names[i] = cfg->feeds[i].name ? cfg->feeds[i].name : "";
 	for (size_t i = 0; i < s->feeds.n; i++) {
 		if (config_feed(cfg, s->feeds.v[i]))
 			continue;
+		/* The feeds' names, for a hint: only for a name not found. */
+		if ((names = calloc(cfg->nfeeds + 1, sizeof *names)) != NULL)
+			for (size_t k = 0; k < cfg->nfeeds; k++)
+				names[k] = cfg->feeds[k].name ? cfg->feeds[k].name : "";
 		bad(&x, "feeds", (unsigned)i, "subscription '%s': no feed named '%s'%s", s->name,
 		    s->feeds.v[i],
 		    names ? confscan_did_you_mean(hint, s->feeds.v[i], names, cfg->nfeeds) : "");
+		free(names);
 	}
-	free(names);
 	s->subject = get_str(&x, "subject");
 	if (s->subject && strpbrk(s->subject, "\r\n"))
 		bad(&x, "subject", 0, "subject holds a line break");
