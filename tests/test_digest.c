@@ -128,26 +128,12 @@ render(struct fixture *f, FILE *log)
 {
 	struct digest_templates *t = NULL;
 	struct spool *c = NULL;
-	struct digest_output out;
 	struct err e = {0};
-	struct digest_input in = {
-	    .cfg = &f->cfg,
-	    .sub = &f->sub,
-	    .src = f->src,
-	    .nsrc = 3,
-	    .picks = &f->picks,
-	    .now = 1229600000,
-	};
 	struct rendered r;
 
 	ck_assert_msg(digest_templates_load(&f->cfg, &t, &e) == 0, "%s", e.msg);
 	ck_assert_msg(spool_new(&c, log, &e) == 0, "%s", e.msg);
-	in.spool = c;
-	ck_assert_msg(digest_render(&in, t, &out, &e) == 0, "%s", e.msg);
-	r.subject = buf_steal(&out.subject);
-	r.text = slurp(out.text, out.text_len);
-	r.html = slurp(out.html, out.html_len);
-	digest_output_free(&out);
+	r = render_with(f, t, c);
 	spool_free(c);
 	digest_templates_free(t);
 	return r;
