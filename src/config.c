@@ -93,7 +93,7 @@ on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
 	int line;
 	va_list cp;
 
-	if (active == NULL)
+	if (active == NULL || fmt == NULL)
 		return;
 	va_copy(cp, ap);
 	vsnprintf(msg, sizeof msg, fmt, ap);
