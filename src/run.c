@@ -1068,7 +1068,8 @@ journal_message(struct outmsg *m, void *arg)
 	if (rc < 0)
 		err_oom(&e);
 	if (e.code != 0 || journal_commit(r->journal, &e) < 0) {
-		r->journal_err = e; /* told once the sending thread is joined */
+		if (r->journal_err.code == 0)
+			r->journal_err = e; /* told once the sending thread is joined */
 		return -1;
 	}
 	return 0;
@@ -1191,9 +1192,10 @@ save_state(struct run *r, struct err *e)
 
 	journal_close(r->journal); /* every group in it is committed */
 	r->journal = NULL;
+	/* A journal that cannot take them: the whole save may still work. */
 	if (state_feeds_only_changed(r->st, path) &&
 	    (journaled = journal_save_feeds(path, r->st, e)) < 0)
-		return -1;
+		journaled = 0;
 	if (journaled || !state_needs_save(r->st, path))
 		return 0; /* the file and the journal hold everything */
 	if (state_save(r->st, path, e) < 0)

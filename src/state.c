@@ -1239,7 +1239,7 @@ state_target(const char *path, char **out, struct err *e)
 }
 
 int
-state_write_changed_feeds(struct state *st, int fd, struct err *e)
+state_write_changed_feeds(const struct state *st, int fd, struct err *e)
 {
 	struct rec_out o = {.fd = fd, .buf = malloc(REC_OUT_CHUNK)};
 
@@ -1252,11 +1252,16 @@ state_write_changed_feeds(struct state *st, int fd, struct err *e)
 	free(o.buf);
 	if (o.err != 0)
 		return err_set(e, EX_IOERR, "%s", strerror(o.err));
+	return 0;
+}
+
+void
+state_feeds_saved(struct state *st)
+{
 	for (size_t i = 0; i < st->feeds.n; i++)
 		if (feed_changed(feed_at(st, (uint32_t)i)) &&
 		    feed_snapshot(feed_at(st, (uint32_t)i)) < 0)
 			st->dirty = 1; /* not remembered: the next save writes the file */
-	return 0;
 }
 
 int
@@ -1412,6 +1417,10 @@ load_feed(struct loader *l, char **f, size_t *n)
 	    rec_parse_num(f[6], n[6], INT_MAX, &failures) < 0 ||
 	    rec_parse_num(f[9], n[9], 1, &gone) < 0)
 		return bad(l, "bad number");
+	/* A journal older than the file (a save's leftover: the crash came before its
+	 * unlink) must not take the feed back to an older fetch. */
+	if (idx != NONE && l->replace && t[0] < feed_at(l->st, idx)->fs.last_fetch)
+		return 0;
 	if (idx == NONE && (idx = feed_add(l->st, f[1])) == NONE)
 		return err_oom(l->e);
 	fs = &feed_at(l->st, idx)->fs;

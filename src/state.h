@@ -52,11 +52,14 @@ int state_needs_save(const struct state *st, const char *path);
  * written (a run whose feeds all answered 304)?  Then the journal can keep
  * them (journal_save_feeds) instead of a rewrite of the whole file:
  * state_write_changed_feeds writes those records to fd, in the file's
- * form, and counts them saved; state_replay_feed reads one back (line is
- * cut up in place; path and lineno name it in errors, EX_IOERR).
+ * form, and state_feeds_saved counts them saved once they are durable;
+ * state_replay_feed reads one back (line is cut up in place; path and
+ * lineno name it in errors, EX_IOERR), unless the state's own record of
+ * the feed is of a later fetch.
  */
 int state_feeds_only_changed(const struct state *st, const char *path);
-int state_write_changed_feeds(struct state *st, int fd, struct err *e);
+int state_write_changed_feeds(const struct state *st, int fd, struct err *e);
+void state_feeds_saved(struct state *st);
 int state_replay_feed(struct state *st, const char *path, size_t lineno, char *line, struct err *e);
 void state_free(struct state *st);
 /* Where the state at path is written: path, or where it leads if it is a symbolic link. */

@@ -295,10 +295,9 @@ writer_main(void *arg)
 }
 
 void
-writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written)
+writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written,
+             const struct tk_server *await)
 {
-	const struct tk_server *await = w->await;
-
 	ck_assert_uint_le(n, WRITER_MAX);
 	memset(w, 0, sizeof *w);
 	w->await = await;

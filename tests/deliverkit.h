@@ -73,16 +73,17 @@ struct writer {
 	off_t offset[WRITER_MAX];
 	size_t len[WRITER_MAX]; /* 0: published as passed over */
 	/*
-	 * If set: before publishing message i > 0, wait (a minute at most)
-	 * until this server holds i messages; saw[i] says whether it did, so
-	 * that each went out before the next was written.
+	 * If not NULL: before publishing message i > 0, wait (a minute at
+	 * most) until this server holds i messages; saw[i] says whether it
+	 * did, so that each went out before the next was written.
 	 */
 	const struct tk_server *await;
 	int saw[WRITER_MAX];
 	pthread_t thread;
 };
 
-void writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written);
+void writer_start(struct writer *w, struct outmsg *m, size_t n, size_t written,
+                  const struct tk_server *await);
 void writer_join(struct writer *w);
 
 /*

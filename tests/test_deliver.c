@@ -96,7 +96,7 @@ START_TEST(mbox_takes_what_was_written)
 	}
 	if (skipped < 3)
 		m[skipped].len = 0; /* the writer publishes it as never written */
-	writer_start(&w, m, 3, written);
+	writer_start(&w, m, 3, written, NULL);
 	ck_assert_msg(deliver(&cfg, m, 3, NULL, &e) == 0, "%s", e.msg);
 	writer_join(&w);
 	txt = tk_slurp(path);

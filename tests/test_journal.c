@@ -164,6 +164,7 @@ START_TEST(feed_records_go_to_the_journal)
 	state_free(st);
 	ck_assert_int_eq(stat(state_path, &after), 0);
 	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 	again = slurp(state_path);
 	ck_assert_str_eq(again, file);
@@ -193,6 +194,60 @@ START_TEST(feed_records_go_to_the_journal)
 	ck_assert_int_eq(state_record(st, "john", "http://a/feed", "2", 2000), 0);
 	ck_assert(!state_feeds_only_changed(st, state_path));
 	ck_assert(state_needs_save(st, state_path));
+	state_free(st);
+}
+END_TEST
+
+/*
+ * A save whose journal outlived it (a crash between the rename and the
+ * unlink): the journal's older fetch records do not take the feeds back.
+ */
+START_TEST(a_journal_older_than_the_file_is_not_replayed_over_it)
+{
+	struct state *st = saved_state();
+	struct feed_state *fs = state_feed(st, "http://a/feed", 0);
+	struct err e = {0};
+
+	fs->last_fetch = 2000;
+	fs->last_status = 304;
+	ck_assert_int_eq(journal_save_feeds(state_path, st, &e), 1);
+	/* the next run: a 500, saved whole; the journal is left behind */
+	fs->last_fetch = 3000;
+	fs->last_status = 500;
+	fs->failures = 1;
+	ck_assert_int_eq(state_record(st, "john", "http://a/feed", "2", 3000), 0);
+	ck_assert_msg(state_save(st, state_path, &e) == 0, "%s", e.msg);
+	state_free(st);
+	ck_assert_int_eq(access(journal_path, F_OK), 0);
+	ck_assert_msg(state_load(state_path, &st, &e) == 0, "%s", e.msg);
+	ck_assert_msg(journal_replay(state_path, st, &e) == 0, "%s", e.msg);
+	fs = state_feed(st, "http://a/feed", 0);
+	ck_assert_int_eq(fs->last_fetch, 3000);
+	ck_assert_int_eq(fs->last_status, 500);
+	ck_assert_int_eq(fs->failures, 1);
+	state_free(st);
+}
+END_TEST
+
+/* A version 1 journal (a crash left it) becomes version 2 before feed records join it. */
+START_TEST(a_version_1_journal_is_upgraded_before_feed_records)
+{
+	struct state *st = saved_state();
+	struct err e = {0};
+	char *text;
+
+	append_raw("tidings-journal 1\nitem\tmary\t-\thttp://a/feed\t9\t1000\ncommit\n");
+	state_feed(st, "http://b/feed", 0)->last_fetch = 4000;
+	ck_assert_int_eq(journal_save_feeds(state_path, st, &e), 1);
+	state_free(st);
+	text = slurp(journal_path);
+	ck_assert_msg(strncmp(text, "tidings-journal 2\nitem\tmary\t", 28) == 0, "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "commit\nfeed\thttp://b/feed\t"));
+	free(text);
+	ck_assert_msg(state_load(state_path, &st, &e) == 0, "%s", e.msg);
+	ck_assert_msg(journal_replay(state_path, st, &e) == 0, "%s", e.msg);
+	ck_assert(state_delivered(st, "mary", "http://a/feed", "9"));
+	ck_assert_int_eq(state_feed(st, "http://b/feed", 0)->last_fetch, 4000);
 	state_free(st);
 }
 END_TEST
@@ -276,6 +331,8 @@ main(void)
 	tcase_add_test(tc, committed_groups_only);
 	tcase_add_test(tc, feed_records_go_to_the_journal);
 	tcase_add_test(tc, a_full_journal_asks_for_a_save);
+	tcase_add_test(tc, a_journal_older_than_the_file_is_not_replayed_over_it);
+	tcase_add_test(tc, a_version_1_journal_is_upgraded_before_feed_records);
 	tcase_add_loop_test(tc, corrupt_journal_is_refused, 0, 6);
 	tcase_add_test(tc, preflight);
 	suite_add_tcase(s, tc);

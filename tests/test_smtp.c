@@ -486,14 +486,14 @@ START_TEST(messages_go_out_as_they_are_written)
 {
 	struct tk_server s;
 	struct fixture f;
-	struct writer w = {.await = &s};
+	struct writer w;
 	struct err e = {0};
 	char *got[2];
 
 	smtpd_start(&s, NULL);
 	fx_init(&f, &s, "127.0.0.1", 0);
 	f.cfg.smtp.sessions = 1 + _i;
-	writer_start(&w, f.m, 2, 2);
+	writer_start(&w, f.m, 2, 2, &s);
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	writer_join(&w);
 	ck_assert_msg(w.saw[1], "the first message was not sent before the second was written");
@@ -529,7 +529,7 @@ START_TEST(a_message_never_written_is_not_sent)
 	f.cfg.smtp.sessions = 1 + _i;
 	if (_i == 1)
 		f.m[0].len = 0; /* published as passed over */
-	writer_start(&w, f.m, 2, _i == 0 ? 1 : 2);
+	writer_start(&w, f.m, 2, _i == 0 ? 1 : 2, NULL);
 	ck_assert_int_eq(fx_run(&f, 2, &e), 0);
 	writer_join(&w);
 	ck_assert_msg(f.m[sent].status == DELIVERY_ACCEPTED, "%s", f.m[sent].detail);
