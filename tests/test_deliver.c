@@ -16,6 +16,31 @@
 
 #include "deliverkit.h"
 
+/* A folder for the test, and cfg delivering to the mbox path there. */
+static void
+mbox_setup(char *dir, char *path, size_t size, struct config *cfg)
+{
+	tk_mkdtemp(dir);
+	snprintf(path, size, "%s/mbox", dir);
+	memset(cfg, 0, sizeof *cfg);
+	cfg->deliver = DELIVER_MBOX;
+	cfg->deliver_path = path;
+}
+
+/* m[0..n) made of texts, appended to mf, from t@example.org to rcpt. */
+static void
+messages_of(struct outmsg *m, FILE *mf, const char *const *texts, size_t n, char **rcpt)
+{
+	ck_assert_ptr_nonnull(mf);
+	memset(m, 0, n * sizeof *m);
+	for (size_t i = 0; i < n; i++) {
+		outmsg_text(&m[i], mf, texts[i], strlen(texts[i]));
+		m[i].envelope_from = "t@example.org";
+		m[i].rcpt = rcpt;
+		m[i].nrcpt = 1;
+	}
+}
+
 START_TEST(mbox_appends_mboxrd)
 {
 	char dir[] = "/tmp/tdeliver.XXXXXX", path[64], *txt;
@@ -23,22 +48,12 @@ START_TEST(mbox_appends_mboxrd)
 	struct outmsg m[2];
 	char *rcpt[] = {"r@example.org"};
 	struct err e = {0};
-	const char *a = "Subject: one\r\n\r\nFrom me\r\n>From you\r\nx From y\r\n";
-	const char *b = "Subject: two\r\n\r\nbody";
+	const char *texts[] = {"Subject: one\r\n\r\nFrom me\r\n>From you\r\nx From y\r\n",
+	                       "Subject: two\r\n\r\nbody"};
 	FILE *mf = tmpfile();
 
-	tk_mkdtemp(dir);
-	snprintf(path, sizeof path, "%s/mbox", dir);
-	memset(&cfg, 0, sizeof cfg);
-	cfg.deliver = DELIVER_MBOX;
-	cfg.deliver_path = path;
-	memset(m, 0, sizeof m);
-	ck_assert_ptr_nonnull(mf);
-	outmsg_text(&m[0], mf, a, strlen(a));
-	outmsg_text(&m[1], mf, b, strlen(b));
-	m[0].envelope_from = m[1].envelope_from = "t@example.org";
-	m[0].rcpt = m[1].rcpt = rcpt;
-	m[0].nrcpt = m[1].nrcpt = 1;
+	mbox_setup(dir, path, sizeof path, &cfg);
+	messages_of(m, mf, texts, 2, rcpt);
 	ck_assert_int_eq(deliver(&cfg, m, 1, NULL, &e), 0);
 	ck_assert_int_eq(m[0].status, DELIVERY_ACCEPTED);
 	ck_assert_int_eq(deliver(&cfg, m + 1, 1, NULL, &e), 0);
@@ -81,19 +96,8 @@ START_TEST(mbox_takes_what_was_written)
 	size_t written = _i == 1 ? 1 : 3, skipped = _i == 2 ? 1 : 3;
 	FILE *mf = tmpfile();
 
-	tk_mkdtemp(dir);
-	snprintf(path, sizeof path, "%s/mbox", dir);
-	memset(&cfg, 0, sizeof cfg);
-	cfg.deliver = DELIVER_MBOX;
-	cfg.deliver_path = path;
-	memset(m, 0, sizeof m);
-	ck_assert_ptr_nonnull(mf);
-	for (int i = 0; i < 3; i++) {
-		outmsg_text(&m[i], mf, text[i], strlen(text[i]));
-		m[i].envelope_from = "t@example.org";
-		m[i].rcpt = rcpt;
-		m[i].nrcpt = 1;
-	}
+	mbox_setup(dir, path, sizeof path, &cfg);
+	messages_of(m, mf, text, 3, rcpt);
 	if (skipped < 3)
 		m[skipped].len = 0; /* the writer publishes it as never written */
 	writer_start(&w, m, 3, written, NULL);
