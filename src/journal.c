@@ -133,6 +133,8 @@ replay_commit(struct replay *r, struct err *e)
 		if (state_replay_feed(r->st, r->path, r->feed_line[i], r->feeds.v[i], e) < 0)
 			return -1;
 	strv_free(&r->feeds);
+	if (r->group.n > 0 && state_load_items(r->st, e) < 0)
+		return -1;
 	for (size_t i = 0; i + 4 < r->group.n; i += 5) {
 		const char *rcpt = strcmp(r->group.v[i + 1], "-") == 0 ? NULL : r->group.v[i + 1];
 

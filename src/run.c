@@ -64,6 +64,7 @@ struct run {
 	FILE *digests;               /* every digest's message, one after the other */
 	FILE *digests_read;          /* the same file for the sending thread (its own FILE) */
 	struct err journal_err;      /* the sending thread's: why the journal stopped it */
+	struct err items_err;        /* a parse thread's: the state's items could not be read */
 	struct rcpt_run *rcpt_slots; /* every recipient's copy of its digest (select_digests) */
 	off_t digests_end;
 	struct feed_run *feeds;
@@ -221,7 +222,8 @@ setup(struct run *r, struct err *e)
 	r->have_cfg = 1;
 	if (r->mode.lock && state_lock(r->cfg.state_path, &r->lock, e) < 0)
 		return -1;
-	if (state_load(r->cfg.state_path, &r->st, e) < 0 ||
+	/* The item records wait until a feed has news (state_load_items). */
+	if (state_open(r->cfg.state_path, &r->st, e) < 0 ||
 	    journal_replay(r->cfg.state_path, r->st, e) < 0)
 		return -1;
 	if (digest_templates_load(&r->cfg, &r->tpl, e) < 0)
@@ -296,8 +298,17 @@ keep_what_digests_need(struct run *r, struct feed_run *fr)
 	    .select = {.mode = r->mode.select, .now = r->now, .since = r->cli->since},
 	};
 	unsigned char *need;
+	struct err e = {0};
 
 	pthread_mutex_lock(&r->guard); /* the state is read here and written by other threads */
+	/* The first feed with news reads the state's items.  If they cannot be read, the
+	 * run ends once the fetch is over (pipeline), before anything is sent. */
+	if (state_load_items(r->st, &e) < 0) {
+		if (r->items_err.code == 0)
+			r->items_err = e;
+		pthread_mutex_unlock(&r->guard);
+		return;
+	}
 	need = spool_plan(&p, fr->src->conf, &fr->parsed);
 	pthread_mutex_unlock(&r->guard);
 	spool_keep(r->spool, &fr->parsed, fr->src->conf, need);
@@ -1443,6 +1454,15 @@ send_digests(struct run *r, struct sub_run *subs, size_t nsubs, struct err *e)
 }
 
 static int
+any_feed_read(const struct run *r)
+{
+	for (size_t f = 0; f < r->cfg.nfeeds; f++)
+		if (r->feeds[f].src->feed != NULL)
+			return 1;
+	return 0;
+}
+
+static int
 pipeline(struct run *r, struct err *e)
 {
 	struct sub_run *subs = NULL;
@@ -1451,7 +1471,12 @@ pipeline(struct run *r, struct err *e)
 
 	if (fetch_feeds(r, e) < 0 || fetch_history(r, e) < 0)
 		return -1;
-	rc = select_digests(r, &subs, &nsubs, e);
+	if (r->items_err.code != 0) {
+		*e = r->items_err;
+		return -1;
+	}
+	/* No feed read: no item to select, and the state's items stay unread. */
+	rc = any_feed_read(r) ? select_digests(r, &subs, &nsubs, e) : 0;
 	if (rc == 0 && r->mode.preview && !any_digest(subs, nsubs)) {
 		if (!r->cli->quiet)
 			complain("nothing new to preview");

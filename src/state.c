@@ -11,7 +11,6 @@
  */
 #include "state.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +26,7 @@
 #include "date.h"
 #include "idset.h"
 #include "recio.h"
+#include "statefile.h"
 
 #define STATE_MAGIC   "tidings-state "
 #define STATE_VERSION 2
@@ -46,8 +46,6 @@
 /* presize looks for the end record in the last END_TAIL bytes, and trusts */
 /* its count up to one record per END_TAIL bytes of file. */
 #define END_TAIL     48
-#define TMP_SUFFIX   ".tmp."
-#define TMP_XS       "XXXXXX"
 #define STATE_HEADER "tidings-state 2\n# tidings state: see tidings-state(5)\n"
 
 struct feed {
@@ -116,8 +114,11 @@ struct state {
 	 */
 	int dirty;
 	size_t saved_feeds, saved_subs;
-	struct stat file; /* the file read or written last (st_nlink 0: none) */
+	struct stat file;      /* the file read or written last (st_nlink 0: none) */
+	struct deferred *rest; /* state_open: the item records, not read yet */
 };
+
+static void deferred_free(struct deferred *d);
 
 /* ---------- small helpers ---------- */
 
@@ -643,6 +644,7 @@ state_free(struct state *st)
 	free(st->shared);
 	hashset_free(&st->shared_set);
 	free(st->pairs);
+	deferred_free(st->rest);
 	free(st);
 }
 
@@ -1137,107 +1139,6 @@ done:
 	return rc;
 }
 
-/* ---------- files and folders ---------- */
-
-/* mkdir -p of path's parent folder, new folders 0700. */
-int
-state_mkdir_parent(const char *path, struct err *e)
-{
-	char *dir = str_dup(path), *p;
-
-	if (dir == NULL)
-		return err_oom(e);
-	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
-		free(dir);
-		return 0;
-	}
-	*p = '\0';
-	for (p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			err_set(e, EX_IOERR, "cannot create %s: %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		if ((*p = c) == '\0')
-			break;
-	}
-	free(dir);
-	return 0;
-}
-
-/* Split path into its folder ("." if none) and base name. */
-static int
-split_path(const char *path, char **dir, const char **base)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL) {
-		*dir = str_dup(".");
-		*base = path;
-	} else {
-		*dir = slash == path ? str_dup("/") : str_ndup(path, (size_t)(slash - path));
-		*base = slash + 1;
-	}
-	return *dir == NULL ? -1 : 0;
-}
-
-/*
- * Temp files BASE.tmp.XXXXXX left by a run that died mid-save.  Runs hold
- * the lock, so any such file is stale by the time we save.
- */
-static void
-remove_stale_temps(const char *dir, const char *base)
-{
-	size_t blen = strlen(base), slen = strlen(TMP_SUFFIX), xlen = strlen(TMP_XS);
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strlen(de->d_name) == blen + slen + xlen &&
-		    strncmp(de->d_name, base, blen) == 0 &&
-		    strncmp(de->d_name + blen, TMP_SUFFIX, slen) == 0)
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-}
-
-int
-state_remove_temps(const char *link_path, struct err *e)
-{
-	char *path, *dir;
-	const char *base;
-
-	if (state_target(link_path, &path, e) < 0)
-		return -1;
-	if (split_path(path, &dir, &base) < 0) {
-		free(path);
-		return err_oom(e);
-	}
-	remove_stale_temps(dir, base);
-	free(dir);
-	free(path);
-	return 0;
-}
-
-int
-state_target(const char *path, char **out, struct err *e)
-{
-	struct stat lst;
-
-	if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
-		return (*out = str_dup(path)) != NULL ? 0 : err_oom(e);
-	if ((*out = realpath(path, NULL)) == NULL)
-		return err_set(e, EX_IOERR, "%s: a symbolic link that leads nowhere: %s", path,
-		               strerror(errno));
-	return 0;
-}
-
 int
 state_write_changed_feeds(const struct state *st, int fd, struct err *e)
 {
@@ -1276,6 +1177,8 @@ state_save(struct state *st, const char *link_path, struct err *e)
 	/* Unchanged: the file holds it already, and rewriting it would cost the most of a run. */
 	if (!state_needs_save(st, link_path))
 		return 0;
+	if (state_load_items(st, e) < 0)
+		return -1; /* what was not read cannot be written back */
 	/* A symlinked state is written where it leads: the link stays a link. */
 	if (state_target(link_path, &path, e) < 0)
 		return -1;
@@ -1283,13 +1186,13 @@ state_save(struct state *st, const char *link_path, struct err *e)
 		free(path);
 		return -1;
 	}
-	if (split_path(path, &dir, &base) < 0 ||
-	    (tmp = str_printf("%s%s%s", path, TMP_SUFFIX, TMP_XS)) == NULL ||
+	if (state_split_path(path, &dir, &base) < 0 ||
+	    (tmp = str_printf("%s%s%s", path, STATE_TMP_SUFFIX, STATE_TMP_XS)) == NULL ||
 	    (o.buf = malloc(REC_OUT_CHUNK)) == NULL) {
 		err_oom(e);
 		goto done;
 	}
-	remove_stale_temps(dir, base);
+	state_remove_stale_temps(dir, base);
 	if ((o.fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		err_set(e, EX_IOERR, "cannot create %s: %s", tmp, strerror(errno));
 		goto done;
@@ -1357,9 +1260,13 @@ struct loader {
 	char last_ts[20]; /* the last time parsed, and its value */
 	int64_t last_t;
 	int ended;
+	int in_items;      /* an item record was read: no feed or sub record may follow */
+	int defer;         /* stop at the first item record (state_open) */
 	int replace;       /* a journal's feed records: they replace the file's */
 	int upgrade;       /* an old form the save rewrites (11-field feed records) */
 	long long version; /* of the file's format */
+	char *held;        /* defer: the first item record, unparsed */
+	size_t held_len;
 	struct err *e;
 };
 
@@ -1498,6 +1405,7 @@ load_item(struct loader *l, char **f, size_t *n)
 
 	if (s == NONE || strcmp(st->subs.v[s].key, f[1]) != 0)
 		s = l->last_sub = names_find(&st->subs, f[1]);
+	l->in_items = 1;
 	if (s == NONE)
 		return bad(l, "item of a subscription with no sub record");
 	if (l->nf > 6 && !(l->dash & 1u << 6) && (s = load_rcpt(l, s, f[6], n[6])) == NONE)
@@ -1600,6 +1508,9 @@ load_line(struct loader *l, char *line, size_t len)
 			                                        : record_types[i].maxfields);
 			return bad(l, msg);
 		}
+		if (l->in_items && record_types[i].load != load_item &&
+		    record_types[i].load != load_end)
+			return bad(l, "feed and sub records come before the item records");
 		l->nf = nf;
 		if (record_types[i].load != load_end)
 			l->records++;
@@ -1654,39 +1565,62 @@ load_header(struct loader *l, const char *line, size_t len)
 	return 0;
 }
 
+/*
+ * The lines of r from where it stands to the end: 0 when the file ends
+ * with its end record.  With l->defer, the first item record stops the
+ * reading (1): it is left in l->held, unparsed, for state_load_items.
+ */
 static int
-load_fd(struct loader *l, int fd)
+load_lines(struct loader *l, struct rec_in *r)
 {
-	struct rec_in r = {.fd = fd, .buf = malloc(REC_READ_CHUNK), .cap = REC_READ_CHUNK};
 	char *line;
 	size_t len;
-	int got, tail = 0, err = 0, rc = -1;
+	int got, tail = 0, err = 0;
 
-	if (r.buf == NULL)
-		return err_oom(l->e);
-
-	while ((got = rec_read_line(&r, &line, &len, &tail, &err)) == 1) {
+	while ((got = rec_read_line(r, &line, &len, &tail, &err)) == 1) {
 		l->lineno++;
-		l->nul = r.nul;
+		l->nul = r->nul;
+		if (l->defer && len > 5 && memcmp(line, "item\t", 5) == 0) {
+			l->held = line;
+			l->held_len = len;
+			return 1;
+		}
 		if ((l->lineno == 1 ? load_header(l, line, len) : load_line(l, line, len)) < 0)
-			goto done;
+			return -1;
 	}
-	if (got < 0) {
-		err_set(l->e, EX_IOERR, "%s:%zu: %s", l->path, l->lineno + 1, strerror(err));
-		goto done;
-	}
+	if (got < 0)
+		return err_set(l->e, EX_IOERR, "%s:%zu: %s", l->path, l->lineno + 1, strerror(err));
 	l->lineno++;
 	if (tail)
-		bad(l, "truncated (last line has no newline)");
-	else if (l->lineno == 1)
-		bad(l, "empty file");
-	else if (!l->ended)
-		bad(l, "truncated (no end record)");
-	else
-		rc = 0;
-done:
-	free(r.buf);
-	return rc;
+		return bad(l, "truncated (last line has no newline)");
+	if (l->lineno == 1)
+		return bad(l, "empty file");
+	if (!l->ended)
+		return bad(l, "truncated (no end record)");
+	return 0;
+}
+
+/*
+ * The count on the end record, if the file's last line is one: a hint
+ * for sizing the tables, and the sign that the file is whole.
+ */
+static int
+end_count(int fd, long long *count)
+{
+	char tail[END_TAIL], *p;
+	struct stat sb;
+	size_t len;
+
+	if (fstat(fd, &sb) < 0 || sb.st_size < 16)
+		return -1;
+	len = sb.st_size < (off_t)sizeof tail ? (size_t)sb.st_size : sizeof tail;
+	if (pread(fd, tail, len, sb.st_size - (off_t)len) != (ssize_t)len || tail[len - 1] != '\n')
+		return -1;
+	tail[len - 1] = '\0';
+	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
+	    rec_parse_num(p + 5, strlen(p + 5), LLONG_MAX / 2, count) < 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -1699,34 +1633,93 @@ done:
 static void
 presize(struct state *st, int fd)
 {
-	char tail[END_TAIL], *p;
 	struct stat sb;
 	long long count;
-	ssize_t n;
-	size_t len;
 
-	if (fstat(fd, &sb) < 0 || sb.st_size < 16)
+	/* A count beyond one record per END_TAIL bytes is not trusted with memory. */
+	if (fstat(fd, &sb) < 0 || end_count(fd, &count) < 0 || count > sb.st_size / END_TAIL)
 		return;
 	if ((uintmax_t)sb.st_size < SIZE_MAX / 4)
 		(void)grow((void **)&st->arena, &st->acap, (size_t)sb.st_size + 1, 1, ARENA_MIN);
-	len = sb.st_size < (off_t)sizeof tail ? (size_t)sb.st_size : sizeof tail;
-	if ((n = pread(fd, tail, len, sb.st_size - (off_t)len)) != (ssize_t)len ||
-	    tail[len - 1] != '\n')
-		return;
-	tail[len - 1] = '\0';
-	/* A count beyond one record per END_TAIL bytes is not trusted with memory. */
-	if ((p = strrchr(tail, '\n')) == NULL || strncmp(p + 1, "end\t", 4) != 0 ||
-	    rec_parse_num(p + 5, strlen(p + 5), sb.st_size / END_TAIL, &count) < 0)
-		return;
 	if (itab_reserve(st, (size_t)count) == 0)
 		(void)grow((void **)&st->items, &st->capitems, (size_t)count, sizeof *st->items,
 		           ITEMS_MIN);
 }
 
-int
-state_load(const char *path, struct state **out, struct err *e)
+/* The item records of a file opened with state_open, and where the reading stopped. */
+struct deferred {
+	struct loader l;
+	struct rec_in in;  /* its fd open, l.held in its buffer */
+	char *path;        /* l.path */
+	struct err failed; /* the load failed: said again to every later caller */
+};
+
+static void
+deferred_free(struct deferred *d)
 {
-	struct loader l = {.path = path, .last_sub = NONE, .last_feed = NONE, .e = e};
+	if (d == NULL)
+		return;
+	close(d->in.fd);
+	free(d->in.buf);
+	free(d->path);
+	free(d);
+}
+
+/* Keep the reading where l stopped for state_load_items: 0, or -1 on OOM. */
+static int
+defer(struct loader *l, struct rec_in *r)
+{
+	struct deferred *d = calloc(1, sizeof *d);
+
+	if (d == NULL || (d->path = str_dup(l->path)) == NULL) {
+		free(d);
+		return err_oom(l->e);
+	}
+	d->l = *l;
+	d->l.path = d->path;
+	d->l.defer = 0;
+	d->l.e = NULL;
+	d->in = *r;
+	l->st->rest = d;
+	return 0;
+}
+
+/*
+ * Read the file on fd into l->st: the whole of it, or with l->defer up to
+ * its first item record (only when its last line is the end record:
+ * a truncated file is told at once).
+ */
+static int
+load_file(struct loader *l, int fd)
+{
+	struct rec_in r = {.fd = fd, .buf = malloc(REC_READ_CHUNK), .cap = REC_READ_CHUNK};
+	long long count;
+	int rc;
+
+	if (r.buf == NULL)
+		return err_oom(l->e);
+	if (l->defer && end_count(fd, &count) < 0)
+		l->defer = 0;
+	if (!l->defer)
+		presize(l->st, fd);
+	rc = load_lines(l, &r);
+	/* An old form is written back whole on the next save: read it whole. */
+	if (rc == 1 && l->version < STATE_VERSION) {
+		l->defer = 0;
+		presize(l->st, fd);
+		rc = load_line(l, l->held, l->held_len) < 0 ? -1 : load_lines(l, &r);
+	}
+	if (rc == 1 && defer(l, &r) == 0)
+		return 0; /* r's buffer and fd are the state's now */
+	free(r.buf);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+open_state(const char *path, struct state **out, int lazy, struct err *e)
+{
+	struct loader l = {
+	    .path = path, .last_sub = NONE, .last_feed = NONE, .defer = lazy, .e = e};
 	int fd;
 
 	*out = NULL;
@@ -1740,15 +1733,15 @@ state_load(const char *path, struct state **out, struct err *e)
 		state_free(l.st);
 		return err_set(e, EX_IOERR, "cannot open %s: %s", path, strerror(errno));
 	}
-	presize(l.st, fd);
 	if (fstat(fd, &l.st->file) < 0)
 		l.st->file.st_nlink = 0; /* unknown: the save writes */
-	if (load_fd(&l, fd) < 0) {
+	if (load_file(&l, fd) < 0) {
 		close(fd);
 		state_free(l.st);
 		return -1;
 	}
-	close(fd);
+	if (l.st->rest == NULL)
+		close(fd);
 	/* A file in an older form is written back in the current one even if nothing changed. */
 	if (mark_saved(l.st) < 0) {
 		state_free(l.st);
@@ -1756,5 +1749,51 @@ state_load(const char *path, struct state **out, struct err *e)
 	}
 	l.st->dirty = l.upgrade || l.version < STATE_VERSION;
 	*out = l.st;
+	return 0;
+}
+
+int
+state_open(const char *path, struct state **out, struct err *e)
+{
+	return open_state(path, out, 1, e);
+}
+
+int
+state_load(const char *path, struct state **out, struct err *e)
+{
+	return open_state(path, out, 0, e);
+}
+
+/*
+ * The rest of the file, after whatever the run did meanwhile: what it
+ * adds is no change (the file holds it), so the counts of what is saved
+ * move with it and the dirty flag is left as it was.
+ */
+int
+state_load_items(struct state *st, struct err *e)
+{
+	struct deferred *d = st->rest;
+	size_t subs = st->subs.n;
+	int dirty = st->dirty, rc;
+
+	if (d == NULL)
+		return 0;
+	if (d->failed.code != 0) {
+		*e = d->failed;
+		return -1;
+	}
+	d->l.e = e;
+	presize(st, d->in.fd);
+	rc = load_line(&d->l, d->l.held, d->l.held_len);
+	if (rc == 0)
+		rc = load_lines(&d->l, &d->in);
+	if (rc < 0) {
+		d->failed = *e;
+		return -1;
+	}
+	st->dirty = dirty;
+	st->saved_subs += st->subs.n - subs;
+	st->rest = NULL;
+	deferred_free(d);
 	return 0;
 }

@@ -38,6 +38,18 @@ struct feed_state {
 /* A missing file is an empty state; a corrupt one is an error naming file:line (EX_IOERR). */
 int state_load(const char *path, struct state **out, struct err *e);
 /*
+ * state_load without the item records (most of a large file): a run whose
+ * feeds all answer 304 needs only the feed and sub records.  A file
+ * that does not end with its end record is read whole at once.  Call
+ * state_load_items, which reads the rest (its errors as state_load's),
+ * before anything that reads or records items: state_pair_known,
+ * state_delivered*, state_sub_split, state_record*, state_feed_seen,
+ * state_feed_nids, state_nids.  state_save reads them itself.  Once read,
+ * state_load_items does nothing; once failed, it fails again.
+ */
+int state_open(const char *path, struct state **out, struct err *e);
+int state_load_items(struct state *st, struct err *e);
+/*
  * Temp file in the same folder, fsync, rename, fsync of the folder; mode
  * 0600.  A symbolic link is written through.  Nothing is written when
  * nothing changed since the load or the last save (state_changed).

@@ -866,6 +866,19 @@ static const struct {
      "end\t2\n",
      3, "bad character (%1F) in a subscription name"},
     {"tidings-state 2\n" FEED SUB ITEM("x", T) ITEM("x", T) "end\t4\n", 5, "duplicate item record"},
+    /* Version 2 item records are read only when asked for (state_open): the same words. */
+    {"tidings-state 2\n" FEED SUB ITEM("x", "1700000000") "end\t3\n", 4, BAD_TIME},
+    {"tidings-state 2\n" FEED SUB ITEM("x%zz", T) "end\t3\n", 4, "bad %XX escape"},
+    {"tidings-state 2\n" FEED SUB ITEM("x", T) "end\t4\n", 5,
+     "record count does not match the end record (truncated?)"},
+    {"tidings-state 2\n" FEED SUB ITEM("x", T) "sub\tbob\n"
+                                               "end\t4\n",
+     5, "feed and sub records come before the item records"},
+    {"tidings-state 2\n" FEED SUB ITEM("x", T) FEED "end\t4\n", 5,
+     "feed and sub records come before the item records"},
+    {"tidings-state 2\n" FEED SUB ITEM("x", T) "end\t3\n"
+                                               "end\t3\n",
+     6, "data after the end record"},
     {"tidings-state 2\n" FEED SUB "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
      "item\tjohn\thttp://127.0.0.1/a\tx\t" T "\t" T "\tann@x.org\n"
      "end\t4\n",
@@ -897,6 +910,62 @@ START_TEST(corrupt_files_refused_untouched)
 	          before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
 	ck_assert_uint_eq(count_entries(tmpdir, ""), 1);
 	free(data);
+}
+END_TEST
+
+/*
+ * state_open defers the item records to state_load_items: whatever is
+ * wrong with a file is said in the same words, at the same line, by one
+ * or the other, and the file is left alone.
+ */
+START_TEST(corrupt_files_refused_when_opened)
+{
+	const char *path = tpath("state");
+	const size_t len = strlen(corrupt[_i].text);
+	struct state *st = NULL;
+	struct err e = {0};
+	char want[1024], *data;
+	size_t n;
+
+	spew(path, corrupt[_i].text, len);
+	if (state_open(path, &st, &e) == 0) {
+		ck_assert_ptr_nonnull(st);
+		ck_assert_int_eq(state_load_items(st, &e), -1);
+		memset(&e, 0, sizeof e);
+		ck_assert_int_eq(state_load_items(st, &e), -1); /* and again */
+		state_free(st);
+	} else {
+		ck_assert_ptr_null(st);
+	}
+	ck_assert_int_eq(e.code, EX_IOERR);
+	snprintf(want, sizeof want, "%s:%d: %s", path, corrupt[_i].line, corrupt[_i].why);
+	ck_assert_str_eq(e.msg, want);
+	data = slurp(path, &n);
+	ck_assert_uint_eq(n, len);
+	ck_assert(memcmp(data, corrupt[_i].text, len) == 0);
+	free(data);
+}
+END_TEST
+
+/* Opened, a file's feeds and subscriptions are there; its items wait to be asked for. */
+START_TEST(open_leaves_the_items_unread)
+{
+	static const char text[] = "tidings-state 2\n" FEED SUB ITEM("x", "1700000000") "end\t3\n";
+	static const char whole[] = "tidings-state 2\n" FEED SUB ITEM("x", "1700000000");
+	struct state *st = NULL;
+	struct err e = {0};
+
+	spew(tpath("state"), text, sizeof text - 1);
+	ck_assert_msg(state_open(tpath("state"), &st, &e) == 0, "%s", e.msg);
+	ck_assert_ptr_nonnull(state_feed(st, "http://127.0.0.1/a", 0));
+	ck_assert_int_eq(state_sub_known(st, "john"), 1);
+	ck_assert_int_eq(state_load_items(st, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, ":4: bad time"));
+	state_free(st);
+	/* Without its end record (truncated), a file is read whole at once. */
+	spew(tpath("state"), whole, sizeof whole - 1);
+	ck_assert_int_eq(state_open(tpath("state"), &st, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, ":4: bad time"));
 }
 END_TEST
 
@@ -1311,6 +1380,75 @@ START_TEST(changed_state_rewritten)
 }
 END_TEST
 
+/* Open st from path and read its items: what state_load gives. */
+static struct state *
+open_ok(const char *path, int items)
+{
+	struct err e = {0};
+	struct state *st = NULL;
+
+	ck_assert_msg(state_open(path, &st, &e) == 0, "open: %s", e.msg);
+	ck_assert_msg(!items || state_load_items(st, &e) == 0, "items: %s", e.msg);
+	return st;
+}
+
+/*
+ * Reading the items late changes nothing about what is saved: a state
+ * opened and read is unchanged; a change made before its items were read
+ * (a run's feed records, a new subscription) is still a change, and the
+ * save writes it with every item, whether or not they were read.
+ */
+START_TEST(items_read_late_change_nothing)
+{
+	char path[4096];
+	struct state *st, *back;
+	char *before, *after;
+	size_t na, nb;
+
+	snprintf(path, sizeof path, "%s", tpath("state")); /* tpath's buffers are reused */
+	unchanged_fixture(path);
+	before = slurp(path, &na);
+	st = open_ok(path, 1);
+	ck_assert_int_eq(state_changed(st), 0);
+	ck_assert_int_eq(state_delivered_to(st, "s", "r@x", UF, "b"), 1);
+	ck_assert_int_eq(rewritten(st, path), 0);
+	state_free(st);
+	for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+		if (changes[i] != change_etag && changes[i] != change_new_sub &&
+		    changes[i] != change_new_feed)
+			continue; /* the others are of items */
+		st = open_ok(path, 0);
+		changes[i](st);
+		ck_assert_int_eq(state_changed(st), 1);
+		ck_assert_int_eq(state_load_items(st, &(struct err){0}), 0);
+		ck_assert_int_eq(state_changed(st), 1);
+		state_free(st);
+		st = open_ok(path, 0);
+		changes[i](st);
+		unlink(tpath("copy"));
+		save_ok(st, tpath("copy")); /* its items unread: the save reads them */
+		back = load_ok(tpath("copy"));
+		ck_assert_uint_eq(state_nids(back), 2);
+		ck_assert_int_eq(state_delivered(back, "s", UF, "a"), 1);
+		ck_assert_int_eq(state_delivered_to(back, "s", "r@x", UF, "b"), 1);
+		changes[i](back);
+		ck_assert_int_eq(state_changed(back), 0);
+		state_free(back);
+		state_free(st);
+	}
+	/* Only feed records changed, items unread: the journal may take them. */
+	st = open_ok(path, 0);
+	change_last_fetch(st);
+	ck_assert_int_eq(state_feeds_only_changed(st, path), 1);
+	state_free(st);
+	after = slurp(path, &nb);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(memcmp(before, after, na) == 0);
+	free(before);
+	free(after);
+}
+END_TEST
+
 /* An old form is written back in the current one though nothing changed. */
 START_TEST(old_forms_rewritten)
 {
@@ -1369,6 +1507,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, unchanged_state_not_rewritten);
 	tcase_add_loop_test(tc, changed_state_rewritten, 0, sizeof changes / sizeof changes[0]);
 	tcase_add_test(tc, old_forms_rewritten);
+	tcase_add_test(tc, items_read_late_change_nothing);
 	tcase_add_test(tc, nothing_written_before_save);
 	tcase_add_test(tc, stale_temps_removed);
 	tcase_add_test(tc, save_error_is_reported);
@@ -1376,6 +1515,9 @@ main(int argc, char **argv)
 		tcase_add_test(tc, failed_write_keeps_old_file);
 	tcase_add_loop_test(tc, corrupt_files_refused_untouched, 0,
 	                    sizeof corrupt / sizeof corrupt[0]);
+	tcase_add_loop_test(tc, corrupt_files_refused_when_opened, 0,
+	                    sizeof corrupt / sizeof corrupt[0]);
+	tcase_add_test(tc, open_leaves_the_items_unread);
 	tcase_add_test(tc, good_file_loads);
 	tcase_add_test(tc, old_feed_line_loads_without_move);
 	tcase_add_test(tc, nul_byte_refused);

@@ -136,6 +136,37 @@ def test_nothing_new_leaves_the_state_file_and_journals_the_fetch(t):
     assert any(l.startswith("feed\t") and l.split("\t")[5] == "200" for l in t.state_lines())
 
 
+def test_state_items_are_read_only_when_a_feed_has_news(t):
+    """A run whose feeds all answer 304 reads the state's feed and sub
+    records, not its item records: a damaged item record goes unnoticed
+    until a feed has news, and then stops the run, naming file:line, before
+    anything is sent.  `feeds` reads the whole file."""
+    seed = seed_bytes()
+    t.serve("/feed.xml", without_items(seed, 1))
+    t.config({"inodes": t.http.url("/feed.xml")}, {"all": {}})
+    t.run("run")
+    lines = t.state_lines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("item\t"))
+    fields = lines[at].split("\t")
+    fields[4] = "yesterday"
+    lines[at] = "\t".join(fields)
+    with open(t.state_path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    with open(t.state_path, "rb") as fh:
+        damaged = fh.read()
+    where = "%s:%d: bad time" % (t.state_path, at + 1)
+    t.run("run")  # a 304: the items are not read
+    assert len(t.mbox()) == 1
+    r = t.run("feeds", expect=74)
+    assert where in r.err, r.err
+    t.serve("/feed.xml", seed)
+    r = t.run("run", expect=74)
+    assert where in r.err, r.err
+    assert len(t.mbox()) == 1  # nothing sent
+    with open(t.state_path, "rb") as fh:
+        assert fh.read() == damaged
+
+
 def test_max_items_drains_over_runs_without_skipping(t):
     url = t.serve("/feed.xml", seed_bytes())
     t.config({"inodes": url}, {"all": {"max-items": "3"}})
