@@ -1469,12 +1469,14 @@ pipeline(struct run *r, struct err *e)
 	size_t nsubs = 0;
 	int rc;
 
-	if (fetch_feeds(r, e) < 0 || fetch_history(r, e) < 0)
+	if (fetch_feeds(r, e) < 0)
 		return -1;
 	if (r->items_err.code != 0) {
 		*e = r->items_err;
 		return -1;
 	}
+	if (fetch_history(r, e) < 0)
+		return -1;
 	/* No feed read: no item to select, and the state's items stay unread. */
 	rc = any_feed_read(r) ? select_digests(r, &subs, &nsubs, e) : 0;
 	if (rc == 0 && r->mode.preview && !any_digest(subs, nsubs)) {

@@ -1580,7 +1580,7 @@ load_lines(struct loader *l, struct rec_in *r)
 	while ((got = rec_read_line(r, &line, &len, &tail, &err)) == 1) {
 		l->lineno++;
 		l->nul = r->nul;
-		if (l->defer && len > 5 && memcmp(line, "item\t", 5) == 0) {
+		if (l->defer && l->lineno > 1 && len > 5 && memcmp(line, "item\t", 5) == 0) {
 			l->held = line;
 			l->held_len = len;
 			return 1;
@@ -1787,6 +1787,7 @@ state_load_items(struct state *st, struct err *e)
 	rc = load_line(&d->l, d->l.held, d->l.held_len);
 	if (rc == 0)
 		rc = load_lines(&d->l, &d->in);
+	d->l.e = NULL; /* the caller's */
 	if (rc < 0) {
 		d->failed = *e;
 		return -1;

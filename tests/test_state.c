@@ -853,6 +853,7 @@ static const struct {
      7, "data after the end record"},
     {"<?xml version=\"1.0\"?>\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
     {"tidings-state one\nend\t0\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
+    {ITEM("x", T) "end\t1\n", 1, "not a tidings state file (no \"tidings-state N\" line)"},
     {"tidings-state 3\nwhatever\tnew\n", 1,
      "written by a newer tidings (state format 3; this tidings reads 2): upgrade tidings"},
     /* A recipient field is version 2's: in a version 1 file it is garbage. */
@@ -918,17 +919,44 @@ END_TEST
  * wrong with a file is said in the same words, at the same line, by one
  * or the other, and the file is left alone.
  */
+/* The line of text's first item record (0: none); does its last line hold an end record? */
+static int
+first_item_line(const char *text, int *ends)
+{
+	const char *last = strrchr(text, '\n'), *p = text;
+	int line = 1;
+
+	for (; last != NULL && last > text && last[-1] != '\n'; last--)
+		continue;
+	*ends = last != NULL && strncmp(last, "end\t", 4) == 0;
+	for (; *p != '\0'; line++, p = strchr(p, '\n') + 1)
+		if (strncmp(p, "item\t", 5) == 0)
+			return line;
+		else if (strchr(p, '\n') == NULL)
+			break;
+	return 0;
+}
+
+/*
+ * The damage of a version 2 file that ends with its end record, at or
+ * after its first item record, is found by state_load_items; any other,
+ * by state_open.
+ */
 START_TEST(corrupt_files_refused_when_opened)
 {
-	const char *path = tpath("state");
-	const size_t len = strlen(corrupt[_i].text);
+	const char *path = tpath("state"), *text = corrupt[_i].text;
+	const size_t len = strlen(text);
 	struct state *st = NULL;
 	struct err e = {0};
 	char want[1024], *data;
+	int ends, item = first_item_line(text, &ends);
+	int late = strncmp(text, "tidings-state 2\n", 16) == 0 && ends && item > 0 &&
+	           corrupt[_i].line >= item;
 	size_t n;
 
-	spew(path, corrupt[_i].text, len);
-	if (state_open(path, &st, &e) == 0) {
+	spew(path, text, len);
+	ck_assert_int_eq(state_open(path, &st, &e) == 0, late);
+	if (late) {
 		ck_assert_ptr_nonnull(st);
 		ck_assert_int_eq(state_load_items(st, &e), -1);
 		memset(&e, 0, sizeof e);
