@@ -469,13 +469,44 @@ grammar_step(struct confscan *L, struct grammar *g, const char *file, int type, 
 	}
 }
 
+static int
+sink_push(struct confscan_toks *k, int type, char *text, int line, int eline)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct confscan_tok *v = realloc(k->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			free(text);
+			return -1;
+		}
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] =
+	    (struct confscan_tok){.type = type, .text = text, .line = line, .eline = eline};
+	return 0;
+}
+
+void
+confscan_toks_free(struct confscan_toks *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i].text);
+	free(k->v);
+	*k = (struct confscan_toks){0};
+}
+
 /* The next token (text NULL: out of memory); -1 when out of memory. */
 static int
 push_tok(struct confscan *L, struct grammar *g, const char *file, struct tok t[3], int type,
-         char *text, int line)
+         char *text, int line, int eline)
 {
 	grammar_step(L, g, file, type, text, line);
-	free(t[0].text);
+	if (L->sink == NULL)
+		free(t[0].text); /* else the sink owns it */
+	else if (sink_push(L->sink, type, text, line, eline) < 0)
+		return -1;
 	t[0] = t[1];
 	t[1] = t[2];
 	t[2].type = type;
@@ -502,7 +533,8 @@ struct scan {
 	int line; /* the real one */
 	int lib;  /* libconfuse's */
 	struct confscan_linemap *map;
-	int oom; /* a token was cut short: said at the end */
+	int oom;      /* a token was cut short: said at the end */
+	int unclosed; /* the quote of a string the file ends in */
 };
 
 static void
@@ -661,6 +693,7 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 			newline(S);
 		add(S, out, p++, 1);
 	}
+	S->unclosed = p < end ? 0 : q;
 	return p < end ? p + 1 : p;
 }
 
@@ -670,7 +703,8 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 	const char *end = p + len;
 	struct tok t[3] = {{.text = NULL}, {.text = NULL}, {.text = NULL}};
 	struct grammar g = {.state = G_NAME, .ctx = {L->schema}};
-	struct scan S = {.L = L, .file = file, .map = new_map(L, file)};
+	struct confscan_linemap *map = new_map(L, file); /* also: this file is read */
+	struct scan S = {.L = L, .file = file, .map = L->sink ? NULL : map};
 	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
 
 	newline(&S);
@@ -695,9 +729,11 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			S.lib += 1;
 		} else if (*p == '"' || *p == '\'') {
 			p = scan_quoted(&S, p, end, &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start, S.line) < 0;
+			if (S.unclosed && L->sink && L->sink->n > 0)
+				L->sink->v[L->sink->n - 1].unclosed = S.unclosed;
 		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
-			S.oom |= push_tok(L, &g, file, t, '+', NULL, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, '+', NULL, S.line, S.line) < 0;
 			p += 2;
 		} else if (strchr("{}()=,", *p)) {
 			if (*p == '{' && depth < GRAMMAR_DEPTH)
@@ -710,11 +746,11 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			} else if (*p == '}' && depth > 0) {
 				depth--;
 			}
-			S.oom |= push_tok(L, &g, file, t, *p++, NULL, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, *p++, NULL, S.line, S.line) < 0;
 		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
 		           memchr(p, '}', (size_t)(end - p))) {
 			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start, S.line) < 0;
 		} else {
 			const char *s = p;
 
@@ -725,8 +761,8 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 				p++;
 			if (p == s)
 				p++;
-			S.oom |=
-			    push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start,
+			                  S.line) < 0;
 		}
 		buf_free(&b);
 	}
@@ -736,7 +772,9 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 	if (depth > 0)
 		confscan_say(L, file, open_line[0], 0,
 		             "this '{' is never closed (a '}' is missing)");
-	for (int i = 0; i < 3; i++)
+	if (L->sink)
+		L->sink->eof_line = S.line;
+	for (int i = 0; i < 3 && L->sink == NULL; i++)
 		free(t[i].text);
 }
 
@@ -760,6 +798,12 @@ line_at(const char *s, size_t off)
 int
 confscan_file(struct confscan *L, const char *path)
 {
+	return confscan_read(L, path, NULL);
+}
+
+int
+confscan_read(struct confscan *L, const char *path, struct confscan_toks *out)
+{
 	struct buf b = BUF_INIT;
 	const char *nul;
 
@@ -779,7 +823,9 @@ confscan_file(struct confscan *L, const char *path)
 		buf_free(&b);
 		return 1;
 	}
+	L->sink = out;
 	scan_text(L, path, buf_str(&b), b.len);
+	L->sink = NULL;
 	buf_free(&b);
 	return 0;
 }

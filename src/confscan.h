@@ -27,6 +27,25 @@
 #define CONFSCAN_HINT_MAX  96            /* " (did you mean '...'?)", a name of at most 64 */
 #define CONFSCAN_NAMES_MAX 64            /* option names of one section, for the hint */
 
+/* A token as libconfuse's lexer would give it: 'S' a string (text: its
+ * value, escapes and ${VAR} done; NULL when memory ran out), else one of
+ * = + ( ) { } , ('+' is "+=").  line: where it starts; eline: where it
+ * ends (a quoted string may span lines). */
+struct confscan_tok {
+	int type;
+	char *text;
+	int line, eline;
+	int unclosed; /* a string the file ends in: its quote, else 0 */
+};
+
+struct confscan_toks {
+	struct confscan_tok *v;
+	size_t n, cap;
+	int eof_line; /* the file's last line: where an end too early is */
+};
+
+void confscan_toks_free(struct confscan_toks *k);
+
 /* One load's scan.  Fill diag, path and schema (confscan_init); the rest
  * is the scanner's. */
 struct confscan {
@@ -43,7 +62,8 @@ struct confscan {
 	struct hashset bi;             /* b by kind and title */
 	struct confscan_linemap *maps; /* one per file read */
 	size_t nmaps, capmaps;
-	struct strv secrets; /* passwords seen: never printed */
+	struct strv secrets;        /* passwords seen: never printed */
+	struct confscan_toks *sink; /* the tokens of the file being read go here */
 };
 
 void confscan_init(struct confscan *S, const char *path, cfg_opt_t *schema, FILE *diag);
@@ -53,6 +73,9 @@ void confscan_free(struct confscan *S);
  * large, or holding a NUL byte: said, and it must not be parsed); -1 (with
  * errno) when it cannot be read. */
 int confscan_file(struct confscan *S, const char *path);
+/* The same, and the file's tokens appended to out (the parser's input,
+ * see conftree.h); no line map is kept. */
+int confscan_read(struct confscan *S, const char *path, struct confscan_toks *out);
 /* Was path scanned already (an include loop)? */
 int confscan_has_read(const struct confscan *S, const char *path);
 
