@@ -20,7 +20,7 @@
 
 #define FEED  "feed inodes { url = \"https://inodes.org/feed/\" }\n"
 #define SUB   "subscription s { to = {\"a@b.example\"} }\n"
-#define FILES 4
+#define FILES 12
 
 struct file {
 	const char *name, *text;
@@ -112,6 +112,29 @@ static const struct file cases[][FILES] = {
      {"feeds.conf", "feed x {\n url = 5\n port = 3\n}\n"}},
     {{"t.conf", HEAD "include(\"a.conf\")\n"}, {"a.conf", "feed x {\n"}},
     {{"t.conf", HEAD "feed x { include(\"a.conf\") }\n"}, {"a.conf", FEED}},
+    {{"t.conf", HEAD "include(\"1\")\n" FEED SUB},
+     {"1", "include(\"2\")"},
+     {"2", "include(\"3\")"},
+     {"3", "include(\"4\")"},
+     {"4", "include(\"5\")"},
+     {"5", "include(\"6\")"},
+     {"6", "include(\"7\")"},
+     {"7", "include(\"8\")"},
+     {"8", "include(\"9\")"},
+     {"9", "\ninclude(\"10\")"},
+     {"10", "\n\ninclude(\"11\")"},
+     {"11", "state = \"x\""}},
+    {{"t.conf", HEAD "include(\"1\")\n" FEED SUB},
+     {"1", "include(\"2\")"},
+     {"2", "include(\"3\")"},
+     {"3", "include(\"4\")"},
+     {"4", "include(\"5\")"},
+     {"5", "include(\"6\")"},
+     {"6", "include(\"7\")"},
+     {"7", "include(\"8\")"},
+     {"8", "include(\"9\")"},
+     {"9", "\ninclude(\"10\")"},
+     {"10", "\n\nstate = \"x\""}},
 };
 
 /* The load's result, its message, its diagnostics and the config, as text. */
