@@ -1,10 +1,12 @@
 /*
- * config: read tidings.conf with libconfuse and check it whole.
+ * config: read tidings.conf and check it whole.
  *
- * libconfuse parses; confscan adds what it lacks (a second reading of each
- * file first, for line numbers, every unknown option and unset ${VAR}),
- * validate callbacks note where every value was set, and the checks run on
- * the parsed tree so that every problem is reported, each at its file:line.
+ * confscan reads each file once (every unknown option and unset ${VAR}
+ * named), conftree parses its tokens with libconfuse's grammar into typed
+ * values that each know their file:line, and the checks run on that tree
+ * so that every problem is reported, each at its file:line.  The schema is
+ * written with libconfuse's macros; no libconfuse code runs (the
+ * differential test, test_confdiff, still parses with it and compares).
  */
 #include "config.h"
 #include "confscan.h"

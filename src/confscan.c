@@ -666,6 +666,7 @@ static const char *
 scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 {
 	char q = *p++;
+	const char *s;
 	size_t n;
 
 	while (p < end && *p != q) {
@@ -691,7 +692,10 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 		}
 		if (*p == '\n')
 			newline(S);
-		add(S, out, p++, 1);
+		s = p++; /* and the plain bytes after it, at once */
+		while (p < end && *p != q && *p != '\\' && *p != '$' && *p != '\n')
+			p++;
+		add(S, out, s, (size_t)(p - s));
 	}
 	S->unclosed = p < end ? 0 : q;
 	return p < end ? p + 1 : p;

@@ -1,17 +1,18 @@
 /*
- * confscan: what libconfuse forgets, kept by a second reading of each file.
+ * confscan: each config file read once, as libconfuse's lexer reads it.
  *
- * libconfuse keeps no line numbers once it is done (and miscounts them
- * after comments), stops at the first unknown option, expands an unset
- * ${VAR} to "" and merges a second smtp {} block silently.  So
- * confscan_file() reads each file before libconfuse does: it names every
- * unknown option (with a "did you mean"), every unset variable, every
- * section defined twice and every unclosed brace, notes where each section
- * starts, and maps libconfuse's line numbers back to real ones.  While
- * libconfuse parses, confscan_where_set() notes where each value was set;
- * afterwards confscan_locate() gives the file:line to blame for a value.
- * confscan_say() prints one "file:line: message" line, passwords masked.
- * One struct confscan per load, nothing global: the scanner is reentrant.
+ * confscan_read() reads a file into tokens with their real lines (the
+ * parser's input: conftree.h) and names on the way what a parser stopping
+ * at the first error would not: every unknown option (with a "did you
+ * mean"), every unset variable, every section defined twice and every
+ * unclosed brace.  confscan_say() prints one "file:line: message" line,
+ * passwords masked.  One struct confscan per load, nothing global.
+ *
+ * The rest serves only the libconfuse parser of the differential test
+ * (tests/confuse_legacy.c): confscan_file() keeps a map of libconfuse's
+ * line numbers (3.3 miscounts them after comments) back to real ones, and
+ * confscan_where_set() / confscan_locate() note where libconfuse set each
+ * value.
  */
 #ifndef TIDINGS_CONFSCAN_H
 #define TIDINGS_CONFSCAN_H

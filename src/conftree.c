@@ -17,23 +17,23 @@ struct ct_loc {
 	int line;
 };
 
-union ct_val {
-	char *s;
-	long n; /* an integer, or a boolean's 0 or 1 */
+struct ct_slot {
+	char *s;          /* a string option's value */
+	long n;           /* an integer's, or a boolean's 0 or 1 */
+	struct ct_loc at; /* where value i was set last */
 };
 
 struct ct_opt {
 	const cfg_opt_t *def;
-	union ct_val *v; /* the values; strings owned */
-	unsigned n, cap;
-	/* Where value i was set last.  A list set again keeps the places of
-	 * values beyond its new end, and a section replaced keeps them all,
-	 * as libconfuse's callers saw them. */
-	struct ct_loc *at;
-	unsigned nat, capat;
+	/* The values (strings owned), n of them.  Their places outlive them:
+	 * a list set again keeps those beyond its new end, a section replaced
+	 * keeps them all (nat of them), as libconfuse's callers saw them. */
+	struct ct_slot *v;
+	unsigned n, nat, cap;
 	struct ct_sec **sec; /* a section option's sections, in file order */
 	unsigned nsec, capsec;
 	int reset; /* the next value replaces the values (defaults, or after `=`) */
+	int dflt;  /* holds the schema's default (not copied: thousands of sections have it) */
 };
 
 struct ct_sec {
@@ -50,7 +50,7 @@ struct ct_sec {
 static int
 grow(void **v, unsigned *cap, unsigned need, size_t size)
 {
-	unsigned c = *cap ? *cap : 4;
+	unsigned c = *cap ? *cap : 1;
 	void *nv;
 
 	if (need <= *cap)
@@ -73,12 +73,14 @@ opt_clear(struct ct_opt *o)
 		for (unsigned i = 0; i < o->n; i++)
 			free(o->v[i].s);
 	o->n = 0;
+	o->dflt = 0;
 }
 
 static int sec_defaults(struct ct_sec *s, const cfg_opt_t *schema, const char *top);
 
 /* The option's default, as libconfuse's cfg_init_defaults() gives it: a
- * plain section made empty, no list and no titled section, else one value. */
+ * plain section made empty, no list and no titled section, else one value
+ * (the schema's, read from there). */
 static int
 opt_default(struct ct_opt *o, const char *top)
 {
@@ -95,15 +97,7 @@ opt_default(struct ct_opt *o, const char *top)
 		s->at = (struct ct_loc){.file = top, .line = 1};
 		return sec_defaults(s, d->subopts, top);
 	}
-	if (d->type == CFGT_SEC || d->type == CFGT_FUNC || (d->flags & CFGF_LIST))
-		return 0;
-	if (grow((void **)&o->v, &o->cap, 1, sizeof *o->v) < 0)
-		return -1;
-	o->n = 1;
-	if (d->type != CFGT_STR)
-		o->v[0].n = d->type == CFGT_BOOL ? (long)d->def.boolean : d->def.number;
-	else if ((o->v[0].s = str_dup(d->def.string)) == NULL && d->def.string)
-		return -1;
+	o->dflt = d->type != CFGT_SEC && d->type != CFGT_FUNC && !(d->flags & CFGF_LIST);
 	return 0;
 }
 
@@ -146,7 +140,6 @@ sec_free(struct ct_sec *s)
 
 		opt_clear(o);
 		free(o->v);
-		free(o->at);
 		for (unsigned k = 0; k < o->nsec; k++)
 			sec_free(o->sec[k]);
 		free(o->sec);
@@ -236,14 +229,23 @@ conftree_section(struct conftree *T, struct ct_sec *in, const char *name, const 
 	return s;
 }
 
+/* Room for slot idx, its place known (or NULL). */
+static int
+slot(struct ct_opt *o, unsigned idx)
+{
+	if (grow((void **)&o->v, &o->cap, idx + 1, sizeof *o->v) < 0)
+		return -1;
+	while (o->nat <= idx)
+		o->v[o->nat++].at = (struct ct_loc){.file = NULL};
+	return 0;
+}
+
 static int
 note_at(struct ct_opt *o, unsigned idx, const char *file, int line)
 {
-	if (grow((void **)&o->at, &o->capat, idx + 1, sizeof *o->at) < 0)
+	if (slot(o, idx) < 0)
 		return -1;
-	while (o->nat <= idx)
-		o->at[o->nat++] = (struct ct_loc){.file = NULL};
-	o->at[idx] = (struct ct_loc){.file = file, .line = line};
+	o->v[idx].at = (struct ct_loc){.file = file, .line = line};
 	return 0;
 }
 
@@ -263,14 +265,13 @@ append(struct ct_opt *o, char *str, long n)
 		opt_clear(o);
 		o->reset = 0;
 	}
-	if (grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v) < 0) {
+	o->dflt = 0;
+	if (slot(o, o->n) < 0) {
 		free(str);
 		return -1;
 	}
-	if (o->def->type == CFGT_STR)
-		o->v[o->n++].s = str;
-	else
-		o->v[o->n++].n = n;
+	o->v[o->n].s = str;
+	o->v[o->n++].n = n;
 	return 0;
 }
 
@@ -298,7 +299,7 @@ ct_size(const struct ct_sec *s, const char *name)
 {
 	const struct ct_opt *o = find(s, name);
 
-	return o == NULL ? 0 : o->def->type == CFGT_SEC ? o->nsec : o->n;
+	return o == NULL ? 0 : o->def->type == CFGT_SEC ? o->nsec : o->dflt ? 1 : o->n;
 }
 
 const char *
@@ -306,7 +307,11 @@ ct_getnstr(const struct ct_sec *s, const char *name, unsigned idx)
 {
 	const struct ct_opt *o = find(s, name);
 
-	return o && o->def->type == CFGT_STR && idx < o->n ? o->v[idx].s : NULL;
+	if (o == NULL || o->def->type != CFGT_STR)
+		return NULL;
+	if (o->dflt)
+		return idx == 0 ? o->def->def.string : NULL;
+	return idx < o->n ? o->v[idx].s : NULL;
 }
 
 const char *
@@ -320,7 +325,9 @@ ct_getint(const struct ct_sec *s, const char *name)
 {
 	const struct ct_opt *o = find(s, name);
 
-	return o && o->def->type == CFGT_INT && o->n ? o->v[0].n : 0;
+	if (o == NULL || o->def->type != CFGT_INT)
+		return 0;
+	return o->dflt ? o->def->def.number : o->n ? o->v[0].n : 0;
 }
 
 int
@@ -328,7 +335,9 @@ ct_getbool(const struct ct_sec *s, const char *name)
 {
 	const struct ct_opt *o = find(s, name);
 
-	return o && o->def->type == CFGT_BOOL && o->n ? (int)o->v[0].n : 0;
+	if (o == NULL || o->def->type != CFGT_BOOL)
+		return 0;
+	return o->dflt ? (int)o->def->def.boolean : o->n ? (int)o->v[0].n : 0;
 }
 
 struct ct_sec *
@@ -350,7 +359,7 @@ ct_was_set(const struct ct_sec *s, const char *name, unsigned idx)
 {
 	const struct ct_opt *o = find(s, name);
 
-	return o && idx < o->nat && o->at[idx].file != NULL;
+	return o && idx < o->nat && o->v[idx].at.file != NULL;
 }
 
 void
@@ -358,9 +367,9 @@ ct_locate(const struct ct_sec *s, const char *name, unsigned idx, const char **f
 {
 	const struct ct_opt *o = name ? find(s, name) : NULL;
 
-	if (o && idx < o->nat && o->at[idx].file) {
-		*file = o->at[idx].file;
-		*line = o->at[idx].line;
+	if (o && idx < o->nat && o->v[idx].at.file) {
+		*file = o->v[idx].at.file;
+		*line = o->v[idx].at.line;
 		return;
 	}
 	*file = s->at.file;
