@@ -469,6 +469,60 @@ grammar_step(struct confscan *L, struct grammar *g, const char *file, int type, 
 	}
 }
 
+#define CHUNK_BYTES 65536
+
+/* A copy of p[0..n) in the chunks *mem, or NULL when out of memory. */
+char *
+confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n)
+{
+	struct confscan_chunk *c = *mem;
+	char *r;
+
+	if (c == NULL || c->cap - c->used < n + 1) {
+		size_t cap = n + 1 > CHUNK_BYTES ? n + 1 : CHUNK_BYTES;
+
+		if ((c = malloc(sizeof *c + cap)) == NULL)
+			return NULL;
+		*c = (struct confscan_chunk){.next = *mem, .cap = cap};
+		*mem = c;
+	}
+	r = c->data + c->used;
+	memcpy(r, p, n);
+	r[n] = '\0';
+	c->used += n + 1;
+	return r;
+}
+
+void
+confscan_mem_free(struct confscan_chunk **mem)
+{
+	while (*mem) {
+		struct confscan_chunk *next = (*mem)->next;
+
+		free(*mem);
+		*mem = next;
+	}
+}
+
+/* A token's text: b's bytes (b emptied), else p[0..n); in the sink's
+ * chunks when there is a sink, else malloc'ed. */
+static char *
+tok_text(struct confscan *L, struct buf *b, const char *p, size_t n)
+{
+	char *r;
+
+	if (b) {
+		p = b->data ? b->data : "";
+		n = b->len;
+	}
+	if (L->sink == NULL && b)
+		return buf_steal(b);
+	r = L->sink ? confscan_mem_dup(&L->sink->mem, p, n) : str_ndup(p, n);
+	if (b)
+		buf_reset(b);
+	return r;
+}
+
 static int
 sink_push(struct confscan_toks *k, int type, char *text, int line, int eline)
 {
@@ -476,10 +530,8 @@ sink_push(struct confscan_toks *k, int type, char *text, int line, int eline)
 		size_t cap = k->cap ? k->cap * 2 : 256;
 		struct confscan_tok *v = realloc(k->v, cap * sizeof *v);
 
-		if (v == NULL) {
-			free(text);
+		if (v == NULL)
 			return -1;
-		}
 		k->v = v;
 		k->cap = cap;
 	}
@@ -491,8 +543,7 @@ sink_push(struct confscan_toks *k, int type, char *text, int line, int eline)
 void
 confscan_toks_free(struct confscan_toks *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->v[i].text);
+	confscan_mem_free(&k->mem);
 	free(k->v);
 	*k = (struct confscan_toks){0};
 }
@@ -504,7 +555,7 @@ push_tok(struct confscan *L, struct grammar *g, const char *file, struct tok t[3
 {
 	grammar_step(L, g, file, type, text, line);
 	if (L->sink == NULL)
-		free(t[0].text); /* else the sink owns it */
+		free(t[0].text); /* else it is in the sink's chunks */
 	else if (sink_push(L->sink, type, text, line, eline) < 0)
 		return -1;
 	t[0] = t[1];
@@ -710,10 +761,10 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 	struct confscan_linemap *map = new_map(L, file); /* also: this file is read */
 	struct scan S = {.L = L, .file = file, .map = L->sink ? NULL : map};
 	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
+	struct buf b = BUF_INIT; /* a quoted string's bytes */
 
 	newline(&S);
 	while (p < end) {
-		struct buf b = BUF_INIT;
 		int start = S.line;
 
 		if (*p == '\n') {
@@ -733,7 +784,8 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			S.lib += 1;
 		} else if (*p == '"' || *p == '\'') {
 			p = scan_quoted(&S, p, end, &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
+			                  S.line) < 0;
 			if (S.unclosed && L->sink && L->sink->n > 0)
 				L->sink->v[L->sink->n - 1].unclosed = S.unclosed;
 		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
@@ -754,7 +806,8 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
 		           memchr(p, '}', (size_t)(end - p))) {
 			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
+			                  S.line) < 0;
 		} else {
 			const char *s = p;
 
@@ -765,11 +818,11 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 				p++;
 			if (p == s)
 				p++;
-			S.oom |= push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start,
-			                  S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S',
+			                  tok_text(L, NULL, s, (size_t)(p - s)), start, S.line) < 0;
 		}
-		buf_free(&b);
 	}
+	buf_free(&b);
 	if (S.oom)
 		confscan_say(L, file, 1, 0, "out of memory while reading the file");
 	/* libconfuse takes the end of the file for the missing braces. */

@@ -39,10 +39,21 @@ struct confscan_tok {
 	int unclosed; /* a string the file ends in: its quote, else 0 */
 };
 
+/* Strings side by side in chunks of memory, freed all at once. */
+struct confscan_chunk {
+	struct confscan_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+char *confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n);
+void confscan_mem_free(struct confscan_chunk **mem);
+
 struct confscan_toks {
 	struct confscan_tok *v;
 	size_t n, cap;
-	int eof_line; /* the file's last line: where an end too early is */
+	int eof_line;               /* the file's last line: where an end too early is */
+	struct confscan_chunk *mem; /* the texts: take it to keep them */
 };
 
 void confscan_toks_free(struct confscan_toks *k);

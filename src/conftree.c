@@ -18,7 +18,7 @@ struct ct_loc {
 };
 
 struct ct_slot {
-	char *s;          /* a string option's value */
+	const char *s;    /* a string option's value */
 	long n;           /* an integer's, or a boolean's 0 or 1 */
 	struct ct_loc at; /* where value i was set last */
 };
@@ -28,7 +28,7 @@ struct ct_opt {
 	/* The values (strings owned), n of them.  Their places outlive them:
 	 * a list set again keeps those beyond its new end, a section replaced
 	 * keeps them all (nat of them), as libconfuse's callers saw them. */
-	struct ct_slot *v;
+	struct ct_slot *v; /* strings in the tree's chunks */
 	unsigned n, nat, cap;
 	struct ct_sec **sec; /* a section option's sections, in file order */
 	unsigned nsec, capsec;
@@ -38,7 +38,7 @@ struct ct_opt {
 
 struct ct_sec {
 	const char *kind;
-	char *title;        /* NULL when untitled */
+	const char *title;  /* NULL when untitled; in the tree's chunks */
 	struct ct_loc at;   /* where it starts: its first block, else line 1 of the top file */
 	int placed;         /* at is its first block's */
 	struct ct_opt *opt; /* one per schema option */
@@ -69,9 +69,6 @@ static void sec_free(struct ct_sec *s);
 static void
 opt_clear(struct ct_opt *o)
 {
-	if (o->def->type == CFGT_STR)
-		for (unsigned i = 0; i < o->n; i++)
-			free(o->v[i].s);
 	o->n = 0;
 	o->dflt = 0;
 }
@@ -145,7 +142,6 @@ sec_free(struct ct_sec *s)
 		free(o->sec);
 	}
 	free(s->opt);
-	free(s->title);
 	free(s);
 }
 
@@ -182,6 +178,7 @@ void
 conftree_free(struct conftree *T)
 {
 	sec_free(T->root);
+	confscan_mem_free(&T->mem);
 	strv_free(&T->files);
 	*T = (struct conftree){0};
 }
@@ -220,7 +217,7 @@ conftree_section(struct conftree *T, struct ct_sec *in, const char *name, const 
 	s->kind = o->def->name;
 	s->at = (struct ct_loc){.file = file, .line = line};
 	s->placed = 1;
-	if ((title && (s->title = str_dup(title)) == NULL) ||
+	if ((title && (s->title = confscan_mem_dup(&T->mem, title, strlen(title))) == NULL) ||
 	    sec_defaults(s, o->def->subopts, T->path) < 0) {
 		sec_free(s);
 		return NULL;
@@ -257,31 +254,29 @@ conftree_set_at(struct ct_sec *s, const char *name, unsigned idx, const char *fi
 	return o ? note_at(o, idx, file, line) : -1;
 }
 
-/* The value after the reset an `=` asks for; str is taken. */
+/* The value after the reset an `=` asks for. */
 static int
-append(struct ct_opt *o, char *str, long n)
+append(struct ct_opt *o, const char *str, long n)
 {
 	if (o->reset) {
 		opt_clear(o);
 		o->reset = 0;
 	}
 	o->dflt = 0;
-	if (slot(o, o->n) < 0) {
-		free(str);
+	if (slot(o, o->n) < 0)
 		return -1;
-	}
 	o->v[o->n].s = str;
 	o->v[o->n++].n = n;
 	return 0;
 }
 
 int
-conftree_append(struct ct_sec *s, const char *name, const char *str, long n)
+conftree_append(struct conftree *T, struct ct_sec *s, const char *name, const char *str, long n)
 {
 	struct ct_opt *o = find(s, name);
 	char *copy = NULL;
 
-	if (o == NULL || (str && (copy = str_dup(str)) == NULL))
+	if (o == NULL || (str && (copy = confscan_mem_dup(&T->mem, str, strlen(str))) == NULL))
 		return -1;
 	return append(o, copy, n);
 }
@@ -398,7 +393,7 @@ struct frame {
 	struct ct_opt *opt;  /* the option named */
 	const char *at_file; /* where its name is: a section starts there */
 	int at_line;
-	char *title;
+	const char *title;
 	unsigned nvals; /* values in the list so far */
 };
 
@@ -426,10 +421,10 @@ static void __attribute__((format(printf, 2, 3))) fail(struct parser *P, const c
 	P->failed = 1;
 }
 
-/* A string option's value, or a typed one, as libconfuse's cfg_setopt()
- * reads it; the token's text is taken. */
+/* A string option's value (the token's text, kept with the tree's), or a
+ * typed one, as libconfuse's cfg_setopt() reads it. */
 static void
-set_value(struct parser *P, struct frame *fr, struct confscan_tok *t)
+set_value(struct parser *P, struct frame *fr, const struct confscan_tok *t)
 {
 	static const char *const yes[] = {"true", "on", "yes"}, *const no[] = {"false", "off",
 	                                                                       "no"};
@@ -454,8 +449,6 @@ set_value(struct parser *P, struct frame *fr, struct confscan_tok *t)
 		if (b < 0)
 			return fail(P, "invalid boolean value for option '%s'", o->def->name);
 		n = b;
-	} else {
-		t->text = NULL; /* the value's now */
 	}
 	if (append(o, o->def->type == CFGT_STR ? text : NULL, n) < 0 ||
 	    note_at(o, o->n - 1, P->file, P->line) < 0)
@@ -592,7 +585,6 @@ at_section(struct parser *P, struct frame *fr, const struct confscan_tok *t)
 		return fail(P, "missing opening brace for section '%s'", fr->opt->def->name);
 	s = conftree_section(P->T, fr->sec, fr->opt->def->name, fr->title, P->ld->scan->dupes > 0,
 	                     fr->at_file, fr->at_line);
-	free(fr->title);
 	fr->title = NULL;
 	fr->state = P_NAME;
 	if (s == NULL || P->depth + 1 >= FRAMES_MAX) {
@@ -652,14 +644,25 @@ step(struct parser *P, struct confscan_tok *t)
 	case P_TITLE:
 		if (t->type != 'S')
 			return fail(P, "missing title for section '%s'", fr->opt->def->name);
-		free(fr->title);
 		fr->title = t->text;
-		t->text = NULL;
 		fr->state = P_BRACE;
 		break;
 	case P_BRACE: at_section(P, fr, t); break;
 	default: at_function(P, fr, t); break;
 	}
+}
+
+/* k's texts are the tree's now: its values point into them. */
+static void
+keep_texts(struct conftree *T, struct confscan_toks *k)
+{
+	struct confscan_chunk **end = &k->mem;
+
+	while (*end)
+		end = &(*end)->next;
+	*end = T->mem;
+	T->mem = k->mem;
+	k->mem = NULL;
 }
 
 static void
@@ -686,6 +689,7 @@ parse_toks(struct parser *P, const char *file, struct confscan_toks *k)
 		}
 	}
 	P->file = outer;
+	keep_texts(P->T, k);
 }
 
 int
@@ -711,8 +715,6 @@ conftree_parse(struct conftree *T, const struct conftree_load *ld)
 		P.line = k.eof_line;
 		fail(&P, "premature end of file");
 	}
-	for (int i = 0; i <= P.depth; i++)
-		free(P.f[i].title);
 	strv_free(&P.args);
 	confscan_toks_free(&k);
 	return P.failed ? 1 : 0;

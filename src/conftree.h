@@ -29,8 +29,9 @@ struct ct_sec;
 struct conftree {
 	struct ct_sec *root;
 	cfg_opt_t *schema;
-	const char *path;  /* the top file: where a place-less value is */
-	struct strv files; /* every file read: the values' file names point here */
+	const char *path;           /* the top file: where a place-less value is */
+	struct strv files;          /* every file read: the values' file names point here */
+	struct confscan_chunk *mem; /* the strings: titles and values */
 };
 
 /* How a load parses, for conftree_parse() and the differential test's
@@ -61,7 +62,8 @@ struct ct_sec *conftree_section(struct conftree *T, struct ct_sec *in, const cha
                                 const char *title, int search, const char *file, int line);
 /* Append a value to option name (its value: str for a string, n for an
  * integer or a boolean); set_at: also note where. 0, or -1 out of memory. */
-int conftree_append(struct ct_sec *s, const char *name, const char *str, long n);
+int conftree_append(struct conftree *T, struct ct_sec *s, const char *name, const char *str,
+                    long n);
 /* Value idx of option name was set at file:line (file interned). */
 int conftree_set_at(struct ct_sec *s, const char *name, unsigned idx, const char *file, int line);
 

@@ -143,8 +143,8 @@ copy_values(struct conftree *T, struct ct_sec *to, cfg_t *c, cfg_opt_t *o)
 
 		if (o->type == CFGT_BOOL)
 			v = cfg_opt_getnbool(o, i);
-		if (conftree_append(to, o->name, o->type == CFGT_STR ? cfg_opt_getnstr(o, i) : NULL,
-		                    v) < 0)
+		if (conftree_append(T, to, o->name,
+		                    o->type == CFGT_STR ? cfg_opt_getnstr(o, i) : NULL, v) < 0)
 			return -1;
 	}
 	for (unsigned i = 0; i < n + 64; i++) {
