@@ -431,7 +431,7 @@ grammar_step(struct confscan *L, struct grammar *g, const char *file, int type, 
 		} else if (type == 'S' && text) {
 			g->opt = NULL;
 			for (size_t i = 0; opts && opts[i].name; i++)
-				if (strcmp(opts[i].name, text) == 0)
+				if (opts[i].name[0] == text[0] && strcmp(opts[i].name, text) == 0)
 					g->opt = &opts[i];
 			if (opts && g->opt == NULL)
 				unknown_option(L, file, line, opts, text);
@@ -752,6 +752,12 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 	return p < end ? p + 1 : p;
 }
 
+/* The bytes that end an unquoted string (and '\0', as a strchr() found it). */
+static const unsigned char unquoted_stop[256] = {
+    [0] = 1,   [' '] = 1, ['#'] = 1, ['"'] = 1, ['\''] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+    ['='] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,  ['+'] = 1,  [','] = 1,  ['*'] = 1,
+};
+
 static void
 scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 {
@@ -813,7 +819,7 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 
 			/* libconfuse 3.3's unquoted string stops at a '*' (and so at a block
 			 * comment). */
-			while (p < end && !strchr(" #\"'\t\n\r={}()+,*", *p) &&
+			while (p < end && !unquoted_stop[(unsigned char)*p] &&
 			       !(*p == '/' && p + 1 < end && p[1] == '*'))
 				p++;
 			if (p == s)

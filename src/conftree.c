@@ -148,9 +148,13 @@ sec_free(struct ct_sec *s)
 static struct ct_opt *
 find(const struct ct_sec *s, const char *name)
 {
-	for (unsigned i = 0; s && i < s->nopt; i++)
-		if (strcmp(s->opt[i].def->name, name) == 0)
+	for (unsigned i = 0; s && i < s->nopt; i++) {
+		const char *n = s->opt[i].def->name;
+
+		/* config.c asks with the schema's own literals, mostly. */
+		if (n == name || (n[0] == name[0] && strcmp(n, name) == 0))
 			return &s->opt[i];
+	}
 	return NULL;
 }
 
