@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -491,6 +492,29 @@ confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n)
 	r[n] = '\0';
 	c->used += n + 1;
 	return r;
+}
+
+/* n zeroed bytes in the chunks *mem, aligned for any object, or NULL. */
+void *
+confscan_mem_alloc(struct confscan_chunk **mem, size_t n)
+{
+	enum { ALIGN = _Alignof(max_align_t) };
+	struct confscan_chunk *c = *mem;
+	size_t at = 0;
+
+	if (c) /* the offset of the next aligned address */
+		at = c->used + (ALIGN - (uintptr_t)(c->data + c->used) % ALIGN) % ALIGN;
+	if (c == NULL || at > c->cap || c->cap - at < n) {
+		size_t cap = n + ALIGN > CHUNK_BYTES ? n + ALIGN : CHUNK_BYTES;
+
+		if ((c = malloc(sizeof *c + cap)) == NULL)
+			return NULL;
+		*c = (struct confscan_chunk){.next = *mem, .cap = cap};
+		*mem = c;
+		at = (ALIGN - (uintptr_t)c->data % ALIGN) % ALIGN;
+	}
+	c->used = at + n;
+	return memset(c->data + at, 0, n);
 }
 
 void

@@ -47,6 +47,7 @@ struct confscan_chunk {
 };
 
 char *confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n);
+void *confscan_mem_alloc(struct confscan_chunk **mem, size_t n);
 void confscan_mem_free(struct confscan_chunk **mem);
 
 struct confscan_toks {

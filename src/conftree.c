@@ -73,13 +73,26 @@ opt_clear(struct ct_opt *o)
 	o->dflt = 0;
 }
 
-static int sec_defaults(struct ct_sec *s, const cfg_opt_t *schema, const char *top);
+static int sec_defaults(struct conftree *T, struct ct_sec *s, const cfg_opt_t *schema);
+
+/* A new section of kind at file:line, in the tree's chunks. */
+static struct ct_sec *
+sec_new(struct conftree *T, const char *kind, const char *file, int line)
+{
+	struct ct_sec *s = confscan_mem_alloc(&T->mem, sizeof *s);
+
+	if (s) {
+		s->kind = kind;
+		s->at = (struct ct_loc){.file = file, .line = line};
+	}
+	return s;
+}
 
 /* The option's default, as libconfuse's cfg_init_defaults() gives it: a
  * plain section made empty, no list and no titled section, else one value
  * (the schema's, read from there). */
 static int
-opt_default(struct ct_opt *o, const char *top)
+opt_default(struct conftree *T, struct ct_opt *o)
 {
 	const cfg_opt_t *d = o->def;
 	struct ct_sec *s;
@@ -87,12 +100,10 @@ opt_default(struct ct_opt *o, const char *top)
 	o->reset = 1;
 	if (d->type == CFGT_SEC && !(d->flags & CFGF_MULTI)) {
 		if (grow((void **)&o->sec, &o->capsec, 1, sizeof *o->sec) < 0 ||
-		    (s = calloc(1, sizeof *s)) == NULL)
+		    (s = sec_new(T, d->name, T->path, 1)) == NULL)
 			return -1;
 		o->sec[o->nsec++] = s;
-		s->kind = d->name;
-		s->at = (struct ct_loc){.file = top, .line = 1};
-		return sec_defaults(s, d->subopts, top);
+		return sec_defaults(T, s, d->subopts);
 	}
 	o->dflt = d->type != CFGT_SEC && d->type != CFGT_FUNC && !(d->flags & CFGF_LIST);
 	return 0;
@@ -100,14 +111,14 @@ opt_default(struct ct_opt *o, const char *top)
 
 /* s gets its options from schema, at their defaults (kept: where they were set). */
 static int
-sec_defaults(struct ct_sec *s, const cfg_opt_t *schema, const char *top)
+sec_defaults(struct conftree *T, struct ct_sec *s, const cfg_opt_t *schema)
 {
 	unsigned n = 0;
 
 	while (schema[n].name)
 		n++;
 	if (s->opt == NULL) {
-		if ((s->opt = calloc(n ? n : 1, sizeof *s->opt)) == NULL)
+		if ((s->opt = confscan_mem_alloc(&T->mem, (n ? n : 1) * sizeof *s->opt)) == NULL)
 			return -1;
 		s->nopt = n;
 	}
@@ -121,12 +132,13 @@ sec_defaults(struct ct_sec *s, const cfg_opt_t *schema, const char *top)
 		free(o->sec);
 		o->sec = NULL;
 		o->nsec = o->capsec = 0;
-		if (opt_default(o, top) < 0)
+		if (opt_default(T, o) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* What of s the tree's chunks do not hold: the arrays of its sections. */
 static void
 sec_free(struct ct_sec *s)
 {
@@ -135,14 +147,12 @@ sec_free(struct ct_sec *s)
 	for (unsigned i = 0; i < s->nopt; i++) {
 		struct ct_opt *o = &s->opt[i];
 
-		opt_clear(o);
-		free(o->v);
 		for (unsigned k = 0; k < o->nsec; k++)
 			sec_free(o->sec[k]);
 		free(o->sec);
+		o->sec = NULL;
+		o->nsec = o->capsec = 0;
 	}
-	free(s->opt);
-	free(s);
 }
 
 static struct ct_opt *
@@ -170,12 +180,11 @@ conftree_file(struct conftree *T, const char *file)
 int
 conftree_init(struct conftree *T, cfg_opt_t *schema, const char *path)
 {
-	*T = (struct conftree){.root = calloc(1, sizeof *T->root), .schema = schema};
-	if (T->root == NULL || (T->path = conftree_file(T, path)) == NULL)
+	*T = (struct conftree){.schema = schema};
+	if ((T->path = conftree_file(T, path)) == NULL ||
+	    (T->root = sec_new(T, "root", T->path, 1)) == NULL)
 		return -1;
-	T->root->kind = "root";
-	T->root->at = (struct ct_loc){.file = T->path, .line = 1};
-	return sec_defaults(T->root, schema, T->path);
+	return sec_defaults(T, T->root, schema);
 }
 
 void
@@ -214,15 +223,13 @@ conftree_section(struct conftree *T, struct ct_sec *in, const char *name, const 
 		return s;
 	}
 	if (search && title && (s = titled(o, title)) != NULL) /* replaced, in its place */
-		return sec_defaults(s, o->def->subopts, T->path) < 0 ? NULL : s;
+		return sec_defaults(T, s, o->def->subopts) < 0 ? NULL : s;
 	if (grow((void **)&o->sec, &o->capsec, o->nsec + 1, sizeof *o->sec) < 0 ||
-	    (s = calloc(1, sizeof *s)) == NULL)
+	    (s = sec_new(T, o->def->name, file, line)) == NULL)
 		return NULL;
-	s->kind = o->def->name;
-	s->at = (struct ct_loc){.file = file, .line = line};
 	s->placed = 1;
 	if ((title && (s->title = confscan_mem_dup(&T->mem, title, strlen(title))) == NULL) ||
-	    sec_defaults(s, o->def->subopts, T->path) < 0) {
+	    sec_defaults(T, s, o->def->subopts) < 0) {
 		sec_free(s);
 		return NULL;
 	}
@@ -230,44 +237,57 @@ conftree_section(struct conftree *T, struct ct_sec *in, const char *name, const 
 	return s;
 }
 
-/* Room for slot idx, its place known (or NULL). */
+/* Room for slot idx, its place known (or NULL).  Slots live in the tree's
+ * chunks: outgrown ones stay there, unused, until the tree goes. */
 static int
-slot(struct ct_opt *o, unsigned idx)
+slot(struct conftree *T, struct ct_opt *o, unsigned idx)
 {
-	if (grow((void **)&o->v, &o->cap, idx + 1, sizeof *o->v) < 0)
-		return -1;
+	if (idx >= o->cap) {
+		unsigned cap = o->cap ? o->cap * 2 : 1;
+		struct ct_slot *v;
+
+		while (cap <= idx)
+			cap *= 2;
+		if ((v = confscan_mem_alloc(&T->mem, cap * sizeof *v)) == NULL)
+			return -1;
+		if (o->nat)
+			memcpy(v, o->v, o->nat * sizeof *v);
+		o->v = v;
+		o->cap = cap;
+	}
 	while (o->nat <= idx)
 		o->v[o->nat++].at = (struct ct_loc){.file = NULL};
 	return 0;
 }
 
 static int
-note_at(struct ct_opt *o, unsigned idx, const char *file, int line)
+note_at(struct conftree *T, struct ct_opt *o, unsigned idx, const char *file, int line)
 {
-	if (slot(o, idx) < 0)
+	if (slot(T, o, idx) < 0)
 		return -1;
 	o->v[idx].at = (struct ct_loc){.file = file, .line = line};
 	return 0;
 }
 
 int
-conftree_set_at(struct ct_sec *s, const char *name, unsigned idx, const char *file, int line)
+conftree_set_at(struct conftree *T, struct ct_sec *s, const char *name, unsigned idx,
+                const char *file, int line)
 {
 	struct ct_opt *o = find(s, name);
 
-	return o ? note_at(o, idx, file, line) : -1;
+	return o ? note_at(T, o, idx, file, line) : -1;
 }
 
 /* The value after the reset an `=` asks for. */
 static int
-append(struct ct_opt *o, const char *str, long n)
+append(struct conftree *T, struct ct_opt *o, const char *str, long n)
 {
 	if (o->reset) {
 		opt_clear(o);
 		o->reset = 0;
 	}
 	o->dflt = 0;
-	if (slot(o, o->n) < 0)
+	if (slot(T, o, o->n) < 0)
 		return -1;
 	o->v[o->n].s = str;
 	o->v[o->n++].n = n;
@@ -282,7 +302,7 @@ conftree_append(struct conftree *T, struct ct_sec *s, const char *name, const ch
 
 	if (o == NULL || (str && (copy = confscan_mem_dup(&T->mem, str, strlen(str))) == NULL))
 		return -1;
-	return append(o, copy, n);
+	return append(T, o, copy, n);
 }
 
 /* --- reading it ------------------------------------------------------------ */
@@ -454,8 +474,8 @@ set_value(struct parser *P, struct frame *fr, const struct confscan_tok *t)
 			return fail(P, "invalid boolean value for option '%s'", o->def->name);
 		n = b;
 	}
-	if (append(o, o->def->type == CFGT_STR ? text : NULL, n) < 0 ||
-	    note_at(o, o->n - 1, P->file, P->line) < 0)
+	if (append(P->T, o, o->def->type == CFGT_STR ? text : NULL, n) < 0 ||
+	    note_at(P->T, o, o->n - 1, P->file, P->line) < 0)
 		P->failed = 1;
 }
 

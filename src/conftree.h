@@ -65,7 +65,8 @@ struct ct_sec *conftree_section(struct conftree *T, struct ct_sec *in, const cha
 int conftree_append(struct conftree *T, struct ct_sec *s, const char *name, const char *str,
                     long n);
 /* Value idx of option name was set at file:line (file interned). */
-int conftree_set_at(struct ct_sec *s, const char *name, unsigned idx, const char *file, int line);
+int conftree_set_at(struct conftree *T, struct ct_sec *s, const char *name, unsigned idx,
+                    const char *file, int line);
 
 /* --- reading it, as with libconfuse --- */
 const char *ct_title(const struct ct_sec *s);

@@ -158,7 +158,7 @@ copy_values(struct conftree *T, struct ct_sec *to, cfg_t *c, cfg_opt_t *o)
 		}
 		confscan_locate(S, c->name, c->title, o->name, i, &file, &line);
 		if ((file = conftree_file(T, file)) == NULL ||
-		    conftree_set_at(to, o->name, i, file, line) < 0)
+		    conftree_set_at(T, to, o->name, i, file, line) < 0)
 			return -1;
 	}
 	return 0;
