@@ -367,17 +367,15 @@ add_block(struct confscan *L, const char *kind, const char *title, const char *f
 		L->capb = cap;
 	}
 	nb = &L->b[L->nb];
-	nb->kind = str_dup(kind);
-	nb->title = str_dup(title);
-	nb->file = str_dup(file);
+	nb->kind = confscan_mem_dup(&L->mem, kind, strlen(kind));
+	nb->title = confscan_mem_dup(&L->mem, title, strlen(title));
+	nb->file = str_eq(file, L->last_file) ? L->last_file
+	                                      : confscan_mem_dup(&L->mem, file, strlen(file));
 	nb->line = line;
 	if (nb->kind && nb->title && nb->file && L->nb < UINT32_MAX - 1 &&
 	    hashset_add(&L->bi, block_hash(kind, title), (uint32_t)L->nb) == 0) {
+		L->last_file = nb->file;
 		L->nb++;
-	} else {
-		free(nb->kind);
-		free(nb->title);
-		free(nb->file);
 	}
 }
 
@@ -940,11 +938,7 @@ confscan_free(struct confscan *S)
 	}
 	free(S->w);
 	hashset_free(&S->wi);
-	for (size_t i = 0; i < S->nb; i++) {
-		free(S->b[i].kind);
-		free(S->b[i].title);
-		free(S->b[i].file);
-	}
+	confscan_mem_free(&S->mem); /* the blocks' strings */
 	free(S->b);
 	hashset_free(&S->bi);
 	for (size_t i = 0; i < S->nmaps; i++) {

@@ -77,6 +77,8 @@ struct confscan {
 	size_t nmaps, capmaps;
 	struct strv secrets;        /* passwords seen: never printed */
 	struct confscan_toks *sink; /* the tokens of the file being read go here */
+	struct confscan_chunk *mem; /* the blocks' strings */
+	char *last_file;            /* the last block's file (in mem) */
 };
 
 void confscan_init(struct confscan *S, const char *path, cfg_opt_t *schema, FILE *diag);
