@@ -780,6 +780,24 @@ static const unsigned char unquoted_stop[256] = {
     ['='] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,  ['+'] = 1,  [','] = 1,  ['*'] = 1,
 };
 
+/* The file is read: what is left to say, and the tokens' window emptied. */
+static void
+scan_end(struct scan *S, int open_line, int depth, struct tok t[3])
+{
+	struct confscan *L = S->L;
+
+	if (S->oom)
+		confscan_say(L, S->file, 1, 0, "out of memory while reading the file");
+	/* libconfuse takes the end of the file for the missing braces. */
+	if (depth > 0)
+		confscan_say(L, S->file, open_line, 0,
+		             "this '{' is never closed (a '}' is missing)");
+	if (L->sink)
+		L->sink->eof_line = S->line;
+	for (int i = 0; i < 3 && L->sink == NULL; i++)
+		free(t[i].text);
+}
+
 static void
 scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 {
@@ -851,16 +869,7 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 		}
 	}
 	buf_free(&b);
-	if (S.oom)
-		confscan_say(L, file, 1, 0, "out of memory while reading the file");
-	/* libconfuse takes the end of the file for the missing braces. */
-	if (depth > 0)
-		confscan_say(L, file, open_line[0], 0,
-		             "this '{' is never closed (a '}' is missing)");
-	if (L->sink)
-		L->sink->eof_line = S.line;
-	for (int i = 0; i < 3 && L->sink == NULL; i++)
-		free(t[i].text);
+	scan_end(&S, open_line[0], depth, t);
 }
 
 /* The line of the byte at off. */
