@@ -774,6 +774,50 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 	return p < end ? p + 1 : p;
 }
 
+/*
+ * A comment, skipped.  libconfuse 3.3's lexer makes it a token, which its
+ * parser lets pass only where an option name may come ("unexpected token"
+ * elsewhere, quoting the comment trimmed): the parser gets it too.  An
+ * unclosed block comment gives none.
+ */
+static const char *
+scan_comment(struct scan *S, const char *p, const char *end)
+{
+	const char *s = p, *e;
+	int line = S->line, closed = 1;
+	char *text;
+
+	if (*p == '#' || p[1] == '/') {
+		char mark = *p; /* all the #s or /s begin it */
+
+		while (p < end && *p != '\n')
+			p++;
+		S->lib += 2;
+		for (e = p; s < e && *s == mark;)
+			s++;
+	} else {
+		for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
+			if (*p == '\n')
+				newline(S);
+		closed = p < end;
+		e = p;
+		p = closed ? p + 2 : p;
+		S->lib += 1;
+		for (s += 2; e > s && e[-1] == '*';)
+			e--;
+	}
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	if (S->L->sink == NULL || !closed)
+		return p;
+	if ((text = confscan_mem_dup(&S->L->sink->mem, s, (size_t)(e - s))) == NULL ||
+	    sink_push(S->L->sink, 'C', text, line, S->line) < 0)
+		S->oom = 1;
+	return p;
+}
+
 /* The bytes that end an unquoted string (and '\0', as a strchr() found it). */
 static const unsigned char unquoted_stop[256] = {
     [0] = 1,   [' '] = 1, ['#'] = 1, ['"'] = 1, ['\''] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
@@ -818,16 +862,9 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			p++;
 		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
 			p++;
-		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
-			while (p < end && *p != '\n')
-				p++;
-			S.lib += 2;
-		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
-			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
-				if (*p == '\n')
-					newline(&S);
-			p = p < end ? p + 2 : p;
-			S.lib += 1;
+		} else if (*p == '#' ||
+		           (*p == '/' && p + 1 < end && (p[1] == '/' || p[1] == '*'))) {
+			p = scan_comment(&S, p, end);
 		} else if (*p == '"' || *p == '\'') {
 			p = scan_quoted(&S, p, end, &b);
 			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
@@ -862,10 +899,11 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			while (p < end && !unquoted_stop[(unsigned char)*p] &&
 			       !(*p == '/' && p + 1 < end && p[1] == '*'))
 				p++;
-			if (p == s)
-				p++;
+			p += p == s; /* a lone + or *: libconfuse's lexer drops it */
 			S.oom |= push_tok(L, &g, file, t, 'S',
 			                  tok_text(L, NULL, s, (size_t)(p - s)), start, S.line) < 0;
+			if (unquoted_stop[(unsigned char)*s] && L->sink && L->sink->n > 0)
+				L->sink->v[L->sink->n - 1].type = '.';
 		}
 	}
 	buf_free(&b);

@@ -29,7 +29,8 @@
 #define CONFSCAN_NAMES_MAX 64            /* option names of one section, for the hint */
 
 /* A token as libconfuse's lexer would give it: 'S' a string (text: its
- * value, escapes and ${VAR} done; NULL when memory ran out), else one of
+ * value, escapes and ${VAR} done; NULL when memory ran out), 'C' a
+ * comment (text: trimmed), '.' a byte the lexer drops, else one of
  * = + ( ) { } , ('+' is "+=").  line: where it starts; eline: where it
  * ends (a quoted string may span lines). */
 struct confscan_tok {

@@ -487,7 +487,7 @@ tok_text(const struct confscan_tok *t)
 	static const char *const text[] = {"{", "}", "(", ")", "=", ","};
 	const char *p;
 
-	if (t->type == 'S')
+	if (t->type == 'S' || t->type == 'C')
 		return t->text;
 	if (t->type == '+')
 		return "+=";
@@ -544,6 +544,92 @@ unknown(struct parser *P, struct frame *fr, const char *name)
 	fail(P, "no such option '%s'%s", name, confscan_did_you_mean(hint, name, names, n));
 }
 
+/* libconfuse 3.3's title in a path: up to a '|', or '...' with \' and \\;
+ * *len: the bytes it takes in name.  NULL when there is none. */
+static char *
+path_title(const char *name, size_t *len)
+{
+	struct buf b = BUF_INIT;
+	const char *p = name + 1;
+
+	if (*name != '\'') {
+		*len = strcspn(name, "|");
+		return *len ? str_ndup(name, *len) : NULL;
+	}
+	for (; *p && *p != '\''; p++) {
+		if (*p == '\\' && p[1] != '\'' && p[1] != '\\')
+			break;
+		p += *p == '\\';
+		if (buf_addc(&b, *p) < 0)
+			break;
+	}
+	*len = (size_t)(p - name) + 1;
+	if (*p == '\'')
+		return buf_steal(&b);
+	buf_free(&b);
+	return NULL;
+}
+
+/* The index of o's section titled title, or -1. */
+static long
+title_index(const struct ct_opt *o, const char *title)
+{
+	for (unsigned i = 0; i < o->nsec; i++)
+		if (str_eq(o->sec[i]->title, title))
+			return (long)i;
+	return -1;
+}
+
+/* The next section on a path: name's first len bytes name an option of s. */
+static struct ct_sec *
+path_step(struct parser *P, struct ct_sec *s, const char **name, size_t len)
+{
+	char *sec = str_ndup(*name, len), *title = NULL, *end;
+	struct ct_opt *o = sec ? find(s, sec) : NULL;
+	long i = -1;
+
+	if (o && o->def->type == CFGT_SEC && (*name)[len] != '=') {
+		i = 0; /* "sec|opt": the first */
+	} else if (o && o->def->type == CFGT_SEC && (o->def->flags & CFGF_MULTI)) {
+		*name += len + 1;
+		if ((title = path_title(*name, &len)) != NULL && (o->def->flags & CFGF_TITLE))
+			i = title_index(o, title);
+		else if (title && ((i = strtol(title, &end, 0)), *end != '\0'))
+			i = -1;
+	} else if (!o || o->def->type != CFGT_SEC) {
+		o = NULL;
+	}
+	s = o && i >= 0 && (unsigned long)i < o->nsec ? o->sec[i] : NULL;
+	if (s == NULL && sec && o && !(o->def->flags & CFGF_MULTI))
+		unknown(P, &P->f[P->depth], sec);
+	else if (s == NULL && sec && title)
+		fail(P, "no sub-section '%s' in '%s'", title, sec);
+	else if (s == NULL && sec)
+		fail(P, "no sub-section title/index for '%s'", sec);
+	*name += len;
+	*name += strspn(*name, "|");
+	P->failed |= s == NULL;
+	free(sec);
+	free(title);
+	return s;
+}
+
+/* libconfuse 3.3 reads a name holding a '|' or '=' as a path to an
+ * option of another section: "sec|opt", "sec=title|opt". */
+static struct ct_opt *
+find_path(struct parser *P, struct ct_sec *s, const char *name)
+{
+	struct ct_opt *o;
+	size_t len;
+
+	while (*name && (len = strcspn(name, "|=")) > 0 && name[len] != '\0')
+		if ((s = path_step(P, s, &name, len)) == NULL)
+			return NULL;
+	if ((o = find(s, name)) == NULL)
+		unknown(P, &P->f[P->depth], name);
+	return o;
+}
+
 /* An option name, or the '}' closing the section. */
 static void
 at_name(struct parser *P, struct frame *fr, const struct confscan_tok *t)
@@ -558,8 +644,12 @@ at_name(struct parser *P, struct frame *fr, const struct confscan_tok *t)
 		return fail(P, "unexpected closing brace");
 	if (t->type != 'S')
 		return fail(P, "unexpected token '%s'", tok_text(t));
-	if ((fr->opt = find(fr->sec, t->text)) == NULL)
-		return unknown(P, fr, t->text);
+	if (strpbrk(t->text, "|=") != NULL)
+		fr->opt = find_path(P, fr->sec, t->text);
+	else if ((fr->opt = find(fr->sec, t->text)) == NULL)
+		unknown(P, fr, t->text);
+	if (fr->opt == NULL)
+		return;
 	d = fr->opt->def;
 	fr->at_file = P->file;
 	fr->at_line = t->line;
@@ -647,6 +737,8 @@ step(struct parser *P, struct confscan_tok *t)
 {
 	struct frame *fr = &P->f[P->depth];
 
+	if (t->type == 'C' && fr->state == P_NAME)
+		return; /* a comment: elsewhere, libconfuse's "unexpected token" */
 	switch (fr->state) {
 	case P_NAME: at_name(P, fr, t); break;
 	case P_EQUALS: at_equals(P, fr, t); break;
@@ -706,6 +798,8 @@ parse_toks(struct parser *P, const char *file, struct confscan_toks *k)
 			fail(P, "unterminated string constant");
 		} else if (k->v[i].unclosed) {
 			break;
+		} else if (k->v[i].type == '.') {
+			continue; /* a byte libconfuse's lexer drops */
 		} else if (k->v[i].type == 'S' && k->v[i].text == NULL) {
 			P->failed = 1; /* out of memory: the scanner said so */
 		} else {

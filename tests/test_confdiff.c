@@ -3,10 +3,13 @@
  * conf/example.conf) is loaded with conftree's parser, as tidings does,
  * and with libconfuse's (confuse_legacy.c, the loader tidings had before);
  * the struct config, field by field, and every message, word for word,
- * must be the same.  libconfuse's include stack is global and not unwound
- * after an error, so its load runs in a child process.
+ * must be the same; likewise for the config fuzzer's seeds
+ * (tests/fuzz/seeds/config: inputs on which the parsers once differed).  libconfuse's include stack
+ * is global and not unwound after an error, so its load runs in a child process.
  */
 #include <check.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +98,24 @@ static const struct file cases[][FILES] = {
     {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = 'unterminated\n}\n"}},
     {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n}\n\"from"}},
     {{"t.conf", HEAD "smtp {\n host = \"h\"\n password = \"hunter2\"\n port = hunter2\n}\n"}},
+    /* comments: libconfuse 3.3 lets them pass only where a name may come */
+    {{"t.conf", HEAD FEED "subscription s {\n to = {\"a@b.example\", # c\n \"c@d.example\"}\n}\n"}},
+    {{"t.conf", HEAD FEED "subscription s {\n to = { /* c\n d */ \"a@b.example\"}\n}\n"}},
+    {{"t.conf", HEAD "state = // c\n\"x\"\n"}},
+    {{"t.conf", HEAD "feed # c\n a { url = \"http://a.example/\" }\n" SUB}},
+    {{"t.conf", HEAD "feed a /* c */ {\n url = \"http://a.example/\" #\n}\n" SUB}},
+    {{"t.conf", HEAD "include # c\n(\"a.conf\")\n"}},
+    {{"t.conf", HEAD FEED SUB "###  trailing, no newline  "}},
+    {{"t.conf", HEAD FEED SUB "/* never closed\n"}},
+    {{"t.conf", HEAD "+\n*\n" FEED SUB}},
+    /* names holding | or =: libconfuse 3.3 reads a path */
+    {{"t.conf", HEAD "smtp|host = \"h.example\"\n" FEED SUB}},
+    {{"t.conf", HEAD FEED "\"feed=inodes|title\" = \"T\"\n" SUB}},
+    {{"t.conf", HEAD FEED "\"feed='ino\\\\des'|title\" = \"T\"\n" SUB}},
+    {{"t.conf", HEAD FEED "\"feed=nope|url\" = \"x\"\n" SUB}},
+    {{"t.conf", HEAD "\"smtp=x|host\" = \"h\"\n" FEED SUB}},
+    {{"t.conf", HEAD "\"feed|url\" = \"h\"\n" FEED SUB}},
+    {{"t.conf", HEAD "\"|x\" = \"y\"\n\"fetch|\" = 3\n"}},
     /* include() */
     {{"t.conf", HEAD "include(\"feeds.conf\")\n" SUB}, {"feeds.conf", FEED}},
     {{"t.conf", HEAD "include(\"sub/feeds.conf\")\n" SUB},
@@ -263,6 +284,30 @@ START_TEST(same_as_libconfuse)
 }
 END_TEST
 
+/* The config fuzzer's seeds (conf/example.conf, and inputs it found). */
+START_TEST(fuzz_seeds_same)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(top);
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/seeds/config", top);
+	ck_assert_ptr_nonnull(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		compare(path);
+		n++;
+	}
+	closedir(dp);
+	ck_assert_int_ge(n, 50);
+}
+END_TEST
+
 START_TEST(example_conf_same)
 {
 	const char *top = getenv("TOP_SRCDIR");
@@ -285,6 +330,7 @@ main(void)
 	tcase_add_checked_fixture(tc, tc_setup, tc_teardown);
 	tcase_add_loop_test(tc, same_as_libconfuse, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, example_conf_same);
+	tcase_add_test(tc, fuzz_seeds_same);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
