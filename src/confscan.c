@@ -608,7 +608,21 @@ struct scan {
 	struct confscan_linemap *map;
 	int oom;      /* a token was cut short: said at the end */
 	int unclosed; /* the quote of a string the file ends in */
+	int vlines;   /* line ends inside ${...} in the token being read */
 };
+
+/* What the parser is to know of the string token just read. */
+static void
+mark_last(struct scan *S)
+{
+	struct confscan_toks *k = S->L->sink;
+
+	if (k && k->n > 0) {
+		k->v[k->n - 1].unclosed = S->unclosed;
+		k->v[k->n - 1].vlines = S->vlines;
+	}
+	S->vlines = 0;
+}
 
 static void
 add(struct scan *S, struct buf *out, const char *p, size_t n)
@@ -691,8 +705,10 @@ skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
 	if (check_var(S->L, S->file, S->line, p + 2, (size_t)(close - p - 2), out) < 0)
 		S->oom = 1;
 	for (; p <= close; p++)
-		if (*p == '\n')
+		if (*p == '\n') {
 			newline(S);
+			S->vlines++;
+		}
 	*pp = p;
 }
 
@@ -869,8 +885,7 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			p = scan_quoted(&S, p, end, &b);
 			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
 			                  S.line) < 0;
-			if (S.unclosed && L->sink && L->sink->n > 0)
-				L->sink->v[L->sink->n - 1].unclosed = S.unclosed;
+			mark_last(&S);
 		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
 			S.oom |= push_tok(L, &g, file, t, '+', NULL, S.line, S.line) < 0;
 			p += 2;
@@ -891,6 +906,7 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
 			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
 			                  S.line) < 0;
+			mark_last(&S);
 		} else {
 			const char *s = p;
 

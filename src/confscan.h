@@ -38,6 +38,7 @@ struct confscan_tok {
 	char *text;
 	int line, eline;
 	int unclosed; /* a string the file ends in: its quote, else 0 */
+	int vlines;   /* line ends inside its ${...}: libconfuse's lexer counts none */
 };
 
 /* Strings side by side in chunks of memory, freed all at once. */

@@ -428,6 +428,7 @@ struct parser {
 	int depth;
 	const char *file; /* the file being read (interned) */
 	int line;         /* where the token read ends: libconfuse's place for a problem */
+	int lexline;      /* where libconfuse's lexer had it end (${...}'s lines not counted) */
 	int includes;     /* files included and still open */
 	struct strv args; /* a function's arguments */
 	int failed;       /* said, or out of memory: the parse is over */
@@ -537,7 +538,7 @@ unknown(struct parser *P, struct frame *fr, const char *name)
 
 	P->failed = 1;
 	/* The scanner has named it already, with every other one. */
-	if (confscan_unknown_named(P->ld->scan, P->file, P->line))
+	if (confscan_unknown_named(P->ld->scan, P->file, P->lexline))
 		return;
 	for (unsigned i = 0; i < fr->sec->nopt && n < CONFSCAN_NAMES_MAX; i++)
 		names[n++] = fr->sec->opt[i].def->name;
@@ -792,6 +793,7 @@ parse_toks(struct parser *P, const char *file, struct confscan_toks *k)
 	}
 	for (size_t i = 0; i < k->n && !P->failed; i++) {
 		P->line = k->v[i].eline;
+		P->lexline = k->v[i].eline - k->v[i].vlines;
 		/* libconfuse's lexer: a '...' string left open is an error, a "..." one the end. */
 		if (k->v[i].unclosed == '\'') {
 			P->line = k->eof_line;

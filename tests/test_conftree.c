@@ -181,6 +181,8 @@ START_TEST(bad_integer_and_boolean_stop_the_parse)
 	    {"name\n= {\n", "unexpected token '{'", 2},
 	    {"name \"x\"\n", "missing equal sign after option 'name'", 1},
 	    {"feed a {\n n =\n", "premature end of file", 3},
+	    /* libconfuse did not count the lines inside ${...}: it said line 2 */
+	    {"name = ${TIDINGS_TEST_UNSET:-\n}\nport = x\n", "invalid integer value", 3},
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
