@@ -1,17 +1,19 @@
 /*
- * config: read tidings.conf with libconfuse and check it whole.
+ * config: read tidings.conf and check it whole.
  *
- * libconfuse parses; confscan adds what it lacks (a second reading of each
- * file first, for line numbers, every unknown option and unset ${VAR}),
- * validate callbacks note where every value was set, and the checks run on
- * the parsed tree so that every problem is reported, each at its file:line.
+ * confscan reads each file once (every unknown option and unset ${VAR}
+ * named), conftree parses its tokens with libconfuse's grammar into typed
+ * values that each know their file:line, and the checks run on that tree
+ * so that every problem is reported, each at its file:line.  The schema is
+ * written with libconfuse's macros; no libconfuse code runs (the
+ * differential test, test_confdiff, still parses with it and compares).
  */
 #include "config.h"
 #include "confscan.h"
+#include "conftree.h"
 #include "deliver.h"
 #include "message.h"
 
-#include <confuse.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -45,145 +47,11 @@ enum {
 	ITEMS_MAX = 100000000, /* max-items and full-items-per-feed */
 };
 
-/*
- * Sections moved aside while libconfuse parses.  Before it adds a titled
- * section, libconfuse compares the title with every section of that kind
- * (cfg_setopt), looking for one to merge with: with 2,000 subscriptions,
- * two million comparisons, a third of a load.  So each feed and
- * subscription section, once closed, is moved here, the search sees none,
- * and all go back in order after the parse.  The search only ever finds a
- * title used twice, which the scanner has said already: then nothing is
- * moved aside, and libconfuse merges as it always did.
- */
-struct aside {
-	cfg_opt_t *opt; /* the root's option the sections go back to */
-	cfg_value_t **v;
-	unsigned n, cap; /* cap: room for n and two more (see aside_restore) */
-};
-
 struct loader {
-	struct confscan scan; /* where things are, and the messages */
-	cfg_t *root;
-	const void *last_val;    /* a list's closing brace re-runs the callback */
-	struct aside aside[2];   /* feeds, subscriptions */
-	int aside_off;           /* out of memory once: leave them all to libconfuse */
+	struct confscan scan; /* the messages, and what each file holds */
+	struct conftree tree;
 	const char *template_ok; /* the last template found readable: most share it */
 };
-
-/* libconfuse callbacks carry no user pointer, and its lexer is global
- * anyway: the load in progress is reached through this one pointer. */
-static struct loader *active;
-
-static const char *
-cur_file(cfg_t *c)
-{
-	/* A plain section (smtp) made by cfg_init() has no file name. */
-	if (c && c->filename)
-		return c->filename;
-	if (active && active->root && active->root->filename)
-		return active->root->filename;
-	return active ? active->scan.path : "?";
-}
-
-static void
-on_cfg_error(cfg_t *c, const char *fmt, va_list ap)
-{
-	char msg[ERR_MSG_MAX], hint[CONFSCAN_HINT_MAX];
-	const char *name = NULL, *names[CONFSCAN_NAMES_MAX];
-	int line;
-	va_list cp;
-
-	if (active == NULL || fmt == NULL)
-		return;
-	va_copy(cp, ap);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (strcmp(fmt, "no such option '%s'") == 0)
-		name = va_arg(cp, const char *);
-	va_end(cp);
-	line = confscan_real_line(&active->scan, cur_file(c), c ? c->line : 0);
-	if (name) {
-		/* The scanner has named it already, with every other one. */
-		if (confscan_unknown_named(&active->scan, cur_file(c), line))
-			return;
-		if (c && c->opts) {
-			size_t l = strlen(msg);
-
-			snprintf(msg + l, sizeof msg - l, "%s",
-			         confscan_did_you_mean(hint, name, names,
-			                               confscan_opt_names(c->opts, names)));
-		}
-	}
-	confscan_emit(&active->scan, cur_file(c), line, 0, msg);
-}
-
-static int
-on_value(cfg_t *sec, cfg_opt_t *opt)
-{
-	unsigned n = cfg_opt_size(opt);
-	const char *file = cur_file(sec);
-
-	if (active == NULL || n == 0 || opt->values == NULL)
-		return 0;
-	if (active->last_val == opt->values[n - 1])
-		return 0;
-	active->last_val = opt->values[n - 1];
-	confscan_where_set(&active->scan, sec->name, sec->title, opt->name, n - 1, file,
-	                   confscan_real_line(&active->scan, file, sec->line));
-	return 0; /* checks run on the whole tree, so that all are reported */
-}
-
-/* Put the sections back before those libconfuse holds: the one just
- * closed, or one left open by a syntax error (aside.cap has room for two). */
-static void
-aside_restore(struct aside *a)
-{
-	if (a->opt == NULL)
-		return;
-	for (unsigned i = 0; i < a->opt->nvalues; i++)
-		a->v[a->n++] = a->opt->values[i];
-	free(a->opt->values);
-	a->opt->values = a->v;
-	a->opt->nvalues = a->n;
-	*a = (struct aside){.opt = NULL};
-}
-
-static void
-aside_restore_all(struct loader *L)
-{
-	for (size_t i = 0; i < sizeof L->aside / sizeof L->aside[0]; i++)
-		aside_restore(&L->aside[i]);
-}
-
-/* A feed or subscription section is closed: move the sections of its kind aside. */
-static int
-on_section(cfg_t *parent, cfg_opt_t *opt)
-{
-	struct aside *a;
-	unsigned need;
-
-	(void)parent;
-	if (active == NULL || active->scan.dupes > 0 || active->aside_off)
-		return 0; /* a title used twice: libconfuse must find it */
-	a = &active->aside[strcmp(opt->name, "feed") != 0];
-	need = a->n + opt->nvalues + 2;
-	if (need > a->cap) {
-		unsigned cap = need > a->cap * 2 ? need : a->cap * 2;
-		cfg_value_t **v = realloc(a->v, cap * sizeof *v);
-
-		if (v == NULL) { /* all back, both kinds: slower, the same result */
-			aside_restore_all(active);
-			active->aside_off = 1;
-			return 0;
-		}
-		a->v = v;
-		a->cap = cap;
-	}
-	a->opt = opt;
-	for (unsigned i = 0; i < opt->nvalues; i++)
-		a->v[a->n++] = opt->values[i];
-	opt->nvalues = 0;
-	return 0;
-}
 
 /* --- paths ------------------------------------------------------------ */
 
@@ -271,45 +139,18 @@ default_state_path(void)
 	return r;
 }
 
-static int
-on_include(cfg_t *c, cfg_opt_t *opt, int argc, const char **argv)
+/* include()'s file: `~` and relative paths as for any path, links resolved
+ * (an include loop is found by the file's real name). */
+static char *
+include_path(const char *name, const char *base_file)
 {
-	char *path, *real;
-	int rc;
+	char *path = path_abs(name, base_file), *real;
 
-	if (argc != 1) {
-		cfg_error(c, "include() takes one file name");
-		return 1;
-	}
-	if ((path = path_abs(argv[0], cur_file(c))) == NULL) {
-		cfg_error(c, "include(\"%s\"): cannot resolve the path", argv[0]);
-		return 1;
-	}
-	if ((real = realpath(path, NULL)) != NULL) {
+	if (path && (real = realpath(path, NULL)) != NULL) {
 		free(path);
 		path = real;
 	}
-	/*
-	 * A file read twice is a loop (or its definitions clash anyway): said
-	 * once, here, instead of every error of the loop repeated until
-	 * libconfuse finds the nesting too deep.
-	 */
-	if (active && confscan_has_read(&active->scan, path)) {
-		cfg_error(c, "include(\"%s\"): %s is already read (an include loop)", argv[0],
-		          path);
-		free(path);
-		return 1;
-	}
-	/* Unreadable: libconfuse says so.  No configuration at all: said, and not read further. */
-	if (active && confscan_file(&active->scan, path) > 0) {
-		free(path);
-		return 1;
-	}
-	if (active && active->scan.dupes > 0)
-		aside_restore_all(active); /* a title used twice in it: see struct aside */
-	rc = cfg_include(c, opt, 1, (const char **)&path);
-	free(path);
-	return rc;
+	return path;
 }
 
 /* --- values ------------------------------------------------------------ */
@@ -461,9 +302,7 @@ is_loopback(const char *h)
 
 struct ctx { /* one section being read */
 	struct loader *L;
-	cfg_t *sec;
-	const char *kind; /* libconfuse section name: root, feed, ... */
-	const char *title;
+	const struct ct_sec *sec;
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -477,7 +316,7 @@ bad(const struct ctx *x, const char *opt, unsigned idx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	confscan_locate(&x->L->scan, x->kind, x->title, opt, idx, &file, &line);
+	ct_locate(x->sec, opt, idx, &file, &line);
 	confscan_emit(&x->L->scan, file, line, 0, msg);
 }
 
@@ -487,14 +326,14 @@ where_file(const struct ctx *x, const char *opt)
 	const char *file;
 	int line;
 
-	confscan_locate(&x->L->scan, x->kind, x->title, opt, 0, &file, &line);
+	ct_locate(x->sec, opt, 0, &file, &line);
 	return file;
 }
 
 static char *
 get_str(const struct ctx *x, const char *opt)
 {
-	const char *v = cfg_getstr(x->sec, opt);
+	const char *v = ct_getstr(x->sec, opt);
 
 	return v ? str_dup(v) : NULL;
 }
@@ -502,7 +341,7 @@ get_str(const struct ctx *x, const char *opt)
 static char *
 get_path(const struct ctx *x, const char *opt)
 {
-	const char *v = cfg_getstr(x->sec, opt);
+	const char *v = ct_getstr(x->sec, opt);
 	char *r;
 
 	if (v == NULL)
@@ -519,7 +358,7 @@ get_path(const struct ctx *x, const char *opt)
 static long
 get_int(const struct ctx *x, const char *opt, long lo, long hi)
 {
-	long v = cfg_getint(x->sec, opt);
+	long v = ct_getint(x->sec, opt);
 
 	if (v < lo || v > hi) {
 		bad(x, opt, 0, "%s = %ld: must be from %ld to %ld", opt, v, lo, hi);
@@ -531,7 +370,7 @@ get_int(const struct ctx *x, const char *opt, long lo, long hi)
 static time_t
 get_duration(const struct ctx *x, const char *opt)
 {
-	const char *v = cfg_getstr(x->sec, opt);
+	const char *v = ct_getstr(x->sec, opt);
 	time_t t = 0;
 
 	if (v && config_parse_duration(v, &t) < 0)
@@ -543,10 +382,10 @@ get_duration(const struct ctx *x, const char *opt)
 static int
 get_list(const struct ctx *x, const char *opt, struct strv *out)
 {
-	unsigned n = cfg_size(x->sec, opt);
+	unsigned n = ct_size(x->sec, opt);
 
 	for (unsigned i = 0; i < n; i++)
-		if (strv_push(out, cfg_getnstr(x->sec, opt, i)) < 0)
+		if (strv_push(out, ct_getnstr(x->sec, opt, i)) < 0)
 			return -1;
 	return 0;
 }
@@ -564,7 +403,7 @@ get_proxy(const struct ctx *x)
 {
 	static const char *const schemes[] = {"http://",    "https://",  "socks4://",
 	                                      "socks4a://", "socks5://", "socks5h://"};
-	const char *v = cfg_getstr(x->sec, "proxy");
+	const char *v = ct_getstr(x->sec, "proxy");
 	int known = strstr(v ? v : "", "://") == NULL;
 
 	if (v == NULL)
@@ -581,9 +420,9 @@ get_proxy(const struct ctx *x)
 }
 
 static void
-read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
+read_fetch(struct loader *L, const struct ct_sec *root, struct fetch_conf *f)
 {
-	struct ctx x = {.L = L, .sec = cfg_getsec(root, "fetch"), .kind = "fetch", .title = NULL};
+	struct ctx x = {.L = L, .sec = ct_getsec(root, "fetch")};
 	const char *ms;
 
 	f->timeout = get_int(&x, "timeout", 1, TIMEOUT_MAX);
@@ -591,7 +430,7 @@ read_fetch(struct loader *L, cfg_t *root, struct fetch_conf *f)
 	f->per_host = (int)get_int(&x, "per-host", 1, PARALLEL_MAX);
 	f->report_after = (int)get_int(&x, "report-after", 1, REPORT_AFTER_MAX);
 	f->max_pages = (int)get_int(&x, "max-pages", 0, MAX_PAGES_MAX);
-	ms = cfg_getstr(x.sec, "max-size");
+	ms = ct_getstr(x.sec, "max-size");
 	if (config_parse_size(ms, &f->max_size) < 0 || f->max_size == 0)
 		bad(&x, "max-size", 0, "max-size = \"%s\": not a size (a number with K, M or G)",
 		    ms);
@@ -628,8 +467,7 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
 			const char *file;
 			int l;
 
-			confscan_locate(&x->L->scan, x->kind, x->title, "password-file", 0, &file,
-			                &l);
+			ct_locate(x->sec, "password-file", 0, &file, &l);
 			confscan_say(&x->L->scan, file, l, 1,
 			             "password-file %s is readable by others "
 			             "(chmod 600 %s)",
@@ -656,16 +494,16 @@ read_password_file(const struct ctx *x, struct smtp_conf *s)
  * *by gets the first subscription that names it itself, or NULL.
  */
 static int
-delivery_used(cfg_t *root, const struct config *cfg, enum deliver_kind kind, const char *word,
-              cfg_t **by)
+delivery_used(const struct ct_sec *root, const struct config *cfg, enum deliver_kind kind,
+              const char *word, const struct ct_sec **by)
 {
-	unsigned ns = cfg_size(root, "subscription");
+	unsigned ns = ct_size(root, "subscription");
 	int inherit = ns == 0;
 
 	*by = NULL;
 	for (unsigned i = 0; i < ns; i++) {
-		cfg_t *sec = cfg_getnsec(root, "subscription", i);
-		const char *v = cfg_getstr(sec, "deliver");
+		const struct ct_sec *sec = ct_getnsec(root, "subscription", i);
+		const char *v = ct_getstr(sec, "deliver");
 
 		if (v == NULL)
 			inherit = 1;
@@ -682,7 +520,7 @@ delivery_used(cfg_t *root, const struct config *cfg, enum deliver_kind kind, con
 static void
 run_password_command(const struct ctx *x, struct smtp_conf *s)
 {
-	const char *cmd = cfg_getstr(x->sec, "password-command");
+	const char *cmd = ct_getstr(x->sec, "password-command");
 	char line[PASSWORD_MAX];
 	FILE *fp;
 	int st;
@@ -724,7 +562,7 @@ read_password(const struct ctx *x, struct smtp_conf *s, int used)
 	const char *set = NULL;
 
 	for (size_t i = 0; i < 3; i++) {
-		if (cfg_getstr(x->sec, from[i]) == NULL)
+		if (ct_getstr(x->sec, from[i]) == NULL)
 			continue;
 		if (set != NULL) {
 			bad(x, from[i], 0,
@@ -751,7 +589,7 @@ read_password(const struct ctx *x, struct smtp_conf *s, int used)
 static int
 pick(const struct ctx *x, const char *opt, const char *const *names, size_t n)
 {
-	const char *v = cfg_getstr(x->sec, opt);
+	const char *v = ct_getstr(x->sec, opt);
 	char list[200] = "";
 	size_t len = 0;
 
@@ -784,7 +622,7 @@ read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
 {
 	/* in the order of enum smtp_auth, from SMTP_AUTH_PLAIN */
 	static const char *const auths[] = {"plain", "login", "cram-md5", "xoauth2"};
-	const char *a = cfg_getstr(x->sec, "auth");
+	const char *a = ct_getstr(x->sec, "auth");
 
 	s->sessions = (int)get_int(x, "sessions", 1, SESSIONS_MAX);
 	s->auth = SMTP_AUTH_ANY;
@@ -798,34 +636,34 @@ read_smtp_extras(const struct ctx *x, struct smtp_conf *s)
 }
 
 static void
-read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
+read_smtp(struct loader *L, const struct ct_sec *root, struct config *cfg)
 {
-	struct ctx x = {.L = L, .sec = cfg_getsec(root, "smtp"), .kind = "smtp", .title = NULL};
+	struct ctx x = {.L = L, .sec = ct_getsec(root, "smtp")};
 	struct smtp_conf *s = &cfg->smtp;
 	static const char *const tls[] = {
 	    [TLS_STARTTLS] = "starttls", [TLS_NONE] = "none", [TLS_IMPLICIT] = "implicit"};
-	cfg_t *by;
+	const struct ct_sec *by;
 	int used;
 
 	s->host = get_str(&x, "host");
 	s->tls = (enum tls_mode)pick(&x, "tls", tls, 3);
-	if (cfg_getint(x.sec, "port") == 0)
+	if (ct_getint(x.sec, "port") == 0)
 		s->port = s->tls == TLS_IMPLICIT ? 465 : 587;
 	else
 		s->port = (int)get_int(&x, "port", 1, PORT_MAX);
-	s->verify = cfg_getbool(x.sec, "verify");
+	s->verify = ct_getbool(x.sec, "verify");
 	s->ca_file = get_path(&x, "ca-file");
 	if (s->ca_file && access(s->ca_file, R_OK) < 0)
 		bad(&x, "ca-file", 0, "ca-file %s: %s", s->ca_file, strerror(errno));
 	else if (s->ca_file && !deliver_ca_file_ok(s->ca_file))
 		bad(&x, "ca-file", 0, "ca-file %s: no PEM certificate in it", s->ca_file);
 	s->user = get_str(&x, "user");
-	s->allow_plaintext = cfg_getbool(x.sec, "allow-plaintext");
+	s->allow_plaintext = ct_getbool(x.sec, "allow-plaintext");
 	s->timeout = get_int(&x, "timeout", 1, TIMEOUT_MAX);
 	used = delivery_used(root, cfg, DELIVER_SMTP, "smtp", &by);
 	read_password(&x, s, used);
-	if (s->user && s->password == NULL && !cfg_getstr(x.sec, "password-file") &&
-	    !cfg_getstr(x.sec, "password-command"))
+	if (s->user && s->password == NULL && !ct_getstr(x.sec, "password-file") &&
+	    !ct_getstr(x.sec, "password-command"))
 		bad(&x, "user", 0,
 		    "user is set but none of password, password-file and "
 		    "password-command");
@@ -833,16 +671,15 @@ read_smtp(struct loader *L, cfg_t *root, struct config *cfg)
 	if (!used)
 		return;
 	if (str_empty(s->host) && cfg->deliver != DELIVER_SMTP) {
-		struct ctx sx = {.L = L, .sec = by, .kind = "subscription", .title = cfg_title(by)};
+		struct ctx sx = {.L = L, .sec = by};
 
 		bad(&sx, "deliver", 0, "deliver = \"smtp\" needs smtp { host = \"...\" }");
 	} else if (str_empty(s->host)) {
 		const char *file;
 		int line;
-		int set = confscan_was_set(&L->scan, "root", NULL, "deliver", 0);
+		int set = ct_was_set(root, "deliver", 0);
 
-		confscan_locate(&L->scan, set ? "root" : "smtp", NULL, set ? "deliver" : NULL, 0,
-		                &file, &line);
+		ct_locate(set ? root : x.sec, set ? "deliver" : NULL, 0, &file, &line);
 		confscan_say(&L->scan, file, line, 0,
 		             "deliver = \"smtp\"%s needs smtp { host = \"...\" }",
 		             set ? "" : " (the default)");
@@ -913,11 +750,11 @@ parse_deliver(const struct ctx *x, const char *v, enum deliver_kind *kind, char 
 }
 
 static void
-read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
+read_deliver(struct loader *L, const struct ct_sec *root, struct config *cfg)
 {
-	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
+	struct ctx x = {.L = L, .sec = root};
 
-	parse_deliver(&x, cfg_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path,
+	parse_deliver(&x, ct_getstr(root, "deliver"), &cfg->deliver, &cfg->deliver_path,
 	              cfg->state_path);
 }
 
@@ -926,11 +763,11 @@ read_deliver(struct loader *L, cfg_t *root, struct config *cfg)
  * when something delivers through it: a missing program is named here.
  */
 static void
-read_sendmail(struct loader *L, cfg_t *root, struct config *cfg)
+read_sendmail(struct loader *L, const struct ct_sec *root, struct config *cfg)
 {
-	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
-	const char *v = cfg_getstr(root, "sendmail"), *p, *prog;
-	cfg_t *by;
+	struct ctx x = {.L = L, .sec = root};
+	const char *v = ct_getstr(root, "sendmail"), *p, *prog;
+	const struct ct_sec *by;
 
 	for (p = v ? v + strspn(v, " \t") : NULL; p && *p; p += strspn(p, " \t")) {
 		size_t n = strcspn(p, " \t");
@@ -966,13 +803,13 @@ valid_name(const char *s)
 }
 
 static void
-read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
+read_feed(struct loader *L, const struct ct_sec *sec, struct feed_conf *f)
 {
-	struct ctx x = {.L = L, .sec = sec, .kind = "feed", .title = cfg_title(sec)};
-	const char *url = cfg_getstr(sec, "url"), *why;
+	struct ctx x = {.L = L, .sec = sec};
+	const char *url = ct_getstr(sec, "url"), *why;
 
-	f->name = str_dup(cfg_title(sec));
-	confscan_locate(&L->scan, "feed", x.title, NULL, 0, (const char **)&f->file, &f->line);
+	f->name = str_dup(ct_title(sec));
+	ct_locate(sec, NULL, 0, (const char **)&f->file, &f->line);
 	f->file = str_dup(f->file);
 	if (!valid_name(f->name))
 		bad(&x, NULL, 0, "feed: the name must not be empty nor hold control characters");
@@ -993,9 +830,9 @@ read_feed(struct loader *L, cfg_t *sec, struct feed_conf *f)
 		bad(&x, NULL, 0, "out of memory");
 	f->interval = get_duration(&x, "interval");
 	f->user_agent = get_str(&x, "user-agent");
-	f->insecure = cfg_getbool(sec, "insecure");
+	f->insecure = ct_getbool(sec, "insecure");
 	f->proxy = get_proxy(&x);
-	f->active = cfg_getbool(sec, "active");
+	f->active = ct_getbool(sec, "active");
 }
 
 static void
@@ -1047,15 +884,14 @@ read_recipients(const struct ctx *x, struct sub_conf *s)
 }
 
 static void
-read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
+read_sub(struct loader *L, const struct ct_sec *sec, struct config *cfg, struct sub_conf *s)
 {
-	struct ctx x = {.L = L, .sec = sec, .kind = "subscription", .title = cfg_title(sec)};
+	struct ctx x = {.L = L, .sec = sec};
 	const char **names;
 	char hint[CONFSCAN_HINT_MAX];
 
-	s->name = str_dup(cfg_title(sec));
-	confscan_locate(&L->scan, "subscription", x.title, NULL, 0, (const char **)&s->file,
-	                &s->line);
+	s->name = str_dup(ct_title(sec));
+	ct_locate(sec, NULL, 0, (const char **)&s->file, &s->line);
 	s->file = str_dup(s->file);
 	if (!valid_name(s->name))
 		bad(&x, NULL, 0,
@@ -1069,8 +905,8 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 		    s->name);
 	read_recipients(&x, s);
 	s->deliver = cfg->deliver;
-	if (cfg_getstr(sec, "deliver") != NULL)
-		parse_deliver(&x, cfg_getstr(sec, "deliver"), &s->deliver, &s->deliver_path,
+	if (ct_getstr(sec, "deliver") != NULL)
+		parse_deliver(&x, ct_getstr(sec, "deliver"), &s->deliver, &s->deliver_path,
 		              cfg->state_path);
 	else if (cfg->deliver_path != NULL &&
 	         (s->deliver_path = str_dup(cfg->deliver_path)) == NULL)
@@ -1105,29 +941,29 @@ read_sub(struct loader *L, cfg_t *sec, struct config *cfg, struct sub_conf *s)
 }
 
 static void
-read_globals(struct loader *L, cfg_t *root, struct config *cfg)
+read_globals(struct loader *L, const struct ct_sec *root, struct config *cfg)
 {
-	struct ctx x = {.L = L, .sec = root, .kind = "root", .title = NULL};
-	const char *from = cfg_getstr(root, "from");
+	struct ctx x = {.L = L, .sec = root};
+	const char *from = ct_getstr(root, "from");
 
 	if (from == NULL)
 		bad(&x, NULL, 0, "from is not set: from = \"Tidings <tidings@example.org>\"");
 	check_address(&x, "from", 0, from);
 	cfg->from = str_dup(from);
 	cfg->state_path = get_path(&x, "state");
-	if (cfg->state_path == NULL && cfg_getstr(root, "state") == NULL &&
+	if (cfg->state_path == NULL && ct_getstr(root, "state") == NULL &&
 	    (cfg->state_path = default_state_path()) == NULL)
 		bad(&x, NULL, 0, "no state file: set state (HOME is not set)");
 	cfg->templates_dir = get_path(&x, "templates");
-	if (cfg->templates_dir == NULL && cfg_getstr(root, "templates") == NULL)
+	if (cfg->templates_dir == NULL && ct_getstr(root, "templates") == NULL)
 		cfg->templates_dir = str_dup(PKGDATADIR);
 	cfg->retention = get_duration(&x, "state-retention");
 }
 
 static void
-build(struct loader *L, cfg_t *root, struct config *cfg)
+build(struct loader *L, const struct ct_sec *root, struct config *cfg)
 {
-	unsigned nf = cfg_size(root, "feed"), ns = cfg_size(root, "subscription");
+	unsigned nf = ct_size(root, "feed"), ns = ct_size(root, "subscription");
 
 	read_globals(L, root, cfg);
 	read_fetch(L, root, &cfg->fetch);
@@ -1141,25 +977,16 @@ build(struct loader *L, cfg_t *root, struct config *cfg)
 		return;
 	}
 	for (unsigned i = 0; i < nf; i++, cfg->nfeeds++)
-		read_feed(L, cfg_getnsec(root, "feed", i), &cfg->feeds[i]);
+		read_feed(L, ct_getnsec(root, "feed", i), &cfg->feeds[i]);
 	for (unsigned i = 0; i < ns; i++, cfg->nsubs++)
-		read_sub(L, cfg_getnsec(root, "subscription", i), cfg, &cfg->subs[i]);
+		read_sub(L, ct_getnsec(root, "subscription", i), cfg, &cfg->subs[i]);
 }
 
 /* --- the schema --------------------------------------------------------- */
 
-static void
-watch(cfg_opt_t *opts)
-{
-	for (; opts->name; opts++)
-		if (opts->type == CFGT_SEC && (opts->flags & CFGF_MULTI))
-			opts->validcb = on_section;
-		else if (opts->type != CFGT_SEC && opts->type != CFGT_FUNC)
-			opts->validcb = on_value;
-}
-
-/* The options, as libconfuse wants them: mutable (watch() hooks them),
- * the sections pointing at their members. */
+/* The options, declared with libconfuse's macros (conftree reads them; the
+ * differential test hands them to libconfuse), the sections pointing at
+ * their members. */
 struct schema {
 	cfg_opt_t fetch[9], smtp[15], feed[9], sub[12], top[12];
 };
@@ -1200,65 +1027,41 @@ schema_init(struct schema *sc)
 	            CFG_STR("templates", NULL, CFGF_NONE),
 	            CFG_STR("state-retention", "90d", CFGF_NONE),
 	            CFG_STR("deliver", "smtp", CFGF_NONE),
-	            CFG_STR("sendmail", "/usr/sbin/sendmail", CFGF_NONE),
-	            CFG_FUNC("include", on_include), CFG_SEC("fetch", sc->fetch, CFGF_NONE),
-	            CFG_SEC("smtp", sc->smtp, CFGF_NONE),
+	            CFG_STR("sendmail", "/usr/sbin/sendmail", CFGF_NONE), CFG_FUNC("include", NULL),
+	            CFG_SEC("fetch", sc->fetch, CFGF_NONE), CFG_SEC("smtp", sc->smtp, CFGF_NONE),
 	            CFG_SEC("feed", sc->feed, CFGF_MULTI | CFGF_TITLE),
 	            CFG_SEC("subscription", sc->sub, CFGF_MULTI | CFGF_TITLE), CFG_END()},
 	};
-	watch(sc->fetch);
-	watch(sc->smtp);
-	watch(sc->feed);
-	watch(sc->sub);
-	watch(sc->top);
 }
 
-/* libconfuse parses the scanned file; the tree is checked and built: 0, -1 when out of memory. */
+/* Parse and check cfg->path: 0, else -1 with e set. */
 static int
-parse(struct loader *L, struct schema *sc, struct config *cfg)
+load(struct loader *L, struct schema *sc, struct config *cfg, conftree_parser parse, struct err *e)
 {
-	int rc;
-
-	if ((L->root = cfg_init(sc->top, CFGF_NONE)) == NULL)
-		return -1;
-	cfg_set_error_function(L->root, on_cfg_error);
-	/* The section cfg_init() made already copied the null error function. */
-	cfg_set_error_function(cfg_getsec(L->root, "smtp"), on_cfg_error);
-	cfg_set_error_function(cfg_getsec(L->root, "fetch"), on_cfg_error);
-	rc = cfg_parse(L->root, cfg->path);
-	aside_restore_all(L);
-	if (rc == CFG_FILE_ERROR)
-		confscan_say(&L->scan, cfg->path, 1, 0, "cannot read: %s", strerror(errno));
-	else if (rc == CFG_SUCCESS)
-		build(L, L->root, cfg);
-	else if (L->scan.nerr == 0)
-		confscan_say(&L->scan, cfg->path, 1, 0, "cannot parse");
-	cfg_free(L->root);
-	L->root = NULL;
-	return 0;
-}
-
-/* Scan, parse and check cfg->path: 0, else -1 with e set. */
-static int
-load(struct loader *L, struct schema *sc, struct config *cfg, struct err *e)
-{
-	int rc = confscan_file(&L->scan, cfg->path), n;
+	struct conftree_load ld = {
+	    .scan = &L->scan, .schema = sc->top, .path = cfg->path, .resolve = include_path};
+	int rc = parse(&L->tree, &ld), n;
 
 	/* Unreadable: one line, in e; the caller prints it (not in diag as well). */
+	if (rc < 0 && errno == ENOMEM)
+		return err_oom(e);
 	if (rc < 0)
 		return err_set(e, EX_CONFIG, "%s: %s", cfg->path, strerror(errno));
-	if (rc == 0 && parse(L, sc, cfg) < 0)
-		return err_oom(e);
+	if (rc == 0)
+		build(L, L->tree.root, cfg);
+	else if (L->scan.nerr == 0)
+		confscan_say(&L->scan, cfg->path, 1, 0, "cannot parse");
 	if ((n = L->scan.nerr) > 0)
 		return err_set(e, EX_CONFIG, "%s: %d error%s", cfg->path, n, n == 1 ? "" : "s");
 	return 0;
 }
 
 int
-config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
+config_load_with(const char *path, struct config *cfg, FILE *diag,
+                 int (*parse)(struct conftree *, const struct conftree_load *), struct err *e)
 {
 	struct schema sc;
-	struct loader L = {.root = NULL};
+	struct loader L = {.template_ok = NULL};
 	int rc;
 
 	memset(cfg, 0, sizeof *cfg);
@@ -1269,13 +1072,18 @@ config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
 	}
 	schema_init(&sc);
 	confscan_init(&L.scan, cfg->path, sc.top, diag);
-	active = &L;
-	rc = load(&L, &sc, cfg, e);
-	active = NULL;
+	rc = load(&L, &sc, cfg, parse, e);
+	conftree_free(&L.tree);
 	confscan_free(&L.scan);
 	if (rc < 0)
 		config_free(cfg);
 	return rc;
+}
+
+int
+config_load(const char *path, struct config *cfg, FILE *diag, struct err *e)
+{
+	return config_load_with(path, cfg, diag, conftree_parse, e);
 }
 
 /* --- the rest ------------------------------------------------------------ */

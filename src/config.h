@@ -119,6 +119,12 @@ struct config {
 char *config_default_path(void);
 
 int config_load(const char *path, struct config *cfg, FILE *diag, struct err *e);
+struct conftree;
+struct conftree_load;
+/* config_load() with another parser than conftree_parse(): the differential
+ * test's libconfuse one. */
+int config_load_with(const char *path, struct config *cfg, FILE *diag,
+                     int (*parse)(struct conftree *, const struct conftree_load *), struct err *e);
 /* config_load of path, or of config_default_path() when path is NULL. */
 int config_open(const char *path, struct config *cfg, FILE *diag, struct err *e);
 void config_free(struct config *cfg);

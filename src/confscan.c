@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,17 +367,15 @@ add_block(struct confscan *L, const char *kind, const char *title, const char *f
 		L->capb = cap;
 	}
 	nb = &L->b[L->nb];
-	nb->kind = str_dup(kind);
-	nb->title = str_dup(title);
-	nb->file = str_dup(file);
+	nb->kind = confscan_mem_dup(&L->mem, kind, strlen(kind));
+	nb->title = confscan_mem_dup(&L->mem, title, strlen(title));
+	nb->file = str_eq(file, L->last_file) ? L->last_file
+	                                      : confscan_mem_dup(&L->mem, file, strlen(file));
 	nb->line = line;
 	if (nb->kind && nb->title && nb->file && L->nb < UINT32_MAX - 1 &&
 	    hashset_add(&L->bi, block_hash(kind, title), (uint32_t)L->nb) == 0) {
+		L->last_file = nb->file;
 		L->nb++;
-	} else {
-		free(nb->kind);
-		free(nb->title);
-		free(nb->file);
 	}
 }
 
@@ -431,7 +430,7 @@ grammar_step(struct confscan *L, struct grammar *g, const char *file, int type, 
 		} else if (type == 'S' && text) {
 			g->opt = NULL;
 			for (size_t i = 0; opts && opts[i].name; i++)
-				if (strcmp(opts[i].name, text) == 0)
+				if (opts[i].name[0] == text[0] && strcmp(opts[i].name, text) == 0)
 					g->opt = &opts[i];
 			if (opts && g->opt == NULL)
 				unknown_option(L, file, line, opts, text);
@@ -469,13 +468,118 @@ grammar_step(struct confscan *L, struct grammar *g, const char *file, int type, 
 	}
 }
 
+#define CHUNK_BYTES 65536
+
+/* A copy of p[0..n) in the chunks *mem, or NULL when out of memory. */
+char *
+confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n)
+{
+	struct confscan_chunk *c = *mem;
+	char *r;
+
+	if (c == NULL || c->cap - c->used < n + 1) {
+		size_t cap = n + 1 > CHUNK_BYTES ? n + 1 : CHUNK_BYTES;
+
+		if ((c = malloc(sizeof *c + cap)) == NULL)
+			return NULL;
+		*c = (struct confscan_chunk){.next = *mem, .cap = cap};
+		*mem = c;
+	}
+	r = c->data + c->used;
+	memcpy(r, p, n);
+	r[n] = '\0';
+	c->used += n + 1;
+	return r;
+}
+
+/* n zeroed bytes in the chunks *mem, aligned for any object, or NULL. */
+void *
+confscan_mem_alloc(struct confscan_chunk **mem, size_t n)
+{
+	enum { ALIGN = _Alignof(max_align_t) };
+	struct confscan_chunk *c = *mem;
+	size_t at = 0;
+
+	if (c) /* the offset of the next aligned address */
+		at = c->used + (ALIGN - (uintptr_t)(c->data + c->used) % ALIGN) % ALIGN;
+	if (c == NULL || at > c->cap || c->cap - at < n) {
+		size_t cap = n + ALIGN > CHUNK_BYTES ? n + ALIGN : CHUNK_BYTES;
+
+		if ((c = malloc(sizeof *c + cap)) == NULL)
+			return NULL;
+		*c = (struct confscan_chunk){.next = *mem, .cap = cap};
+		*mem = c;
+		at = (ALIGN - (uintptr_t)c->data % ALIGN) % ALIGN;
+	}
+	c->used = at + n;
+	return memset(c->data + at, 0, n);
+}
+
+void
+confscan_mem_free(struct confscan_chunk **mem)
+{
+	while (*mem) {
+		struct confscan_chunk *next = (*mem)->next;
+
+		free(*mem);
+		*mem = next;
+	}
+}
+
+/* A token's text: b's bytes (b emptied), else p[0..n); in the sink's
+ * chunks when there is a sink, else malloc'ed. */
+static char *
+tok_text(struct confscan *L, struct buf *b, const char *p, size_t n)
+{
+	char *r;
+
+	if (b) {
+		p = b->data ? b->data : "";
+		n = b->len;
+	}
+	if (L->sink == NULL && b)
+		return buf_steal(b);
+	r = L->sink ? confscan_mem_dup(&L->sink->mem, p, n) : str_ndup(p, n);
+	if (b)
+		buf_reset(b);
+	return r;
+}
+
+static int
+sink_push(struct confscan_toks *k, int type, char *text, int line, int eline)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct confscan_tok *v = realloc(k->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] =
+	    (struct confscan_tok){.type = type, .text = text, .line = line, .eline = eline};
+	return 0;
+}
+
+void
+confscan_toks_free(struct confscan_toks *k)
+{
+	confscan_mem_free(&k->mem);
+	free(k->v);
+	*k = (struct confscan_toks){0};
+}
+
 /* The next token (text NULL: out of memory); -1 when out of memory. */
 static int
 push_tok(struct confscan *L, struct grammar *g, const char *file, struct tok t[3], int type,
-         char *text, int line)
+         char *text, int line, int eline)
 {
 	grammar_step(L, g, file, type, text, line);
-	free(t[0].text);
+	if (L->sink == NULL)
+		free(t[0].text); /* else it is in the sink's chunks */
+	else if (sink_push(L->sink, type, text, line, eline) < 0)
+		return -1;
 	t[0] = t[1];
 	t[1] = t[2];
 	t[2].type = type;
@@ -502,8 +606,23 @@ struct scan {
 	int line; /* the real one */
 	int lib;  /* libconfuse's */
 	struct confscan_linemap *map;
-	int oom; /* a token was cut short: said at the end */
+	int oom;      /* a token was cut short: said at the end */
+	int unclosed; /* the quote of a string the file ends in */
+	int vlines;   /* line ends inside ${...} in the token being read */
 };
+
+/* What the parser is to know of the string token just read. */
+static void
+mark_last(struct scan *S)
+{
+	struct confscan_toks *k = S->L->sink;
+
+	if (k && k->n > 0) {
+		k->v[k->n - 1].unclosed = S->unclosed;
+		k->v[k->n - 1].vlines = S->vlines;
+	}
+	S->vlines = 0;
+}
 
 static void
 add(struct scan *S, struct buf *out, const char *p, size_t n)
@@ -586,8 +705,10 @@ skip_var(struct scan *S, const char **pp, const char *close, struct buf *out)
 	if (check_var(S->L, S->file, S->line, p + 2, (size_t)(close - p - 2), out) < 0)
 		S->oom = 1;
 	for (; p <= close; p++)
-		if (*p == '\n')
+		if (*p == '\n') {
 			newline(S);
+			S->vlines++;
+		}
 	*pp = p;
 }
 
@@ -634,6 +755,7 @@ static const char *
 scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 {
 	char q = *p++;
+	const char *s;
 	size_t n;
 
 	while (p < end && *p != q) {
@@ -659,9 +781,81 @@ scan_quoted(struct scan *S, const char *p, const char *end, struct buf *out)
 		}
 		if (*p == '\n')
 			newline(S);
-		add(S, out, p++, 1);
+		s = p++; /* and the plain bytes after it, at once */
+		while (p < end && *p != q && *p != '\\' && *p != '$' && *p != '\n')
+			p++;
+		add(S, out, s, (size_t)(p - s));
 	}
+	S->unclosed = p < end ? 0 : q;
 	return p < end ? p + 1 : p;
+}
+
+/*
+ * A comment, skipped.  libconfuse 3.3's lexer makes it a token, which its
+ * parser lets pass only where an option name may come ("unexpected token"
+ * elsewhere, quoting the comment trimmed): the parser gets it too.  An
+ * unclosed block comment gives none.
+ */
+static const char *
+scan_comment(struct scan *S, const char *p, const char *end)
+{
+	const char *s = p, *e;
+	int line = S->line, closed = 1;
+	char *text;
+
+	if (*p == '#' || p[1] == '/') {
+		char mark = *p; /* all the #s or /s begin it */
+
+		while (p < end && *p != '\n')
+			p++;
+		S->lib += 2;
+		for (e = p; s < e && *s == mark;)
+			s++;
+	} else {
+		for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
+			if (*p == '\n')
+				newline(S);
+		closed = p < end;
+		e = p;
+		p = closed ? p + 2 : p;
+		S->lib += 1;
+		for (s += 2; e > s && e[-1] == '*';)
+			e--;
+	}
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	if (S->L->sink == NULL || !closed)
+		return p;
+	if ((text = confscan_mem_dup(&S->L->sink->mem, s, (size_t)(e - s))) == NULL ||
+	    sink_push(S->L->sink, 'C', text, line, S->line) < 0)
+		S->oom = 1;
+	return p;
+}
+
+/* The bytes that end an unquoted string (and '\0', as a strchr() found it). */
+static const unsigned char unquoted_stop[256] = {
+    [0] = 1,   [' '] = 1, ['#'] = 1, ['"'] = 1, ['\''] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+    ['='] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,  ['+'] = 1,  [','] = 1,  ['*'] = 1,
+};
+
+/* The file is read: what is left to say, and the tokens' window emptied. */
+static void
+scan_end(struct scan *S, int open_line, int depth, struct tok t[3])
+{
+	struct confscan *L = S->L;
+
+	if (S->oom)
+		confscan_say(L, S->file, 1, 0, "out of memory while reading the file");
+	/* libconfuse takes the end of the file for the missing braces. */
+	if (depth > 0)
+		confscan_say(L, S->file, open_line, 0,
+		             "this '{' is never closed (a '}' is missing)");
+	if (L->sink)
+		L->sink->eof_line = S->line;
+	for (int i = 0; i < 3 && L->sink == NULL; i++)
+		free(t[i].text);
 }
 
 static void
@@ -670,12 +864,13 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 	const char *end = p + len;
 	struct tok t[3] = {{.text = NULL}, {.text = NULL}, {.text = NULL}};
 	struct grammar g = {.state = G_NAME, .ctx = {L->schema}};
-	struct scan S = {.L = L, .file = file, .map = new_map(L, file)};
+	struct confscan_linemap *map = new_map(L, file); /* also: this file is read */
+	struct scan S = {.L = L, .file = file, .map = L->sink ? NULL : map};
 	int depth = 0, open_line[GRAMMAR_DEPTH] = {0};
+	struct buf b = BUF_INIT; /* a quoted string's bytes */
 
 	newline(&S);
 	while (p < end) {
-		struct buf b = BUF_INIT;
 		int start = S.line;
 
 		if (*p == '\n') {
@@ -683,21 +878,16 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			p++;
 		} else if (*p == ' ' || *p == '\t' || *p == '\r') {
 			p++;
-		} else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
-			while (p < end && *p != '\n')
-				p++;
-			S.lib += 2;
-		} else if (*p == '/' && p + 1 < end && p[1] == '*') {
-			for (p += 2; p < end && !(*p == '*' && p + 1 < end && p[1] == '/'); p++)
-				if (*p == '\n')
-					newline(&S);
-			p = p < end ? p + 2 : p;
-			S.lib += 1;
+		} else if (*p == '#' ||
+		           (*p == '/' && p + 1 < end && (p[1] == '/' || p[1] == '*'))) {
+			p = scan_comment(&S, p, end);
 		} else if (*p == '"' || *p == '\'') {
 			p = scan_quoted(&S, p, end, &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
+			                  S.line) < 0;
+			mark_last(&S);
 		} else if (*p == '+' && p + 1 < end && p[1] == '=') {
-			S.oom |= push_tok(L, &g, file, t, '+', NULL, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, '+', NULL, S.line, S.line) < 0;
 			p += 2;
 		} else if (strchr("{}()=,", *p)) {
 			if (*p == '{' && depth < GRAMMAR_DEPTH)
@@ -710,34 +900,30 @@ scan_text(struct confscan *L, const char *file, const char *p, size_t len)
 			} else if (*p == '}' && depth > 0) {
 				depth--;
 			}
-			S.oom |= push_tok(L, &g, file, t, *p++, NULL, S.line) < 0;
+			S.oom |= push_tok(L, &g, file, t, *p++, NULL, S.line, S.line) < 0;
 		} else if (*p == '$' && p + 1 < end && p[1] == '{' &&
 		           memchr(p, '}', (size_t)(end - p))) {
 			skip_var(&S, &p, memchr(p, '}', (size_t)(end - p)), &b);
-			S.oom |= push_tok(L, &g, file, t, 'S', buf_steal(&b), start) < 0;
+			S.oom |= push_tok(L, &g, file, t, 'S', tok_text(L, &b, NULL, 0), start,
+			                  S.line) < 0;
+			mark_last(&S);
 		} else {
 			const char *s = p;
 
 			/* libconfuse 3.3's unquoted string stops at a '*' (and so at a block
 			 * comment). */
-			while (p < end && !strchr(" #\"'\t\n\r={}()+,*", *p) &&
+			while (p < end && !unquoted_stop[(unsigned char)*p] &&
 			       !(*p == '/' && p + 1 < end && p[1] == '*'))
 				p++;
-			if (p == s)
-				p++;
-			S.oom |=
-			    push_tok(L, &g, file, t, 'S', str_ndup(s, (size_t)(p - s)), start) < 0;
+			p += p == s; /* a lone + or *: libconfuse's lexer drops it */
+			S.oom |= push_tok(L, &g, file, t, 'S',
+			                  tok_text(L, NULL, s, (size_t)(p - s)), start, S.line) < 0;
+			if (unquoted_stop[(unsigned char)*s] && L->sink && L->sink->n > 0)
+				L->sink->v[L->sink->n - 1].type = '.';
 		}
-		buf_free(&b);
 	}
-	if (S.oom)
-		confscan_say(L, file, 1, 0, "out of memory while reading the file");
-	/* libconfuse takes the end of the file for the missing braces. */
-	if (depth > 0)
-		confscan_say(L, file, open_line[0], 0,
-		             "this '{' is never closed (a '}' is missing)");
-	for (int i = 0; i < 3; i++)
-		free(t[i].text);
+	buf_free(&b);
+	scan_end(&S, open_line[0], depth, t);
 }
 
 /* The line of the byte at off. */
@@ -760,6 +946,12 @@ line_at(const char *s, size_t off)
 int
 confscan_file(struct confscan *L, const char *path)
 {
+	return confscan_read(L, path, NULL);
+}
+
+int
+confscan_read(struct confscan *L, const char *path, struct confscan_toks *out)
+{
 	struct buf b = BUF_INIT;
 	const char *nul;
 
@@ -779,7 +971,9 @@ confscan_file(struct confscan *L, const char *path)
 		buf_free(&b);
 		return 1;
 	}
+	L->sink = out;
 	scan_text(L, path, buf_str(&b), b.len);
+	L->sink = NULL;
 	buf_free(&b);
 	return 0;
 }
@@ -807,11 +1001,7 @@ confscan_free(struct confscan *S)
 	}
 	free(S->w);
 	hashset_free(&S->wi);
-	for (size_t i = 0; i < S->nb; i++) {
-		free(S->b[i].kind);
-		free(S->b[i].title);
-		free(S->b[i].file);
-	}
+	confscan_mem_free(&S->mem); /* the blocks' strings */
 	free(S->b);
 	hashset_free(&S->bi);
 	for (size_t i = 0; i < S->nmaps; i++) {

@@ -1,17 +1,18 @@
 /*
- * confscan: what libconfuse forgets, kept by a second reading of each file.
+ * confscan: each config file read once, as libconfuse's lexer reads it.
  *
- * libconfuse keeps no line numbers once it is done (and miscounts them
- * after comments), stops at the first unknown option, expands an unset
- * ${VAR} to "" and merges a second smtp {} block silently.  So
- * confscan_file() reads each file before libconfuse does: it names every
- * unknown option (with a "did you mean"), every unset variable, every
- * section defined twice and every unclosed brace, notes where each section
- * starts, and maps libconfuse's line numbers back to real ones.  While
- * libconfuse parses, confscan_where_set() notes where each value was set;
- * afterwards confscan_locate() gives the file:line to blame for a value.
- * confscan_say() prints one "file:line: message" line, passwords masked.
- * One struct confscan per load, nothing global: the scanner is reentrant.
+ * confscan_read() reads a file into tokens with their real lines (the
+ * parser's input: conftree.h) and names on the way what a parser stopping
+ * at the first error would not: every unknown option (with a "did you
+ * mean"), every unset variable, every section defined twice and every
+ * unclosed brace.  confscan_say() prints one "file:line: message" line,
+ * passwords masked.  One struct confscan per load, nothing global.
+ *
+ * The rest serves only the libconfuse parser of the differential test
+ * (tests/confuse_legacy.c): confscan_file() keeps a map of libconfuse's
+ * line numbers (3.3 miscounts them after comments) back to real ones, and
+ * confscan_where_set() / confscan_locate() note where libconfuse set each
+ * value.
  */
 #ifndef TIDINGS_CONFSCAN_H
 #define TIDINGS_CONFSCAN_H
@@ -26,6 +27,39 @@
 #define CONFSCAN_MAX_BYTES (1024 * 1024) /* a larger file is no configuration */
 #define CONFSCAN_HINT_MAX  96            /* " (did you mean '...'?)", a name of at most 64 */
 #define CONFSCAN_NAMES_MAX 64            /* option names of one section, for the hint */
+
+/* A token as libconfuse's lexer would give it: 'S' a string (text: its
+ * value, escapes and ${VAR} done; NULL when memory ran out), 'C' a
+ * comment (text: trimmed), '.' a byte the lexer drops, else one of
+ * = + ( ) { } , ('+' is "+=").  line: where it starts; eline: where it
+ * ends (a quoted string may span lines). */
+struct confscan_tok {
+	int type;
+	char *text;
+	int line, eline;
+	int unclosed; /* a string the file ends in: its quote, else 0 */
+	int vlines;   /* line ends inside its ${...}: libconfuse's lexer counts none */
+};
+
+/* Strings side by side in chunks of memory, freed all at once. */
+struct confscan_chunk {
+	struct confscan_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+char *confscan_mem_dup(struct confscan_chunk **mem, const char *p, size_t n);
+void *confscan_mem_alloc(struct confscan_chunk **mem, size_t n);
+void confscan_mem_free(struct confscan_chunk **mem);
+
+struct confscan_toks {
+	struct confscan_tok *v;
+	size_t n, cap;
+	int eof_line;               /* the file's last line: where an end too early is */
+	struct confscan_chunk *mem; /* the texts: take it to keep them */
+};
+
+void confscan_toks_free(struct confscan_toks *k);
 
 /* One load's scan.  Fill diag, path and schema (confscan_init); the rest
  * is the scanner's. */
@@ -43,7 +77,10 @@ struct confscan {
 	struct hashset bi;             /* b by kind and title */
 	struct confscan_linemap *maps; /* one per file read */
 	size_t nmaps, capmaps;
-	struct strv secrets; /* passwords seen: never printed */
+	struct strv secrets;        /* passwords seen: never printed */
+	struct confscan_toks *sink; /* the tokens of the file being read go here */
+	struct confscan_chunk *mem; /* the blocks' strings */
+	char *last_file;            /* the last block's file (in mem) */
 };
 
 void confscan_init(struct confscan *S, const char *path, cfg_opt_t *schema, FILE *diag);
@@ -53,6 +90,9 @@ void confscan_free(struct confscan *S);
  * large, or holding a NUL byte: said, and it must not be parsed); -1 (with
  * errno) when it cannot be read. */
 int confscan_file(struct confscan *S, const char *path);
+/* The same, and the file's tokens appended to out (the parser's input,
+ * see conftree.h); no line map is kept. */
+int confscan_read(struct confscan *S, const char *path, struct confscan_toks *out);
 /* Was path scanned already (an include loop)? */
 int confscan_has_read(const struct confscan *S, const char *path);
 

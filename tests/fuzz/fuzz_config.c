@@ -4,14 +4,12 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
  *       -D_GNU_SOURCE -DPACKAGE_VERSION='"fuzz"' -DPKGDATADIR='"/nonexistent"'
  * -DSYSCONFDIR='"/etc"' \
- *       tests/fuzz/fuzz_config.c src/config.c src/confscan.c src/util.c \
+ *       tests/fuzz/fuzz_config.c src/config.c src/confscan.c src/conftree.c src/util.c \
  *       $(pkg-config --cflags --libs libconfuse libcurl) -o fuzz_config
  *   ./fuzz_config -max_total_time=20 conf/
  *
- * Inputs naming include() are skipped: libconfuse's include stack is global
- * and is not unwound after an error (each such error costs one of its 10
- * levels for the rest of the process), and reading the fuzzing machine's
- * files is not the point.
+ * Inputs naming include() are skipped: reading the fuzzing machine's files
+ * is not the point (tests/test_conftree.c covers include()).
  */
 #include <stdint.h>
 #include <stdio.h>
