@@ -609,6 +609,8 @@ struct scan {
 	int oom;      /* a token was cut short: said at the end */
 	int unclosed; /* the quote of a string the file ends in */
 	int vlines;   /* line ends inside ${...} in the token being read */
+	char *bad;    /* the first escape libconfuse refuses in it: the message */
+	int bad_line;
 };
 
 /* What the parser is to know of the string token just read. */
@@ -620,8 +622,11 @@ mark_last(struct scan *S)
 	if (k && k->n > 0) {
 		k->v[k->n - 1].unclosed = S->unclosed;
 		k->v[k->n - 1].vlines = S->vlines;
+		k->v[k->n - 1].bad = S->bad;
+		k->v[k->n - 1].bad_line = S->bad_line;
 	}
 	S->vlines = 0;
+	S->bad = NULL;
 }
 
 static void
@@ -719,11 +724,30 @@ hex_digit(char c)
 	                                 : (unsigned)(tolower((unsigned char)c) - 'a' + 10);
 }
 
+/* An escape libconfuse's lexer refuses (the parse ends there): the first of a string is kept
+ * for the parser, which says it in order. */
+static void
+refuse_escape(struct scan *S, const char *what, const char *esc, size_t n)
+{
+	struct confscan_toks *k = S->L->sink;
+	char msg[128];
+	int len;
+
+	if (k == NULL || S->bad != NULL)
+		return; /* libconfuse itself parses after confscan_file */
+	len = snprintf(msg, sizeof msg, "%s '%.*s'", what, n > 64 ? 64 : (int)n, esc);
+	if ((S->bad = confscan_mem_dup(&k->mem, msg, (size_t)len)) == NULL)
+		S->oom = 1;
+	S->bad_line = S->line;
+}
+
 /*
  * libconfuse's escapes in a double-quoted string: \n and the like, \xHH,
  * \ooo.  The scanner must read a title as libconfuse does, or its
- * section is not found and errors point at line 1.  Returns the bytes
- * the escape after the backslash takes, 0 if it is none of these.
+ * section is not found and errors point at line 1.  Its lexer refuses a
+ * run of digits longer than the octal escape it starts (\9, \19, \0123)
+ * and an octal escape over \377.  Returns the bytes the escape after the
+ * backslash takes, 0 if it is none of these.
  */
 static size_t
 dq_escape(struct scan *S, const char *p, const char *end, struct buf *out)
@@ -731,7 +755,7 @@ dq_escape(struct scan *S, const char *p, const char *end, struct buf *out)
 	static const char from[] = "ntrfbeav", to[] = "\n\t\r\f\b\033\a\v";
 	const char *c = strchr(from, *p);
 	unsigned v = 0;
-	size_t n = 0;
+	size_t n = 0, digits = 0;
 
 	if (*p != '\0' && c != NULL) {
 		add(S, out, &to[c - from], 1);
@@ -746,9 +770,15 @@ dq_escape(struct scan *S, const char *p, const char *end, struct buf *out)
 	}
 	while (n < 3 && p + n < end && p[n] >= '0' && p[n] <= '7')
 		v = v * 8 + (unsigned)(p[n++] - '0');
-	if (n > 0)
+	while (p + digits < end && isdigit((unsigned char)p[digits]))
+		digits++;
+	if (digits > n)
+		refuse_escape(S, "bad escape sequence", p - 1, digits + 1);
+	else if (v > 0xff)
+		refuse_escape(S, "invalid octal number", p - 1, n + 1);
+	else if (n > 0)
 		add(S, out, &(char){(char)v}, 1);
-	return n;
+	return digits > n ? digits : n;
 }
 
 static const char *

@@ -39,6 +39,8 @@ struct confscan_tok {
 	int line, eline;
 	int unclosed; /* a string the file ends in: its quote, else 0 */
 	int vlines;   /* line ends inside its ${...}: libconfuse's lexer counts none */
+	char *bad;    /* an escape libconfuse's lexer refuses: its message, else NULL */
+	int bad_line; /* and where */
 };
 
 /* Strings side by side in chunks of memory, freed all at once. */

@@ -564,7 +564,7 @@ path_title(const char *name, size_t *len)
 		if (buf_addc(&b, *p) < 0)
 			break;
 	}
-	*len = (size_t)(p - name) + 1;
+	*len = (size_t)(p - name) + (*p == '\''); /* not past the end of an unclosed one */
 	if (*p == '\'')
 		return buf_steal(&b);
 	buf_free(&b);
@@ -800,6 +800,9 @@ parse_toks(struct parser *P, const char *file, struct confscan_toks *k)
 			fail(P, "unterminated string constant");
 		} else if (k->v[i].unclosed) {
 			break;
+		} else if (k->v[i].bad != NULL) {
+			P->line = k->v[i].bad_line;
+			fail(P, "%s", k->v[i].bad);
 		} else if (k->v[i].type == '.') {
 			continue; /* a byte libconfuse's lexer drops */
 		} else if (k->v[i].type == 'S' && k->v[i].text == NULL) {

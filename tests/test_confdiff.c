@@ -90,6 +90,12 @@ static const struct file cases[][FILES] = {
     {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"t\\tab\\x41\\101\\\"q\\\\ "
                      "\\e\"\n}\n" SUB}},
     {{"t.conf", HEAD "feed a {\n url = 'http://a.example/'\n title = 'it\\'s \\n \\\\'\n}\n" SUB}},
+    /* escapes libconfuse's lexer refuses */
+    {{"t.conf", HEAD "smtp {\n host = \"h\"\n password = \"s3\\9cret\"\n}\n" FEED SUB}},
+    {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"[\\08]\"\n}\n" SUB}},
+    {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"x\\400y\"\n}\n" SUB}},
+    {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"\\1234\\19\"\n}\n" SUB}},
+    {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"\\377\\12\\7\"\n}\n" SUB}},
     {{"t.conf", HEAD "feed a {\n url = \"http://a.example/\"\n title = \"two\nlines\"\n"
                      " user-agent = \"x\\\ny\"\n}\n" SUB}},
     {{"t.conf",

@@ -183,6 +183,12 @@ START_TEST(bad_integer_and_boolean_stop_the_parse)
 	    {"feed a {\n n =\n", "premature end of file", 3},
 	    /* libconfuse did not count the lines inside ${...}: it said line 2 */
 	    {"name = ${TIDINGS_TEST_UNSET:-\n}\nport = x\n", "invalid integer value", 3},
+	    /* escapes libconfuse's lexer refuses: the value must not quietly change */
+	    {"name = \"s3\\9cret\"\n", "bad escape sequence '\\9'", 1},
+	    {"port = 1\nname = \"a\\19\"\n", "bad escape sequence '\\19'", 2},
+	    {"name = \"a\\0123\"\n", "bad escape sequence '\\0123'", 1},
+	    {"name = \"x\n\\400y\"\n", "invalid octal number '\\400'", 2},
+	    {"feed \"[\\08]\" {\n}\n", "bad escape sequence '\\08'", 1},
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
