@@ -203,6 +203,27 @@ START_TEST(bad_integer_and_boolean_stop_the_parse)
 }
 END_TEST
 
+/* An option path with a title left open, in a token bigger than a chunk:
+ * nothing is read past its end (ASan). */
+START_TEST(open_title_in_a_path_reads_no_further)
+{
+	static const char head[] = "feed a { url = \"x\" }\n\"feed='";
+	size_t n = 70000, h = sizeof head - 1;
+	char *text = malloc(h + n + 16);
+	struct tree t;
+
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, head, h);
+	memset(text + h, 'a', n);
+	strcpy(text + h + n, "\" = \"x\"\n");
+	parse(&t, text);
+	ck_assert_int_eq(t.rc, 1);
+	ck_assert(tc_has_line(t.diag, "t.conf", 2, "no sub-section"));
+	done(&t);
+	free(text);
+}
+END_TEST
+
 START_TEST(include_nests_ten_deep)
 {
 	struct tree t;
@@ -244,6 +265,7 @@ main(void)
 	tcase_add_test(tc, titled_section_repeated_replaces_in_place);
 	tcase_add_test(tc, unset_variable_and_escapes);
 	tcase_add_test(tc, bad_integer_and_boolean_stop_the_parse);
+	tcase_add_test(tc, open_title_in_a_path_reads_no_further);
 	tcase_add_test(tc, include_nests_ten_deep);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
