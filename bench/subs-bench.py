@@ -15,7 +15,7 @@ has nothing new).
 
 Untimed first: one run into a maildir gives the digests' count and mean
 size, and the digest closest to the mean becomes DIGEST.  Then RUNS rounds,
-each timing (the clock, and the child's rusage from wait4):
+each timing (the clock; CPU from wait4, peak RSS from /usr/bin/time):
   floor       smtp-source -s 4 -d -m COUNT -F DIGEST  into the same sink
   tidings sN  all new (fresh state), smtp.sessions = N, for each N
 and, after the rounds, nothing new at SUBS subscriptions (the state of the
@@ -24,7 +24,7 @@ Every timed delivery is checked against the sink's message counter, and
 the sink's CPU time is read from /proc: on a loaded machine the CPU of
 client + sink is the steadier comparison.
 Prints medians and every raw figure.  Needs: nginx, postfix (for
-/usr/sbin/smtp-sink and smtp-source; its daemon need not run).
+/usr/sbin/smtp-sink and smtp-source; its daemon need not run), time.
 """
 import argparse
 import os
@@ -123,20 +123,25 @@ def write_config(path, feeds, subs, sink_port, sessions, deliver, state):
 
 
 def timed(cmd, log):
-    """Run cmd: (wall, user+sys, user, sys, rss MB), from the clock and the
-    child's own rusage (wait4), to the microsecond: /usr/bin/time rounds
-    to 10 ms, a third of a 30 ms run."""
+    """Run cmd: (wall, user+sys, user, sys, rss MB).  Wall from the clock
+    and CPU from wait4's rusage, to the microsecond (/usr/bin/time rounds
+    to 10 ms, a third of a 30 ms run); peak RSS from /usr/bin/time, whose
+    child is forked from a small process (a child forked from Python
+    counts Python's pages in its peak)."""
+    tfile = log + ".time"
     with open(log, "ab") as out:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=out, stderr=out)
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", tfile] + cmd,
+                             stdout=out, stderr=out)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
     p.returncode = rc = os.waitstatus_to_exitcode(status)
     if rc != 0:
         sys.exit("%s failed (%d), see %s" % (" ".join(cmd), rc, log))
     user, sys_ = ru.ru_utime, ru.ru_stime
+    rss = int(open(tfile).read().split()[-1]) / 1024
     return {"wall": wall, "cpu": user + sys_, "user": user, "sys": sys_,
-            "rss": ru.ru_maxrss / 1024, "load": os.getloadavg()[0]}
+            "rss": rss, "load": os.getloadavg()[0]}
 
 
 def digest_file(maildir, dest):
