@@ -886,39 +886,42 @@ static const struct {
      5, "duplicate item record"},
 };
 
-START_TEST(corrupt_files_refused_untouched)
+/* e says what is wrong with corrupt[i], at its line, and its file at path is as written. */
+static void
+assert_refused(const char *path, int i, const struct err *e)
 {
-	const char *path = tpath("state");
-	const size_t len = strlen(corrupt[_i].text);
-	struct state *st = (struct state *)&st;
-	struct err e = {0};
-	struct stat before, after;
+	const size_t len = strlen(corrupt[i].text);
 	char want[1024], *data;
 	size_t n;
 
-	spew(path, corrupt[_i].text, len);
+	ck_assert_int_eq(e->code, EX_IOERR);
+	snprintf(want, sizeof want, "%s:%d: %s", path, corrupt[i].line, corrupt[i].why);
+	ck_assert_str_eq(e->msg, want);
+	data = slurp(path, &n);
+	ck_assert_uint_eq(n, len);
+	ck_assert(memcmp(data, corrupt[i].text, len) == 0);
+	free(data);
+}
+
+START_TEST(corrupt_files_refused_untouched)
+{
+	const char *path = tpath("state");
+	struct state *st = (struct state *)&st;
+	struct err e = {0};
+	struct stat before, after;
+
+	spew(path, corrupt[_i].text, strlen(corrupt[_i].text));
 	ck_assert_int_eq(stat(path, &before), 0);
 	ck_assert_int_eq(state_load(path, &st, &e), -1);
 	ck_assert_ptr_null(st);
-	ck_assert_int_eq(e.code, EX_IOERR);
-	snprintf(want, sizeof want, "%s:%d: %s", path, corrupt[_i].line, corrupt[_i].why);
-	ck_assert_str_eq(e.msg, want);
-	data = slurp(path, &n);
-	ck_assert_uint_eq(n, len);
-	ck_assert(memcmp(data, corrupt[_i].text, len) == 0);
+	assert_refused(path, _i, &e);
 	ck_assert_int_eq(stat(path, &after), 0);
 	ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
 	          before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
 	ck_assert_uint_eq(count_entries(tmpdir, ""), 1);
-	free(data);
 }
 END_TEST
 
-/*
- * state_open defers the item records to state_load_items: whatever is
- * wrong with a file is said in the same words, at the same line, by one
- * or the other, and the file is left alone.
- */
 /* The line of text's first item record (0: none); does its last line hold an end record? */
 static int
 first_item_line(const char *text, int *ends)
@@ -938,23 +941,21 @@ first_item_line(const char *text, int *ends)
 }
 
 /*
- * The damage of a version 2 file that ends with its end record, at or
- * after its first item record, is found by state_load_items; any other,
- * by state_open.
+ * state_open defers the item records to state_load_items: the damage of
+ * a version 2 file that ends with its end record, at or after its first
+ * item record, is found by state_load_items, any other by state_open,
+ * each in the words and at the line state_load gives.
  */
 START_TEST(corrupt_files_refused_when_opened)
 {
 	const char *path = tpath("state"), *text = corrupt[_i].text;
-	const size_t len = strlen(text);
 	struct state *st = NULL;
 	struct err e = {0};
-	char want[1024], *data;
 	int ends, item = first_item_line(text, &ends);
 	int late = strncmp(text, "tidings-state 2\n", 16) == 0 && ends && item > 0 &&
 	           corrupt[_i].line >= item;
-	size_t n;
 
-	spew(path, text, len);
+	spew(path, text, strlen(text));
 	ck_assert_int_eq(state_open(path, &st, &e) == 0, late);
 	if (late) {
 		ck_assert_ptr_nonnull(st);
@@ -965,13 +966,7 @@ START_TEST(corrupt_files_refused_when_opened)
 	} else {
 		ck_assert_ptr_null(st);
 	}
-	ck_assert_int_eq(e.code, EX_IOERR);
-	snprintf(want, sizeof want, "%s:%d: %s", path, corrupt[_i].line, corrupt[_i].why);
-	ck_assert_str_eq(e.msg, want);
-	data = slurp(path, &n);
-	ck_assert_uint_eq(n, len);
-	ck_assert(memcmp(data, corrupt[_i].text, len) == 0);
-	free(data);
+	assert_refused(path, _i, &e);
 }
 END_TEST
 
