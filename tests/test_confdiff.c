@@ -24,6 +24,14 @@
 #define FEED  "feed inodes { url = \"https://inodes.org/feed/\" }\n"
 #define SUB   "subscription s { to = {\"a@b.example\"} }\n"
 #define FILES 12
+/* Files 1 to 9, each including the next: with t.conf's, ten deep at file 10. */
+#define INCLUDES_1_TO_9                                                                            \
+	{"1", "include(\"2\")"}, {"2", "include(\"3\")"}, {"3", "include(\"4\")"},                 \
+	    {"4", "include(\"5\")"}, {"5", "include(\"6\")"}, {"6", "include(\"7\")"},             \
+	    {"7", "include(\"8\")"}, {"8", "include(\"9\")"},                                      \
+	{                                                                                          \
+		"9", "\ninclude(\"10\")"                                                           \
+	}
 
 struct file {
 	const char *name, *text;
@@ -140,28 +148,10 @@ static const struct file cases[][FILES] = {
     {{"t.conf", HEAD "include(\"a.conf\")\n"}, {"a.conf", "feed x {\n"}},
     {{"t.conf", HEAD "feed x { include(\"a.conf\") }\n"}, {"a.conf", FEED}},
     {{"t.conf", HEAD "include(\"1\")\n" FEED SUB},
-     {"1", "include(\"2\")"},
-     {"2", "include(\"3\")"},
-     {"3", "include(\"4\")"},
-     {"4", "include(\"5\")"},
-     {"5", "include(\"6\")"},
-     {"6", "include(\"7\")"},
-     {"7", "include(\"8\")"},
-     {"8", "include(\"9\")"},
-     {"9", "\ninclude(\"10\")"},
+     INCLUDES_1_TO_9,
      {"10", "\n\ninclude(\"11\")"},
      {"11", "state = \"x\""}},
-    {{"t.conf", HEAD "include(\"1\")\n" FEED SUB},
-     {"1", "include(\"2\")"},
-     {"2", "include(\"3\")"},
-     {"3", "include(\"4\")"},
-     {"4", "include(\"5\")"},
-     {"5", "include(\"6\")"},
-     {"6", "include(\"7\")"},
-     {"7", "include(\"8\")"},
-     {"8", "include(\"9\")"},
-     {"9", "\ninclude(\"10\")"},
-     {"10", "\n\nstate = \"x\""}},
+    {{"t.conf", HEAD "include(\"1\")\n" FEED SUB}, INCLUDES_1_TO_9, {"10", "\n\nstate = \"x\""}},
 };
 
 /* The load's result, its message, its diagnostics and the config, as text. */
